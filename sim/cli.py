@@ -1,0 +1,164 @@
+"""The ``trappesim`` command line: argument parsing only; the work is in the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import tomli_w
+
+from sim.expected import EngineNotApplicable
+from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
+from sim.report import OutputExistsError, check_destination, write_results
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        default=10,
+        help="replications of the discrete-event model (default 10)",
+    )
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument("--out", "-o", type=Path, help="results folder (default: results/<name>-<date-time>)")
+    p.add_argument(
+        "--engine",
+        choices=("des", "expected"),
+        default="des",
+        help="discrete-event simulation or analytic expected values (default des)",
+    )
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    parser = argparse.ArgumentParser(
+        prog="trappesim",
+        description="Simulate the indsatstrappe: placements avoided by a preventive strategy, and what it costs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("run", help="simulate one scenario and write a results folder")
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _common(p)
+    p = sub.add_parser("compare", help="compare a strategy with its baseline (common random numbers)")
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument(
+        "strategy", type=Path, help="strategy scenario file (TOML), usually extending the baseline"
+    )
+    _common(p)
+    p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
+    return parser
+
+
+def _default_out(name: str) -> Path:
+    return Path("results") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _fail(message: str) -> int:
+    print(f"trappesim: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _print_summary(result: Result | Comparison, out: Path) -> None:
+    if isinstance(result, Comparison):
+        s = result.summary.set_index("metric")
+        unit = s.loc["npv", "unit"]
+        rows = [
+            ("New placements avoided", "placement_entries_avoided", "{:,.0f}"),
+            ("Placement child-years avoided", "placement_child_years_avoided", "{:,.0f}"),
+            ("Fewer placed at end of horizon", "placed_at_end_avoided", "{:,.0f}"),
+            ("Investment (PV)", "investment_pv", "{:,.0f}"),
+            ("Gross savings (PV)", "gross_savings_pv", "{:,.0f}"),
+            ("Net present value", "npv", "{:,.0f}"),
+            ("Return on investment", "roi", "{:,.2f}"),
+            ("Payback year (median)", "payback_year", "{:.0f}"),
+        ]
+        several = result.base.replications > 1
+        how = "mean [90 % interval over replications]" if several else "expected values"
+        print(f"\n{result.strategy.scenario.name} vs {result.base.scenario.name}: {how}")
+        for label, key, fmt in rows:
+            r = s.loc[key]
+            centre = r["median"] if key == "payback_year" else r["mean"]
+
+            def show(v: float, fmt: str = fmt) -> str:
+                return "none" if v != v else fmt.format(v)  # nan: no payback within horizon
+
+            interval = f"  [{show(r['p5'])} ; {show(r['p95'])}]" if several else ""
+            print(f"  {label:32s} {show(centre):>18s}{interval}")
+        print(f"  Money: {unit}.")
+    print(f"\nResults written to {out}/")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        scenario = load_scenario(args.scenario)
+        data = scenario.to_dict()
+        print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
+        print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
+        return EXIT_OK
+    if args.replications < 1:
+        return _fail("--replications must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
+    files = (
+        {"scenario": args.scenario}
+        if args.command == "run"
+        else {"baseline": args.baseline, "strategy": args.strategy}
+    )
+    scenarios: dict[str, Scenario] = {role: load_scenario(path) for role, path in files.items()}
+    names = "-vs-".join(s.name for s in reversed(scenarios.values()))
+    out = args.out or _default_out(names)
+    check_destination(out, args.force)
+    reps = 1 if args.engine == "expected" else args.replications
+    workers = args.workers or os.cpu_count() or 1
+    print(
+        f"trappesim: {args.command} with {reps} replication(s), engine {args.engine}, seed {args.seed}, "
+        f"{min(workers, reps)} worker(s) ...",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    kw = dict(replications=args.replications, seed=args.seed, engine=args.engine, workers=workers)
+    if args.command == "run":
+        result: Result | Comparison = simulate(scenarios["scenario"], **kw)
+    else:
+        result = compare(scenarios["baseline"], scenarios["strategy"], **kw)
+    wall = time.perf_counter() - start
+    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
+    _print_summary(result, out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``trappesim`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ScenarioError as err:
+        return _fail(str(err))
+    except (OutputExistsError, EngineNotApplicable) as err:
+        return _fail(str(err))
+    except ValueError as err:
+        # The library raises ValueError for inconsistent inputs (e.g. two
+        # scenarios with different steps); they are the user's to fix.
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        print("trappesim: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Costs, discounting, and the budget answer: NPV, ROI, payback.
+
+All money is in the scenario's price year, discounted to its start year with
+stepped real rates (Finansministeriet by default). Functions here work on the
+arrays the engines produce (``[replication, year, step]``) and know nothing
+of how they were simulated.
+
+Definitions (per replication, then summarised over replications):
+
+- step cost = child-years x cost per child-year + entries x one-off cost;
+- programme cost = fixed cost per year + one-off cost in the first year +
+  cost per child reached (entries onto the reached steps while it runs);
+- savings on a step = baseline step cost - strategy step cost (negative
+  where the strategy puts more children on a step, e.g. early help);
+- net savings = sum of savings over steps - extra programme cost;
+- NPV = sum of discounted net savings over the horizon;
+- ROI = NPV / discounted extra programme cost (kroner back, net, per krone
+  invested);
+- payback year = first year from which cumulative discounted net savings
+  stay at or above zero to the end of the horizon (none if they never do).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.staircase import Staircase
+
+
+def step_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:
+    """Nominal cost per year and step, ``[..., year, step]``, in price-year DKK."""
+    entries = measures["new_cases"] + measures["moves_in"]
+    return measures["child_years"] * st.cost_per_year + entries * st.entry_cost
+
+
+def programme_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:
+    """Nominal programme cost per year, ``[..., year]``."""
+    entries = measures["new_cases"] + measures["moves_in"]
+    reached = (entries * st.reached).sum(axis=-1) * st.active
+    return st.programme_cost + st.cost_per_child_reached * reached
+
+
+def payback_index(cum_discounted_net: np.ndarray) -> np.ndarray:
+    """Index of the first year from which the cumulative net stays >= 0.
+
+    Parameters
+    ----------
+    cum_discounted_net : numpy.ndarray
+        ``[replication, year]`` cumulative discounted net savings.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of year indices, ``nan`` where it never pays back.
+    """
+    ok = cum_discounted_net >= -1e-6 * np.maximum(1.0, np.abs(cum_discounted_net).max())
+    stays = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(stays, axis=-1).astype(float)
+    first[~stays.any(axis=-1)] = np.nan
+    return first
+
+
+def compare_arrays(
+    base: dict[str, np.ndarray],
+    strat: dict[str, np.ndarray],
+    st_base: Staircase,
+    st_strat: Staircase,
+) -> dict[str, np.ndarray]:
+    """Per-replication comparison of a strategy with its baseline.
+
+    Parameters
+    ----------
+    base, strat : dict
+        Measures ``[replication, year, step]`` of each arm (same seeds).
+    st_base, st_strat : Staircase
+        The compiled arms.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Yearly arrays ``[replication, year]`` (and ``savings_by_step``
+        ``[replication, year, step]``) and per-replication totals.
+    """
+    D = st_base.discount
+    pl_b, pl_s = st_base.placement, st_strat.placement
+    out: dict[str, np.ndarray] = {}
+    out["placement_entries_avoided"] = (base["placement_entries"] * pl_b).sum(-1) - (
+        strat["placement_entries"] * pl_s
+    ).sum(-1)
+    out["placement_child_years_avoided"] = (base["child_years"] * pl_b).sum(-1) - (
+        strat["child_years"] * pl_s
+    ).sum(-1)
+    out["placed_at_year_end_avoided"] = (base["stock_end"] * pl_b).sum(-1) - (strat["stock_end"] * pl_s).sum(
+        -1
+    )
+    out["savings_by_step"] = step_costs(base, st_base) - step_costs(strat, st_strat)
+    out["investment"] = programme_costs(strat, st_strat) - programme_costs(base, st_base)
+    out["gross_savings"] = out["savings_by_step"].sum(-1)
+    out["net_savings"] = out["gross_savings"] - out["investment"]
+    out["cum_net_savings_discounted"] = np.cumsum(out["net_savings"] * D, axis=-1)
+    # Totals per replication.
+    inv_pv = (out["investment"] * D).sum(-1)
+    out["total_placement_entries_avoided"] = out["placement_entries_avoided"].sum(-1)
+    out["total_placement_child_years_avoided"] = out["placement_child_years_avoided"].sum(-1)
+    out["total_placed_at_end_avoided"] = out["placed_at_year_end_avoided"][..., -1]
+    out["total_investment_pv"] = inv_pv
+    out["total_gross_savings_pv"] = (out["gross_savings"] * D).sum(-1)
+    out["total_npv"] = out["cum_net_savings_discounted"][..., -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["total_roi"] = np.where(inv_pv > 0, out["total_npv"] / inv_pv, np.nan)
+    pay = payback_index(out["cum_net_savings_discounted"])
+    pay[inv_pv <= 0] = np.nan  # nothing invested: nothing to pay back
+    out["total_payback_year"] = pay + st_base.start_year
+    return out

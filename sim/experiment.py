@@ -1,0 +1,346 @@
+"""Replications, random streams, workers; the ``simulate`` and ``compare`` API.
+
+Each replication's random streams are keyed by ``(seed, replication)``
+(see :func:`sim.des.streams`), so a replication gives the same numbers
+whichever worker runs it: results are identical for any number of workers.
+A comparison runs both arms of a replication with the same keys (common
+random numbers), so the difference between them is mostly signal.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.des import simulate_des
+from sim.economics import compare_arrays, programme_costs, step_costs
+from sim.expected import MEASURES, expected_measures
+from sim.scenario import Scenario
+from sim.spells import measures_from_spells
+from sim.staircase import Staircase, compile_staircase
+
+Engine = Literal["des", "expected"]
+DEFAULT_SEED = 20240101
+INTERVAL = (5.0, 95.0)
+"""Percentiles of the reported 90 % interval over replications."""
+
+
+def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarray]:
+    if engine == "expected":
+        m = expected_measures(st)
+        m.pop("flows")
+        return m
+    return measures_from_spells(simulate_des(st, seed, rep), st)
+
+
+def _pair(args: tuple) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    st_a, st_b, engine, seed, rep = args
+    return _one(st_a, engine, seed, rep), _one(st_b, engine, seed, rep)
+
+
+def _single(args: tuple) -> dict[str, np.ndarray]:
+    st, engine, seed, rep = args
+    return _one(st, engine, seed, rep)
+
+
+def _map(fn, tasks: list, workers: int | None) -> list:
+    workers = _workers(workers, len(tasks))
+    if workers <= 1:
+        return [fn(t) for t in tasks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, tasks))
+
+
+def _workers(workers: int | None, n_tasks: int) -> int:
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    return min(workers, n_tasks)
+
+
+def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {m: np.stack([r[m] for r in runs]) for m in MEASURES}
+
+
+def _check(engine: str, replications: int) -> int:
+    if engine not in ("des", "expected"):
+        raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    return 1 if engine == "expected" else int(replications)
+
+
+def _interval(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lo, hi = np.percentile(a, INTERVAL, axis=axis)
+    return a.mean(axis=axis), lo, hi
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One scenario simulated: measures per replication, year and step.
+
+    Attributes
+    ----------
+    measures : dict of str to numpy.ndarray
+        Each measure ``[replication, year, step]``.
+    """
+
+    scenario: Scenario
+    staircase: Staircase
+    engine: str
+    seed: int
+    replications: int
+    measures: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def years(self) -> np.ndarray:
+        """Calendar years of the horizon."""
+        return self.staircase.start_year + np.arange(self.staircase.horizon)
+
+    @cached_property
+    def costs(self) -> np.ndarray:
+        """Nominal step cost ``[replication, year, step]``."""
+        return step_costs(self.measures, self.staircase)
+
+    @cached_property
+    def programme(self) -> np.ndarray:
+        """Nominal programme cost ``[replication, year]``."""
+        return programme_costs(self.measures, self.staircase)
+
+    @cached_property
+    def yearly(self) -> pd.DataFrame:
+        """Mean over replications per year and step (one row per year and step)."""
+        st = self.staircase
+        Y, S = st.horizon, st.n_steps
+        data = {
+            "year": np.repeat(self.years, S),
+            "step": np.tile(st.step_ids, Y),
+            "step_name": np.tile([self.scenario.steps[s].name_da for s in st.step_ids], Y),
+            "placement": np.tile(st.placement, Y),
+        }
+        for m in MEASURES:
+            data[m] = self.measures[m].mean(axis=0).ravel()
+        cost = self.costs.mean(axis=0)
+        data["cost"] = cost.ravel()
+        data["cost_discounted"] = (cost * st.discount[:, None]).ravel()
+        return pd.DataFrame(data)
+
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        """Per replication and year: children, placements and costs in all steps."""
+        st = self.staircase
+        R, Y = self.replications, st.horizon
+        pl = st.placement
+        m = self.measures
+        total_cost = self.costs.sum(-1) + self.programme
+        return pd.DataFrame(
+            {
+                "replication": np.repeat(np.arange(R), Y),
+                "year": np.tile(self.years, R),
+                "children_year_end": m["stock_end"].sum(-1).ravel(),
+                "placed_year_end": (m["stock_end"] * pl).sum(-1).ravel(),
+                "placement_entries": (m["placement_entries"] * pl).sum(-1).ravel(),
+                "placement_child_years": (m["child_years"] * pl).sum(-1).ravel(),
+                "new_cases": m["new_cases"].sum(-1).ravel(),
+                "step_cost": self.costs.sum(-1).ravel(),
+                "programme_cost": self.programme.ravel(),
+                "total_cost": total_cost.ravel(),
+                "total_cost_discounted": (total_cost * st.discount).ravel(),
+            }
+        )
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Key figures over the horizon: mean and 90 % interval over replications."""
+        t = self.totals
+        last = t[t.year == t.year.max()].set_index("replication")
+        per_rep = t.groupby("replication").sum(numeric_only=True)
+        rows = {
+            "placed_at_end": (last["placed_year_end"], "children"),
+            "children_on_staircase_at_end": (last["children_year_end"], "children"),
+            "placement_entries": (per_rep["placement_entries"], "children, whole horizon"),
+            "placement_child_years": (per_rep["placement_child_years"], "child-years"),
+            "total_cost_discounted": (per_rep["total_cost_discounted"], _money_unit(self.scenario)),
+        }
+        return _summary_frame({k: (np.asarray(v), u) for k, (v, u) in rows.items()})
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """A strategy against its baseline, replication by replication (CRN)."""
+
+    base: Result
+    strategy: Result
+    arrays: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def years(self) -> np.ndarray:
+        return self.base.years
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Placements avoided, investment, savings, NPV, ROI, payback (90 % intervals)."""
+        a = self.arrays
+        money = _money_unit(self.base.scenario)
+        rows = {
+            "placement_entries_avoided": (a["total_placement_entries_avoided"], "children, whole horizon"),
+            "placement_child_years_avoided": (a["total_placement_child_years_avoided"], "child-years"),
+            "placed_at_end_avoided": (a["total_placed_at_end_avoided"], "children placed at end"),
+            "investment_pv": (a["total_investment_pv"], money),
+            "gross_savings_pv": (a["total_gross_savings_pv"], money),
+            "npv": (a["total_npv"], money),
+            "roi": (a["total_roi"], "net DKK back per DKK invested"),
+            "payback_year": (a["total_payback_year"], "calendar year; none = not within horizon"),
+        }
+        df = _summary_frame(rows)
+        pay = a["total_payback_year"]
+        share = pd.DataFrame(
+            {
+                "metric": ["share_paying_back", "share_npv_positive"],
+                "mean": [float(np.mean(~np.isnan(pay))), float(np.mean(a["total_npv"] > 0))],
+                "median": [np.nan, np.nan],
+                "p5": [np.nan, np.nan],
+                "p95": [np.nan, np.nan],
+                "unit": ["share of replications"] * 2,
+            }
+        )
+        return pd.concat([df, share], ignore_index=True)
+
+    @cached_property
+    def yearly(self) -> pd.DataFrame:
+        """Per year: avoided placements, investment, savings, net (mean, p5, p95)."""
+        a = self.arrays
+        data: dict[str, np.ndarray] = {"year": self.years}
+        for key in (
+            "placement_entries_avoided",
+            "placement_child_years_avoided",
+            "placed_at_year_end_avoided",
+            "investment",
+            "gross_savings",
+            "net_savings",
+            "cum_net_savings_discounted",
+        ):
+            mean, lo, hi = _interval(a[key])
+            data[key] = mean
+            data[f"{key}_p5"] = lo
+            data[f"{key}_p95"] = hi
+        by_step = a["savings_by_step"].mean(axis=0)
+        for i, s in enumerate(self.base.staircase.step_ids):
+            data[f"savings_{s}"] = by_step[:, i]
+        data["discount_factor"] = self.base.staircase.discount
+        return pd.DataFrame(data)
+
+
+def _money_unit(s: Scenario) -> str:
+    return f"{s.currency} {s.price_year} prices, discounted to {s.start_year}"
+
+
+def _summary_frame(rows: dict[str, tuple[np.ndarray, str]]) -> pd.DataFrame:
+    out = []
+    for name, (v, unit) in rows.items():
+        v = np.asarray(v, dtype=float)
+        # "No payback" counts as later than any year when ranking replications.
+        ranked = np.where(np.isnan(v), np.inf, v)
+        # Interpolating between "never" and a year means nothing: take order statistics then.
+        method = "inverted_cdf" if np.isnan(v).any() else "linear"
+        lo, med, hi = np.percentile(ranked, [INTERVAL[0], 50, INTERVAL[1]], method=method)
+        finite = v[~np.isnan(v)]
+        mean = float(finite.mean()) if len(finite) == len(v) else np.nan
+        out.append(
+            {
+                "metric": name,
+                "mean": mean,
+                "median": med if np.isfinite(med) else np.nan,
+                "p5": lo if np.isfinite(lo) else np.nan,
+                "p95": hi if np.isfinite(hi) else np.nan,
+                "unit": unit,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int = 20,
+    seed: int = DEFAULT_SEED,
+    engine: Engine = "des",
+    workers: int | None = 1,
+) -> Result:
+    """Simulate one scenario (with its intervention, if it has one).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replications : int
+        Independent replications (ignored by the expected engine, which has
+        no randomness).
+    seed : int
+        Same scenario and seed give identical numbers.
+    engine : {"des", "expected"}
+        The discrete-event simulation, or the analytic expected values.
+    workers : int or None
+        Processes to use; ``None`` means all cores.
+
+    Returns
+    -------
+    Result
+    """
+    R = _check(engine, replications)
+    st = compile_staircase(scenario)
+    runs = _map(_single, [(st, engine, seed, r) for r in range(R)], workers)
+    return Result(scenario, st, engine, seed, R, _stack(runs))
+
+
+def expected(scenario: Scenario) -> Result:
+    """Expected values from the analytic engine (milliseconds)."""
+    return simulate(scenario, engine="expected")
+
+
+def compare(
+    base: Scenario,
+    strategy: Scenario,
+    replications: int = 20,
+    seed: int = DEFAULT_SEED,
+    engine: Engine = "des",
+    workers: int | None = 1,
+) -> Comparison:
+    """Compare a strategy with its baseline using common random numbers.
+
+    Parameters
+    ----------
+    base, strategy : Scenario
+        Usually ``strategy`` extends ``base`` and adds an intervention.
+    replications, seed, engine, workers
+        As for :func:`simulate`.
+
+    Returns
+    -------
+    Comparison
+        ``.summary`` (placements avoided, NPV, ROI, payback with 90 %
+        intervals) and ``.yearly``.
+    """
+    R = _check(engine, replications)
+    if base.step_ids != strategy.step_ids:
+        raise ValueError("baseline and strategy must have the same steps in the same order")
+    if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
+        raise ValueError("baseline and strategy must have the same start year and horizon")
+    if base.population.children != strategy.population.children:
+        raise ValueError(
+            f"baseline '{base.name}' and strategy '{strategy.name}' describe different areas "
+            f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
+            "a strategy should extend the baseline it is compared with"
+        )
+    st_a, st_b = compile_staircase(base), compile_staircase(strategy)
+    runs = _map(_pair, [(st_a, st_b, engine, seed, r) for r in range(R)], workers)
+    mb = _stack([r[0] for r in runs])
+    ms = _stack([r[1] for r in runs])
+    res_a = Result(base, st_a, engine, seed, R, mb)
+    res_b = Result(strategy, st_b, engine, seed, R, ms)
+    return Comparison(res_a, res_b, compare_arrays(mb, ms, st_a, st_b))

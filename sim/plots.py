@@ -1,0 +1,219 @@
+"""Charts: each a function taking results and returning a matplotlib Figure.
+
+Charts never run a simulation. They use :class:`matplotlib.figure.Figure`
+directly (no pyplot state, no backend chosen at import), so they work in
+scripts, tests and notebooks alike. One visual identity: a fixed colour per
+step, light for the least intrusive and dark for the most (cividis: readable
+for colour-blind readers and in greyscale print), placements hatched, titles
+that state the finding, and the price year and discount rate on every money
+chart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from sim.experiment import Comparison, Result
+
+INTERVAL_LABEL = "90 % interval over replications"
+
+
+def step_colours(n: int) -> list[tuple[float, float, float, float]]:
+    """A fixed colour per step, from light (step 1) to dark (last step)."""
+    cmap = colormaps["cividis"]
+    return [cmap(v) for v in np.linspace(0.95, 0.05, n)]
+
+
+def _thousands(x: float, _pos: int | None = None) -> str:
+    return f"{x:,.0f}"
+
+
+def _money(x: float, _pos: int | None = None) -> str:
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:,.1f} bn"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.0f} m"
+    return f"{x:,.0f}"
+
+
+def money_note(result: Result) -> str:
+    """Footnote for money figures: currency, price year, discounting."""
+    s = result.scenario
+    periods = sorted(s.discounting.periods, key=lambda p: p.from_year)
+    parts = []
+    for p, nxt in zip(periods, [*periods[1:], None]):
+        span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
+        parts.append(f"{p.rate * 100:.1f} % {span}")
+    return (
+        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
+        f"{', '.join(parts)} ({s.discounting.source})."
+    )
+
+
+def _footnote(fig: Figure, text: str) -> None:
+    # Constrained layout ignores free text: keep a strip at the bottom for it.
+    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
+    fig.text(0.01, 0.01, text, fontsize=7.5, color="0.3", ha="left", va="bottom", wrap=True)
+
+
+def _year_axis(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
+
+
+def _stack(ax, result: Result, colours, title: str) -> None:
+    st = result.staircase
+    stock = result.measures["stock_end"].mean(axis=0)  # [year, step]
+    years = result.years
+    labels = [result.scenario.steps[s].name_en for s in st.step_ids]
+    polys = ax.stackplot(years, stock.T, labels=labels, colors=colours, edgecolor="white", linewidth=0.4)
+    for poly, placed in zip(polys, st.placement):
+        if placed:
+            poly.set_hatch("///")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlim(years[0], years[-1])
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.set_xlabel("Year (children on each step at 31 December)")
+    ax.grid(axis="y", alpha=0.3)
+    _year_axis(ax)
+
+
+def staircase(result: Result | Comparison) -> Figure:
+    """Children on each step at year end; baseline beside strategy for a comparison."""
+    arms = [result.base, result.strategy] if isinstance(result, Comparison) else [result]
+    colours = step_colours(arms[0].staircase.n_steps)
+    fig = Figure(figsize=(11 if len(arms) == 2 else 7.5, 5.2), layout="constrained")
+    axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
+    for ax, arm in zip(axes, arms):
+        _stack(ax, arm, colours, arm.scenario.title or arm.scenario.name)
+    axes[0].set_ylabel("Children")
+    placed = [(a.measures["stock_end"].mean(0) * a.staircase.placement).sum(1) for a in arms]
+    y0, y1 = arms[0].years[0], arms[0].years[-1]
+    if len(arms) == 2:
+        title = (
+            f"Placed children at end of {y1}: {placed[1][-1]:,.0f} with the strategy, "
+            f"{placed[0][-1]:,.0f} without"
+        )
+    else:
+        title = f"Placed children: {placed[0][0]:,.0f} at end of {y0}, {placed[0][-1]:,.0f} at end of {y1}"
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="outside right center",
+        fontsize=8,
+        title="Step (hatched: placement)",
+        title_fontsize=8,
+    )
+    _footnote(fig, f"Mean of {arms[0].replications} replication(s), engine: {arms[0].engine}.")
+    return fig
+
+
+def placements_avoided(cmp: Comparison) -> Figure:
+    """Placement entries avoided per year, with the 90 % interval."""
+    y = cmp.yearly
+    years = y["year"].to_numpy()
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    mean = y["placement_entries_avoided"].to_numpy()
+    err = np.vstack([mean - y["placement_entries_avoided_p5"], y["placement_entries_avoided_p95"] - mean])
+    colour = step_colours(6)[4]
+    ax.bar(years, mean, color=colour, label="New placements avoided in the year")
+    if cmp.base.replications > 1:
+        ax.errorbar(
+            years,
+            mean,
+            yerr=np.abs(err),
+            fmt="none",
+            ecolor="black",
+            elinewidth=0.8,
+            capsize=2,
+            label=INTERVAL_LABEL,
+        )
+    ax.plot(
+        years,
+        y["placed_at_year_end_avoided"],
+        color="black",
+        marker="o",
+        markersize=3,
+        lw=1.2,
+        label="Fewer children placed at 31 December",
+    )
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_ylabel("Children")
+    ax.set_xlabel("Year")
+    _year_axis(ax)
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    s = cmp.summary.set_index("metric")
+    tot = s.loc["placement_entries_avoided"]
+    interval = "" if cmp.base.replications == 1 else f" (90 %: {tot.p5:,.0f} to {tot.p95:,.0f})"
+    fig.suptitle(
+        f"{tot['mean']:,.0f} new placements avoided {years[0]}-{years[-1]}{interval}",
+        fontsize=12,
+        fontweight="bold",
+    )
+    _footnote(
+        fig,
+        "A placement delayed beyond the horizon is not counted as avoided here, but it does show as "
+        "fewer children placed at year end: compare the bars with the line.",
+    )
+    return fig
+
+
+def payback(cmp: Comparison) -> Figure:
+    """Cumulative discounted net savings ("J-curve") with the payback year marked."""
+    y = cmp.yearly
+    years = y["year"].to_numpy()
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    mean = y["cum_net_savings_discounted"].to_numpy()
+    colour = step_colours(6)[5]
+    if cmp.base.replications > 1:
+        ax.fill_between(
+            years,
+            y["cum_net_savings_discounted_p5"],
+            y["cum_net_savings_discounted_p95"],
+            color=colour,
+            alpha=0.25,
+            lw=0,
+            label=INTERVAL_LABEL,
+        )
+    ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label="Cumulative net savings (mean)")
+    ax.axhline(0, color="0.2", lw=0.9)
+    s = cmp.summary.set_index("metric")
+    pay = s.loc["payback_year"]
+    share = s.loc["share_paying_back", "mean"]
+    npv = s.loc["npv"]
+    if np.isnan(pay["median"]):
+        title = f"No payback within the horizon (by {years[-1]})"
+        ax.text(
+            0.98,
+            0.05,
+            "no payback within horizon",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=9,
+            color="0.2",
+        )
+    else:
+        year = int(pay["median"])
+        ax.axvline(year, color="black", ls="--", lw=1)
+        ax.annotate(f"payback {year}", xy=(year, 0), xytext=(6, 12), textcoords="offset points", fontsize=9)
+        title = f"Pays back in {year}; net present value {_money(npv['mean'])} by {years[-1]}"
+        if cmp.base.replications > 1:
+            title += f"\n({share:.0%} of replications pay back within the horizon)"
+    ax.set_ylabel(f"{cmp.base.scenario.currency} (discounted)")
+    ax.set_xlabel("Year")
+    _year_axis(ax)
+    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _footnote(fig, "Savings in placements and other steps less the programme's cost. " + money_note(cmp.base))
+    return fig

@@ -1,0 +1,528 @@
+"""Scenario files: schema, loading TOML, ``extends``, validation.
+
+A scenario is data. It is read with :mod:`tomllib`, merged with the file it
+``extends`` (if any), checked for unknown keys (with a "did you mean" hint),
+validated by pydantic into frozen models, and finally checked across fields
+(steps named in transitions exist, shares sum to one, ...). Every error is a
+:class:`ScenarioError` naming the file, the key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CLOSED = "closed"
+"""Name of the pseudo-destination "case closed" in transition tables."""
+
+FM_DISCOUNTING = (
+    {"from_year": 0, "rate": 0.035},
+    {"from_year": 36, "rate": 0.025},
+    {"from_year": 71, "rate": 0.015},
+)
+"""Finansministeriet (2021): real rate 3.5 % years 0-35, 2.5 % 36-70, then 1.5 %."""
+
+
+class ScenarioError(ValueError):
+    """A scenario file (or a change to a scenario) is not valid.
+
+    Parameters
+    ----------
+    file : str
+        The file the problem is in (or ``"<changes>"``).
+    key : str
+        Dotted key path, e.g. ``"steps.foster.cost_per_year"``.
+    message : str
+        What is wrong and what is allowed.
+    """
+
+    def __init__(self, file: str, key: str, message: str) -> None:
+        self.file, self.key, self.message = file, key, message
+        where = f"{file}: " if file else ""
+        at = f"key '{key}': " if key else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+# ---------------------------------------------------------------------------
+# Schema
+# ---------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Exponential(_Model):
+    """Exponential stay: the step's rates are hazards (the default)."""
+
+    dist: Literal["exponential"] = "exponential"
+
+
+class Mixture(_Model):
+    """Two groups of exponential stays, short and long (hyperexponential)."""
+
+    dist: Literal["mixture"]
+    short_share: Annotated[float, Field(gt=0, lt=1)]
+    short_mean_years: Pos
+    long_mean_years: Pos
+
+
+class Weibull(_Model):
+    """Weibull stay with a given mean and shape (discrete-event engine only)."""
+
+    dist: Literal["weibull"]
+    mean_years: Pos
+    shape: Pos
+
+
+class Lognormal(_Model):
+    """Lognormal stay with a given mean and log-sd (discrete-event engine only)."""
+
+    dist: Literal["lognormal"]
+    mean_years: Pos
+    sigma: Pos
+
+
+Duration = Annotated[Exponential | Mixture | Weibull | Lognormal, Field(discriminator="dist")]
+
+
+class Step(_Model):
+    """One step of the staircase."""
+
+    name_da: str
+    name_en: str
+    placement: bool = False
+    cost_per_year: NonNeg = 0.0
+    entry_cost: NonNeg = 0.0
+    duration: Duration = Exponential()
+    source: str = ""
+
+
+class StockAtStart(_Model):
+    """Children on a step at the start, with their ages."""
+
+    children: NonNeg
+    age_shares: dict[str, Share]
+
+
+class DiscountPeriod(_Model):
+    from_year: Annotated[int, Field(ge=0)]
+    rate: Annotated[float, Field(gt=-1, lt=1)]
+
+
+class Discounting(_Model):
+    """Stepped real discount rates by year from the start year."""
+
+    periods: tuple[DiscountPeriod, ...] = tuple(DiscountPeriod(**p) for p in FM_DISCOUNTING)
+    source: str = "Finansministeriet 2021"
+
+
+class Population(_Model):
+    """Who comes onto the staircase, at what age, and who is there already."""
+
+    children: Pos
+    age_bands: tuple[int, ...] = (0, 6, 12)
+    leaving_age: Annotated[int, Field(ge=1, le=30)] = 18
+    aftercare_until_age: Annotated[int, Field(ge=1, le=30)] | None = None
+    aftercare_steps: tuple[str, ...] | None = None
+    entries_per_year: NonNeg | None = None
+    entries_per_1000_children: NonNeg | None = None
+    entry_age_shares: dict[str, Share]
+    entry_step_shares: dict[str, Share]
+    initial_stock: dict[str, StockAtStart] = {}
+
+
+Rate = NonNeg | dict[str, NonNeg]
+"""A rate per year: one number, or one number per age band label."""
+
+
+class EntryChange(_Model):
+    """Earlier detection: more entries, and on lower steps."""
+
+    extra_entries_per_year: NonNeg = 0.0
+    extra_entries_share: NonNeg = 0.0
+    entry_step_shares: dict[str, Share] | None = None
+
+
+class Intervention(_Model):
+    """A strategy laid over a baseline."""
+
+    name: str = "intervention"
+    start_year: int
+    ramp_up_years: Annotated[int, Field(ge=0, le=50)] = 0
+    hazard_ratios: dict[str, dict[str, NonNeg]] = {}
+    entry: EntryChange = EntryChange()
+    cost_per_year: NonNeg = 0.0
+    one_off_cost: NonNeg = 0.0
+    cost_per_child_reached: NonNeg = 0.0
+    reached_steps: tuple[str, ...] = ()
+    source: str = ""
+
+
+class Scenario(_Model):
+    """A validated, immutable scenario.
+
+    Build one with :func:`load_scenario` (from a TOML file) or
+    :meth:`from_dict`; derive variants with :meth:`with_changes`.
+    """
+
+    name: str
+    title: str = ""
+    description: str = ""
+    extends: str | None = None
+    start_year: Annotated[int, Field(ge=1900, le=2200)]
+    horizon_years: Annotated[int, Field(ge=1, le=100)]
+    price_year: Annotated[int, Field(ge=1900, le=2200)]
+    currency: str = "DKK"
+    discounting: Discounting = Discounting()
+    steps: dict[str, Step]
+    population: Population
+    transitions: dict[str, dict[str, Rate]]
+    intervention: Intervention | None = None
+
+    # -- derived views -----------------------------------------------------
+    @property
+    def step_ids(self) -> list[str]:
+        """Step ids in staircase order (lowest, least intrusive, first)."""
+        return list(self.steps)
+
+    @property
+    def band_edges(self) -> list[int]:
+        """Lower edges of the age bands, plus the oldest leaving age at the end."""
+        return _band_edges(self.population)
+
+    @property
+    def band_labels(self) -> list[str]:
+        """Age band labels such as ``"0-5"``."""
+        e = self.band_edges
+        return [f"{a}-{b - 1}" for a, b in zip(e[:-1], e[1:])]
+
+    @property
+    def entries_per_year(self) -> float:
+        """Baseline new cases per year."""
+        p = self.population
+        if p.entries_per_year is not None:
+            return p.entries_per_year
+        return p.children / 1000.0 * (p.entries_per_1000_children or 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (what ``check`` prints)."""
+        # ``extends`` is resolved already: the dump stands on its own.
+        return self.model_dump(mode="json", exclude_none=True, exclude={"extends"})
+
+    def input_hash(self) -> str:
+        """SHA-256 of the resolved scenario (stable across key order)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+        """Return a new scenario with dotted keys replaced.
+
+        Parameters
+        ----------
+        changes : dict
+            ``{"steps.institution.cost_per_year": 1.3e6, ...}``; a key may
+            also add a table that does not exist yet, such as
+            ``"intervention.hazard_ratios.home.foster"``.
+
+        Examples
+        --------
+        >>> s = load_scenario("scenarios/denmark-baseline.toml")  # doctest: +SKIP
+        >>> s.with_changes({"horizon_years": 10}).horizon_years  # doctest: +SKIP
+        10
+        """
+        data = self.to_dict()
+        for key, value in changes.items():
+            node = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                nxt = node.get(part)
+                if nxt is None:
+                    nxt = node[part] = {}
+                if not isinstance(nxt, dict):
+                    raise ScenarioError("<changes>", key, f"'{part}' is not a table")
+                node = nxt
+            node[parts[-1]] = value
+        return Scenario.from_dict(data, file="<changes>")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], file: str = "<dict>") -> Scenario:
+        """Validate plain data (as read from TOML) into a Scenario."""
+        _check_unknown_keys(cls, data, file, "")
+        try:
+            scenario = cls.model_validate(data)
+        except ValidationError as err:
+            raise _from_pydantic(err, file) from None
+        _check_consistency(scenario, file)
+        return scenario
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file. ``extends = "other.toml"`` is resolved relative to it.
+
+    Returns
+    -------
+    Scenario
+        Frozen and fully validated.
+
+    Raises
+    ------
+    ScenarioError
+        With file, key path and what is allowed.
+    """
+    data, file = _read_with_extends(Path(path), [])
+    return Scenario.from_dict(data, file=file)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "file not found")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "", f"not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "not valid TOML: file is not UTF-8") from None
+
+
+def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], str]:
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in [*seen, resolved])
+        raise ScenarioError(str(path), "extends", f"circular extends: {chain}")
+    data = _read_toml(path)
+    parent = data.get("extends")
+    if parent is None:
+        return data, str(path)
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a file name (a string)")
+    base_path = path.parent / parent
+    if not base_path.is_file():
+        raise ScenarioError(str(path), "extends", f"file '{parent}' not found next to {path.name}")
+    base, _ = _read_with_extends(base_path, [*seen, resolved])
+    # Errors in the merged data are reported against the extending file: the
+    # base file validated on its own terms when it was written.
+    try:
+        _check_unknown_keys(Scenario, base, str(base_path), "")
+    except ScenarioError:
+        raise
+    merged = _deep_merge(base, data)
+    return merged, str(path)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Errors: unknown keys with a hint, pydantic errors with key paths
+# ---------------------------------------------------------------------------
+
+
+def _model_in(annotation: Any) -> tuple[str, Any] | None:
+    """Find ``("model", M)`` or ``("dict", M)`` for a field's annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _model_in(typing.get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("model", annotation)
+    if origin is dict:
+        inner = _model_in(typing.get_args(annotation)[1])
+        if inner and inner[0] == "model":
+            return ("dict", inner[1])
+        return None
+    if origin in (Union, types.UnionType):
+        models = [m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None]
+        if len(models) == 1:
+            return models[0]
+    return None
+
+
+def _check_unknown_keys(model: type[BaseModel], data: Any, file: str, path: str) -> None:
+    if not isinstance(data, dict):
+        return
+    fields = model.model_fields
+    for key, value in data.items():
+        key_path = f"{path}.{key}" if path else key
+        if key not in fields:
+            allowed = sorted(fields)
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            raise ScenarioError(
+                file,
+                key_path,
+                f"unknown key.{did} Allowed here: {', '.join(allowed)}.",
+            )
+        found = _model_in(fields[key].annotation)
+        if found is None:
+            continue
+        kind, sub = found
+        if kind == "model":
+            _check_unknown_keys(sub, value, file, key_path)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                _check_unknown_keys(sub, item, file, f"{key_path}.{name}")
+
+
+def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
+    first = err.errors()[0]
+    # Drop pydantic's internal union/discriminator tags from the path.
+    loc = [str(p) for p in first["loc"] if not (isinstance(p, str) and ("[" in p or p in {"float", "dict"}))]
+    msg = first["msg"]
+    if first["type"] == "missing":
+        msg = "required key is missing"
+    elif first["type"] == "union_tag_invalid":
+        msg = "unknown duration 'dist'; allowed: exponential, mixture, weibull, lognormal"
+    given = first.get("input")
+    if first["type"] != "missing" and not isinstance(given, dict | list):
+        msg += f" (got {given!r})"
+    return ScenarioError(file, ".".join(loc), msg)
+
+
+# ---------------------------------------------------------------------------
+# Cross-field checks
+# ---------------------------------------------------------------------------
+
+
+def _band_edges(pop: Population) -> list[int]:
+    top = pop.aftercare_until_age or pop.leaving_age
+    edges = sorted(set(pop.age_bands) | ({pop.leaving_age} if top > pop.leaving_age else set()))
+    return [e for e in edges if e < top] + [top]
+
+
+def _shares_sum_to_one(shares: dict[str, float], file: str, key: str) -> None:
+    total = sum(shares.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ScenarioError(file, key, f"shares must sum to 1 (they sum to {total:.6g})")
+
+
+def _known(name: str, allowed: list[str], file: str, key: str, what: str) -> None:
+    if name not in allowed:
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ScenarioError(file, key, f"unknown {what} '{name}'.{did} Allowed: {', '.join(allowed)}.")
+
+
+def _check_consistency(s: Scenario, file: str) -> None:
+    steps = s.step_ids
+    if len(steps) < 2:
+        raise ScenarioError(file, "steps", "at least two steps are needed")
+    if CLOSED in steps:
+        raise ScenarioError(file, f"steps.{CLOSED}", f"'{CLOSED}' is reserved for case closure")
+    if not any(st.placement for st in s.steps.values()):
+        raise ScenarioError(file, "steps", "at least one step must have placement = true")
+    pop = s.population
+    ages = sorted(pop.age_bands)
+    if list(pop.age_bands) != ages or len(set(ages)) != len(ages) or ages[0] != 0:
+        raise ScenarioError(file, "population.age_bands", "lower band edges must start at 0 and increase")
+    if ages[-1] >= pop.leaving_age:
+        raise ScenarioError(
+            file, "population.age_bands", f"band edges must be below leaving_age ({pop.leaving_age})"
+        )
+    if pop.aftercare_until_age is not None and pop.aftercare_until_age <= pop.leaving_age:
+        raise ScenarioError(
+            file, "population.aftercare_until_age", f"must be above leaving_age ({pop.leaving_age})"
+        )
+    if (pop.entries_per_year is None) == (pop.entries_per_1000_children is None):
+        raise ScenarioError(
+            file,
+            "population.entries_per_year",
+            "give exactly one of entries_per_year and entries_per_1000_children",
+        )
+    labels = s.band_labels
+    entry_labels = [lab for lab, lo in zip(labels, s.band_edges) if lo < pop.leaving_age]
+    for lab in pop.entry_age_shares:
+        _known(lab, entry_labels, file, f"population.entry_age_shares.{lab}", "age band")
+    _shares_sum_to_one(pop.entry_age_shares, file, "population.entry_age_shares")
+    for st in pop.entry_step_shares:
+        _known(st, steps, file, f"population.entry_step_shares.{st}", "step")
+    _shares_sum_to_one(pop.entry_step_shares, file, "population.entry_step_shares")
+    for st, stock in pop.initial_stock.items():
+        _known(st, steps, file, f"population.initial_stock.{st}", "step")
+        for lab in stock.age_shares:
+            _known(lab, labels, file, f"population.initial_stock.{st}.age_shares.{lab}", "age band")
+        _shares_sum_to_one(stock.age_shares, file, f"population.initial_stock.{st}.age_shares")
+    for st in pop.aftercare_steps or ():
+        _known(st, steps, file, "population.aftercare_steps", "step")
+    for src, row in s.transitions.items():
+        _known(src, steps, file, f"transitions.{src}", "step")
+        for dst, rate in row.items():
+            key = f"transitions.{src}.{dst}"
+            _known(dst, [*steps, CLOSED], file, key, "destination")
+            if dst == src:
+                raise ScenarioError(file, key, "a step cannot move to itself")
+            if isinstance(rate, dict):
+                for lab in rate:
+                    _known(lab, labels, file, f"{key}.{lab}", "age band")
+                missing = [lab for lab in labels if lab not in rate]
+                if missing:
+                    raise ScenarioError(
+                        file, key, f"give a rate for every age band; missing: {', '.join(missing)}"
+                    )
+    for sid, step in s.steps.items():
+        if not isinstance(step.duration, Exponential):
+            row = s.transitions.get(sid, {})
+            if not any(_max_rate(r) > 0 for r in row.values()):
+                raise ScenarioError(
+                    file,
+                    f"steps.{sid}.duration",
+                    "a step with a non-exponential duration needs transitions saying where "
+                    "children go (their rates are used as proportions)",
+                )
+    iv = s.intervention
+    if iv is not None:
+        if iv.start_year < s.start_year:
+            raise ScenarioError(
+                file, "intervention.start_year", f"must not be before start_year ({s.start_year})"
+            )
+        for src, row in iv.hazard_ratios.items():
+            _known(src, steps, file, f"intervention.hazard_ratios.{src}", "step")
+            for dst in row:
+                key = f"intervention.hazard_ratios.{src}.{dst}"
+                _known(dst, [*steps, CLOSED], file, key, "destination")
+                if dst not in s.transitions.get(src, {}):
+                    raise ScenarioError(
+                        file, key, f"there is no transition {src} -> {dst} in the baseline to scale"
+                    )
+        if iv.entry.entry_step_shares is not None:
+            for st in iv.entry.entry_step_shares:
+                _known(st, steps, file, f"intervention.entry.entry_step_shares.{st}", "step")
+            _shares_sum_to_one(iv.entry.entry_step_shares, file, "intervention.entry.entry_step_shares")
+        for st in iv.reached_steps:
+            _known(st, steps, file, "intervention.reached_steps", "step")
+
+
+def _max_rate(rate: float | dict[str, float]) -> float:
+    return max(rate.values()) if isinstance(rate, dict) else rate

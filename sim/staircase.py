@@ -1,0 +1,242 @@
+"""The staircase compiled for the engines: arrays, no dictionaries.
+
+A :class:`Staircase` holds, for one arm (a baseline, or a baseline with its
+strategy laid over it), everything the engines need as numpy arrays indexed
+by ``[year, age band, step, destination]``. Destinations are the steps, then
+``CLOSED_COL`` (case closed) and ``AGED_OUT_COL`` (left at the leaving age,
+used where a move would go to a step the child is too old for).
+
+Time-varying effects (a strategy ramping in) are constant within a calendar
+year. A hazard ratio scales the rate of one transition; on a step with a
+non-exponential duration it speeds up (or slows down) the step's clock by the
+weighted mean ratio, which is the same thing for exponential stays and keeps
+both engines exact for the two-group mixture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import CLOSED, Exponential, Lognormal, Mixture, Scenario, Weibull
+
+EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, eq=False)
+class Staircase:
+    """One arm of a scenario, compiled.
+
+    Attributes are arrays; ``S`` steps, ``B`` age bands, ``Y`` years, and
+    ``D = S + 2`` destinations (steps, case closed, aged out).
+    """
+
+    step_ids: tuple[str, ...]
+    placement: np.ndarray  # bool[S]
+    cost_per_year: np.ndarray  # [S]
+    entry_cost: np.ndarray  # [S]
+    band_edges: np.ndarray  # [B+1], last is the oldest leaving age
+    leave_age: np.ndarray  # [S]
+    rates: np.ndarray  # [Y, B, S, D] hazards per year (exponential steps)
+    intensity: np.ndarray  # [Y, B, S] clock speed of each step
+    dest_prob: np.ndarray  # [Y, B, S, D] where a child goes when it leaves a step
+    dur_kind: np.ndarray  # int[S]
+    dur_params: np.ndarray  # [S, 3]
+    entries: np.ndarray  # [Y] new cases per year (baseline volume)
+    extra_entries: np.ndarray  # [Y] extra new cases per year from the strategy
+    entry_step_prob: np.ndarray  # [Y, S]
+    entry_band_prob: np.ndarray  # [B]
+    stock: np.ndarray  # [S, B] children at the start
+    effect: np.ndarray  # [Y] how far the strategy has ramped in (0..1)
+    active: np.ndarray  # bool[Y] the strategy's programme runs this year
+    programme_cost: np.ndarray  # [Y] fixed and one-off programme costs
+    cost_per_child_reached: float
+    reached: np.ndarray  # bool[S]
+    discount: np.ndarray  # [Y] discount factor per year (start year = 1)
+    start_year: int
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.step_ids)
+
+    @property
+    def horizon(self) -> int:
+        return len(self.entries)
+
+    @property
+    def closed_col(self) -> int:
+        return self.n_steps
+
+    @property
+    def aged_out_col(self) -> int:
+        return self.n_steps + 1
+
+
+def discount_factors(scenario: Scenario, years: int) -> np.ndarray:
+    """Discount factor per year from the start year (year 0 = 1).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``discounting.periods`` give the real rate from each year on.
+    years : int
+        Number of years.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``D[k] = prod_{j<k} 1 / (1 + r_j)``; costs falling in year ``k`` are
+        multiplied by ``D[k]``.
+    """
+    periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
+    rate = np.zeros(years)
+    for p in periods:
+        rate[p.from_year :] = p.rate
+    return np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rate[:-1]))])[:years]
+
+
+def ramp(scenario: Scenario) -> np.ndarray:
+    """How far the strategy has ramped in, per year (0 before it starts).
+
+    The effect grows linearly over ``ramp_up_years``: in its first year it is
+    ``1 / ramp_up_years`` of the full effect, full from year ``ramp_up_years``.
+    """
+    years = scenario.horizon_years
+    iv = scenario.intervention
+    out = np.zeros(years)
+    if iv is None:
+        return out
+    k = scenario.start_year + np.arange(years) - iv.start_year
+    if iv.ramp_up_years == 0:
+        out[k >= 0] = 1.0
+    else:
+        out = np.clip((k + 1) / iv.ramp_up_years, 0.0, 1.0)
+    return out
+
+
+def _band_value(rate: float | dict[str, float], label: str) -> float:
+    return rate[label] if isinstance(rate, dict) else rate
+
+
+def compile_staircase(scenario: Scenario) -> Staircase:
+    """Compile a scenario (with its intervention, if any) for the engines."""
+    steps = scenario.step_ids
+    S, Y = len(steps), scenario.horizon_years
+    labels = scenario.band_labels
+    edges = np.array(scenario.band_edges, dtype=float)
+    B, D = len(labels), S + 2
+    pop = scenario.population
+    idx = {s: i for i, s in enumerate(steps)}
+    closed, aged_out = S, S + 1
+
+    aftercare = set(pop.aftercare_steps or (s for s in steps if scenario.steps[s].placement))
+    top = pop.aftercare_until_age or pop.leaving_age
+    leave_age = np.array(
+        [top if (s in aftercare and pop.aftercare_until_age) else pop.leaving_age for s in steps],
+        dtype=float,
+    )
+
+    base = np.zeros((B, S, D))
+    for src, row in scenario.transitions.items():
+        for dst, rate in row.items():
+            j = closed if dst == CLOSED else idx[dst]
+            for b, lab in enumerate(labels):
+                base[b, idx[src], j] = _band_value(rate, lab)
+    # A move to a step the child is too old for ends the case at the leaving age.
+    for b in range(B):
+        too_old = edges[b] >= leave_age
+        base[b, :, aged_out] += base[b, :, :S][:, too_old].sum(axis=1)
+        base[b, :, :S][:, too_old] = 0.0
+
+    effect = ramp(scenario)
+    iv = scenario.intervention
+    ratio = np.ones((S, D))
+    if iv is not None:
+        for src, row in iv.hazard_ratios.items():
+            for dst, hr in row.items():
+                ratio[idx[src], closed if dst == CLOSED else idx[dst]] = hr
+    rates = np.empty((Y, B, S, D))
+    for y in range(Y):
+        rates[y] = base * ratio[None] ** effect[y]
+
+    total = rates.sum(axis=3)
+    base_total = base.sum(axis=2)
+    dur_kind = np.zeros(S, dtype=np.int64)
+    dur_params = np.zeros((S, 3))
+    intensity = total.copy()
+    for s, sid in enumerate(steps):
+        d = scenario.steps[sid].duration
+        if isinstance(d, Exponential):
+            continue
+        # Non-exponential stays: the duration law says how long, rates say where.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            intensity[:, :, s] = np.where(
+                base_total[None, :, s] > 0, total[:, :, s] / base_total[None, :, s], 0.0
+            )
+        if isinstance(d, Mixture):
+            dur_kind[s] = MIXTURE
+            dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)
+        elif isinstance(d, Weibull):
+            dur_kind[s] = WEIBULL
+            dur_params[s] = (d.mean_years / math.gamma(1 + 1 / d.shape), d.shape, 0.0)
+        elif isinstance(d, Lognormal):
+            dur_kind[s] = LOGNORMAL
+            dur_params[s] = (math.log(d.mean_years) - d.sigma**2 / 2, d.sigma, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+
+    base_entries = scenario.entries_per_year
+    entries = np.full(Y, base_entries)
+    step_base = np.array([pop.entry_step_shares.get(s, 0.0) for s in steps])
+    step_new = step_base
+    extra = np.zeros(Y)
+    if iv is not None:
+        extra = (iv.entry.extra_entries_per_year + iv.entry.extra_entries_share * base_entries) * effect
+        if iv.entry.entry_step_shares is not None:
+            step_new = np.array([iv.entry.entry_step_shares.get(s, 0.0) for s in steps])
+    entry_step_prob = (1 - effect)[:, None] * step_base[None] + effect[:, None] * step_new[None]
+    entry_band_prob = np.array([pop.entry_age_shares.get(lab, 0.0) for lab in labels])
+
+    stock = np.zeros((S, B))
+    for sid, st in pop.initial_stock.items():
+        stock[idx[sid]] = [st.children * st.age_shares.get(lab, 0.0) for lab in labels]
+
+    programme = np.zeros(Y)
+    reached = np.zeros(S, dtype=bool)
+    active = np.zeros(Y, dtype=bool)
+    per_child = 0.0
+    if iv is not None:
+        k = scenario.start_year + np.arange(Y) - iv.start_year
+        active = k >= 0
+        programme[active] += iv.cost_per_year
+        programme[k == 0] += iv.one_off_cost
+        per_child = iv.cost_per_child_reached
+        reached[[idx[s] for s in iv.reached_steps]] = True
+
+    return Staircase(
+        step_ids=tuple(steps),
+        placement=np.array([scenario.steps[s].placement for s in steps]),
+        cost_per_year=np.array([scenario.steps[s].cost_per_year for s in steps]),
+        entry_cost=np.array([scenario.steps[s].entry_cost for s in steps]),
+        band_edges=edges,
+        leave_age=leave_age,
+        rates=rates,
+        intensity=intensity,
+        dest_prob=dest_prob,
+        dur_kind=dur_kind,
+        dur_params=dur_params,
+        entries=entries,
+        extra_entries=extra,
+        entry_step_prob=entry_step_prob,
+        entry_band_prob=entry_band_prob,
+        stock=stock,
+        effect=effect,
+        active=active,
+        programme_cost=programme,
+        cost_per_child_reached=per_child,
+        reached=reached,
+        discount=discount_factors(scenario, Y),
+        start_year=scenario.start_year,
+    )
