@@ -137,6 +137,10 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             w = np.ones(hi - lo + 1)
             w[0] = w[-1] = 0.5
             w *= n / w.sum()
+            if hi >= min(leave_cell[s], C):
+                # The top half-cell sits at the leaving age itself: keep it just below.
+                w[-2] += w[-1]
+                w[-1] = 0.0
             for ph, share in parts:
                 x[ph, lo : hi + 1] += share * w
     x = x[:, :C]

@@ -399,7 +399,11 @@ def _check_unknown_keys(model: type[BaseModel], data: Any, file: str, path: str)
 def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
     first = err.errors()[0]
     # Drop pydantic's internal union/discriminator tags from the path.
-    loc = [str(p) for p in first["loc"] if not (isinstance(p, str) and ("[" in p or p in {"float", "dict"}))]
+    loc = [
+        str(p)
+        for p in first["loc"]
+        if not (isinstance(p, str) and ("[" in p or p in {"float", "dict", "constrained-float"}))
+    ]
     msg = first["msg"]
     if first["type"] == "missing":
         msg = "required key is missing"
@@ -469,10 +473,19 @@ def _check_consistency(s: Scenario, file: str) -> None:
     for st in pop.entry_step_shares:
         _known(st, steps, file, f"population.entry_step_shares.{st}", "step")
     _shares_sum_to_one(pop.entry_step_shares, file, "population.entry_step_shares")
+    aftercare = set(pop.aftercare_steps or (k for k, v in s.steps.items() if v.placement))
     for st, stock in pop.initial_stock.items():
         _known(st, steps, file, f"population.initial_stock.{st}", "step")
+        allowed = labels if (pop.aftercare_until_age and st in aftercare) else entry_labels
         for lab in stock.age_shares:
-            _known(lab, labels, file, f"population.initial_stock.{st}.age_shares.{lab}", "age band")
+            key = f"population.initial_stock.{st}.age_shares.{lab}"
+            _known(lab, labels, file, key, "age band")
+            if lab not in allowed and stock.age_shares[lab] > 0:
+                raise ScenarioError(
+                    file,
+                    key,
+                    f"children on '{st}' leave at {pop.leaving_age}; allowed bands: {', '.join(allowed)}",
+                )
         _shares_sum_to_one(stock.age_shares, file, f"population.initial_stock.{st}.age_shares")
     for st in pop.aftercare_steps or ():
         _known(st, steps, file, "population.aftercare_steps", "step")
@@ -486,7 +499,8 @@ def _check_consistency(s: Scenario, file: str) -> None:
             if isinstance(rate, dict):
                 for lab in rate:
                     _known(lab, labels, file, f"{key}.{lab}", "age band")
-                missing = [lab for lab in labels if lab not in rate]
+                # Aftercare bands may be left out: they inherit the last child band.
+                missing = [lab for lab in entry_labels if lab not in rate]
                 if missing:
                     raise ScenarioError(
                         file, key, f"give a rate for every age band; missing: {', '.join(missing)}"

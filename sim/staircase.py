@@ -116,8 +116,11 @@ def ramp(scenario: Scenario) -> np.ndarray:
     return out
 
 
-def _band_value(rate: float | dict[str, float], label: str) -> float:
-    return rate[label] if isinstance(rate, dict) else rate
+def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> float:
+    if not isinstance(rate, dict):
+        return rate
+    # Aftercare bands not given inherit the last band before the leaving age.
+    return rate.get(label, rate[fallback])
 
 
 def compile_staircase(scenario: Scenario) -> Staircase:
@@ -130,6 +133,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     pop = scenario.population
     idx = {s: i for i, s in enumerate(steps)}
     closed, aged_out = S, S + 1
+    last_child_band = [lab for lab, lo in zip(labels, edges) if lo < pop.leaving_age][-1]
 
     aftercare = set(pop.aftercare_steps or (s for s in steps if scenario.steps[s].placement))
     top = pop.aftercare_until_age or pop.leaving_age
@@ -143,7 +147,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         for dst, rate in row.items():
             j = closed if dst == CLOSED else idx[dst]
             for b, lab in enumerate(labels):
-                base[b, idx[src], j] = _band_value(rate, lab)
+                base[b, idx[src], j] = _band_value(rate, lab, last_child_band)
     # A move to a step the child is too old for ends the case at the leaving age.
     for b in range(B):
         too_old = edges[b] >= leave_age

@@ -1,0 +1,119 @@
+"""Engine benchmark: this engine against a naive SimPy reference, in one run.
+
+Run from the repository root:
+
+    python benchmarks/bench_engine.py            # full (about 2 minutes)
+    python benchmarks/bench_engine.py --quick    # smaller, for a smoke test
+
+It prints wall times and ratios measured in the same process, so the
+figures compare like with like on whatever machine runs it:
+
+1. 100,000 children over 20 years (the national baseline scaled down):
+   the naive reference (one SimPy generator process per child, one
+   ``env.timeout`` per stay, the same model and the same random numbers)
+   against the engine; target ratio <= 0.5.
+2. A national-scale run of about 1,000,000 children over 20 years on one
+   core, in a fresh process so that its peak memory is its own; target
+   about 15 s and under 400 MB.
+3. The analytic expected engine on the national baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.des import simulate_des, simulate_naive  # noqa: E402
+from sim.expected import expected_measures  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.staircase import compile_staircase  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "denmark-baseline.toml"
+
+
+def scaled(children: int) -> Scenario:
+    """The national baseline scaled so that about ``children`` pass through in 20 years."""
+    base = load_scenario(BASELINE)
+    stock = sum(s.children for s in base.population.initial_stock.values())
+    total = stock + base.entries_per_year * base.horizon_years
+    f = children / total
+    changes = {"population.entries_per_year": base.entries_per_year * f}
+    for step, s in base.population.initial_stock.items():
+        changes[f"population.initial_stock.{step}.children"] = round(s.children * f)
+    return base.with_changes(changes)
+
+
+def best_of(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def national(children: int) -> dict:
+    """Run in a child process: one replication at national scale, time and peak memory."""
+    import resource
+
+    st = compile_staircase(scaled(children))
+    t = time.perf_counter()
+    log = simulate_des(st, seed=1)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    return {"children": log.n_children, "stays": len(log.step), "seconds": wall, "peak_mb": peak}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
+    ap.add_argument("--national-child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.national_child:
+        print(json.dumps(national(args.national_child)))
+        return
+
+    n_small = 20_000 if args.quick else 100_000
+    n_large = 200_000 if args.quick else 1_000_000
+    repeat = 1 if args.quick else 2
+
+    st = compile_staircase(scaled(n_small))
+    t_ref, ref = best_of(lambda: simulate_naive(st, seed=1), repeat)
+    t_eng, eng = best_of(lambda: simulate_des(st, seed=1), repeat)
+    same = len(ref.step) == len(eng.step) and sorted(ref.end.tolist()) == sorted(eng.end.tolist())
+    print(
+        f"1. {eng.n_children:,} children, 20 years, {len(eng.step):,} stays (same spells as reference: {same})"
+    )
+    print(f"   naive SimPy reference  {t_ref:7.2f} s")
+    print(f"   engine                 {t_eng:7.2f} s")
+    print(f"   ratio engine/reference {t_eng / t_ref:7.2f}   (target <= 0.50)")
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--national-child", str(n_large)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    nat = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"2. national scale: {nat['children']:,} children, {nat['stays']:,} stays, one core")
+    print(f"   engine                 {nat['seconds']:7.2f} s   (target about 15 s)")
+    print(f"   peak memory            {nat['peak_mb']:7.0f} MB  (target < 400 MB)")
+    print(
+        f"   per child              {nat['seconds'] / nat['children'] * 1e6:7.2f} us "
+        f"(100k-child run: {t_eng / eng.n_children * 1e6:.2f} us)"
+    )
+
+    st_nat = compile_staircase(load_scenario(BASELINE))
+    t_exp, _ = best_of(lambda: expected_measures(st_nat), 3)
+    print(f"3. expected engine, national baseline, 20 years: {t_exp * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Shared fixtures: small scenarios built in code or written to a temporary folder."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from sim.scenario import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
+
+AGES3 = {"0-5": 0.3, "6-11": 0.3, "12-17": 0.4}
+
+TOY: dict = {
+    "name": "toy",
+    "title": "Toy staircase",
+    "start_year": 2024,
+    "horizon_years": 10,
+    "price_year": 2024,
+    "steps": {
+        "low": {"name_da": "Lav", "name_en": "Low", "cost_per_year": 10_000},
+        "mid": {"name_da": "Mellem", "name_en": "Middle", "cost_per_year": 100_000, "entry_cost": 5_000},
+        "placed": {"name_da": "Anbragt", "name_en": "Placed", "placement": True, "cost_per_year": 500_000},
+    },
+    "population": {
+        "children": 20_000,
+        "entries_per_year": 600,
+        "entry_age_shares": AGES3,
+        "entry_step_shares": {"low": 0.6, "mid": 0.3, "placed": 0.1},
+        "initial_stock": {
+            "low": {"children": 300, "age_shares": AGES3},
+            "placed": {"children": 150, "age_shares": {"0-5": 0.2, "6-11": 0.3, "12-17": 0.5}},
+        },
+    },
+    "transitions": {
+        "low": {"mid": 0.5, "closed": 1.0},
+        "mid": {"low": 0.3, "placed": {"0-5": 0.1, "6-11": 0.2, "12-17": 0.3}, "closed": 0.5},
+        "placed": {"mid": 0.2, "closed": 0.1},
+    },
+}
+
+
+def toy_dict(**changes) -> dict:
+    """A deep copy of the toy scenario with top-level keys replaced."""
+    d = copy.deepcopy(TOY)
+    d.update(changes)
+    return d
+
+
+@pytest.fixture
+def toy() -> Scenario:
+    return Scenario.from_dict(toy_dict())
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path):
+    """Write a dict (or raw text) as a TOML file in a temporary folder."""
+
+    def write(data: dict | str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,76 @@
+"""The API: simulate, expected, compare; workers; common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS
+
+import sim
+from sim.scenario import Scenario
+
+
+def test_zero_effect_zero_cost_strategy_gives_exactly_zero(toy):
+    plan = toy.with_changes({"intervention": {"start_year": 2025, "ramp_up_years": 3}})
+    cmp = sim.compare(toy, plan, replications=3, seed=2)
+    for key, arr in cmp.arrays.items():
+        if key in ("total_roi", "total_payback_year"):
+            assert np.isnan(arr).all(), key  # nothing invested: no ROI, no payback
+        else:
+            assert np.all(arr == 0), key
+
+
+def test_identical_results_for_one_and_two_workers(toy):
+    plan = toy.with_changes({"intervention": {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 0.5}}}})
+    a = sim.compare(toy, plan, replications=4, seed=8, workers=1)
+    b = sim.compare(toy, plan, replications=4, seed=8, workers=2)
+    for key in a.arrays:
+        np.testing.assert_array_equal(a.arrays[key], b.arrays[key])
+
+
+def test_expected_engine_is_one_word_away(toy):
+    e = sim.simulate(toy, engine="expected")
+    d = sim.simulate(toy, replications=2, seed=1)
+    assert list(e.yearly.columns) == list(d.yearly.columns)
+    assert e.replications == 1 and len(e.yearly) == 10 * 3
+    assert sim.expected(toy).yearly.equals(e.yearly)
+
+
+def test_strategy_that_works_avoids_placements(toy):
+    plan = toy.with_changes({"intervention": {"start_year": 2024, "hazard_ratios": {"mid": {"placed": 0.3}}}})
+    cmp = sim.compare(toy, plan, replications=5, seed=3)
+    s = cmp.summary.set_index("metric")
+    assert s.loc["placement_entries_avoided", "p5"] > 0
+    assert s.loc["npv", "mean"] > 0
+    assert {"mean", "median", "p5", "p95", "unit"} <= set(s.columns)
+    assert "2024" in s.loc["npv", "unit"]
+
+
+def test_compare_refuses_different_areas(toy):
+    other = toy.with_changes({"population.children": 1.0})
+    with pytest.raises(ValueError, match="different areas"):
+        sim.compare(toy, other, replications=1)
+
+
+def test_bad_arguments(toy):
+    with pytest.raises(ValueError, match="engine"):
+        sim.simulate(toy, engine="fast")
+    with pytest.raises(ValueError, match="replications"):
+        sim.simulate(toy, replications=0)
+
+
+def test_national_baseline_lands_near_danish_statistics():
+    """Placed 0-17 about 11,800, about 3,400 new placements a year, foster 63 %, institution ~31 %."""
+    base = sim.load_scenario(SCENARIOS / "denmark-baseline.toml")
+    t = sim.expected(base).yearly
+    placed = t[t.placement]
+    by_year = placed.groupby("year")[["stock_end", "placement_entries"]].sum()
+    assert by_year["stock_end"].between(11_800 * 0.93, 11_800 * 1.07).all()
+    assert by_year["placement_entries"].between(3_400 * 0.93, 3_400 * 1.07).all()
+    mix = placed[placed.year == 2030].set_index("step").stock_end
+    mix = mix / mix.sum()
+    assert 0.55 < mix["foster"] < 0.68 and 0.26 < mix["institution"] < 0.36
+
+
+def test_scenario_type_is_exported():
+    assert sim.Scenario is Scenario

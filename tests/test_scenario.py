@@ -1,0 +1,193 @@
+"""Scenario files: loading, extends, and clear errors for every kind of mistake."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SCENARIOS, toy_dict
+from pydantic import ValidationError
+
+from sim.scenario import FM_DISCOUNTING, Scenario, ScenarioError, load_scenario
+
+
+def test_shipped_scenarios_load():
+    for path in SCENARIOS.glob("*.toml"):
+        s = load_scenario(path)
+        assert s.step_ids[0] == "early" and s.step_ids[-1] == "institution"
+
+
+def test_strategy_extends_baseline_and_overrides_only_what_it_says():
+    base = load_scenario(SCENARIOS / "denmark-baseline.toml")
+    plan = load_scenario(SCENARIOS / "denmark-early-detection.toml")
+    assert base.intervention is None and plan.intervention is not None
+    assert plan.steps == base.steps and plan.transitions == base.transitions
+    assert plan.name == "denmark-early-detection"
+
+
+def test_default_discounting_is_finansministeriet(toy):
+    periods = [(p.from_year, p.rate) for p in toy.discounting.periods]
+    assert periods == [(p["from_year"], p["rate"]) for p in FM_DISCOUNTING]
+
+
+def test_scenario_is_frozen(toy):
+    with pytest.raises(ValidationError):
+        toy.horizon_years = 3
+
+
+def test_with_changes_returns_validated_copy(toy):
+    changed = toy.with_changes({"steps.placed.cost_per_year": 1.3e6, "horizon_years": 5})
+    assert changed.steps["placed"].cost_per_year == 1.3e6 and changed.horizon_years == 5
+    assert toy.steps["placed"].cost_per_year == 500_000
+    with pytest.raises(ScenarioError, match="steps.placed.cost_per_year"):
+        toy.with_changes({"steps.placed.cost_per_year": -1})
+
+
+def test_input_hash_is_stable_and_sensitive(toy):
+    same = Scenario.from_dict(toy_dict())
+    assert toy.input_hash() == same.input_hash()
+    assert toy.with_changes({"horizon_years": 11}).input_hash() != toy.input_hash()
+
+
+def _error(data) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict(data, file="x.toml")
+    return info.value
+
+
+def test_typo_in_key_gets_did_you_mean():
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_yaer"] = d["steps"]["placed"].pop("cost_per_year")
+    err = _error(d)
+    assert err.key == "steps.placed.cost_per_yaer"
+    assert "Did you mean 'cost_per_year'" in err.message and "x.toml" in str(err)
+
+
+def test_typo_at_top_level():
+    d = toy_dict()
+    d["horizon"] = d.pop("horizon_years")
+    err = _error(d)
+    assert err.key == "horizon" and "horizon_years" in err.message
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "words"),
+    [
+        (("transitions", "low", "mid"), -0.5, "transitions.low.mid", "greater than or equal to 0"),
+        (("steps", "mid", "cost_per_year"), -1, "steps.mid.cost_per_year", "greater than or equal to 0"),
+        (("population", "entries_per_year"), "many", "population.entries_per_year", "valid number"),
+        (("horizon_years",), 0, "horizon_years", "greater than or equal to 1"),
+    ],
+)
+def test_bad_values_name_the_key(path, value, key, words):
+    d = toy_dict()
+    node = d
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    err = _error(d)
+    assert err.key == key
+    assert words in err.message
+
+
+def test_unknown_step_in_transitions():
+    d = toy_dict()
+    d["transitions"]["mid"]["plaecd"] = 0.1
+    err = _error(d)
+    assert err.key == "transitions.mid.plaecd"
+    assert "Did you mean 'placed'" in err.message and "Allowed: low, mid, placed, closed" in err.message
+
+
+def test_unknown_age_band_and_missing_band():
+    d = toy_dict()
+    d["transitions"]["mid"]["placed"] = {"0-5": 0.1, "6-11": 0.2, "12-18": 0.3}
+    assert "unknown age band '12-18'" in _error(d).message
+    d["transitions"]["mid"]["placed"] = {"0-5": 0.1, "6-11": 0.2}
+    assert "missing: 12-17" in _error(d).message
+
+
+def test_shares_must_sum_to_one():
+    d = toy_dict()
+    d["population"]["entry_step_shares"]["low"] = 0.7
+    err = _error(d)
+    assert err.key == "population.entry_step_shares" and "sum to 1" in err.message
+
+
+def test_missing_required_key():
+    d = toy_dict()
+    del d["price_year"]
+    err = _error(d)
+    assert err.key == "price_year" and "missing" in err.message
+
+
+def test_unknown_duration_distribution():
+    d = toy_dict()
+    d["steps"]["placed"]["duration"] = {"dist": "gamma"}
+    err = _error(d)
+    assert err.key.startswith("steps.placed.duration") and "mixture" in err.message
+
+
+def test_intervention_must_scale_existing_transition():
+    d = toy_dict(intervention={"start_year": 2025, "hazard_ratios": {"low": {"placed": 0.5}}})
+    err = _error(d)
+    assert err.key == "intervention.hazard_ratios.low.placed" and "no transition" in err.message
+
+
+def test_intervention_before_start_year():
+    err = _error(toy_dict(intervention={"start_year": 2020}))
+    assert err.key == "intervention.start_year"
+
+
+def test_broken_toml_names_the_file(write_scenario):
+    path = write_scenario("name = 'x'\nhorizon_years = = 3\n", "broken.toml")
+    with pytest.raises(ScenarioError, match="broken.toml.*not valid TOML"):
+        load_scenario(path)
+
+
+def test_missing_file_and_missing_parent(write_scenario, tmp_path):
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "nope.toml")
+    path = write_scenario('extends = "nope.toml"\n', "child.toml")
+    with pytest.raises(ScenarioError, match="'nope.toml' not found"):
+        load_scenario(path)
+
+
+def test_circular_extends(write_scenario):
+    write_scenario('extends = "b.toml"\n', "a.toml")
+    b = write_scenario('extends = "a.toml"\n', "b.toml")
+    with pytest.raises(ScenarioError, match="circular extends"):
+        load_scenario(b)
+
+
+def test_extends_merges_tables(write_scenario):
+    write_scenario(toy_dict(), "base.toml")
+    child = write_scenario(
+        {"extends": "base.toml", "name": "child", "steps": {"placed": {"cost_per_year": 9.0}}}, "child.toml"
+    )
+    s = load_scenario(child)
+    assert s.steps["placed"].cost_per_year == 9.0 and s.steps["placed"].placement is True
+    assert s.name == "child"
+
+
+def test_scenario_files_are_data_not_code(write_scenario):
+    # A string that looks like code stays a string; nothing is evaluated.
+    d = toy_dict(description="__import__('os').system('touch /tmp/trappesim-pwned')")
+    s = load_scenario(write_scenario(d))
+    assert s.description.startswith("__import__")
+
+
+def test_aftercare_adds_band():
+    d = toy_dict()
+    d["population"]["aftercare_until_age"] = 23
+    s = Scenario.from_dict(d)
+    assert s.band_labels == ["0-5", "6-11", "12-17", "18-22"]
+
+
+def test_stock_older_than_leaving_age_is_refused():
+    d = toy_dict()
+    d["population"]["aftercare_until_age"] = 23
+    d["population"]["aftercare_steps"] = ["placed"]
+    d["population"]["initial_stock"]["low"]["age_shares"] = {"0-5": 0.5, "18-22": 0.5}
+    err = _error(d)
+    assert err.key == "population.initial_stock.low.age_shares.18-22" and "leave at 18" in err.message
+    d["population"]["initial_stock"]["low"]["age_shares"] = {"0-5": 1.0}
+    d["population"]["initial_stock"]["placed"]["age_shares"] = {"12-17": 0.5, "18-22": 0.5}
+    assert Scenario.from_dict(d).population.initial_stock["placed"].age_shares["18-22"] == 0.5
