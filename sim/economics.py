@@ -108,7 +108,10 @@ def compare_arrays(
     out["total_npv"] = out["cum_net_savings_discounted"][..., -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["total_roi"] = np.where(inv_pv > 0, out["total_npv"] / inv_pv, np.nan)
-    pay = payback_index(out["cum_net_savings_discounted"])
+    # Payback is counted from the strategy's first year: before it both arms
+    # are the same, and a zero balance there is no payback.
+    first = int(np.argmax(st_strat.active)) if st_strat.active.any() else 0
+    pay = payback_index(out["cum_net_savings_discounted"][..., first:]) + first
     pay[inv_pv <= 0] = np.nan  # nothing invested: nothing to pay back
     out["total_payback_year"] = pay + st_base.start_year
     return out

@@ -248,8 +248,9 @@ def _summary_frame(rows: dict[str, tuple[np.ndarray, str]]) -> pd.DataFrame:
         v = np.asarray(v, dtype=float)
         # "No payback" counts as later than any year when ranking replications.
         ranked = np.where(np.isnan(v), np.inf, v)
-        # Interpolating between "never" and a year means nothing: take order statistics then.
-        method = "inverted_cdf" if np.isnan(v).any() else "linear"
+        # Interpolating between "never" and a year, or between two years, means
+        # nothing: payback years are order statistics.
+        method = "inverted_cdf" if (np.isnan(v).any() or name == "payback_year") else "linear"
         lo, med, hi = np.percentile(ranked, [INTERVAL[0], 50, INTERVAL[1]], method=method)
         finite = v[~np.isnan(v)]
         mean = float(finite.mean()) if len(finite) == len(v) else np.nan

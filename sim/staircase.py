@@ -10,7 +10,9 @@ Time-varying effects (a strategy ramping in) are constant within a calendar
 year. A hazard ratio scales the rate of one transition; on a step with a
 non-exponential duration it speeds up (or slows down) the step's clock by the
 weighted mean ratio, which is the same thing for exponential stays and keeps
-both engines exact for the two-group mixture.
+both engines exact for the two-group mixture. Age-banded rates on such a step
+work the same way: its duration law holds in the first band, and the clock
+runs faster or slower in other bands in proportion to the total rate.
 """
 
 from __future__ import annotations
@@ -174,11 +176,13 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         d = scenario.steps[sid].duration
         if isinstance(d, Exponential):
             continue
-        # Non-exponential stays: the duration law says how long, rates say where.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            intensity[:, :, s] = np.where(
-                base_total[None, :, s] > 0, total[:, :, s] / base_total[None, :, s], 0.0
-            )
+        # Non-exponential stays: the duration law says how long, the rates say
+        # where to. The law holds in the first age band with any rates; in other
+        # bands (and under a strategy) the step's clock runs faster or slower in
+        # proportion to the total rate out of the step.
+        positive = np.flatnonzero(base_total[:, s] > 0)
+        reference = base_total[positive[0], s] if len(positive) else 0.0
+        intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
         if isinstance(d, Mixture):
             dur_kind[s] = MIXTURE
             dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)

@@ -106,6 +106,11 @@ def _regime(name: str) -> Scenario:
             "short_mean_years": 0.5,
             "long_mean_years": 6.0,
         }
+        # Age-banded rates on a mixture step: its clock runs twice as fast for teenagers.
+        d["transitions"]["placed"] = {
+            "mid": {"0-5": 0.2, "6-11": 0.2, "12-17": 0.4},
+            "closed": {"0-5": 0.1, "6-11": 0.1, "12-17": 0.2},
+        }
         # A strategy ramping in: rates change year by year.
         d["intervention"] = {
             "start_year": 2026,

@@ -74,3 +74,10 @@ def test_national_baseline_lands_near_danish_statistics():
 
 def test_scenario_type_is_exported():
     assert sim.Scenario is Scenario
+
+
+def test_national_baseline_with_aftercare_lands_near_13900():
+    """With aftercare to 23 on: about 13,900 placed aged 0-22 (DST 2023)."""
+    t = sim.expected(sim.load_scenario(SCENARIOS / "denmark-baseline-aftercare.toml")).yearly
+    placed = t[t.placement].groupby("year").stock_end.sum()
+    assert placed.loc[2026:].between(13_900 * 0.95, 13_900 * 1.05).all()

@@ -1,0 +1,410 @@
+"""The ``trappesim`` command end to end: results folders, reproducibility, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomli_w
+from conftest import toy_dict
+
+from sim import load_scenario
+from sim.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FAST = ["--replications", "2", "--workers", "1"]
+
+PLAN = {
+    "extends": "base.toml",
+    "name": "plan",
+    "title": "Toy with a plan",
+    "intervention": {
+        "start_year": 2025,
+        "ramp_up_years": 2,
+        "cost_per_year": 1e6,
+        "hazard_ratios": {"mid": {"placed": 0.7}},
+    },
+}
+
+MANIFEST_KEYS = {
+    "trappesim_version",
+    "seed",
+    "replications",
+    "engine",
+    "input_hash",
+    "wall_time_seconds",
+    "scenarios",
+}
+
+
+def write_inputs(folder: Path) -> tuple[Path, Path]:
+    """A toy baseline and a strategy that extends it."""
+    base, plan = folder / "base.toml", folder / "plan.toml"
+    base.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    plan.write_text(tomli_w.dumps(PLAN), encoding="utf-8")
+    return base, plan
+
+
+def cli(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Hidden half-written folders (``.name.partial-pid`` or ``.name.old-pid``)."""
+    return [p for p in folder.rglob(".*") if ".partial-" in p.name or ".old-" in p.name]
+
+
+def manifest_of(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> tuple[Path, Path]:
+    return write_inputs(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_inputs(tmp_path_factory) -> tuple[Path, Path]:
+    return write_inputs(tmp_path_factory.mktemp("inputs"))
+
+
+@pytest.fixture(scope="module")
+def ran(module_inputs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "results"
+    assert cli("run", module_inputs[0], *FAST, "--seed", 7, "--out", out) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def compared(module_inputs, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("compare") / "results"
+    base, plan = module_inputs
+    assert cli("compare", base, plan, "-r", 3, "-w", 1, "--seed", 7, "--out", out) == 0
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Results folders
+# ---------------------------------------------------------------------------
+
+
+def test_run_writes_a_complete_results_folder(ran, module_inputs):
+    base = module_inputs[0]
+    for name in ("manifest.json", "yearly.csv", "summary.csv", "charts/staircase.png"):
+        assert (ran / name).is_file(), name
+    assert (ran / "charts" / "staircase.png").read_bytes().startswith(PNG_MAGIC)
+    # A single run has no comparison and no comparison charts.
+    assert not (ran / "comparison.csv").exists()
+    assert not (ran / "charts" / "payback.png").exists()
+
+    m = manifest_of(ran)
+    assert MANIFEST_KEYS <= m.keys()
+    assert m["seed"] == 7 and m["replications"] == 2 and m["engine"] == "des"
+    assert re.fullmatch(r"[0-9a-f]{64}", m["input_hash"])
+    assert isinstance(m["wall_time_seconds"], int | float) and m["wall_time_seconds"] >= 0
+    assert m["trappesim_version"]
+    assert set(m["scenarios"]) == {"scenario"}
+    assert m["scenarios"]["scenario"]["resolved"] == load_scenario(base).to_dict()
+    assert m["scenarios"]["scenario"]["input_hash"] == load_scenario(base).input_hash()
+
+    yearly = pd.read_csv(ran / "yearly.csv")
+    assert set(yearly["arm"]) == {"scenario"}
+    assert sorted(yearly["year"].unique()) == list(range(2024, 2034))
+    assert len(yearly) == 10 * 3  # years x steps
+    summary = pd.read_csv(ran / "summary.csv")
+    assert "placed_at_end" in set(summary["metric"])
+
+
+def test_compare_writes_a_complete_results_folder(compared, module_inputs):
+    base, plan = module_inputs
+    for name in ("manifest.json", "yearly.csv", "summary.csv", "comparison.csv"):
+        assert (compared / name).is_file(), name
+    for chart in ("staircase", "placements_avoided", "payback"):
+        png = compared / "charts" / f"{chart}.png"
+        assert png.read_bytes().startswith(PNG_MAGIC), chart
+
+    m = manifest_of(compared)
+    assert MANIFEST_KEYS <= m.keys()
+    assert m["seed"] == 7 and m["replications"] == 3 and m["engine"] == "des"
+    assert set(m["scenarios"]) == {"baseline", "strategy"}
+    assert m["scenarios"]["baseline"]["resolved"] == load_scenario(base).to_dict()
+    resolved = m["scenarios"]["strategy"]["resolved"]
+    assert resolved == load_scenario(plan).to_dict()
+    assert resolved["intervention"]["hazard_ratios"] == {"mid": {"placed": 0.7}}
+    assert "extends" not in resolved
+    # The baseline the strategy extends is an input too.
+    assert {Path(p).resolve() for p in m["input_files_sha256"]} == {base.resolve(), plan.resolve()}
+
+    comparison = pd.read_csv(compared / "comparison.csv").set_index("metric")
+    assert comparison.loc["placement_entries_avoided", "mean"] > 0
+    yearly = pd.read_csv(compared / "yearly.csv")
+    assert set(yearly["arm"]) == {"baseline", "strategy"}
+
+
+def test_same_seed_gives_identical_tables(compared, module_inputs, tmp_path):
+    base, plan = module_inputs
+    again = tmp_path / "again"
+    assert cli("compare", base, plan, "-r", 3, "-w", 1, "--seed", 7, "--out", again) == 0
+    for name in ("yearly.csv", "summary.csv", "comparison.csv", "comparison_yearly.csv"):
+        assert (again / name).read_bytes() == (compared / name).read_bytes(), name
+    assert manifest_of(again)["input_hash"] == manifest_of(compared)["input_hash"]
+
+
+def test_different_seed_gives_different_results(ran, module_inputs, tmp_path):
+    other = tmp_path / "other"
+    assert cli("run", module_inputs[0], *FAST, "--seed", 8, "--out", other) == 0
+    assert (other / "yearly.csv").read_bytes() != (ran / "yearly.csv").read_bytes()
+    # Same inputs, so the same input hash: only the seed differs.
+    assert manifest_of(other)["input_hash"] == manifest_of(ran)["input_hash"]
+    assert manifest_of(other)["seed"] == 8
+
+
+def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
+    base, plan = inputs
+    run_out, cmp_out = tmp_path / "run", tmp_path / "cmp"
+    assert cli("run", base, "--engine", "expected", "-r", 3, "--out", run_out) == 0
+    assert cli("compare", base, plan, "--engine", "expected", "--out", cmp_out) == 0
+    printed = capsys.readouterr().out
+    assert "plan vs toy: expected values" in printed
+    assert "Net present value" in printed and f"Results written to {cmp_out}" in printed
+    for out in (run_out, cmp_out):
+        m = manifest_of(out)
+        assert m["engine"] == "expected" and m["replications"] == 1
+        assert (out / "charts" / "staircase.png").is_file()
+    assert (cmp_out / "charts" / "payback.png").is_file()
+    # One deterministic "replication": the interval collapses onto the mean.
+    row = pd.read_csv(cmp_out / "comparison.csv").set_index("metric").loc["placement_entries_avoided"]
+    assert row["mean"] > 0
+    assert row["p5"] == pytest.approx(row["mean"]) and row["p95"] == pytest.approx(row["mean"])
+
+
+def test_expected_engine_refuses_weibull_stays(write_scenario, tmp_path, capsys):
+    d = toy_dict()
+    d["steps"]["mid"]["duration"] = {"dist": "weibull", "mean_years": 2.0, "shape": 1.5}
+    path = write_scenario(d, "weibull.toml")
+    out = tmp_path / "results"
+    assert cli("run", path, "--engine", "expected", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "mid" in err and "des" in err and "Traceback" not in err
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_default_results_folder_is_named_after_the_scenarios(inputs, tmp_path, monkeypatch):
+    base, plan = inputs
+    monkeypatch.chdir(tmp_path)
+    assert cli("compare", base, plan, "--engine", "expected") == 0
+    (folder,) = (tmp_path / "results").iterdir()
+    assert folder.name.startswith("plan-vs-toy-")
+    assert (folder / "manifest.json").is_file()
+
+
+# ---------------------------------------------------------------------------
+# check
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["base", "plan"])
+def test_check_prints_toml_that_loads_back(inputs, tmp_path, capsys, which):
+    path = dict(zip(("base", "plan"), inputs))[which]
+    assert cli("check", path) == 0
+    captured = capsys.readouterr()
+    assert "valid" in captured.err and path.name in captured.err
+    assert "extends" not in captured.out  # the dump is resolved and stands on its own
+    again = tmp_path / "sub" / "resolved.toml"
+    again.parent.mkdir()
+    again.write_text(captured.out, encoding="utf-8")
+    original = load_scenario(path)
+    reloaded = load_scenario(again)
+    assert reloaded.input_hash() == original.input_hash()
+    assert reloaded.to_dict() == original.to_dict()
+
+
+def test_check_json_prints_json(inputs, capsys):
+    plan = inputs[1]
+    assert cli("check", plan, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == load_scenario(plan).to_dict()
+    assert data["name"] == "plan" and data["intervention"]["cost_per_year"] == 1e6
+
+
+# ---------------------------------------------------------------------------
+# Bad input: exit code 2, file and key named, no traceback, nothing written
+# ---------------------------------------------------------------------------
+
+
+def _typo(d: dict) -> dict:
+    d["steps"]["placed"]["cost_per_yaer"] = d["steps"]["placed"].pop("cost_per_year")
+    return d
+
+
+def _negative_rate(d: dict) -> dict:
+    d["transitions"]["low"]["mid"] = -0.5
+    return d
+
+
+def _unknown_step(d: dict) -> dict:
+    d["transitions"]["medium"] = {"low": 0.1}
+    return d
+
+
+def _shares(d: dict) -> dict:
+    d["population"]["entry_step_shares"] = {"low": 0.6, "mid": 0.3, "placed": 0.2}
+    return d
+
+
+BAD = {
+    "typo": (_typo, ["steps.placed.cost_per_yaer", "Did you mean 'cost_per_year'"]),
+    "negative-rate": (_negative_rate, ["transitions.low.mid", "greater than or equal to 0"]),
+    "unknown-step": (_unknown_step, ["transitions.medium", "unknown step 'medium'"]),
+    "broken-toml": ('name = "x"\nstart_year = \n[steps\n', ["not valid TOML", "line 2"]),
+    "missing-file": (None, ["file not found"]),
+    "shares": (_shares, ["population.entry_step_shares", "must sum to 1"]),
+}
+
+
+def _bad_file(case: str, write_scenario, tmp_path: Path) -> tuple[Path, list[str]]:
+    make, words = BAD[case]
+    name = f"bad-{case}.toml"
+    if make is None:
+        return tmp_path / name, words
+    return write_scenario(make(toy_dict()) if callable(make) else make, name), words
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_fails_cleanly(case, write_scenario, tmp_path, capsys):
+    path, words = _bad_file(case, write_scenario, tmp_path)
+    out = tmp_path / "results"
+    assert cli("run", path, *FAST, "--out", out) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("trappesim: error: ")
+    assert str(path) in captured.err
+    for w in words:
+        assert w in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert not out.exists()
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_check_reports_bad_input(case, write_scenario, tmp_path, capsys):
+    path, words = _bad_file(case, write_scenario, tmp_path)
+    assert cli("check", path) == 2
+    captured = capsys.readouterr()
+    assert str(path) in captured.err and all(w in captured.err for w in words)
+    assert captured.out == ""
+
+
+def test_bad_strategy_is_named_in_compare(inputs, write_scenario, tmp_path, capsys):
+    base = inputs[0]
+    bad = {**PLAN, "intervention": {**PLAN["intervention"]}}
+    bad["intervention"]["hazard_ratio"] = bad["intervention"].pop("hazard_ratios")
+    plan = write_scenario(bad, "bad-plan.toml")
+    out = tmp_path / "results"
+    assert cli("compare", base, plan, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert str(plan) in err and "intervention.hazard_ratio" in err
+    assert "Did you mean 'hazard_ratios'" in err
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_different_populations_cannot_be_compared(inputs, write_scenario, tmp_path, capsys):
+    base = inputs[0]
+    d = toy_dict(name="elsewhere")
+    d["population"]["children"] = 40_000
+    other = write_scenario(d, "elsewhere.toml")
+    out = tmp_path / "results"
+    assert cli("compare", base, other, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "population.children" in err and "Traceback" not in err
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("--replications", "--replications must be at least 1"), ("--workers", "--workers must be at least 1")],
+)
+def test_bad_numbers_of_replications_or_workers(inputs, tmp_path, capsys, option, message):
+    out = tmp_path / "results"
+    assert cli("run", inputs[0], option, 0, "--out", out) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "x.toml"])
+    assert info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# Existing results folders
+# ---------------------------------------------------------------------------
+
+
+def test_existing_folder_is_kept_without_force_and_replaced_with_force(inputs, tmp_path, capsys):
+    base = inputs[0]
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results", encoding="utf-8")
+
+    assert cli("run", base, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and "--force" in err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "earlier results"
+
+    assert cli("run", base, *FAST, "--out", out, "--force") == 0
+    assert not (out / "keep.txt").exists()
+    assert (out / "manifest.json").is_file() and (out / "yearly.csv").is_file()
+    assert not leftovers(tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# As a real process: exit codes and no tracebacks
+# ---------------------------------------------------------------------------
+
+
+def _process(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_process_compare_exits_zero(inputs, tmp_path):
+    base, plan = inputs
+    out = tmp_path / "results"
+    proc = _process("compare", base, plan, *FAST, "--out", out, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "plan vs toy: mean [90 % interval over replications]" in proc.stdout
+    assert "New placements avoided" in proc.stdout and f"Results written to {out}" in proc.stdout
+    assert (out / "comparison.csv").is_file()
+    assert manifest_of(out)["command"][1:4] == ["compare", str(base), str(plan)]
+
+
+def test_process_bad_input_exits_two_without_traceback(write_scenario, tmp_path):
+    path = write_scenario(_typo(toy_dict()), "typo.toml")
+    out = tmp_path / "results"
+    proc = _process("run", path, *FAST, "--out", out, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "typo.toml" in proc.stderr and "Did you mean 'cost_per_year'" in proc.stderr
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_process_help_lists_the_commands(tmp_path):
+    proc = _process("--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    for command in ("run", "compare", "check"):
+        assert re.search(rf"^\s+{command}\s", proc.stdout, flags=re.M), command

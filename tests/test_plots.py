@@ -1,0 +1,273 @@
+"""Charts: every chart renders on real results and on edge cases, and says what it shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import toy_dict
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+
+import sim
+from sim import plots
+from sim.experiment import Comparison
+from sim.scenario import Scenario
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PLAN = {
+    "start_year": 2025,
+    "ramp_up_years": 2,
+    "cost_per_year": 1e6,
+    "hazard_ratios": {"mid": {"placed": 0.7}},
+}
+PAYS_BACK = ("des", "one", "expected")
+ALL = (*PAYS_BACK, "zero", "never")
+
+
+@pytest.fixture(scope="module")
+def toy() -> Scenario:
+    return Scenario.from_dict(toy_dict())
+
+
+@pytest.fixture(scope="module")
+def cmps(toy) -> dict[str, Comparison]:
+    """Comparisons of the toy baseline with a strategy, by case."""
+    plan = toy.with_changes({"name": "plan", "title": "Toy with a plan", "intervention": PLAN})
+    zero = toy.with_changes({"name": "zero", "intervention": {"start_year": 2025}})
+    never = toy.with_changes(
+        {
+            "name": "never",
+            "intervention": {
+                "start_year": 2025,
+                "cost_per_year": 1e9,
+                "hazard_ratios": {"mid": {"placed": 1.0}},
+            },
+        }
+    )
+    return {
+        "des": sim.compare(toy, plan, replications=3, seed=1),
+        "one": sim.compare(toy, plan, replications=1, seed=1),
+        "expected": sim.compare(toy, plan, engine="expected"),
+        "zero": sim.compare(toy, zero, replications=3, seed=1),
+        "never": sim.compare(toy, never, replications=3, seed=1),
+    }
+
+
+def save(fig: Figure, tmp_path: Path, name: str = "chart") -> Path:
+    assert isinstance(fig, Figure)
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path, dpi=60)
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    return path
+
+
+def footnote(fig: Figure) -> str:
+    return " ".join(t.get_text() for t in fig.texts)
+
+
+def legend_texts(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def vertical_lines(ax) -> list[float]:
+    """x positions of lines drawn with ``axvline``."""
+    out = []
+    for line in ax.lines:
+        x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        if len(x) == 2 and x[0] == x[1] and list(y) == [0.0, 1.0]:
+            out.append(float(x[0]))
+    return out
+
+
+def placed_at_end(result: sim.Result) -> np.ndarray:
+    """Mean children placed at each year end."""
+    return (result.measures["stock_end"].mean(0) * result.staircase.placement).sum(1)
+
+
+# ---------------------------------------------------------------------------
+# staircase
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", PAYS_BACK)
+def test_staircase_of_one_result(cmps, case, tmp_path):
+    result = cmps[case].base
+    fig = plots.staircase(result)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    assert ax.get_title() == "Toy staircase"
+    assert len(ax.collections) == 3  # one band per step
+    assert [c.get_hatch() for c in ax.collections] == [None, None, "///"]  # placement hatched
+    placed = placed_at_end(result)
+    assert fig.get_suptitle() == (
+        f"Placed children: {placed[0]:,.0f} at end of 2024, {placed[-1]:,.0f} at end of 2033"
+    )
+    assert f"Mean of {result.replications} replication(s), engine: {result.engine}." in footnote(fig)
+    assert set(legend_texts(ax)) == set() and fig.legends  # the legend is the figure's
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Placed", "Middle", "Low"]
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_staircase_of_a_comparison(cmps, case, tmp_path):
+    cmp = cmps[case]
+    fig = plots.staircase(cmp)
+    save(fig, tmp_path)
+    left, right = fig.axes
+    assert left.get_title() == "Toy staircase"
+    assert right.get_title() == (cmp.strategy.scenario.title or cmp.strategy.scenario.name)
+    assert left.get_ylim() == right.get_ylim()  # shared y axis: the arms compare by eye
+    with_, without = placed_at_end(cmp.strategy)[-1], placed_at_end(cmp.base)[-1]
+    assert fig.get_suptitle() == (
+        f"Placed children at end of 2033: {with_:,.0f} with the strategy, {without:,.0f} without"
+    )
+
+
+def test_staircase_of_a_zero_effect_strategy_shows_identical_arms(cmps):
+    cmp = cmps["zero"]
+    fig = plots.staircase(cmp)
+    left, right = fig.axes
+    for a, b in zip(left.collections, right.collections):
+        np.testing.assert_array_equal(a.get_paths()[0].vertices, b.get_paths()[0].vertices)
+
+
+# ---------------------------------------------------------------------------
+# placements_avoided
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_placements_avoided(cmps, case, tmp_path):
+    cmp = cmps[case]
+    fig = plots.placements_avoided(cmp)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights, cmp.yearly["placement_entries_avoided"])
+    total = cmp.summary.set_index("metric").loc["placement_entries_avoided"]
+    title = fig.get_suptitle()
+    assert title.startswith(f"{total['mean']:,.0f} new placements avoided 2024-2033")
+    several = cmp.base.replications > 1
+    assert ("90 %" in title) == several
+    assert (plots.INTERVAL_LABEL in legend_texts(ax)) == several
+    assert "Fewer children placed at 31 December" in legend_texts(ax)
+
+
+def test_placements_avoided_by_a_strategy_that_does_nothing_are_zero(cmps):
+    cmp = cmps["zero"]
+    fig = plots.placements_avoided(cmp)
+    (ax,) = fig.axes
+    assert all(p.get_height() == 0 for p in ax.patches)
+    (line,) = [ln for ln in ax.lines if ln.get_label() == "Fewer children placed at 31 December"]
+    assert np.all(np.asarray(line.get_ydata()) == 0)
+    assert fig.get_suptitle().startswith("0 new placements avoided 2024-2033 (90 %: 0 to 0)")
+
+
+def test_placements_avoided_is_positive_for_a_strategy_that_works(cmps):
+    cmp = cmps["expected"]
+    fig = plots.placements_avoided(cmp)
+    heights = np.array([p.get_height() for p in fig.axes[0].patches])
+    assert heights[0] == 0  # 2024: before the strategy starts
+    assert (heights[1:] > 0).all()
+
+
+# ---------------------------------------------------------------------------
+# payback
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", PAYS_BACK)
+def test_payback_marks_the_payback_year(cmps, case, tmp_path):
+    cmp = cmps[case]
+    fig = plots.payback(cmp)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    s = cmp.summary.set_index("metric")
+    year = int(s.loc["payback_year", "median"])
+    assert vertical_lines(ax) == [year]
+    assert fig.get_suptitle().startswith(f"Pays back in {year}; net present value")
+    assert f"payback {year}" in [t.get_text() for t in ax.texts]
+    several = cmp.base.replications > 1
+    assert ("of replications pay back" in fig.get_suptitle()) == several
+    assert (plots.INTERVAL_LABEL in legend_texts(ax)) == several
+    (mean_line,) = [ln for ln in ax.lines if ln.get_label() == "Cumulative net savings (mean)"]
+    np.testing.assert_allclose(mean_line.get_ydata(), cmp.yearly["cum_net_savings_discounted"])
+    assert "3.5 %" in footnote(fig) and "2024 prices" in footnote(fig)
+
+
+@pytest.mark.parametrize("case", ["never", "zero"])
+def test_payback_without_payback(cmps, case, tmp_path):
+    """A costly strategy with no effect, and one with no cost and no effect: nothing pays back."""
+    cmp = cmps[case]
+    fig = plots.payback(cmp)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    assert fig.get_suptitle() == "No payback within the horizon (by 2033)"
+    assert vertical_lines(ax) == []
+    texts = [t.get_text() for t in ax.texts]
+    assert "no payback within horizon" in texts
+    assert not any(t.startswith("payback") for t in texts)
+    assert "3.5 %" in footnote(fig)
+
+
+def test_payback_of_a_strategy_that_never_pays_back_goes_down(cmps):
+    y = cmps["never"].yearly["cum_net_savings_discounted"].to_numpy()
+    assert y[0] == 0 and (np.diff(y) < 0).all()
+
+
+def test_payback_is_not_before_the_strategy_starts(cmps):
+    cmp = cmps["expected"]
+    fig = plots.payback(cmp)
+    (x,) = vertical_lines(fig.axes[0])
+    assert x >= 2025
+    assert cmp.summary.set_index("metric").loc["payback_year", "median"] >= 2025
+
+
+def test_payback_year_is_a_calendar_year(cmps):
+    one = cmps["des"]
+    base = sim.simulate(one.base.scenario, replications=2, seed=1, engine="des")
+    strat = sim.simulate(one.strategy.scenario, replications=2, seed=1, engine="des")
+    arrays = {k: v[:2] for k, v in one.arrays.items()}
+    arrays["total_payback_year"] = np.array([2025.0, 2026.0])
+    cmp = Comparison(base, strat, arrays)
+    median = cmp.summary.set_index("metric").loc["payback_year", "median"]
+    fig = plots.payback(cmp)
+    (x,) = vertical_lines(fig.axes[0])
+    assert float(median).is_integer()
+    assert x == median
+
+
+# ---------------------------------------------------------------------------
+# money_note and colours
+# ---------------------------------------------------------------------------
+
+
+def test_money_note_gives_price_year_and_discount_rates(cmps):
+    note = plots.money_note(cmps["expected"].base)
+    assert "DKK, 2024 prices" in note
+    assert "3.5 %" in note
+    assert "3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71" in note
+    assert "discounted to 2024" in note and "Finansministeriet 2021" in note
+
+
+def test_money_note_follows_the_scenario(toy):
+    other = toy.with_changes(
+        {
+            "price_year": 2023,
+            "start_year": 2026,
+            "discounting": {"periods": [{"from_year": 0, "rate": 0.04}], "source": "own"},
+        }
+    )
+    note = plots.money_note(sim.expected(other))
+    assert "2023 prices" in note and "discounted to 2026" in note
+    assert "4.0 % from year 0 (own)" in note
+    assert "3.5 %" not in note
+
+
+def test_step_colours_go_from_light_to_dark():
+    colours = plots.step_colours(6)
+    assert len(colours) == 6 and len(set(colours)) == 6
+    lightness = [np.dot(to_rgb(c), [0.299, 0.587, 0.114]) for c in colours]
+    assert all(a > b for a, b in zip(lightness, lightness[1:]))

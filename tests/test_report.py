@@ -1,0 +1,289 @@
+"""Results folders: atomic writing, the manifest, and what write_results puts in a folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+from conftest import toy_dict
+
+import sim
+from sim import report
+from sim.report import OutputExistsError, atomic_folder, manifest, write_results
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+INTERVENTION = {
+    "start_year": 2025,
+    "ramp_up_years": 2,
+    "cost_per_year": 1e6,
+    "hazard_ratios": {"mid": {"placed": 0.7}},
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """A baseline, a strategy extending it, and a variant extending the strategy."""
+    d = tmp_path_factory.mktemp("inputs")
+    paths = {"base": d / "base.toml", "plan": d / "plan.toml", "variant": d / "variant.toml"}
+    paths["base"].write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    plan = {"extends": "base.toml", "name": "plan", "intervention": INTERVENTION}
+    paths["plan"].write_text(tomli_w.dumps(plan), encoding="utf-8")
+    variant = {"extends": "plan.toml", "name": "variant", "intervention": {"cost_per_year": 2e6}}
+    paths["variant"].write_text(tomli_w.dumps(variant), encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def result(files) -> sim.Result:
+    return sim.simulate(sim.load_scenario(files["base"]), replications=2, seed=3)
+
+
+@pytest.fixture(scope="module")
+def comparison(files) -> sim.Comparison:
+    base, plan = sim.load_scenario(files["base"]), sim.load_scenario(files["plan"])
+    return sim.compare(base, plan, replications=2, seed=3)
+
+
+# ---------------------------------------------------------------------------
+# atomic_folder
+# ---------------------------------------------------------------------------
+
+
+def test_atomic_folder_renames_into_place_on_success(tmp_path):
+    out = tmp_path / "deep" / "er" / "results"
+    with atomic_folder(out, force=False) as tmp:
+        assert tmp != out and tmp.parent == out.parent and tmp.name.startswith(".")
+        assert not out.exists()  # nothing visible while the body runs
+        (tmp / "a.txt").write_text("a", encoding="utf-8")
+    assert (out / "a.txt").read_text(encoding="utf-8") == "a"
+    assert hidden(out.parent) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_atomic_folder_leaves_nothing_when_the_body_raises(tmp_path, error):
+    out = tmp_path / "results"
+    with pytest.raises(error):
+        with atomic_folder(out, force=False) as tmp:
+            (tmp / "half.txt").write_text("half", encoding="utf-8")
+            raise error("boom")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_folder_refuses_an_existing_folder_before_the_body_runs(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    ran = []
+    with pytest.raises(OutputExistsError, match="--force"):
+        with atomic_folder(out, force=False):
+            ran.append(True)
+    assert ran == []
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert hidden(tmp_path) == []
+
+
+def test_force_keeps_the_old_folder_when_the_body_raises(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with atomic_folder(out, force=True) as tmp:
+            (tmp / "new.txt").write_text("new", encoding="utf-8")
+            # The old folder is still there while the new one is being written.
+            assert (out / "old.txt").read_text(encoding="utf-8") == "old"
+            raise RuntimeError("boom")
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert (out / "old.txt").read_text(encoding="utf-8") == "old"
+    assert hidden(tmp_path) == []
+
+
+def test_force_replaces_the_old_folder_after_success(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    with atomic_folder(out, force=True) as tmp:
+        (tmp / "new.txt").write_text("new", encoding="utf-8")
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+    assert hidden(tmp_path) == []
+
+
+def test_atomic_folder_clears_a_stale_partial_folder(tmp_path):
+    out = tmp_path / "results"
+    with pytest.raises(RuntimeError):
+        with atomic_folder(out, force=False) as tmp:
+            raise RuntimeError
+    tmp.mkdir()  # as if an earlier run with the same pid was killed
+    (tmp / "stale.txt").write_text("stale", encoding="utf-8")
+    with atomic_folder(out, force=False) as tmp2:
+        (tmp2 / "fresh.txt").write_text("fresh", encoding="utf-8")
+    assert [p.name for p in out.iterdir()] == ["fresh.txt"]
+    assert hidden(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------
+# manifest
+# ---------------------------------------------------------------------------
+
+
+def test_manifest_of_a_comparison_hashes_every_input_file(files, comparison):
+    m = manifest(
+        comparison, {"baseline": files["base"], "strategy": files["plan"]}, ["trappesim", "compare"], 1.23456
+    )
+    hashes = {Path(k).resolve(): v for k, v in m["input_files_sha256"].items()}
+    assert hashes == {files[k].resolve(): sha256(files[k]) for k in ("base", "plan")}
+    assert m["scenarios"]["baseline"]["file"] == str(files["base"])
+    assert m["scenarios"]["strategy"]["file"] == str(files["plan"])
+    assert m["scenarios"]["strategy"]["input_hash"] == comparison.strategy.scenario.input_hash()
+    assert m["scenarios"]["strategy"]["resolved"] == comparison.strategy.scenario.to_dict()
+    assert m["scenarios"]["baseline"]["resolved"] == comparison.base.scenario.to_dict()
+    assert m["seed"] == 3 and m["replications"] == 2 and m["engine"] == "des"
+    assert m["wall_time_seconds"] == pytest.approx(1.235)
+    assert m["command"] == ["trappesim", "compare"]
+    assert m["trappesim_version"] == report.version()
+    assert {"python", "numpy", "pandas", "simpy"} <= m["environment"].keys()
+    json.dumps(m)  # plain data
+
+
+def test_manifest_follows_a_chain_of_extends(files):
+    base, variant = sim.load_scenario(files["base"]), sim.load_scenario(files["variant"])
+    cmp = sim.compare(base, variant, engine="expected")
+    m = manifest(cmp, {"baseline": files["base"], "strategy": files["variant"]}, [], 0.0)
+    hashes = {Path(k).resolve(): v for k, v in m["input_files_sha256"].items()}
+    assert hashes == {p.resolve(): sha256(p) for p in files.values()}
+
+
+def test_manifest_of_a_run_of_a_strategy_includes_the_file_it_extends(files):
+    res = sim.simulate(sim.load_scenario(files["plan"]), engine="expected")
+    m = manifest(res, {"scenario": files["plan"]}, [], 0.0)
+    hashes = {Path(k).resolve(): v for k, v in m["input_files_sha256"].items()}
+    assert hashes == {
+        files["plan"].resolve(): sha256(files["plan"]),
+        files["base"].resolve(): sha256(files["base"]),
+    }
+    assert set(m["scenarios"]) == {"scenario"}
+    assert m["engine"] == "expected" and m["replications"] == 1
+
+
+def test_manifest_input_hash_depends_on_scenarios_not_on_seed(files):
+    base = sim.load_scenario(files["base"])
+    a = manifest(sim.simulate(base, replications=1, seed=1), {"scenario": files["base"]}, [], 0.0)
+    b = manifest(sim.simulate(base, replications=1, seed=2), {"scenario": files["base"]}, [], 0.0)
+    assert a["input_hash"] == b["input_hash"] and a["seed"] != b["seed"]
+    changed = sim.simulate(base.with_changes({"steps.placed.cost_per_year": 600_000}), engine="expected")
+    c = manifest(changed, {"scenario": files["base"]}, [], 0.0)
+    assert c["input_hash"] != a["input_hash"]
+
+
+# ---------------------------------------------------------------------------
+# write_results
+# ---------------------------------------------------------------------------
+
+
+def test_write_results_for_a_result(files, result, tmp_path):
+    out = tmp_path / "results"
+    assert write_results(result, out, {"scenario": files["base"]}, ["trappesim", "run"], 0.5) == out
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert names == {
+        "manifest.json",
+        "yearly.csv",
+        "summary.csv",
+        "charts/staircase.png",
+        "charts/staircase.svg",
+    }
+    assert (out / "charts" / "staircase.png").read_bytes().startswith(PNG_MAGIC)
+    assert (out / "charts" / "staircase.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+    yearly = pd.read_csv(out / "yearly.csv")
+    assert list(yearly.columns) == [*result.yearly.columns, "arm"]
+    assert (yearly["arm"] == "scenario").all()
+    for col in ("stock_end", "child_years", "cost", "cost_discounted"):
+        np.testing.assert_allclose(yearly[col], result.yearly[col], rtol=1e-9)
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["metric"]) == list(result.summary["metric"])
+    np.testing.assert_allclose(summary["mean"], result.summary["mean"], rtol=1e-9)
+
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["command"] == ["trappesim", "run"] and m["wall_time_seconds"] == 0.5
+    assert m["write_seconds"] >= 0
+    assert hidden(tmp_path) == []
+
+
+def test_write_results_for_a_comparison(files, comparison, tmp_path):
+    out = tmp_path / "results"
+    inputs = {"baseline": files["base"], "strategy": files["plan"]}
+    write_results(comparison, out, inputs, ["trappesim", "compare"], 0.5)
+    for stem in ("staircase", "placements_avoided", "payback"):
+        assert (out / "charts" / f"{stem}.png").read_bytes().startswith(PNG_MAGIC), stem
+        assert (out / "charts" / f"{stem}.svg").is_file(), stem
+
+    cmp = pd.read_csv(out / "comparison.csv")
+    assert list(cmp["metric"]) == list(comparison.summary["metric"])
+    np.testing.assert_allclose(cmp["mean"], comparison.summary["mean"], rtol=1e-9, equal_nan=True)
+    cy = pd.read_csv(out / "comparison_yearly.csv")
+    np.testing.assert_allclose(
+        cy["cum_net_savings_discounted"], comparison.yearly["cum_net_savings_discounted"], rtol=1e-9
+    )
+    yearly = pd.read_csv(out / "yearly.csv")
+    assert list(yearly["arm"].unique()) == ["baseline", "strategy"]
+    assert len(yearly) == 2 * len(comparison.base.yearly)
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["arm"]) == {"baseline", "strategy"}
+
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(m["scenarios"]) == {"baseline", "strategy"}
+    assert {Path(p).resolve() for p in m["input_files_sha256"]} == {
+        files["base"].resolve(),
+        files["plan"].resolve(),
+    }
+
+
+def test_write_results_refuses_an_existing_folder(files, result, tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    with pytest.raises(OutputExistsError):
+        write_results(result, out, {"scenario": files["base"]}, [], 0.0)
+    assert list(out.iterdir()) == []
+    write_results(result, out, {"scenario": files["base"]}, [], 0.0, force=True)
+    assert (out / "manifest.json").is_file()
+
+
+def test_write_results_leaves_nothing_when_a_chart_fails(files, comparison, tmp_path, monkeypatch):
+    def broken(_cmp):
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(sim.plots, "payback", broken)
+    out = tmp_path / "results"
+    with pytest.raises(RuntimeError, match="chart failed"):
+        write_results(comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_results_with_force_keeps_old_results_when_writing_fails(
+    files, comparison, tmp_path, monkeypatch
+):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "old.txt").write_text("old", encoding="utf-8")
+    monkeypatch.setattr(sim.plots, "payback", lambda _cmp: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        write_results(
+            comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0, force=True
+        )
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert hidden(tmp_path) == []
