@@ -160,8 +160,8 @@ def placements_avoided(cmp: Comparison) -> Figure:
     )
     _footnote(
         fig,
-        "A placement delayed beyond the horizon is not counted as avoided here, but it does show as "
-        "fewer children placed at year end: compare the bars with the line.",
+        f"Counted over {years[0]}-{years[-1]}: a placement only delayed within these years is not "
+        f"counted as avoided; one delayed beyond {years[-1]} is. The line shows the lasting effect.",
     )
     return fig
 
