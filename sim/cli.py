@@ -100,6 +100,17 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
             interval = f"  [{show(r['p5'])} ; {show(r['p95'])}]" if several else ""
             print(f"  {label:32s} {show(centre):>18s}{interval}")
         print(f"  Money: {unit}.")
+    else:
+        s = result.summary.set_index("metric")
+        y0, y1 = result.years[0], result.years[-1]
+        print(f"\n{result.scenario.name}, {y0}-{y1}: mean over {result.replications} replication(s)")
+        for label, key in (
+            (f"Placed children at end of {y1}", "placed_at_end"),
+            (f"New placements {y0}-{y1}", "placement_entries"),
+            ("Total cost, discounted", "total_cost_discounted"),
+        ):
+            print(f"  {label:32s} {s.loc[key, 'mean']:>18,.0f}")
+        print(f"  Money: {s.loc['total_cost_discounted', 'unit']}.")
     print(f"\nResults written to {out}/")
 
 

@@ -150,12 +150,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
 
     out = {m: np.zeros((Y, S)) for m in MEASURES}
     flows = np.zeros((Y, S, D))
-    band_of_cell = np.searchsorted(cell_edges, np.arange(C), side="right") - 1
     band_cells = [np.arange(cell_edges[b], cell_edges[b + 1]) for b in range(B)]
-    entry_cells = [band_cells[b] for b in range(B)]
-    occ_step = np.zeros((P, S))
+    occ_step = np.zeros((P, S))  # sums phases into their steps
     occ_step[np.arange(P), owner_a] = 1.0
-    del band_of_cell
 
     for y in range(Y):
         rate_in = (st.entries[y] + st.extra_entries[y]) * st.entry_step_prob[y]  # [S]
@@ -168,7 +165,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
                 xb = x[:, cells]
                 share = st.entry_band_prob[b]
                 if share > 0:
-                    per_cell = inflow_phase * share / len(entry_cells[b])  # [P] per year per cell
+                    per_cell = inflow_phase * share / len(cells)  # [P] per year per cell
                     new_x[:, cells] = E[y, b] @ xb + (F[y, b] @ per_cell)[:, None]
                     occ[b] = F[y, b] @ xb.sum(axis=1) + G[y, b] @ per_cell * len(cells)
                 else:

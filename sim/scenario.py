@@ -326,12 +326,9 @@ def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], st
     if not base_path.is_file():
         raise ScenarioError(str(path), "extends", f"file '{parent}' not found next to {path.name}")
     base, _ = _read_with_extends(base_path, [*seen, resolved])
-    # Errors in the merged data are reported against the extending file: the
-    # base file validated on its own terms when it was written.
-    try:
-        _check_unknown_keys(Scenario, base, str(base_path), "")
-    except ScenarioError:
-        raise
+    # A typo in the base file is reported against the base file; other errors
+    # in the merged data against the extending file, which made the mix.
+    _check_unknown_keys(Scenario, base, str(base_path), "")
     merged = _deep_merge(base, data)
     return merged, str(path)
 
