@@ -64,6 +64,22 @@ def _year_axis(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
 
 
+def _yearly_figure(cmp: Comparison) -> tuple[Figure, object, object, np.ndarray]:
+    """A one-panel figure for a comparison's yearly table."""
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    y = cmp.yearly
+    return fig, fig.subplots(), y, y["year"].to_numpy()
+
+
+def _yearly_axes(ax, ylabel: str, formatter) -> None:
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Year")
+    _year_axis(ax)
+    ax.yaxis.set_major_formatter(FuncFormatter(formatter))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+
+
 def _stack(ax, result: Result, colours, title: str) -> None:
     st = result.staircase
     stock = result.measures["stock_end"].mean(axis=0)  # [year, step]
@@ -115,10 +131,7 @@ def staircase(result: Result | Comparison) -> Figure:
 
 def placements_avoided(cmp: Comparison) -> Figure:
     """Placement entries avoided per year, with the 90 % interval."""
-    y = cmp.yearly
-    years = y["year"].to_numpy()
-    fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
+    fig, ax, y, years = _yearly_figure(cmp)
     mean = y["placement_entries_avoided"].to_numpy()
     err = np.vstack([mean - y["placement_entries_avoided_p5"], y["placement_entries_avoided_p95"] - mean])
     colour = step_colours(6)[4]
@@ -144,12 +157,7 @@ def placements_avoided(cmp: Comparison) -> Figure:
         label="Fewer children placed at 31 December",
     )
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_ylabel("Children")
-    ax.set_xlabel("Year")
-    _year_axis(ax)
-    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    _yearly_axes(ax, "Children", _thousands)
     s = cmp.summary.set_index("metric")
     tot = s.loc["placement_entries_avoided"]
     interval = "" if cmp.base.replications == 1 else f" (90 %: {tot.p5:,.0f} to {tot.p95:,.0f})"
@@ -168,10 +176,7 @@ def placements_avoided(cmp: Comparison) -> Figure:
 
 def payback(cmp: Comparison) -> Figure:
     """Cumulative discounted net savings ("J-curve") with the payback year marked."""
-    y = cmp.yearly
-    years = y["year"].to_numpy()
-    fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
+    fig, ax, y, years = _yearly_figure(cmp)
     mean = y["cum_net_savings_discounted"].to_numpy()
     colour = step_colours(6)[5]
     if cmp.base.replications > 1:
@@ -208,12 +213,7 @@ def payback(cmp: Comparison) -> Figure:
         title = f"Pays back in {year}; net present value {_money(npv['mean'])} by {years[-1]}"
         if cmp.base.replications > 1:
             title += f"\n({share:.0%} of replications pay back within the horizon)"
-    ax.set_ylabel(f"{cmp.base.scenario.currency} (discounted)")
-    ax.set_xlabel("Year")
-    _year_axis(ax)
-    ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    _yearly_axes(ax, f"{cmp.base.scenario.currency} (discounted)", _money)
     fig.suptitle(title, fontsize=12, fontweight="bold")
     _footnote(fig, "Savings in placements and other steps less the programme's cost. " + money_note(cmp.base))
     return fig

@@ -14,6 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 
 AGES3 = {"0-5": 0.3, "6-11": 0.3, "12-17": 0.4}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+INTERVENTION = {
+    "start_year": 2025,
+    "ramp_up_years": 2,
+    "cost_per_year": 1e6,
+    "hazard_ratios": {"mid": {"placed": 0.7}},
+}
+"""A small strategy for the toy scenario: fewer placements from 'mid', at a price."""
 
 TOY: dict = {
     "name": "toy",

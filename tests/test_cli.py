@@ -11,24 +11,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import tomli_w
-from conftest import toy_dict
+from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 
 from sim import load_scenario
 from sim.cli import main
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FAST = ["--replications", "2", "--workers", "1"]
 
 PLAN = {
     "extends": "base.toml",
     "name": "plan",
     "title": "Toy with a plan",
-    "intervention": {
-        "start_year": 2025,
-        "ramp_up_years": 2,
-        "cost_per_year": 1e6,
-        "hazard_ratios": {"mid": {"placed": 0.7}},
-    },
+    "intervention": INTERVENTION,
 }
 
 MANIFEST_KEYS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import toy_dict
+from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
@@ -15,13 +15,6 @@ from sim import plots
 from sim.experiment import Comparison
 from sim.scenario import Scenario
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PLAN = {
-    "start_year": 2025,
-    "ramp_up_years": 2,
-    "cost_per_year": 1e6,
-    "hazard_ratios": {"mid": {"placed": 0.7}},
-}
 PAYS_BACK = ("des", "one", "expected")
 ALL = (*PAYS_BACK, "zero", "never")
 
@@ -34,7 +27,7 @@ def toy() -> Scenario:
 @pytest.fixture(scope="module")
 def cmps(toy) -> dict[str, Comparison]:
     """Comparisons of the toy baseline with a strategy, by case."""
-    plan = toy.with_changes({"name": "plan", "title": "Toy with a plan", "intervention": PLAN})
+    plan = toy.with_changes({"name": "plan", "title": "Toy with a plan", "intervention": INTERVENTION})
     zero = toy.with_changes({"name": "zero", "intervention": {"start_year": 2025}})
     never = toy.with_changes(
         {

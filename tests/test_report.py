@@ -10,20 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
-from conftest import toy_dict
+from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 
 import sim
 from sim import report
 from sim.report import OutputExistsError, atomic_folder, manifest, write_results
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-INTERVENTION = {
-    "start_year": 2025,
-    "ramp_up_years": 2,
-    "cost_per_year": 1e6,
-    "hazard_ratios": {"mid": {"placed": 0.7}},
-}
 
 
 def sha256(path: Path) -> str:
