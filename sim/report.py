@@ -28,7 +28,9 @@ import simpy
 from sim import plots
 from sim.experiment import Comparison, Result
 
-FLOAT_FORMAT = "%.10g"
+def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
+    """Shortest exact decimal, never in 1e+10 notation (which spreadsheets mangle)."""
+    return np.format_float_positional(x, unique=True, trim="-")
 
 
 class OutputExistsError(FileExistsError):
@@ -51,11 +53,32 @@ def file_hash(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _is_results_folder(path: Path) -> bool:
+    try:
+        meta = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "trappesim_version" in meta
+
+
 def check_destination(out: Path, force: bool) -> None:
-    """Refuse an existing folder unless ``force``; call before a long run."""
-    if out.exists() and not force:
+    """Refuse an existing folder unless ``force``; call before a long run.
+
+    Even with ``force``, only an empty folder or one that a previous run wrote
+    (it holds a trappesim ``manifest.json``) is replaced: ``--out results --force`` must
+    not delete a folder of other runs or anything else.
+    """
+    if not out.exists():
+        return
+    if not force:
         raise OutputExistsError(
             f"{out}: the results folder exists; choose another --out, or add --force to replace it"
+        )
+    empty = out.is_dir() and not any(out.iterdir())
+    if not empty and (not out.is_dir() or not _is_results_folder(out)):
+        raise OutputExistsError(
+            f"{out}: exists and is not a trappesim results folder (no manifest.json from a run); "
+            "refusing to replace it even with --force: choose another --out"
         )
 
 

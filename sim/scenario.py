@@ -14,13 +14,14 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import tomllib
 import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, ValidationError
 
 CLOSED = "closed"
 """Name of the pseudo-destination "case closed" in transition tables."""
@@ -62,9 +63,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+# Numbers are strict: a string ("850") or a boolean is refused, not converted.
+NonNeg = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Strict(), Field(ge=0)]
+"""A number of children: a whole number."""
+Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
 
 
 class Exponential(_Model):
@@ -77,7 +82,7 @@ class Mixture(_Model):
     """Two groups of exponential stays, short and long (hyperexponential)."""
 
     dist: Literal["mixture"]
-    short_share: Annotated[float, Field(gt=0, lt=1)]
+    short_share: Annotated[float, Strict(), Field(gt=0, lt=1)]
     short_mean_years: Pos
     long_mean_years: Pos
 
@@ -106,7 +111,7 @@ class Step(_Model):
 
     name_da: str
     name_en: str
-    placement: bool = False
+    placement: StrictBool = False
     cost_per_year: NonNeg = 0.0
     entry_cost: NonNeg = 0.0
     duration: Duration = Exponential()
@@ -116,13 +121,13 @@ class Step(_Model):
 class StockAtStart(_Model):
     """Children on a step at the start, with their ages."""
 
-    children: NonNeg
+    children: Count
     age_shares: dict[str, Share]
 
 
 class DiscountPeriod(_Model):
-    from_year: Annotated[int, Field(ge=0)]
-    rate: Annotated[float, Field(gt=-1, lt=1)]
+    from_year: Annotated[int, Strict(), Field(ge=0)]
+    rate: Annotated[float, Strict(), Field(gt=-1, lt=1)]
 
 
 class Discounting(_Model):
@@ -135,10 +140,10 @@ class Discounting(_Model):
 class Population(_Model):
     """Who comes onto the staircase, at what age, and who is there already."""
 
-    children: Pos
-    age_bands: tuple[int, ...] = (0, 6, 12)
-    leaving_age: Annotated[int, Field(ge=1, le=30)] = 18
-    aftercare_until_age: Annotated[int, Field(ge=1, le=30)] | None = None
+    children: Annotated[int, Strict(), Field(gt=0)]
+    age_bands: tuple[Annotated[int, Strict()], ...] = (0, 6, 12)
+    leaving_age: Annotated[int, Strict(), Field(ge=1, le=30)] = 18
+    aftercare_until_age: Annotated[int, Strict(), Field(ge=1, le=30)] | None = None
     aftercare_steps: tuple[str, ...] | None = None
     entries_per_year: NonNeg | None = None
     entries_per_1000_children: NonNeg | None = None
@@ -163,8 +168,8 @@ class Intervention(_Model):
     """A strategy laid over a baseline."""
 
     name: str = "intervention"
-    start_year: int
-    ramp_up_years: Annotated[int, Field(ge=0, le=50)] = 0
+    start_year: Year
+    ramp_up_years: Annotated[int, Strict(), Field(ge=0, le=50)] = 0
     hazard_ratios: dict[str, dict[str, NonNeg]] = {}
     entry: EntryChange = EntryChange()
     cost_per_year: NonNeg = 0.0
@@ -185,9 +190,9 @@ class Scenario(_Model):
     title: str = ""
     description: str = ""
     extends: str | None = None
-    start_year: Annotated[int, Field(ge=1900, le=2200)]
-    horizon_years: Annotated[int, Field(ge=1, le=100)]
-    price_year: Annotated[int, Field(ge=1900, le=2200)]
+    start_year: Year
+    horizon_years: Annotated[int, Strict(), Field(ge=1, le=100)]
+    price_year: Year
     currency: str = "DKK"
     discounting: Discounting = Discounting()
     steps: dict[str, Step]
@@ -299,16 +304,38 @@ def load_scenario(path: str | Path) -> Scenario:
     return Scenario.from_dict(data, file=file)
 
 
+# A money or count key whose value looks like 1.540 or 45.000: in Danish that
+# is a thousands separator, in TOML a decimal point.
+_DANISH_THOUSANDS = re.compile(
+    r"^\s*([A-Za-z_]*(?:children|entries|cost)[A-Za-z_]*)\s*=\s*([1-9]\d{0,2}(?:\.\d{3})+)\s*(?:#.*)?$",
+    re.MULTILINE,
+)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ScenarioError(str(path), "", "is a folder; give a scenario file (.toml)")
     if not path.is_file():
         raise ScenarioError(str(path), "", "file not found")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), "", f"not valid TOML: {err}") from None
+        # utf-8-sig: files saved by Windows Notepad start with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ScenarioError(str(path), "", "not valid TOML: file is not UTF-8") from None
+    m = _DANISH_THOUSANDS.search(text)
+    if m:
+        whole = m.group(2).replace(".", "")
+        raise ScenarioError(
+            str(path),
+            m.group(1),
+            f"{m.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
+            f"{int(whole):_} (and 0.5 for a half)",
+        )
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), "", f"not valid TOML: {err}") from None
+    return data
 
 
 def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], str]:
@@ -324,7 +351,12 @@ def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], st
         raise ScenarioError(str(path), "extends", "must be a file name (a string)")
     base_path = path.parent / parent
     if not base_path.is_file():
-        raise ScenarioError(str(path), "extends", f"file '{parent}' not found next to {path.name}")
+        raise ScenarioError(
+            str(path),
+            "extends",
+            f"file '{parent}' not found next to {path.name}; the path is relative to this file: copy "
+            f"'{parent}' beside it, or write a relative path such as '../scenarios/{Path(parent).name}'",
+        )
     base, _ = _read_with_extends(base_path, [*seen, resolved])
     # A typo in the base file is reported against the base file; other errors
     # in the merged data against the extending file, which made the mix.
@@ -402,12 +434,27 @@ def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
         if not (isinstance(p, str) and ("[" in p or p in {"float", "dict", "constrained-float"}))
     ]
     msg = first["msg"]
-    if first["type"] == "missing":
+    ctx = first.get("ctx", {})
+    kind = first["type"]
+    friendly = {
+        "greater_than_equal": "must be at least {ge:g}",
+        "greater_than": "must be above {gt:g}",
+        "less_than_equal": "must be at most {le:g}",
+        "less_than": "must be below {lt:g}",
+        "float_type": "must be a number",
+        "int_type": "must be a whole number (no decimals, no quotes)",
+        "bool_type": "must be true or false",
+        "string_type": "must be text in quotes",
+        "finite_number": "must be a finite number",
+    }
+    if kind in friendly:
+        msg = friendly[kind].format(**ctx)
+    if kind == "missing":
         msg = "required key is missing"
-    elif first["type"] == "union_tag_invalid":
+    elif kind == "union_tag_invalid":
         msg = "unknown duration 'dist'; allowed: exponential, mixture, weibull, lognormal"
     given = first.get("input")
-    if first["type"] != "missing" and not isinstance(given, dict | list):
+    if kind != "missing" and not isinstance(given, dict | list):
         msg += f" (got {given!r})"
     return ScenarioError(file, ".".join(loc), msg)
 

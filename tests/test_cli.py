@@ -253,7 +253,7 @@ def _shares(d: dict) -> dict:
 
 BAD = {
     "typo": (_typo, ["steps.placed.cost_per_yaer", "Did you mean 'cost_per_year'"]),
-    "negative-rate": (_negative_rate, ["transitions.low.mid", "greater than or equal to 0"]),
+    "negative-rate": (_negative_rate, ["transitions.low.mid", "must be at least 0"]),
     "unknown-step": (_unknown_step, ["transitions.medium", "unknown step 'medium'"]),
     "broken-toml": ('name = "x"\nstart_year = \n[steps\n', ["not valid TOML", "line 2"]),
     "missing-file": (None, ["file not found"]),
@@ -354,6 +354,14 @@ def test_existing_folder_is_kept_without_force_and_replaced_with_force(inputs, t
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert (out / "keep.txt").read_text(encoding="utf-8") == "earlier results"
 
+    # --force replaces only a folder that a run wrote, never someone's files.
+    assert cli("run", base, *FAST, "--out", out, "--force") == 2
+    assert "not a trappesim results folder" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "earlier results"
+
+    assert cli("run", base, *FAST, "--out", out / "run") == 0
+    (out / "run" / "keep.txt").write_text("stale", encoding="utf-8")
+    out = out / "run"
     assert cli("run", base, *FAST, "--out", out, "--force") == 0
     assert not (out / "keep.txt").exists()
     assert (out / "manifest.json").is_file() and (out / "yearly.csv").is_file()

@@ -14,8 +14,6 @@ from sim.staircase import compile_staircase
 
 
 def _two_steps(entries: float, stock: float, mu: float, ages: dict, leaving_age: int = 18, bands=(0, 6, 12)):
-    labels = Scenario.from_dict(toy_dict()).band_labels if bands == (0, 6, 12) else None
-    del labels
     return Scenario.from_dict(
         {
             "name": "two",
@@ -41,7 +39,7 @@ def _two_steps(entries: float, stock: float, mu: float, ages: dict, leaving_age:
 
 
 def test_constant_inflow_exponential_exit_matches_closed_form():
-    lam, n0, mu = 500.0, 2000.0, 0.7
+    lam, n0, mu = 500.0, 2000, 0.7
     s = _two_steps(lam, n0, mu, {"0-5": 1.0}, leaving_age=30, bands=(0, 6))
     e = expected_measures(compile_staircase(s))
     t = np.arange(1, 11)

@@ -47,7 +47,7 @@ def test_strategy_that_works_avoids_placements(toy):
 
 
 def test_compare_refuses_different_areas(toy):
-    other = toy.with_changes({"population.children": 1.0})
+    other = toy.with_changes({"population.children": 1})
     with pytest.raises(ValueError, match="different areas"):
         sim.compare(toy, other, replications=1)
 

@@ -88,29 +88,45 @@ def test_atomic_folder_refuses_an_existing_folder_before_the_body_runs(tmp_path)
     assert hidden(tmp_path) == []
 
 
+def _old_run(out):
+    """A folder as an earlier run left it: only those may be replaced with force."""
+    out.mkdir()
+    (out / "manifest.json").write_text('{"trappesim_version": "0"}', encoding="utf-8")
+    (out / "old.txt").write_text("old", encoding="utf-8")
+
+
 def test_force_keeps_the_old_folder_when_the_body_raises(tmp_path):
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "old.txt").write_text("old", encoding="utf-8")
+    _old_run(out)
     with pytest.raises(RuntimeError):
         with atomic_folder(out, force=True) as tmp:
             (tmp / "new.txt").write_text("new", encoding="utf-8")
             # The old folder is still there while the new one is being written.
             assert (out / "old.txt").read_text(encoding="utf-8") == "old"
             raise RuntimeError("boom")
-    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "old.txt"]
     assert (out / "old.txt").read_text(encoding="utf-8") == "old"
     assert hidden(tmp_path) == []
 
 
 def test_force_replaces_the_old_folder_after_success(tmp_path):
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "old.txt").write_text("old", encoding="utf-8")
+    _old_run(out)
     with atomic_folder(out, force=True) as tmp:
         (tmp / "new.txt").write_text("new", encoding="utf-8")
     assert [p.name for p in out.iterdir()] == ["new.txt"]
     assert hidden(tmp_path) == []
+
+
+def test_force_never_replaces_a_folder_that_is_not_a_run(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "README.md").write_text("mine", encoding="utf-8")
+    (out / "other-run").mkdir()
+    with pytest.raises(OutputExistsError, match="not a trappesim results folder"):
+        with atomic_folder(out, force=True):
+            pass
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "other-run"]
 
 
 def test_atomic_folder_clears_a_stale_partial_folder(tmp_path):
@@ -269,12 +285,11 @@ def test_write_results_with_force_keeps_old_results_when_writing_fails(
     files, comparison, tmp_path, monkeypatch
 ):
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "old.txt").write_text("old", encoding="utf-8")
+    _old_run(out)
     monkeypatch.setattr(sim.plots, "payback", lambda _cmp: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_results(
             comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0, force=True
         )
-    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "old.txt"]
     assert hidden(tmp_path) == []

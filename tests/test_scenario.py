@@ -71,10 +71,10 @@ def test_typo_at_top_level():
 @pytest.mark.parametrize(
     ("path", "value", "key", "words"),
     [
-        (("transitions", "low", "mid"), -0.5, "transitions.low.mid", "greater than or equal to 0"),
-        (("steps", "mid", "cost_per_year"), -1, "steps.mid.cost_per_year", "greater than or equal to 0"),
-        (("population", "entries_per_year"), "many", "population.entries_per_year", "valid number"),
-        (("horizon_years",), 0, "horizon_years", "greater than or equal to 1"),
+        (("transitions", "low", "mid"), -0.5, "transitions.low.mid", "must be at least 0"),
+        (("steps", "mid", "cost_per_year"), -1, "steps.mid.cost_per_year", "must be at least 0"),
+        (("population", "entries_per_year"), "many", "population.entries_per_year", "must be a number"),
+        (("horizon_years",), 0, "horizon_years", "must be at least 1"),
     ],
 )
 def test_bad_values_name_the_key(path, value, key, words):
@@ -191,3 +191,44 @@ def test_stock_older_than_leaving_age_is_refused():
     d["population"]["initial_stock"]["low"]["age_shares"] = {"0-5": 1.0}
     d["population"]["initial_stock"]["placed"]["age_shares"] = {"12-17": 0.5, "18-22": 0.5}
     assert Scenario.from_dict(d).population.initial_stock["placed"].age_shares["18-22"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("population", "children"), "45000", "whole number"),
+        (("population", "children"), 45000.5, "whole number"),
+        (("population", "children"), True, "whole number"),
+        (("transitions", "mid", "low"), "0.3", "must be a number"),
+        (("steps", "placed", "placement"), "yes", "true or false"),
+    ],
+)
+def test_wrong_types_are_refused_not_converted(path, value, words):
+    d = toy_dict()
+    node = d
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    err = _error(d)
+    assert err.key == ".".join(path) and words in err.message
+
+
+@pytest.mark.parametrize("text", ["entries_per_year = 1.540", "cost_per_year = 1.160.000  # DKK"])
+def test_danish_thousands_separator_is_caught(write_scenario, text):
+    path = write_scenario(f'name = "x"\n{text}\n')
+    with pytest.raises(ScenarioError, match="reads as a decimal number") as info:
+        load_scenario(path)
+    assert info.value.key in text
+
+
+def test_byte_order_mark_is_accepted(write_scenario, tmp_path):
+    import tomli_w
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + tomli_w.dumps(toy_dict()).encode())
+    assert load_scenario(path).name == "toy"
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
