@@ -14,7 +14,7 @@ import tomli_w
 
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
-from sim.report import OutputExistsError, check_destination, write_results
+from sim.report import OutputExistsError, check_destination, version, write_results
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trappesim",
         description="Simulate the indsatstrappe: placements avoided by a preventive strategy, and what it costs.",
     )
+    parser.add_argument("--version", action="version", version=f"trappesim {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("run", help="simulate one scenario and write a results folder")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
@@ -78,27 +79,30 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
         s = result.summary.set_index("metric")
         unit = s.loc["npv", "unit"]
         rows = [
-            ("New placements avoided", "placement_entries_avoided", "{:,.0f}"),
-            ("Placement child-years avoided", "placement_child_years_avoided", "{:,.0f}"),
-            ("Fewer placed at end of horizon", "placed_at_end_avoided", "{:,.0f}"),
-            ("Investment (PV)", "investment_pv", "{:,.0f}"),
-            ("Gross savings (PV)", "gross_savings_pv", "{:,.0f}"),
-            ("Net present value", "npv", "{:,.0f}"),
-            ("Return on investment", "roi", "{:,.2f}"),
-            ("Payback year (median)", "payback_year", "{:.0f}"),
+            ("New placements avoided", "placement_entries_avoided", "{:,.0f}", 1),
+            ("Placement child-years avoided", "placement_child_years_avoided", "{:,.0f}", 1),
+            ("Fewer placed at end of horizon", "placed_at_end_avoided", "{:,.0f}", 1),
+            ("Investment (PV), DKK m", "investment_pv", "{:,.1f}", 1e6),
+            ("Gross savings (PV), DKK m", "gross_savings_pv", "{:,.1f}", 1e6),
+            ("Net present value, DKK m", "npv", "{:,.1f}", 1e6),
+            ("Return on investment", "roi", "{:,.2f}", 1),
+            ("Payback year (median)", "payback_year", "{:.0f}", 1),
         ]
         several = result.base.replications > 1
-        how = "mean [90 % interval over replications]" if several else "expected values"
+        how = "mean [90 % interval over replications]" if several else "expected values (analytic engine)"
         print(f"\n{result.strategy.scenario.name} vs {result.base.scenario.name}: {how}")
-        for label, key, fmt in rows:
+        for label, key, fmt, scale in rows:
             r = s.loc[key]
             centre = r["median"] if key == "payback_year" else r["mean"]
+            if key == "payback_year" and not several:
+                label = "Payback year"
 
-            def show(v: float, fmt: str = fmt) -> str:
-                return "none" if v != v else fmt.format(v)  # nan: no payback within horizon
+            def show(v: float, fmt: str = fmt, scale: float = scale) -> str:
+                return "none" if v != v else fmt.format(v / scale)  # nan: no payback within horizon
 
-            interval = f"  [{show(r['p5'])} ; {show(r['p95'])}]" if several else ""
-            print(f"  {label:32s} {show(centre):>18s}{interval}")
+            same = r["p5"] == r["p95"] or r["p5"] != r["p5"]
+            interval = "" if same else f"  [{show(r['p5'])} ; {show(r['p95'])}]"
+            print(f"  {label:32s} {show(centre):>14s}{interval}")
         print(f"  Money: {unit}.")
     else:
         s = result.summary.set_index("metric")
@@ -136,11 +140,11 @@ def _run(args: argparse.Namespace) -> int:
     check_destination(out, args.force)
     reps = 1 if args.engine == "expected" else args.replications
     workers = args.workers or os.cpu_count() or 1
-    print(
-        f"trappesim: {args.command} with {reps} replication(s), engine {args.engine}, seed {args.seed}, "
-        f"{min(workers, reps)} worker(s) ...",
-        file=sys.stderr,
-    )
+    if args.engine == "expected":
+        what = "expected values (analytic engine)"
+    else:
+        what = f"{reps} replication(s), seed {args.seed}, {min(workers, reps)} worker(s)"
+    print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()
     kw = dict(replications=args.replications, seed=args.seed, engine=args.engine, workers=workers)
     if args.command == "run":

@@ -24,7 +24,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.scenario import Scenario
 from sim.staircase import Staircase
+
+
+def discounting_label(scenario: Scenario) -> str:
+    """The discount rates in words, e.g. ``"3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"``."""
+    periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
+    parts = []
+    for p, nxt in zip(periods, [*periods[1:], None]):
+        span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
+        parts.append(f"{p.rate * 100:.1f} % {span}")
+    return ", ".join(parts)
+
+
+def money_label(scenario: Scenario) -> str:
+    """What every money figure is: currency, price year, discounting."""
+    return (
+        f"{scenario.currency}, {scenario.price_year} prices, discounted to {scenario.start_year} "
+        f"(real {discounting_label(scenario)}; {scenario.discounting.source})"
+    )
 
 
 def step_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.des import simulate_des
-from sim.economics import compare_arrays, programme_costs, step_costs
+from sim.economics import compare_arrays, money_label, programme_costs, step_costs
 from sim.expected import MEASURES, expected_measures
 from sim.scenario import Scenario
 from sim.spells import measures_from_spells
@@ -78,6 +78,9 @@ def _check(engine: str, replications: int) -> int:
 
 
 def _interval(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if a.shape[axis] == 1:  # expected values: no interval
+        mean = a.mean(axis=axis)
+        return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
     lo, hi = np.percentile(a, INTERVAL, axis=axis)
     return a.mean(axis=axis), lo, hi
 
@@ -167,7 +170,7 @@ class Result:
             "children_on_staircase_at_end": (last["children_year_end"], "children"),
             "placement_entries": (per_rep["placement_entries"], "children, whole horizon"),
             "placement_child_years": (per_rep["placement_child_years"], "child-years"),
-            "total_cost_discounted": (per_rep["total_cost_discounted"], _money_unit(self.scenario)),
+            "total_cost_discounted": (per_rep["total_cost_discounted"], money_label(self.scenario)),
         }
         return _summary_frame({k: (np.asarray(v), u) for k, (v, u) in rows.items()})
 
@@ -188,7 +191,7 @@ class Comparison:
     def summary(self) -> pd.DataFrame:
         """Placements avoided, investment, savings, NPV, ROI, payback (90 % intervals)."""
         a = self.arrays
-        money = _money_unit(self.base.scenario)
+        money = money_label(self.base.scenario)
         rows = {
             "placement_entries_avoided": (a["total_placement_entries_avoided"], "children, whole horizon"),
             "placement_child_years_avoided": (a["total_placement_child_years_avoided"], "child-years"),
@@ -201,10 +204,14 @@ class Comparison:
         }
         df = _summary_frame(rows)
         pay = a["total_payback_year"]
+        several = len(pay) > 1  # a share of one expected value is no probability
         share = pd.DataFrame(
             {
                 "metric": ["share_paying_back", "share_npv_positive"],
-                "mean": [float(np.mean(~np.isnan(pay))), float(np.mean(a["total_npv"] > 0))],
+                "mean": [
+                    float(np.mean(~np.isnan(pay))) if several else np.nan,
+                    float(np.mean(a["total_npv"] > 0)) if several else np.nan,
+                ],
                 "median": [np.nan, np.nan],
                 "p5": [np.nan, np.nan],
                 "p95": [np.nan, np.nan],
@@ -238,10 +245,6 @@ class Comparison:
         return pd.DataFrame(data)
 
 
-def _money_unit(s: Scenario) -> str:
-    return f"{s.currency} {s.price_year} prices, discounted to {s.start_year}"
-
-
 def _summary_frame(rows: dict[str, tuple[np.ndarray, str]]) -> pd.DataFrame:
     out = []
     for name, (v, unit) in rows.items():
@@ -253,7 +256,10 @@ def _summary_frame(rows: dict[str, tuple[np.ndarray, str]]) -> pd.DataFrame:
         method = "inverted_cdf" if (np.isnan(v).any() or name == "payback_year") else "linear"
         lo, med, hi = np.percentile(ranked, [INTERVAL[0], 50, INTERVAL[1]], method=method)
         finite = v[~np.isnan(v)]
-        mean = float(finite.mean()) if len(finite) == len(v) else np.nan
+        # A mean of calendar years is not a year: payback is reported by its median.
+        mean = float(finite.mean()) if len(finite) == len(v) and name != "payback_year" else np.nan
+        if len(v) == 1:  # expected values: there is no interval to report
+            lo = hi = np.nan
         out.append(
             {
                 "metric": name,

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
+from sim.economics import discounting_label
 from sim.experiment import Comparison, Result
 
 INTERVAL_LABEL = "90 % interval over replications"
@@ -42,14 +43,9 @@ def _money(x: float, _pos: int | None = None) -> str:
 def money_note(result: Result) -> str:
     """Footnote for money figures: currency, price year, discounting."""
     s = result.scenario
-    periods = sorted(s.discounting.periods, key=lambda p: p.from_year)
-    parts = []
-    for p, nxt in zip(periods, [*periods[1:], None]):
-        span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
-        parts.append(f"{p.rate * 100:.1f} % {span}")
     return (
         f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
-        f"{', '.join(parts)} ({s.discounting.source})."
+        f"{discounting_label(s)} ({s.discounting.source})."
     )
 
 
@@ -59,9 +55,31 @@ def _footnote(fig: Figure, text: str) -> None:
     fig.text(0.01, 0.01, text, fontsize=7.5, color="0.3", ha="left", va="bottom", wrap=True)
 
 
-def _year_axis(ax) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+def _year_axis(ax, years: np.ndarray, max_ticks: int = 11) -> None:
+    """Year ticks that always include the last year (the one titles speak of)."""
+    first, last = int(years[0]), int(years[-1])
+    step = max(1, int(np.ceil((last - first) / (max_ticks - 1))))
+    ax.set_xticks(np.arange(last, first - 1, -step)[::-1])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
+
+
+def _strategy_start(ax, cmp: Comparison) -> None:
+    """A dotted line where the strategy starts."""
+    iv = cmp.strategy.scenario.intervention
+    if iv is not None and cmp.years[0] < iv.start_year <= cmp.years[-1]:
+        ax.axvline(iv.start_year - 0.5, color="0.5", ls=":", lw=1)
+        # Vertical, at mid-height: clear of legends (top) and of J-curves and bars (bottom).
+        ax.text(
+            iv.start_year - 0.5,
+            0.5,
+            f"strategy starts {iv.start_year} ",
+            transform=ax.get_xaxis_transform(),
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=8,
+            color="0.35",
+        )
 
 
 def _yearly_figure(cmp: Comparison) -> tuple[Figure, object, object, np.ndarray]:
@@ -71,10 +89,11 @@ def _yearly_figure(cmp: Comparison) -> tuple[Figure, object, object, np.ndarray]
     return fig, fig.subplots(), y, y["year"].to_numpy()
 
 
-def _yearly_axes(ax, ylabel: str, formatter) -> None:
+def _yearly_axes(ax, ylabel: str, formatter, cmp: Comparison) -> None:
     ax.set_ylabel(ylabel)
     ax.set_xlabel("Year")
-    _year_axis(ax)
+    _year_axis(ax, cmp.years)
+    _strategy_start(ax, cmp)
     ax.yaxis.set_major_formatter(FuncFormatter(formatter))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
@@ -94,7 +113,7 @@ def _stack(ax, result: Result, colours, title: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_xlabel("Year (children on each step at 31 December)")
     ax.grid(axis="y", alpha=0.3)
-    _year_axis(ax)
+    _year_axis(ax, years, max_ticks=6)
 
 
 def staircase(result: Result | Comparison) -> Figure:
@@ -157,7 +176,7 @@ def placements_avoided(cmp: Comparison) -> Figure:
         label="Fewer children placed at 31 December",
     )
     ax.axhline(0, color="0.3", lw=0.8)
-    _yearly_axes(ax, "Children", _thousands)
+    _yearly_axes(ax, "Children", _thousands, cmp)
     s = cmp.summary.set_index("metric")
     tot = s.loc["placement_entries_avoided"]
     interval = "" if cmp.base.replications == 1 else f" (90 %: {tot.p5:,.0f} to {tot.p95:,.0f})"
@@ -209,11 +228,20 @@ def payback(cmp: Comparison) -> Figure:
     else:
         year = int(pay["median"])
         ax.axvline(year, color="black", ls="--", lw=1)
-        ax.annotate(f"payback {year}", xy=(year, 0), xytext=(6, 12), textcoords="offset points", fontsize=9)
-        title = f"Pays back in {year}; net present value {_money(npv['mean'])} by {years[-1]}"
+        ax.annotate(
+            f"payback {year}",
+            xy=(year, 0),
+            xycoords="data",
+            xytext=(5, -14),
+            textcoords="offset points",
+            fontsize=9,
+        )
+        currency = cmp.base.scenario.currency
+        title = f"Pays back in {year}; net present value {currency} {_money(npv['mean'])} by {years[-1]}"
+
         if cmp.base.replications > 1:
             title += f"\n({share:.0%} of replications pay back within the horizon)"
-    _yearly_axes(ax, f"{cmp.base.scenario.currency} (discounted)", _money)
+    _yearly_axes(ax, f"{cmp.base.scenario.currency} (discounted)", _money, cmp)
     fig.suptitle(title, fontsize=12, fontweight="bold")
     _footnote(fig, "Savings in placements and other steps less the programme's cost. " + money_note(cmp.base))
     return fig

@@ -28,6 +28,7 @@ import simpy
 from sim import plots
 from sim.experiment import Comparison, Result
 
+
 def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
     """Shortest exact decimal, never in 1e+10 notation (which spreadsheets mangle)."""
     return np.format_float_positional(x, unique=True, trim="-")

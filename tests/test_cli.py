@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
@@ -171,10 +172,12 @@ def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
         assert m["engine"] == "expected" and m["replications"] == 1
         assert (out / "charts" / "staircase.png").is_file()
     assert (cmp_out / "charts" / "payback.png").is_file()
-    # One deterministic "replication": the interval collapses onto the mean.
-    row = pd.read_csv(cmp_out / "comparison.csv").set_index("metric").loc["placement_entries_avoided"]
-    assert row["mean"] > 0
-    assert row["p5"] == pytest.approx(row["mean"]) and row["p95"] == pytest.approx(row["mean"])
+    # Expected values have no interval, and a "share of replications" means nothing.
+    table = pd.read_csv(cmp_out / "comparison.csv").set_index("metric")
+    row = table.loc["placement_entries_avoided"]
+    assert row["mean"] > 0 and row["median"] == pytest.approx(row["mean"])
+    assert np.isnan(row["p5"]) and np.isnan(row["p95"])
+    assert np.isnan(table.loc["share_paying_back", "mean"])
 
 
 def test_expected_engine_refuses_weibull_stays(write_scenario, tmp_path, capsys):

@@ -65,14 +65,23 @@ def legend_texts(ax) -> list[str]:
     return [t.get_text() for t in legend.get_texts()] if legend else []
 
 
-def vertical_lines(ax) -> list[float]:
-    """x positions of lines drawn with ``axvline``."""
+def vertical_lines(ax, style: str = "--") -> list[float]:
+    """x positions of lines drawn with ``axvline`` in a line style.
+
+    Dashed (the default) marks the payback year; dotted marks the strategy's start.
+    """
     out = []
     for line in ax.lines:
         x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
-        if len(x) == 2 and x[0] == x[1] and list(y) == [0.0, 1.0]:
+        if len(x) == 2 and x[0] == x[1] and list(y) == [0.0, 1.0] and line.get_linestyle() == style:
             out.append(float(x[0]))
     return out
+
+
+def test_strategy_start_is_marked(cmps):
+    for fig in (plots.payback(cmps["des"]), plots.placements_avoided(cmps["des"])):
+        assert vertical_lines(fig.axes[0], ":") == [2024.5]
+        assert any("strategy starts 2025" in t.get_text() for t in fig.axes[0].texts)
 
 
 def placed_at_end(result: sim.Result) -> np.ndarray:
