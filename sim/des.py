@@ -28,6 +28,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from statistics import NormalDist
 
 import numpy as np
@@ -45,6 +46,9 @@ FROM_STOCK, FROM_OUTSIDE = -2, -1
 CENSORED = -1
 """``to_step`` code: still on the step at the end of the horizon."""
 
+WAITS = -2
+"""``to_step`` code: the child stays on the step, from now waiting for a full one."""
+
 # Stream ids under one run's seed; each is spawned per replication.
 STREAM_ARRIVALS, STREAM_CHILDREN, STREAM_EXTRA_ARRIVALS, STREAM_EXTRA_CHILDREN = 1, 2, 3, 4
 
@@ -54,9 +58,13 @@ class SpellLog:
     """Every stay of every child on a step, as flat arrays.
 
     ``to_step`` is a step index, ``S`` (case closed), ``S + 1`` (aged out) or
-    ``CENSORED``; ``end`` is ``inf`` for censored stays. ``from_step`` is a
-    step index, ``FROM_OUTSIDE`` (a new case) or ``FROM_STOCK``. ``extra``
-    marks children a strategy added.
+    ``CENSORED``, or ``WAITS`` (the child stays on, now waiting for a full
+    step); ``end`` is ``inf`` for censored stays. ``from_step`` is a step
+    index, ``FROM_OUTSIDE`` (a new case) or ``FROM_STOCK``. ``extra`` marks
+    children a strategy added. ``wait_for`` is the full step a waiting spell
+    waits for (-1: not waiting); ``overflowed_from`` the full step that sent
+    the child here (-1: none). ``reviews`` counts case reviews held, ``[year,
+    step]``.
     """
 
     child: np.ndarray
@@ -67,6 +75,9 @@ class SpellLog:
     end: np.ndarray
     age_start: np.ndarray
     extra: np.ndarray
+    wait_for: np.ndarray
+    overflowed_from: np.ndarray
+    reviews: np.ndarray
     n_children: int
     horizon: int
 
@@ -102,6 +113,9 @@ class _Child:
         "k",
         "u",
         "extra",
+        "pending",
+        "wait",
+        "timer",
     )
 
 
@@ -115,7 +129,9 @@ class _Run:
         self.st, self.seed, self.replication = st, seed, replication
         self.Y, self.S = st.horizon, st.n_steps
         # Spell log, appended to compact typed arrays (never a Python object per row).
-        self.L = [array(c) for c in ("q", "b", "b", "b", "d", "d", "f", "b")]
+        self.L = [array(c) for c in ("q", "b", "b", "b", "d", "d", "f", "b", "b", "b")]
+        self.reviews = [[0] * st.n_steps for _ in range(st.horizon)]
+        self.draw = self.make_draw()
         self.counts = np.rint(st.stock).astype(np.int64)  # [S, B]
         self.n_stock = int(self.counts.sum())
         base_times = _arrival_times(st.entries, rngs[STREAM_ARRIVALS])
@@ -191,9 +207,64 @@ class _Run:
 
         return arrival
 
-    def make_stay(self) -> Callable[[_Child, int, float, int, bool], tuple[float, int]]:
-        """The model of one stay: when it ends and where it leads; logs the spell."""
-        st, seed, replication = self.st, self.seed, self.replication
+    def make_draw(self) -> Callable[[_Child], float]:
+        """The child's next uniform: from its pre-drawn row, then from its own stream."""
+        seed, replication = self.seed, self.replication
+        extra_rows: dict[int, list[float]] = {}
+        self._extra_rows = extra_rows
+
+        def draw(child: _Child) -> float:
+            k = child.k
+            child.k = k + 1
+            if k < ROW:
+                return child.u[k]
+            row = extra_rows.get(child.cid)
+            if row is None:
+                # Rare: a child with more stays than its row; keyed by its id.
+                key = (replication, STREAM_EXTRA_CHILDREN + 1 + child.extra, child.cid)
+                g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
+                row = extra_rows[child.cid] = g.random(256).tolist()
+            return row[k - ROW]
+
+        return draw
+
+    def make_clock(self) -> Callable[[list, int, float, float, float, float], tuple[float, bool, int, int]]:
+        """Run a step's clock through years and age bands until ``amount`` is used up."""
+        Y = self.Y
+        edges = self.st.band_edges.tolist()
+        inner = edges[1:-1]
+        inf = math.inf
+
+        def clock(table: list, s: int, t: float, birth: float, amount: float, leave_t: float):
+            # Returns (end, aged_out, year, band); end is inf beyond the horizon.
+            y = int(t)
+            b = bisect_right(inner, t - birth)
+            cur = t
+            while y < Y:
+                seg = y + 1.0
+                band_end = birth + edges[b + 1]
+                if band_end < seg:
+                    seg = band_end
+                if leave_t < seg:
+                    seg = leave_t
+                r = table[y][b][s]
+                if r > 0.0 and cur + amount / r <= seg:
+                    return cur + amount / r, False, y, b
+                amount -= (seg - cur) * r
+                if seg >= leave_t:
+                    return leave_t, True, y, b
+                if seg >= y + 1.0:
+                    y += 1
+                if seg >= band_end:
+                    b += 1
+                cur = seg
+            return inf, False, y, b
+
+        return clock
+
+    def make_stay(self) -> Callable[[_Child, int, float, bool], tuple[float, int]]:
+        """The model of one stay: when it ends and where it leads (not yet logged)."""
+        st = self.st
         Y, S = self.Y, self.S
         aged_out = S + 1
         edges = st.band_edges.tolist()
@@ -218,30 +289,24 @@ class _Run:
             p[0] * p[1] / (p[0] * p[1] + (1 - p[0]) * p[2]) if kind[s] == MIXTURE else 0.0
             for s, p in enumerate(par)
         ]
+        # Case reviews: interval per year, and where a review sends a child.
+        interval = st.review_interval.T.tolist()  # [s][y]
+        review_p = st.review_prob.sum(axis=1).tolist()
+        review_cum = (
+            np.cumsum(st.review_prob, axis=1) / np.maximum(st.review_prob.sum(axis=1), 1e-300)[:, None]
+        ).tolist()
+        has_review = [p > 0 and math.isfinite(min(iv)) for p, iv in zip(review_p, interval)]
+        reviews = self.reviews  # [y][s] reviews held
         inv_norm = NormalDist().inv_cdf
         log = math.log
         inf = math.inf
-        extra_rows: dict[int, list[float]] = {}
-        L_child, L_step, L_from, L_to, L_start, L_end, L_age, L_extra = (a.append for a in self.L)
+        draw = self.draw
+        clock = self.make_clock()
 
-        def more_uniforms(child: _Child) -> list[float]:
-            # Rare: a child with more stays than its pre-drawn row; keyed by its id.
-            key = (replication, STREAM_EXTRA_CHILDREN + 1 + child.extra, child.cid)
-            g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
-            return g.random(256).tolist()
-
-        def stay(child: _Child, s: int, t: float, from_step: int, stock: bool) -> tuple[float, int]:
-            k = child.k
-            if k + 2 > ROW:
-                if child.cid not in extra_rows:
-                    extra_rows[child.cid] = more_uniforms(child)
-                u1, u2 = extra_rows[child.cid][k - ROW : k - ROW + 2]
-            else:
-                u = child.u
-                u1, u2 = u[k], u[k + 1]
-            child.k = k + 2
+        def stay(child: _Child, s: int, t: float, stock: bool) -> tuple[float, int]:
+            u1 = draw(child)
+            u2 = draw(child)
             birth = child.birth
-            age = t - birth
             # Amount of "step clock" this stay needs.
             kd = kind[s]
             if kd == EXPONENTIAL:
@@ -260,42 +325,40 @@ class _Run:
                 amount = math.exp(par[s][0] + par[s][1] * inv_norm(min(max(u1, 1e-12), 1 - 1e-12)))
             leave_t = birth + leave_age[s]
             rate = const_rate[s]
-            end = inf
-            to = CENSORED
             y = b = -1
             if rate is not None:
-                if rate > 0:
-                    end = t + amount / rate
-                if end >= leave_t:
-                    end, to = leave_t, aged_out
+                end = t + amount / rate if rate > 0 else inf
+                aged = end >= leave_t
+                if aged:
+                    end = leave_t
             else:
-                # Integrate the piecewise-constant clock over years and age bands.
-                y = int(t)
-                b = bisect_right(inner, age)
-                cur = t
-                while y < Y:
-                    seg = y + 1.0
-                    band_end = birth + edges[b + 1]
-                    if band_end < seg:
-                        seg = band_end
-                    if leave_t < seg:
-                        seg = leave_t
-                    r = intensity[y][b][s]
-                    if r > 0.0 and cur + amount / r <= seg:
-                        end = cur + amount / r
+                end, aged, y, b = clock(intensity, s, t, birth, amount, leave_t)
+            review_cum_s = None
+            if has_review[s]:
+                # The number of reviews until one moves the child is geometric;
+                # each review comes one interval (of its year) after the last.
+                p = review_p[s]
+                u3 = draw(child)
+                n = 1 if p >= 1.0 else 1 + int(log(1.0 - u3) / log(1.0 - p))
+                tr, held, iv_s = t, 0, interval[s]
+                while held < n:
+                    yr = int(tr)
+                    if yr >= Y:
                         break
-                    amount -= (seg - cur) * r
-                    if seg >= leave_t:
-                        end, to = leave_t, aged_out
+                    tr += iv_s[yr]
+                    if tr >= end or tr >= Y:
                         break
-                    if seg >= y + 1.0:
-                        y += 1
-                    if seg >= band_end:
-                        b += 1
-                    cur = seg
+                    held += 1
+                    reviews[int(tr)][s] += 1
+                if held == n and tr < end:
+                    end, aged, review_cum_s = tr, False, review_cum[s]
             if end >= Y:
-                end, to = inf, CENSORED
-            elif to != aged_out:
+                return inf, CENSORED
+            if aged:
+                return end, aged_out
+            if review_cum_s is not None:
+                to = bisect_right(review_cum_s, u2)
+            else:
                 cum = const_dest[s]
                 if cum is None:
                     if y < 0 or end >= y + 1.0:
@@ -303,24 +366,61 @@ class _Run:
                         b = bisect_right(inner, end - birth)
                     cum = dest[y][b][s]
                 to = bisect_right(cum, u2)
-                if to < S and end - birth >= leave_age[to]:
-                    to = aged_out
+            if to < S and end - birth >= leave_age[to]:
+                to = aged_out
+            return end, to
+
+        return stay
+
+    def make_wait(self) -> Callable[[_Child, int, float, float], tuple[float, int]]:
+        """While a child waits on a step: when its case closes or it ages out."""
+        S = self.S
+        close = self.st.close_rate.tolist()  # [y][b][s]
+        leave_age = self.st.leave_age.tolist()
+        draw = self.draw
+        clock = self.make_clock()
+
+        def wait(child: _Child, w: int, t: float) -> tuple[float, int]:
+            amount = -math.log(1.0 - draw(child))
+            end, aged, _, _ = clock(close, w, t, child.birth, amount, child.birth + leave_age[w])
+            return end, (S + 1 if aged else S)
+
+        return wait
+
+    def make_record(self) -> Callable[..., None]:
+        """Append one spell to the log."""
+        L_child, L_step, L_from, L_to, L_start, L_end, L_age, L_extra, L_wait, L_ovf = (
+            a.append for a in self.L
+        )
+        extra_rows, S = self._extra_rows, self.S
+
+        def record(
+            child: _Child,
+            s: int,
+            t: float,
+            end: float,
+            to: int,
+            from_step: int,
+            wait_for: int = -1,
+            ovf: int = -1,
+        ) -> None:
             L_child(child.cid)
             L_step(s)
             L_from(from_step)
             L_to(to)
             L_start(t)
             L_end(end)
-            L_age(age)
+            L_age(t - child.birth)
             L_extra(child.extra)
-            if to >= S or to == CENSORED:
-                extra_rows.pop(child.cid, None)
-            return end, to
+            L_wait(wait_for)
+            L_ovf(ovf)
+            if (to >= S or to == CENSORED) and extra_rows:
+                extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
 
-        return stay
+        return record
 
     def spell_log(self) -> SpellLog:
-        c, s, f, to, start, end, age, extra = self.L
+        c, s, f, to, start, end, age, extra, wait_for, ovf = self.L
         return SpellLog(
             child=np.frombuffer(c, dtype=np.int64),
             step=np.frombuffer(s, dtype=np.int8),
@@ -330,9 +430,18 @@ class _Run:
             end=np.frombuffer(end, dtype=np.float64),
             age_start=np.frombuffer(age, dtype=np.float32),
             extra=np.frombuffer(extra, dtype=np.int8),
+            wait_for=np.frombuffer(wait_for, dtype=np.int8),
+            overflowed_from=np.frombuffer(ovf, dtype=np.int8),
+            reviews=np.array(self.reviews, dtype=np.float64),
             n_children=self.n_base + len(self.UX),
             horizon=self.Y,
         )
+
+
+class _Timer:
+    """An event that ends a wait (case closed, aged out, or waited too long)."""
+
+    __slots__ = ("env", "callbacks", "_value", "_ok", "child", "reason", "live")
 
 
 def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = True) -> SpellLog:
@@ -347,9 +456,9 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     replication : int
         Replication number; with ``seed`` it keys every random stream.
     eager : bool
-        Follow a child's moves at once when nothing can happen in between
-        that would change them (no step has a capacity limit, so children do
-        not interact). The spells are the same as with ``eager=False``, which
+        Follow a child's moves at once where nothing can happen in between
+        that would change them (moves between steps without a capacity
+        limit). The spells are the same as with ``eager=False``, which
         schedules every move as an event; eager is faster.
 
     Returns
@@ -357,35 +466,173 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     SpellLog
     """
     run = _Run(st, seed, replication)
-    S = run.S
+    S, Y = run.S, run.Y
     env = simpy.Environment()
     schedule = env.schedule
-    stay = run.make_stay()
-    moved = [None]  # the shared callback list; SimPy only reads it
+    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    capped = st.capped.tolist()
+    any_capped = any(capped)
+    cap = st.capacity.tolist()  # [y][s]
+    overflow_to, max_wait = st.overflow_to.tolist(), st.max_wait.tolist()
+    wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
+    queue_kind = st.queue_kind.tolist()
+    occupied = [0] * S
+    queues: list[list] = [[] for _ in range(S)]
+    seq = [0]
+    due = [None]  # the shared callback lists; SimPy only reads them
+    left = [None]
+    timer_cb = [None]
 
-    def enter(child: _Child, s: int, t: float, from_step: int, stock: bool) -> None:
-        end, to = stay(child, s, t, from_step, stock)
-        if eager:
-            while 0 <= to < S:
-                s, (end, to) = to, stay(child, to, end, s, False)
-        elif 0 <= to < S:
-            # Keep the exact end: env.now = t + (end - t) can differ in the last bit.
-            child.step, child.nxt, child.t_end = s, to, end
-            child.callbacks = moved
-            schedule(child, NORMAL, end - t)
+    def year_of(t: float) -> int:
+        return min(int(t), Y - 1)
 
-    def on_stay_ended(child: _Child) -> None:
-        enter(child, child.nxt, child.t_end, child.step, False)
+    def has_place(j: int, t: float) -> bool:
+        return not capped[j] or occupied[j] < cap[year_of(t)][j]
 
-    moved[0] = on_stay_ended
+    def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
+        """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
+        while True:
+            end, to = stay(child, s, t, stock)
+            moves = 0 <= to < S
+            if moves and capped[to] or capped[s] and moves:
+                # Whether it can move is decided when the stay ends.
+                child.pending = (s, t, to, from_step, ovf)
+                child.t_end = end
+                child.callbacks = due
+                schedule(child, NORMAL, end - env._now)
+                return
+            record(child, s, t, end, to, from_step, -1, ovf)
+            if capped[s] and to != CENSORED:
+                child.step, child.t_end = s, end  # frees its place when it leaves
+                child.callbacks = left
+                schedule(child, NORMAL, end - env._now)
+                return
+            if not moves:
+                return
+            if not eager:
+                child.pending = (to, end, s)
+                child.t_end = end
+                child.callbacks = due
+                schedule(child, NORMAL, end - env._now)
+                return
+            s, t, from_step, stock, ovf = to, end, s, False, -1
+
+    def leave(s: int, t: float) -> None:
+        if capped[s]:
+            occupied[s] -= 1
+            admit(s, t)
+
+    def take(j: int) -> None:
+        if capped[j]:
+            occupied[j] += 1
+
+    def on_due(child: _Child) -> None:
+        t = child.t_end
+        if len(child.pending) == 3:  # a plain move (eager=False)
+            to, _, s = child.pending
+            enter(child, to, t, s, False)
+            return
+        s, t0, to, from_step, ovf = child.pending
+        if has_place(to, t):
+            record(child, s, t0, t, to, from_step, -1, ovf)
+            leave(s, t)
+            take(to)
+            enter(child, to, t, s, False)
+        else:
+            refused(child, s, t0, t, to, from_step, ovf)
+
+    def on_left(child: _Child) -> None:
+        leave(child.step, child.t_end)
+
+    def refused(child: _Child, s: int, t0: float, t: float, j: int, from_step: int, ovf: int) -> None:
+        """A child on ``s`` (since ``t0``) is due to move onto ``j``, which is full."""
+        k = overflow_to[j]
+        if k >= 0 and max_wait[j] <= 0.0:
+            record(child, s, t0, t, k, from_step, -1, ovf)
+            leave(s, t)
+            arrive(child, k, t, s, j)
+            return
+        w = wait_on[j]
+        if w < 0 or w == s:
+            record(child, s, t0, t, WAITS, from_step, -1, ovf)  # stays on, keeps any place it has
+            start_wait(child, s, t, j, s)
+        else:
+            record(child, s, t0, t, w, from_step, -1, ovf)
+            leave(s, t)
+            start_wait(child, w, t, j, s)
+
+    def arrive(child: _Child, j: int, t: float, from_step: int, ovf: int) -> None:
+        """A child not on any step (a new case, or sent on by a full step) arrives at ``j``."""
+        if has_place(j, t):
+            take(j)
+            enter(child, j, t, from_step, False, ovf)
+            return
+        k = overflow_to[j]
+        if k >= 0 and max_wait[j] <= 0.0:
+            arrive(child, k, t, from_step, j)
+            return
+        start_wait(child, new_case_wait[j], t, j, from_step)
+
+    def start_wait(child: _Child, w: int, t: float, j: int, from_step: int) -> None:
+        child.wait = (w, t, j, from_step)
+        kind = queue_kind[j]
+        key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
+        seq[0] += 1
+        heappush(queues[j], (key, seq[0], child))
+        end, reason = wait(child, w, t)
+        deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
+        if deadline < end:
+            end, reason = deadline, -1  # waited long enough: overflow
+        timer = _Timer()
+        timer.env, timer._ok, timer._value = env, True, None
+        timer.child, timer.reason, timer.live = child, reason, True
+        child.timer = timer
+        if end < Y:
+            timer.callbacks = timer_cb
+            schedule(timer, NORMAL, end - env._now)
+
+    def end_wait(child: _Child, t: float, to: int) -> tuple[int, int]:
+        w, t0, j, from_step = child.wait
+        child.wait = None
+        child.timer.live = False
+        record(child, w, t0, t, to, from_step, j, -1)
+        return w, j
+
+    def on_timer(timer: _Timer) -> None:
+        child = timer.child
+        if not timer.live:
+            return
+        t = env._now
+        if timer.reason == -1:
+            k = overflow_to[child.wait[2]]
+            w, j = end_wait(child, t, k)
+            leave(w, t)
+            arrive(child, k, t, w, j)
+        else:
+            w, _ = end_wait(child, t, timer.reason)
+            leave(w, t)
+
+    def admit(j: int, t: float) -> None:
+        q = queues[j]
+        while q and occupied[j] < cap[year_of(t)][j]:
+            child = heappop(q)[2]
+            if child.wait is None or child.wait[2] != j:
+                continue  # left the queue already
+            w, _ = end_wait(child, t, j)
+            take(j)
+            leave(w, t)
+            enter(child, j, t, w, False)
+
+    due[0], left[0], timer_cb[0] = on_due, on_left, on_timer
 
     def new_child(cid: int, u: list[float], extra: int) -> _Child:
         c = _Child()
         c.env, c._ok, c._value, c.callbacks = env, True, None, None
-        c.cid, c.u, c.k, c.extra = cid, u, 2, extra
+        c.cid, c.u, c.k, c.extra, c.wait = cid, u, 2, extra, None
         return c
 
     for child, s in run.stock_children(new_child):
+        take(s)  # the stock may exceed the places: no one is admitted until there is room
         enter(child, s, 0.0, FROM_STOCK, True)
 
     # New cases: one arrival event that reschedules itself keeps the queue small.
@@ -399,7 +646,10 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
         i = ev.k
         t = times[i]
         child, s = arrival(i, t)
-        enter(child, s, t, FROM_OUTSIDE, False)
+        if any_capped:
+            arrive(child, s, t, FROM_OUTSIDE, -1)
+        else:
+            enter(child, s, t, FROM_OUTSIDE, False)
         ev.k = i + 1
         if i + 1 < n:
             ev.callbacks = [on_arrival]
@@ -408,7 +658,21 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     if n:
         clock.callbacks = [on_arrival]
         schedule(clock, NORMAL, times[0])
-    env.run(until=float(run.Y))
+
+    # More places from a strategy: admit from the queue when they come.
+    for y in range(1, Y):
+        grown = [j for j in range(S) if capped[j] and cap[y][j] > cap[y - 1][j]]
+        if grown:
+            ev = env.timeout(float(y))
+            ev.callbacks.append(lambda _ev, y=y, grown=grown: [admit(j, float(y)) for j in grown])
+    env.run(until=float(Y))
+    # Children still waiting at the end: their waiting spells are censored.
+    for j in range(S):
+        for _, _, child in queues[j]:
+            if child.wait is not None and child.wait[2] == j:
+                w, t0, _, from_step = child.wait
+                child.wait = None
+                record(child, w, t0, math.inf, CENSORED, from_step, j, -1)
     return run.spell_log()
 
 
@@ -417,12 +681,15 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
 
     Slow (SimPy's cost per event grows with the number of live processes); it
     exists as the reference the engine is validated and benchmarked against.
-    It draws exactly the same numbers, so it gives the same spell log.
+    It draws exactly the same numbers, so it gives the same spell log. It
+    covers scenarios without capacity limits.
     """
+    if st.capped.any():
+        raise ValueError("the naive reference does not model capacity limits")
     run = _Run(st, seed, replication)
     S = run.S
     env = simpy.Environment()
-    stay = run.make_stay()
+    stay, record = run.make_stay(), run.make_record()
 
     def new_child(cid: int, u: list[float], extra: int) -> _Child:
         c = _Child()
@@ -431,7 +698,8 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
 
     def life(child: _Child, s: int, t: float, from_step: int, stock: bool):
         while True:
-            end, to = stay(child, s, t, from_step, stock)
+            end, to = stay(child, s, t, stock)
+            record(child, s, t, end, to, from_step)
             if not 0 <= to < S:
                 return
             yield env.timeout(end - env.now)

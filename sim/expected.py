@@ -34,8 +34,23 @@ MEASURES = (
     "closed",
     "aged_out",
     "placement_entries",
+    "reviews",
+    "waiting_end",
+    "waiting_years",
+    "waits_started",
+    "overflows",
+    "wait_mean",
+    "wait_p90",
 )
-"""Measures per year and step, shared by both engines (see :mod:`sim.spells`)."""
+"""Measures per year and step, shared by both engines (see :mod:`sim.spells`).
+
+The waiting measures are indexed by the full step children wait for (the
+time itself is spent, and costed, on the step they wait on); ``wait_mean``
+and ``wait_p90`` are over waits that ended in the year (``nan`` if none).
+"""
+
+ADDITIVE = tuple(m for m in MEASURES if m not in ("wait_mean", "wait_p90"))
+"""Measures that add up over years, steps and replications."""
 
 
 class EngineNotApplicable(ValueError):
@@ -100,6 +115,17 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             R[:, :, p, :] = st.rates[:, :, s, :]
         else:
             R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
+    if st.capped.any():
+        names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
+        raise EngineNotApplicable(
+            f"steps with a capacity limit ({names}) make children wait for each other, which the "
+            "expected engine cannot represent; use engine='des' (or places = \"unlimited\")"
+        )
+    # Case reviews enter as rates: probability per review / interval. Exact as
+    # the interval tends to zero; the DES has the reviews at their real times.
+    per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
+    for p, s in enumerate(owner):
+        R[:, :, p, :] += (per_year[:, s, None] * st.review_prob[s])[:, None, :]
     into = np.zeros((S, P))  # how a child entering step s splits over phases
     for s, parts in enumerate(split):
         for p, w in parts:
@@ -196,5 +222,8 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     out["aged_out"] += flows[:, :, S + 1]
     nonplaced = ~st.placement
     out["placement_entries"] = (moves[:, nonplaced, :].sum(axis=1) + out["new_cases"]) * st.placement[None, :]
+    out["reviews"] = out["child_years"] * per_year
+    out["wait_mean"] = np.full((Y, S), np.nan)
+    out["wait_p90"] = np.full((Y, S), np.nan)
     out["flows"] = flows
     return out

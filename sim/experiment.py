@@ -10,6 +10,7 @@ random numbers), so the difference between them is mostly signal.
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +21,7 @@ import pandas as pd
 
 from sim.des import simulate_des
 from sim.economics import compare_arrays, money_label, programme_costs, step_costs
-from sim.expected import MEASURES, expected_measures
+from sim.expected import ADDITIVE, MEASURES, expected_measures
 from sim.scenario import Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
@@ -128,8 +129,15 @@ class Result:
             "step_name": np.tile([self.scenario.steps[s].name_da for s in st.step_ids], Y),
             "placement": np.tile(st.placement, Y),
         }
-        for m in MEASURES:
+        for m in ADDITIVE:
             data[m] = self.measures[m].mean(axis=0).ravel()
+        with warnings.catch_warnings():  # a step nobody waited for has no wait length
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for m in ("wait_mean", "wait_p90"):
+                data[m] = np.nanmean(self.measures[m], axis=0).ravel()
+        places = np.where(np.isfinite(st.capacity), st.capacity, np.nan)
+        data["places"] = places.ravel()
+        data["utilisation"] = (self.measures["child_years"].mean(axis=0) / places).ravel()
         cost = self.costs.mean(axis=0)
         data["cost"] = cost.ravel()
         data["cost_discounted"] = (cost * st.discount[:, None]).ravel()

@@ -106,6 +106,30 @@ class Lognormal(_Model):
 Duration = Annotated[Exponential | Mixture | Weibull | Lognormal, Field(discriminator="dist")]
 
 
+class Capacity(_Model):
+    """Places on a step, and what happens to a child due to move onto it when it is full.
+
+    The child waits (first come first served, or by age) on its current step,
+    or on ``wait_on``; with ``overflow_to`` it goes to that step instead, at
+    once or after ``max_wait_years``.
+    """
+
+    places: Count | Literal["unlimited"]
+    overflow_to: str | None = None
+    max_wait_years: NonNeg | None = None
+    wait_on: str | None = None
+    queue: Literal["fifo", "oldest_first", "youngest_first"] = "fifo"
+    source: str = ""
+
+
+class Review(_Model):
+    """Case reviews: some moves happen only at a review, with a probability per review."""
+
+    interval_months: Pos
+    moves: dict[str, Share]
+    source: str = ""
+
+
 class Step(_Model):
     """One step of the staircase."""
 
@@ -115,7 +139,31 @@ class Step(_Model):
     cost_per_year: NonNeg = 0.0
     entry_cost: NonNeg = 0.0
     duration: Duration = Exponential()
+    capacity: Capacity | None = None
+    review: Review | None = None
     source: str = ""
+
+
+class Casework(_Model):
+    """Caseworkers: their cost, and how their caseload sets the review interval.
+
+    A step's ``review.interval_months`` holds at ``reference_caseload``; with
+    ``cases / caseworkers`` cases per caseworker the interval scales in
+    proportion (half the caseload, reviews twice as often).
+    """
+
+    caseworkers: Pos
+    cost_per_caseworker: NonNeg = 0.0
+    cases: Pos
+    reference_caseload: Pos
+    source: str = ""
+
+
+class ExtraPlaces(_Model):
+    """Places a strategy adds to a step, and what each costs a year."""
+
+    places: Count
+    cost_per_place_per_year: NonNeg = 0.0
 
 
 class StockAtStart(_Model):
@@ -176,6 +224,8 @@ class Intervention(_Model):
     one_off_cost: NonNeg = 0.0
     cost_per_child_reached: NonNeg = 0.0
     reached_steps: tuple[str, ...] = ()
+    extra_places: dict[str, ExtraPlaces] = {}
+    extra_caseworkers: NonNeg = 0.0
     source: str = ""
 
 
@@ -198,6 +248,7 @@ class Scenario(_Model):
     steps: dict[str, Step]
     population: Population
     transitions: dict[str, dict[str, Rate]]
+    casework: Casework | None = None
     intervention: Intervention | None = None
 
     # -- derived views -----------------------------------------------------
@@ -559,6 +610,7 @@ def _check_consistency(s: Scenario, file: str) -> None:
                     "a step with a non-exponential duration needs transitions saying where "
                     "children go (their rates are used as proportions)",
                 )
+    _check_capacity_and_reviews(s, file)
     iv = s.intervention
     if iv is not None:
         if iv.start_year < s.start_year:
@@ -580,7 +632,94 @@ def _check_consistency(s: Scenario, file: str) -> None:
             _shares_sum_to_one(iv.entry.entry_step_shares, file, "intervention.entry.entry_step_shares")
         for st in iv.reached_steps:
             _known(st, steps, file, "intervention.reached_steps", "step")
+        for st in iv.extra_places:
+            key = f"intervention.extra_places.{st}"
+            _known(st, steps, file, key, "step")
+            if capped_steps(s).get(st) is None:
+                raise ScenarioError(file, key, f"step '{st}' has no capacity limit to add places to")
+        if iv.extra_caseworkers and s.casework is None:
+            raise ScenarioError(
+                file,
+                "intervention.extra_caseworkers",
+                "needs a [casework] table (caseworkers, cases, caseload)",
+            )
 
 
 def _max_rate(rate: float | dict[str, float]) -> float:
     return max(rate.values()) if isinstance(rate, dict) else rate
+
+
+def capped_steps(s: Scenario) -> dict[str, int]:
+    """Steps with a finite number of places, and that number."""
+    return {
+        sid: st.capacity.places
+        for sid, st in s.steps.items()
+        if st.capacity is not None and st.capacity.places != "unlimited"
+    }
+
+
+def _check_capacity_and_reviews(s: Scenario, file: str) -> None:
+    steps = s.step_ids
+    capped = capped_steps(s)
+    for sid, st in s.steps.items():
+        cap = st.capacity
+        if cap is not None:
+            key = f"steps.{sid}.capacity"
+            if cap.overflow_to is not None:
+                _known(cap.overflow_to, steps, file, f"{key}.overflow_to", "step")
+                if cap.overflow_to == sid:
+                    raise ScenarioError(file, f"{key}.overflow_to", "a step cannot overflow to itself")
+            elif cap.max_wait_years is not None:
+                raise ScenarioError(
+                    file,
+                    f"{key}.max_wait_years",
+                    "a maximum wait needs overflow_to: where the child goes after it",
+                )
+            if cap.wait_on is not None:
+                _known(cap.wait_on, steps, file, f"{key}.wait_on", "step")
+                if cap.wait_on in capped or cap.wait_on == sid:
+                    raise ScenarioError(
+                        file, f"{key}.wait_on", "children must wait on a step without a capacity limit"
+                    )
+        # A new case sent straight onto a full step, or a child sent on by
+        # another full step, waits on a step below it.
+        sent_here = any(o.capacity is not None and o.capacity.overflow_to == sid for o in s.steps.values())
+        arrives = s.population.entry_step_shares.get(sid, 0) > 0 or sent_here
+        if sid in capped and arrives and cap.wait_on is None:
+            if cap.overflow_to is None or (cap.max_wait_years or 0) > 0:
+                below = [x for x in steps[: steps.index(sid)] if x not in capped]
+                if not below:
+                    raise ScenarioError(
+                        file,
+                        f"steps.{sid}.capacity.wait_on",
+                        "children arrive on this step from outside (new cases or overflow); name the "
+                        "step they wait on while it is full",
+                    )
+        rv = st.review
+        if rv is not None:
+            key = f"steps.{sid}.review"
+            for dst in rv.moves:
+                _known(dst, [*steps, CLOSED], file, f"{key}.moves.{dst}", "destination")
+                if dst == sid:
+                    raise ScenarioError(
+                        file, f"{key}.moves.{dst}", "a review cannot move a child to its own step"
+                    )
+            total = sum(rv.moves.values())
+            if total > 1 + 1e-9:
+                raise ScenarioError(
+                    file,
+                    f"{key}.moves",
+                    f"probabilities per review must sum to at most 1 (they sum to {total:.6g})",
+                )
+    # Overflow must end somewhere: no cycles a -> b -> a.
+    for sid in capped:
+        chain, cur = [sid], s.steps[sid].capacity.overflow_to
+        while cur is not None and cur in capped:
+            if cur in chain:
+                raise ScenarioError(
+                    file,
+                    f"steps.{sid}.capacity.overflow_to",
+                    f"a cycle of overflows: {' -> '.join([*chain, cur])}; one step in it must wait instead",
+                )
+            chain.append(cur)
+            cur = s.steps[cur].capacity.overflow_to

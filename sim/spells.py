@@ -70,7 +70,7 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     frm = log.from_step
     new = frm == FROM_OUTSIDE
     out["new_cases"] = _count(Y, S, ys[new], step[new])
-    moved_in = frm >= 0
+    moved_in = (frm >= 0) & (frm != step)  # staying on to wait is no move
     out["moves_in"] = _count(Y, S, ys[moved_in], step[moved_in])
     placed = st.placement
     came_from_unplaced = new | (moved_in & ~placed[np.maximum(frm, 0)])
@@ -89,7 +89,42 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     out["moves_down"] = _count(Y, S, ye_end[down], s_end[down])
     out["closed"] = _count(Y, S, ye_end[t_end == S], s_end[t_end == S])
     out["aged_out"] = _count(Y, S, ye_end[t_end == S + 1], s_end[t_end == S + 1])
+    out.update(_waiting(log, Y, S))
+    out["reviews"] = log.reviews.astype(float)
     return {m: out[m] for m in MEASURES}
+
+
+def _waiting(log: SpellLog, Y: int, S: int) -> dict[str, np.ndarray]:
+    """Queues, by the full step children wait for."""
+    out: dict[str, np.ndarray] = {}
+    w = log.wait_for >= 0
+    j = log.wait_for[w].astype(np.int32)
+    start, end = log.start[w], log.end[w]
+    ys = np.floor(start).astype(np.int32)
+    # Waiting at 31 December, and time spent waiting in each year.
+    waiting_end = np.zeros((Y, S))
+    waiting_years = np.zeros((Y, S))
+    for y in range(Y):
+        waiting_end[y] = np.bincount(j[(start <= y + 1) & (end > y + 1)], minlength=S)[:S]
+        overlap = np.clip(np.minimum(end, y + 1) - np.maximum(start, y), 0, None)
+        waiting_years[y] = np.bincount(j, weights=overlap, minlength=S)[:S]
+    out["waiting_end"], out["waiting_years"] = waiting_end, waiting_years
+    out["waits_started"] = _count(Y, S, ys, j)
+    ovf = log.overflowed_from >= 0
+    out["overflows"] = _count(
+        Y, S, np.floor(log.start[ovf]).astype(np.int32), log.overflowed_from[ovf].astype(np.int32)
+    )
+    # Length of the waits that ended in each year.
+    done = np.isfinite(end)
+    length, ye, jd = (end - start)[done], np.floor(end[done]).astype(np.int32), j[done]
+    mean = np.full((Y, S), np.nan)
+    p90 = np.full((Y, S), np.nan)
+    for y, s in set(zip(ye.tolist(), jd.tolist())):
+        if 0 <= y < Y:
+            these = length[(ye == y) & (jd == s)]
+            mean[y, s], p90[y, s] = these.mean(), np.percentile(these, 90)
+    out["wait_mean"], out["wait_p90"] = mean, p90
+    return out
 
 
 def children_in_out(log: SpellLog, n_steps: int) -> dict[str, int]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import CLOSED, Exponential, Lognormal, Mixture, Scenario, Weibull
+from sim.scenario import CLOSED, Exponential, Lognormal, Mixture, Scenario, Weibull, capped_steps
 
 EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
 
@@ -58,6 +58,20 @@ class Staircase:
     reached: np.ndarray  # bool[S]
     discount: np.ndarray  # [Y] discount factor per year (start year = 1)
     start_year: int
+    capacity: np.ndarray  # [Y, S] places (inf: no limit)
+    overflow_to: np.ndarray  # int[S] step a refused child goes to (-1: it waits)
+    max_wait: np.ndarray  # [S] years a child waits before overflowing (inf: no limit)
+    wait_on: np.ndarray  # int[S] step a child waits on (-1: where it is)
+    new_case_wait: np.ndarray  # int[S] step a new case waits on while the step is full
+    queue_kind: np.ndarray  # int[S] 0 first come first served, 1 oldest first, 2 youngest first
+    close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
+    review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
+    review_prob: np.ndarray  # [S, D] probability per review of each move
+
+    @property
+    def capped(self) -> np.ndarray:
+        """Steps with a capacity limit at some point of the horizon."""
+        return np.isfinite(self.capacity).any(axis=0)
 
     @property
     def n_steps(self) -> int:
@@ -223,6 +237,48 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         per_child = iv.cost_per_child_reached
         reached[[idx[s] for s in iv.reached_steps]] = True
 
+    # Capacity: places per year (a strategy's extra places ramp in with its effect).
+    capacity = np.full((Y, S), np.inf)
+    overflow_to = np.full(S, -1)
+    max_wait = np.full(S, np.inf)
+    wait_on = np.full(S, -1)
+    new_case_wait = np.full(S, -1)
+    queue_kind = np.zeros(S, dtype=np.int64)
+    kinds = {"fifo": 0, "oldest_first": 1, "youngest_first": 2}
+    for sid, places in capped_steps(scenario).items():
+        i = idx[sid]
+        cap = scenario.steps[sid].capacity
+        capacity[:, i] = places
+        if iv is not None and sid in iv.extra_places:
+            extra_p = iv.extra_places[sid]
+            capacity[:, i] += np.round(extra_p.places * effect)
+            programme += extra_p.places * effect * extra_p.cost_per_place_per_year
+        if cap.overflow_to is not None:
+            overflow_to[i] = idx[cap.overflow_to]
+            max_wait[i] = cap.max_wait_years or 0.0
+        if cap.wait_on is not None:
+            wait_on[i] = new_case_wait[i] = idx[cap.wait_on]
+        else:
+            below = [idx[x] for x in steps[:i] if x not in capped_steps(scenario)]
+            new_case_wait[i] = below[-1] if below else -1
+        queue_kind[i] = kinds[cap.queue]
+
+    # Reviews: the interval scales with caseworkers' caseload.
+    review_interval = np.full((Y, S), np.inf)
+    review_prob = np.zeros((S, D))
+    cw = scenario.casework
+    caseload_factor = np.ones(Y)
+    if cw is not None:
+        workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * effect
+        caseload_factor = cw.cases / workers / cw.reference_caseload
+        programme += workers * cw.cost_per_caseworker
+    for sid, step in scenario.steps.items():
+        if step.review is None:
+            continue
+        review_interval[:, idx[sid]] = step.review.interval_months / 12.0 * caseload_factor
+        for dst, p in step.review.moves.items():
+            review_prob[idx[sid], closed if dst == CLOSED else idx[dst]] = p
+
     return Staircase(
         step_ids=tuple(steps),
         placement=np.array([scenario.steps[s].placement for s in steps]),
@@ -247,4 +303,13 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         reached=reached,
         discount=discount_factors(scenario, Y),
         start_year=scenario.start_year,
+        capacity=capacity,
+        overflow_to=overflow_to,
+        max_wait=max_wait,
+        wait_on=wait_on,
+        new_case_wait=new_case_wait,
+        queue_kind=queue_kind,
+        close_rate=rates[..., closed].copy(),
+        review_interval=review_interval,
+        review_prob=review_prob,
     )
