@@ -482,7 +482,10 @@ def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
     loc = [
         str(p)
         for p in first["loc"]
-        if not (isinstance(p, str) and ("[" in p or p in {"float", "dict", "constrained-float"}))
+        if not (
+            isinstance(p, str)
+            and ("[" in p or p in {"float", "int", "dict", "constrained-float", "constrained-int"})
+        )
     ]
     msg = first["msg"]
     ctx = first.get("ctx", {})
@@ -502,6 +505,8 @@ def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
         msg = friendly[kind].format(**ctx)
     if kind == "missing":
         msg = "required key is missing"
+    if loc and loc[-1] == "places" and kind in ("int_type", "literal_error"):
+        msg = 'must be a whole number of places, or "unlimited"'
     elif kind == "union_tag_invalid":
         msg = "unknown duration 'dist'; allowed: exponential, mixture, weibull, lognormal"
     given = first.get("input")

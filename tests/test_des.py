@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import toy_dict
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from sim.des import CENSORED, FROM_STOCK, simulate_des, simulate_naive
+from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, simulate_des, simulate_naive
+from sim.expected import expected_measures
 from sim.scenario import Scenario
-from sim.spells import children_in_out
+from sim.spells import children_in_out, measures_from_spells
 from sim.staircase import compile_staircase
 
 DURATIONS = {
@@ -180,3 +183,218 @@ def test_engine_equals_naive_simpy_reference(kind):
     eager = spells(simulate_des(st, 21, 2))
     np.testing.assert_array_equal(eager, spells(simulate_des(st, 21, 2, eager=False)))
     np.testing.assert_array_equal(eager, spells(simulate_naive(st, 21, 2)))
+
+
+# --- Capacity, waiting lists, overflow, reviews ------------------------------
+
+
+def _erlang_c(c: int, a: float) -> float:
+    """Probability that an arrival waits in M/M/c with offered load ``a = lambda/mu``."""
+    head = sum(a**k / math.factorial(k) for k in range(c))
+    tail = a**c / math.factorial(c) * c / (c - a)
+    return tail / (head + tail)
+
+
+def _queue(c: int, mu: float, lam: float, horizon: int = 10, **capacity) -> Scenario:
+    """One capped step fed by Poisson arrivals with exponential stays: M/M/c."""
+    return Scenario.from_dict(
+        {
+            "name": "mmc",
+            "start_year": 2000,
+            "horizon_years": horizon,
+            "price_year": 2000,
+            "steps": {
+                "home": {"name_da": "Hjemme", "name_en": "Home"},
+                "placed": {
+                    "name_da": "Anbragt",
+                    "name_en": "Placed",
+                    "placement": True,
+                    "capacity": {"places": c, **capacity},
+                },
+            },
+            "population": {
+                "children": 100_000,
+                "age_bands": [0],
+                "leaving_age": 30,
+                "entries_per_year": lam,
+                "entry_age_shares": {"0-29": 1.0},
+                "entry_step_shares": {"placed": 1.0},
+            },
+            "transitions": {"placed": {"closed": mu}},
+        }
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("rho", "reps", "wait_tol"),
+    # At rho = 0.95 the queue forgets its past only every ~1,500 arrivals, so
+    # the mean wait from 1M arrivals still has a relative SE of about 3 %:
+    # its tolerance is 10 %. The probability of waiting is far less noisy.
+    [(0.5, 8, 0.05), (0.8, 8, 0.05), (0.95, 20, 0.10)],
+)
+def test_capped_step_is_an_mmc_queue_erlang_c(rho, reps, wait_tol):
+    c, mu = 5, 1000.0
+    lam = rho * c * mu
+    st = compile_staircase(_queue(c, mu, lam))
+    arrived = waited = 0
+    waiting_time = 0.0
+    for r in range(reps):
+        log = simulate_des(st, seed=17, replication=r)
+        warm = log.start >= 0.5  # from empty: skip the first half-year
+        arrived += np.sum(warm & (log.from_step == FROM_OUTSIDE) & (log.wait_for < 0)) + np.sum(
+            warm & (log.wait_for >= 0)
+        )
+        w = warm & (log.wait_for >= 0) & np.isfinite(log.end)
+        waited += w.sum()
+        waiting_time += (log.end[w] - log.start[w]).sum()
+    p_wait = _erlang_c(c, lam / mu)
+    mean_wait = p_wait / (c * mu - lam)
+    assert waited / arrived == pytest.approx(p_wait, rel=0.05)
+    assert waiting_time / arrived == pytest.approx(mean_wait, rel=wait_tol)
+
+
+def test_littles_law_on_every_capped_step():
+    """Mean number waiting = rate of joining the queue x mean wait."""
+    st = compile_staircase(_queue(3, 100.0, 270.0, horizon=30))
+    log = simulate_des(st, seed=2)
+    m = measures_from_spells(log, st)
+    j = 1
+    years = slice(2, 29)  # whole years, after the first two
+    mean_waiting = m["waiting_years"][years, j].sum() / 27
+    joined_per_year = m["waits_started"][years, j].sum() / 27
+    w = (log.wait_for == j) & (log.start >= 2) & (log.start < 29) & np.isfinite(log.end)
+    mean_wait = (log.end[w] - log.start[w]).mean()
+    assert mean_waiting == pytest.approx(joined_per_year * mean_wait, rel=0.02)
+
+
+def _occupancy_max(log, j: int) -> float:
+    on = (log.step == j) & ~((log.wait_for >= 0) & (log.step == j))
+    times = np.concatenate([log.start[on], log.end[on][np.isfinite(log.end[on])]])
+    delta = np.concatenate([np.ones(on.sum()), -np.ones(np.isfinite(log.end[on]).sum())])
+    order = np.lexsort((delta, times))  # at equal times, leave before arriving
+    return np.cumsum(delta[order]).max()
+
+
+@pytest.mark.parametrize("overflow", [False, True])
+def test_places_are_never_exceeded_and_children_are_conserved(toy, overflow):
+    cap = {"places": 40, "overflow_to": "low", "max_wait_years": 0.25} if overflow else {"places": 40}
+    s = toy.with_changes({"steps.placed.capacity": cap, "population.initial_stock.placed.children": 30})
+    st = compile_staircase(s)
+    log = simulate_des(st, seed=5)
+    assert _occupancy_max(log, 2) <= 40
+    c = children_in_out(log, st.n_steps)
+    assert c["entered"] == c["left"] + c["present"] == log.n_children
+    w = (log.wait_for == 2) & np.isfinite(log.end)
+    assert w.sum() > 50  # the limit binds
+    if overflow:
+        assert (log.end[w] - log.start[w]).max() <= 0.25 + 1e-12
+        assert np.sum(log.overflowed_from == 2) > 0
+    else:
+        assert np.sum(log.overflowed_from >= 0) == 0
+
+
+def test_overflow_at_once_means_nobody_waits(toy):
+    s = toy.with_changes(
+        {
+            "steps.placed.capacity": {"places": 100, "overflow_to": "mid"},
+            "population.initial_stock.placed.children": 80,
+        }
+    )
+    log = simulate_des(compile_staircase(s), seed=5)
+    assert np.sum(log.wait_for >= 0) == 0
+    assert np.sum(log.overflowed_from == 2) > 0
+    assert _occupancy_max(log, 2) <= 100
+
+
+def test_unlimited_capacity_gives_exactly_the_results_of_none(toy):
+    a = simulate_des(compile_staircase(toy), seed=8)
+    s = toy.with_changes({"steps.placed.capacity": {"places": "unlimited"}})
+    b = simulate_des(compile_staircase(s), seed=8)
+    for f in ("child", "step", "from_step", "to_step", "start", "end"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_oldest_first_admits_older_children_first(toy):
+    ages = {}
+    for queue in ("oldest_first", "youngest_first"):
+        s = toy.with_changes({"steps.placed.capacity": {"places": 60, "queue": queue}})
+        log = simulate_des(compile_staircase(s), seed=3)
+        admitted = (log.wait_for == 2) & (log.to_step == 2)
+        ages[queue] = (log.age_start[admitted] + (log.end - log.start)[admitted]).mean()
+    assert ages["oldest_first"] > ages["youngest_first"]
+
+
+def test_waiting_child_whose_case_closes_leaves_the_queue(toy):
+    # Waiting on 'mid' (closure rate 0.5 a year) for a step with very few places.
+    s = toy.with_changes({"steps.placed.capacity": {"places": 5}})
+    log = simulate_des(compile_staircase(s), seed=4)
+    w = log.wait_for == 2
+    assert np.sum(w & (log.to_step == 3)) > 0  # closed while waiting
+    assert np.sum(w & (log.to_step == 4)) > 0  # aged out while waiting
+
+
+def test_more_places_from_a_strategy_shorten_the_queue(toy):
+    base = toy.with_changes({"steps.placed.capacity": {"places": 220}})
+    plan = base.with_changes(
+        {"intervention": {"start_year": 2026, "extra_places": {"placed": {"places": 150}}}}
+    )
+    st_b, st_s = compile_staircase(base), compile_staircase(plan)
+    assert st_s.capacity[:3, 2].tolist() == [220, 220, 370]
+    wb = measures_from_spells(simulate_des(st_b, 6), st_b)["waiting_years"][3:, 2].sum()
+    ws = measures_from_spells(simulate_des(st_s, 6), st_s)["waiting_years"][3:, 2].sum()
+    assert ws < 0.5 * wb
+
+
+def _reviewed(interval_months: float, rate: float = 0.8) -> Scenario:
+    """'mid' closes only at reviews, with the probability that matches ``rate`` a year."""
+    p = rate * interval_months / 12
+    d = toy_dict()
+    d["transitions"]["mid"] = {"low": 0.3, "placed": 0.2}
+    d["steps"]["mid"]["review"] = {"interval_months": interval_months, "moves": {"closed": p}}
+    return Scenario.from_dict(d)
+
+
+def test_reviews_tending_to_continuous_rate():
+    """With a short interval, reviews act like the continuous rate p / interval."""
+    st = compile_staircase(_reviewed(0.1))
+    continuous = toy_dict()
+    continuous["transitions"]["mid"] = {"low": 0.3, "placed": 0.2, "closed": 0.8}
+    e = expected_measures(compile_staircase(Scenario.from_dict(continuous)))
+    R = 20
+    runs = [measures_from_spells(simulate_des(st, 3, r), st) for r in range(R)]
+    for m in ("stock_end", "closed", "placement_entries"):
+        x = np.stack([r[m] for r in runs]).sum(axis=1)  # [R, S], whole horizon
+        se = x.std(axis=0, ddof=1) / np.sqrt(R)
+        ref = e[m].sum(axis=0)
+        ok = se > 0
+        assert np.all(np.abs(x.mean(axis=0)[ok] - ref[ok]) < 4 * se[ok] + 0.01 * ref[ok]), m
+
+
+def test_reviews_happen_at_their_interval_and_are_counted():
+    st = compile_staircase(_reviewed(6.0))
+    log = simulate_des(st, seed=1)
+    closed_mid = (log.step == 1) & (log.to_step == 3)
+    since = log.end[closed_mid] - log.start[closed_mid]
+    # Every closure from 'mid' falls on a review: a whole number of half-years.
+    np.testing.assert_allclose(since * 2, np.round(since * 2), atol=1e-9)
+    m = measures_from_spells(log, st)
+    # Reviews every half-year from the start of each stay on 'mid', within the horizon.
+    mid = log.step == 1
+    held = np.floor((np.minimum(log.end[mid], st.horizon) - log.start[mid]) * 2 + 1e-9)
+    assert m["reviews"][:, 1].sum() == held.sum()
+    assert m["reviews"][:, 0].sum() == 0
+
+
+def test_lower_caseload_means_more_frequent_reviews():
+    d = _reviewed(6.0).to_dict()
+    d["casework"] = {
+        "caseworkers": 10,
+        "cost_per_caseworker": 500_000,
+        "cases": 480,
+        "reference_caseload": 48,
+    }
+    d["intervention"] = {"start_year": 2024, "extra_caseworkers": 10}
+    st = compile_staircase(Scenario.from_dict(d))
+    assert st.review_interval[0, 1] == pytest.approx(0.25)  # 24 cases each: twice as often
+    assert st.programme_cost[0] == pytest.approx(20 * 500_000)

@@ -232,3 +232,60 @@ def test_byte_order_mark_is_accepted(write_scenario, tmp_path):
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(ScenarioError, match="is a folder"):
         load_scenario(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"placed": {"capacity": {"places": -3}}}, "steps.placed.capacity.places", "at least 0"),
+        (
+            {"placed": {"capacity": {"places": 10, "overflow_to": "instituion"}}},
+            "steps.placed.capacity.overflow_to",
+            "unknown step",
+        ),
+        (
+            {"placed": {"capacity": {"places": 10, "overflow_to": "placed"}}},
+            "steps.placed.capacity.overflow_to",
+            "itself",
+        ),
+        (
+            {"placed": {"capacity": {"places": 10, "max_wait_years": 1}}},
+            "steps.placed.capacity.max_wait_years",
+            "overflow_to",
+        ),
+        (
+            {"placed": {"capacity": {"places": 10, "wait_on": "placed"}}},
+            "steps.placed.capacity.wait_on",
+            "without a capacity",
+        ),
+        (
+            {"mid": {"review": {"interval_months": 0, "moves": {"closed": 0.2}}}},
+            "steps.mid.review.interval_months",
+            "above 0",
+        ),
+        (
+            {"mid": {"review": {"interval_months": 6, "moves": {"closed": 0.7, "low": 0.6}}}},
+            "steps.mid.review.moves",
+            "at most 1",
+        ),
+        (
+            {"mid": {"review": {"interval_months": 6, "moves": {"mid": 0.2}}}},
+            "steps.mid.review.moves.mid",
+            "own step",
+        ),
+    ],
+)
+def test_bad_capacity_and_review_input(change, key, words):
+    d = toy_dict()
+    for step, table in change.items():
+        d["steps"][step].update(table)
+    err = _error(d)
+    assert err.key == key and words in err.message
+
+
+def test_cycle_of_overflows_is_refused():
+    d = toy_dict()
+    d["steps"]["mid"]["capacity"] = {"places": 10, "overflow_to": "placed"}
+    d["steps"]["placed"]["capacity"] = {"places": 10, "overflow_to": "mid", "wait_on": "low"}
+    err = _error(d)
+    assert "cycle of overflows" in err.message and "mid -> placed -> mid" in err.message
