@@ -12,6 +12,7 @@ from pathlib import Path
 
 import tomli_w
 
+from sim import plots
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
@@ -88,6 +89,11 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
             ("Return on investment", "roi", "{:,.2f}", 1),
             ("Payback year (median)", "payback_year", "{:.0f}", 1),
         ]
+        if plots.has_capacity(result):
+            rows[3:3] = [
+                ("Child-years of waiting avoided", "waiting_years_avoided", "{:,.0f}", 1),
+                ("Sent on by a full step, avoided", "overflows_avoided", "{:,.0f}", 1),
+            ]
         several = result.base.replications > 1
         how = "mean [90 % interval over replications]" if several else "expected values (analytic engine)"
         print(f"\n{result.strategy.scenario.name} vs {result.base.scenario.name}: {how}")
@@ -112,6 +118,14 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
             (f"Placed children at end of {y1}", "placed_at_end"),
             (f"New placements {y0}-{y1}", "placement_entries"),
             ("Total cost, discounted", "total_cost_discounted"),
+            *(
+                [
+                    ("Child-years waiting for a place", "waiting_years"),
+                    ("Sent on by a full step", "overflows"),
+                ]
+                if plots.has_capacity(result)
+                else []
+            ),
         ):
             print(f"  {label:32s} {s.loc[key, 'mean']:>18,.0f}")
         print(f"  Money: {s.loc['total_cost_discounted', 'unit']}.")

@@ -9,7 +9,8 @@ Definitions (per replication, then summarised over replications):
 
 - step cost = child-years x cost per child-year + entries x one-off cost;
 - programme cost = fixed cost per year + one-off cost in the first year +
-  cost per child reached (entries onto the reached steps while it runs);
+  cost per child reached (entries onto the reached steps while it runs) +
+  caseworkers + extra places;
 - savings on a step = baseline step cost - strategy step cost (negative
   where the strategy puts more children on a step, e.g. early help);
 - net savings = sum of savings over steps - extra programme cost;
@@ -112,6 +113,9 @@ def compare_arrays(
     out["placed_at_year_end_avoided"] = (base["stock_end"] * pl_b).sum(-1) - (strat["stock_end"] * pl_s).sum(
         -1
     )
+    # Waiting lists (all capped steps together).
+    out["waiting_years_avoided"] = base["waiting_years"].sum(-1) - strat["waiting_years"].sum(-1)
+    out["overflows_avoided"] = base["overflows"].sum(-1) - strat["overflows"].sum(-1)
     out["savings_by_step"] = step_costs(base, st_base) - step_costs(strat, st_strat)
     out["investment"] = programme_costs(strat, st_strat) - programme_costs(base, st_base)
     out["gross_savings"] = out["savings_by_step"].sum(-1)
@@ -122,6 +126,8 @@ def compare_arrays(
     out["total_placement_entries_avoided"] = out["placement_entries_avoided"].sum(-1)
     out["total_placement_child_years_avoided"] = out["placement_child_years_avoided"].sum(-1)
     out["total_placed_at_end_avoided"] = out["placed_at_year_end_avoided"][..., -1]
+    out["total_waiting_years_avoided"] = out["waiting_years_avoided"].sum(-1)
+    out["total_overflows_avoided"] = out["overflows_avoided"].sum(-1)
     out["total_investment_pv"] = inv_pv
     out["total_gross_savings_pv"] = (out["gross_savings"] * D).sum(-1)
     out["total_npv"] = out["cum_net_savings_discounted"][..., -1]

@@ -245,3 +245,82 @@ def payback(cmp: Comparison) -> Figure:
     fig.suptitle(title, fontsize=12, fontweight="bold")
     _footnote(fig, "Savings in placements and other steps less the programme's cost. " + money_note(cmp.base))
     return fig
+
+
+def _arms(result: Result | Comparison) -> list[tuple[str, Result]]:
+    if isinstance(result, Comparison):
+        return [("without the strategy", result.base), ("with the strategy", result.strategy)]
+    return [("", result)]
+
+
+def has_capacity(result: Result | Comparison) -> bool:
+    """Whether any step of any arm has a capacity limit."""
+    return any(arm.staircase.capped.any() for _, arm in _arms(result))
+
+
+def _capacity_figure(result: Result | Comparison, measure, ylabel: str, formatter, title) -> Figure:
+    arms = _arms(result)
+    first = arms[0][1]
+    capped = np.flatnonzero(np.any([a.staircase.capped for _, a in arms], axis=0))
+    colours = step_colours(first.staircase.n_steps)
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    years = first.years
+    for style, (label, arm) in zip(("-", "--"), arms):
+        values = measure(arm)  # [year, step]
+        for j in capped:
+            name = arm.scenario.steps[arm.staircase.step_ids[j]].name_en
+            ax.plot(
+                years,
+                values[:, j],
+                ls=style,
+                marker="o",
+                markersize=3,
+                color=colours[j],
+                label=f"{name} {label}".strip(),
+            )
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Year")
+    _year_axis(ax, years)
+    ax.yaxis.set_major_formatter(FuncFormatter(formatter))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="best")
+    fig.suptitle(title(arms, capped), fontsize=12, fontweight="bold")
+    _footnote(
+        fig, f"Mean of {first.replications} replication(s). Only steps with a limited number of places."
+    )
+    return fig
+
+
+def waiting_list(result: Result | Comparison) -> Figure:
+    """Children waiting for a full step at 31 December, per step with places."""
+
+    def title(arms, capped):
+        last = [a.measures["waiting_end"].mean(0)[-1, capped].sum() for _, a in arms]
+        if len(last) == 2:
+            return f"Waiting at end of {arms[0][1].years[-1]}: {last[1]:,.0f} with the strategy, {last[0]:,.0f} without"
+        return f"{last[0]:,.0f} children waiting for a place at end of {arms[0][1].years[-1]}"
+
+    return _capacity_figure(
+        result,
+        lambda a: a.measures["waiting_end"].mean(0),
+        "Children waiting at 31 December",
+        _thousands,
+        title,
+    )
+
+
+def utilisation(result: Result | Comparison) -> Figure:
+    """Share of places in use over each year, per step with places."""
+
+    def used(arm: Result) -> np.ndarray:
+        return 100 * arm.measures["child_years"].mean(0) / arm.staircase.capacity
+
+    def title(arms, capped):
+        u = [used(a)[-1, capped].max() for _, a in arms]
+        return f"Places in use in {arms[0][1].years[-1]}: up to {max(u):.0f} %"
+
+    return _capacity_figure(
+        result, used, "Places in use over the year (%)", lambda x, _p: f"{x:.0f} %", title
+    )

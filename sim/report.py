@@ -198,6 +198,9 @@ def charts(result: Result | Comparison) -> dict[str, Callable[[], Any]]:
     if isinstance(result, Comparison):
         out["placements_avoided"] = lambda: plots.placements_avoided(result)
         out["payback"] = lambda: plots.payback(result)
+    if plots.has_capacity(result):
+        out["waiting_list"] = lambda: plots.waiting_list(result)
+        out["utilisation"] = lambda: plots.utilisation(result)
     return out
 
 

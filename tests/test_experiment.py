@@ -81,3 +81,27 @@ def test_national_baseline_with_aftercare_lands_near_13900():
     t = sim.expected(sim.load_scenario(SCENARIOS / "denmark-baseline-aftercare.toml")).yearly
     placed = t[t.placement].groupby("year").stock_end.sum()
     assert placed.loc[2026:].between(13_900 * 0.95, 13_900 * 1.05).all()
+
+
+def test_comparison_reports_waiting_avoided(toy):
+    base = toy.with_changes(
+        {"steps.placed.capacity": {"places": 200, "overflow_to": "mid", "max_wait_years": 0.5}}
+    )
+    plan = base.with_changes(
+        {"intervention": {"start_year": 2025, "extra_places": {"placed": {"places": 150}}}}
+    )
+    s = sim.compare(base, plan, replications=3, seed=2).summary.set_index("metric")
+    assert s.loc["waiting_years_avoided", "p5"] > 0
+    assert s.loc["overflows_avoided", "mean"] > 0
+    t = sim.simulate(base, replications=1, seed=2).yearly
+    placed = t[t.step == "placed"]
+    assert (placed["places"] == 200).all() and placed["utilisation"].between(0.5, 1.2).all()
+
+
+def test_expected_engine_refuses_capacity_but_not_unlimited(toy):
+    from sim.expected import EngineNotApplicable
+
+    with pytest.raises(EngineNotApplicable, match="capacity"):
+        sim.expected(toy.with_changes({"steps.placed.capacity": {"places": 10}}))
+    unlimited = sim.expected(toy.with_changes({"steps.placed.capacity": {"places": "unlimited"}}))
+    np.testing.assert_array_equal(unlimited.measures["stock_end"], sim.expected(toy).measures["stock_end"])

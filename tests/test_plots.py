@@ -273,3 +273,26 @@ def test_step_colours_go_from_light_to_dark():
     assert len(colours) == 6 and len(set(colours)) == 6
     lightness = [np.dot(to_rgb(c), [0.299, 0.587, 0.114]) for c in colours]
     assert all(a > b for a, b in zip(lightness, lightness[1:]))
+
+
+# ---------------------------------------------------------------------------
+# waiting list and utilisation (steps with places)
+# ---------------------------------------------------------------------------
+
+
+def test_capacity_charts(toy, tmp_path):
+    base = toy.with_changes({"steps.placed.capacity": {"places": 200, "wait_on": "mid"}})
+    plan = base.with_changes(
+        {"intervention": {"start_year": 2025, "extra_places": {"placed": {"places": 100}}}}
+    )
+    cmp = sim.compare(base, plan, replications=2, seed=1)
+    assert plots.has_capacity(cmp) and not plots.has_capacity(sim.simulate(toy, replications=1))
+    for make in (plots.waiting_list, plots.utilisation):
+        for what in (cmp, cmp.base):
+            fig = make(what)
+            save(fig, tmp_path)
+            assert len(fig.axes[0].lines) == (2 if what is cmp else 1)
+    waiting = cmp.base.measures["waiting_end"].mean(0)[-1, 2]
+    assert f"{waiting:,.0f} children waiting" in plots.waiting_list(cmp.base).get_suptitle()
+    assert "with the strategy" in plots.waiting_list(cmp).get_suptitle()
+    assert "%" in plots.utilisation(cmp).get_suptitle()
