@@ -679,41 +679,128 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
 def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
     """The same model written the textbook SimPy way: a generator process per child.
 
-    Slow (SimPy's cost per event grows with the number of live processes); it
-    exists as the reference the engine is validated and benchmarked against.
-    It draws exactly the same numbers, so it gives the same spell log. It
-    covers scenarios without capacity limits.
+    Slow (SimPy's cost per event grows with the number of live processes, and
+    ``simpy.Resource`` searches a list of all holders on release); it exists
+    as the reference the engine is validated and benchmarked against. It
+    draws exactly the same numbers, so it gives the same spell log. With
+    capacity limits it covers first-come-first-served queues that wait on the
+    child's step or a named one and may overflow to a step without a limit,
+    with places that do not change over time and an initial stock that fits.
     """
-    if st.capped.any():
-        raise ValueError("the naive reference does not model capacity limits")
     run = _Run(st, seed, replication)
     S = run.S
     env = simpy.Environment()
-    stay, record = run.make_stay(), run.make_record()
+    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    capped = st.capped.tolist()
+    overflow_to, max_wait = st.overflow_to.tolist(), st.max_wait.tolist()
+    wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
+    places = st.capacity[0].tolist()
+    for j in np.flatnonzero(st.capped):
+        k = int(overflow_to[j])
+        if st.queue_kind[j] != 0 or (st.capacity[:, j] != places[j]).any() or (k >= 0 and capped[k]):
+            raise ValueError("the naive reference covers fixed places, fifo queues and uncapped overflow")
+        if st.stock[j].sum() > places[j]:
+            raise ValueError("the naive reference needs the initial stock to fit the places")
+    res = [simpy.Resource(env, capacity=int(places[j])) if capped[j] else None for j in range(S)]
+    waiting: dict[int, tuple] = {}
 
     def new_child(cid: int, u: list[float], extra: int) -> _Child:
         c = _Child()
         c.cid, c.u, c.k, c.extra = cid, u, 2, extra
         return c
 
-    def life(child: _Child, s: int, t: float, from_step: int, stock: bool):
+    def wait_for(child: _Child, j: int, w: int, t: float, from_step: int):
+        """Wait on ``w`` for a place on ``j``; returns (request or None, where it went)."""
+        req = res[j].request()
+        end, reason = wait(child, w, t)
+        if overflow_to[j] >= 0 and t + max_wait[j] < end:
+            end, reason = t + max_wait[j], overflow_to[j]
+        delay = end - env.now if end < run.Y else run.Y - env.now + 1.0
+        waiting[child.cid] = (child, w, t, from_step, j)
+        yield req | env.timeout(delay)
+        del waiting[child.cid]
+        if req.triggered:
+            record(child, w, t, env.now, j, from_step, j, -1)
+            return req, j
+        req.cancel()
+        if env.now >= run.Y:
+            return None, CENSORED
+        record(child, w, t, env.now, reason, from_step, j, -1)
+        return None, reason
+
+    def life(child: _Child, s: int, t: float, from_step: int, stock: bool, held, ovf: int = -1):
         while True:
             end, to = stay(child, s, t, stock)
-            record(child, s, t, end, to, from_step)
-            if not 0 <= to < S:
+            if to == CENSORED or to >= S:
+                record(child, s, t, end, to, from_step, -1, ovf)
+                if held is not None and to != CENSORED:
+                    yield env.timeout(end - env.now)
+                    res[s].release(held)
                 return
             yield env.timeout(end - env.now)
-            s, t, from_step, stock = to, end, s, False
+            req = res[to].request() if capped[to] else None
+            if req is None or req.triggered:
+                record(child, s, t, end, to, from_step, -1, ovf)
+                if held is not None:
+                    res[s].release(held)
+                s, t, from_step, stock, held, ovf = to, end, s, False, req, -1
+                continue
+            req.cancel()
+            j = to
+            k = overflow_to[j]
+            if k >= 0 and max_wait[j] <= 0.0:
+                record(child, s, t, end, k, from_step, -1, ovf)
+                if held is not None:
+                    res[s].release(held)
+                s, t, from_step, stock, held, ovf = k, end, s, False, None, j
+                continue
+            w = wait_on[j]
+            if w < 0 or w == s:
+                record(child, s, t, end, WAITS, from_step, -1, ovf)
+                w = s
+            else:
+                record(child, s, t, end, w, from_step, -1, ovf)
+                if held is not None:
+                    res[s].release(held)
+                    held = None
+            got, went = yield from wait_for(child, j, w, end, s)
+            if held is not None:
+                res[s].release(held)
+            if went == CENSORED or went >= S:
+                return
+            s, t, from_step, stock, held, ovf = went, env.now, w, False, got, (j if got is None else -1)
+
+    def arrive(child: _Child, j: int, t: float):
+        if capped[j]:
+            req = res[j].request()
+            if not req.triggered:
+                req.cancel()
+                k = overflow_to[j]
+                if k >= 0 and max_wait[j] <= 0.0:
+                    yield from life(child, k, t, FROM_OUTSIDE, False, None, j)
+                    return
+                w = new_case_wait[j]
+                got, went = yield from wait_for(child, j, w, t, FROM_OUTSIDE)
+                if went == CENSORED or went >= S:
+                    return
+                yield from life(child, went, env.now, w, False, got, j if got is None else -1)
+                return
+            yield from life(child, j, t, FROM_OUTSIDE, False, req)
+            return
+        yield from life(child, j, t, FROM_OUTSIDE, False, None)
 
     def arrivals():
         arrival = run.make_arrival(new_child)
         for i, t in enumerate(run.arrival_t):
             yield env.timeout(t - env.now)
             child, s = arrival(i, t)
-            env.process(life(child, s, t, FROM_OUTSIDE, False))
+            env.process(arrive(child, s, t))
 
     for child, s in run.stock_children(new_child):
-        env.process(life(child, s, 0.0, FROM_STOCK, True))
+        held = res[s].request() if capped[s] else None
+        env.process(life(child, s, 0.0, FROM_STOCK, True, held))
     env.process(arrivals())
     env.run(until=float(run.Y))
+    for child, w, t, from_step, j in sorted(waiting.values(), key=lambda v: v[4]):
+        record(child, w, t, math.inf, CENSORED, from_step, j, -1)
     return run.spell_log()
