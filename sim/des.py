@@ -147,21 +147,18 @@ class _Run:
         self.n_arrivals = len(self.arrival_t)
 
     @staticmethod
-    def _rows(matrix: np.ndarray) -> Callable[[int], list[float]]:
-        """Row ``j`` of a uniform matrix as a list; rows are asked for in order,
-        so converting a block at a time is much cheaper than row by row."""
-        block = 4096
-        cache: list = [-1, []]
+    def _rows(matrix: np.ndarray) -> Callable[[int], memoryview]:
+        """Row ``j`` of a uniform matrix, as a memoryview: indexing it gives a
+        Python float at once, with no list built and no numpy scalar."""
+        flat = memoryview(np.ascontiguousarray(matrix).reshape(-1))
+        width = matrix.shape[1] if matrix.ndim == 2 else ROW
 
-        def row(j: int) -> list[float]:
-            first = j - j % block
-            if cache[0] != first:
-                cache[0], cache[1] = first, matrix[first : first + block].tolist()
-            return cache[1][j - first]
+        def row(j: int) -> memoryview:
+            return flat[j * width : (j + 1) * width]
 
         return row
 
-    def stock_children(self, make: Callable[[int, list[float], int], _Child]) -> Iterator[tuple[_Child, int]]:
+    def stock_children(self, make: Callable[[int, memoryview, int], _Child]) -> Iterator[tuple[_Child, int]]:
         """The children on the staircase at the start, with their step."""
         lo, width = self.st.band_edges[:-1].tolist(), np.diff(self.st.band_edges).tolist()
         cid = 0
@@ -175,7 +172,7 @@ class _Run:
                     cid += 1
 
     def make_arrival(
-        self, make: Callable[[int, list[float], int], _Child]
+        self, make: Callable[[int, memoryview, int], _Child]
     ) -> Callable[[int, float], tuple[_Child, int]]:
         """A function giving the i-th new case at time t: the child and its entry step."""
         st = self.st
@@ -625,7 +622,7 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
 
     due[0], left[0], timer_cb[0] = on_due, on_left, on_timer
 
-    def new_child(cid: int, u: list[float], extra: int) -> _Child:
+    def new_child(cid: int, u: memoryview, extra: int) -> _Child:
         c = _Child()
         c.env, c._ok, c._value, c.callbacks = env, True, None, None
         c.cid, c.u, c.k, c.extra, c.wait = cid, u, 2, extra, None
@@ -639,7 +636,7 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     arrival = run.make_arrival(new_child)
     times, n = run.arrival_t, run.n_arrivals
     # One event object serves every arrival: it is rescheduled, never rebuilt.
-    clock = new_child(-1, [], 0)
+    clock = new_child(-1, memoryview(b""), 0)
     clock.k = 0
 
     def on_arrival(ev: _Child) -> None:
@@ -704,7 +701,7 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
     res = [simpy.Resource(env, capacity=int(places[j])) if capped[j] else None for j in range(S)]
     waiting: dict[int, tuple] = {}
 
-    def new_child(cid: int, u: list[float], extra: int) -> _Child:
+    def new_child(cid: int, u: memoryview, extra: int) -> _Child:
         c = _Child()
         c.cid, c.u, c.k, c.extra = cid, u, 2, extra
         return c

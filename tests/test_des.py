@@ -428,5 +428,6 @@ def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
         return np.column_stack(cols)[order]
 
     a = spells(simulate_des(st, 3))
-    np.testing.assert_array_equal(a, spells(simulate_naive(st, 3)))
+    # SimPy's clock (t + (end - t)) and the engine's exact ends may differ in the last bit.
+    np.testing.assert_allclose(a, spells(simulate_naive(st, 3)), rtol=0, atol=1e-9)
     assert (a[:, 6] >= 0).sum() + (a[:, 7] >= 0).sum() > 100  # the limit binds
