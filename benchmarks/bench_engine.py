@@ -41,7 +41,7 @@ from sim.scenario import Scenario, load_scenario  # noqa: E402
 from sim.staircase import compile_staircase  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "denmark-baseline.toml"
-FACTORS = {20_000: (1.22, 1.05), 100_000: (1.18, 1.02), 200_000: (1.16, 1.01), 1_000_000: (1.14, 1.0)}
+FACTORS = {20_000: (1.22, 1.05), 100_000: (1.18, 1.02), 200_000: (1.17, 1.0), 1_000_000: (1.165, 1.0)}
 """Places as a multiple of the initial stock (preventive, foster), by run size."""
 
 
@@ -89,7 +89,10 @@ def with_capacity(scenario: Scenario, preventive: float, foster: float) -> Scena
     stock = {s: v.children for s, v in scenario.population.initial_stock.items()}
     return scenario.with_changes(
         {
-            "steps.preventive.capacity": {"places": int(stock["preventive"] * preventive), "wait_on": "early"},
+            "steps.preventive.capacity": {
+                "places": int(stock["preventive"] * preventive),
+                "wait_on": "early",
+            },
             "steps.foster.capacity": {
                 "places": int(stock["foster"] * foster),
                 "wait_on": "home",

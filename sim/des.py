@@ -23,10 +23,12 @@ The engine knows nothing of files, pandas or plots: it returns arrays.
 
 from __future__ import annotations
 
+import gc
 import math
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from statistics import NormalDist
@@ -115,7 +117,6 @@ class _Child:
         "extra",
         "pending",
         "wait",
-        "timer",
     )
 
 
@@ -436,9 +437,23 @@ class _Run:
 
 
 class _Timer:
-    """An event that ends a wait (case closed, aged out, or waited too long)."""
+    """The alarm event that ends waits (case closed, aged out, or waited too long)."""
 
-    __slots__ = ("env", "callbacks", "_value", "_ok", "child", "reason", "live")
+    __slots__ = ("env", "callbacks", "_value", "_ok", "reason")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: it would walk every live child again
+    and again (a cost that grows with the children on the staircase), and a
+    run makes no garbage cycles it needs to find before it ends."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = True) -> SpellLog:
@@ -462,6 +477,11 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     -------
     SpellLog
     """
+    with _collector_paused():
+        return _simulate(st, seed, replication, eager)
+
+
+def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellLog:
     run = _Run(st, seed, replication)
     S, Y = run.S, run.Y
     env = simpy.Environment()
@@ -570,8 +590,14 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
             return
         start_wait(child, new_case_wait[j], t, j, from_step)
 
+    # Ends of waits (case closed, aged out, waited long enough) sit in one heap
+    # with one SimPy alarm at the earliest: no event per waiting child, and an
+    # admitted child's entry simply goes stale (its wait is no longer current).
+    ends: list = []
+    alarm = [math.inf, 0]  # time of the live alarm, its generation
+
     def start_wait(child: _Child, w: int, t: float, j: int, from_step: int) -> None:
-        child.wait = (w, t, j, from_step)
+        current = child.wait = (w, t, j, from_step)
         kind = queue_kind[j]
         key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] += 1
@@ -580,34 +606,43 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
             end, reason = deadline, -1  # waited long enough: overflow
-        timer = _Timer()
-        timer.env, timer._ok, timer._value = env, True, None
-        timer.child, timer.reason, timer.live = child, reason, True
-        child.timer = timer
         if end < Y:
-            timer.callbacks = timer_cb
-            schedule(timer, NORMAL, end - env._now)
+            heappush(ends, (end, seq[0], child, current, reason))
+            if end < alarm[0]:
+                set_alarm(end)
+
+    def set_alarm(t: float) -> None:
+        alarm[0], alarm[1] = t, alarm[1] + 1
+        ev = _Timer()
+        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, timer_cb
+        ev.reason = alarm[1]
+        schedule(ev, NORMAL, t - env._now)
 
     def end_wait(child: _Child, t: float, to: int) -> tuple[int, int]:
         w, t0, j, from_step = child.wait
         child.wait = None
-        child.timer.live = False
         record(child, w, t0, t, to, from_step, j, -1)
         return w, j
 
-    def on_timer(timer: _Timer) -> None:
-        child = timer.child
-        if not timer.live:
-            return
+    def on_timer(ev: _Timer) -> None:
+        if ev.reason != alarm[1]:
+            return  # an earlier alarm replaced this one
         t = env._now
-        if timer.reason == -1:
-            k = overflow_to[child.wait[2]]
-            w, j = end_wait(child, t, k)
-            leave(w, t)
-            arrive(child, k, t, w, j)
-        else:
-            w, _ = end_wait(child, t, timer.reason)
-            leave(w, t)
+        alarm[0] = math.inf
+        while ends and ends[0][0] <= t:
+            _, _, child, current, reason = heappop(ends)
+            if child.wait is not current:
+                continue  # admitted meanwhile
+            if reason == -1:
+                k = overflow_to[current[2]]
+                w, j = end_wait(child, t, k)
+                leave(w, t)
+                arrive(child, k, t, w, j)
+            else:
+                w, _ = end_wait(child, t, reason)
+                leave(w, t)
+        if ends and ends[0][0] < alarm[0]:
+            set_alarm(ends[0][0])
 
     def admit(j: int, t: float) -> None:
         q = queues[j]
