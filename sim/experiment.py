@@ -166,6 +166,7 @@ class Result:
                 "reviews": m["reviews"].sum(-1).ravel(),
                 "step_cost": self.costs.sum(-1).ravel(),
                 "programme_cost": self.programme.ravel(),
+                "casework_cost": np.tile(st.casework_cost, R),
                 "total_cost": total_cost.ravel(),
                 "total_cost_discounted": (total_cost * st.discount).ravel(),
             }

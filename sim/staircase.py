@@ -67,6 +67,7 @@ class Staircase:
     close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
     review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
     review_prob: np.ndarray  # [S, D] probability per review of each move
+    casework_cost: np.ndarray  # [Y] caseworkers' cost (also inside programme_cost)
 
     @property
     def capped(self) -> np.ndarray:
@@ -268,10 +269,12 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     review_prob = np.zeros((S, D))
     cw = scenario.casework
     caseload_factor = np.ones(Y)
+    casework_cost = np.zeros(Y)
     if cw is not None:
         workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * effect
         caseload_factor = cw.cases / workers / cw.reference_caseload
-        programme += workers * cw.cost_per_caseworker
+        casework_cost = workers * cw.cost_per_caseworker
+        programme += casework_cost
     for sid, step in scenario.steps.items():
         if step.review is None:
             continue
@@ -312,4 +315,5 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         close_rate=rates[..., closed].copy(),
         review_interval=review_interval,
         review_prob=review_prob,
+        casework_cost=casework_cost,
     )

@@ -413,3 +413,34 @@ def test_process_help_lists_the_commands(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     for command in ("run", "compare", "check"):
         assert re.search(rf"^\s+{command}\s", proc.stdout, flags=re.M), command
+
+
+@pytest.mark.parametrize(
+    ("capacity", "key"),
+    [
+        ({"places": -1}, "steps.placed.capacity.places"),
+        ({"places": 10, "overflow_to": "nowhere"}, "steps.placed.capacity.overflow_to"),
+    ],
+)
+def test_bad_capacity_exits_2(write_scenario, tmp_path, capsys, capacity, key):
+    d = toy_dict()
+    d["steps"]["placed"]["capacity"] = capacity
+    path = write_scenario(d, "capacity.toml")
+    out = tmp_path / "out"
+    assert cli("run", path, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert key in err and "capacity.toml" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_capacity_run_prints_waiting_and_draws_its_charts(write_scenario, tmp_path, capsys):
+    d = toy_dict()
+    d["steps"]["placed"]["capacity"] = {"places": 150, "wait_on": "mid"}
+    path = write_scenario(d, "capacity.toml")
+    out = tmp_path / "out"
+    assert cli("run", path, *FAST, "--out", out) == 0
+    assert "Child-years waiting for a place" in capsys.readouterr().out
+    assert (out / "charts" / "waiting_list.png").is_file() and (out / "charts" / "utilisation.png").is_file()
+    yearly = pd.read_csv(out / "yearly.csv")
+    placed = yearly[yearly.step == "placed"]
+    assert (placed["places"] == 150).all() and placed["waiting_end"].sum() > 0
