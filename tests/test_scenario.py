@@ -47,6 +47,16 @@ def test_input_hash_is_stable_and_sensitive(toy):
     assert toy.with_changes({"horizon_years": 11}).input_hash() != toy.input_hash()
 
 
+def _toy_with(path: tuple[str, ...], value) -> dict:
+    """The toy scenario with one value, at a key path, replaced."""
+    d = toy_dict()
+    node = d
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    return d
+
+
 def _error(data) -> ScenarioError:
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(data, file="x.toml")
@@ -78,12 +88,7 @@ def test_typo_at_top_level():
     ],
 )
 def test_bad_values_name_the_key(path, value, key, words):
-    d = toy_dict()
-    node = d
-    for p in path[:-1]:
-        node = node[p]
-    node[path[-1]] = value
-    err = _error(d)
+    err = _error(_toy_with(path, value))
     assert err.key == key
     assert words in err.message
 
@@ -204,12 +209,7 @@ def test_stock_older_than_leaving_age_is_refused():
     ],
 )
 def test_wrong_types_are_refused_not_converted(path, value, words):
-    d = toy_dict()
-    node = d
-    for p in path[:-1]:
-        node = node[p]
-    node[path[-1]] = value
-    err = _error(d)
+    err = _error(_toy_with(path, value))
     assert err.key == ".".join(path) and words in err.message
 
 
