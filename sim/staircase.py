@@ -246,7 +246,8 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     new_case_wait = np.full(S, -1)
     queue_kind = np.zeros(S, dtype=np.int64)
     kinds = {"fifo": 0, "oldest_first": 1, "youngest_first": 2}
-    for sid, places in capped_steps(scenario).items():
+    limited = capped_steps(scenario)
+    for sid, places in limited.items():
         i = idx[sid]
         cap = scenario.steps[sid].capacity
         capacity[:, i] = places
@@ -260,7 +261,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         if cap.wait_on is not None:
             wait_on[i] = new_case_wait[i] = idx[cap.wait_on]
         else:
-            below = [idx[x] for x in steps[:i] if x not in capped_steps(scenario)]
+            below = [idx[x] for x in steps[:i] if x not in limited]
             new_case_wait[i] = below[-1] if below else -1
         queue_kind[i] = kinds[cap.queue]
 
