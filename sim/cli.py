@@ -16,7 +16,7 @@ from sim import plots
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -91,8 +91,8 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
         ]
         if plots.has_capacity(result):
             rows[3:3] = [
-                ("Child-years of waiting avoided", "waiting_years_avoided", "{:,.0f}", 1),
-                ("Sent on by a full step, avoided", "overflows_avoided", "{:,.0f}", 1),
+                ("Child-years of waiting avoided", "waiting_years_avoided", "{:,.1f}", 1),
+                ("Sent on by a full step, avoided", "overflows_avoided", "{:,.1f}", 1),
             ]
         several = result.base.replications > 1
         how = "mean [90 % interval over replications]" if several else "expected values (analytic engine)"
@@ -114,27 +114,34 @@ def _print_summary(result: Result | Comparison, out: Path) -> None:
         s = result.summary.set_index("metric")
         y0, y1 = result.years[0], result.years[-1]
         print(f"\n{result.scenario.name}, {y0}-{y1}: mean over {result.replications} replication(s)")
-        for label, key in (
-            (f"Placed children at end of {y1}", "placed_at_end"),
-            (f"New placements {y0}-{y1}", "placement_entries"),
-            ("Total cost, discounted", "total_cost_discounted"),
+        for label, key, fmt, scale in (
+            (f"Placed children at end of {y1}", "placed_at_end", "{:,.0f}", 1),
+            (f"New placements {y0}-{y1}", "placement_entries", "{:,.0f}", 1),
+            ("Total cost, discounted, DKK m", "total_cost_discounted", "{:,.1f}", 1e6),
             *(
                 [
-                    ("Child-years waiting for a place", "waiting_years"),
-                    ("Sent on by a full step", "overflows"),
+                    ("Child-years waiting for a place", "waiting_years", "{:,.1f}", 1),
+                    ("Sent on by a full step", "overflows", "{:,.1f}", 1),
                 ]
                 if plots.has_capacity(result)
                 else []
             ),
         ):
-            print(f"  {label:32s} {s.loc[key, 'mean']:>18,.0f}")
+            print(f"  {label:32s} {fmt.format(s.loc[key, 'mean'] / scale):>14s}")
         print(f"  Money: {s.loc['total_cost_discounted', 'unit']}.")
     print(f"\nResults written to {out}/")
+
+
+def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
+    for role, scenario in scenarios.items():
+        for note in stock_above_places(scenario):
+            print(f"trappesim: note: {files[role]}: {note}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         scenario = load_scenario(args.scenario)
+        _notes({"scenario": args.scenario}, {"scenario": scenario})
         data = scenario.to_dict()
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
@@ -149,6 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         else {"baseline": args.baseline, "strategy": args.strategy}
     )
     scenarios: dict[str, Scenario] = {role: load_scenario(path) for role, path in files.items()}
+    _notes(files, scenarios)
     names = "-vs-".join(s.name for s in reversed(scenarios.values()))
     out = args.out or _default_out(names)
     check_destination(out, args.force)
@@ -178,8 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except ScenarioError as err:
         return _fail(str(err))
-    except (OutputExistsError, EngineNotApplicable) as err:
+    except OutputExistsError as err:
         return _fail(str(err))
+    except EngineNotApplicable as err:
+        roles = ("scenario", "baseline", "strategy")
+        given = [str(getattr(args, r)) for r in roles if getattr(args, r, None) is not None]
+        return _fail(f"{', '.join(given)}: {err}")
     except ValueError as err:
         # The library raises ValueError for inconsistent inputs (e.g. two
         # scenarios with different steps); they are the user's to fix.

@@ -76,7 +76,8 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
         else:
             raise EngineNotApplicable(
                 f"step '{st.step_ids[s]}' has a Weibull or lognormal duration, which the "
-                "expected engine cannot represent; use engine='des' (or a mixture duration)"
+                "expected engine cannot represent; use the discrete-event engine (--engine des, or "
+                "engine='des' in Python), or a mixture duration"
             )
     return owner, speed, split
 
@@ -119,7 +120,8 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
         raise EngineNotApplicable(
             f"steps with a capacity limit ({names}) make children wait for each other, which the "
-            "expected engine cannot represent; use engine='des' (or places = \"unlimited\")"
+            "expected engine cannot represent; use the discrete-event engine (--engine des, or "
+            "engine='des' in Python), or places = \"unlimited\""
         )
     # Case reviews enter as rates: probability per review / interval. Exact as
     # the interval tends to zero; the DES has the reviews at their real times.

@@ -141,7 +141,25 @@ class Result:
         cost = self.costs.mean(axis=0)
         data["cost"] = cost.ravel()
         data["cost_discounted"] = (cost * st.discount[:, None]).ravel()
-        return pd.DataFrame(data)
+        steps = pd.DataFrame(data)
+        # Costs that belong to no step (programme, caseworkers, extra places),
+        # so that the rows of a year add up to its total cost.
+        programme = self.programme.mean(axis=0)
+        if not programme.any():
+            return steps
+        rows = pd.DataFrame(
+            {
+                "year": self.years,
+                "step": "programme",
+                "step_name": "Programme, caseworkers and extra places",
+                "placement": False,
+                "cost": programme,
+                "cost_discounted": programme * st.discount,
+            }
+        )
+        return pd.concat([steps, rows], ignore_index=True).sort_values(
+            ["year"], kind="stable", ignore_index=True
+        )
 
     @cached_property
     def totals(self) -> pd.DataFrame:

@@ -32,6 +32,11 @@ def _thousands(x: float, _pos: int | None = None) -> str:
     return f"{x:,.0f}"
 
 
+def _counts(ax) -> FuncFormatter:
+    """Whole numbers, or one decimal on an axis of small means (0.5 children)."""
+    return FuncFormatter(lambda x, _pos: f"{x:,.1f}" if ax.get_ylim()[1] < 10 else f"{x:,.0f}")
+
+
 def _money(x: float, _pos: int | None = None) -> str:
     if abs(x) >= 1e9:
         return f"{x / 1e9:,.1f} bn"
@@ -216,6 +221,8 @@ def payback(cmp: Comparison) -> Figure:
     npv = s.loc["npv"]
     if np.isnan(pay["median"]):
         title = f"No payback within the horizon (by {years[-1]})"
+        if cmp.base.replications > 1 and share > 0:
+            title += f"\nin most replications ({share:.0%} of them pay back)"
         ax.text(
             0.98,
             0.05,
@@ -258,34 +265,38 @@ def has_capacity(result: Result | Comparison) -> bool:
     return any(arm.staircase.capped.any() for _, arm in _arms(result))
 
 
-def _capacity_figure(result: Result | Comparison, measure, ylabel: str, formatter, title) -> Figure:
+def _capacity_figure(
+    result: Result | Comparison, panels: list[tuple[str, object]], formatter, title, ylim_top=None
+) -> Figure:
+    """Lines per step with places, one panel per measure; solid without, dashed with the strategy."""
     arms = _arms(result)
     first = arms[0][1]
     capped = np.flatnonzero(np.any([a.staircase.capped for _, a in arms], axis=0))
     colours = step_colours(first.staircase.n_steps)
-    fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(8 if len(panels) == 1 else 11, 5), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
     years = first.years
-    for style, (label, arm) in zip(("-", "--"), arms):
-        values = measure(arm)  # [year, step]
-        for j in capped:
-            name = arm.scenario.steps[arm.staircase.step_ids[j]].name_en
-            ax.plot(
-                years,
-                values[:, j],
-                ls=style,
-                marker="o",
-                markersize=3,
-                color=colours[j],
-                label=f"{name} {label}".strip(),
-            )
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("Year")
-    _year_axis(ax, years)
-    ax.yaxis.set_major_formatter(FuncFormatter(formatter))
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="best")
+    for ax, (ylabel, measure) in zip(axes, panels):
+        for style, (label, arm) in zip(("-", "--"), arms):
+            values = measure(arm)  # [year, step]
+            for j in capped:
+                name = arm.scenario.steps[arm.staircase.step_ids[j]].name_en
+                ax.plot(
+                    years,
+                    values[:, j],
+                    ls=style,
+                    marker="o",
+                    markersize=3,
+                    color=colours[j],
+                    label=f"{name} {label}".strip(),
+                )
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("Year")
+        _year_axis(ax, years, max_ticks=11 if len(panels) == 1 else 6)
+        ax.set_ylim(bottom=0, top=ylim_top(ax) if ylim_top else None)
+        ax.yaxis.set_major_formatter(formatter(ax))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle(title(arms, capped), fontsize=12, fontweight="bold")
     _footnote(
         fig, f"Mean of {first.replications} replication(s). Only steps with a limited number of places."
@@ -294,21 +305,21 @@ def _capacity_figure(result: Result | Comparison, measure, ylabel: str, formatte
 
 
 def waiting_list(result: Result | Comparison) -> Figure:
-    """Children waiting for a full step at 31 December, per step with places."""
+    """Children waiting for a full step at 31 December, and children it sent on."""
 
     def title(arms, capped):
         last = [a.measures["waiting_end"].mean(0)[-1, capped].sum() for _, a in arms]
+        year = arms[0][1].years[-1]
         if len(last) == 2:
-            return f"Waiting at end of {arms[0][1].years[-1]}: {last[1]:,.0f} with the strategy, {last[0]:,.0f} without"
-        return f"{last[0]:,.0f} children waiting for a place at end of {arms[0][1].years[-1]}"
+            return f"Waiting for a place at end of {year}: {last[1]:,.1f} with the strategy, {last[0]:,.1f} without"
+        return f"{last[0]:,.1f} children waiting for a place at end of {year}"
 
-    return _capacity_figure(
-        result,
-        lambda a: a.measures["waiting_end"].mean(0),
-        "Children waiting at 31 December",
-        _thousands,
-        title,
-    )
+    panels = [("Children waiting at 31 December", lambda a: a.measures["waiting_end"].mean(0))]
+    if any((arm.staircase.overflow_to >= 0).any() for _, arm in _arms(result)):
+        panels.append(
+            ("Children sent on to another step in the year", lambda a: a.measures["overflows"].mean(0))
+        )
+    return _capacity_figure(result, panels, _counts, title)
 
 
 def utilisation(result: Result | Comparison) -> Figure:
@@ -321,6 +332,9 @@ def utilisation(result: Result | Comparison) -> Figure:
         u = [used(a)[-1, capped].max() for _, a in arms]
         return f"Places in use in {arms[0][1].years[-1]}: up to {max(u):.0f} %"
 
-    return _capacity_figure(
-        result, used, "Places in use over the year (%)", lambda x, _p: f"{x:.0f} %", title
-    )
+    def top(ax) -> float:
+        # Room above 100 %: a stock larger than the places shows as over 100 %.
+        return max(105.0, ax.get_ylim()[1] * 1.05)
+
+    percent = lambda ax: FuncFormatter(lambda x, _p: f"{x:.0f} %")  # noqa: E731
+    return _capacity_figure(result, [("Places in use over the year (%)", used)], percent, title, top)

@@ -654,6 +654,23 @@ def _max_rate(rate: float | dict[str, float]) -> float:
     return max(rate.values()) if isinstance(rate, dict) else rate
 
 
+def stock_above_places(s: Scenario) -> list[str]:
+    """Notes for steps whose children at the start outnumber their places.
+
+    Allowed (it is how a shortage looks on day one): nobody is admitted until
+    fewer children than places are there.
+    """
+    notes = []
+    for sid, places in capped_steps(s).items():
+        stock = s.population.initial_stock.get(sid)
+        if stock is not None and stock.children > places:
+            notes.append(
+                f"steps.{sid}: {stock.children:,} children at the start but {places:,} places; "
+                f"nobody is admitted until fewer than {places:,} are there"
+            )
+    return notes
+
+
 def capped_steps(s: Scenario) -> dict[str, int]:
     """Steps with a finite number of places, and that number."""
     return {

@@ -45,10 +45,11 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     ys = np.floor(start).astype(np.int32)
     ye = np.floor(end).astype(np.int32)
 
-    # Present at 31 December of year y: start <= y + 1 < end. A difference
-    # array over years: +1 in the first such year, -1 after the last.
-    lo = np.maximum(np.ceil(start).astype(np.int32) - 1, 0)
-    hi = np.minimum(np.ceil(end).astype(np.int32) - 2, Y - 1)
+    # Present at the end of 31 December of year y: start < y + 1 <= end (a
+    # child who moves at midnight counts where it was). A difference array
+    # over years: +1 in the first such year, -1 after the last.
+    lo = np.floor(start).astype(np.int32)
+    hi = np.minimum(np.floor(end).astype(np.int32) - 1, Y - 1)
     hi[np.isinf(log.end)] = Y - 1
     keep = hi >= lo
     diff = _count(Y + 1, S, lo[keep], step[keep]) - _count(Y + 1, S, hi[keep] + 1, step[keep])
@@ -105,7 +106,7 @@ def _waiting(log: SpellLog, Y: int, S: int) -> dict[str, np.ndarray]:
     waiting_end = np.zeros((Y, S))
     waiting_years = np.zeros((Y, S))
     for y in range(Y):
-        waiting_end[y] = np.bincount(j[(start <= y + 1) & (end > y + 1)], minlength=S)[:S]
+        waiting_end[y] = np.bincount(j[(start < y + 1) & (end >= y + 1)], minlength=S)[:S]
         overlap = np.clip(np.minimum(end, y + 1) - np.maximum(start, y), 0, None)
         waiting_years[y] = np.bincount(j, weights=overlap, minlength=S)[:S]
     out["waiting_end"], out["waiting_years"] = waiting_end, waiting_years

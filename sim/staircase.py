@@ -171,6 +171,12 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         base[b, :, aged_out] += base[b, :, :S][:, too_old].sum(axis=1)
         base[b, :, :S][:, too_old] = 0.0
 
+    # A move listed in a step's review happens only at reviews: its rate goes.
+    for sid, step in scenario.steps.items():
+        if step.review is not None:
+            for dst in step.review.moves:
+                base[:, idx[sid], closed if dst == CLOSED else idx[dst]] = 0.0
+
     effect = ramp(scenario)
     iv = scenario.intervention
     ratio = np.ones((S, D))

@@ -293,6 +293,21 @@ def test_capacity_charts(toy, tmp_path):
             save(fig, tmp_path)
             assert len(fig.axes[0].lines) == (2 if what is cmp else 1)
     waiting = cmp.base.measures["waiting_end"].mean(0)[-1, 2]
-    assert f"{waiting:,.0f} children waiting" in plots.waiting_list(cmp.base).get_suptitle()
+    assert f"{waiting:,.1f} children waiting" in plots.waiting_list(cmp.base).get_suptitle()
     assert "with the strategy" in plots.waiting_list(cmp).get_suptitle()
     assert "%" in plots.utilisation(cmp).get_suptitle()
+
+
+def test_waiting_chart_shows_overflow_and_small_numbers(toy, tmp_path):
+    s = toy.with_changes(
+        {"steps.placed.capacity": {"places": 330, "overflow_to": "mid", "max_wait_years": 0.1}}
+    )
+    res = sim.simulate(s, replications=2, seed=1)
+    fig = plots.waiting_list(res)
+    save(fig, tmp_path)
+    assert len(fig.axes) == 2  # waiting, and sent on
+    waiting, sent = fig.axes
+    assert waiting.get_ylim()[1] < 10
+    labels = [t.get_text() for t in waiting.get_yticklabels()]
+    assert len(set(labels)) == len(labels)  # small means keep a decimal: no repeated "1"
+    np.testing.assert_allclose(sent.lines[0].get_ydata(), res.measures["overflows"].mean(0)[:, 2])

@@ -247,7 +247,8 @@ def test_write_results_for_a_comparison(files, comparison, tmp_path):
     )
     yearly = pd.read_csv(out / "yearly.csv")
     assert list(yearly["arm"].unique()) == ["baseline", "strategy"]
-    assert len(yearly) == 2 * len(comparison.base.yearly)
+    assert len(yearly) == len(comparison.base.yearly) + len(comparison.strategy.yearly)
+    assert (yearly[yearly.arm == "strategy"].step == "programme").sum() == 10  # its costs belong to no step
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["arm"]) == {"baseline", "strategy"}
 

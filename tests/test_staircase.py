@@ -54,3 +54,11 @@ def test_programme_costs_by_year(toy):
     s = toy.with_changes({"intervention": {"start_year": 2026, "cost_per_year": 100.0, "one_off_cost": 50.0}})
     st = compile_staircase(s)
     np.testing.assert_allclose(st.programme_cost[:4], [0, 0, 150, 100])
+
+
+def test_review_moves_replace_the_rates_to_the_same_steps(toy):
+    s = toy.with_changes({"steps.mid.review": {"interval_months": 6, "moves": {"closed": 0.2}}})
+    st = compile_staircase(s)
+    assert (st.rates[:, :, 1, 3] == 0).all()  # mid -> closed only at reviews now
+    assert (st.rates[:, :, 1, 0] == 0.3).all()  # mid -> low still at its rate
+    assert st.review_prob[1, 3] == 0.2 and st.review_interval[0, 1] == 0.5
