@@ -32,9 +32,9 @@ def _thousands(x: float, _pos: int | None = None) -> str:
     return f"{x:,.0f}"
 
 
-def _counts(ax) -> FuncFormatter:
-    """Whole numbers, or one decimal on an axis of small means (0.5 children)."""
-    return FuncFormatter(lambda x, _pos: f"{x:,.1f}" if ax.get_ylim()[1] < 10 else f"{x:,.0f}")
+def _counts(_ax) -> FuncFormatter:
+    """Counts as they are: "5", "2.5" (means over replications need not be whole)."""
+    return FuncFormatter(lambda x, _pos: f"{x:,.1f}".rstrip("0").rstrip("."))
 
 
 def _money(x: float, _pos: int | None = None) -> str:
