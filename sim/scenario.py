@@ -21,7 +21,9 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, StrictBool, ValidationError
+
+from sim.distributions import DistributionError, Uncertain, apply_draw, check
 
 CLOSED = "closed"
 """Name of the pseudo-destination "case closed" in transition tables."""
@@ -250,6 +252,12 @@ class Scenario(_Model):
     transitions: dict[str, dict[str, Rate]]
     casework: Casework | None = None
     intervention: Intervention | None = None
+    _uncertain: tuple[Uncertain, ...] = PrivateAttr(default=())
+
+    @property
+    def uncertain(self) -> tuple[Uncertain, ...]:
+        """The numbers given as distributions (the scenario holds their means)."""
+        return self._uncertain
 
     # -- derived views -----------------------------------------------------
     @property
@@ -279,7 +287,10 @@ class Scenario(_Model):
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what ``check`` prints)."""
         # ``extends`` is resolved already: the dump stands on its own.
-        return self.model_dump(mode="json", exclude_none=True, exclude={"extends"})
+        data = self.model_dump(mode="json", exclude_none=True, exclude={"extends"})
+        for u in self._uncertain:  # distributions go back where they were written
+            apply_draw(data, u.path, dict(u.spec))
+        return data
 
     def input_hash(self) -> str:
         """SHA-256 of the resolved scenario (stable across key order)."""
@@ -319,13 +330,22 @@ class Scenario(_Model):
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<dict>") -> Scenario:
         """Validate plain data (as read from TOML) into a Scenario."""
+        data, uncertain = _take_distributions(copy.deepcopy(data), file)
         _check_unknown_keys(cls, data, file, "")
         try:
             scenario = cls.model_validate(data)
         except ValidationError as err:
             raise _from_pydantic(err, file) from None
         _check_consistency(scenario, file)
+        scenario._uncertain = tuple(uncertain)
         return scenario
+
+    def with_values(self, values: dict[str, Any]) -> Scenario:
+        """A copy with uncertain numbers fixed at given values (one PSA draw)."""
+        data = self.to_dict()
+        for path, value in values.items():
+            apply_draw(data, path, value)
+        return Scenario.from_dict(data, file="<draw>")
 
 
 # ---------------------------------------------------------------------------
@@ -429,6 +449,35 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Errors: unknown keys with a hint, pydantic errors with key paths
 # ---------------------------------------------------------------------------
+
+
+def _take_distributions(data: Any, file: str, path: str = "") -> tuple[Any, list[Uncertain]]:
+    """Replace every distribution table by its mean; return the distributions found.
+
+    A table with a ``dist`` key is a distribution, except a step's
+    ``duration`` (whose ``dist`` names the duration law).
+    """
+    found: list[Uncertain] = []
+    if not isinstance(data, dict):
+        return data, found
+    for key, value in list(data.items()):
+        key_path = f"{path}.{key}" if path else key
+        if not isinstance(value, dict):
+            continue
+        parts = key_path.split(".")
+        is_duration = len(parts) == 3 and parts[0] == "steps" and parts[2] == "duration"
+        if "dist" in value and not is_duration:
+            try:
+                check(value)
+            except DistributionError as err:
+                raise ScenarioError(file, key_path, str(err)) from None
+            u = Uncertain(key_path, dict(value))
+            data[key] = u.central()
+            found.append(u)
+        else:
+            data[key], inner = _take_distributions(value, file, key_path)
+            found += inner
+    return data, found
 
 
 def _model_in(annotation: Any) -> tuple[str, Any] | None:
