@@ -17,6 +17,7 @@ from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
 from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
+from sim.uncertainty import psa
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -60,6 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
         "strategy", type=Path, help="strategy scenario file (TOML), usually extending the baseline"
     )
     _common(p)
+    p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument("--out", "-o", type=Path, help="results folder (default: results/<names>-psa-<date-time>)")
+    p.add_argument(
+        "--engine",
+        choices=("expected", "des"),
+        default="expected",
+        help="analytic (default) or one DES run per draw",
+    )
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
@@ -146,6 +163,8 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
         return EXIT_OK
+    if args.command == "psa":
+        return _psa(args)
     if args.replications < 1:
         return _fail("--replications must be at least 1")
     if args.workers is not None and args.workers < 1:
@@ -176,6 +195,53 @@ def _run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
     _print_summary(result, out)
+    return EXIT_OK
+
+
+def _psa(args: argparse.Namespace) -> int:
+    if args.draws < 1:
+        return _fail("--draws must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
+    files = {"baseline": args.baseline, "strategy": args.strategy}
+    base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    _notes(files, {"baseline": base, "strategy": strategy})
+    if not base.uncertain and not strategy.uncertain:
+        print(
+            "trappesim: note: no number is given as a distribution; every draw is the same", file=sys.stderr
+        )
+    in_base = {u.path for u in base.uncertain}
+    for u in strategy.uncertain:
+        if u.path not in in_base and not u.path.startswith("intervention."):
+            print(
+                f"trappesim: note: {args.strategy}: {u.path} is uncertain in the strategy only; the baseline "
+                "keeps its fixed value, so the two arms differ in it: put shared numbers in the baseline",
+                file=sys.stderr,
+            )
+    out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-psa")
+    check_destination(out, args.force)
+    workers = args.workers or os.cpu_count() or 1
+    print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
+    start = time.perf_counter()
+    result = psa(base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers)
+    wall = time.perf_counter() - start
+    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
+    s = result.summary.set_index("metric")
+    print(f"\n{strategy.name} vs {base.name}: {args.draws} draws, mean [90 % interval over draws]")
+    for label, key, fmt, scale in (
+        ("New placements avoided", "placement_entries_avoided", "{:,.0f}", 1),
+        ("Net present value, DKK m", "npv", "{:,.1f}", 1e6),
+        ("Return on investment", "roi", "{:,.2f}", 1),
+    ):
+        r = s.loc[key]
+        interval = f"[{fmt.format(r['p5'] / scale)} ; {fmt.format(r['p95'] / scale)}]"
+        print(f"  {label:34s} {fmt.format(r['mean'] / scale):>12s}  {interval}")
+    print(f"  {'Probability that NPV > 0':34s} {s.loc['probability_npv_positive', 'mean']:>12.0%}")
+    cost = s.loc["cost_per_placement_avoided", "mean"]
+    shown = "n/a" if cost != cost else f"{cost / 1e6:,.2f}"
+    print(f"  {'Cost per placement avoided, DKK m':34s} {shown:>12s}")
+    print(f"  Money: {s.loc['npv', 'unit']}.")
+    print(f"\nResults written to {out}/")
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.economics import discounting_label
 from sim.experiment import Comparison, Result
+from sim.uncertainty import PSAResult
 
 INTERVAL_LABEL = "90 % interval over replications"
 
@@ -47,11 +48,7 @@ def _money(x: float, _pos: int | None = None) -> str:
 
 def money_note(result: Result) -> str:
     """Footnote for money figures: currency, price year, discounting."""
-    s = result.scenario
-    return (
-        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
-        f"{discounting_label(s)} ({s.discounting.source})."
-    )
+    return money_note_of(result.scenario)
 
 
 def _footnote(fig: Figure, text: str) -> None:
@@ -338,3 +335,66 @@ def utilisation(result: Result | Comparison) -> Figure:
 
     percent = lambda ax: FuncFormatter(lambda x, _p: f"{x:.0f} %")  # noqa: E731
     return _capacity_figure(result, [("Places in use over the year (%)", used)], percent, title, top)
+
+
+def breakeven(psa: PSAResult) -> Figure:
+    """Probability that the strategy has paid back (cumulative NPV > 0), by year."""
+    b = psa.breakeven
+    years = b["year"].to_numpy()
+    p = 100 * b["probability_break_even"].to_numpy()
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(years, p, color=step_colours(6)[5], lw=2, marker="o", markersize=3)
+    ax.axhline(50, color="0.6", ls=":", lw=1)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("Probability of having paid back (%)")
+    ax.set_xlabel("Year")
+    _year_axis(ax, years)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
+    ax.grid(axis="y", alpha=0.3)
+    over = np.flatnonzero(p >= 50)
+    first = (
+        f"more likely than not from {years[over[0]]}" if len(over) else "less likely than not in every year"
+    )
+    fig.suptitle(
+        f"Paid back by {years[-1]} in {p[-1]:.0f} % of {psa.draws:,} draws; {first}",
+        fontsize=12,
+        fontweight="bold",
+    )
+    _footnote(
+        fig,
+        "Probabilistic sensitivity analysis: all uncertain numbers drawn together. "
+        + money_note_of(psa.base),
+    )
+    return fig
+
+
+def npv_distribution(psa: PSAResult) -> Figure:
+    """Histogram of the net present value over draws."""
+    npv = psa.arrays["total_npv"]
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    ax.hist(npv, bins=min(50, max(10, psa.draws // 20)), color=step_colours(6)[4], edgecolor="white")
+    ax.axvline(0, color="black", lw=1)
+    ax.set_xlabel(f"Net present value ({psa.base.currency})")
+    ax.set_ylabel("Draws")
+    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    ax.grid(axis="y", alpha=0.3)
+    lo, hi = np.percentile(npv, [5, 95])
+    fig.suptitle(
+        f"NPV {psa.base.currency} {_money(float(np.mean(npv)))} on average (90 %: {_money(lo)} to {_money(hi)}); "
+        f"positive in {np.mean(npv > 0):.0%} of draws",
+        fontsize=12,
+        fontweight="bold",
+    )
+    _footnote(fig, money_note_of(psa.base))
+    return fig
+
+
+def money_note_of(scenario) -> str:
+    """:func:`money_note` for a scenario rather than a result."""
+    s = scenario
+    return (
+        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
+        f"{discounting_label(s)} ({s.discounting.source})."
+    )

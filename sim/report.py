@@ -27,6 +27,7 @@ import simpy
 
 from sim import plots
 from sim.experiment import Comparison, Result
+from sim.uncertainty import PSAResult
 
 
 def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
@@ -107,7 +108,7 @@ def atomic_folder(out: Path, force: bool) -> Iterator[Path]:
 
 
 def manifest(
-    result: Result | Comparison,
+    result: Result | Comparison | PSAResult,
     inputs: dict[str, str | Path],
     command: list[str],
     wall_time: float,
@@ -124,19 +125,21 @@ def manifest(
     wall_time : float
         Seconds the simulation took.
     """
-    arms = (
-        {"baseline": result.base, "strategy": result.strategy}
-        if isinstance(result, Comparison)
-        else {"scenario": result}
-    )
-    first = next(iter(arms.values()))
+    if isinstance(result, PSAResult):
+        scenarios = {"baseline": result.base, "strategy": result.strategy}
+        engine, seed, replications = result.engine, result.seed, 1
+    else:
+        arms = (
+            {"baseline": result.base, "strategy": result.strategy}
+            if isinstance(result, Comparison)
+            else {"scenario": result}
+        )
+        scenarios = {role: arm.scenario for role, arm in arms.items()}
+        first = next(iter(arms.values()))
+        engine, seed, replications = first.engine, first.seed, first.replications
     scen = {
-        role: {
-            "file": str(inputs.get(role, "")),
-            "input_hash": arm.scenario.input_hash(),
-            "resolved": arm.scenario.to_dict(),
-        }
-        for role, arm in arms.items()
+        role: {"file": str(inputs.get(role, "")), "input_hash": sc.input_hash(), "resolved": sc.to_dict()}
+        for role, sc in scenarios.items()
     }
     files: dict[str, str] = {}
     for p in inputs.values():
@@ -154,9 +157,10 @@ def manifest(
         "trappesim_version": version(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
-        "engine": first.engine,
-        "seed": first.seed,
-        "replications": first.replications,
+        "engine": engine,
+        "seed": seed,
+        "replications": replications,
+        **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
         "input_files_sha256": files,
@@ -205,7 +209,7 @@ def charts(result: Result | Comparison) -> dict[str, Callable[[], Any]]:
 
 
 def write_results(
-    result: Result | Comparison,
+    result: Result | Comparison | PSAResult,
     out: Path,
     inputs: dict[str, str | Path],
     command: list[str],
@@ -221,6 +225,20 @@ def write_results(
     """
     start = time.perf_counter()
     with atomic_folder(out, force) as tmp:
+        if isinstance(result, PSAResult):
+            _csv(result.table, tmp / "psa_draws.csv")
+            _csv(result.summary, tmp / "psa_summary.csv")
+            _csv(result.breakeven, tmp / "psa_breakeven.csv")
+            (tmp / "charts").mkdir()
+            for stem, make in (("breakeven", plots.breakeven), ("npv_distribution", plots.npv_distribution)):
+                fig = make(result)
+                fig.savefig(tmp / "charts" / f"{stem}.png", dpi=150)
+                fig.savefig(tmp / "charts" / f"{stem}.svg", metadata={"Date": None})
+            meta = manifest(result, inputs, command, wall_time)
+            (tmp / "manifest.json").write_text(
+                json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            return out
         if isinstance(result, Comparison):
             arms = {"baseline": result.base, "strategy": result.strategy}
             _csv(result.summary, tmp / "comparison.csv")

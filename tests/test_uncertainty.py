@@ -1,0 +1,95 @@
+"""Probabilistic sensitivity analysis: draws, common values, reproducibility, outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import toy_dict
+
+import sim
+from sim.cli import main as cli
+from sim.scenario import Scenario
+from sim.uncertainty import psa
+
+PLAN = {
+    "start_year": 2025,
+    "ramp_up_years": 2,
+    "cost_per_year": 2e6,
+    "hazard_ratios": {"mid": {"placed": 0.7}},
+}
+
+
+def _pair(uncertain: bool = True, point: bool = False) -> tuple[Scenario, Scenario]:
+    d = toy_dict()
+    if uncertain:
+        sd = 0 if point else 80_000
+        d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": sd}
+    base = Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.7 if point else 0.95}
+    plan = base.with_changes({"intervention": {**PLAN, "hazard_ratios": {"mid": {"placed": hr}}}})
+    return base, plan
+
+
+def test_point_distributions_give_the_deterministic_comparison():
+    base, plan = _pair(point=True)
+    result = psa(base, plan, draws=3, engine="expected")
+    det = sim.compare(base, plan, engine="expected").summary.set_index("metric")
+    np.testing.assert_allclose(result.arrays["total_npv"], det.loc["npv", "mean"], rtol=1e-12)
+    np.testing.assert_allclose(
+        result.arrays["total_placement_entries_avoided"],
+        det.loc["placement_entries_avoided", "mean"],
+        rtol=1e-12,
+    )
+
+
+def test_shared_numbers_take_the_same_value_in_both_arms():
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = Scenario.from_dict(d)
+    same = base.with_changes({"name": "same", "intervention": {"start_year": 2025}})  # no effect, no cost
+    result = psa(base, same, draws=5, engine="expected")
+    assert np.all(result.arrays["total_npv"] == 0)
+    assert result.table["steps.placed.cost_per_year"].std() > 0  # the price did vary between draws
+
+
+def test_psa_is_reproducible_and_independent_of_workers():
+    base, plan = _pair()
+    a = psa(base, plan, draws=6, seed=3, engine="des", workers=1)
+    b = psa(base, plan, draws=6, seed=3, engine="des", workers=2)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    c = psa(base, plan, draws=6, seed=4, engine="des", workers=1)
+    assert not a.table.equals(c.table)
+
+
+def test_outputs_probability_of_break_even_and_cost_per_placement():
+    base, plan = _pair()
+    result = psa(base, plan, draws=40, engine="expected")
+    s = result.summary.set_index("metric")
+    assert s.loc["probability_npv_positive", "mean"] == pytest.approx(np.mean(result.arrays["total_npv"] > 0))
+    be = result.breakeven
+    assert list(be.year) == list(range(2024, 2034))
+    assert be.probability_break_even.iloc[0] == 0  # nothing happens before the strategy starts
+    inv, avoided = result.arrays["total_investment_pv"], result.arrays["total_placement_entries_avoided"]
+    assert s.loc["cost_per_placement_avoided", "mean"] == pytest.approx(inv.mean() / avoided.mean())
+    assert {"draw", "steps.placed.cost_per_year", "intervention.hazard_ratios.mid.placed", "npv"} <= set(
+        result.table
+    )
+    assert s.loc["npv", "p5"] < s.loc["npv", "mean"] < s.loc["npv", "p95"]
+
+
+def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
+    base, plan = _pair()
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    out = tmp_path / "psa"
+    assert cli(["psa", str(bpath), str(ppath), "--draws", "8", "-w", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Probability that NPV > 0" in printed
+    for name in ("psa_draws.csv", "psa_summary.csv", "psa_breakeven.csv", "manifest.json"):
+        assert (out / name).is_file(), name
+    assert (out / "charts" / "breakeven.png").is_file() and (
+        out / "charts" / "npv_distribution.png"
+    ).is_file()
+    assert len(pd.read_csv(out / "psa_draws.csv")) == 8
+    assert cli(["psa", str(bpath), str(ppath), "--draws", "0", "--out", str(tmp_path / "x")]) == 2
