@@ -139,6 +139,10 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     G = np.empty_like(E)
     eye = np.eye(P)
     for y in range(Y):
+        if y > 0 and np.array_equal(R[y], R[y - 1]):
+            # Most years repeat the last (a strategy ramps in, then holds).
+            E[y], F[y], G[y] = E[y - 1], F[y - 1], G[y - 1]
+            continue
         for b in range(B):
             A = into.T @ R[y, b, :, :S].T  # A[p', p]: rate p -> p' via destination step
             A[np.diag_indices(P)] -= R[y, b].sum(axis=1)
@@ -182,34 +186,41 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     occ_step = np.zeros((P, S))  # sums phases into their steps
     occ_step[np.arange(P), owner_a] = 1.0
 
+    band_ind = np.zeros((C, B))  # sums cells into their age bands
+    for b in range(B):
+        band_ind[band_cells[b], b] = 1.0
+    keep = np.ones((P, C))  # cells a phase's children may still be in
+    for p in range(P):
+        keep[p, leave_cell[owner[p]] :] = 0.0
+    gone = 1.0 - keep
+    slices = [slice(int(cell_edges[b]), int(cell_edges[b + 1])) for b in range(B)]
+    zero_col = np.zeros((P, 1))
+
     for y in range(Y):
         rate_in = (st.entries[y] + st.extra_entries[y]) * st.entry_step_prob[y]  # [S]
         inflow_phase = rate_in @ into  # [P] per year
+        # New cases within a sub-step: constant per cell of their entry band.
+        inflow_band = [inflow_phase * st.entry_band_prob[b] for b in range(B)]  # [P] per year, whole band
+        add = [(F[y, b] @ inflow_band[b] / len(band_cells[b]))[:, None] for b in range(B)]
+        x_sum = np.zeros((P, B))  # sum over sub-steps of the state at their start, by band
+        aged = np.zeros(P)
         for _ in range(K):
-            occ = np.zeros((B, P))
+            x_sum += x @ band_ind
             new_x = np.empty_like(x)
             for b in range(B):
-                cells = band_cells[b]
-                xb = x[:, cells]
-                share = st.entry_band_prob[b]
-                if share > 0:
-                    per_cell = inflow_phase * share / len(cells)  # [P] per year per cell
-                    new_x[:, cells] = E[y, b] @ xb + (F[y, b] @ per_cell)[:, None]
-                    occ[b] = F[y, b] @ xb.sum(axis=1) + G[y, b] @ per_cell * len(cells)
-                else:
-                    new_x[:, cells] = E[y, b] @ xb
-                    occ[b] = F[y, b] @ xb.sum(axis=1)
-                flows[y] += occ_step.T @ (occ[b][:, None] * R[y, b])
-            out["child_years"][y] += occ.sum(axis=0) @ occ_step
+                new_x[:, slices[b]] = E[y, b] @ x[:, slices[b]] + add[b]
             # Age by one cell; children reaching their step's leaving age leave.
-            x = np.concatenate([np.zeros((P, 1)), new_x[:, :-1]], axis=1)
-            aged = new_x[:, -1].copy()
-            for p in range(P):
-                lc = leave_cell[owner[p]]
-                if lc < C:
-                    aged[p] += x[p, lc:].sum()
-                    x[p, lc:] = 0.0
-            out["aged_out"][y] += aged @ occ_step
+            aged += new_x[:, -1]
+            x = np.concatenate([zero_col, new_x[:, :-1]], axis=1)
+            aged += (x * gone).sum(axis=1)
+            x *= keep
+        # Occupancy integrals for the year (generators are constant within it),
+        # and from them child-years and every flow.
+        for b in range(B):
+            occ = F[y, b] @ x_sum[:, b] + K * (G[y, b] @ inflow_band[b])
+            out["child_years"][y] += occ @ occ_step
+            flows[y] += occ_step.T @ (occ[:, None] * R[y, b])
+        out["aged_out"][y] += aged @ occ_step
         out["new_cases"][y] = rate_in
         out["stock_end"][y] = x.sum(axis=1) @ occ_step
 
