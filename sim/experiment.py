@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from sim.des import simulate_des
 from sim.economics import compare_arrays, money_label, programme_costs, step_costs
@@ -54,8 +55,16 @@ def _map(fn, tasks: list, workers: int | None) -> list:
     workers = _workers(workers, len(tasks))
     if workers <= 1:
         return [fn(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, tasks))
+    # Tasks go out in chunks: one process round trip per chunk, not per task.
+    chunk = max(1, len(tasks) // (8 * workers))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_each) as pool:
+        return list(pool.map(fn, tasks, chunksize=chunk))
+
+
+def _one_thread_each() -> None:
+    # Each worker is one core's work: BLAS threads on top of the processes
+    # fight over the cores (measured: 2 workers slower than 1 on the PSA).
+    threadpool_limits(1)
 
 
 def _workers(workers: int | None, n_tasks: int) -> int:

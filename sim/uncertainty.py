@@ -34,7 +34,10 @@ OUTCOMES = {
 
 
 def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
-    base, strategy, engine, seed, d = args
+    base, strategy, values_b, values_s, engine, seed, d = args
+    # Fixing the draw happens in the worker: it validates a scenario per arm.
+    base = base.with_values(values_b) if values_b else base
+    strategy = strategy.with_values(values_s) if values_s else strategy
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
     ma = {k: v[None] for k, v in _one(st_a, engine, seed, d).items()}
     mb = {k: v[None] for k, v in _one(st_b, engine, seed, d).items()}
@@ -144,11 +147,18 @@ def psa(
     paths = sorted(set(ub) | set(us))
     vb = {p: ub[p].draw(seed, draws) for p in ub}
     vs = {p: us[p].draw(seed, draws) for p in us}
-    tasks = []
-    for d in range(draws):
-        b = base.with_values({p: _values(ub[p], vb[p], d) for p in ub}) if ub else base
-        s = strategy.with_values({p: _values(us[p], vs[p], d) for p in us}) if us else strategy
-        tasks.append((b, s, engine, seed, d))
+    tasks = [
+        (
+            base,
+            strategy,
+            {p: _values(ub[p], vb[p], d) for p in ub},
+            {p: _values(us[p], vs[p], d) for p in us},
+            engine,
+            seed,
+            d,
+        )
+        for d in range(draws)
+    ]
     results = _map(_draw_pair, tasks, workers)
     arrays = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     columns: dict[str, np.ndarray] = {"draw": np.arange(draws)}
