@@ -13,11 +13,12 @@ from pathlib import Path
 import tomli_w
 
 from sim import plots
+from sim.economics import money_label
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
 from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.uncertainty import psa
+from sim.uncertainty import break_even, psa
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -77,6 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    p.add_argument(
+        "--on",
+        choices=("effect", "cost"),
+        default="effect",
+        help="solve for the effect (default) or the cost per year",
+    )
+    p.add_argument(
+        "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
+    )
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
+    )
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
@@ -165,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "psa":
         return _psa(args)
+    if args.command == "breakeven":
+        return _breakeven(args)
     if args.replications < 1:
         return _fail("--replications must be at least 1")
     if args.workers is not None and args.workers < 1:
@@ -242,6 +263,39 @@ def _psa(args: argparse.Namespace) -> int:
     print(f"  {'Cost per placement avoided, DKK m':34s} {shown:>12s}")
     print(f"  Money: {s.loc['npv', 'unit']}.")
     print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def _breakeven(args: argparse.Namespace) -> int:
+    if args.draws < 0:
+        return _fail("--draws must not be negative")
+    base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    r = break_even(base, strategy, on=args.on, draws=args.draws, seed=args.seed, engine=args.engine)
+    money = money_label(base)
+    print(f"{strategy.name} vs {base.name}: NPV as assumed DKK {r.npv_as_given / 1e6:,.1f} m")
+    lo, hi = r.interval
+    interval = f" [90 % over {args.draws} draws: {lo:,.2f} ; {hi:,.2f}]" if args.draws else ""
+    if args.on == "cost":
+        if r.value != r.value:
+            print("  It does not break even at any programme cost: even free, its NPV is not positive.")
+        else:
+            interval = (
+                f" [90 % over {args.draws} draws: {lo / 1e6:,.1f} ; {hi / 1e6:,.1f}]" if args.draws else ""
+            )
+            print(f"  Breaks even at a programme cost of DKK {r.value / 1e6:,.1f} m a year{interval}")
+            print(f"  (assumed: DKK {strategy.intervention.cost_per_year / 1e6:,.1f} m a year).")
+    elif r.value == float("inf"):
+        print("  It does not break even even with many times its assumed effect.")
+    else:
+        print(
+            f"  Breaks even at {r.value:.0%} of its assumed effect{interval}: entry changes scaled alike, hazard ratios"
+        )
+        for src, row in r.hazard_ratios.items():
+            for dst, hr in row.items():
+                print(
+                    f"    {src} -> {dst}: {hr:.3f} (assumed {strategy.intervention.hazard_ratios[src][dst]:.3f})"
+                )
+    print(f"  Money: {money}.")
     return EXIT_OK
 
 

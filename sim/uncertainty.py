@@ -170,3 +170,135 @@ def psa(
         else:
             columns[p] = v
     return PSAResult(base, strategy, engine, seed, pd.DataFrame(columns), arrays)
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """What a strategy must achieve, or may cost, for its NPV to be zero."""
+
+    on: str  # "cost" or "effect"
+    value: float  # cost per year (DKK), or the share of the assumed effect (1 = as assumed)
+    npv_as_given: float
+    hazard_ratios: dict[str, dict[str, float]]  # at the break-even effect ("effect" only)
+    draws: np.ndarray  # the break-even value in each PSA draw (empty without draws)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """5th and 95th percentiles over draws (nan without draws)."""
+        if len(self.draws) == 0:
+            return (np.nan, np.nan)
+        finite = self.draws[np.isfinite(self.draws)]
+        if len(finite) == 0:
+            return (np.nan, np.nan)
+        lo, hi = np.percentile(finite, [5, 95])
+        return float(lo), float(hi)
+
+
+def _npv(base: Scenario, strategy: Scenario, engine: str, seed: int) -> float:
+    return float(_draw_pair((base, strategy, {}, {}, engine, seed, 0))["total_npv"][0])
+
+
+def _scaled_effect(strategy: Scenario, theta: float) -> Scenario:
+    """The strategy with ``theta`` times its effect: every hazard ratio r becomes
+    r ** theta, extra entries scale by theta, and entry shares move theta of
+    the way from the baseline's to the strategy's (kept >= 0, summing to 1)."""
+    iv = strategy.intervention
+    changes: dict = {
+        "intervention.hazard_ratios": {
+            src: {dst: r**theta for dst, r in row.items()} for src, row in iv.hazard_ratios.items()
+        },
+        "intervention.entry.extra_entries_per_year": iv.entry.extra_entries_per_year * theta,
+        "intervention.entry.extra_entries_share": iv.entry.extra_entries_share * theta,
+    }
+    if iv.entry.entry_step_shares is not None:
+        old = strategy.population.entry_step_shares
+        new = iv.entry.entry_step_shares
+        mixed = {
+            k: max(0.0, old.get(k, 0.0) + theta * (new.get(k, 0.0) - old.get(k, 0.0))) for k in {*old, *new}
+        }
+        total = sum(mixed.values())
+        changes["intervention.entry.entry_step_shares"] = {k: v / total for k, v in mixed.items()}
+    return strategy.with_changes(changes)
+
+
+def _solve_one(base: Scenario, strategy: Scenario, on: str, engine: str, seed: int) -> float:
+    from scipy.optimize import brentq
+
+    iv = strategy.intervention
+    if on == "cost":
+        c0 = iv.cost_per_year
+
+        def f(c: float) -> float:
+            return _npv(base, strategy.with_changes({"intervention.cost_per_year": c}), engine, seed)
+
+        lo, hi = 0.0, max(c0, 1.0)
+        f_lo = f(lo)
+        if f_lo <= 0:
+            return np.nan  # no positive programme cost pays back
+        while f(hi) > 0:  # widen until NPV turns negative
+            hi *= 2
+            if hi > 1e15:
+                return np.inf
+        return brentq(f, lo, hi, xtol=1.0, rtol=1e-9)
+
+    def g(theta: float) -> float:
+        return _npv(base, _scaled_effect(strategy, theta), engine, seed)
+
+    hi = 1.0
+    while g(hi) < 0:  # widen until the effect pays back
+        hi *= 2
+        if hi > 64:
+            return np.inf
+    if g(0.0) >= 0:
+        return 0.0
+    return brentq(g, 0.0, hi, xtol=1e-6)
+
+
+def break_even(
+    base: Scenario,
+    strategy: Scenario,
+    on: str = "effect",
+    draws: int = 0,
+    seed: int = DEFAULT_SEED,
+    engine: Engine = "expected",
+) -> BreakEven:
+    """Solve for NPV = 0 over the horizon (scipy root finding).
+
+    Parameters
+    ----------
+    on : {"effect", "cost"}
+        ``"effect"``: the share ``theta`` of the assumed effect at which the
+        strategy breaks even (1: as assumed); every hazard ratio ``r`` becomes
+        ``r ** theta``, and the changes in entry scale with ``theta``.
+        ``"cost"``: the programme cost per year at which it breaks even.
+    draws : int
+        With draws, the solution is found again for each PSA draw, giving
+        an interval.
+    """
+    if strategy.intervention is None:
+        raise ValueError(f"'{strategy.name}' has no [intervention] to solve for")
+    if on not in ("effect", "cost"):
+        raise ValueError(f"on must be 'effect' or 'cost', not {on!r}")
+    value = _solve_one(base, strategy, on, engine, seed)
+    hrs: dict[str, dict[str, float]] = {}
+    if on == "effect" and np.isfinite(value):
+        hrs = _scaled_effect(strategy, value).intervention.hazard_ratios
+    solved = np.zeros(0)
+    if draws:
+        ub = {u.path: u for u in base.uncertain}
+        us = {u.path: u for u in strategy.uncertain}
+        vb = {p: ub[p].draw(seed, draws) for p in ub}
+        vs = {p: us[p].draw(seed, draws) for p in us}
+        solved = np.array(
+            [
+                _solve_one(
+                    base.with_values({p: _values(ub[p], vb[p], d) for p in ub}) if ub else base,
+                    strategy.with_values({p: _values(us[p], vs[p], d) for p in us}) if us else strategy,
+                    on,
+                    engine,
+                    seed,
+                )
+                for d in range(draws)
+            ]
+        )
+    return BreakEven(on, float(value), _npv(base, strategy, engine, seed), hrs, solved)

@@ -93,3 +93,40 @@ def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
     ).is_file()
     assert len(pd.read_csv(out / "psa_draws.csv")) == 8
     assert cli(["psa", str(bpath), str(ppath), "--draws", "0", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_break_even_cost_matches_the_closed_form():
+    """NPV is linear in the programme cost: NPV(c) = NPV(c0) - (c - c0) x sum of discount factors."""
+    from sim.staircase import compile_staircase
+    from sim.uncertainty import break_even
+
+    base, plan = _pair(uncertain=False)
+    r = break_even(base, plan, on="cost")
+    st = compile_staircase(plan)
+    closed_form = PLAN["cost_per_year"] + r.npv_as_given / st.discount[st.active].sum()
+    assert r.value == pytest.approx(closed_form, rel=1e-6)
+
+
+def test_break_even_effect_gives_zero_npv_and_an_interval():
+    from sim.uncertainty import _npv, _scaled_effect, break_even
+
+    base, plan = _pair()
+    plan = plan.with_changes({"intervention.cost_per_year": 8e6})  # dear enough to need most of the effect
+    r = break_even(base, plan, on="effect", draws=5)
+    assert 0 < r.value < 5
+    npv = _npv(base, _scaled_effect(plan, r.value), "expected", 1)
+    assert abs(npv) < 1e-4 * abs(r.npv_as_given) + 1e3
+    median_hr = plan.intervention.hazard_ratios["mid"]["placed"]
+    assert r.hazard_ratios["mid"]["placed"] == pytest.approx(median_hr**r.value, rel=1e-9)
+    lo, hi = r.interval
+    assert lo <= hi and len(r.draws) == 5
+
+
+def test_cli_breakeven(write_scenario, capsys):
+    base, plan = _pair(uncertain=False)
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost"]) == 0
+    assert "Breaks even at a programme cost" in capsys.readouterr().out
+    assert cli(["breakeven", str(bpath), str(bpath)]) == 2  # the baseline has no intervention
+    assert "no [intervention]" in capsys.readouterr().err
