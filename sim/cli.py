@@ -18,7 +18,7 @@ from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
 from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.uncertainty import break_even, psa
+from sim.uncertainty import break_even, psa, tornado
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -77,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="analytic (default) or one DES run per draw",
     )
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    p = sub.add_parser(
+        "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
+    )
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
+    )
+    p.add_argument(
+        "--out", "-o", type=Path, help="results folder (default: results/<names>-tornado-<date-time>)"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
     p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
@@ -186,6 +202,8 @@ def _run(args: argparse.Namespace) -> int:
         return _psa(args)
     if args.command == "breakeven":
         return _breakeven(args)
+    if args.command == "tornado":
+        return _tornado(args)
     if args.replications < 1:
         return _fail("--replications must be at least 1")
     if args.workers is not None and args.workers < 1:
@@ -262,6 +280,32 @@ def _psa(args: argparse.Namespace) -> int:
     shown = "n/a" if cost != cost else f"{cost / 1e6:,.2f}"
     print(f"  {'Cost per placement avoided, DKK m':34s} {shown:>12s}")
     print(f"  Money: {s.loc['npv', 'unit']}.")
+    print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def _tornado(args: argparse.Namespace) -> int:
+    files = {"baseline": args.baseline, "strategy": args.strategy}
+    base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-tornado")
+    check_destination(out, args.force)
+    start = time.perf_counter()
+    result = tornado(base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine)
+    write_results(
+        result, out, files, ["trappesim", *sys.argv[1:]], time.perf_counter() - start, force=args.force
+    )
+    print(
+        f"{strategy.name} vs {base.name}: {args.outcome} with every number at its mean: {result.central:,.0f}"
+    )
+    if result.table.empty:
+        print("  No number is given as a distribution: nothing to vary.")
+    for _, r in result.table.iterrows():
+        print(
+            f"  {r['parameter']:46s} {r['low']:>14,.4g} -> {r['outcome_low']:>16,.0f}   "
+            f"{r['high']:>14,.4g} -> {r['outcome_high']:>16,.0f}"
+        )
+    if args.outcome in ("npv", "investment_pv", "gross_savings_pv"):
+        print(f"  Money: {money_label(base)}.")
     print(f"\nResults written to {out}/")
     return EXIT_OK
 

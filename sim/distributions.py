@@ -54,6 +54,12 @@ class Uncertain:
             return dict(self.spec["mean"])
         return float(frozen(self.spec).mean())
 
+    def draw_quantiles(self, q: tuple[float, ...]) -> np.ndarray:
+        """The distribution's quantiles (univariate only), e.g. (0.05, 0.95)."""
+        if _is_point(self.spec):
+            return np.full(len(q), self.central())
+        return frozen(self.spec).ppf(np.array(q))
+
     def draw(self, seed: int, n: int) -> np.ndarray:
         """``n`` draws (``[n]``, or ``[n, k]`` for Dirichlet), reproducible by seed and path."""
         key = zlib.crc32(self.path.encode())

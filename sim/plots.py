@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.economics import discounting_label
 from sim.experiment import Comparison, Result
-from sim.uncertainty import PSAResult
+from sim.uncertainty import PSAResult, Tornado
 
 INTERVAL_LABEL = "90 % interval over replications"
 
@@ -53,7 +53,8 @@ def money_note(result: Result) -> str:
 
 def _footnote(fig: Figure, text: str) -> None:
     # Constrained layout ignores free text: keep a strip at the bottom for it.
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))
+    strip = min(0.25, 0.35 / fig.get_figheight())  # about a third of an inch, whatever the height
+    fig.get_layout_engine().set(rect=(0, strip, 1, 1 - strip))
     fig.text(0.01, 0.01, text, fontsize=7.5, color="0.3", ha="left", va="bottom", wrap=True)
 
 
@@ -398,3 +399,30 @@ def money_note_of(scenario) -> str:
         f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
         f"{discounting_label(s)} ({s.discounting.source})."
     )
+
+
+def tornado(result: Tornado) -> Figure:
+    """One-way sensitivity: the outcome with each uncertain number at its 5th and 95th percentile."""
+    t = result.table.iloc[::-1]  # widest bar on top
+    fig = Figure(figsize=(9, 1.2 + 0.45 * max(len(t), 1)), layout="constrained")
+    ax = fig.subplots()
+    money = result.outcome in ("npv", "investment_pv", "gross_savings_pv")
+    fmt = _money if money else _thousands
+    y = np.arange(len(t))
+    c = result.central
+    lows = t["outcome_low"].to_numpy() - c
+    highs = t["outcome_high"].to_numpy() - c
+    colours = step_colours(6)
+    ax.barh(y, lows, left=c, color=colours[1], edgecolor="0.3", label="number at its 5th percentile")
+    ax.barh(y, highs, left=c, color=colours[4], edgecolor="0.3", label="number at its 95th percentile")
+    ax.axvline(c, color="black", lw=1)
+    ax.set_yticks(y, t["parameter"])
+    ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+    label = {"npv": "NPV", "roi": "ROI"}.get(result.outcome, result.outcome.replace("_", " "))
+    ax.set_xlabel(f"{label} ({result.base.currency}, discounted)" if money else label)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    top = t["parameter"].iloc[-1] if len(t) else "no uncertain number"
+    fig.suptitle(f"{label[0].upper() + label[1:]} depends most on {top}", fontsize=12, fontweight="bold")
+    _footnote(fig, "All other numbers at their means. " + (money_note_of(result.base) if money else ""))
+    return fig

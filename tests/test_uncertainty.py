@@ -130,3 +130,29 @@ def test_cli_breakeven(write_scenario, capsys):
     assert "Breaks even at a programme cost" in capsys.readouterr().out
     assert cli(["breakeven", str(bpath), str(bpath)]) == 2  # the baseline has no intervention
     assert "no [intervention]" in capsys.readouterr().err
+
+
+def test_tornado_ranks_the_numbers_by_their_swing(write_scenario, tmp_path, capsys):
+    from sim.uncertainty import tornado
+
+    base, plan = _pair()
+    d = base.to_dict()
+    d["steps"]["low"]["entry_cost"] = {"dist": "uniform", "low": 0, "high": 0}  # a point: no swing
+    base = Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": plan.to_dict()["intervention"]})
+    t = tornado(base, plan)
+    assert list(t.table.swing) == sorted(t.table.swing, reverse=True)
+    assert t.table.set_index("parameter").loc["steps.low.entry_cost", "swing"] == 0
+    cost = t.table.set_index("parameter").loc["steps.placed.cost_per_year"]
+    assert (
+        cost.outcome_high > t.central > cost.outcome_low
+    )  # dearer placements: more saved per placement avoided
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    out = tmp_path / "t"
+    assert cli(["tornado", str(bpath), str(ppath), "--out", str(out)]) == 0
+    assert (out / "tornado.csv").is_file() and (out / "charts" / "tornado.png").is_file()
+    assert "steps.placed.cost_per_year" in capsys.readouterr().out
+    assert (
+        cli(["tornado", str(bpath), str(ppath), "--outcome", "happiness", "--out", str(tmp_path / "u")]) == 2
+    )
