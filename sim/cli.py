@@ -18,7 +18,7 @@ from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
 from sim.report import OutputExistsError, check_destination, version, write_results
 from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.uncertainty import break_even, psa, tornado
+from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -92,6 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out", "-o", type=Path, help="results folder (default: results/<names>-tornado-<date-time>)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    p = sub.add_parser("sensitivity", help="global sensitivity: Sobol or Morris indices (SALib)")
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
+    p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
+    p.add_argument("-n", type=int, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))")
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
+    )
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--out", "-o", type=Path, help="results folder (default: results/<names>-sensitivity-<date-time>)"
     )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
@@ -204,6 +221,8 @@ def _run(args: argparse.Namespace) -> int:
         return _breakeven(args)
     if args.command == "tornado":
         return _tornado(args)
+    if args.command == "sensitivity":
+        return _sensitivity(args)
     if args.replications < 1:
         return _fail("--replications must be at least 1")
     if args.workers is not None and args.workers < 1:
@@ -306,6 +325,28 @@ def _tornado(args: argparse.Namespace) -> int:
         )
     if args.outcome in ("npv", "investment_pv", "gross_savings_pv"):
         print(f"  Money: {money_label(base)}.")
+    print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        return _fail("-n must be at least 1")
+    files = {"baseline": args.baseline, "strategy": args.strategy}
+    base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
+    check_destination(out, args.force)
+    start = time.perf_counter()
+    workers = args.workers or os.cpu_count() or 1
+    table = global_sensitivity(
+        base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers
+    )
+    result = Sensitivity(base, strategy, args.method, args.outcome, table, args.engine, args.seed)
+    write_results(
+        result, out, files, ["trappesim", *sys.argv[1:]], time.perf_counter() - start, force=args.force
+    )
+    print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     print(f"\nResults written to {out}/")
     return EXIT_OK
 

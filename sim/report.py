@@ -27,7 +27,7 @@ import simpy
 
 from sim import plots
 from sim.experiment import Comparison, Result
-from sim.uncertainty import PSAResult, Tornado
+from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 
 def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
@@ -108,7 +108,7 @@ def atomic_folder(out: Path, force: bool) -> Iterator[Path]:
 
 
 def manifest(
-    result: Result | Comparison | PSAResult | Tornado,
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
     inputs: dict[str, str | Path],
     command: list[str],
     wall_time: float,
@@ -125,7 +125,7 @@ def manifest(
     wall_time : float
         Seconds the simulation took.
     """
-    if isinstance(result, PSAResult | Tornado):
+    if isinstance(result, PSAResult | Tornado | Sensitivity):
         scenarios = {"baseline": result.base, "strategy": result.strategy}
         engine, seed, replications = result.engine, result.seed, 1
     else:
@@ -209,7 +209,7 @@ def charts(result: Result | Comparison) -> dict[str, Callable[[], Any]]:
 
 
 def write_results(
-    result: Result | Comparison | PSAResult | Tornado,
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
     out: Path,
     inputs: dict[str, str | Path],
     command: list[str],
@@ -225,6 +225,13 @@ def write_results(
     """
     start = time.perf_counter()
     with atomic_folder(out, force) as tmp:
+        if isinstance(result, Sensitivity):
+            _csv(result.table.assign(method=result.method, outcome=result.outcome), tmp / "sensitivity.csv")
+            meta = manifest(result, inputs, command, wall_time)
+            (tmp / "manifest.json").write_text(
+                json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            return out
         if isinstance(result, Tornado):
             _csv(
                 result.table.assign(outcome=result.outcome, outcome_central=result.central),

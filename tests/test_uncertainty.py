@@ -156,3 +156,84 @@ def test_tornado_ranks_the_numbers_by_their_swing(write_scenario, tmp_path, caps
     assert (
         cli(["tornado", str(bpath), str(ppath), "--outcome", "happiness", "--out", str(tmp_path / "u")]) == 2
     )
+
+
+def test_sobol_wrapper_reproduces_salib_on_the_ishigami_function():
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+    from SALib.test_functions import Ishigami
+
+    from sim.uncertainty import sobol_indices
+
+    def ishigami(q):  # quantiles in [0, 1] -> inputs in [-pi, pi]
+        return Ishigami.evaluate(-np.pi + 2 * np.pi * q)
+
+    ours = sobol_indices(ishigami, ["x1", "x2", "x3"], n=1024, seed=5)
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+    x = sample.sample(problem, 1024, seed=5)
+    theirs = analyze.analyze(problem, Ishigami.evaluate(x), seed=5)
+    np.testing.assert_allclose(ours["S1"], theirs["S1"], rtol=1e-9)
+    np.testing.assert_allclose(ours["ST"], theirs["ST"], rtol=1e-9)
+    # And both near the Ishigami function's known indices.
+    np.testing.assert_allclose(ours["S1"], [0.314, 0.442, 0.0], atol=0.05)
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_only_the_parameter_that_matters_gets_the_index(method):
+    from sim.uncertainty import global_sensitivity
+
+    base = Scenario.from_dict(toy_dict())
+    plan = base.with_changes(
+        {
+            "name": "plan",
+            "intervention": {
+                "start_year": 2025,
+                "cost_per_year": 1e6,
+                "hazard_ratios": {"mid": {"placed": {"dist": "lognormal", "median": 0.7, "p95": 0.95}}},
+                # Reaches no step, so what it costs per child reached cannot matter.
+                "cost_per_child_reached": {"dist": "uniform", "low": 0, "high": 50_000},
+            },
+        }
+    )
+    idx = global_sensitivity(base, plan, method=method, n=64 if method == "sobol" else 10).set_index(
+        "parameter"
+    )
+    hr, other = "intervention.hazard_ratios.mid.placed", "intervention.cost_per_child_reached"
+    if method == "sobol":
+        assert idx.loc[hr, "ST"] == pytest.approx(1.0, abs=0.1)
+        assert abs(idx.loc[other, "ST"]) < 0.01
+    else:
+        assert idx.loc[hr, "mu_star"] > 0 and idx.loc[other, "mu_star"] == 0
+
+
+def test_cli_sensitivity(write_scenario, tmp_path, capsys):
+    base, plan = _pair()
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    out = tmp_path / "s"
+    assert (
+        cli(
+            [
+                "sensitivity",
+                str(bpath),
+                str(ppath),
+                "--method",
+                "morris",
+                "-n",
+                "4",
+                "-w",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table.parameter) == {"steps.placed.cost_per_year", "intervention.hazard_ratios.mid.placed"}
+    assert "mu_star" in capsys.readouterr().out
+    plain_base, plain_plan = _pair(uncertain=False, point=True)  # one point distribution only
+    one = write_scenario(plain_base.to_dict(), "plain.toml")
+    two = write_scenario(plain_plan.to_dict(), "plain-plan.toml")
+    assert cli(["sensitivity", str(one), str(two), "--out", str(tmp_path / "t")]) == 2
+    assert "at least two numbers" in capsys.readouterr().err
