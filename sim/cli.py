@@ -42,6 +42,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="discrete-event simulation or analytic expected values (default des)",
     )
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
 
 
@@ -77,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="analytic (default) or one DES run per draw",
     )
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p = sub.add_parser(
         "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
@@ -107,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
     )
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
+    )
     p.add_argument(
         "--out", "-o", type=Path, help="results folder (default: results/<names>-sensitivity-<date-time>)"
     )
@@ -238,11 +247,12 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or _default_out(names)
     check_destination(out, args.force)
     reps = 1 if args.engine == "expected" else args.replications
-    workers = args.workers or os.cpu_count() or 1
+    workers = args.scheduler or args.workers or os.cpu_count() or 1
     if args.engine == "expected":
         what = "expected values (analytic engine)"
     else:
-        what = f"{reps} replication(s), seed {args.seed}, {min(workers, reps)} worker(s)"
+        where = f"Dask at {args.scheduler}" if args.scheduler else f"{min(workers, reps)} worker(s)"
+        what = f"{reps} replication(s), seed {args.seed}, {where}"
     print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()
     kw = dict(replications=args.replications, seed=args.seed, engine=args.engine, workers=workers)
@@ -278,7 +288,7 @@ def _psa(args: argparse.Namespace) -> int:
             )
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-psa")
     check_destination(out, args.force)
-    workers = args.workers or os.cpu_count() or 1
+    workers = args.scheduler or args.workers or os.cpu_count() or 1
     print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
     start = time.perf_counter()
     result = psa(base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers)
@@ -337,7 +347,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
     check_destination(out, args.force)
     start = time.perf_counter()
-    workers = args.workers or os.cpu_count() or 1
+    workers = args.scheduler or args.workers or os.cpu_count() or 1
     table = global_sensitivity(
         base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers
     )

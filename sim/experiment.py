@@ -14,7 +14,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,15 @@ def _single(args: tuple) -> dict[str, np.ndarray]:
     return _one(st, engine, seed, rep)
 
 
-def _map(fn, tasks: list, workers: int | None) -> list:
+Workers = Any
+"""Where the work runs: ``1`` (this process), ``n`` local processes, ``None``
+(all cores), a Dask scheduler address (``"tcp://host:8786"``) or a
+``distributed.Client``."""
+
+
+def _map(fn, tasks: list, workers: Workers) -> list:
+    if isinstance(workers, str) or (hasattr(workers, "map") and hasattr(workers, "gather")):
+        return _dask_map(fn, tasks, workers)
     workers = _workers(workers, len(tasks))
     if workers <= 1:
         return [fn(t) for t in tasks]
@@ -59,6 +67,23 @@ def _map(fn, tasks: list, workers: int | None) -> list:
     chunk = max(1, len(tasks) // (8 * workers))
     with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_each) as pool:
         return list(pool.map(fn, tasks, chunksize=chunk))
+
+
+def _dask_map(fn, tasks: list, workers: Any) -> list:
+    """Run tasks on a Dask cluster; results come back in task order."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ValueError(
+            "a Dask scheduler needs the 'distributed' extra: pip install 'trappesim[distributed]'"
+        ) from None
+    client = Client(workers) if isinstance(workers, str) else workers
+    try:
+        # pure=False: tasks that look alike are still separate replications.
+        return client.gather(client.map(fn, tasks, pure=False))
+    finally:
+        if isinstance(workers, str):
+            client.close()
 
 
 def _one_thread_each() -> None:
@@ -327,7 +352,7 @@ def simulate(
     replications: int = 20,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
-    workers: int | None = 1,
+    workers: Workers = 1,
 ) -> Result:
     """Simulate one scenario (with its intervention, if it has one).
 
@@ -341,8 +366,9 @@ def simulate(
         Same scenario and seed give identical numbers.
     engine : {"des", "expected"}
         The discrete-event simulation, or the analytic expected values.
-    workers : int or None
-        Processes to use; ``None`` means all cores.
+    workers : int, None, str or distributed.Client
+        Processes to use (``None``: all cores), or a Dask scheduler address
+        or client. Results are the same wherever they run.
 
     Returns
     -------
@@ -365,7 +391,7 @@ def compare(
     replications: int = 20,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
-    workers: int | None = 1,
+    workers: Workers = 1,
 ) -> Comparison:
     """Compare a strategy with its baseline using common random numbers.
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics import compare_arrays, money_label
-from sim.experiment import DEFAULT_SEED, Engine, _map, _one, _summary_frame
+from sim.experiment import DEFAULT_SEED, Engine, Workers, _map, _one, _summary_frame
 from sim.scenario import Scenario
 from sim.staircase import compile_staircase
 
@@ -116,7 +116,7 @@ def psa(
     draws: int = 1000,
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
-    workers: int | None = 1,
+    workers: Workers = 1,
 ) -> PSAResult:
     """Probabilistic sensitivity analysis of a strategy against its baseline.
 
@@ -417,7 +417,7 @@ def global_sensitivity(
     n: int = 256,
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
-    workers: int | None = 1,
+    workers: Workers = 1,
 ) -> pd.DataFrame:
     """Which uncertain number matters most: Sobol or Morris indices (SALib).
 

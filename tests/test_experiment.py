@@ -105,3 +105,41 @@ def test_expected_engine_refuses_capacity_but_not_unlimited(toy):
         sim.expected(toy.with_changes({"steps.placed.capacity": {"places": 10}}))
     unlimited = sim.expected(toy.with_changes({"steps.placed.capacity": {"places": "unlimited"}}))
     np.testing.assert_array_equal(unlimited.measures["stock_end"], sim.expected(toy).measures["stock_end"])
+
+
+@pytest.mark.slow
+def test_identical_results_on_a_dask_local_cluster(toy, tmp_path):
+    """Same seed, same numbers: one process, two local workers, and Dask."""
+    distributed = pytest.importorskip("distributed")
+    plan = toy.with_changes({"intervention": {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 0.5}}}})
+    one = sim.compare(toy, plan, replications=4, seed=8, workers=1)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        with distributed.Client(cluster) as client:
+            on_dask = sim.compare(toy, plan, replications=4, seed=8, workers=client)
+            by_address = sim.simulate(plan, replications=2, seed=8, workers=cluster.scheduler_address)
+            from sim.cli import main as cli
+
+            assert (
+                cli(
+                    [
+                        "run",
+                        str(SCENARIOS / "municipality-template.toml"),
+                        "-r",
+                        "2",
+                        "--engine",
+                        "expected",
+                        "--scheduler",
+                        cluster.scheduler_address,
+                        "--out",
+                        str(tmp_path / "dask"),
+                    ]
+                )
+                == 0
+            )
+    for key in one.arrays:
+        np.testing.assert_array_equal(one.arrays[key], on_dask.arrays[key])
+    local = sim.simulate(plan, replications=2, seed=8, workers=2)
+    for m in local.measures:
+        np.testing.assert_array_equal(local.measures[m], by_address.measures[m])
