@@ -23,6 +23,35 @@ from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, to
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
+def _two_files(p: argparse.ArgumentParser) -> None:
+    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
+    p.add_argument(
+        "strategy", type=Path, help="strategy scenario file (TOML), usually extending the baseline"
+    )
+
+
+def _seed_engine(p: argparse.ArgumentParser, default_engine: str, engine_help: str) -> None:
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    choices = ("des", "expected") if default_engine == "des" else ("expected", "des")
+    p.add_argument("--engine", choices=choices, default=default_engine, help=engine_help)
+
+
+def _where(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
+    )
+
+
+def _output(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--out", "-o", type=Path, help=f"results folder (default: results/<names>-{what}<date-time>)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--replications",
@@ -31,21 +60,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         default=10,
         help="replications of the discrete-event model (default 10)",
     )
-    p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
-    p.add_argument("--out", "-o", type=Path, help="results folder (default: results/<name>-<date-time>)")
-    p.add_argument(
-        "--engine",
-        choices=("des", "expected"),
-        default="des",
-        help="discrete-event simulation or analytic expected values (default des)",
-    )
-    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument(
-        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
-    )
-    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _seed_engine(p, "des", "discrete-event simulation or analytic expected values (default des)")
+    _where(p)
+    _output(p, "")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,69 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     _common(p)
     p = sub.add_parser("compare", help="compare a strategy with its baseline (common random numbers)")
-    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
-    p.add_argument(
-        "strategy", type=Path, help="strategy scenario file (TOML), usually extending the baseline"
-    )
+    _two_files(p)
     _common(p)
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
-    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
-    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    _two_files(p)
     p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
-    p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
-    p.add_argument("--out", "-o", type=Path, help="results folder (default: results/<names>-psa-<date-time>)")
-    p.add_argument(
-        "--engine",
-        choices=("expected", "des"),
-        default="expected",
-        help="analytic (default) or one DES run per draw",
-    )
-    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument(
-        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
-    )
-    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _seed_engine(p, "expected", "analytic (default) or one DES run per draw")
+    _where(p)
+    _output(p, "psa-")
     p = sub.add_parser(
         "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
     )
-    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
-    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    _two_files(p)
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
-    p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
-    p.add_argument(
-        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
-    )
-    p.add_argument(
-        "--out", "-o", type=Path, help="results folder (default: results/<names>-tornado-<date-time>)"
-    )
-    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _seed_engine(p, "expected", "analytic (default) or the DES")
+    _output(p, "tornado-")
     p = sub.add_parser("sensitivity", help="global sensitivity: Sobol or Morris indices (SALib)")
-    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
-    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    _two_files(p)
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
     p.add_argument("-n", type=int, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))")
-    p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
-    p.add_argument(
-        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
-    )
-    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument(
-        "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
-    )
-    p.add_argument(
-        "--out", "-o", type=Path, help="results folder (default: results/<names>-sensitivity-<date-time>)"
-    )
-    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _seed_engine(p, "expected", "analytic (default) or the DES")
+    _where(p)
+    _output(p, "sensitivity-")
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
-    p.add_argument("baseline", type=Path, help="baseline scenario file (TOML)")
-    p.add_argument("strategy", type=Path, help="strategy scenario file (TOML)")
+    _two_files(p)
     p.add_argument(
         "--on",
         choices=("effect", "cost"),
@@ -132,12 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
     )
-    p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
-    p.add_argument(
-        "--engine", choices=("expected", "des"), default="expected", help="analytic (default) or the DES"
-    )
+    _seed_engine(p, "expected", "analytic (default) or the DES")
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
