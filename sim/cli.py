@@ -229,7 +229,9 @@ def _run(args: argparse.Namespace) -> int:
         what = f"{reps} replication(s), seed {args.seed}, {where}"
     print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()
-    kw = dict(replications=args.replications, seed=args.seed, engine=args.engine, workers=workers)
+    kw = dict(
+        replications=args.replications, seed=args.seed, engine=args.engine, workers=workers, progress=True
+    )
     if args.command == "run":
         result: Result | Comparison = simulate(scenarios["scenario"], **kw)
     else:
@@ -265,7 +267,9 @@ def _psa(args: argparse.Namespace) -> int:
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
     start = time.perf_counter()
-    result = psa(base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers)
+    result = psa(
+        base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers, progress=True
+    )
     wall = time.perf_counter() - start
     write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
     s = result.summary.set_index("metric")
@@ -323,7 +327,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     table = global_sensitivity(
-        base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers
+        base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers, progress=True
     )
     result = Sensitivity(base, strategy, args.method, args.outcome, table, args.engine, args.seed)
     write_results(

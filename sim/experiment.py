@@ -10,6 +10,8 @@ random numbers), so the difference between them is mostly signal.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
 from sim.des import simulate_des
 from sim.economics import compare_arrays, money_label, programme_costs, step_costs
@@ -57,22 +60,44 @@ Workers = Any
 ``distributed.Client``."""
 
 
-def _map(fn, tasks: list, workers: Workers) -> list:
+def _bar(total: int, progress: bool) -> tqdm:
+    # A progress bar only for a person watching: silent in pipes, logs and CI.
+    return tqdm(
+        total=total, disable=not (progress and sys.stderr.isatty()), file=sys.stderr, unit="run", leave=False
+    )
+
+
+def _map(fn, tasks: list, workers: Workers, progress: bool = False) -> list:
     if isinstance(workers, str) or (hasattr(workers, "map") and hasattr(workers, "gather")):
-        return _dask_map(fn, tasks, workers)
+        return _dask_map(fn, tasks, workers, progress)
     workers = _workers(workers, len(tasks))
-    if workers <= 1:
-        return [fn(t) for t in tasks]
-    # Tasks go out in chunks: one process round trip per chunk, not per task.
-    chunk = max(1, len(tasks) // (8 * workers))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_each) as pool:
-        return list(pool.map(fn, tasks, chunksize=chunk))
+    with _bar(len(tasks), progress) as bar:
+        if workers <= 1:
+            out = []
+            for t in tasks:
+                out.append(fn(t))
+                bar.update()
+            return out
+        # Tasks go out in chunks: one process round trip per chunk, not per task.
+        chunk = max(1, len(tasks) // (8 * workers))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_each)
+        try:
+            out = []
+            for r in pool.map(fn, tasks, chunksize=chunk):
+                out.append(r)
+                bar.update()
+        except BaseException:
+            # Ctrl-C (or a failure): drop what has not started, do not wait for it.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return out
 
 
-def _dask_map(fn, tasks: list, workers: Any) -> list:
+def _dask_map(fn, tasks: list, workers: Any, progress: bool = False) -> list:
     """Run tasks on a Dask cluster; results come back in task order."""
     try:
-        from distributed import Client
+        from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the install
         raise ValueError(
             "a Dask scheduler needs the 'distributed' extra: pip install 'trappesim[distributed]'"
@@ -80,7 +105,11 @@ def _dask_map(fn, tasks: list, workers: Any) -> list:
     client = Client(workers) if isinstance(workers, str) else workers
     try:
         # pure=False: tasks that look alike are still separate replications.
-        return client.gather(client.map(fn, tasks, pure=False))
+        futures = client.map(fn, tasks, pure=False)
+        with _bar(len(tasks), progress) as bar:
+            for _ in as_completed(futures):
+                bar.update()
+        return client.gather(futures)
     finally:
         if isinstance(workers, str):
             client.close()
@@ -90,6 +119,8 @@ def _one_thread_each() -> None:
     # Each worker is one core's work: BLAS threads on top of the processes
     # fight over the cores (measured: 2 workers slower than 1 on the PSA).
     threadpool_limits(1)
+    # Ctrl-C is the parent's to handle: workers would each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _workers(workers: int | None, n_tasks: int) -> int:
@@ -353,6 +384,7 @@ def simulate(
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
+    progress: bool = False,
 ) -> Result:
     """Simulate one scenario (with its intervention, if it has one).
 
@@ -369,6 +401,8 @@ def simulate(
     workers : int, None, str or distributed.Client
         Processes to use (``None``: all cores), or a Dask scheduler address
         or client. Results are the same wherever they run.
+    progress : bool
+        Show a progress bar on the terminal (never in pipes or logs).
 
     Returns
     -------
@@ -376,7 +410,7 @@ def simulate(
     """
     R = _check(engine, replications)
     st = compile_staircase(scenario)
-    runs = _map(_single, [(st, engine, seed, r) for r in range(R)], workers)
+    runs = _map(_single, [(st, engine, seed, r) for r in range(R)], workers, progress)
     return Result(scenario, st, engine, seed, R, _stack(runs))
 
 
@@ -392,6 +426,7 @@ def compare(
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
+    progress: bool = False,
 ) -> Comparison:
     """Compare a strategy with its baseline using common random numbers.
 
@@ -420,7 +455,7 @@ def compare(
             "a strategy should extend the baseline it is compared with"
         )
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
-    runs = _map(_pair, [(st_a, st_b, engine, seed, r) for r in range(R)], workers)
+    runs = _map(_pair, [(st_a, st_b, engine, seed, r) for r in range(R)], workers, progress)
     mb = _stack([r[0] for r in runs])
     ms = _stack([r[1] for r in runs])
     res_a = Result(base, st_a, engine, seed, R, mb)

@@ -117,6 +117,7 @@ def psa(
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
     workers: Workers = 1,
+    progress: bool = False,
 ) -> PSAResult:
     """Probabilistic sensitivity analysis of a strategy against its baseline.
 
@@ -159,7 +160,7 @@ def psa(
         )
         for d in range(draws)
     ]
-    results = _map(_draw_pair, tasks, workers)
+    results = _map(_draw_pair, tasks, workers, progress)
     arrays = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     columns: dict[str, np.ndarray] = {"draw": np.arange(draws)}
     for p in paths:
@@ -418,6 +419,7 @@ def global_sensitivity(
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
     workers: Workers = 1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Which uncertain number matters most: Sobol or Morris indices (SALib).
 
@@ -446,7 +448,7 @@ def global_sensitivity(
                 if path in us:
                     vs[path] = float(us[path].draw_quantiles((row[j],))[0])
             tasks.append((base, strategy, vb, vs, engine, seed, i))
-        results = _map(_draw_pair, tasks, workers)
+        results = _map(_draw_pair, tasks, workers, progress)
         if key not in results[0]:
             raise ValueError(f"unknown outcome '{outcome}'")
         return np.array([r[key][0] for r in results])

@@ -143,3 +143,10 @@ def test_identical_results_on_a_dask_local_cluster(toy, tmp_path):
     local = sim.simulate(plan, replications=2, seed=8, workers=2)
     for m in local.measures:
         np.testing.assert_array_equal(local.measures[m], by_address.measures[m])
+
+
+def test_progress_bar_is_silent_when_not_on_a_terminal(toy, capsys):
+    sim.simulate(toy, replications=2, seed=1, workers=1, progress=True)
+    sim.compare(toy, toy, replications=2, seed=1, workers=2, progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
