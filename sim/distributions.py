@@ -54,6 +54,14 @@ class Uncertain:
             return dict(self.spec["mean"])
         return float(frozen(self.spec).mean())
 
+    def tornado_range(self) -> tuple[float, float]:
+        """Low and high for one-way sensitivity: ``bounds`` if given, else the 5th and 95th percentiles."""
+        if "bounds" in self.spec:
+            low, high = self.spec["bounds"]
+            return float(low), float(high)
+        low, high = self.draw_quantiles((0.05, 0.95))
+        return float(low), float(high)
+
     def draw_quantiles(self, q: tuple[float, ...]) -> np.ndarray:
         """The distribution's quantiles (univariate only), e.g. (0.05, 0.95)."""
         if _is_point(self.spec):
@@ -193,11 +201,20 @@ def check(spec: dict) -> None:
     d = spec.get("dist")
     if d not in DISTRIBUTIONS:
         raise DistributionError(f"unknown distribution '{d}'; allowed: {', '.join(DISTRIBUTIONS)}")
-    extra = set(spec) - ALLOWED_KEYS[d] - {"dist", "source"}
+    extra = set(spec) - ALLOWED_KEYS[d] - {"dist", "source", "bounds"}
     if extra:
         raise DistributionError(
             f"unknown key(s) {', '.join(sorted(extra))} for {d}; allowed: {', '.join(sorted(ALLOWED_KEYS[d]))}"
         )
+    if "bounds" in spec:
+        b = spec["bounds"]
+        ok = (
+            isinstance(b, list)
+            and len(b) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in b)
+        )
+        if not ok or b[0] > b[1]:
+            raise DistributionError("bounds must be [low, high] with low <= high (for the tornado)")
     if d == "lognormal" and ("median" in spec) == ("mean" in spec):
         raise DistributionError("a lognormal takes either mean and sd, or median and p95")
     if d == "dirichlet":

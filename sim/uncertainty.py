@@ -325,7 +325,10 @@ def tornado(
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
 ) -> Tornado:
-    """Each uncertain number at its 5th and 95th percentile, all others at their means.
+    """Each uncertain number at its low and high value, all others at their means.
+
+    Low and high are the distribution's ``bounds = [low, high]`` if it gives
+    them, else its 5th and 95th percentiles.
 
     Parameters
     ----------
@@ -353,7 +356,7 @@ def tornado(
         u = us.get(path) or ub[path]
         if u.dist == "dirichlet":
             continue
-        lo, hi = (float(v) for v in u.draw_quantiles((0.05, 0.95)))
+        lo, hi = u.tornado_range()
         out_lo, out_hi = run(path, lo), run(path, hi)
         rows.append(
             {

@@ -237,3 +237,16 @@ def test_cli_sensitivity(write_scenario, tmp_path, capsys):
     two = write_scenario(plain_plan.to_dict(), "plain-plan.toml")
     assert cli(["sensitivity", str(one), str(two), "--out", str(tmp_path / "t")]) == 2
     assert "at least two numbers" in capsys.readouterr().err
+
+
+def test_tornado_uses_explicit_bounds_when_given():
+    from sim.uncertainty import tornado
+
+    base, plan = _pair()
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95, "bounds": [0.5, 1.0]}
+    plan = plan.with_changes({"intervention.hazard_ratios.mid.placed": hr})
+    row = tornado(base, plan).table.set_index("parameter").loc["intervention.hazard_ratios.mid.placed"]
+    assert (row.low, row.high) == (0.5, 1.0)
+    bad = {**hr, "bounds": [1.0, 0.5]}
+    with pytest.raises(Exception, match="bounds must be"):
+        plan.with_changes({"intervention.hazard_ratios.mid.placed": bad})
