@@ -44,6 +44,13 @@ def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
     return compare_arrays(ma, mb, st_a, st_b)
 
 
+def _draws(scenario: Scenario, seed: int, n: int) -> tuple[dict, list[dict]]:
+    """A scenario's uncertain numbers, their raw draws by path, and the values of each draw."""
+    raw = {u.path: u.draw(seed, n) for u in scenario.uncertain}
+    by_path = {u.path: u for u in scenario.uncertain}
+    return raw, [{p: _values(by_path[p], v, d) for p, v in raw.items()} for d in range(n)]
+
+
 def _values(u, draws: np.ndarray, d: int):
     if u.dist == "dirichlet":
         return dict(zip(u.spec["mean"], draws[d].tolist(), strict=True))
@@ -146,20 +153,9 @@ def psa(
     ub = {u.path: u for u in base.uncertain}
     us = {u.path: u for u in strategy.uncertain}
     paths = sorted(set(ub) | set(us))
-    vb = {p: ub[p].draw(seed, draws) for p in ub}
-    vs = {p: us[p].draw(seed, draws) for p in us}
-    tasks = [
-        (
-            base,
-            strategy,
-            {p: _values(ub[p], vb[p], d) for p in ub},
-            {p: _values(us[p], vs[p], d) for p in us},
-            engine,
-            seed,
-            d,
-        )
-        for d in range(draws)
-    ]
+    vb, values_b = _draws(base, seed, draws)
+    vs, values_s = _draws(strategy, seed, draws)
+    tasks = [(base, strategy, values_b[d], values_s[d], engine, seed, d) for d in range(draws)]
     results = _map(_draw_pair, tasks, workers, progress)
     arrays = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     columns: dict[str, np.ndarray] = {"draw": np.arange(draws)}
@@ -286,20 +282,12 @@ def break_even(
         hrs = _scaled_effect(strategy, value).intervention.hazard_ratios
     solved = np.zeros(0)
     if draws:
-        ub = {u.path: u for u in base.uncertain}
-        us = {u.path: u for u in strategy.uncertain}
-        vb = {p: ub[p].draw(seed, draws) for p in ub}
-        vs = {p: us[p].draw(seed, draws) for p in us}
+        _, values_b = _draws(base, seed, draws)
+        _, values_s = _draws(strategy, seed, draws)
         solved = np.array(
             [
-                _solve_one(
-                    base.with_values({p: _values(ub[p], vb[p], d) for p in ub}) if ub else base,
-                    strategy.with_values({p: _values(us[p], vs[p], d) for p in us}) if us else strategy,
-                    on,
-                    engine,
-                    seed,
-                )
-                for d in range(draws)
+                _solve_one(base.with_values(vb), strategy.with_values(vs), on, engine, seed)
+                for vb, vs in zip(values_b, values_s, strict=True)
             ]
         )
     return BreakEven(on, float(value), _npv(base, strategy, engine, seed), hrs, solved)
