@@ -9,16 +9,28 @@
 
 from sim import plots
 from sim.experiment import Comparison, Result, compare, expected, simulate
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.report import key_figures
+from sim.results import load_results
+from sim.scenario import Scenario, ScenarioError, load_scenario, save_scenario
+from sim.uncertainty import PSAResult, Tornado, break_even, global_sensitivity, psa, tornado
 
 __all__ = [
     "Comparison",
+    "PSAResult",
     "Result",
     "Scenario",
     "ScenarioError",
+    "Tornado",
+    "break_even",
     "compare",
     "expected",
+    "global_sensitivity",
+    "key_figures",
+    "load_results",
     "load_scenario",
     "plots",
+    "psa",
+    "save_scenario",
     "simulate",
+    "tornado",
 ]

@@ -12,11 +12,19 @@ from pathlib import Path
 
 import tomli_w
 
-from sim import plots
+from sim import language as L
 from sim.economics import money_label
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
-from sim.report import OutputExistsError, check_destination, version, write_results
+from sim.report import key_figures
+from sim.results import (
+    OutputExistsError,
+    ResultsFolderError,
+    check_destination,
+    remake_reports,
+    version,
+    write_results,
+)
 from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
 from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
 
@@ -50,6 +58,15 @@ def _output(p: argparse.ArgumentParser, what: str) -> None:
         "--out", "-o", type=Path, help=f"results folder (default: results/<names>-{what}<date-time>)"
     )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    _lang(p)
+
+
+def _lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=L.LANGUAGES,
+        help="language of charts, workbook and report: da or en (default: the scenario's, Danish unless it says)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -112,6 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
+    p = sub.add_parser(
+        "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
+    )
+    p.add_argument("folder", type=Path, help="a results folder written by run, compare, psa or tornado")
+    p.add_argument(
+        "--with",
+        dest="extras",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="a psa, tornado or sensitivity folder for the same scenarios, shown in a comparison's report "
+        "(repeatable)",
+    )
+    _lang(p)
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
@@ -127,61 +159,24 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _print_summary(result: Result | Comparison, out: Path) -> None:
+def _print_summary(result: Result | Comparison, out: Path, lang: str | None) -> None:
+    scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
+    lang = L.resolve(lang, scenario)
+    kf = key_figures(result, lang)
     if isinstance(result, Comparison):
-        s = result.summary.set_index("metric")
-        unit = s.loc["npv", "unit"]
-        rows = [
-            ("New placements avoided", "placement_entries_avoided", "{:,.0f}", 1),
-            ("Placement child-years avoided", "placement_child_years_avoided", "{:,.0f}", 1),
-            ("Fewer placed at end of horizon", "placed_at_end_avoided", "{:,.0f}", 1),
-            ("Investment (PV), DKK m", "investment_pv", "{:,.1f}", 1e6),
-            ("Gross savings (PV), DKK m", "gross_savings_pv", "{:,.1f}", 1e6),
-            ("Net present value, DKK m", "npv", "{:,.1f}", 1e6),
-            ("Return on investment", "roi", "{:,.2f}", 1),
-            ("Payback year (median)", "payback_year", "{:.0f}", 1),
-        ]
-        if plots.has_capacity(result):
-            rows[3:3] = [
-                ("Child-years of waiting avoided", "waiting_years_avoided", "{:,.1f}", 1),
-                ("Sent on by a full step, avoided", "overflows_avoided", "{:,.1f}", 1),
-            ]
         several = result.base.replications > 1
-        how = "mean [90 % interval over replications]" if several else "expected values (analytic engine)"
-        print(f"\n{result.strategy.scenario.name} vs {result.base.scenario.name}: {how}")
-        for label, key, fmt, scale in rows:
-            r = s.loc[key]
-            centre = r["median"] if key == "payback_year" else r["mean"]
-            if key == "payback_year" and not several:
-                label = "Payback year"
-
-            def show(v: float, fmt: str = fmt, scale: float = scale) -> str:
-                return "none" if v != v else fmt.format(v / scale)  # nan: no payback within horizon
-
-            same = r["p5"] == r["p95"] or r["p5"] != r["p5"]
-            interval = "" if same else f"  [{show(r['p5'])} ; {show(r['p95'])}]"
-            print(f"  {label:32s} {show(centre):>14s}{interval}")
-        print(f"  Money: {unit}.")
+        how = L.t("mean_interval" if several else "expected_values", lang)
+        names = L.t("vs", lang, a=result.strategy.scenario.name, b=result.base.scenario.name)
+        print(f"\n{names}: {how}")
     else:
-        s = result.summary.set_index("metric")
         y0, y1 = result.years[0], result.years[-1]
-        print(f"\n{result.scenario.name}, {y0}-{y1}: mean over {result.replications} replication(s)")
-        for label, key, fmt, scale in (
-            (f"Placed children at end of {y1}", "placed_at_end", "{:,.0f}", 1),
-            (f"New placements {y0}-{y1}", "placement_entries", "{:,.0f}", 1),
-            ("Total cost, discounted, DKK m", "total_cost_discounted", "{:,.1f}", 1e6),
-            *(
-                [
-                    ("Child-years waiting for a place", "waiting_years", "{:,.1f}", 1),
-                    ("Sent on by a full step", "overflows", "{:,.1f}", 1),
-                ]
-                if plots.has_capacity(result)
-                else []
-            ),
-        ):
-            print(f"  {label:32s} {fmt.format(s.loc[key, 'mean'] / scale):>14s}")
-        print(f"  Money: {s.loc['total_cost_discounted', 'unit']}.")
-    print(f"\nResults written to {out}/")
+        print(f"\n{scenario.name}, {y0}-{y1}: {L.t('mean_over', lang, n=result.replications)}")
+    width = max(len(x) for x in kf["label"]) + 2
+    for r in kf.itertuples(index=False):
+        interval = f"  [{r.interval}]" if r.interval else ""
+        print(f"  {r.label:{width}s} {r.text:>18s}{interval}".replace(L.NBSP, " "))
+    print(f"  {L.money_note(scenario, lang)}".replace(L.NBSP, " "))
+    print(f"\n{L.t('results_written', lang, out=out)}")
 
 
 def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
@@ -197,6 +192,13 @@ def _run(args: argparse.Namespace) -> int:
         data = scenario.to_dict()
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
+        return EXIT_OK
+    if args.command == "report":
+        written = remake_reports(args.folder, args.lang, args.extras)
+        print(f"trappesim: report: wrote {len(written)} file(s) in {args.folder}/:")
+        for name in written:
+            if not name.endswith(".svg"):
+                print(f"  {name}")
         return EXIT_OK
     if args.command == "psa":
         return _psa(args)
@@ -237,8 +239,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         result = compare(scenarios["baseline"], scenarios["strategy"], **kw)
     wall = time.perf_counter() - start
-    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
-    _print_summary(result, out)
+    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force, lang=args.lang)
+    _print_summary(result, out, args.lang)
     return EXIT_OK
 
 
@@ -271,7 +273,7 @@ def _psa(args: argparse.Namespace) -> int:
         base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers, progress=True
     )
     wall = time.perf_counter() - start
-    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force)
+    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force, lang=args.lang)
     s = result.summary.set_index("metric")
     print(f"\n{strategy.name} vs {base.name}: {args.draws} draws, mean [90 % interval over draws]")
     for label, key, fmt, scale in (
@@ -299,7 +301,13 @@ def _tornado(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = tornado(base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine)
     write_results(
-        result, out, files, ["trappesim", *sys.argv[1:]], time.perf_counter() - start, force=args.force
+        result,
+        out,
+        files,
+        ["trappesim", *sys.argv[1:]],
+        time.perf_counter() - start,
+        force=args.force,
+        lang=args.lang,
     )
     print(
         f"{strategy.name} vs {base.name}: {args.outcome} with every number at its mean: {result.central:,.0f}"
@@ -331,7 +339,13 @@ def _sensitivity(args: argparse.Namespace) -> int:
     )
     result = Sensitivity(base, strategy, args.method, args.outcome, table, args.engine, args.seed)
     write_results(
-        result, out, files, ["trappesim", *sys.argv[1:]], time.perf_counter() - start, force=args.force
+        result,
+        out,
+        files,
+        ["trappesim", *sys.argv[1:]],
+        time.perf_counter() - start,
+        force=args.force,
+        lang=args.lang,
     )
     print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
@@ -379,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except ScenarioError as err:
         return _fail(str(err))
-    except OutputExistsError as err:
+    except (OutputExistsError, ResultsFolderError) as err:
         return _fail(str(err))
     except EngineNotApplicable as err:
         roles = ("scenario", "baseline", "strategy")

@@ -11,16 +11,20 @@ chart.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sim.economics import discounting_label
+from sim import language as L
 from sim.experiment import Comparison, Result
+from sim.language import Lang, t
 from sim.uncertainty import PSAResult, Tornado
 
-INTERVAL_LABEL = "90 % interval over replications"
+INTERVAL_LABEL = L.TEXT["interval_reps"][0]
+"""The legend entry of a 90 % interval over replications (English)."""
 
 
 def step_colours(n: int) -> list[tuple[float, float, float, float]]:
@@ -29,26 +33,50 @@ def step_colours(n: int) -> list[tuple[float, float, float, float]]:
     return [cmap(v) for v in np.linspace(0.95, 0.05, n)]
 
 
-def _thousands(x: float, _pos: int | None = None) -> str:
-    return f"{x:,.0f}"
+def _scenario_of(result) -> object:
+    if isinstance(result, Comparison):
+        return result.base.scenario
+    if isinstance(result, Result):
+        return result.scenario
+    return result.base  # PSAResult, Tornado
 
 
-def _counts(_ax) -> FuncFormatter:
+def _lang(result, lang: str | None) -> Lang:
+    return L.resolve(lang, _scenario_of(result))
+
+
+def _counts(lang: Lang) -> FuncFormatter:
     """Counts as they are: "5", "2.5" (means over replications need not be whole)."""
-    return FuncFormatter(lambda x, _pos: f"{x:,.1f}".rstrip("0").rstrip("."))
+
+    def fmt(x: float, _pos: int | None = None) -> str:
+        whole = abs(x - round(x)) < 1e-9
+        return L.number(x, lang, 0 if whole else 1)
+
+    return FuncFormatter(fmt)
 
 
-def _money(x: float, _pos: int | None = None) -> str:
-    if abs(x) >= 1e9:
-        return f"{x / 1e9:,.1f} bn"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.0f} m"
-    return f"{x:,.0f}"
+def _money_axis(ax, values: np.ndarray, currency: str, lang: Lang, axis: str = "y") -> str:
+    """Ticks in millions or billions; returns the unit for the axis label."""
+    top = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
+    scale = "bn" if top >= 2e9 else "m" if top >= 1e6 else "units"
+    div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
+
+    def fmt(x: float, _pos: int | None = None) -> str:
+        v = x / div
+        return L.number(v, lang, 0 if abs(v) >= 10 or abs(v - round(v)) < 1e-9 else 1)
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+    return L.money_unit(currency, lang, scale)
 
 
-def money_note(result: Result) -> str:
+def money_note(result: Result, lang: str | None = None) -> str:
     """Footnote for money figures: currency, price year, discounting."""
-    return money_note_of(result.scenario)
+    return money_note_of(result.scenario, lang)
+
+
+def money_note_of(scenario, lang: str | None = None) -> str:
+    """:func:`money_note` for a scenario rather than a result."""
+    return L.money_note(scenario, L.resolve(lang, scenario))
 
 
 def _footnote(fig: Figure, text: str) -> None:
@@ -63,10 +91,11 @@ def _year_axis(ax, years: np.ndarray, max_ticks: int = 11) -> None:
     first, last = int(years[0]), int(years[-1])
     step = max(1, int(np.ceil((last - first) / (max_ticks - 1))))
     ax.set_xticks(np.arange(last, first - 1, -step)[::-1])
+    # Years never take a thousands separator ("2.024" is no year).
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
 
 
-def _strategy_start(ax, cmp: Comparison) -> None:
+def _strategy_start(ax, cmp: Comparison, lang: Lang) -> None:
     """A dotted line where the strategy starts."""
     iv = cmp.strategy.scenario.intervention
     if iv is not None and cmp.years[0] < iv.start_year <= cmp.years[-1]:
@@ -75,7 +104,7 @@ def _strategy_start(ax, cmp: Comparison) -> None:
         ax.text(
             iv.start_year - 0.5,
             0.5,
-            f"strategy starts {iv.start_year} ",
+            t("strategy_starts", lang, year=iv.start_year) + " ",
             transform=ax.get_xaxis_transform(),
             rotation=90,
             ha="right",
@@ -92,51 +121,53 @@ def _yearly_figure(cmp: Comparison) -> tuple[Figure, object, object, np.ndarray]
     return fig, fig.subplots(), y, y["year"].to_numpy()
 
 
-def _yearly_axes(ax, ylabel: str, formatter, cmp: Comparison) -> None:
+def _yearly_axes(ax, ylabel: str, cmp: Comparison, lang: Lang) -> None:
     ax.set_ylabel(ylabel)
-    ax.set_xlabel("Year")
+    ax.set_xlabel(t("year", lang))
     _year_axis(ax, cmp.years)
-    _strategy_start(ax, cmp)
-    ax.yaxis.set_major_formatter(FuncFormatter(formatter))
+    _strategy_start(ax, cmp, lang)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _stack(ax, result: Result, colours, title: str) -> None:
+def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
     st = result.staircase
     stock = result.measures["stock_end"].mean(axis=0)  # [year, step]
     years = result.years
-    labels = [result.scenario.steps[s].name_en for s in st.step_ids]
+    labels = [L.step_name(result.scenario, s, lang) for s in st.step_ids]
     polys = ax.stackplot(years, stock.T, labels=labels, colors=colours, edgecolor="white", linewidth=0.4)
     for poly, placed in zip(polys, st.placement):
         if placed:
             poly.set_hatch("///")
     ax.set_title(title, fontsize=10)
     ax.set_xlim(years[0], years[-1])
-    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-    ax.set_xlabel("Year (children on each step at 31 December)")
+    ax.yaxis.set_major_formatter(_counts(lang))
+    ax.set_xlabel(t("year_stock", lang))
     ax.grid(axis="y", alpha=0.3)
     _year_axis(ax, years, max_ticks=6)
 
 
-def staircase(result: Result | Comparison) -> Figure:
+def _mean_note(result: Result, lang: Lang) -> str:
+    return t("mean_of", lang, n=result.replications, engine=L.engine_name(result.engine, lang))
+
+
+def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children on each step at year end; baseline beside strategy for a comparison."""
+    lang = _lang(result, lang)
     arms = [result.base, result.strategy] if isinstance(result, Comparison) else [result]
     colours = step_colours(arms[0].staircase.n_steps)
     fig = Figure(figsize=(11 if len(arms) == 2 else 7.5, 5.2), layout="constrained")
     axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
     for ax, arm in zip(axes, arms):
-        _stack(ax, arm, colours, arm.scenario.title or arm.scenario.name)
-    axes[0].set_ylabel("Children")
+        _stack(ax, arm, colours, arm.scenario.title or arm.scenario.name, lang)
+    axes[0].set_ylabel(t("children", lang))
     placed = [(a.measures["stock_end"].mean(0) * a.staircase.placement).sum(1) for a in arms]
     y0, y1 = arms[0].years[0], arms[0].years[-1]
+    n = lambda x: L.number(x, lang)  # noqa: E731
     if len(arms) == 2:
-        title = (
-            f"Placed children at end of {y1}: {placed[1][-1]:,.0f} with the strategy, "
-            f"{placed[0][-1]:,.0f} without"
-        )
+        title = t("staircase_title_cmp", lang, year=y1, a=n(placed[1][-1]), b=n(placed[0][-1]))
     else:
-        title = f"Placed children: {placed[0][0]:,.0f} at end of {y0}, {placed[0][-1]:,.0f} at end of {y1}"
+        title = t("staircase_title_one", lang, a=n(placed[0][0]), y0=y0, b=n(placed[0][-1]), y1=y1)
     fig.suptitle(title, fontsize=12, fontweight="bold")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
@@ -144,20 +175,21 @@ def staircase(result: Result | Comparison) -> Figure:
         labels[::-1],
         loc="outside right center",
         fontsize=8,
-        title="Step (hatched: placement)",
+        title=t("step_legend", lang),
         title_fontsize=8,
     )
-    _footnote(fig, f"Mean of {arms[0].replications} replication(s), engine: {arms[0].engine}.")
+    _footnote(fig, _mean_note(arms[0], lang))
     return fig
 
 
-def placements_avoided(cmp: Comparison) -> Figure:
+def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     """Placement entries avoided per year, with the 90 % interval."""
+    lang = _lang(cmp, lang)
     fig, ax, y, years = _yearly_figure(cmp)
     mean = y["placement_entries_avoided"].to_numpy()
     err = np.vstack([mean - y["placement_entries_avoided_p5"], y["placement_entries_avoided_p95"] - mean])
     colour = step_colours(6)[4]
-    ax.bar(years, mean, color=colour, label="New placements avoided in the year")
+    ax.bar(years, mean, color=colour, label=t("entries_avoided_bar", lang))
     if cmp.base.replications > 1:
         ax.errorbar(
             years,
@@ -167,7 +199,7 @@ def placements_avoided(cmp: Comparison) -> Figure:
             ecolor="black",
             elinewidth=0.8,
             capsize=2,
-            label=INTERVAL_LABEL,
+            label=t("interval_reps", lang),
         )
     ax.plot(
         years,
@@ -176,32 +208,31 @@ def placements_avoided(cmp: Comparison) -> Figure:
         marker="o",
         markersize=3,
         lw=1.2,
-        label="Fewer children placed at 31 December",
+        label=t("fewer_placed_line", lang),
     )
     ax.axhline(0, color="0.3", lw=0.8)
-    _yearly_axes(ax, "Children", _thousands, cmp)
-    s = cmp.summary.set_index("metric")
-    tot = s.loc["placement_entries_avoided"]
-    interval = "" if cmp.base.replications == 1 else f" (90 %: {tot.p5:,.0f} to {tot.p95:,.0f})"
-    fig.suptitle(
-        f"{tot['mean']:,.0f} new placements avoided {years[0]}-{years[-1]}{interval}",
-        fontsize=12,
-        fontweight="bold",
+    ax.yaxis.set_major_formatter(_counts(lang))
+    _yearly_axes(ax, t("children", lang), cmp, lang)
+    tot = cmp.summary.set_index("metric").loc["placement_entries_avoided"]
+    interval = (
+        ""
+        if cmp.base.replications == 1
+        else " (" + t("interval_short", lang, lo=L.number(tot.p5, lang), hi=L.number(tot.p95, lang)) + ")"
     )
-    _footnote(
-        fig,
-        f"Counted over {years[0]}-{years[-1]}: a placement only delayed within these years is not "
-        f"counted as avoided; one delayed beyond {years[-1]} is. The line shows the lasting effect.",
-    )
+    title = t("avoided_title", lang, n=L.number(tot["mean"], lang), y0=years[0], y1=years[-1]) + interval
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _footnote(fig, t("avoided_note", lang, y0=years[0], y1=years[-1]))
     return fig
 
 
-def payback(cmp: Comparison) -> Figure:
+def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     """Cumulative discounted net savings ("J-curve") with the payback year marked."""
+    lang = _lang(cmp, lang)
     fig, ax, y, years = _yearly_figure(cmp)
     mean = y["cum_net_savings_discounted"].to_numpy()
     colour = step_colours(6)[5]
-    if cmp.base.replications > 1:
+    several = cmp.base.replications > 1
+    if several:
         ax.fill_between(
             years,
             y["cum_net_savings_discounted_p5"],
@@ -209,65 +240,121 @@ def payback(cmp: Comparison) -> Figure:
             color=colour,
             alpha=0.25,
             lw=0,
-            label=INTERVAL_LABEL,
+            label=t("interval_reps", lang),
         )
-    ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label="Cumulative net savings (mean)")
+    ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label=t("cum_net", lang))
     ax.axhline(0, color="0.2", lw=0.9)
     s = cmp.summary.set_index("metric")
     pay = s.loc["payback_year"]
     share = s.loc["share_paying_back", "mean"]
     npv = s.loc["npv"]
+    currency = cmp.base.scenario.currency
     if np.isnan(pay["median"]):
-        title = f"No payback within the horizon (by {years[-1]})"
-        if cmp.base.replications > 1 and share > 0:
-            title += f"\nin most replications ({share:.0%} of them pay back)"
-        ax.text(
-            0.98,
-            0.05,
-            "no payback within horizon",
-            transform=ax.transAxes,
-            ha="right",
-            fontsize=9,
-            color="0.2",
-        )
+        title = t("no_payback_title", lang, year=years[-1])
+        if several and share > 0:
+            title += "\n" + t("most_reps", lang, share=L.percent(share, lang))
+        ax.text(0.98, 0.05, t("no_payback_mark", lang), transform=ax.transAxes, ha="right", fontsize=9)
     else:
         year = int(pay["median"])
         ax.axvline(year, color="black", ls="--", lw=1)
         ax.annotate(
-            f"payback {year}",
+            t("payback_mark", lang, year=year),
             xy=(year, 0),
             xycoords="data",
             xytext=(5, -14),
             textcoords="offset points",
             fontsize=9,
         )
-        currency = cmp.base.scenario.currency
-        title = f"Pays back in {year}; net present value {currency} {_money(npv['mean'])} by {years[-1]}"
-
-        if cmp.base.replications > 1:
-            title += f"\n({share:.0%} of replications pay back within the horizon)"
-    _yearly_axes(ax, f"{cmp.base.scenario.currency} (discounted)", _money, cmp)
+        title = t("payback_title", lang, year=year, npv=L.money(npv["mean"], lang, currency), y1=years[-1])
+        if several:
+            title += "\n" + t("share_reps", lang, share=L.percent(share, lang))
+    band = y[["cum_net_savings_discounted_p5", "cum_net_savings_discounted_p95"]].to_numpy()
+    unit = _money_axis(ax, np.concatenate([mean, band.ravel()]), currency, lang)
+    _yearly_axes(ax, t("discounted", lang, currency=unit), cmp, lang)
     fig.suptitle(title, fontsize=12, fontweight="bold")
-    _footnote(fig, "Savings in placements and other steps less the programme's cost. " + money_note(cmp.base))
+    _footnote(fig, t("payback_note", lang) + money_note(cmp.base, lang))
     return fig
 
 
-def _arms(result: Result | Comparison) -> list[tuple[str, Result]]:
+def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
+    """Net present value built up: investment, then the savings on each step.
+
+    Bars float from the running total: the investment goes down from zero,
+    each step's discounted savings go up (or down, where the strategy puts
+    more children on a step, as early help does), and the last bar is the
+    net present value. Mean over replications; the bars add up exactly.
+    """
+    lang = _lang(cmp, lang)
+    scenario = cmp.base.scenario
+    st = cmp.base.staircase
+    D = st.discount
+    invest = float((cmp.arrays["investment"] * D).sum(-1).mean())
+    by_step = (cmp.arrays["savings_by_step"] * D[:, None]).sum(1).mean(0)  # [step]
+    labels = [t("investment", lang)]
+    values = [-invest]
+    colours = step_colours(st.n_steps)
+    bar_colours = ["0.35"]
+    for j, s in enumerate(st.step_ids):
+        labels.append(L.step_name(scenario, s, lang))
+        values.append(float(by_step[j]))
+        bar_colours.append(colours[j])
+    npv = float(np.sum(values))
+    starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
+    fig = Figure(figsize=(9, 5.5), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(values) + 1)
+    bars = ax.bar(x[:-1], values, bottom=starts, color=bar_colours, edgecolor="0.2", linewidth=0.6)
+    for bar, j in zip(bars[1:], range(st.n_steps)):
+        if st.placement[j]:
+            bar.set_hatch("///")
+    ax.bar(x[-1], npv, color="white", edgecolor="black", linewidth=1.2)
+    for xi, (lo, v) in enumerate(zip([*starts, 0.0], [*values, npv])):
+        top = lo + v
+        ax.text(
+            xi,
+            max(lo, top),
+            L.money(v, lang, scenario.currency),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+        )
+    ax.axhline(0, color="0.2", lw=0.9)
+    ax.set_xticks(x, [textwrap.fill(w, 15) for w in [*labels, t("npv", lang)]], fontsize=8)
+    tops = np.concatenate([starts, starts + np.array(values), [npv, 0.0]])
+    unit = _money_axis(ax, tops, scenario.currency, lang)
+    ax.set_ylabel(t("discounted", lang, currency=unit))
+    ax.grid(axis="y", alpha=0.3)
+    savings = float(by_step.sum())
+    title = t(
+        "waterfall_title",
+        lang,
+        npv=L.money(npv, lang, scenario.currency),
+        savings=L.money(savings, lang, scenario.currency),
+        investment=L.money(invest, lang, scenario.currency),
+    )
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    y = cmp.years
+    note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=cmp.base.replications)
+    _footnote(fig, note + money_note(cmp.base, lang))
+    return fig
+
+
+def _arms(result: Result | Comparison, lang: Lang) -> list[tuple[str, Result]]:
     if isinstance(result, Comparison):
-        return [("without the strategy", result.base), ("with the strategy", result.strategy)]
+        return [(t("without", lang), result.base), (t("with", lang), result.strategy)]
     return [("", result)]
 
 
 def has_capacity(result: Result | Comparison) -> bool:
     """Whether any step of any arm has a capacity limit."""
-    return any(arm.staircase.capped.any() for _, arm in _arms(result))
+    return any(arm.staircase.capped.any() for _, arm in _arms(result, "en"))
 
 
 def _capacity_figure(
-    result: Result | Comparison, panels: list[tuple[str, object]], formatter, title, ylim_top=None
+    result: Result | Comparison, panels: list[tuple[str, object]], formatter, title, lang: Lang, ylim_top=None
 ) -> Figure:
     """Lines per step with places, one panel per measure; solid without, dashed with the strategy."""
-    arms = _arms(result)
+    arms = _arms(result, lang)
     first = arms[0][1]
     capped = np.flatnonzero(np.any([a.staircase.capped for _, a in arms], axis=0))
     colours = step_colours(first.staircase.n_steps)
@@ -278,7 +365,7 @@ def _capacity_figure(
         for style, (label, arm) in zip(("-", "--"), arms):
             values = measure(arm)  # [year, step]
             for j in capped:
-                name = arm.scenario.steps[arm.staircase.step_ids[j]].name_en
+                name = L.step_name(arm.scenario, arm.staircase.step_ids[j], lang)
                 ax.plot(
                     years,
                     values[:, j],
@@ -289,57 +376,56 @@ def _capacity_figure(
                     label=f"{name} {label}".strip(),
                 )
         ax.set_ylabel(ylabel)
-        ax.set_xlabel("Year")
+        ax.set_xlabel(t("year", lang))
         _year_axis(ax, years, max_ticks=11 if len(panels) == 1 else 6)
         ax.set_ylim(bottom=0, top=ylim_top(ax) if ylim_top else None)
-        ax.yaxis.set_major_formatter(formatter(ax))
+        ax.yaxis.set_major_formatter(formatter)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(title(arms, capped), fontsize=12, fontweight="bold")
-    _footnote(
-        fig, f"Mean of {first.replications} replication(s). Only steps with a limited number of places."
-    )
+    _footnote(fig, t("capacity_note", lang, n=first.replications))
     return fig
 
 
-def waiting_list(result: Result | Comparison) -> Figure:
+def waiting_list(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children waiting for a full step at 31 December, and children it sent on."""
+    lang = _lang(result, lang)
 
     def title(arms, capped):
-        last = [a.measures["waiting_end"].mean(0)[-1, capped].sum() for _, a in arms]
+        last = [L.number(a.measures["waiting_end"].mean(0)[-1, capped].sum(), lang, 1) for _, a in arms]
         year = arms[0][1].years[-1]
         if len(last) == 2:
-            return f"Waiting for a place at end of {year}: {last[1]:,.1f} with the strategy, {last[0]:,.1f} without"
-        return f"{last[0]:,.1f} children waiting for a place at end of {year}"
+            return t("waiting_title_cmp", lang, year=year, a=last[1], b=last[0])
+        return t("waiting_title_one", lang, a=last[0], year=year)
 
-    panels = [("Children waiting at 31 December", lambda a: a.measures["waiting_end"].mean(0))]
-    if any((arm.staircase.overflow_to >= 0).any() for _, arm in _arms(result)):
-        panels.append(
-            ("Children sent on to another step in the year", lambda a: a.measures["overflows"].mean(0))
-        )
-    return _capacity_figure(result, panels, _counts, title)
+    panels = [(t("waiting_end", lang), lambda a: a.measures["waiting_end"].mean(0))]
+    if any((arm.staircase.overflow_to >= 0).any() for _, arm in _arms(result, lang)):
+        panels.append((t("sent_on", lang), lambda a: a.measures["overflows"].mean(0)))
+    return _capacity_figure(result, panels, _counts(lang), title, lang)
 
 
-def utilisation(result: Result | Comparison) -> Figure:
+def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Share of places in use over each year, per step with places."""
+    lang = _lang(result, lang)
 
     def used(arm: Result) -> np.ndarray:
         return 100 * arm.measures["child_years"].mean(0) / arm.staircase.capacity
 
     def title(arms, capped):
-        u = [used(a)[-1, capped].max() for _, a in arms]
-        return f"Places in use in {arms[0][1].years[-1]}: up to {max(u):.0f} %"
+        u = max(used(a)[-1, capped].max() for _, a in arms)
+        return t("in_use_title", lang, year=arms[0][1].years[-1], share=L.percent(u / 100, lang))
 
     def top(ax) -> float:
         # Room above 100 %: a stock larger than the places shows as over 100 %.
         return max(105.0, ax.get_ylim()[1] * 1.05)
 
-    percent = lambda ax: FuncFormatter(lambda x, _p: f"{x:.0f} %")  # noqa: E731
-    return _capacity_figure(result, [("Places in use over the year (%)", used)], percent, title, top)
+    percent = FuncFormatter(lambda x, _p: L.percent(x / 100, lang))
+    return _capacity_figure(result, [(t("in_use", lang), used)], percent, title, lang, top)
 
 
-def breakeven(psa: PSAResult) -> Figure:
+def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
     """Probability that the strategy has paid back (cumulative NPV > 0), by year."""
+    lang = _lang(psa, lang)
     b = psa.breakeven
     years = b["year"].to_numpy()
     p = 100 * b["probability_break_even"].to_numpy()
@@ -348,81 +434,92 @@ def breakeven(psa: PSAResult) -> Figure:
     ax.plot(years, p, color=step_colours(6)[5], lw=2, marker="o", markersize=3)
     ax.axhline(50, color="0.6", ls=":", lw=1)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("Probability of having paid back (%)")
-    ax.set_xlabel("Year")
+    ax.set_ylabel(t("p_paid_back", lang))
+    ax.set_xlabel(t("year", lang))
     _year_axis(ax, years)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: L.percent(x / 100, lang)))
     ax.grid(axis="y", alpha=0.3)
     over = np.flatnonzero(p >= 50)
-    first = (
-        f"more likely than not from {years[over[0]]}" if len(over) else "less likely than not in every year"
+    first = t("more_likely_from", lang, year=years[over[0]]) if len(over) else t("less_likely", lang)
+    title = t(
+        "breakeven_title",
+        lang,
+        year=years[-1],
+        share=L.percent(p[-1] / 100, lang),
+        n=L.number(psa.draws, lang),
+        first=first,
     )
-    fig.suptitle(
-        f"Paid back by {years[-1]} in {p[-1]:.0f} % of {psa.draws:,} draws; {first}",
-        fontsize=12,
-        fontweight="bold",
-    )
-    _footnote(
-        fig,
-        "Probabilistic sensitivity analysis: all uncertain numbers drawn together. "
-        + money_note_of(psa.base),
-    )
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _footnote(fig, t("psa_note", lang) + money_note_of(psa.base, lang))
     return fig
 
 
-def npv_distribution(psa: PSAResult) -> Figure:
+def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
     """Histogram of the net present value over draws."""
+    lang = _lang(psa, lang)
     npv = psa.arrays["total_npv"]
+    currency = psa.base.currency
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
     ax.hist(npv, bins=min(50, max(10, psa.draws // 20)), color=step_colours(6)[4], edgecolor="white")
     ax.axvline(0, color="black", lw=1)
-    ax.set_xlabel(f"Net present value ({psa.base.currency})")
-    ax.set_ylabel("Draws")
-    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    unit = _money_axis(ax, npv, currency, lang, axis="x")
+    ax.set_xlabel(t("npv_axis", lang, currency=unit))
+    ax.set_ylabel(t("draws", lang))
     ax.grid(axis="y", alpha=0.3)
     lo, hi = np.percentile(npv, [5, 95])
-    fig.suptitle(
-        f"NPV {psa.base.currency} {_money(float(np.mean(npv)))} on average (90 %: {_money(lo)} to {_money(hi)}); "
-        f"positive in {np.mean(npv > 0):.0%} of draws",
-        fontsize=12,
-        fontweight="bold",
+    m = lambda v: L.money(float(v), lang, currency)  # noqa: E731
+    title = t(
+        "npv_dist_title",
+        lang,
+        mean=m(np.mean(npv)),
+        lo=m(lo),
+        hi=m(hi),
+        share=L.percent(np.mean(npv > 0), lang),
     )
-    _footnote(fig, money_note_of(psa.base))
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _footnote(fig, money_note_of(psa.base, lang))
     return fig
 
 
-def money_note_of(scenario) -> str:
-    """:func:`money_note` for a scenario rather than a result."""
-    s = scenario
-    return (
-        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
-        f"{discounting_label(s)} ({s.discounting.source})."
-    )
+OUTCOME_LABEL = {
+    "npv": ("NPV", "Nettonutidsværdi"),
+    "roi": ("ROI", "Afkast pr. investeret krone"),
+    "placement_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
+    "placement_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
+    "investment_pv": ("Investment (PV)", "Investering (nutidsværdi)"),
+    "gross_savings_pv": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
+}
 
 
-def tornado(result: Tornado) -> Figure:
-    """One-way sensitivity: the outcome with each uncertain number at its 5th and 95th percentile."""
-    t = result.table.iloc[::-1]  # widest bar on top
-    fig = Figure(figsize=(9, 1.2 + 0.45 * max(len(t), 1)), layout="constrained")
+def tornado(result: Tornado, lang: str | None = None) -> Figure:
+    """One-way sensitivity: the outcome with each uncertain number at its low and high value."""
+    lang = _lang(result, lang)
+    tab = result.table.iloc[::-1]  # widest bar on top
+    fig = Figure(figsize=(9, 1.2 + 0.45 * max(len(tab), 1)), layout="constrained")
     ax = fig.subplots()
     money = result.outcome in ("npv", "investment_pv", "gross_savings_pv")
-    fmt = _money if money else _thousands
-    y = np.arange(len(t))
+    y = np.arange(len(tab))
     c = result.central
-    lows = t["outcome_low"].to_numpy() - c
-    highs = t["outcome_high"].to_numpy() - c
+    lows = tab["outcome_low"].to_numpy() - c
+    highs = tab["outcome_high"].to_numpy() - c
     colours = step_colours(6)
-    ax.barh(y, lows, left=c, color=colours[1], edgecolor="0.3", label="number at its 5th percentile")
-    ax.barh(y, highs, left=c, color=colours[4], edgecolor="0.3", label="number at its 95th percentile")
+    ax.barh(y, lows, left=c, color=colours[1], edgecolor="0.3", label=t("low_pct", lang))
+    ax.barh(y, highs, left=c, color=colours[4], edgecolor="0.3", label=t("high_pct", lang))
     ax.axvline(c, color="black", lw=1)
-    ax.set_yticks(y, t["parameter"])
-    ax.xaxis.set_major_formatter(FuncFormatter(fmt))
-    label = {"npv": "NPV", "roi": "ROI"}.get(result.outcome, result.outcome.replace("_", " "))
-    ax.set_xlabel(f"{label} ({result.base.currency}, discounted)" if money else label)
+    ax.set_yticks(y, tab["parameter"])
+    en, da = OUTCOME_LABEL.get(result.outcome, (result.outcome.replace("_", " "),) * 2)
+    label = da if lang == "da" else en
+    if money:
+        ends = np.concatenate([[c], tab["outcome_low"], tab["outcome_high"]])
+        unit = _money_axis(ax, ends, result.base.currency, lang, axis="x")
+        ax.set_xlabel(f"{label} ({t('discounted', lang, currency=unit)})")
+    else:
+        ax.xaxis.set_major_formatter(_counts(lang))
+        ax.set_xlabel(label)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    top = t["parameter"].iloc[-1] if len(t) else "no uncertain number"
-    fig.suptitle(f"{label[0].upper() + label[1:]} depends most on {top}", fontsize=12, fontweight="bold")
-    _footnote(fig, "All other numbers at their means. " + (money_note_of(result.base) if money else ""))
+    top = tab["parameter"].iloc[-1] if len(tab) else t("no_uncertain", lang)
+    fig.suptitle(t("depends_most", lang, outcome=label, name=top), fontsize=12, fontweight="bold")
+    _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig

@@ -1,287 +1,323 @@
-"""Results folders: CSV tables, charts, and the manifest, written atomically.
+"""What a report says: key figures, assumptions, and the HTML report.
 
-A folder is assembled under a hidden temporary name beside its destination
-and renamed into place only when every file is written, so a failed or
-interrupted run leaves nothing half-written; an existing folder is replaced
-only when asked (``force``), and then only after the new one is complete.
+The key figures here are the single source for the terminal summary, the
+workbook's summary sheet and the HTML report's first page, so the three
+always agree with each other and with ``comparison.csv``. Nothing here
+simulates: it reads results and formats them.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
-import os
-import platform
-import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy
-import simpy
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sim import plots
+from sim import language as L
 from sim.experiment import Comparison, Result
+from sim.language import Lang, t
+from sim.plots import has_capacity
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
-
-def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
-    """Shortest exact decimal, never in 1e+10 notation (which spreadsheets mangle)."""
-    return np.format_float_positional(x, unique=True, trim="-")
-
-
-class OutputExistsError(FileExistsError):
-    """The results folder exists and ``force`` was not given."""
-
-
-def version() -> str:
-    """The installed trappesim version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _v
-
-    try:
-        return _v("trappesim")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0+unknown"
+# (metric in the summary table, label key, kind). Kinds decide format and unit.
+_COMPARISON_ROWS = [
+    ("placement_entries_avoided", "kf_entries_avoided", "children"),
+    ("placement_child_years_avoided", "kf_child_years_avoided", "child_years"),
+    ("placed_at_end_avoided", "kf_fewer_placed", "children"),
+    ("investment_pv", "kf_investment", "money"),
+    ("gross_savings_pv", "kf_savings", "money"),
+    ("npv", "kf_npv", "money"),
+    ("roi", "kf_roi", "ratio"),
+    ("payback_year", "kf_payback", "year"),
+]
+_CAPACITY_ROWS = [
+    ("waiting_years_avoided", "kf_waiting_avoided", "child_years1"),
+    ("overflows_avoided", "kf_overflows_avoided", "children1"),
+]
 
 
-def file_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _unit(kind: str, scenario, lang: Lang) -> str:
+    cur = L.currency_symbol(scenario.currency, lang)
+    return {
+        "children": t("u_children", lang),
+        "children1": t("u_children", lang),
+        "child_years": t("u_child_years", lang),
+        "child_years1": t("u_child_years", lang),
+        "money": t(
+            "u_money", lang, currency=cur, price_year=scenario.price_year, start_year=scenario.start_year
+        ),
+        "ratio": t("u_ratio", lang, currency=cur),
+        "year": t("u_year", lang),
+        "share": t("u_share", lang),
+    }[kind]
 
 
-def _is_results_folder(path: Path) -> bool:
-    try:
-        meta = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and "trappesim_version" in meta
+def format_value(
+    value: float, kind: str, lang: Lang, currency: str = "DKK", last_year: int | None = None
+) -> str:
+    """A key figure as text: counts, money, ratios, years and shares, in ``lang``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        if kind == "year":
+            return t("not_within", lang, y1=last_year) if last_year else t("none", lang)
+        return "–"
+    if kind in ("children", "child_years"):
+        return L.number(value, lang)
+    if kind in ("children1", "child_years1"):
+        return L.number(value, lang, 1)
+    if kind == "money":
+        return L.money(value, lang, currency)
+    if kind == "ratio":
+        return L.number(value, lang, 2)
+    if kind == "year":
+        return f"{value:.0f}"
+    if kind == "share":
+        return L.percent(value, lang)
+    raise ValueError(f"unknown kind {kind!r}")
 
 
-def check_destination(out: Path, force: bool) -> None:
-    """Refuse an existing folder unless ``force``; call before a long run.
-
-    Even with ``force``, only an empty folder or one that a previous run wrote
-    (it holds a trappesim ``manifest.json``) is replaced: ``--out results --force`` must
-    not delete a folder of other runs or anything else.
-    """
-    if not out.exists():
-        return
-    if not force:
-        raise OutputExistsError(
-            f"{out}: the results folder exists; choose another --out, or add --force to replace it"
-        )
-    empty = out.is_dir() and not any(out.iterdir())
-    if not empty and (not out.is_dir() or not _is_results_folder(out)):
-        raise OutputExistsError(
-            f"{out}: exists and is not a trappesim results folder (no manifest.json from a run); "
-            "refusing to replace it even with --force: choose another --out"
-        )
-
-
-@contextmanager
-def atomic_folder(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``out`` only if the block succeeds."""
-    check_destination(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        check_destination(out, force)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def manifest(
-    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
-    inputs: dict[str, str | Path],
-    command: list[str],
-    wall_time: float,
-) -> dict[str, Any]:
-    """What makes a results folder reproducible.
+def key_figures(
+    result: Result | Comparison, lang: str | None = None, psa: PSAResult | None = None
+) -> pd.DataFrame:
+    """The figures a budget note quotes, with their 90 % intervals, as numbers and as text.
 
     Parameters
     ----------
     result : Result or Comparison
-    inputs : dict
-        Role (``"scenario"``, ``"baseline"``, ``"strategy"``) to file path.
-    command : list of str
-        The command line.
-    wall_time : float
-        Seconds the simulation took.
-    """
-    if isinstance(result, PSAResult | Tornado | Sensitivity):
-        scenarios = {"baseline": result.base, "strategy": result.strategy}
-        engine, seed, replications = result.engine, result.seed, 1
-    else:
-        arms = (
-            {"baseline": result.base, "strategy": result.strategy}
-            if isinstance(result, Comparison)
-            else {"scenario": result}
-        )
-        scenarios = {role: arm.scenario for role, arm in arms.items()}
-        first = next(iter(arms.values()))
-        engine, seed, replications = first.engine, first.seed, first.replications
-    scen = {
-        role: {"file": str(inputs.get(role, "")), "input_hash": sc.input_hash(), "resolved": sc.to_dict()}
-        for role, sc in scenarios.items()
-    }
-    files: dict[str, str] = {}
-    for p in inputs.values():
-        path = Path(p)
-        files[str(path)] = file_hash(path)
-        data = path.read_text(encoding="utf-8")
-        # Files a scenario extends are inputs too.
-        if "extends" in data:
-            for parent in _extends_chain(path):
-                files[str(parent)] = file_hash(parent)
-    combined = hashlib.sha256(
-        json.dumps({k: v["input_hash"] for k, v in scen.items()}, sort_keys=True).encode()
-    ).hexdigest()
-    return {
-        "trappesim_version": version(),
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "engine": engine,
-        "seed": seed,
-        "replications": replications,
-        **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
-        "wall_time_seconds": round(wall_time, 3),
-        "input_hash": combined,
-        "input_files_sha256": files,
-        "scenarios": scen,
-        "environment": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "pandas": pd.__version__,
-            "simpy": simpy.__version__,
-            "platform": platform.platform(),
-        },
-    }
-
-
-def _extends_chain(path: Path) -> list[Path]:
-    import tomllib
-
-    out: list[Path] = []
-    cur = path
-    while True:
-        with cur.open("rb") as fh:
-            parent = tomllib.load(fh).get("extends")
-        if not isinstance(parent, str):
-            return out
-        cur = cur.parent / parent
-        if cur in out or not cur.is_file():
-            return out
-        out.append(cur)
-
-
-def _csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-
-
-def charts(result: Result | Comparison) -> dict[str, Callable[[], Any]]:
-    """The charts for a result, by file stem (made lazily)."""
-    out: dict[str, Callable[[], Any]] = {"staircase": lambda: plots.staircase(result)}
-    if isinstance(result, Comparison):
-        out["placements_avoided"] = lambda: plots.placements_avoided(result)
-        out["payback"] = lambda: plots.payback(result)
-    if plots.has_capacity(result):
-        out["waiting_list"] = lambda: plots.waiting_list(result)
-        out["utilisation"] = lambda: plots.utilisation(result)
-    return out
-
-
-def write_results(
-    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
-    out: Path,
-    inputs: dict[str, str | Path],
-    command: list[str],
-    wall_time: float,
-    force: bool = False,
-) -> Path:
-    """Write a complete results folder (CSV, charts, manifest) atomically.
+    lang : {"da", "en"}, optional
+        Default: the scenario's language.
+    psa : PSAResult, optional
+        Adds the probability that NPV > 0 and the intervals over parameter draws.
 
     Returns
     -------
-    Path
-        The folder written.
+    pandas.DataFrame
+        ``metric``, ``label``, ``centre`` (mean; median for the payback
+        year), ``p5``, ``p95`` (nan where there is no interval), ``unit``,
+        ``kind``, ``text`` and ``interval`` (formatted).
     """
-    start = time.perf_counter()
-    with atomic_folder(out, force) as tmp:
-        if isinstance(result, Sensitivity):
-            _csv(result.table.assign(method=result.method, outcome=result.outcome), tmp / "sensitivity.csv")
-            meta = manifest(result, inputs, command, wall_time)
-            (tmp / "manifest.json").write_text(
-                json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
+    lang = L.resolve(lang, scenario)
+    reps = result.base.replications if isinstance(result, Comparison) else result.replications
+    y0, y1 = int(result.years[0]), int(result.years[-1])
+    s = result.summary.set_index("metric")
+    rows: list[tuple[str, str, str]]
+    if isinstance(result, Comparison):
+        rows = list(_COMPARISON_ROWS)
+        if has_capacity(result):
+            rows[3:3] = _CAPACITY_ROWS
+    else:
+        rows = [
+            ("placed_at_end", "kf_placed_end", "children"),
+            ("placement_entries", "kf_entries", "children"),
+            ("total_cost_discounted", "kf_total_cost", "money"),
+        ]
+        if has_capacity(result):
+            rows += [
+                ("waiting_years", "kf_waiting", "child_years1"),
+                ("overflows", "kf_overflows", "children1"),
+            ]
+    out = []
+    for metric, label, kind in rows:
+        r = s.loc[metric]
+        centre = r["median"] if metric == "payback_year" else r["mean"]
+        lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+        if metric == "payback_year" and reps == 1:
+            label = "kf_payback_one"
+        out.append((metric, t(label, lang, year=y1, y0=y0, y1=y1), centre, lo, hi, kind))
+    if psa is not None:
+        p = psa.summary.set_index("metric")
+        for metric, label, kind in (
+            ("placement_entries_avoided", "kf_avoided_psa", "children"),
+            ("npv", "kf_npv_psa", "money"),
+        ):
+            out.append(
+                (
+                    f"psa_{metric}",
+                    t(label, lang),
+                    p.loc[metric, "mean"],
+                    p.loc[metric, "p5"],
+                    p.loc[metric, "p95"],
+                    kind,
+                )
             )
-            return out
-        if isinstance(result, Tornado):
-            _csv(
-                result.table.assign(outcome=result.outcome, outcome_central=result.central),
-                tmp / "tornado.csv",
+        out.append(
+            (
+                "probability_npv_positive",
+                t("kf_p_npv", lang),
+                p.loc["probability_npv_positive", "mean"],
+                np.nan,
+                np.nan,
+                "share",
             )
-            (tmp / "charts").mkdir()
-            fig = plots.tornado(result)
-            fig.savefig(tmp / "charts" / "tornado.png", dpi=150)
-            fig.savefig(tmp / "charts" / "tornado.svg", metadata={"Date": None})
-            meta = manifest(result, inputs, command, wall_time)
-            (tmp / "manifest.json").write_text(
-                json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-            return out
-        if isinstance(result, PSAResult):
-            _csv(result.table, tmp / "psa_draws.csv")
-            _csv(result.summary, tmp / "psa_summary.csv")
-            _csv(result.breakeven, tmp / "psa_breakeven.csv")
-            (tmp / "charts").mkdir()
-            for stem, make in (("breakeven", plots.breakeven), ("npv_distribution", plots.npv_distribution)):
-                fig = make(result)
-                fig.savefig(tmp / "charts" / f"{stem}.png", dpi=150)
-                fig.savefig(tmp / "charts" / f"{stem}.svg", metadata={"Date": None})
-            meta = manifest(result, inputs, command, wall_time)
-            (tmp / "manifest.json").write_text(
-                json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-            return out
-        if isinstance(result, Comparison):
-            arms = {"baseline": result.base, "strategy": result.strategy}
-            _csv(result.summary, tmp / "comparison.csv")
-            _csv(result.yearly, tmp / "comparison_yearly.csv")
+        )
+    df = pd.DataFrame(out, columns=["metric", "label", "centre", "p5", "p95", "kind"])
+    df["unit"] = [_unit(k, scenario, lang) for k in df["kind"]]
+    fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
+    df["text"] = [fmt(v, k) for v, k in zip(df["centre"], df["kind"])]
+    df["interval"] = [
+        "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
+        for lo, hi, k in zip(df["p5"], df["p95"], df["kind"])
+    ]
+    return df
+
+
+def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, Any, str]]:
+    """(dotted key, value, nearest source) for every number and word in a scenario dict."""
+    if isinstance(data, dict) and "dist" not in data:
+        here = data.get("source", source) if isinstance(data.get("source"), str) else source
+        out = []
+        for k, v in data.items():
+            if k == "source":
+                continue
+            out += _flatten(v, f"{prefix}.{k}" if prefix else k, here)
+        return out
+    if isinstance(data, dict):  # a distribution: one line, as written
+        args = ", ".join(f"{k}={v}" for k, v in data.items() if k != "dist")
+        return [(prefix, f"{data['dist']}({args})", source)]
+    if isinstance(data, list | tuple):
+        if all(not isinstance(v, dict | list) for v in data):
+            return [(prefix, ", ".join(str(v) for v in data), source)]
+        out = []
+        for i, v in enumerate(data):
+            out += _flatten(v, f"{prefix}[{i}]", source)
+        return out
+    return [(prefix, data, source)]
+
+
+def assumptions(base, strategy=None) -> pd.DataFrame:
+    """Every resolved input with its source: ``key``, ``baseline``, ``strategy``, ``source``, ``differs``.
+
+    The source is the ``source`` given in the same table of the scenario file
+    (a step's, the intervention's, the discounting's), else the nearest one
+    above it.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for role, scenario in (("baseline", base), ("strategy", strategy)):
+        if scenario is None:
+            continue
+        for key, value, source in _flatten(scenario.to_dict()):
+            row = rows.setdefault(key, {"key": key, "baseline": None, "strategy": None, "source": ""})
+            row[role] = value
+            row["source"] = row["source"] or source
+    df = pd.DataFrame(list(rows.values()), columns=["key", "baseline", "strategy", "source"])
+    if strategy is None:
+        df = df.drop(columns="strategy")
+        df["differs"] = False
+    else:
+        df["differs"] = [
+            json.dumps(a, default=str) != json.dumps(b, default=str)
+            for a, b in zip(df["baseline"], df["strategy"])
+        ]
+    return df
+
+
+_ENV = Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _png(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def render_html(
+    result: Result | Comparison,
+    meta: dict[str, Any],
+    lang: str | None = None,
+    extras: list[PSAResult | Tornado | Sensitivity] = (),
+    pngs: dict[str, bytes] | None = None,
+) -> str:
+    """The HTML report: one self-contained file (charts embedded as PNG).
+
+    Parameters
+    ----------
+    result : Result or Comparison
+    meta : dict
+        The results folder's manifest (provenance).
+    extras : list
+        Uncertainty results for the same scenarios.
+    pngs : dict
+        Chart PNGs by stem, as written to ``charts/``.
+    """
+    cmp = isinstance(result, Comparison)
+    base = result.base.scenario if cmp else result.scenario
+    strategy = result.strategy.scenario if cmp else None
+    lang = L.resolve(lang, base)
+    psa = next((e for e in extras if isinstance(e, PSAResult)), None)
+    tornado = next((e for e in extras if isinstance(e, Tornado)), None)
+    sensitivity = next((e for e in extras if isinstance(e, Sensitivity)), None)
+    kf = key_figures(result, lang, psa).set_index("metric", drop=False)
+    reps = result.base.replications if cmp else result.replications
+    answer = []
+    if cmp:
+        for metric in ("placement_entries_avoided", "npv", "payback_year"):
+            r = kf.loc[metric]
+            answer.append({"label": r["label"], "text": r["text"], "interval": r["interval"]})
+        if psa is not None:
+            r = kf.loc["probability_npv_positive"]
+            answer.append({"label": r["label"], "text": r["text"], "interval": ""})
         else:
-            arms = {"scenario": result}
-        _csv(
-            pd.concat([a.yearly.assign(arm=k) for k, a in arms.items()], ignore_index=True),
-            tmp / "yearly.csv",
-        )
-        _csv(
-            pd.concat([a.summary.assign(arm=k) for k, a in arms.items()], ignore_index=True),
-            tmp / "summary.csv",
-        )
-        (tmp / "charts").mkdir()
-        for stem, make in charts(result).items():
-            fig = make()
-            fig.savefig(tmp / "charts" / f"{stem}.png", dpi=150)
-            fig.savefig(tmp / "charts" / f"{stem}.svg", metadata={"Date": None})
-        meta = manifest(result, inputs, command, wall_time)
-        meta["write_seconds"] = round(time.perf_counter() - start, 3)
-        (tmp / "manifest.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-    return out
+            answer.append({"label": t("kf_p_npv", lang), "text": None, "interval": ""})
+    charts = [
+        {"stem": stem, "src": _png(data), "alt": stem.replace("_", " ")}
+        for stem, data in (pngs or {}).items()
+    ]
+    table = assumptions(base, strategy)
+    # What the strategy changes, without the defaults an added table brings along (zeros, empty lists).
+    if cmp:
+        unset = table["baseline"].isna() & table["strategy"].map(lambda v: v in (None, "", 0, 0.0, False))
+        changes = table[table["differs"] & ~unset & ~table["key"].isin(["name", "title", "description"])]
+    else:
+        changes = table.iloc[:0]
+    years = result.years
+    template = _ENV.get_template("report.html")
+    return template.render(
+        lang=lang,
+        t=lambda key, **kw: t(key, lang, **kw),
+        col=lambda name: L.column(name, lang, base),
+        cmp=cmp,
+        base=base,
+        strategy=strategy,
+        title=(strategy.title or strategy.name) if cmp else (base.title or base.name),
+        subtitle=(base.title or base.name) if cmp else "",
+        y0=int(years[0]),
+        y1=int(years[-1]),
+        reps=reps,
+        engine=L.engine_name(meta.get("engine", ""), lang),
+        answer=answer,
+        key_figures=kf.to_dict("records"),
+        money_note=L.money_note(base, lang),
+        charts=charts,
+        psa=psa,
+        psa_draws=L.number(psa.draws, lang) if psa is not None else "",
+        tornado=tornado,
+        sensitivity=sensitivity,
+        changes=changes.to_dict("records"),
+        assumptions=table.to_dict("records"),
+        meta=meta,
+        made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        steps=[
+            {
+                "name": L.step_name(base, s, lang),
+                "placement": base.steps[s].placement,
+                "cost": L.money(base.steps[s].cost_per_year, lang, base.currency),
+                "source": base.steps[s].source,
+            }
+            for s in base.step_ids
+        ],
+        discounting=L.discounting(base, lang),
+        fmt_value=lambda v: v if isinstance(v, str) else ("" if v is None else _plain(v, lang)),
+    )
+
+
+def _plain(v: Any, lang: Lang) -> str:
+    """An input value as written, in ``lang``'s number format (years without separators)."""
+    if isinstance(v, bool):
+        return ("ja" if v else "nej") if lang == "da" else ("yes" if v else "no")
+    if isinstance(v, int) and 1800 <= v <= 2200:  # a year: no thousands separator
+        return str(v)
+    if isinstance(v, int | float):
+        return L.decimal(v, lang)
+    return str(v)

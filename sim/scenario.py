@@ -246,6 +246,7 @@ class Scenario(_Model):
     horizon_years: Annotated[int, Strict(), Field(ge=1, le=100)]
     price_year: Year
     currency: str = "DKK"
+    language: Literal["da", "en"] = "da"
     discounting: Discounting = Discounting()
     steps: dict[str, Step]
     population: Population
@@ -381,6 +382,31 @@ _DANISH_THOUSANDS = re.compile(
     r"^\s*([A-Za-z_]*(?:children|entries|cost)[A-Za-z_]*)\s*=\s*([1-9]\d{0,2}(?:\.\d{3})+)\s*(?:#.*)?$",
     re.MULTILINE,
 )
+
+
+def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
+    """Write a scenario as a TOML file that :func:`load_scenario` reads back unchanged.
+
+    The file stands on its own (``extends`` is resolved); numbers given as
+    distributions are written as distributions. An existing file is never
+    replaced: choose a new name.
+
+    Parameters
+    ----------
+    note : str
+        A comment for the top of the file (where the numbers came from).
+    """
+    import tomli_w
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path}: exists; choose another name")
+    head = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
+    text = head + tomli_w.dumps(scenario.to_dict())
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

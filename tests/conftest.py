@@ -26,6 +26,7 @@ INTERVENTION = {
 TOY: dict = {
     "name": "toy",
     "title": "Toy staircase",
+    "language": "en",  # the tests read English labels; Danish ones are tested on their own
     "start_year": 2024,
     "horizon_years": 10,
     "price_year": 2024,

@@ -57,7 +57,12 @@ def save(fig: Figure, tmp_path: Path, name: str = "chart") -> Path:
 
 
 def footnote(fig: Figure) -> str:
-    return " ".join(t.get_text() for t in fig.texts)
+    return plain(" ".join(t.get_text() for t in fig.texts))
+
+
+def plain(text: str) -> str:
+    """Text with non-breaking spaces (which keep "3.5 %" on one line) as plain spaces."""
+    return text.replace("\xa0", " ")
 
 
 def legend_texts(ax) -> list[str]:
@@ -107,7 +112,8 @@ def test_staircase_of_one_result(cmps, case, tmp_path):
     assert fig.get_suptitle() == (
         f"Placed children: {placed[0]:,.0f} at end of 2024, {placed[-1]:,.0f} at end of 2033"
     )
-    assert f"Mean of {result.replications} replication(s), engine: {result.engine}." in footnote(fig)
+    engine = {"des": "discrete-event simulation", "expected": "analytic expected values"}[result.engine]
+    assert f"Mean of {result.replications} replication(s), engine: {engine}." in footnote(fig)
     assert set(legend_texts(ax)) == set() and fig.legends  # the legend is the figure's
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Placed", "Middle", "Low"]
 
@@ -247,7 +253,7 @@ def test_payback_year_is_a_calendar_year(cmps):
 
 
 def test_money_note_gives_price_year_and_discount_rates(cmps):
-    note = plots.money_note(cmps["expected"].base)
+    note = plain(plots.money_note(cmps["expected"].base))
     assert "DKK, 2024 prices" in note
     assert "3.5 %" in note
     assert "3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71" in note
@@ -262,7 +268,7 @@ def test_money_note_follows_the_scenario(toy):
             "discounting": {"periods": [{"from_year": 0, "rate": 0.04}], "source": "own"},
         }
     )
-    note = plots.money_note(sim.expected(other))
+    note = plain(plots.money_note(sim.expected(other)))
     assert "2023 prices" in note and "discounted to 2026" in note
     assert "4.0 % from year 0 (own)" in note
     assert "3.5 %" not in note

@@ -42,7 +42,7 @@ def test_readme_main_command_runs(tmp_path):
     args = [*command[1:], "--replications", "2", "--out", str(tmp_path / "out")]
     proc = subprocess.run([sys.executable, "-m", "sim", *args], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "Net present value" in proc.stdout
+    assert "Nettonutidsværdi" in proc.stdout  # the Danish scenarios report in Danish
     assert (tmp_path / "out" / "comparison.csv").is_file()
 
 

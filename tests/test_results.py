@@ -13,8 +13,8 @@ import tomli_w
 from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 
 import sim
-from sim import report
-from sim.report import OutputExistsError, atomic_folder, manifest, write_results
+from sim import results
+from sim.results import OutputExistsError, atomic_folder, manifest, write_results
 
 
 def sha256(path: Path) -> str:
@@ -161,7 +161,7 @@ def test_manifest_of_a_comparison_hashes_every_input_file(files, comparison):
     assert m["seed"] == 3 and m["replications"] == 2 and m["engine"] == "des"
     assert m["wall_time_seconds"] == pytest.approx(1.235)
     assert m["command"] == ["trappesim", "compare"]
-    assert m["trappesim_version"] == report.version()
+    assert m["trappesim_version"] == results.version()
     assert {"python", "numpy", "pandas", "simpy"} <= m["environment"].keys()
     json.dumps(m)  # plain data
 
@@ -209,6 +209,9 @@ def test_write_results_for_a_result(files, result, tmp_path):
         "manifest.json",
         "yearly.csv",
         "summary.csv",
+        "arrays.npz",
+        "report.xlsx",
+        "report.html",
         "charts/staircase.png",
         "charts/staircase.svg",
     }
@@ -271,7 +274,7 @@ def test_write_results_refuses_an_existing_folder(files, result, tmp_path):
 
 
 def test_write_results_leaves_nothing_when_a_chart_fails(files, comparison, tmp_path, monkeypatch):
-    def broken(_cmp):
+    def broken(_cmp, _lang=None):
         raise RuntimeError("chart failed")
 
     monkeypatch.setattr(sim.plots, "payback", broken)
@@ -287,10 +290,129 @@ def test_write_results_with_force_keeps_old_results_when_writing_fails(
 ):
     out = tmp_path / "results"
     _old_run(out)
-    monkeypatch.setattr(sim.plots, "payback", lambda _cmp: 1 / 0)
+    monkeypatch.setattr(sim.plots, "payback", lambda _cmp, _lang=None: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_results(
             comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0, force=True
         )
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "old.txt"]
     assert hidden(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------
+# load_results and remake_reports: reports remade without a rerun
+# ---------------------------------------------------------------------------
+
+
+def _compare_folder(files, comparison, folder: Path, lang: str | None = None) -> Path:
+    inputs = {"baseline": files["base"], "strategy": files["plan"]}
+    return write_results(comparison, folder, inputs, ["trappesim", "compare"], 0.5, lang=lang)
+
+
+def test_a_comparison_folder_loads_back_to_the_same_tables(files, comparison, tmp_path):
+    out = _compare_folder(files, comparison, tmp_path / "results")
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["kind"] == "compare"
+    back = results.load_results(out)
+    assert isinstance(back, sim.Comparison)
+    pd.testing.assert_frame_equal(back.summary, comparison.summary)
+    pd.testing.assert_frame_equal(back.yearly, comparison.yearly)
+    pd.testing.assert_frame_equal(back.strategy.yearly, comparison.strategy.yearly)
+    assert back.base.scenario.input_hash() == comparison.base.scenario.input_hash()
+    assert (back.base.seed, back.base.replications, back.base.engine) == (3, 2, "des")
+
+
+def test_a_run_folder_loads_back(files, result, tmp_path):
+    out = write_results(result, tmp_path / "run", {"scenario": files["base"]}, ["trappesim", "run"], 0.1)
+    back = results.load_results(out)
+    assert isinstance(back, sim.Result)
+    pd.testing.assert_frame_equal(back.yearly, result.yearly)
+    pd.testing.assert_frame_equal(back.summary, result.summary)
+
+
+def _uncertain_pair(tmp_path: Path) -> tuple[Path, Path]:
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = tmp_path / "ubase.toml"
+    base.write_text(tomli_w.dumps(d), encoding="utf-8")
+    plan = tmp_path / "uplan.toml"
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
+    iv = {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}
+    plan.write_text(
+        tomli_w.dumps({"extends": "ubase.toml", "name": "uplan", "intervention": iv}), encoding="utf-8"
+    )
+    return base, plan
+
+
+def test_psa_and_tornado_folders_load_back_and_join_a_comparison_report(tmp_path):
+    b, p = _uncertain_pair(tmp_path)
+    base, plan = sim.load_scenario(b), sim.load_scenario(p)
+    inputs = {"baseline": b, "strategy": p}
+    cmp_dir = write_results(
+        sim.compare(base, plan, replications=2, seed=1), tmp_path / "cmp", inputs, [], 0.1
+    )
+    psa = sim.psa(base, plan, draws=20, seed=2)
+    psa_dir = write_results(psa, tmp_path / "psa", inputs, [], 0.1)
+    torn = sim.tornado(base, plan)
+    torn_dir = write_results(torn, tmp_path / "tornado", inputs, [], 0.1)
+
+    psa_back = results.load_results(psa_dir)
+    pd.testing.assert_frame_equal(psa_back.summary, psa.summary)
+    pd.testing.assert_frame_equal(psa_back.table, psa.table)
+    torn_back = results.load_results(torn_dir)
+    assert torn_back.central == pytest.approx(torn.central, rel=1e-12)
+    pd.testing.assert_frame_equal(torn_back.table, torn.table, check_exact=False, rtol=1e-12)
+
+    written = results.remake_reports(cmp_dir, "en", [psa_dir, torn_dir])
+    assert {"charts/breakeven.png", "charts/tornado.png", "report.html", "report.xlsx"} <= set(written)
+    html = (cmp_dir / "report.html").read_text(encoding="utf-8")
+    assert "Probability that NPV &gt; 0" in html and "Not estimated" not in html
+    assert "Each uncertain number at its low and high value" in html
+
+
+def test_remake_reports_switches_language_and_leaves_the_numbers_alone(files, comparison, tmp_path):
+    out = _compare_folder(files, comparison, tmp_path / "results", lang="en")
+    assert "The answer" in (out / "report.html").read_text(encoding="utf-8")
+    before = {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".json", ".npz")}
+    results.remake_reports(out, "da")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Svaret" in html and "The answer" not in html
+    assert {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".json", ".npz")} == before
+    assert hidden(out) == []
+
+
+def test_remake_reports_leaves_the_folder_as_it_was_when_a_chart_fails(
+    files, comparison, tmp_path, monkeypatch
+):
+    out = _compare_folder(files, comparison, tmp_path / "results", lang="en")
+    before = {p.relative_to(out).as_posix(): sha256(p) for p in out.rglob("*") if p.is_file()}
+    monkeypatch.setattr(sim.plots, "waterfall", lambda _cmp, _lang=None: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        results.remake_reports(out, "da")
+    assert {p.relative_to(out).as_posix(): sha256(p) for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_remake_reports_refuses_what_it_cannot_use(files, comparison, result, tmp_path):
+    out = _compare_folder(files, comparison, tmp_path / "results")
+    other = write_results(result, tmp_path / "run", {"scenario": files["base"]}, [], 0.1)
+    with pytest.raises(results.ResultsFolderError, match="only psa, tornado and sensitivity"):
+        results.remake_reports(out, None, [other])
+    with pytest.raises(results.ResultsFolderError, match="no manifest.json"):
+        results.load_results(tmp_path)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "manifest.json").write_text('{"trappesim_version": "0.0.1"}', encoding="utf-8")
+    with pytest.raises(results.ResultsFolderError, match="run the scenario again"):
+        results.load_results(old)
+    (out / "arrays.npz").unlink()
+    with pytest.raises(results.ResultsFolderError, match="incomplete results folder"):
+        results.load_results(out)
+
+
+def test_psa_of_other_scenarios_is_refused(files, comparison, tmp_path):
+    out = _compare_folder(files, comparison, tmp_path / "results")
+    b, p = _uncertain_pair(tmp_path)
+    inputs = {"baseline": b, "strategy": p}
+    psa = sim.psa(sim.load_scenario(b), sim.load_scenario(p), draws=5)
+    psa_dir = write_results(psa, tmp_path / "psa", inputs, [], 0.1)
+    with pytest.raises(results.ResultsFolderError, match="input hashes differ"):
+        results.remake_reports(out, None, [psa_dir])

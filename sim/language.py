@@ -1,0 +1,382 @@
+"""Words and numbers in Danish or English: labels, titles and number formats.
+
+Charts, the workbook, the HTML report and the terminal summary take every
+word from :data:`TEXT` and every number through the functions here, so a
+report is in one language throughout. Number formats come from the Unicode
+CLDR through Babel: Danish "1.234.567 kr." and "3,5 %", English
+"DKK 1,234,567" and "3.5 %". CSV files keep English column names and plain
+decimals: they are for programs, not for reading.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from babel.numbers import format_decimal, get_currency_symbol
+
+Lang = Literal["da", "en"]
+LANGUAGES: tuple[Lang, ...] = ("da", "en")
+_LOCALE = {"da": "da_DK", "en": "en_GB"}
+NBSP = "\u00a0"  # keeps "3,5 %" and "12 mio. kr." on one line
+
+# key: (English, Danish). Placeholders are filled by :func:`t`.
+TEXT: dict[str, tuple[str, str]] = {
+    # axes and legends
+    "year": ("Year", "År"),
+    "children": ("Children", "Børn"),
+    "year_stock": ("Year (children on each step at 31 December)", "År (børn på hvert trin pr. 31. december)"),
+    "step_legend": ("Step (hatched: placement)", "Trin (skraveret: anbringelse)"),
+    "interval_reps": ("90 % interval over replications", "90 %-interval over simuleringskørsler"),
+    "with": ("with the strategy", "med strategien"),
+    "without": ("without the strategy", "uden strategien"),
+    "strategy_starts": ("strategy starts {year}", "strategien starter {year}"),
+    "discounted": ("{currency} (discounted)", "{currency} (tilbagediskonteret)"),
+    # staircase chart
+    "staircase_title_cmp": (
+        "Placed children at end of {year}: {a} with the strategy, {b} without",
+        "Anbragte børn ved udgangen af {year}: {a} med strategien, {b} uden",
+    ),
+    "staircase_title_one": (
+        "Placed children: {a} at end of {y0}, {b} at end of {y1}",
+        "Anbragte børn: {a} ved udgangen af {y0}, {b} ved udgangen af {y1}",
+    ),
+    "mean_of": (
+        "Mean of {n} replication(s), engine: {engine}.",
+        "Gennemsnit af {n} kørsel(er), motor: {engine}.",
+    ),
+    # placements avoided chart
+    "entries_avoided_bar": ("New placements avoided in the year", "Nye anbringelser undgået i året"),
+    "fewer_placed_line": ("Fewer children placed at 31 December", "Færre anbragte børn pr. 31. december"),
+    "avoided_title": ("{n} new placements avoided {y0}-{y1}", "{n} nye anbringelser undgået {y0}-{y1}"),
+    "interval_short": ("90 %: {lo} to {hi}", "90 %: {lo} til {hi}"),
+    "avoided_note": (
+        "Counted over {y0}-{y1}: a placement only delayed within these years is not counted as avoided; "
+        "one delayed beyond {y1} is. The line shows the lasting effect.",
+        "Talt over {y0}-{y1}: en anbringelse, der kun udskydes inden for årene, tælles ikke som undgået; "
+        "en, der udskydes til efter {y1}, gør. Linjen viser den varige effekt.",
+    ),
+    # payback chart
+    "cum_net": ("Cumulative net savings (mean)", "Akkumuleret nettobesparelse (gennemsnit)"),
+    "no_payback_title": ("No payback within the horizon (by {year})", "Ingen tilbagebetaling inden {year}"),
+    "no_payback_mark": ("no payback within horizon", "ingen tilbagebetaling inden for perioden"),
+    "most_reps": (
+        "in most replications ({share} of them pay back)",
+        "i de fleste kørsler ({share} af dem betaler sig tilbage)",
+    ),
+    "payback_mark": ("payback {year}", "tilbagebetalt {year}"),
+    "payback_title": (
+        "Pays back in {year}; net present value {npv} by {y1}",
+        "Betaler sig tilbage i {year}; nettonutidsværdi {npv} frem til {y1}",
+    ),
+    "share_reps": (
+        "({share} of replications pay back within the horizon)",
+        "({share} af kørslerne betaler sig tilbage inden for perioden)",
+    ),
+    "payback_note": (
+        "Savings in placements and other steps less the programme's cost. ",
+        "Besparelser på anbringelser og andre trin fratrukket strategiens udgifter. ",
+    ),
+    # waterfall
+    "investment": ("Investment", "Investering"),
+    "savings_on": ("Savings: {step}", "Besparelse: {step}"),
+    "npv": ("Net present value", "Nettonutidsværdi"),
+    "waterfall_title": (
+        "Net present value {npv}: {savings} saved for {investment} invested",
+        "Nettonutidsværdi {npv}: {savings} sparet for {investment} investeret",
+    ),
+    "waterfall_note": (
+        "Present values {y0}-{y1}, mean of {n} replication(s). Long-run adult consequences after the horizon "
+        "are not included. ",
+        "Nutidsværdier {y0}-{y1}, gennemsnit af {n} kørsel(er). Langsigtede konsekvenser i voksenlivet efter "
+        "perioden er ikke medregnet. ",
+    ),
+    # capacity charts
+    "waiting_end": ("Children waiting at 31 December", "Børn på venteliste pr. 31. december"),
+    "sent_on": ("Children sent on to another step in the year", "Børn sendt videre til et andet trin i året"),
+    "waiting_title_cmp": (
+        "Waiting for a place at end of {year}: {a} with the strategy, {b} without",
+        "På venteliste ved udgangen af {year}: {a} med strategien, {b} uden",
+    ),
+    "waiting_title_one": (
+        "{a} children waiting for a place at end of {year}",
+        "{a} børn på venteliste ved udgangen af {year}",
+    ),
+    "capacity_note": (
+        "Mean of {n} replication(s). Only steps with a limited number of places.",
+        "Gennemsnit af {n} kørsel(er). Kun trin med et begrænset antal pladser.",
+    ),
+    "in_use": ("Places in use over the year (%)", "Pladser i brug over året (%)"),
+    "in_use_title": ("Places in use in {year}: up to {share}", "Pladser i brug i {year}: op til {share}"),
+    # PSA charts
+    "p_paid_back": ("Probability of having paid back (%)", "Sandsynlighed for at være tilbagebetalt (%)"),
+    "more_likely_from": ("more likely than not from {year}", "mere sandsynligt end ikke fra {year}"),
+    "less_likely": ("less likely than not in every year", "mindre sandsynligt end ikke i alle år"),
+    "breakeven_title": (
+        "Paid back by {year} in {share} of {n} draws; {first}",
+        "Tilbagebetalt i {year} i {share} af {n} træk; {first}",
+    ),
+    "psa_note": (
+        "Probabilistic sensitivity analysis: all uncertain numbers drawn together. ",
+        "Probabilistisk følsomhedsanalyse: alle usikre tal trukket samtidig. ",
+    ),
+    "npv_axis": ("Net present value ({currency})", "Nettonutidsværdi ({currency})"),
+    "draws": ("Draws", "Træk"),
+    "npv_dist_title": (
+        "NPV {mean} on average (90 %: {lo} to {hi}); positive in {share} of draws",
+        "Nettonutidsværdi {mean} i gennemsnit (90 %: {lo} til {hi}); positiv i {share} af trækkene",
+    ),
+    "low_pct": ("number at its low value (5th percentile)", "tallet på sin lave værdi (5. percentil)"),
+    "high_pct": ("number at its high value (95th percentile)", "tallet på sin høje værdi (95. percentil)"),
+    "depends_most": ("{outcome} depends most on {name}", "{outcome} afhænger mest af {name}"),
+    "no_uncertain": ("no uncertain number", "intet usikkert tal"),
+    "others_at_mean": ("All other numbers at their means. ", "Alle andre tal på deres middelværdi. "),
+    # key figures
+    "kf_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
+    "kf_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
+    "kf_fewer_placed": ("Fewer placed at end of horizon", "Færre anbragte ved periodens udgang"),
+    "kf_waiting_avoided": ("Child-years of waiting avoided", "Ventetid undgået (barn-år)"),
+    "kf_overflows_avoided": ("Sent on by a full step, avoided", "Sendt videre fra et fuldt trin, undgået"),
+    "kf_investment": ("Investment (PV)", "Investering (nutidsværdi)"),
+    "kf_savings": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
+    "kf_npv": ("Net present value", "Nettonutidsværdi"),
+    "kf_roi": ("Return on investment", "Afkast pr. investeret krone"),
+    "kf_payback": ("Payback year (median)", "Tilbagebetalingsår (median)"),
+    "kf_payback_one": ("Payback year", "Tilbagebetalingsår"),
+    "kf_p_npv": ("Probability that NPV > 0", "Sandsynlighed for positiv nettonutidsværdi"),
+    "kf_placed_end": ("Placed children at end of {year}", "Anbragte børn ved udgangen af {year}"),
+    "kf_entries": ("New placements {y0}-{y1}", "Nye anbringelser {y0}-{y1}"),
+    "kf_total_cost": ("Total cost (PV)", "Samlede udgifter (nutidsværdi)"),
+    "kf_waiting": ("Child-years waiting for a place", "Ventetid på en plads (barn-år)"),
+    "kf_overflows": ("Sent on by a full step", "Sendt videre fra et fuldt trin"),
+    "kf_npv_psa": (
+        "Net present value, parameters uncertain (PSA)",
+        "Nettonutidsværdi, usikre parametre (PSA)",
+    ),
+    "kf_avoided_psa": (
+        "New placements avoided, parameters uncertain (PSA)",
+        "Nye anbringelser undgået, usikre parametre (PSA)",
+    ),
+    "u_children": ("children", "børn"),
+    "u_child_years": ("child-years", "barn-år"),
+    "u_ratio": (
+        "net {currency} back per {currency} invested",
+        "netto {currency} tilbage pr. investeret {currency}",
+    ),
+    "u_year": ("calendar year", "kalenderår"),
+    "u_share": ("share of draws", "andel af træk"),
+    "u_money": (
+        "{currency}, {price_year} prices, discounted to {start_year}",
+        "{currency}, {price_year}-priser, tilbagediskonteret til {start_year}",
+    ),
+    "programme_row": ("Programme, caseworkers and extra places", "Program, sagsbehandlere og ekstra pladser"),
+    "none": ("none", "ingen"),
+    "not_within": ("not within {y1}", "ikke inden {y1}"),
+    "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),
+    "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
+    "money": ("Money", "Beløb"),
+    "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
+    "vs": ("{a} vs {b}", "{a} mod {b}"),
+    "mean_over": ("mean over {n} replication(s)", "gennemsnit over {n} kørsel(er)"),
+}
+
+
+def t(key: str, lang: Lang, **values: object) -> str:
+    """The text ``key`` in ``lang``, with ``{placeholders}`` filled."""
+    en, da = TEXT[key]
+    return (da if lang == "da" else en).format(**values)
+
+
+def resolve(lang: str | None, scenario) -> Lang:
+    """The language asked for, else the scenario's (Danish by default)."""
+    chosen = lang or getattr(scenario, "language", "da")
+    if chosen not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {chosen!r}")
+    return chosen  # type: ignore[return-value]
+
+
+def number(x: float, lang: Lang, decimals: int = 0) -> str:
+    """``1234567.8`` as ``"1.234.568"`` (da) or ``"1,234,568"`` (en); ``nan`` as an en dash."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(x, format=pattern, locale=_LOCALE[lang])
+
+
+def decimal(x: float, lang: Lang) -> str:
+    """A number with as many decimals as it needs (up to six): ``0.35`` as ``"0,35"`` (da)."""
+    return format_decimal(x, format="#,##0.######", locale=_LOCALE[lang])
+
+
+def percent(share: float, lang: Lang, decimals: int = 0) -> str:
+    """A share as a percentage: ``0.035`` as ``"3,5 %"`` (da) or ``"3.5 %"`` (en).
+
+    Both languages put a (non-breaking) space before the sign, as Danish and
+    SI usage do.
+    """
+    if share is None or math.isnan(share):
+        return "–"
+    return f"{number(100 * share, lang, decimals)}{NBSP}%"
+
+
+def currency_symbol(currency: str, lang: Lang) -> str:
+    """``"kr."`` for DKK in Danish; the ISO code otherwise."""
+    return get_currency_symbol(currency, locale=_LOCALE[lang]) if lang == "da" else currency
+
+
+def money(
+    x: float, lang: Lang, currency: str = "DKK", decimals: int | None = None, scale: str = "auto"
+) -> str:
+    """An amount with its currency, in millions or billions when large.
+
+    Parameters
+    ----------
+    x : float
+        Amount in the currency's units.
+    scale : {"auto", "units", "m", "bn"}
+        ``auto`` uses billions from 1e9, millions from 1e6.
+
+    Examples
+    --------
+    Danish ``"1.234.567 kr."``, ``"12,3 mio. kr."``, ``"1,2 mia. kr."``;
+    English ``"DKK 1,234,567"``, ``"DKK 12.3 m"``, ``"DKK 1.2 bn"``.
+    """
+    if x is None or math.isnan(x):
+        return "–"
+    if scale == "auto":
+        scale = "bn" if abs(x) >= 1e9 else "m" if abs(x) >= 1e6 else "units"
+    div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
+    digits = decimals if decimals is not None else (0 if scale == "units" else 1)
+    n = number(x / div, lang, digits)
+    sym = currency_symbol(currency, lang)
+    if lang == "da":
+        word = {"units": "", "m": f"mio.{NBSP}", "bn": f"mia.{NBSP}"}[scale]
+        return f"{n}{NBSP}{word}{sym}"
+    word = {"units": "", "m": f"{NBSP}m", "bn": f"{NBSP}bn"}[scale]
+    return f"{sym}{NBSP}{n}{word}"
+
+
+def money_unit(currency: str, lang: Lang, scale: str = "m") -> str:
+    """Column heading unit: ``"mio. kr."`` or ``"DKK m"``."""
+    sym = currency_symbol(currency, lang)
+    if lang == "da":
+        return {"units": sym, "m": f"mio. {sym}", "bn": f"mia. {sym}"}[scale]
+    return {"units": sym, "m": f"{sym} m", "bn": f"{sym} bn"}[scale]
+
+
+def discounting(scenario, lang: Lang) -> str:
+    """The discount rates in words: ``"3,5 % år 0-35, 2,5 % år 36-70, 1,5 % fra år 71"``."""
+    periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
+    parts = []
+    for p, nxt in zip(periods, [*periods[1:], None]):
+        if lang == "da":
+            span = f"år {p.from_year}-{nxt.from_year - 1}" if nxt else f"fra år {p.from_year}"
+        else:
+            span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
+        parts.append(f"{percent(p.rate, lang, 1)} {span}")
+    return ", ".join(parts)
+
+
+def money_note(scenario, lang: Lang) -> str:
+    """Footnote for every money figure: currency, price year, discount rates."""
+    s = scenario
+    if lang == "da":
+        return (
+            f"Beløb i {currency_symbol(s.currency, lang)}, {s.price_year}-priser; tilbagediskonteret til "
+            f"{s.start_year} med en real rente på {discounting(s, lang)} ({s.discounting.source})."
+        )
+    return (
+        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
+        f"{discounting(s, lang)} ({s.discounting.source})."
+    )
+
+
+def step_name(scenario, step: str, lang: Lang) -> str:
+    """A step's name from the scenario file, in ``lang``."""
+    st = scenario.steps[step]
+    return st.name_da if lang == "da" else st.name_en
+
+
+def engine_name(engine: str, lang: Lang) -> str:
+    """``des`` or ``expected`` in words."""
+    names = {
+        "des": ("discrete-event simulation", "diskret hændelsessimulering"),
+        "expected": ("analytic expected values", "analytiske forventede værdier"),
+    }
+    en, da = names.get(engine, (engine, engine))
+    return da if lang == "da" else en
+
+
+# Column headings of the tables (the workbook and the HTML report); CSV files
+# keep the English keys on the left.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "arm": ("Arm", "Scenarie"),
+    "year": ("Year", "År"),
+    "step": ("Step id", "Trin-id"),
+    "step_name": ("Step", "Trin"),
+    "placement": ("Placement", "Anbringelse"),
+    "stock_end": ("Children at 31 Dec", "Børn pr. 31. dec."),
+    "child_years": ("Child-years", "Barn-år"),
+    "new_cases": ("New cases", "Nye sager"),
+    "moves_in": ("Moved in", "Flyttet ind"),
+    "moves_up": ("Moved up", "Flyttet op"),
+    "moves_down": ("Moved down", "Flyttet ned"),
+    "closed": ("Cases closed", "Sager afsluttet"),
+    "aged_out": ("Aged out", "Udgået pga. alder"),
+    "placement_entries": ("New placements", "Nye anbringelser"),
+    "reviews": ("Reviews held", "Opfølgninger"),
+    "waiting_end": ("Waiting at 31 Dec", "På venteliste pr. 31. dec."),
+    "waiting_years": ("Child-years waiting", "Barn-år på venteliste"),
+    "waits_started": ("Waits started", "Ventetider startet"),
+    "overflows": ("Sent on (step full)", "Sendt videre (trin fuldt)"),
+    "wait_mean": ("Mean wait (years)", "Gns. ventetid (år)"),
+    "wait_p90": ("90th percentile wait (years)", "90 %-fraktil ventetid (år)"),
+    "places": ("Places", "Pladser"),
+    "utilisation": ("Places in use", "Pladser i brug"),
+    "cost": ("Cost", "Udgift"),
+    "cost_discounted": ("Cost, discounted", "Udgift, tilbagediskonteret"),
+    "placement_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
+    "placement_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
+    "placed_at_year_end_avoided": ("Fewer placed at 31 Dec", "Færre anbragte pr. 31. dec."),
+    "waiting_years_avoided": ("Child-years waiting avoided", "Barn-år på venteliste undgået"),
+    "overflows_avoided": ("Sent on, avoided", "Sendt videre, undgået"),
+    "investment": ("Investment", "Investering"),
+    "gross_savings": ("Gross savings", "Bruttobesparelse"),
+    "net_savings": ("Net savings", "Nettobesparelse"),
+    "cum_net_savings_discounted": (
+        "Cumulative net savings, discounted",
+        "Akkumuleret nettobesparelse, tilbagediskonteret",
+    ),
+    "discount_factor": ("Discount factor", "Diskonteringsfaktor"),
+    "metric": ("Key figure", "Nøgletal"),
+    "mean": ("Mean", "Gennemsnit"),
+    "median": ("Median", "Median"),
+    "p5": ("5th percentile", "5 %-fraktil"),
+    "p95": ("95th percentile", "95 %-fraktil"),
+    "unit": ("Unit", "Enhed"),
+    "probability_break_even": ("Probability of having paid back", "Sandsynlighed for tilbagebetaling"),
+    "key": ("Input", "Input"),
+    "baseline": ("Baseline", "Basis"),
+    "strategy": ("Strategy", "Strategi"),
+    "source": ("Source", "Kilde"),
+    "parameter": ("Uncertain number", "Usikkert tal"),
+    "low": ("Low value", "Lav værdi"),
+    "high": ("High value", "Høj værdi"),
+    "outcome_low": ("Outcome at low", "Resultat ved lav"),
+    "outcome_high": ("Outcome at high", "Resultat ved høj"),
+    "swing": ("Swing", "Udsving"),
+}
+
+
+def column(name: str, lang: Lang, scenario=None) -> str:
+    """A table heading: ``savings_foster`` becomes "Savings: Foster family" / "Besparelse: Anbringelse i plejefamilie"."""
+    base, suffix = name, ""
+    for end, words in (("_p5", (" (5 %)", " (5 %)")), ("_p95", (" (95 %)", " (95 %)"))):
+        if name.endswith(end) and name[: -len(end)] in COLUMNS:
+            base, suffix = name[: -len(end)], words[lang == "da"]
+    if base in COLUMNS:
+        en, da = COLUMNS[base]
+        return (da if lang == "da" else en) + suffix
+    if name.startswith("savings_") and scenario is not None and name[8:] in scenario.steps:
+        return t("savings_on", lang, step=step_name(scenario, name[8:], lang))
+    return name

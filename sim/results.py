@@ -1,0 +1,503 @@
+"""Results folders: CSV tables, charts, and the manifest, written atomically.
+
+A folder is assembled under a hidden temporary name beside its destination
+and renamed into place only when every file is written, so a failed or
+interrupted run leaves nothing half-written; an existing folder is replaced
+only when asked (``force``), and then only after the new one is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy
+import simpy
+
+from sim import plots
+from sim.experiment import Comparison, Result
+from sim.uncertainty import PSAResult, Sensitivity, Tornado
+
+
+def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
+    """Shortest exact decimal, never in 1e+10 notation (which spreadsheets mangle)."""
+    return np.format_float_positional(x, unique=True, trim="-")
+
+
+class OutputExistsError(FileExistsError):
+    """The results folder exists and ``force`` was not given."""
+
+
+def version() -> str:
+    """The installed trappesim version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _v
+
+    try:
+        return _v("trappesim")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0+unknown"
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _is_results_folder(path: Path) -> bool:
+    try:
+        meta = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "trappesim_version" in meta
+
+
+def check_destination(out: Path, force: bool) -> None:
+    """Refuse an existing folder unless ``force``; call before a long run.
+
+    Even with ``force``, only an empty folder or one that a previous run wrote
+    (it holds a trappesim ``manifest.json``) is replaced: ``--out results --force`` must
+    not delete a folder of other runs or anything else.
+    """
+    if not out.exists():
+        return
+    if not force:
+        raise OutputExistsError(
+            f"{out}: the results folder exists; choose another --out, or add --force to replace it"
+        )
+    empty = out.is_dir() and not any(out.iterdir())
+    if not empty and (not out.is_dir() or not _is_results_folder(out)):
+        raise OutputExistsError(
+            f"{out}: exists and is not a trappesim results folder (no manifest.json from a run); "
+            "refusing to replace it even with --force: choose another --out"
+        )
+
+
+@contextmanager
+def atomic_folder(out: Path, force: bool) -> Iterator[Path]:
+    """Yield a temporary folder that becomes ``out`` only if the block succeeds."""
+    check_destination(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        check_destination(out, force)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def manifest(
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
+    inputs: dict[str, str | Path],
+    command: list[str],
+    wall_time: float,
+) -> dict[str, Any]:
+    """What makes a results folder reproducible.
+
+    Parameters
+    ----------
+    result : Result or Comparison
+    inputs : dict
+        Role (``"scenario"``, ``"baseline"``, ``"strategy"``) to file path.
+    command : list of str
+        The command line.
+    wall_time : float
+        Seconds the simulation took.
+    """
+    if isinstance(result, PSAResult | Tornado | Sensitivity):
+        scenarios = {"baseline": result.base, "strategy": result.strategy}
+        engine, seed, replications = result.engine, result.seed, 1
+    else:
+        arms = (
+            {"baseline": result.base, "strategy": result.strategy}
+            if isinstance(result, Comparison)
+            else {"scenario": result}
+        )
+        scenarios = {role: arm.scenario for role, arm in arms.items()}
+        first = next(iter(arms.values()))
+        engine, seed, replications = first.engine, first.seed, first.replications
+    scen = {
+        role: {"file": str(inputs.get(role, "")), "input_hash": sc.input_hash(), "resolved": sc.to_dict()}
+        for role, sc in scenarios.items()
+    }
+    files: dict[str, str] = {}
+    for p in inputs.values():
+        path = Path(p)
+        files[str(path)] = file_hash(path)
+        data = path.read_text(encoding="utf-8")
+        # Files a scenario extends are inputs too.
+        if "extends" in data:
+            for parent in _extends_chain(path):
+                files[str(parent)] = file_hash(parent)
+    combined = hashlib.sha256(
+        json.dumps({k: v["input_hash"] for k, v in scen.items()}, sort_keys=True).encode()
+    ).hexdigest()
+    return {
+        "trappesim_version": version(),
+        "kind": kind_of(result),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "engine": engine,
+        "seed": seed,
+        "replications": replications,
+        **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
+        "wall_time_seconds": round(wall_time, 3),
+        "input_hash": combined,
+        "input_files_sha256": files,
+        "scenarios": scen,
+        "environment": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "pandas": pd.__version__,
+            "simpy": simpy.__version__,
+            "platform": platform.platform(),
+        },
+    }
+
+
+def _extends_chain(path: Path) -> list[Path]:
+    import tomllib
+
+    out: list[Path] = []
+    cur = path
+    while True:
+        with cur.open("rb") as fh:
+            parent = tomllib.load(fh).get("extends")
+        if not isinstance(parent, str):
+            return out
+        cur = cur.parent / parent
+        if cur in out or not cur.is_file():
+            return out
+        out.append(cur)
+
+
+def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> str:
+    """What a results folder holds: ``run``, ``compare``, ``psa``, ``tornado`` or ``sensitivity``."""
+    kinds = {
+        Result: "run",
+        Comparison: "compare",
+        PSAResult: "psa",
+        Tornado: "tornado",
+        Sensitivity: "sensitivity",
+    }
+    return kinds[type(result)]
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def charts(
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity, lang: str | None = None
+) -> dict[str, Callable[[], Any]]:
+    """The charts for a result, by file stem (made lazily), in ``lang``."""
+    if isinstance(result, Sensitivity):
+        return {}
+    if isinstance(result, Tornado):
+        return {"tornado": lambda: plots.tornado(result, lang)}
+    if isinstance(result, PSAResult):
+        return {
+            "breakeven": lambda: plots.breakeven(result, lang),
+            "npv_distribution": lambda: plots.npv_distribution(result, lang),
+        }
+    out: dict[str, Callable[[], Any]] = {"staircase": lambda: plots.staircase(result, lang)}
+    if isinstance(result, Comparison):
+        out["placements_avoided"] = lambda: plots.placements_avoided(result, lang)
+        out["payback"] = lambda: plots.payback(result, lang)
+        out["waterfall"] = lambda: plots.waterfall(result, lang)
+    if plots.has_capacity(result):
+        out["waiting_list"] = lambda: plots.waiting_list(result, lang)
+        out["utilisation"] = lambda: plots.utilisation(result, lang)
+    return out
+
+
+def _save_charts(result, folder: Path, lang: str | None) -> dict[str, bytes]:
+    """Write every chart as PNG and SVG; return the PNG bytes by stem (for the reports)."""
+    made = charts(result, lang)
+    if not made:
+        return {}
+    folder.mkdir(exist_ok=True)
+    pngs: dict[str, bytes] = {}
+    for stem, make in made.items():
+        fig = make()
+        fig.savefig(folder / f"{stem}.png", dpi=150)
+        fig.savefig(folder / f"{stem}.svg", metadata={"Date": None})
+        pngs[stem] = (folder / f"{stem}.png").read_bytes()
+    return pngs
+
+
+def _write_tables(result, tmp: Path) -> None:
+    """CSV tables, and the arrays behind them (so reports can be remade without a rerun)."""
+    if isinstance(result, Sensitivity):
+        _csv(result.table.assign(method=result.method, outcome=result.outcome), tmp / "sensitivity.csv")
+        return
+    if isinstance(result, Tornado):
+        _csv(result.table.assign(outcome=result.outcome, outcome_central=result.central), tmp / "tornado.csv")
+        return
+    if isinstance(result, PSAResult):
+        _csv(result.table, tmp / "psa_draws.csv")
+        _csv(result.summary, tmp / "psa_summary.csv")
+        _csv(result.breakeven, tmp / "psa_breakeven.csv")
+        arrays = {f"psa:{k}": v for k, v in result.arrays.items()}
+        arrays.update({f"parameter:{c}": result.parameters[c].to_numpy() for c in result.parameters})
+        np.savez_compressed(tmp / ARRAYS, **arrays)
+        return
+    if isinstance(result, Comparison):
+        arms = {"baseline": result.base, "strategy": result.strategy}
+        _csv(result.summary, tmp / "comparison.csv")
+        _csv(result.yearly, tmp / "comparison_yearly.csv")
+    else:
+        arms = {"scenario": result}
+    _csv(
+        pd.concat([a.yearly.assign(arm=k) for k, a in arms.items()], ignore_index=True),
+        tmp / "yearly.csv",
+    )
+    _csv(
+        pd.concat([a.summary.assign(arm=k) for k, a in arms.items()], ignore_index=True),
+        tmp / "summary.csv",
+    )
+    np.savez_compressed(
+        tmp / ARRAYS, **{f"{role}:{m}": v for role, arm in arms.items() for m, v in arm.measures.items()}
+    )
+
+
+ARRAYS = "arrays.npz"
+"""Measures per replication, year and step (or PSA outcomes per draw), for remaking reports."""
+
+
+def write_reports(
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
+    folder: Path,
+    meta: dict[str, Any],
+    lang: str | None = None,
+    extras: list[PSAResult | Tornado | Sensitivity] = (),
+) -> list[str]:
+    """Charts, and for a run or comparison the workbook and the HTML report.
+
+    Parameters
+    ----------
+    folder : Path
+        Where to write (``charts/``, ``report.xlsx``, ``report.html``).
+    meta : dict
+        The folder's manifest (provenance for the reports).
+    extras : list
+        Uncertainty results for the same scenarios, shown in the reports.
+
+    Returns
+    -------
+    list of str
+        The files written, relative to ``folder``.
+    """
+    from sim import report, workbook  # late: they import this module's helpers
+
+    pngs = _save_charts(result, folder / "charts", lang)
+    for extra in extras:
+        pngs.update(_save_charts(extra, folder / "charts", lang))
+    written = [f"charts/{stem}.{ext}" for stem in pngs for ext in ("png", "svg")]
+    if isinstance(result, Result | Comparison):
+        workbook.write_workbook(result, folder / "report.xlsx", meta, lang, extras, pngs)
+        (folder / "report.html").write_text(
+            report.render_html(result, meta, lang, extras, pngs), encoding="utf-8"
+        )
+        written += ["report.xlsx", "report.html"]
+    return written
+
+
+def write_results(
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
+    out: Path,
+    inputs: dict[str, str | Path],
+    command: list[str],
+    wall_time: float,
+    force: bool = False,
+    lang: str | None = None,
+) -> Path:
+    """Write a complete results folder (CSV, arrays, charts, reports, manifest) atomically.
+
+    Parameters
+    ----------
+    lang : {"da", "en"}, optional
+        Language of charts and reports; default the scenario's (Danish unless it says otherwise).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    start = time.perf_counter()
+    with atomic_folder(out, force) as tmp:
+        _write_tables(result, tmp)
+        meta = manifest(result, inputs, command, wall_time)
+        write_reports(result, tmp, meta, lang)
+        meta["write_seconds"] = round(time.perf_counter() - start, 3)
+        (tmp / "manifest.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return out
+
+
+class ResultsFolderError(ValueError):
+    """A folder that is not a complete trappesim results folder."""
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder (:class:`ResultsFolderError` if there is none)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsFolderError(f"{folder}: no manifest.json; not a trappesim results folder") from None
+    except (OSError, ValueError) as err:
+        raise ResultsFolderError(f"{folder}/manifest.json: cannot be read ({err})") from None
+    if not isinstance(meta, dict) or "trappesim_version" not in meta:
+        raise ResultsFolderError(f"{folder}/manifest.json: not written by trappesim")
+    return meta
+
+
+def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornado | Sensitivity:
+    """Rebuild what a results folder holds, without simulating anything.
+
+    The scenarios come from the manifest (resolved), the numbers from
+    ``arrays.npz`` (runs, comparisons, PSA) or the CSV table (tornado,
+    sensitivity); derived tables and charts are then the same as when the
+    folder was written.
+    """
+    from sim.economics import compare_arrays
+    from sim.scenario import Scenario, ScenarioError
+    from sim.staircase import compile_staircase
+
+    folder = Path(folder)
+    meta = read_manifest(folder)
+    kind = meta.get("kind")
+    if kind is None:
+        raise ResultsFolderError(
+            f"{folder}: written by trappesim {meta['trappesim_version']}, before results folders kept "
+            "what reports are made from; run the scenario again"
+        )
+    try:
+        scen = {
+            role: Scenario.from_dict(v["resolved"], file=f"{folder}/manifest.json [{role}]")
+            for role, v in meta["scenarios"].items()
+        }
+    except (KeyError, TypeError, ScenarioError) as err:
+        raise ResultsFolderError(f"{folder}/manifest.json: the scenarios cannot be read ({err})") from None
+    engine, seed = meta["engine"], meta["seed"]
+    try:
+        if kind == "tornado":
+            table = pd.read_csv(folder / "tornado.csv")
+            central = float(table["outcome_central"].iloc[0]) if len(table) else float("nan")
+            outcome = str(table["outcome"].iloc[0]) if len(table) else "npv"
+            table = table.drop(columns=["outcome", "outcome_central"])
+            return Tornado(scen["baseline"], scen["strategy"], outcome, central, table, engine, seed)
+        if kind == "sensitivity":
+            table = pd.read_csv(folder / "sensitivity.csv")
+            method, outcome = str(table["method"].iloc[0]), str(table["outcome"].iloc[0])
+            table = table.drop(columns=["method", "outcome"])
+            return Sensitivity(scen["baseline"], scen["strategy"], method, outcome, table, engine, seed)
+        with np.load(folder / ARRAYS) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, KeyError, ValueError, IndexError) as err:
+        raise ResultsFolderError(f"{folder}: incomplete results folder ({err})") from None
+    if kind == "psa":
+        params = pd.DataFrame(
+            {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("parameter:")}
+        )
+        outcomes = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("psa:")}
+        return PSAResult(scen["baseline"], scen["strategy"], engine, seed, params, outcomes)
+    results: dict[str, Result] = {}
+    for role, scenario in scen.items():
+        measures = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{role}:")}
+        st = compile_staircase(scenario)
+        results[role] = Result(scenario, st, engine, seed, int(meta["replications"]), measures)
+    if kind == "run":
+        return results["scenario"]
+    b, s = results["baseline"], results["strategy"]
+    return Comparison(b, s, compare_arrays(b.measures, s.measures, b.staircase, s.staircase))
+
+
+def remake_reports(
+    folder: str | Path, lang: str | None = None, extra_folders: list[str | Path] = ()
+) -> list[str]:
+    """Remake the charts and reports of a results folder without simulating.
+
+    Parameters
+    ----------
+    folder : path
+        A folder written by ``run``, ``compare``, ``psa`` or ``tornado``.
+    lang : {"da", "en"}, optional
+        Language; default the scenario's.
+    extra_folders : list of path
+        ``psa``, ``tornado`` or ``sensitivity`` folders for the same
+        baseline and strategy, to show in a comparison's reports.
+
+    Returns
+    -------
+    list of str
+        Files written, relative to ``folder``. Files are replaced only when
+        all are made: a failure leaves the folder as it was.
+    """
+    folder = Path(folder)
+    result = load_results(folder)
+    meta = read_manifest(folder)
+    extras = []
+    for other in extra_folders:
+        extra = load_results(other)
+        if not isinstance(extra, PSAResult | Tornado | Sensitivity):
+            raise ResultsFolderError(
+                f"{other}: only psa, tornado and sensitivity folders can be added to a report"
+            )
+        if not isinstance(result, Comparison):
+            raise ResultsFolderError(
+                f"{folder}: uncertainty results can only be added to a comparison's report"
+            )
+        ours = {r: meta["scenarios"][r]["input_hash"] for r in ("baseline", "strategy")}
+        theirs = _hashes(read_manifest(other))
+        if ours != theirs:
+            raise ResultsFolderError(
+                f"{other}: made from other scenarios than {folder} (input hashes differ); "
+                "run it on the same baseline and strategy files"
+            )
+        extras.append(extra)
+    tmp = folder / f".remake-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        written = write_reports(result, tmp, meta, lang, extras)
+        if (tmp / "charts").exists():
+            old = folder / f".charts-old-{os.getpid()}"
+            if (folder / "charts").exists():
+                (folder / "charts").rename(old)
+            (tmp / "charts").rename(folder / "charts")
+            shutil.rmtree(old, ignore_errors=True)
+        for name in ("report.xlsx", "report.html"):
+            if (tmp / name).exists():
+                os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+def _hashes(meta: dict[str, Any]) -> dict[str, str]:
+    return {role: v["input_hash"] for role, v in meta.get("scenarios", {}).items()}
