@@ -16,7 +16,7 @@ from sim import language as L
 from sim.economics import money_label
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
-from sim.report import key_figures
+from sim.report import format_value, key_figures
 from sim.results import (
     OutputExistsError,
     ResultsFolderError,
@@ -274,22 +274,26 @@ def _psa(args: argparse.Namespace) -> int:
     )
     wall = time.perf_counter() - start
     write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force, lang=args.lang)
+    lang = L.resolve(args.lang, base)
     s = result.summary.set_index("metric")
-    print(f"\n{strategy.name} vs {base.name}: {args.draws} draws, mean [90 % interval over draws]")
-    for label, key, fmt, scale in (
-        ("New placements avoided", "placement_entries_avoided", "{:,.0f}", 1),
-        ("Net present value, DKK m", "npv", "{:,.1f}", 1e6),
-        ("Return on investment", "roi", "{:,.2f}", 1),
-    ):
+    names = L.t("vs", lang, a=strategy.name, b=base.name)
+    print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
+    rows = [
+        (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "children"),
+        (L.t("kf_npv", lang), "npv", "money"),
+        (L.t("kf_roi", lang), "roi", "ratio"),
+    ]
+    width = 46
+    for label, key, kind in rows:
         r = s.loc[key]
-        interval = f"[{fmt.format(r['p5'] / scale)} ; {fmt.format(r['p95'] / scale)}]"
-        print(f"  {label:34s} {fmt.format(r['mean'] / scale):>12s}  {interval}")
-    print(f"  {'Probability that NPV > 0':34s} {s.loc['probability_npv_positive', 'mean']:>12.0%}")
-    cost = s.loc["cost_per_placement_avoided", "mean"]
-    shown = "n/a" if cost != cost else f"{cost / 1e6:,.2f}"
-    print(f"  {'Cost per placement avoided, DKK m':34s} {shown:>12s}")
-    print(f"  Money: {s.loc['npv', 'unit']}.")
-    print(f"\nResults written to {out}/")
+        shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
+        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
+    p = L.percent(s.loc["probability_npv_positive", "mean"], lang)
+    print(f"  {L.t('kf_p_npv', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
+    cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
+    print(f"  {L.t('kf_cost_per_avoided', lang):{width}s} {cost:>16s}".replace(L.NBSP, " "))
+    print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+    print(f"\n{L.t('results_written', lang, out=out)}")
     return EXIT_OK
 
 

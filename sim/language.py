@@ -170,6 +170,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "{currency}, {price_year}-priser, tilbagediskonteret til {start_year}",
     ),
     "programme_row": ("Programme, caseworkers and extra places", "Program, sagsbehandlere og ekstra pladser"),
+    "psa_header": (
+        "{n} draws, mean [90 % interval over draws]",
+        "{n} træk, gennemsnit [90 %-interval over træk]",
+    ),
+    "kf_cost_per_avoided": ("Cost per placement avoided", "Udgift pr. undgået anbringelse"),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
     "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),

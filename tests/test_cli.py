@@ -254,7 +254,13 @@ def _shares(d: dict) -> dict:
     return d
 
 
+def _language(d: dict) -> dict:
+    d["language"] = "de"
+    return d
+
+
 BAD = {
+    "language": (_language, ["language", "'da' or 'en'"]),
     "typo": (_typo, ["steps.placed.cost_per_yaer", "Did you mean 'cost_per_year'"]),
     "negative-rate": (_negative_rate, ["transitions.low.mid", "must be at least 0"]),
     "unknown-step": (_unknown_step, ["transitions.medium", "unknown step 'medium'"]),
@@ -444,3 +450,58 @@ def test_capacity_run_prints_waiting_and_draws_its_charts(write_scenario, tmp_pa
     yearly = pd.read_csv(out / "yearly.csv")
     placed = yearly[yearly.step == "placed"]
     assert (placed["places"] == 150).all() and placed["waiting_end"].sum() > 0
+
+
+# ---------------------------------------------------------------------------
+# Reports: language, and `trappesim report` without a rerun
+# ---------------------------------------------------------------------------
+
+
+def test_compare_writes_workbook_and_html_report_in_the_language_asked(
+    compared, module_inputs, tmp_path, capsys
+):
+    assert (compared / "report.xlsx").is_file() and (compared / "report.html").is_file()
+    assert (compared / "charts" / "waterfall.png").read_bytes().startswith(PNG_MAGIC)
+    base, plan = module_inputs
+    out = tmp_path / "da"
+    assert cli("compare", base, plan, *FAST, "--lang", "da", "--out", out) == 0
+    printed = capsys.readouterr().out
+    assert "Nye anbringelser undgået" in printed and "Nettonutidsværdi" in printed
+    assert "kr., 2024-priser" in printed and "Resultater skrevet til" in printed
+    assert "Svaret" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_remakes_charts_and_reports_without_simulating(compared, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    import sim.experiment
+
+    folder = tmp_path / "copy"
+    shutil.copytree(compared, folder)
+    csv_before = (folder / "comparison.csv").read_bytes()
+
+    def no_simulation(*_a, **_k):
+        raise AssertionError("report must not simulate")
+
+    monkeypatch.setattr(sim.experiment, "_map", no_simulation)
+    (folder / "charts" / "payback.png").unlink()
+    assert cli("report", folder, "--lang", "da") == 0
+    assert "report.html" in capsys.readouterr().out
+    assert (folder / "charts" / "payback.png").read_bytes().startswith(PNG_MAGIC)
+    assert "Svaret" in (folder / "report.html").read_text(encoding="utf-8")
+    assert (folder / "comparison.csv").read_bytes() == csv_before
+
+
+def test_report_of_a_folder_that_is_not_a_results_folder_exits_2(tmp_path, capsys):
+    assert cli("report", tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trappesim: error: ") and "no manifest.json" in err and "Traceback" not in err
+
+
+def test_report_refuses_a_run_folder_as_an_extra(compared, ran, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(compared, folder)
+    assert cli("report", folder, "--with", ran) == 2
+    assert "only psa, tornado and sensitivity folders" in capsys.readouterr().err

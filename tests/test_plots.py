@@ -317,3 +317,73 @@ def test_waiting_chart_shows_overflow_and_small_numbers(toy, tmp_path):
     labels = [t.get_text() for t in waiting.get_yticklabels()]
     assert len(set(labels)) == len(labels)  # small means keep a decimal: no repeated "1"
     np.testing.assert_allclose(sent.lines[0].get_ydata(), res.measures["overflows"].mean(0)[:, 2])
+
+
+# ---------------------------------------------------------------------------
+# waterfall
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_waterfall_adds_up_to_the_net_present_value(cmps, case, tmp_path):
+    cmp = cmps[case]
+    fig = plots.waterfall(cmp)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    bars = ax.patches
+    assert len(bars) == 1 + 3 + 1  # investment, one per step, NPV
+    s = cmp.summary.set_index("metric")
+    heights = np.array([b.get_height() for b in bars])
+    bottoms = np.array([b.get_y() for b in bars])
+    assert heights[0] == pytest.approx(-s.loc["investment_pv", "mean"], rel=1e-9, abs=1e-6)
+    assert heights[1:4].sum() == pytest.approx(s.loc["gross_savings_pv", "mean"], rel=1e-9, abs=1e-6)
+    assert heights[-1] == pytest.approx(s.loc["npv", "mean"], rel=1e-9, abs=1e-6)
+    # Each step's bar starts where the one before ended; the NPV bar stands on zero.
+    np.testing.assert_allclose(bottoms[1:4], np.cumsum(heights[:3]), rtol=1e-9, atol=1e-6)
+    assert bottoms[-1] == 0
+    assert bars[3].get_hatch() == "///"  # the placement step
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]  # long names wrap
+    assert labels[0] == "Investment" and labels[-1] == "Net present value" and "Placed" in labels
+    assert "3.5 %" in footnote(fig) and "not included" in footnote(fig)
+
+
+def test_waterfall_of_a_strategy_that_costs_and_does_nothing(cmps):
+    fig = plots.waterfall(cmps["never"])
+    heights = [b.get_height() for b in fig.axes[0].patches]
+    assert heights[1:4] == [0, 0, 0]
+    assert heights[-1] == pytest.approx(heights[0]) and heights[0] < 0
+    assert plain(fig.get_suptitle()).startswith("Net present value DKK -")
+
+
+# ---------------------------------------------------------------------------
+# Danish
+# ---------------------------------------------------------------------------
+
+
+def test_charts_in_danish_use_danish_words_names_and_numbers(cmps, tmp_path):
+    cmp = cmps["des"]
+    fig = plots.staircase(cmp, lang="da")
+    save(fig, tmp_path)
+    assert fig.get_suptitle().startswith("Anbragte børn ved udgangen af 2033")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Anbragt", "Mellem", "Lav"]
+    assert fig.axes[0].get_ylabel() == "Børn"
+    fig = plots.payback(cmp, lang="da")
+    assert plain(fig.get_suptitle()).startswith("Betaler sig tilbage i")
+    assert "mio. kr." in plain(fig.get_suptitle())
+    assert "3,5 % år 0-35" in footnote(fig) and "2024-priser" in footnote(fig)
+    assert fig.axes[0].get_xlabel() == "År"
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "2033" in ticks and not any("." in t for t in ticks)  # years without a thousands separator
+    fig = plots.placements_avoided(cmp, lang="da")
+    assert "nye anbringelser undgået 2024-2033 (90 %:" in plain(fig.get_suptitle())
+    fig = plots.waterfall(cmp, lang="da")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == "Investering"
+    fig = plots.payback(cmps["never"], lang="da")
+    assert fig.get_suptitle() == "Ingen tilbagebetaling inden 2033"
+
+
+def test_language_defaults_to_the_scenarios(cmps):
+    da = cmps["des"].base.scenario.with_changes({"language": "da"})
+    res = sim.simulate(da, replications=1, seed=1)
+    assert plots.staircase(res).get_suptitle().startswith("Anbragte børn")
+    assert plots.staircase(res, lang="en").get_suptitle().startswith("Placed children")

@@ -289,3 +289,18 @@ def test_cycle_of_overflows_is_refused():
     d["steps"]["placed"]["capacity"] = {"places": 10, "overflow_to": "mid", "wait_on": "low"}
     err = _error(d)
     assert "cycle of overflows" in err.message and "mid -> placed -> mid" in err.message
+
+
+def test_save_scenario_writes_a_file_that_loads_back_unchanged(tmp_path):
+    from sim.scenario import save_scenario
+
+    original = load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")  # extends, distributions
+    path = save_scenario(original, tmp_path / "mine.toml", note="Built in a notebook\nfrom our own numbers")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Built in a notebook\n# from our own numbers\n")
+    back = load_scenario(path)
+    assert back.input_hash() == original.input_hash()
+    assert {u.path for u in back.uncertain} == {u.path for u in original.uncertain}
+    with pytest.raises(FileExistsError, match="exists"):
+        save_scenario(original, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]

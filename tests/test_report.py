@@ -1,0 +1,174 @@
+"""Key figures, assumptions and the HTML report: one source of numbers, self-contained HTML."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+from conftest import INTERVENTION, toy_dict
+
+import sim
+from sim import language as L
+from sim.report import assumptions, format_value, key_figures
+from sim.results import write_results
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("html")
+    base = d / "base.toml"
+    base.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    plan = d / "plan.toml"
+    plan.write_text(tomli_w.dumps({"extends": "base.toml", "name": "plan", "intervention": INTERVENTION}))
+    b, p = sim.load_scenario(base), sim.load_scenario(plan)
+    inputs = {"baseline": base, "strategy": plan}
+    out = {}
+    for lang in ("en", "da"):
+        cmp = sim.compare(b, p, replications=3, seed=2)
+        out[lang] = write_results(cmp, d / f"cmp-{lang}", inputs, ["trappesim", "compare"], 0.1, lang=lang)
+    out["run"] = write_results(sim.simulate(b, replications=2), d / "run", {"scenario": base}, [], 0.1)
+    return out
+
+
+class _Rows(HTMLParser):
+    """Cells of the key-figure table, by data-metric."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[str]] = {}
+        self._metric: str | None = None
+        self._cell: list[str] | None = None
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-metric" in a:
+            self._metric = a["data-metric"]
+            self.rows[self._metric] = []
+        if tag == "td" and self._metric:
+            self._cell = []
+        for key in ("src", "href"):
+            if a.get(key) and not a[key].startswith(("data:", "#")):
+                self.external.append(a[key])
+        if tag in ("link", "script"):
+            self.external.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None and self._metric:
+            self.rows[self._metric].append("".join(self._cell).strip())
+            self._cell = None
+        if tag == "tr":
+            self._metric = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(path: Path) -> _Rows:
+    p = _Rows()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_html_key_figures_equal_comparison_csv(folders, lang):
+    folder = folders[lang]
+    csv = pd.read_csv(folder / "comparison.csv").set_index("metric")
+    rows = parse(folder / "report.html").rows
+    kinds = {"placement_entries_avoided": "children", "npv": "money", "roi": "ratio", "payback_year": "year"}
+    for metric, kind in kinds.items():
+        centre = csv.loc[metric, "median" if metric == "payback_year" else "mean"]
+        label, text, interval, _unit = rows[metric]
+        assert text == format_value(centre, kind, lang), metric
+        lo, hi = (format_value(csv.loc[metric, q], kind, lang) for q in ("p5", "p95"))
+        assert interval == ("" if lo == hi else f"{lo} – {hi}"), metric
+    assert set(rows) == set(key_figures(sim.load_results(folder), lang)["metric"])
+
+
+def test_html_is_one_self_contained_file(folders):
+    for folder in (folders["en"], folders["run"]):
+        p = parse(folder / "report.html")
+        assert p.external == []  # no link, script or file outside the page
+        html = (folder / "report.html").read_text(encoding="utf-8")
+        assert html.count('src="data:image/png;base64,') == len(list((folder / "charts").glob("*.png")))
+
+
+def test_html_states_the_answer_provenance_and_money_terms(folders):
+    html = (folders["en"] / "report.html").read_text(encoding="utf-8")
+    meta = sim.load_results(folders["en"])
+    assert "The answer" in html and "Provenance" in html and "Method" in html and "Assumptions" in html
+    import json
+
+    m = json.loads((folders["en"] / "manifest.json").read_text(encoding="utf-8"))
+    assert m["input_hash"] in html and str(m["seed"]) in html and m["trappesim_version"] in html
+    assert "2024 prices" in html.replace(L.NBSP, " ") and "3.5 % years 0-35" in html.replace(L.NBSP, " ")
+    assert "Not estimated" in html  # no PSA given: the probability of break-even is not invented
+    assert "not counted as avoided" in html
+    assert isinstance(meta, sim.Comparison)
+
+
+def test_danish_html(folders):
+    html = (folders["da"] / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="da">' in html
+    assert "Svaret" in html and "Nye anbringelser undgået" in html and "Ikke beregnet" in html
+    assert "kr., 2024-priser" in html.replace(L.NBSP, " ")
+
+
+def test_html_of_a_single_run_has_key_figures_but_no_answer_cards(folders):
+    html = (folders["run"] / "report.html").read_text(encoding="utf-8")
+    assert "Key figures" in html and 'class="cards"' not in html
+    assert 'data-metric="placed_at_end"' in html
+
+
+def test_key_figures_of_one_replication_have_no_interval(toy):
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    kf = key_figures(sim.compare(toy, plan, replications=1, seed=1))
+    assert (kf["interval"] == "").all() and kf["p5"].isna().all()
+    assert kf.set_index("metric").loc["payback_year", "label"] == "Payback year"
+
+
+def test_key_figures_say_when_a_strategy_never_pays_back(toy):
+    never = toy.with_changes({"name": "never", "intervention": {"start_year": 2025, "cost_per_year": 1e9}})
+    kf = key_figures(sim.compare(toy, never, engine="expected")).set_index("metric")
+    assert np.isnan(kf.loc["payback_year", "centre"])
+    assert kf.loc["payback_year", "text"] == "not within 2033"
+    da = key_figures(sim.compare(toy, never, engine="expected"), "da").set_index("metric")
+    assert da.loc["payback_year", "text"] == "ikke inden 2033"
+
+
+def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    psa = sim.psa(base, plan, draws=30, seed=1)
+    kf = key_figures(sim.compare(base, plan, engine="expected"), "en", psa).set_index("metric")
+    p = kf.loc["probability_npv_positive"]
+    assert p["centre"] == pytest.approx(np.mean(psa.arrays["total_npv"] > 0))
+    assert re.fullmatch(r"\d+\xa0%", p["text"])
+    assert kf.loc["psa_npv", "p5"] == pytest.approx(np.percentile(psa.arrays["total_npv"], 5))
+
+
+def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
+    s = toy.with_changes({"steps.placed.source": "Benchmarkingenheden 2020"})
+    plan = s.with_changes({"name": "plan", "intervention": {**INTERVENTION, "source": "own guess"}})
+    table = assumptions(s, plan).set_index("key")
+    assert table.loc["steps.placed.cost_per_year", "source"] == "Benchmarkingenheden 2020"
+    assert table.loc["intervention.cost_per_year", "source"] == "own guess"
+    assert table.loc["discounting.periods[0].rate", "source"] == "Finansministeriet 2021"
+    assert table.loc["intervention.cost_per_year", "differs"]
+    assert not table.loc["steps.placed.cost_per_year", "differs"]
+    assert "steps.placed.source" not in table.index  # sources are a column, not a row
+
+
+def test_assumptions_show_a_distribution_as_written(toy):
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    table = assumptions(sim.Scenario.from_dict(d)).set_index("key")
+    assert table.loc["steps.placed.cost_per_year", "baseline"] == "gamma(mean=500000, sd=80000)"

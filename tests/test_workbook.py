@@ -1,0 +1,133 @@
+"""The Excel workbook: opens with openpyxl, holds the CSV numbers, reads well."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+from conftest import INTERVENTION, toy_dict
+from openpyxl import load_workbook
+
+import sim
+from sim import language as L
+from sim.results import write_results
+from sim.workbook import SHEETS, sheet_name
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A comparison's results folder, written as the CLI writes it (Danish)."""
+    d = tmp_path_factory.mktemp("wb")
+    base = d / "base.toml"
+    base.write_text(tomli_w.dumps(toy_dict(language="da")), encoding="utf-8")
+    plan = d / "plan.toml"
+    plan.write_text(tomli_w.dumps({"extends": "base.toml", "name": "plan", "intervention": INTERVENTION}))
+    cmp = sim.compare(sim.load_scenario(base), sim.load_scenario(plan), replications=3, seed=5)
+    return write_results(cmp, d / "out", {"baseline": base, "strategy": plan}, ["trappesim", "compare"], 0.1)
+
+
+def sheet_frame(ws) -> pd.DataFrame:
+    rows = list(ws.iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_workbook_has_its_sheets_in_danish(folder):
+    wb = load_workbook(folder / "report.xlsx")
+    assert wb.sheetnames == [
+        sheet_name(r, "da") for r in ("summary", "yearly", "comparison", "assumptions", "provenance")
+    ]
+    assert all(len(n) <= 31 for en, da in SHEETS.values() for n in (en, da))  # Excel's limit
+
+
+def test_yearly_sheet_holds_the_csv_numbers(folder):
+    csv = pd.read_csv(folder / "yearly.csv")
+    ws = load_workbook(folder / "report.xlsx")[sheet_name("yearly", "da")]
+    xl = sheet_frame(ws)
+    assert len(xl) == len(csv)
+    for col in ("stock_end", "child_years", "placement_entries", "cost", "cost_discounted"):
+        got = xl[L.column(col, "da")].astype(float).to_numpy()
+        # openpyxl writes 16 significant digits (Excel itself keeps 15): equal to the last digit.
+        np.testing.assert_allclose(got, csv[col].to_numpy(), rtol=1e-15, atol=0, err_msg=col)
+    assert list(xl[L.column("year", "da")]) == list(csv["year"])
+    assert set(xl[L.column("arm", "da")]) == {"Basis", "Strategi"}
+    assert "Anbragt" in set(xl[L.column("step_name", "da")])  # step names from the scenario, in Danish
+
+
+def test_comparison_sheet_holds_the_csv_numbers(folder):
+    csv = pd.read_csv(folder / "comparison_yearly.csv")
+    xl = sheet_frame(load_workbook(folder / "report.xlsx")[sheet_name("comparison", "da")])
+    assert len(xl.columns) == len(csv.columns)
+    for j, col in enumerate(csv.columns):
+        got = pd.to_numeric(xl.iloc[:, j]).to_numpy(dtype=float)
+        np.testing.assert_allclose(got, csv[col].to_numpy(dtype=float), rtol=1e-15, atol=0, err_msg=col)
+
+
+def test_summary_sheet_has_the_key_figures_of_comparison_csv(folder):
+    csv = pd.read_csv(folder / "comparison.csv").set_index("metric")
+    ws = load_workbook(folder / "report.xlsx")[sheet_name("summary", "da")]
+    rows = {r[0]: r[1:5] for r in ws.iter_rows(min_row=5, max_row=14, values_only=True) if r[0]}
+    kf = sim.key_figures(sim.load_results(folder), "da")
+    for r in kf.itertuples():
+        mean, p5, p95, unit = rows[r.label]
+        want = csv.loc[r.metric, "median" if r.metric == "payback_year" else "mean"]
+        np.testing.assert_allclose(
+            [mean, p5, p95], [want, csv.loc[r.metric, "p5"], csv.loc[r.metric, "p95"]], rtol=1e-15, atol=0
+        )
+        assert unit == r.unit
+    npv_row = next(row for row in ws.iter_rows(min_row=5, max_row=14) if row[0].value == "Nettonutidsværdi")
+    assert npv_row[1].number_format == "#,##0"
+    note = [c.value for row in ws.iter_rows(min_row=10, max_row=20) for c in row if isinstance(c.value, str)]
+    assert any("2024-priser" in n and "3,5" in n for n in note)  # price year and discount rate
+    assert len(ws._images) == 1  # the payback chart
+
+
+def test_sheets_have_frozen_filterable_headers_and_no_formulas(folder):
+    wb = load_workbook(folder / "report.xlsx")
+    for role in ("yearly", "comparison", "assumptions"):
+        ws = wb[sheet_name(role, "da")]
+        assert ws.freeze_panes == "A2", role
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), role
+        assert all(ws.column_dimensions[c].width >= 9 for c in "ABC"), role
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert not (isinstance(c.value, str) and c.value.startswith("=")), (ws.title, c.coordinate)
+                assert not (isinstance(c.value, float) and not math.isfinite(c.value))
+
+
+def test_assumptions_sheet_has_sources_and_marks_what_the_strategy_changes(folder):
+    ws = load_workbook(folder / "report.xlsx")[sheet_name("assumptions", "da")]
+    xl = sheet_frame(ws)
+    key, base, plan, source = (L.column(c, "da") for c in ("key", "baseline", "strategy", "source"))
+    row = xl[xl[key] == "intervention.cost_per_year"].iloc[0]
+    assert pd.isna(row[base]) and row[plan] == 1e6
+    bold = {
+        ws.cell(row=i, column=1).value for i in range(2, ws.max_row + 1) if ws.cell(row=i, column=1).font.b
+    }
+    assert "intervention.cost_per_year" in bold and "steps.low.cost_per_year" not in bold
+    assert set(xl[source].dropna()) >= {"Finansministeriet 2021"}
+
+
+def test_provenance_sheet(folder):
+    import json
+
+    meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    ws = load_workbook(folder / "report.xlsx")[sheet_name("provenance", "da")]
+    values = {r[0]: r[1] for r in ws.iter_rows(values_only=True)}
+    assert values["seed"] == 5 and values["input_hash"] == meta["input_hash"]
+    assert values["trappesim"] == meta["trappesim_version"]
+
+
+def test_english_workbook_of_a_single_run(tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    res = sim.simulate(sim.load_scenario(base), replications=1, seed=1)
+    out = write_results(res, tmp_path / "out", {"scenario": base}, [], 0.1)
+    wb = load_workbook(out / "report.xlsx")
+    assert wb.sheetnames == ["Summary", "By year and step", "Assumptions", "Provenance"]
+    labels = [r[0] for r in wb["Summary"].iter_rows(min_row=5, max_row=7, values_only=True)]
+    assert labels == ["Placed children at end of 2033", "New placements 2024-2033", "Total cost (PV)"]
