@@ -179,6 +179,12 @@ def _print_summary(result: Result | Comparison, out: Path, lang: str | None) -> 
     print(f"\n{L.t('results_written', lang, out=out)}")
 
 
+def _write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:
+    """Write the results folder, recording the command line as given."""
+    command = ["trappesim", *sys.argv[1:]]
+    write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+
+
 def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
     for role, scenario in scenarios.items():
         for note in stock_above_places(scenario):
@@ -239,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         result = compare(scenarios["baseline"], scenarios["strategy"], **kw)
     wall = time.perf_counter() - start
-    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force, lang=args.lang)
+    _write(result, out, files, args, wall)
     _print_summary(result, out, args.lang)
     return EXIT_OK
 
@@ -273,7 +279,7 @@ def _psa(args: argparse.Namespace) -> int:
         base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers, progress=True
     )
     wall = time.perf_counter() - start
-    write_results(result, out, files, ["trappesim", *sys.argv[1:]], wall, force=args.force, lang=args.lang)
+    _write(result, out, files, args, wall)
     lang = L.resolve(args.lang, base)
     s = result.summary.set_index("metric")
     names = L.t("vs", lang, a=strategy.name, b=base.name)
@@ -304,15 +310,7 @@ def _tornado(args: argparse.Namespace) -> int:
     check_destination(out, args.force)
     start = time.perf_counter()
     result = tornado(base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine)
-    write_results(
-        result,
-        out,
-        files,
-        ["trappesim", *sys.argv[1:]],
-        time.perf_counter() - start,
-        force=args.force,
-        lang=args.lang,
-    )
+    _write(result, out, files, args, time.perf_counter() - start)
     print(
         f"{strategy.name} vs {base.name}: {args.outcome} with every number at its mean: {result.central:,.0f}"
     )
@@ -342,15 +340,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers, progress=True
     )
     result = Sensitivity(base, strategy, args.method, args.outcome, table, args.engine, args.seed)
-    write_results(
-        result,
-        out,
-        files,
-        ["trappesim", *sys.argv[1:]],
-        time.perf_counter() - start,
-        force=args.force,
-        lang=args.lang,
-    )
+    _write(result, out, files, args, time.perf_counter() - start)
     print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     print(f"\nResults written to {out}/")

@@ -251,7 +251,8 @@ def money(
     if scale == "auto":
         scale = "bn" if abs(x) >= 1e9 else "m" if abs(x) >= 1e6 else "units"
     div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
-    digits = decimals if decimals is not None else (0 if scale == "units" else 1)
+    # Billions keep two decimals: "7,56 mia. kr." says as much as "7.561 mio. kr.".
+    digits = decimals if decimals is not None else {"units": 0, "m": 1, "bn": 2}[scale]
     n = number(x / div, lang, digits)
     sym = currency_symbol(currency, lang)
     if lang == "da":

@@ -319,7 +319,8 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
             fontsize=7.5,
         )
     ax.axhline(0, color="0.2", lw=0.9)
-    ax.set_xticks(x, [textwrap.fill(w, 15) for w in [*labels, t("npv", lang)]], fontsize=8)
+    names = [textwrap.fill(w, 16, break_long_words=False) for w in [*labels, t("npv", lang)]]
+    ax.set_xticks(x, names, fontsize=8)
     tops = np.concatenate([starts, starts + np.array(values), [npv, 0.0]])
     unit = _money_axis(ax, tops, scenario.currency, lang)
     ax.set_ylabel(t("discounted", lang, currency=unit))
