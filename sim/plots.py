@@ -2,7 +2,9 @@
 
 Charts never run a simulation. They use :class:`matplotlib.figure.Figure`
 directly (no pyplot state, no backend chosen at import), so they work in
-scripts, tests and notebooks alike. One visual identity: a fixed colour per
+scripts, tests and worker processes alike; in a notebook, run
+``%matplotlib inline`` once and a returned figure shows as a picture (without
+it Jupyter prints only its text form). One visual identity: a fixed colour per
 step, light for the least intrusive and dark for the most (cividis: readable
 for colour-blind readers and in greyscale print), placements hatched, titles
 that state the finding, and the price year and discount rate on every money
@@ -69,9 +71,9 @@ def _money_axis(ax, values: np.ndarray, currency: str, lang: Lang, axis: str = "
     return L.money_unit(currency, lang, scale)
 
 
-def money_note(result: Result, lang: str | None = None) -> str:
+def money_note(result: Result | Comparison, lang: str | None = None) -> str:
     """Footnote for money figures: currency, price year, discounting."""
-    return money_note_of(result.scenario, lang)
+    return money_note_of(_scenario_of(result), lang)
 
 
 def money_note_of(scenario, lang: str | None = None) -> str:

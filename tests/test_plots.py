@@ -260,6 +260,10 @@ def test_money_note_gives_price_year_and_discount_rates(cmps):
     assert "discounted to 2024" in note and "Finansministeriet 2021" in note
 
 
+def test_money_note_of_a_comparison_is_its_baselines(cmps):
+    assert plots.money_note(cmps["expected"]) == plots.money_note(cmps["expected"].base)
+
+
 def test_money_note_follows_the_scenario(toy):
     other = toy.with_changes(
         {

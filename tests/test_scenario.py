@@ -294,7 +294,8 @@ def test_cycle_of_overflows_is_refused():
 def test_save_scenario_writes_a_file_that_loads_back_unchanged(tmp_path):
     from sim.scenario import save_scenario
 
-    original = load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")  # extends, distributions
+    # A file that extends another and has numbers given as distributions.
+    original = load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")
     path = save_scenario(original, tmp_path / "mine.toml", note="Built in a notebook\nfrom our own numbers")
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# Built in a notebook\n# from our own numbers\n")
