@@ -391,3 +391,56 @@ def test_language_defaults_to_the_scenarios(cmps):
     res = sim.simulate(da, replications=1, seed=1)
     assert plots.staircase(res).get_suptitle().startswith("Anbragte børn")
     assert plots.staircase(res, lang="en").get_suptitle().startswith("Placed children")
+
+
+# ---------------------------------------------------------------------------
+# uncertainty charts: break-even by year, NPV distribution, tornado
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def uncertain(toy):
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
+    plan = base.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
+    )
+    return base, plan
+
+
+@pytest.mark.parametrize("draws", [1, 40])
+def test_breakeven_and_npv_distribution(uncertain, draws, tmp_path):
+    psa = sim.psa(*uncertain, draws=draws, seed=3)
+    fig = plots.breakeven(psa)
+    save(fig, tmp_path)
+    (line,) = fig.axes[0].lines[:1]
+    np.testing.assert_allclose(line.get_ydata(), 100 * psa.breakeven["probability_break_even"])
+    last = 100 * psa.breakeven["probability_break_even"].iloc[-1]
+    assert plain(fig.get_suptitle()).startswith(f"Paid back by 2033 in {last:.0f} % of {draws} draws")
+    fig = plots.npv_distribution(psa)
+    save(fig, tmp_path, "npv")
+    assert sum(p.get_height() for p in fig.axes[0].patches) == draws
+    assert "positive in" in fig.get_suptitle() and "2024 prices" in footnote(fig)
+
+
+def test_breakeven_of_a_strategy_that_never_pays_back_says_so(uncertain):
+    base, plan = uncertain
+    never = plan.with_changes({"intervention.cost_per_year": 1e9})
+    fig = plots.breakeven(sim.psa(base, never, draws=5, seed=1))
+    assert "less likely than not in every year" in fig.get_suptitle()
+    da = plots.breakeven(sim.psa(base, never, draws=5, seed=1), lang="da")
+    assert "mindre sandsynligt end ikke i alle år" in da.get_suptitle()
+
+
+def test_tornado_chart(uncertain, tmp_path):
+    t = sim.tornado(*uncertain)
+    fig = plots.tornado(t)
+    save(fig, tmp_path)
+    (ax,) = fig.axes
+    assert [x.get_text() for x in ax.get_yticklabels()] == list(t.table["parameter"][::-1])
+    assert fig.get_suptitle() == f"NPV depends most on {t.table['parameter'].iloc[0]}"
+    da = plots.tornado(t, lang="da")
+    assert da.get_suptitle().startswith("Nettonutidsværdi afhænger mest af")
+    assert "mio. kr." in da.axes[0].get_xlabel()
