@@ -25,8 +25,11 @@ import pandas as pd
 import scipy
 import simpy
 
-from sim import plots
+from sim import plots, report, workbook
+from sim.economics import compare_arrays
 from sim.experiment import Comparison, Result
+from sim.scenario import Scenario, ScenarioError
+from sim.staircase import compile_staircase
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 
@@ -310,8 +313,6 @@ def write_reports(
     list of str
         The files written, relative to ``folder``.
     """
-    from sim import report, workbook  # late: they import this module's helpers
-
     pngs = _save_charts(result, folder / "charts", lang)
     for extra in extras:
         pngs.update(_save_charts(extra, folder / "charts", lang))
@@ -384,10 +385,6 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
     sensitivity); derived tables and charts are then the same as when the
     folder was written.
     """
-    from sim.economics import compare_arrays
-    from sim.scenario import Scenario, ScenarioError
-    from sim.staircase import compile_staircase
-
     folder = Path(folder)
     meta = read_manifest(folder)
     kind = meta.get("kind")
