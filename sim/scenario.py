@@ -21,6 +21,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, StrictBool, ValidationError
 
 from sim.distributions import DistributionError, Uncertain, apply_draw, check
@@ -376,12 +377,32 @@ def load_scenario(path: str | Path) -> Scenario:
     return Scenario.from_dict(data, file=file)
 
 
-# A money or count key whose value looks like 1.540 or 45.000: in Danish that
-# is a thousands separator, in TOML a decimal point.
-_DANISH_THOUSANDS = re.compile(
-    r"^\s*([A-Za-z_]*(?:children|entries|cost)[A-Za-z_]*)\s*=\s*([1-9]\d{0,2}(?:\.\d{3})+)\s*(?:#.*)?$",
-    re.MULTILINE,
-)
+# A money or count number written like 1.540 or 45.000: in Danish that is a
+# thousands separator, in TOML a decimal point. Checked on the number as
+# written (tomlkit keeps the text), anywhere under a key about children,
+# entries, places or money, including inside a distribution.
+_THOUSANDS_TEXT = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_COUNT_OR_MONEY = re.compile(r"children|entries|cost|places")
+_DECIMAL_COMMA = re.compile(r"=\s*-?\d+,\d")
+
+
+def _danish_thousands(node: Any, path: str = "") -> tuple[str, str] | None:
+    """The first (key path, text) of a number that looks like a Danish thousands separator."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _danish_thousands(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found = _danish_thousands(value, f"{path}[{i}]")
+            if found:
+                return found
+    elif isinstance(node, float) and hasattr(node, "as_string"):
+        text = node.as_string().strip()
+        if _THOUSANDS_TEXT.match(text) and _COUNT_OR_MONEY.search(path):
+            return path, text
+    return None
 
 
 def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
@@ -419,19 +440,40 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ScenarioError(str(path), "", "not valid TOML: file is not UTF-8") from None
-    m = _DANISH_THOUSANDS.search(text)
-    if m:
-        whole = m.group(2).replace(".", "")
-        raise ScenarioError(
-            str(path),
-            m.group(1),
-            f"{m.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
-            f"{int(whole):_} (and 0.5 for a half)",
-        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), "", f"not valid TOML: {err}") from None
+        at = re.search(r"line (\d+)", str(err))  # Python 3.11's error has no lineno attribute
+        lines = text.splitlines()
+        line = lines[int(at.group(1)) - 1] if at and 0 < int(at.group(1)) <= len(lines) else ""
+        hint = ""
+        many = re.match(r"\s*([\w-]+)\s*=\s*([1-9]\d{0,2}(?:\.\d{3}){2,})\s*(?:#.*)?$", line)
+        if many:  # 1.160.000 is no TOML number at all
+            heads = [h for h in lines[: int(at.group(1))] if re.match(r"\s*\[[^\[]", h)]
+            table = heads[-1].strip().strip("[]").strip() if heads else ""
+            key = f"{table}.{many.group(1)}" if table else many.group(1)
+            whole = many.group(2).replace(".", "")
+            raise ScenarioError(
+                str(path),
+                key,
+                f"{many.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
+                f"{int(whole):_} (and 0.5 for a half)",
+            ) from None
+        if _DECIMAL_COMMA.search(line.split("#", 1)[0]):
+            hint = (
+                "; a decimal comma? TOML writes decimals with a point (1.54) and thousands as 1540 or 1_540"
+            )
+        raise ScenarioError(str(path), "", f"not valid TOML: {err}{hint}") from None
+    found = _danish_thousands(tomlkit.parse(text))
+    if found:
+        key, number = found
+        whole = number.replace(".", "")
+        raise ScenarioError(
+            str(path),
+            key,
+            f"{number} reads as a decimal number in TOML; for thousands write {whole} or "
+            f"{int(whole):_} (and 0.5 for a half)",
+        )
     return data
 
 

@@ -221,6 +221,30 @@ def test_danish_thousands_separator_is_caught(write_scenario, text):
     assert info.value.key in text
 
 
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[population]\nchildren = 45.000", "population.children"),
+        ("[steps.foster]\ncost_per_year = 1.160.000", "steps.foster.cost_per_year"),
+        (
+            '[steps.foster]\ncost_per_year = { dist = "gamma", mean = 1.160, sd = 150_000 }',
+            "steps.foster.cost_per_year.mean",
+        ),
+    ],
+)
+def test_danish_thousands_separator_names_the_whole_key(write_scenario, text, key):
+    path = write_scenario(f'name = "x"\n{text}\n')
+    with pytest.raises(ScenarioError, match="reads as a decimal number") as info:
+        load_scenario(path)
+    assert info.value.key == key
+
+
+def test_decimal_comma_gets_a_hint(write_scenario):
+    path = write_scenario('name = "x"\n[steps.foster]\ncost_per_year = 1,54\n')
+    with pytest.raises(ScenarioError, match="a decimal comma\\? TOML writes decimals with a point"):
+        load_scenario(path)
+
+
 def test_byte_order_mark_is_accepted(write_scenario, tmp_path):
     import tomli_w
 
