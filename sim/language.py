@@ -361,10 +361,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "p95": ("95th percentile", "95 %-fraktil"),
     "unit": ("Unit", "Enhed"),
     "probability_break_even": ("Probability of having paid back", "Sandsynlighed for tilbagebetaling"),
-    "key": ("Input", "Input"),
+    "key": ("Key in the scenario file", "Nøgle i scenariefilen"),
+    "description": ("Input", "Forudsætning"),
     "baseline": ("Baseline", "Basis"),
     "strategy": ("Strategy", "Strategi"),
-    "source": ("Source", "Kilde"),
+    "source": ("Source or note", "Kilde eller note"),
     "parameter": ("Uncertain number", "Usikkert tal"),
     "low": ("Low value", "Lav værdi"),
     "high": ("High value", "Høj værdi"),
@@ -386,3 +387,84 @@ def column(name: str, lang: Lang, scenario=None) -> str:
     if name.startswith("savings_") and scenario is not None and name[8:] in scenario.steps:
         return t("savings_on", lang, step=step_name(scenario, name[8:], lang))
     return name
+
+
+_FIELDS: dict[str, tuple[str, str]] = {
+    "cost_per_year": ("cost per child-year", "udgift pr. barn-år"),
+    "entry_cost": ("one-off cost per entry", "engangsudgift pr. indgang"),
+    "short_share": ("share of short stays", "andel korte ophold"),
+    "short_mean_years": ("mean short stay (years)", "gns. kort ophold (år)"),
+    "long_mean_years": ("mean long stay (years)", "gns. langt ophold (år)"),
+    "mean_years": ("mean stay (years)", "gns. ophold (år)"),
+    "children": ("children at the start", "børn ved start"),
+    "places": ("places", "pladser"),
+    "name_da": ("name (Danish)", "navn (dansk)"),
+    "name_en": ("name (English)", "navn (engelsk)"),
+    "placement": ("is a placement", "er en anbringelse"),
+}
+_TOP: dict[str, tuple[str, str]] = {
+    "intervention.cost_per_year": ("Programme cost per year", "Strategiens udgift pr. år"),
+    "intervention.one_off_cost": ("Programme one-off cost", "Strategiens engangsudgift"),
+    "intervention.cost_per_child_reached": ("Cost per child reached", "Udgift pr. barn nået"),
+    "intervention.start_year": ("Strategy starts", "Strategien starter"),
+    "intervention.ramp_up_years": ("Years to full effect", "År til fuld effekt"),
+    "intervention.extra_caseworkers": ("Extra caseworkers", "Ekstra sagsbehandlere"),
+    "intervention.entry.extra_entries_share": ("Extra new cases (share)", "Ekstra nye sager (andel)"),
+    "intervention.entry.extra_entries_per_year": ("Extra new cases a year", "Ekstra nye sager pr. år"),
+    "intervention.name": ("Strategy", "Strategi"),
+    "population.children": ("Children in the area", "Børn i området"),
+    "population.entries_per_year": ("New cases a year", "Nye sager pr. år"),
+    "population.entries_per_1000_children": (
+        "New cases a year per 1,000 children",
+        "Nye sager pr. år pr. 1.000 børn",
+    ),
+    "population.leaving_age": ("Age at which children leave", "Alder ved udgang"),
+    "start_year": ("First year", "Første år"),
+    "horizon_years": ("Years simulated", "År simuleret"),
+    "price_year": ("Price year", "Prisår"),
+}
+
+
+def describe(scenario, key: str, lang: Lang) -> str:
+    """A key path in words: ``transitions.home.foster`` as "Rate: Home-based measures → Foster family".
+
+    Falls back to the key itself for keys it has no words for.
+    """
+    if key in _TOP:
+        en, da = _TOP[key]
+        return da if lang == "da" else en
+    parts = key.split(".")
+    steps = getattr(scenario, "steps", {})
+
+    def name(step: str) -> str:
+        if step in steps:
+            return step_name(scenario, step, lang)
+        return {"closed": ("case closed", "sag lukket")}.get(step, (step, step))[lang == "da"]
+
+    def field(f: str) -> str:
+        en, da = _FIELDS.get(f, (f.replace("_", " "), f.replace("_", " ")))
+        return da if lang == "da" else en
+
+    if parts[0] == "steps" and len(parts) >= 3:
+        return f"{name(parts[1])}: {field(parts[-1])}"
+    if parts[0] == "transitions" and len(parts) >= 3:
+        band = f" ({parts[3]})" if len(parts) > 3 else ""
+        word = "Rate" if lang == "en" else "Overgangsrate"
+        return f"{word}: {name(parts[1])} → {name(parts[2])}{band}"
+    if parts[:2] == ["intervention", "hazard_ratios"] and len(parts) >= 4:
+        word = "Effect (hazard ratio)" if lang == "en" else "Effekt (hazard ratio)"
+        return f"{word}: {name(parts[2])} → {name(parts[3])}"
+    if parts[-2:-1] == ["entry_step_shares"]:
+        word = "Share of new cases starting on" if lang == "en" else "Andel nye sager, der starter på"
+        return f"{word} {name(parts[-1])}"
+    if parts[:2] == ["population", "initial_stock"] and len(parts) >= 4:
+        return f"{name(parts[2])}: {field(parts[3])}"
+    if parts[:2] == ["population", "entry_age_shares"] and len(parts) == 3:
+        return (
+            f"Share of new cases aged {parts[2]}" if lang == "en" else f"Andel nye sager i alderen {parts[2]}"
+        )
+    if parts[0] == "discounting" and key.endswith(".rate"):
+        return (
+            "Discount rate, period " + key[19] if lang == "en" else "Diskonteringsrente, periode " + key[19]
+        )
+    return key

@@ -188,22 +188,57 @@ def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, A
     return [(prefix, data, source)]
 
 
-def assumptions(base, strategy=None) -> pd.DataFrame:
-    """Every resolved input with its source: ``key``, ``baseline``, ``strategy``, ``source``, ``differs``.
+def assumptions(
+    base, strategy=None, notes: dict[str, dict[str, str]] | None = None, lang: str = "en"
+) -> pd.DataFrame:
+    """Every resolved input with what it is and where it comes from.
 
-    The source is the ``source`` given in the same table of the scenario file
-    (a step's, the intervention's, the discounting's), else the nearest one
-    above it.
+    Parameters
+    ----------
+    base, strategy : Scenario
+    notes : dict, optional
+        Per role (``"baseline"``, ``"strategy"``), the comment beside each
+        key in the scenario files (:func:`sim.scenario.scenario_notes`, kept
+        in the manifest).
+    lang : {"da", "en"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``key``, ``description``, ``baseline``, ``strategy`` (only with a
+        strategy), ``source`` and ``differs``. The source is the comment
+        written beside the number (or beside the table holding it); without
+        one, the ``source`` given for its table, marked as such.
     """
+    notes = notes or {}
     rows: dict[str, dict[str, Any]] = {}
     for role, scenario in (("baseline", base), ("strategy", strategy)):
         if scenario is None:
             continue
+        own = notes.get(role, {})
         for key, value, source in _flatten(scenario.to_dict()):
-            row = rows.setdefault(key, {"key": key, "baseline": None, "strategy": None, "source": ""})
+            row = rows.setdefault(
+                key, {"key": key, "baseline": None, "strategy": None, "note": "", "table": ""}
+            )
             row[role] = value
-            row["source"] = row["source"] or source
-    df = pd.DataFrame(list(rows.values()), columns=["key", "baseline", "strategy", "source"])
+            note = _nearest(own, key)
+            if note and (role == "baseline" or not row["note"] or row["baseline"] != value):
+                row["note"] = note
+            row["table"] = row["table"] or source
+    whole = " (kilde for hele tabellen)" if lang == "da" else " (source given for the whole table)"
+    data = []
+    for row in rows.values():
+        source = row["note"] or (row["table"] + whole if row["table"] else "")
+        data.append(
+            {
+                "key": row["key"],
+                "description": L.describe(base, row["key"], lang),  # type: ignore[arg-type]
+                "baseline": row["baseline"],
+                "strategy": row["strategy"],
+                "source": source,
+            }
+        )
+    df = pd.DataFrame(data, columns=["key", "description", "baseline", "strategy", "source"])
     if strategy is None:
         df = df.drop(columns="strategy")
         df["differs"] = False
@@ -213,6 +248,16 @@ def assumptions(base, strategy=None) -> pd.DataFrame:
             for a, b in zip(df["baseline"], df["strategy"])
         ]
     return df
+
+
+def _nearest(notes: dict[str, str], key: str) -> str:
+    """The note on ``key`` or on the closest table or inline table above it."""
+    parts = key.replace("[", ".[").split(".")
+    for n in range(len(parts), 0, -1):
+        found = notes.get(".".join(parts[:n]).replace(".[", "["))
+        if found:
+            return found
+    return ""
 
 
 _ENV = Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["html"]))
@@ -264,11 +309,14 @@ def render_html(
         {"stem": stem, "src": _png(data), "alt": stem.replace("_", " ")}
         for stem, data in (pngs or {}).items()
     ]
-    table = assumptions(base, strategy)
+    notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
+    notes.setdefault("baseline", notes.get("scenario", {}))
+    table = assumptions(base, strategy, notes, lang)
     # What the strategy changes, without the defaults an added table brings along (zeros, empty lists).
     if cmp:
         unset = table["baseline"].isna() & table["strategy"].map(lambda v: v in (None, "", 0, 0.0, False))
-        changes = table[table["differs"] & ~unset & ~table["key"].isin(["name", "title", "description"])]
+        names = ["name", "title", "description", "intervention.name"]
+        changes = table[table["differs"] & ~unset & ~table["key"].isin(names)]
     else:
         changes = table.iloc[:0]
     years = result.years

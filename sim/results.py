@@ -28,7 +28,7 @@ import simpy
 from sim import plots, report, workbook
 from sim.economics import compare_arrays
 from sim.experiment import Comparison, Result
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, scenario_notes
 from sim.staircase import compile_staircase
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
@@ -141,7 +141,13 @@ def manifest(
         first = next(iter(arms.values()))
         engine, seed, replications = first.engine, first.seed, first.replications
     scen = {
-        role: {"file": str(inputs.get(role, "")), "input_hash": sc.input_hash(), "resolved": sc.to_dict()}
+        role: {
+            "file": str(inputs.get(role, "")),
+            "input_hash": sc.input_hash(),
+            "resolved": sc.to_dict(),
+            # The comment beside each number (its source and confidence), for the reports.
+            "notes": scenario_notes(inputs[role]) if role in inputs else {},
+        }
         for role, sc in scenarios.items()
     }
     files: dict[str, str] = {}

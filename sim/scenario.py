@@ -430,6 +430,57 @@ def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
     return path
 
 
+def scenario_notes(path: str | Path) -> dict[str, str]:
+    """The comment written beside each number in a scenario file and the files it extends.
+
+    Scenario files say where each number comes from in a comment on its line
+    ("# DST (H): ..." or "# assumption (L): ..."); reports show these beside
+    the numbers. A file's comment replaces the one in the file it extends.
+
+    Returns
+    -------
+    dict
+        Dotted key (as in :meth:`Scenario.with_changes`) to comment text.
+    """
+    path = Path(path)
+    chain = [path, *_parents(path)]
+    notes: dict[str, str] = {}
+    for file in reversed(chain):  # the base first, so children override
+        try:
+            doc = tomlkit.parse(file.read_text(encoding="utf-8-sig"))
+        except (OSError, tomlkit.exceptions.ParseError):
+            continue
+        _collect_notes(doc, "", notes)
+    return notes
+
+
+def _parents(path: Path) -> list[Path]:
+    out: list[Path] = []
+    cur = path
+    while True:
+        try:
+            parent = tomllib.loads(cur.read_text(encoding="utf-8-sig")).get("extends")
+        except (OSError, tomllib.TOMLDecodeError):
+            return out
+        if not isinstance(parent, str):
+            return out
+        cur = (cur.parent / parent).resolve()
+        if cur in out or not cur.is_file():
+            return out
+        out.append(cur)
+
+
+def _collect_notes(node: Any, prefix: str, notes: dict[str, str]) -> None:
+    for key, item in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        comment = getattr(getattr(item, "trivia", None), "comment", "") or ""
+        text = comment.lstrip("#").strip()
+        if text:
+            notes[path] = text
+        if isinstance(item, dict):
+            _collect_notes(item, path, notes)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ScenarioError(str(path), "", "is a folder; give a scenario file (.toml)")

@@ -78,6 +78,8 @@ def _column_format(name: str) -> str | None:
         return "0.0000"
     if name in ("step", "step_name", "arm", "placement", "metric", "unit", "parameter", "key", "source"):
         return None
+    if name in ("description", "baseline", "strategy", "low", "high"):
+        return None  # inputs as written: a rate of 0.035 must not show as 0.0
     return "#,##0.0"  # counts are means over replications: one decimal
 
 
@@ -242,7 +244,9 @@ def write_workbook(
     if tornado is not None:
         tab = tornado.table
         _table(wb.create_sheet(sheet_name("tornado", lang)), tab, [L.column(c, lang) for c in tab.columns])
-    table = assumptions(base, result.strategy.scenario if cmp else None)
+    notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
+    notes.setdefault("baseline", notes.get("scenario", {}))
+    table = assumptions(base, result.strategy.scenario if cmp else None, notes, lang)
     ws = wb.create_sheet(sheet_name("assumptions", lang))
     shown = table.drop(columns="differs").map(
         lambda v: v if isinstance(v, int | float | str) or v is None else str(v)
@@ -253,18 +257,24 @@ def write_workbook(
             for j in range(1, shown.shape[1] + 1):
                 ws.cell(row=i, column=j).font = _BOLD
     ws = wb.create_sheet(sheet_name("provenance", lang))
+    da = lang == "da"
     rows = [
         ("trappesim", meta.get("trappesim_version", "")),
-        ("created_utc", meta.get("created_utc", "")),
-        ("command", " ".join(meta.get("command", []))),
-        ("seed", meta.get("seed", "")),
-        ("replications", meta.get("replications", "")),
-        ("engine", meta.get("engine", "")),
-        ("input_hash", meta.get("input_hash", "")),
+        ("Kørt (UTC)" if da else "Run (UTC)", meta.get("created_utc", "")),
+        ("Kommando" if da else "Command", " ".join(meta.get("command", []))),
+        ("Seed", meta.get("seed", "")),
+        ("Kørsler" if da else "Replications", meta.get("replications", "")),
+        ("Beregning" if da else "Engine", L.engine_name(meta.get("engine", ""), lang)),
+        ("Input-hash" if da else "Input hash", meta.get("input_hash", "")),
         *((f"sha256 {p}", h) for p, h in meta.get("input_files_sha256", {}).items()),
     ]
     if psa is not None:
-        rows.append(("psa", f"{psa.draws} draws, seed {psa.seed}, engine {psa.engine}"))
+        rows.append(
+            (
+                "PSA",
+                f"{psa.draws} {'træk' if da else 'draws'}, seed {psa.seed}, {L.engine_name(psa.engine, lang)}",
+            )
+        )
     for i, (k, v) in enumerate(rows, start=1):
         ws.cell(row=i, column=1, value=k).font = _BOLD
         ws.cell(row=i, column=2, value=v)

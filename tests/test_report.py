@@ -158,10 +158,14 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
 def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
     s = toy.with_changes({"steps.placed.source": "Benchmarkingenheden 2020"})
     plan = s.with_changes({"name": "plan", "intervention": {**INTERVENTION, "source": "own guess"}})
-    table = assumptions(s, plan).set_index("key")
-    assert table.loc["steps.placed.cost_per_year", "source"] == "Benchmarkingenheden 2020"
-    assert table.loc["intervention.cost_per_year", "source"] == "own guess"
-    assert table.loc["discounting.periods[0].rate", "source"] == "Finansministeriet 2021"
+    notes = {"baseline": {"steps.placed.cost_per_year": "BE 2020 (M), 2019 prices"}, "strategy": {}}
+    table = assumptions(s, plan, notes).set_index("key")
+    whole = " (source given for the whole table)"
+    assert table.loc["steps.placed.cost_per_year", "source"] == "BE 2020 (M), 2019 prices"  # the line's own note
+    assert table.loc["steps.placed.entry_cost", "source"] == "Benchmarkingenheden 2020" + whole
+    assert table.loc["intervention.cost_per_year", "source"] == "own guess" + whole
+    assert table.loc["discounting.periods[0].rate", "source"] == "Finansministeriet 2021" + whole
+    assert table.loc["transitions.mid.low", "description"] == "Rate: Middle → Low"
     assert table.loc["intervention.cost_per_year", "differs"]
     assert not table.loc["steps.placed.cost_per_year", "differs"]
     assert "steps.placed.source" not in table.index  # sources are a column, not a row

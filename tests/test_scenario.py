@@ -329,3 +329,22 @@ def test_save_scenario_writes_a_file_that_loads_back_unchanged(tmp_path):
     with pytest.raises(FileExistsError, match="exists"):
         save_scenario(original, path)
     assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]
+
+
+def test_scenario_notes_come_from_the_comments_of_the_file_and_its_parents(tmp_path):
+    from sim.scenario import scenario_notes
+
+    (tmp_path / "base.toml").write_text(
+        'name = "b"\nprice_year = 2019  # Benchmarkingenheden\n[steps.foster]\n'
+        "cost_per_year = 470_000  # BE 2020 (M)\n"
+        'duration = { dist = "mixture", short_share = 0.3, short_mean_years = 0.5, long_mean_years = 11.0 }  # assumption (L)\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\n[steps.foster]\ncost_per_year = 500_000  # own figure 2024\n',
+        encoding="utf-8",
+    )
+    notes = scenario_notes(tmp_path / "child.toml")
+    assert notes["price_year"] == "Benchmarkingenheden"
+    assert notes["steps.foster.cost_per_year"] == "own figure 2024"  # the child's comment wins
+    assert notes["steps.foster.duration"] == "assumption (L)"

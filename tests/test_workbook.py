@@ -109,7 +109,9 @@ def test_assumptions_sheet_has_sources_and_marks_what_the_strategy_changes(folde
         ws.cell(row=i, column=1).value for i in range(2, ws.max_row + 1) if ws.cell(row=i, column=1).font.b
     }
     assert "intervention.cost_per_year" in bold and "steps.low.cost_per_year" not in bold
-    assert set(xl[source].dropna()) >= {"Finansministeriet 2021"}
+    assert "Finansministeriet 2021 (kilde for hele tabellen)" in set(xl[source].dropna())
+    rate = xl[xl[key] == "discounting.periods[0].rate"].iloc[0]
+    assert rate[base] == 0.035 and ws.cell(row=rate.name + 2, column=3).number_format == "General"
 
 
 def test_provenance_sheet(folder):
@@ -118,7 +120,7 @@ def test_provenance_sheet(folder):
     meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     ws = load_workbook(folder / "report.xlsx")[sheet_name("provenance", "da")]
     values = {r[0]: r[1] for r in ws.iter_rows(values_only=True)}
-    assert values["seed"] == 5 and values["input_hash"] == meta["input_hash"]
+    assert values["Seed"] == 5 and values["Input-hash"] == meta["input_hash"]
     assert values["trappesim"] == meta["trappesim_version"]
 
 
