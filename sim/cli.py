@@ -170,7 +170,7 @@ def _print_summary(result: Result | Comparison, out: Path, lang: str | None) -> 
         print(f"\n{names}: {how}")
     else:
         y0, y1 = result.years[0], result.years[-1]
-        print(f"\n{scenario.name}, {y0}-{y1}: {L.t('mean_over', lang, n=result.replications)}")
+        print(f"\n{scenario.name}, {y0}-{y1}: {L.t('mean_over', lang, n=L.runs(result.replications, lang))}")
     width = max(len(x) for x in kf["label"]) + 2
     for r in kf.itertuples(index=False):
         interval = f"  [{r.interval}]" if r.interval else ""
@@ -201,10 +201,10 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "report":
         written = remake_reports(args.folder, args.lang, args.extras)
-        print(f"trappesim: report: wrote {len(written)} file(s) in {args.folder}/:")
+        print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
         for name in written:
             if not name.endswith(".svg"):
-                print(f"  {name}")
+                print(f"  {name.removesuffix('.png') if name.startswith('charts/') else name}")
         return EXIT_OK
     if args.command == "psa":
         return _psa(args)

@@ -42,8 +42,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Anbragte børn: {a} ved udgangen af {y0}, {b} ved udgangen af {y1}",
     ),
     "mean_of": (
-        "Mean of {n} replication(s), engine: {engine}.",
-        "Gennemsnit af {n} kørsel(er), motor: {engine}.",
+        "Mean of {n}, engine: {engine}.",
+        "Gennemsnit af {n}, beregning: {engine}.",
     ),
     # placements avoided chart
     "entries_avoided_bar": ("New placements avoided in the year", "Nye anbringelser undgået i året"),
@@ -58,20 +58,12 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     # payback chart
     "cum_net": ("Cumulative net savings (mean)", "Akkumuleret nettobesparelse (gennemsnit)"),
-    "no_payback_title": ("No payback within the horizon (by {year})", "Ingen tilbagebetaling inden {year}"),
-    "no_payback_mark": ("no payback within horizon", "ingen tilbagebetaling inden for perioden"),
-    "most_reps": (
-        "in most replications ({share} of them pay back)",
-        "i de fleste kørsler ({share} af dem betaler sig tilbage)",
-    ),
-    "payback_mark": ("payback {year}", "tilbagebetalt {year}"),
+    "no_payback_title": ("No payback within the horizon (by {year})", "Tjener sig ikke hjem inden {year}"),
+    "no_payback_mark": ("no payback within horizon", "tjener sig ikke hjem inden for perioden"),
+    "payback_mark": ("payback {year}", "hjemtjent {year}"),
     "payback_title": (
         "Pays back in {year}; net present value {npv} by {y1}",
-        "Betaler sig tilbage i {year}; nettonutidsværdi {npv} frem til {y1}",
-    ),
-    "share_reps": (
-        "({share} of replications pay back within the horizon)",
-        "({share} af kørslerne betaler sig tilbage inden for perioden)",
+        "Tjener sig hjem i {year}; nettonutidsværdi {npv} frem til {y1}",
     ),
     "payback_note": (
         "Savings in placements and other steps less the programme's cost. ",
@@ -86,9 +78,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nettonutidsværdi {npv}: {savings} sparet for {investment} investeret",
     ),
     "waterfall_note": (
-        "Present values {y0}-{y1}, mean of {n} replication(s). Long-run adult consequences after the horizon "
+        "Present values {y0}-{y1}, mean of {n}. Long-run adult consequences after the horizon "
         "are not included. ",
-        "Nutidsværdier {y0}-{y1}, gennemsnit af {n} kørsel(er). Langsigtede konsekvenser i voksenlivet efter "
+        "Nutidsværdier {y0}-{y1}, gennemsnit af {n}. Langsigtede konsekvenser i voksenlivet efter "
         "perioden er ikke medregnet. ",
     ),
     # capacity charts
@@ -103,18 +95,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "{a} børn på venteliste ved udgangen af {year}",
     ),
     "capacity_note": (
-        "Mean of {n} replication(s). Only steps with a limited number of places.",
-        "Gennemsnit af {n} kørsel(er). Kun trin med et begrænset antal pladser.",
+        "Mean of {n}. Only steps with a limited number of places.",
+        "Gennemsnit af {n}. Kun trin med et begrænset antal pladser.",
     ),
     "in_use": ("Places in use over the year (%)", "Pladser i brug over året (%)"),
     "in_use_title": ("Places in use in {year}: up to {share}", "Pladser i brug i {year}: op til {share}"),
     # PSA charts
-    "p_paid_back": ("Probability of having paid back (%)", "Sandsynlighed for at være tilbagebetalt (%)"),
-    "more_likely_from": ("more likely than not from {year}", "mere sandsynligt end ikke fra {year}"),
-    "less_likely": ("less likely than not in every year", "mindre sandsynligt end ikke i alle år"),
+    "p_paid_back": ("Probability of having paid back (%)", "Sandsynlighed for at være hjemtjent (%)"),
+    "more_likely_from": ("more likely than not from {year}", "over 50 % sandsynligt fra {year}"),
+    "less_likely": ("less likely than not in every year", "under 50 % sandsynligt i alle år"),
     "breakeven_title": (
         "Paid back by {year} in {share} of {n} draws; {first}",
-        "Tilbagebetalt i {year} i {share} af {n} træk; {first}",
+        "Hjemtjent senest {year} i {share} af {n} træk; {first}",
     ),
     "psa_note": (
         "Probabilistic sensitivity analysis: all uncertain numbers drawn together. ",
@@ -123,8 +115,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "npv_axis": ("Net present value ({currency})", "Nettonutidsværdi ({currency})"),
     "draws": ("Draws", "Træk"),
     "npv_dist_title": (
-        "NPV {mean} on average (90 %: {lo} to {hi}); positive in {share} of draws",
-        "Nettonutidsværdi {mean} i gennemsnit (90 %: {lo} til {hi}); positiv i {share} af trækkene",
+        "NPV {mean} on average (90 %: {lo} to {hi});\npositive in {share} of draws",
+        "Nettonutidsværdi {mean} i gennemsnit (90 %: {lo} til {hi});\npositiv i {share} af trækkene",
     ),
     "low_pct": ("number at its low value (5th percentile)", "tallet på sin lave værdi (5. percentil)"),
     "high_pct": ("number at its high value (95th percentile)", "tallet på sin høje værdi (95. percentil)"),
@@ -141,8 +133,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_savings": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
     "kf_npv": ("Net present value", "Nettonutidsværdi"),
     "kf_roi": ("Return on investment", "Afkast pr. investeret krone"),
-    "kf_payback": ("Payback year (median)", "Tilbagebetalingsår (median)"),
-    "kf_payback_one": ("Payback year", "Tilbagebetalingsår"),
+    "kf_payback": ("Payback year (median)", "Hjemtjeningsår (median)"),
+    "kf_payback_one": ("Payback year", "Hjemtjeningsår"),
     "kf_p_npv": ("Probability that NPV > 0", "Sandsynlighed for positiv nettonutidsværdi"),
     "kf_placed_end": ("Placed children at end of {year}", "Anbragte børn ved udgangen af {year}"),
     "kf_entries": ("New placements {y0}-{y1}", "Nye anbringelser {y0}-{y1}"),
@@ -175,6 +167,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "{n} træk, gennemsnit [90 %-interval over træk]",
     ),
     "kf_cost_per_avoided": ("Cost per placement avoided", "Udgift pr. undgået anbringelse"),
+    "expected_note": (
+        "Expected values from the analytic engine (no chance variation).",
+        "Forventede værdier fra den analytiske model (uden tilfældig variation).",
+    ),
+    "cum_net_expected": ("Cumulative net savings (expected)", "Akkumuleret nettobesparelse (forventet)"),
+    "waterfall_note_expected": (
+        "Present values {y0}-{y1}, expected values. Long-run adult consequences after the horizon are not included. ",
+        "Nutidsværdier {y0}-{y1}, forventede værdier. Langsigtede konsekvenser i voksenlivet efter perioden er "
+        "ikke medregnet. ",
+    ),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
     "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),
@@ -182,7 +184,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "money": ("Money", "Beløb"),
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
     "vs": ("{a} vs {b}", "{a} mod {b}"),
-    "mean_over": ("mean over {n} replication(s)", "gennemsnit over {n} kørsel(er)"),
+    "mean_over": ("mean over {n}", "gennemsnit over {n}"),
 }
 
 
@@ -190,6 +192,13 @@ def t(key: str, lang: Lang, **values: object) -> str:
     """The text ``key`` in ``lang``, with ``{placeholders}`` filled."""
     en, da = TEXT[key]
     return (da if lang == "da" else en).format(**values)
+
+
+def runs(n: int, lang: Lang) -> str:
+    """``"1 replication"``, ``"3 replications"``; ``"1 kørsel"``, ``"3 kørsler"``."""
+    if lang == "da":
+        return f"{n} kørsel" if n == 1 else f"{number(n, lang)} kørsler"
+    return f"{n} replication" if n == 1 else f"{number(n, lang)} replications"
 
 
 def resolve(lang: str | None, scenario) -> Lang:
@@ -360,7 +369,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "p5": ("5th percentile", "5 %-fraktil"),
     "p95": ("95th percentile", "95 %-fraktil"),
     "unit": ("Unit", "Enhed"),
-    "probability_break_even": ("Probability of having paid back", "Sandsynlighed for tilbagebetaling"),
+    "probability_break_even": ("Probability of having paid back", "Sandsynlighed for at være hjemtjent"),
     "key": ("Key in the scenario file", "Nøgle i scenariefilen"),
     "description": ("Input", "Forudsætning"),
     "baseline": ("Baseline", "Basis"),

@@ -150,7 +150,9 @@ def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
 
 
 def _mean_note(result: Result, lang: Lang) -> str:
-    return t("mean_of", lang, n=result.replications, engine=L.engine_name(result.engine, lang))
+    if result.engine == "expected":
+        return t("expected_note", lang)
+    return t("mean_of", lang, n=L.runs(result.replications, lang), engine=L.engine_name(result.engine, lang))
 
 
 def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
@@ -244,18 +246,27 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
             lw=0,
             label=t("interval_reps", lang),
         )
-    ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label=t("cum_net", lang))
+    label = t("cum_net_expected" if cmp.base.engine == "expected" else "cum_net", lang)
+    ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label=label)
     ax.axhline(0, color="0.2", lw=0.9)
     s = cmp.summary.set_index("metric")
     pay = s.loc["payback_year"]
-    share = s.loc["share_paying_back", "mean"]
     npv = s.loc["npv"]
     currency = cmp.base.scenario.currency
     if np.isnan(pay["median"]):
+        # The share of replications paying back is chance in children's paths, not a
+        # probability that the strategy pays: that needs a PSA, so it is not quoted.
         title = t("no_payback_title", lang, year=years[-1])
-        if several and share > 0:
-            title += "\n" + t("most_reps", lang, share=L.percent(share, lang))
-        ax.text(0.98, 0.05, t("no_payback_mark", lang), transform=ax.transAxes, ha="right", fontsize=9)
+        ax.text(
+            0.98,
+            0.95,
+            t("no_payback_mark", lang),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+        )
     else:
         year = int(pay["median"])
         ax.axvline(year, color="black", ls="--", lw=1)
@@ -268,8 +279,6 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
             fontsize=9,
         )
         title = t("payback_title", lang, year=year, npv=L.money(npv["mean"], lang, currency), y1=years[-1])
-        if several:
-            title += "\n" + t("share_reps", lang, share=L.percent(share, lang))
     band = y[["cum_net_savings_discounted_p5", "cum_net_savings_discounted_p95"]].to_numpy()
     unit = _money_axis(ax, np.concatenate([mean, band.ravel()]), currency, lang)
     _yearly_axes(ax, t("discounted", lang, currency=unit), cmp, lang)
@@ -309,22 +318,28 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     for bar, j in zip(bars[1:], range(st.n_steps)):
         if st.placement[j]:
             bar.set_hatch("///")
+            if sum(colours[j][:3]) < 1.2:  # a dark bar: light hatching, or greyscale print loses it
+                bar.set_edgecolor("0.75")
     ax.bar(x[-1], npv, color="white", edgecolor="black", linewidth=1.2)
+    ends = np.concatenate([starts, starts + np.array(values), [npv, 0.0]])
+    span = float(ends.max() - ends.min()) or 1.0
+    ax.set_ylim(ends.min() - 0.08 * span, ends.max() + 0.08 * span)  # room for the labels
+    scale = "bn" if np.abs(ends).max() >= 2e9 else "m" if np.abs(ends).max() >= 1e6 else "units"
     for xi, (lo, v) in enumerate(zip([*starts, 0.0], [*values, npv])):
-        top = lo + v
+        # Above a bar that rises, below one that falls: the label never leaves the frame.
+        up = v >= 0
         ax.text(
             xi,
-            max(lo, top),
-            L.money(v, lang, scenario.currency),
+            lo + v if up else lo + v,
+            L.money(v, lang, scenario.currency, scale=scale),
             ha="center",
-            va="bottom",
+            va="bottom" if up else "top",
             fontsize=7.5,
         )
     ax.axhline(0, color="0.2", lw=0.9)
     names = [textwrap.fill(w, 16, break_long_words=False) for w in [*labels, t("npv", lang)]]
     ax.set_xticks(x, names, fontsize=8)
-    tops = np.concatenate([starts, starts + np.array(values), [npv, 0.0]])
-    unit = _money_axis(ax, tops, scenario.currency, lang)
+    unit = _money_axis(ax, ends, scenario.currency, lang)
     ax.set_ylabel(t("discounted", lang, currency=unit))
     ax.grid(axis="y", alpha=0.3)
     savings = float(by_step.sum())
@@ -337,7 +352,9 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     )
     fig.suptitle(title, fontsize=12, fontweight="bold")
     y = cmp.years
-    note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=cmp.base.replications)
+    note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
+    if cmp.base.engine == "expected":
+        note = t("waterfall_note_expected", lang, y0=y[0], y1=y[-1])
     _footnote(fig, note + money_note(cmp.base, lang))
     return fig
 
@@ -386,7 +403,12 @@ def _capacity_figure(
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(title(arms, capped), fontsize=12, fontweight="bold")
-    _footnote(fig, t("capacity_note", lang, n=first.replications))
+    note = (
+        _mean_note(first, lang)
+        if first.engine == "expected"
+        else t("capacity_note", lang, n=L.runs(first.replications, lang))
+    )
+    _footnote(fig, note)
     return fig
 
 
@@ -499,7 +521,7 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
     """One-way sensitivity: the outcome with each uncertain number at its low and high value."""
     lang = _lang(result, lang)
     tab = result.table.iloc[::-1]  # widest bar on top
-    fig = Figure(figsize=(9, 1.2 + 0.45 * max(len(tab), 1)), layout="constrained")
+    fig = Figure(figsize=(10, 2.2 + 0.45 * max(len(tab), 1)), layout="constrained")
     ax = fig.subplots()
     money = result.outcome in ("npv", "investment_pv", "gross_savings_pv")
     y = np.arange(len(tab))
@@ -510,19 +532,23 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
     ax.barh(y, lows, left=c, color=colours[1], edgecolor="0.3", label=t("low_pct", lang))
     ax.barh(y, highs, left=c, color=colours[4], edgecolor="0.3", label=t("high_pct", lang))
     ax.axvline(c, color="black", lw=1)
-    ax.set_yticks(y, tab["parameter"])
+    names = [textwrap.fill(L.describe(result.base, k, lang), 48) for k in tab["parameter"]]
+    ax.set_yticks(y, names, fontsize=8)
     en, da = OUTCOME_LABEL.get(result.outcome, (result.outcome.replace("_", " "),) * 2)
     label = da if lang == "da" else en
     if money:
         ends = np.concatenate([[c], tab["outcome_low"], tab["outcome_high"]])
         unit = _money_axis(ax, ends, result.base.currency, lang, axis="x")
-        ax.set_xlabel(f"{label} ({t('discounted', lang, currency=unit)})")
+        ax.set_xlabel(f"{label}, {t('discounted', lang, currency=unit)}")
     else:
         ax.xaxis.set_major_formatter(_counts(lang))
         ax.set_xlabel(label)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    top = tab["parameter"].iloc[-1] if len(tab) else t("no_uncertain", lang)
+    # Below the bars, where it covers none of them.
+    ax.legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / fig.get_figheight()), ncols=2
+    )
+    top = L.describe(result.base, tab["parameter"].iloc[-1], lang) if len(tab) else t("no_uncertain", lang)
     fig.suptitle(t("depends_most", lang, outcome=label, name=top), fontsize=12, fontweight="bold")
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig

@@ -320,6 +320,27 @@ def render_html(
     else:
         changes = table.iloc[:0]
     years = result.years
+    tornado_rows = []
+    if tornado is not None:
+        money = tornado.outcome in ("npv", "investment_pv", "gross_savings_pv")
+        out = (lambda v: L.money(v, lang, base.currency)) if money else (lambda v: L.number(v, lang, 2))
+        for r in tornado.table.itertuples():
+            tornado_rows.append(
+                {
+                    "name": L.describe(base, r.parameter, lang),
+                    "key": r.parameter,
+                    "low": _significant(r.low, lang),
+                    "high": _significant(r.high, lang),
+                    "outcome_low": out(r.outcome_low),
+                    "outcome_high": out(r.outcome_high),
+                }
+            )
+    sensitivity_rows = []
+    if sensitivity is not None:
+        for r in sensitivity.table.to_dict("records"):
+            cells = {k: (L.number(v, lang, 3) if isinstance(v, float) else v) for k, v in r.items()}
+            cells["parameter"] = L.describe(base, r["parameter"], lang)
+            sensitivity_rows.append(cells)
     template = _ENV.get_template("report.html")
     return template.render(
         lang=lang,
@@ -341,7 +362,11 @@ def render_html(
         psa=psa,
         psa_draws=L.number(psa.draws, lang) if psa is not None else "",
         tornado=tornado,
+        tornado_rows=tornado_rows,
         sensitivity=sensitivity,
+        sensitivity_rows=sensitivity_rows,
+        psa_engine=L.engine_name(psa.engine, lang) if psa is not None else "",
+        headline_engine=L.engine_name(meta.get("engine", ""), lang),
         changes=changes.to_dict("records"),
         assumptions=table.to_dict("records"),
         meta=meta,
@@ -358,6 +383,14 @@ def render_html(
         discounting=L.discounting(base, lang),
         fmt_value=lambda v: v if isinstance(v, str) else ("" if v is None else _plain(v, lang)),
     )
+
+
+def _significant(v: float, lang: Lang, digits: int = 4) -> str:
+    """A value with about four significant digits: 924780.69556 as "924.800" (da)."""
+    if v == 0 or not np.isfinite(v):
+        return L.decimal(v, lang) if np.isfinite(v) else "–"
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
+    return L.decimal(round(float(v), decimals), lang)
 
 
 def _plain(v: Any, lang: Lang) -> str:

@@ -181,9 +181,24 @@ def manifest(
             "scipy": scipy.__version__,
             "pandas": pd.__version__,
             "simpy": simpy.__version__,
+            **_versions("matplotlib", "pydantic", "openpyxl", "babel", "jinja2", "SALib"),
             "platform": platform.platform(),
         },
     }
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    """Installed versions of the libraries the outputs depend on."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _v
+
+    out = {}
+    for name in packages:
+        try:
+            out[name] = _v(name)
+        except PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[name] = "not installed"
+    return out
 
 
 def _extends_chain(path: Path) -> list[Path]:
@@ -372,6 +387,8 @@ class ResultsFolderError(ValueError):
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The manifest of a results folder (:class:`ResultsFolderError` if there is none)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsFolderError(f"{folder}: no such folder")
     try:
         meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:

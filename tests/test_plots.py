@@ -11,6 +11,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 import sim
+from sim import language as L
 from sim import plots
 from sim.experiment import Comparison
 from sim.scenario import Scenario
@@ -112,8 +113,11 @@ def test_staircase_of_one_result(cmps, case, tmp_path):
     assert fig.get_suptitle() == (
         f"Placed children: {placed[0]:,.0f} at end of 2024, {placed[-1]:,.0f} at end of 2033"
     )
-    engine = {"des": "discrete-event simulation", "expected": "analytic expected values"}[result.engine]
-    assert f"Mean of {result.replications} replication(s), engine: {engine}." in footnote(fig)
+    if result.engine == "expected":
+        assert "Expected values from the analytic engine" in footnote(fig)
+    else:
+        runs = "1 replication" if result.replications == 1 else f"{result.replications} replications"
+        assert f"Mean of {runs}, engine: discrete-event simulation." in footnote(fig)
     assert set(legend_texts(ax)) == set() and fig.legends  # the legend is the figure's
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Placed", "Middle", "Low"]
 
@@ -198,9 +202,11 @@ def test_payback_marks_the_payback_year(cmps, case, tmp_path):
     assert fig.get_suptitle().startswith(f"Pays back in {year}; net present value")
     assert f"payback {year}" in [t.get_text() for t in ax.texts]
     several = cmp.base.replications > 1
-    assert ("of replications pay back" in fig.get_suptitle()) == several
+    # The share of replications paying back is chance, not a probability of paying: never quoted.
+    assert "replications" not in fig.get_suptitle()
     assert (plots.INTERVAL_LABEL in legend_texts(ax)) == several
-    (mean_line,) = [ln for ln in ax.lines if ln.get_label() == "Cumulative net savings (mean)"]
+    which = "expected" if cmp.base.engine == "expected" else "mean"
+    (mean_line,) = [ln for ln in ax.lines if ln.get_label() == f"Cumulative net savings ({which})"]
     np.testing.assert_allclose(mean_line.get_ydata(), cmp.yearly["cum_net_savings_discounted"])
     assert "3.5 %" in footnote(fig) and "2024 prices" in footnote(fig)
 
@@ -372,7 +378,7 @@ def test_charts_in_danish_use_danish_words_names_and_numbers(cmps, tmp_path):
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Anbragt", "Mellem", "Lav"]
     assert fig.axes[0].get_ylabel() == "Børn"
     fig = plots.payback(cmp, lang="da")
-    assert plain(fig.get_suptitle()).startswith("Betaler sig tilbage i")
+    assert plain(fig.get_suptitle()).startswith("Tjener sig hjem i")
     assert "mio. kr." in plain(fig.get_suptitle())
     assert "3,5 % år 0-35" in footnote(fig) and "2024-priser" in footnote(fig)
     assert fig.axes[0].get_xlabel() == "År"
@@ -383,7 +389,7 @@ def test_charts_in_danish_use_danish_words_names_and_numbers(cmps, tmp_path):
     fig = plots.waterfall(cmp, lang="da")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == "Investering"
     fig = plots.payback(cmps["never"], lang="da")
-    assert fig.get_suptitle() == "Ingen tilbagebetaling inden 2033"
+    assert fig.get_suptitle() == "Tjener sig ikke hjem inden 2033"
 
 
 def test_language_defaults_to_the_scenarios(cmps):
@@ -431,7 +437,7 @@ def test_breakeven_of_a_strategy_that_never_pays_back_says_so(uncertain):
     fig = plots.breakeven(sim.psa(base, never, draws=5, seed=1))
     assert "less likely than not in every year" in fig.get_suptitle()
     da = plots.breakeven(sim.psa(base, never, draws=5, seed=1), lang="da")
-    assert "mindre sandsynligt end ikke i alle år" in da.get_suptitle()
+    assert "under 50 % sandsynligt i alle år" in da.get_suptitle()
 
 
 def test_tornado_chart(uncertain, tmp_path):
@@ -439,8 +445,10 @@ def test_tornado_chart(uncertain, tmp_path):
     fig = plots.tornado(t)
     save(fig, tmp_path)
     (ax,) = fig.axes
-    assert [x.get_text() for x in ax.get_yticklabels()] == list(t.table["parameter"][::-1])
-    assert fig.get_suptitle() == f"NPV depends most on {t.table['parameter'].iloc[0]}"
+    words = [L.describe(t.base, k, "en") for k in t.table["parameter"][::-1]]
+    assert [x.get_text().replace("\n", " ") for x in ax.get_yticklabels()] == words
+    assert fig.get_suptitle() == f"NPV depends most on {words[-1]}"
+    assert "((" not in ax.get_xlabel() and "DKK m" in ax.get_xlabel()
     da = plots.tornado(t, lang="da")
     assert da.get_suptitle().startswith("Nettonutidsværdi afhænger mest af")
     assert "mio. kr." in da.axes[0].get_xlabel()
