@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 from sim import language as L
@@ -129,6 +130,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
+    p = sub.add_parser("calibrate", help="fit a scenario's numbers to observed stocks and flows (CSV)")
+    p.add_argument(
+        "scenario", type=Path, help="scenario file (TOML) starting at or before the first observed year"
+    )
+    p.add_argument(
+        "--observed", type=Path, required=True, help="observed data (CSV: year, measure, step, value, ...)"
+    )
+    p.add_argument(
+        "--fit",
+        nargs="+",
+        required=True,
+        metavar="KEY",
+        help="keys of the numbers to fit, e.g. transitions.home.foster",
+    )
+    p.add_argument(
+        "--scenario-out",
+        type=Path,
+        help="the calibrated scenario file to write (default: beside the scenario, NAME-calibrated.toml)",
+    )
+    p.add_argument(
+        "--des-replications",
+        type=int,
+        default=5,
+        help="replications of the DES that check the fit (default 5; 0: none)",
+    )
+    p.add_argument(
+        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"seed of the DES check (default {DEFAULT_SEED})"
+    )
+    _where(p)
+    _output(p, "calibration-")
     p = sub.add_parser(
         "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
     )
@@ -199,6 +230,8 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
         return EXIT_OK
+    if args.command == "calibrate":
+        return _calibrate(args)
     if args.command == "report":
         written = remake_reports(args.folder, args.lang, args.extras)
         print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
@@ -344,6 +377,58 @@ def _sensitivity(args: argparse.Namespace) -> int:
     print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     print(f"\nResults written to {out}/")
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate, check, read_observed, write_calibrated
+
+    if args.des_replications < 0:
+        return _fail("--des-replications must not be negative")
+    scenario = load_scenario(args.scenario)
+    observed = read_observed(args.observed, scenario)
+    check(scenario, observed, args.fit)
+    target = args.scenario_out or args.scenario.with_name(f"{args.scenario.stem}-calibrated.toml")
+    if target.exists():
+        return _fail(f"{target}: exists; choose another --scenario-out (a scenario file is never replaced)")
+    out = args.out or _default_out(f"{scenario.name}-calibration")
+    check_destination(out, args.force)
+    workers = args.scheduler or args.workers or os.cpu_count() or 1
+    print(
+        f"trappesim: calibrate: fitting {len(args.fit)} key(s) to {len(observed.rows)} observation(s) ...",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    cal = calibrate(scenario, observed, args.fit, args.des_replications, args.seed, workers)
+    files = {"scenario": args.scenario, "observed": args.observed}
+    _write(cal, out, files, args, time.perf_counter() - start)
+    write_calibrated(cal, args.scenario, target, str(args.observed))
+    print(
+        f"\n{scenario.name} calibrated to {args.observed} ({len(cal.fit)} observations, {cal.dof} degrees of freedom)"
+    )
+    for r in cal.table.itertuples():
+        mark = "" if r.identified else f"   NOT IDENTIFIED: {r.note.strip()}"
+        print(f"  {r.key:44s} {r.start:>12.6g} -> {r.fitted:>12.6g}  (se {r.se:.3g}){mark}")
+    worst = cal.fit.iloc[int(np.argmax(np.abs(cal.fit["rel_error"].to_numpy())))]
+    print(
+        f"  Fit: chi-square {cal.chi2:,.1f} on {cal.dof} degrees of freedom; root mean square error "
+        f"{cal.rmse_percent:.1f} %; worst {worst['year']} {worst['measure']} {worst['step']} "
+        f"{100 * worst['rel_error']:+.1f} %"
+    )
+    if "des_z" in cal.fit:
+        z = np.abs(cal.fit["des_z"].to_numpy())
+        print(
+            f"  DES check ({cal.des_replications} replications): largest gap to the analytic fit "
+            f"{np.nanmax(z):.1f} standard errors"
+        )
+    if not cal.success:
+        print(f"  The optimiser did not converge: {cal.message}")
+    if observed.left_out:
+        print(f"  Left out {len(observed.left_out)} row(s) of {args.observed}:")
+        for line in observed.left_out:
+            print(f"    {line}")
+    print(f"\nCalibrated scenario written to {target}")
+    print(f"Results written to {out}/")
     return EXIT_OK
 
 

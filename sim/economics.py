@@ -42,7 +42,7 @@ def discounting_label(scenario: Scenario) -> str:
 def money_label(scenario: Scenario) -> str:
     """What every money figure is: currency, price year, discounting."""
     return (
-        f"{scenario.currency}, {scenario.price_year} prices, discounted to {scenario.start_year} "
+        f"{scenario.currency}, {scenario.price_year} prices, discounted to {scenario.discount_year} "
         f"(real {discounting_label(scenario)}; {scenario.discounting.source})"
     )
 

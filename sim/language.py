@@ -177,6 +177,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nutidsværdier {y0}-{y1}, forventede værdier. Langsigtede konsekvenser i voksenlivet efter perioden er "
         "ikke medregnet. ",
     ),
+    "cal_observed": ("observed (± standard error)", "observeret (± standardfejl)"),
+    "cal_before": ("model before", "model før"),
+    "cal_after": ("model after calibration", "model efter kalibrering"),
+    "cal_des": ("simulation (DES) after", "simulering (DES) efter"),
+    "cal_placed": ("all placements", "alle anbringelser"),
+    "cal_all": ("all steps", "alle trin"),
+    "cal_title": (
+        "Calibrated to {n} observations: the model is off by {rmse} on average (root mean square)",
+        "Kalibreret til {n} observationer: modellen afviger {rmse} i gennemsnit (kvadratisk)",
+    ),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
     "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),
@@ -298,10 +308,10 @@ def money_note(scenario, lang: Lang) -> str:
     if lang == "da":
         return (
             f"Beløb i {currency_symbol(s.currency, lang)}, {s.price_year}-priser; tilbagediskonteret til "
-            f"{s.start_year} med en real rente på {discounting(s, lang)} ({s.discounting.source})."
+            f"{s.discount_year} med en real rente på {discounting(s, lang)} ({s.discounting.source})."
         )
     return (
-        f"{s.currency}, {s.price_year} prices; discounted to {s.start_year} at a real rate of "
+        f"{s.currency}, {s.price_year} prices; discounted to {s.discount_year} at a real rate of "
         f"{discounting(s, lang)} ({s.discounting.source})."
     )
 
@@ -339,6 +349,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "closed": ("Cases closed", "Sager afsluttet"),
     "aged_out": ("Aged out", "Udgået pga. alder"),
     "placement_entries": ("New placements", "Nye anbringelser"),
+    "entries": ("Entries", "Tilgang"),
+    "exits": ("Exits", "Afgang"),
     "reviews": ("Reviews held", "Opfølgninger"),
     "waiting_end": ("Waiting at 31 Dec", "På venteliste pr. 31. dec."),
     "waiting_years": ("Child-years waiting", "Barn-år på venteliste"),

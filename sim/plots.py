@@ -552,3 +552,55 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
     fig.suptitle(t("depends_most", lang, outcome=label, name=top), fontsize=12, fontweight="bold")
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig
+
+
+def calibration(cal, lang: str | None = None) -> Figure:
+    """Observed numbers against the model before and after calibration, one panel per series."""
+    lang = L.resolve(lang, cal.scenario)
+    fit = cal.fit
+    series = list(dict.fromkeys(zip(fit["measure"], fit["step"])))
+    n = len(series)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    colours = step_colours(6)
+    for ax, (measure, step) in zip(axes, series):
+        d = fit[(fit["measure"] == measure) & (fit["step"] == step)].sort_values("year")
+        years = d["year"].to_numpy()
+        ax.errorbar(
+            years,
+            d["value"],
+            yerr=d["sd"],
+            fmt="o",
+            color="black",
+            ms=4,
+            capsize=2,
+            label=t("cal_observed", lang),
+        )
+        ax.plot(years, d["before"], ls="--", color="0.6", marker=".", label=t("cal_before", lang))
+        ax.plot(years, d["after"], ls="-", color=colours[5], marker=".", lw=1.8, label=t("cal_after", lang))
+        if "des_mean" in d:
+            ax.plot(years, d["des_mean"], ls="none", marker="x", color=colours[3], label=t("cal_des", lang))
+        steps = (
+            step
+            if step in ("placed", "all")
+            else " + ".join(L.step_name(cal.scenario, s, lang) for s in step.split("+"))
+        )
+        if step == "placed":
+            steps = t("cal_placed", lang)
+        elif step == "all":
+            steps = t("cal_all", lang)
+        ax.set_title(f"{L.column(measure, lang)}: {steps}", fontsize=9)
+        ax.yaxis.set_major_formatter(_counts(lang))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+        ax.set_xticks(years)
+        ax.tick_params(axis="x", labelsize=7, rotation=45)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    title = t("cal_title", lang, n=len(fit), rmse=L.percent(cal.rmse_percent / 100, lang, 1))
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    return fig

@@ -48,7 +48,7 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
         "child_years": t("u_child_years", lang),
         "child_years1": t("u_child_years", lang),
         "money": t(
-            "u_money", lang, currency=cur, price_year=scenario.price_year, start_year=scenario.start_year
+            "u_money", lang, currency=cur, price_year=scenario.price_year, start_year=scenario.discount_year
         ),
         "ratio": t("u_ratio", lang, currency=cur),
         "year": t("u_year", lang),

@@ -26,6 +26,7 @@ import scipy
 import simpy
 
 from sim import plots, report, workbook
+from sim.calibrate import Calibration
 from sim.economics import compare_arrays
 from sim.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, scenario_notes
@@ -128,7 +129,10 @@ def manifest(
     wall_time : float
         Seconds the simulation took.
     """
-    if isinstance(result, PSAResult | Tornado | Sensitivity):
+    if isinstance(result, Calibration):
+        scenarios = {"scenario": result.scenario, "calibrated": result.fitted}
+        engine, seed, replications = "expected", result.seed, result.des_replications
+    elif isinstance(result, PSAResult | Tornado | Sensitivity):
         scenarios = {"baseline": result.base, "strategy": result.strategy}
         engine, seed, replications = result.engine, result.seed, 1
     else:
@@ -140,13 +144,18 @@ def manifest(
         scenarios = {role: arm.scenario for role, arm in arms.items()}
         first = next(iter(arms.values()))
         engine, seed, replications = first.engine, first.seed, first.replications
+    extra = (
+        {"goodness_of_fit": {"chi2": result.chi2, "dof": result.dof, "rmse_percent": result.rmse_percent}}
+        if isinstance(result, Calibration)
+        else {}
+    )
     scen = {
         role: {
             "file": str(inputs.get(role, "")),
             "input_hash": sc.input_hash(),
             "resolved": sc.to_dict(),
             # The comment beside each number (its source and confidence), for the reports.
-            "notes": scenario_notes(inputs[role]) if role in inputs else {},
+            "notes": scenario_notes(inputs[role]) if str(inputs.get(role, "")).endswith(".toml") else {},
         }
         for role, sc in scenarios.items()
     }
@@ -156,7 +165,7 @@ def manifest(
         files[str(path)] = file_hash(path)
         data = path.read_text(encoding="utf-8")
         # Files a scenario extends are inputs too.
-        if "extends" in data:
+        if path.suffix == ".toml" and "extends" in data:
             for parent in _extends_chain(path):
                 files[str(parent)] = file_hash(parent)
     combined = hashlib.sha256(
@@ -171,6 +180,7 @@ def manifest(
         "seed": seed,
         "replications": replications,
         **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
+        **extra,
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
         "input_files_sha256": files,
@@ -225,6 +235,7 @@ def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> 
         PSAResult: "psa",
         Tornado: "tornado",
         Sensitivity: "sensitivity",
+        Calibration: "calibration",
     }
     return kinds[type(result)]
 
@@ -239,6 +250,8 @@ def charts(
     """The charts for a result, by file stem (made lazily), in ``lang``."""
     if isinstance(result, Sensitivity):
         return {}
+    if isinstance(result, Calibration):
+        return {"calibration": lambda: plots.calibration(result, lang)}
     if isinstance(result, Tornado):
         return {"tornado": lambda: plots.tornado(result, lang)}
     if isinstance(result, PSAResult):
@@ -276,6 +289,10 @@ def _write_tables(result, tmp: Path) -> None:
     """CSV tables, and the arrays behind them (so reports can be remade without a rerun)."""
     if isinstance(result, Sensitivity):
         _csv(result.table.assign(method=result.method, outcome=result.outcome), tmp / "sensitivity.csv")
+        return
+    if isinstance(result, Calibration):
+        _csv(result.fit, tmp / "fit.csv")
+        _csv(result.table, tmp / "parameters.csv")
         return
     if isinstance(result, Tornado):
         _csv(result.table.assign(outcome=result.outcome, outcome_central=result.central), tmp / "tornado.csv")
@@ -411,6 +428,8 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
     folder = Path(folder)
     meta = read_manifest(folder)
     kind = meta.get("kind")
+    if kind == "calibration":
+        raise ResultsFolderError(f"{folder}: a calibration folder; its chart is remade by calibrating again")
     if kind is None:
         raise ResultsFolderError(
             f"{folder}: written by trappesim {meta['trappesim_version']}, before results folders kept "

@@ -185,6 +185,8 @@ class Discounting(_Model):
     """Stepped real discount rates by year from the start year."""
 
     periods: tuple[DiscountPeriod, ...] = tuple(DiscountPeriod(**p) for p in FM_DISCOUNTING)
+    to_year: Year | None = None
+    """The year money is discounted to (default: the start year); years before it are compounded forward."""
     source: str = "Finansministeriet 2021"
 
 
@@ -277,6 +279,11 @@ class Scenario(_Model):
         """Age band labels such as ``"0-5"``."""
         e = self.band_edges
         return [f"{a}-{b - 1}" for a, b in zip(e[:-1], e[1:])]
+
+    @property
+    def discount_year(self) -> int:
+        """The year money is discounted to: ``discounting.to_year``, else the start year."""
+        return self.discounting.to_year or self.start_year
 
     @property
     def entries_per_year(self) -> float:
@@ -715,6 +722,13 @@ def _check_consistency(s: Scenario, file: str) -> None:
         raise ScenarioError(file, f"steps.{CLOSED}", f"'{CLOSED}' is reserved for case closure")
     if not any(st.placement for st in s.steps.values()):
         raise ScenarioError(file, "steps", "at least one step must have placement = true")
+    last = s.start_year + s.horizon_years - 1
+    if s.discounting.to_year is not None and not s.start_year <= s.discounting.to_year <= last:
+        raise ScenarioError(
+            file,
+            "discounting.to_year",
+            f"must be a simulated year, {s.start_year} to {last} (got {s.discounting.to_year})",
+        )
     pop = s.population
     ages = sorted(pop.age_bands)
     if list(pop.age_bands) != ages or len(set(ages)) != len(ages) or ages[0] != 0:

@@ -92,26 +92,34 @@ class Staircase:
 
 
 def discount_factors(scenario: Scenario, years: int) -> np.ndarray:
-    """Discount factor per year from the start year (year 0 = 1).
+    """Discount factor per simulated year, to the scenario's discount year.
 
     Parameters
     ----------
     scenario : Scenario
-        Its ``discounting.periods`` give the real rate from each year on.
+        Its ``discounting.periods`` give the real rate from each year on,
+        counted from ``discounting.to_year`` (default: the start year).
     years : int
-        Number of years.
+        Number of years, from the start year.
 
     Returns
     -------
     numpy.ndarray
-        ``D[k] = prod_{j<k} 1 / (1 + r_j)``; costs falling in year ``k`` are
-        multiplied by ``D[k]``.
+        ``D[k]`` for calendar year ``start_year + k``: 1 in the discount
+        year, ``prod 1 / (1 + r_j)`` over the years since it after it, and
+        compounded forward at the first rate before it (money spent in 2018
+        is worth more in 2024 terms).
     """
     periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
-    rate = np.zeros(years)
+    offset = scenario.discount_year - scenario.start_year  # years simulated before the discount year
+    after = max(0, years - offset)
+    rate = np.zeros(max(after, 1))
     for p in periods:
         rate[p.from_year :] = p.rate
-    return np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rate[:-1]))])[:years]
+    forward = np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rate[:-1]))])[:after]
+    first = periods[0].rate if periods else 0.0
+    back = (1.0 + first) ** np.arange(offset, 0, -1)[:years] if offset > 0 else np.zeros(0)
+    return np.concatenate([back, forward])[:years]
 
 
 def ramp(scenario: Scenario) -> np.ndarray:

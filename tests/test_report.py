@@ -161,7 +161,9 @@ def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
     notes = {"baseline": {"steps.placed.cost_per_year": "BE 2020 (M), 2019 prices"}, "strategy": {}}
     table = assumptions(s, plan, notes).set_index("key")
     whole = " (source given for the whole table)"
-    assert table.loc["steps.placed.cost_per_year", "source"] == "BE 2020 (M), 2019 prices"  # the line's own note
+    assert (
+        table.loc["steps.placed.cost_per_year", "source"] == "BE 2020 (M), 2019 prices"
+    )  # the line's own note
     assert table.loc["steps.placed.entry_cost", "source"] == "Benchmarkingenheden 2020" + whole
     assert table.loc["intervention.cost_per_year", "source"] == "own guess" + whole
     assert table.loc["discounting.periods[0].rate", "source"] == "Finansministeriet 2021" + whole

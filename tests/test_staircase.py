@@ -62,3 +62,16 @@ def test_review_moves_replace_the_rates_to_the_same_steps(toy):
     assert (st.rates[:, :, 1, 3] == 0).all()  # mid -> closed only at reviews now
     assert (st.rates[:, :, 1, 0] == 0.3).all()  # mid -> low still at its rate
     assert st.review_prob[1, 3] == 0.2 and st.review_interval[0, 1] == 0.5
+
+
+def test_money_is_discounted_to_the_chosen_year():
+    from sim.scenario import ScenarioError
+
+    s = Scenario.from_dict(toy_dict())
+    later = s.with_changes({"start_year": 2020, "horizon_years": 14, "discounting.to_year": 2024})
+    d, d_later = discount_factors(s, 10), discount_factors(later, 14)
+    np.testing.assert_allclose(d_later[4:], d)  # from 2024 on, the same factors
+    np.testing.assert_allclose(d_later[:4], 1.035 ** np.arange(4, 0, -1))  # 2020-2023 compounded forward
+    assert later.discount_year == 2024 and s.discount_year == 2024
+    with pytest.raises(ScenarioError, match="must be a simulated year, 2020 to 2033"):
+        later.with_changes({"discounting.to_year": 2019})
