@@ -7,7 +7,7 @@
 >>> cmp.summary                                                          # doctest: +SKIP
 """
 
-from sim import plots
+from sim import calibrate, plots
 from sim.experiment import Comparison, Result, compare, expected, simulate
 from sim.report import key_figures
 from sim.results import load_results
@@ -22,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "Tornado",
     "break_even",
+    "calibrate",
     "compare",
     "expected",
     "global_sensitivity",
