@@ -296,20 +296,14 @@ def test_one_exponential_cannot_match_the_danish_exit_share():
 
 @pytest.mark.slow
 def test_shipped_national_baseline_reproduces_the_shipped_observations():
-    """Placed children 0-17 and new placements, 2018-2023.
-
-    The issue asked for 5 %; the stationary model reaches 5.5 % at two points
-    (the placed stock turned up in 2022-23 while new placements fell, and 2021
-    dipped), so the test holds it to 6 % and to 5 % on average.
-    """
+    """Placed children 0-17 and new placements, 2018-2023, each within 5 %."""
     base = sim.load_scenario(SCENARIOS / "denmark-baseline.toml")
     obs = read_observed(SCENARIOS / "data" / "denmark-observed.csv", base)
     rows = obs.rows[(obs.rows["step"] == "placed") & obs.rows["year"].between(2018, 2023)]
     assert set(rows["measure"]) == {"stock_end", "placement_entries"} and len(rows) == 10
     model = model_values(sim.expected(base), rows)
     rel = np.abs(model / rows["value"].to_numpy() - 1)
-    assert rel.max() < 0.06, rel
-    assert rel.mean() < 0.05
+    assert rel.max() < 0.05, rel
 
 
 def test_shipped_observed_data_name_their_sources():
