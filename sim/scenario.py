@@ -217,12 +217,34 @@ class EntryChange(_Model):
     entry_step_shares: dict[str, Share] | None = None
 
 
+class Fading(_Model):
+    """How a strategy's effect declines.
+
+    From the year after ``after_year`` (default: the year before the strategy
+    starts, so it fades from its start) the effect halves every
+    ``half_life_years``; a half-life of 0 (the default) ends it at once, an
+    infinite one (``inf``) never fades.
+    """
+
+    # inf is allowed here (and written back as inf): "never fades".
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+    half_life_years: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=True)] = 0.0
+    after_year: Year | None = None
+    source: str = ""
+
+
 class Intervention(_Model):
     """A strategy laid over a baseline."""
 
     name: str = "intervention"
     start_year: Year
+    end_year: Year | None = None
+    """The last year the programme runs and costs; default: to the horizon. Its effect then fades (``fading``)."""
     ramp_up_years: Annotated[int, Strict(), Field(ge=0, le=50)] = 0
+    fading: Fading | None = None
+    reached_age_bands: tuple[str, ...] | None = None
+    """Age bands the hazard ratios apply to (the children the programme reaches); default: all."""
     hazard_ratios: dict[str, dict[str, NonNeg]] = {}
     entry: EntryChange = EntryChange()
     cost_per_year: NonNeg = 0.0
@@ -729,6 +751,26 @@ def _check_consistency(s: Scenario, file: str) -> None:
             "discounting.to_year",
             f"must be a simulated year, {s.start_year} to {last} (got {s.discounting.to_year})",
         )
+    iv = s.intervention
+    if iv is not None:
+        if iv.end_year is not None and iv.end_year < iv.start_year:
+            raise ScenarioError(
+                file,
+                "intervention.end_year",
+                f"must not be before start_year {iv.start_year} (got {iv.end_year})",
+            )
+        if (
+            iv.fading is not None
+            and iv.fading.after_year is not None
+            and iv.fading.after_year < iv.start_year - 1
+        ):
+            raise ScenarioError(
+                file,
+                "intervention.fading.after_year",
+                f"must be {iv.start_year - 1} (fade from the start) or later (got {iv.fading.after_year})",
+            )
+        for band in iv.reached_age_bands or ():
+            _known(band, s.band_labels, file, "intervention.reached_age_bands", "age band")
     pop = s.population
     ages = sorted(pop.age_bands)
     if list(pop.age_bands) != ages or len(set(ages)) != len(ages) or ages[0] != 0:

@@ -141,6 +141,43 @@ def ramp(scenario: Scenario) -> np.ndarray:
     return out
 
 
+def running(scenario: Scenario) -> np.ndarray:
+    """Whether the programme runs (and costs) in each year."""
+    iv = scenario.intervention
+    years = scenario.start_year + np.arange(scenario.horizon_years)
+    if iv is None:
+        return np.zeros(len(years), dtype=bool)
+    end = iv.end_year if iv.end_year is not None else years[-1]
+    return (years >= iv.start_year) & (years <= end)
+
+
+def fade(scenario: Scenario) -> np.ndarray:
+    """How much of the (ramped) effect is left in each year (1: all of it).
+
+    Without ``fading`` and ``end_year`` the effect lasts. Otherwise it starts
+    to decline after ``fading.after_year`` (default: ``end_year``, else the
+    year before the start), halving every ``half_life_years``, measured at
+    mid-year: a half-life of 0 ends it at once, ``inf`` never.
+    """
+    iv = scenario.intervention
+    years = scenario.start_year + np.arange(scenario.horizon_years)
+    out = np.ones(len(years))
+    if iv is None or (iv.fading is None and iv.end_year is None):
+        return out
+    f = iv.fading
+    after = f.after_year if f is not None and f.after_year is not None else iv.end_year
+    if after is None:
+        after = iv.start_year - 1
+    half = f.half_life_years if f is not None else 0.0
+    t = years - after - 0.5  # years since the decline began, at mid-year
+    late = t > 0
+    if half == 0:
+        out[late] = 0.0
+    elif np.isfinite(half):
+        out[late] = 0.5 ** (t[late] / half)
+    return out
+
+
 def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> float:
     if not isinstance(rate, dict):
         return rate
@@ -185,16 +222,22 @@ def compile_staircase(scenario: Scenario) -> Staircase:
             for dst in step.review.moves:
                 base[:, idx[sid], closed if dst == CLOSED else idx[dst]] = 0.0
 
-    effect = ramp(scenario)
+    # The effect on rates and entry ramps in and may fade; resources bought
+    # (places, caseworkers) follow the ramp while the programme runs.
+    runs = running(scenario)
+    resources = ramp(scenario) * runs
+    effect = ramp(scenario) * fade(scenario)
     iv = scenario.intervention
-    ratio = np.ones((S, D))
+    ratio = np.ones((B, S, D))
     if iv is not None:
         for src, row in iv.hazard_ratios.items():
             for dst, hr in row.items():
-                ratio[idx[src], closed if dst == CLOSED else idx[dst]] = hr
+                ratio[:, idx[src], closed if dst == CLOSED else idx[dst]] = hr
+        if iv.reached_age_bands is not None:  # only children of these ages are reached
+            ratio[[b for b, lab in enumerate(labels) if lab not in iv.reached_age_bands]] = 1.0
     rates = np.empty((Y, B, S, D))
     for y in range(Y):
-        rates[y] = base * ratio[None] ** effect[y]
+        rates[y] = base * ratio ** effect[y]
 
     total = rates.sum(axis=3)
     base_total = base.sum(axis=2)
@@ -246,7 +289,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     per_child = 0.0
     if iv is not None:
         k = scenario.start_year + np.arange(Y) - iv.start_year
-        active = k >= 0
+        active = runs
         programme[active] += iv.cost_per_year
         programme[k == 0] += iv.one_off_cost
         per_child = iv.cost_per_child_reached
@@ -267,8 +310,8 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         capacity[:, i] = places
         if iv is not None and sid in iv.extra_places:
             extra_p = iv.extra_places[sid]
-            capacity[:, i] += np.round(extra_p.places * effect)
-            programme += extra_p.places * effect * extra_p.cost_per_place_per_year
+            capacity[:, i] += np.round(extra_p.places * resources)
+            programme += extra_p.places * resources * extra_p.cost_per_place_per_year
         if cap.overflow_to is not None:
             overflow_to[i] = idx[cap.overflow_to]
             max_wait[i] = cap.max_wait_years or 0.0
@@ -286,7 +329,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     caseload_factor = np.ones(Y)
     casework_cost = np.zeros(Y)
     if cw is not None:
-        workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * effect
+        workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * resources
         caseload_factor = cw.cases / workers / cw.reference_caseload
         casework_cost = workers * cw.cost_per_caseworker
         programme += casework_cost

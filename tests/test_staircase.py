@@ -75,3 +75,91 @@ def test_money_is_discounted_to_the_chosen_year():
     assert later.discount_year == 2024 and s.discount_year == 2024
     with pytest.raises(ScenarioError, match="must be a simulated year, 2020 to 2033"):
         later.with_changes({"discounting.to_year": 2019})
+
+
+# ---------------------------------------------------------------------------
+# Fading effects, a programme that ends, targeting by age
+# ---------------------------------------------------------------------------
+
+PLAN = {
+    "start_year": 2025,
+    "ramp_up_years": 2,
+    "cost_per_year": 1e6,
+    "hazard_ratios": {"mid": {"placed": 0.5}},
+    "entry": {"extra_entries_share": 0.1},
+}
+
+
+def _plan(**extra) -> Scenario:
+    return Scenario.from_dict(toy_dict()).with_changes({"intervention": {**PLAN, **extra}})
+
+
+def test_an_infinite_half_life_is_the_effect_that_does_not_fade():
+    import sim
+
+    lasting = _plan()
+    forever = _plan(fading={"half_life_years": float("inf")})
+    np.testing.assert_array_equal(compile_staircase(forever).rates, compile_staircase(lasting).rates)
+    a, b = sim.expected(lasting).yearly, sim.expected(forever).yearly
+    np.testing.assert_allclose(a["stock_end"], b["stock_end"], rtol=1e-12)
+
+
+def test_a_zero_half_life_is_no_effect_from_the_start_but_the_cost_remains():
+    import sim
+
+    base = Scenario.from_dict(toy_dict())
+    gone = _plan(fading={"half_life_years": 0.0})
+    st_gone, st_base = compile_staircase(gone), compile_staircase(base)
+    np.testing.assert_array_equal(st_gone.rates, st_base.rates)
+    np.testing.assert_array_equal(st_gone.entries, st_base.entries)
+    np.testing.assert_allclose(
+        sim.expected(gone).yearly.query("step != 'programme'")["stock_end"],
+        sim.expected(base).yearly["stock_end"],
+    )
+    cmp = sim.compare(base, gone, engine="expected").summary.set_index("metric")
+    assert cmp.loc["placement_entries_avoided", "mean"] == pytest.approx(0, abs=1e-9)
+    assert cmp.loc["npv", "mean"] < 0  # it still costs
+
+
+def test_half_life_halves_the_effect_and_an_ended_programme_stops_costing():
+    from sim.staircase import fade, running
+
+    s = _plan(end_year=2027, fading={"half_life_years": 2.0})
+    f = fade(s)  # years 2024-2033; full to 2027, then halving every 2 years, at mid-year
+    np.testing.assert_allclose(f[:4], 1.0)
+    np.testing.assert_allclose(f[4:7], 0.5 ** (np.array([0.5, 1.5, 2.5]) / 2.0))
+    np.testing.assert_array_equal(running(s), [False, True, True, True] + [False] * 6)
+    st = compile_staircase(s)
+    np.testing.assert_allclose(st.programme_cost, [0, 1e6, 1e6, 1e6] + [0] * 6)
+    # The hazard ratio applies to the power of ramp x fade: 0.5 ** (1 x 0.5 ** 0.25) in 2028.
+    hr = st.rates[4, 0, 1, 2] / compile_staircase(Scenario.from_dict(toy_dict())).rates[4, 0, 1, 2]
+    assert hr == pytest.approx(0.5 ** (0.5**0.25))
+
+
+def test_effect_reaches_only_the_age_bands_named():
+    st = compile_staircase(_plan(reached_age_bands=["12-17"]))
+    base = compile_staircase(Scenario.from_dict(toy_dict()))
+    y = 5  # 2029: full effect
+    np.testing.assert_array_equal(st.rates[y, :2], base.rates[y, :2])  # 0-5 and 6-11 untouched
+    assert st.rates[y, 2, 1, 2] == pytest.approx(0.5 * base.rates[y, 2, 1, 2])
+
+
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        ({"fading": {"half_life_years": -1.0}}, "intervention.fading.half_life_years", "at least 0"),
+        ({"end_year": 2024}, "intervention.end_year", "must not be before start_year 2025"),
+        ({"reached_age_bands": ["12-18"]}, "intervention.reached_age_bands", "unknown age band '12-18'"),
+        (
+            {"fading": {"half_lfe_years": 2.0}},
+            "intervention.fading.half_lfe_years",
+            "Did you mean 'half_life_years'",
+        ),
+    ],
+)
+def test_bad_fading_and_targeting_are_named(change, key, words):
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        _plan(**change)
+    assert info.value.key == key and words in info.value.message
