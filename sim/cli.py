@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare a strategy with its baseline (common random numbers)")
     _two_files(p)
     _common(p)
+    p.add_argument(
+        "--perspective",
+        choices=("kommune", "region", "stat", "society"),
+        default="kommune",
+        help="whose money the budget numbers count (default kommune; society: everyone's)",
+    )
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
     _two_files(p)
     p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
@@ -276,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "run":
         result: Result | Comparison = simulate(scenarios["scenario"], **kw)
     else:
-        result = compare(scenarios["baseline"], scenarios["strategy"], **kw)
+        result = compare(scenarios["baseline"], scenarios["strategy"], perspective=args.perspective, **kw)
     wall = time.perf_counter() - start
     _write(result, out, files, args, wall)
     _print_summary(result, out, args.lang)

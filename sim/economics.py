@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario import PAYERS, Scenario
 from sim.staircase import Staircase
 
 
@@ -60,6 +60,22 @@ def programme_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarra
     return st.programme_cost + st.cost_per_child_reached * reached
 
 
+def programme_costs_by_payer(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:
+    """Nominal programme cost per year and payer, ``[..., year, payer]``.
+
+    Caseworkers are paid as ``casework.payers`` says; everything else the
+    programme costs as ``intervention.payers`` says. Sums to :func:`programme_costs`.
+    """
+    total = programme_costs(measures, st)
+    casework = np.broadcast_to(st.casework_cost, total.shape)
+    return (total - casework)[..., None] * st.programme_payers + casework[..., None] * st.casework_payers
+
+
+def step_costs_by_payer(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:
+    """Nominal step costs per year and payer, ``[..., year, payer]`` (summed over steps)."""
+    return step_costs(measures, st) @ st.step_payers
+
+
 def payback_index(cum_discounted_net: np.ndarray) -> np.ndarray:
     """Index of the first year from which the cumulative net stays >= 0.
 
@@ -85,6 +101,7 @@ def compare_arrays(
     strat: dict[str, np.ndarray],
     st_base: Staircase,
     st_strat: Staircase,
+    perspective: str = "kommune",
 ) -> dict[str, np.ndarray]:
     """Per-replication comparison of a strategy with its baseline.
 
@@ -94,6 +111,10 @@ def compare_arrays(
         Measures ``[replication, year, step]`` of each arm (same seeds).
     st_base, st_strat : Staircase
         The compiled arms.
+    perspective : {"kommune", "region", "stat", "society"}
+        Whose money the headline numbers (investment, savings, NPV, ROI,
+        payback) count: one payer's, or everyone's. Per-payer NPVs are
+        always given too (``total_npv_<payer>``).
 
     Returns
     -------
@@ -116,9 +137,32 @@ def compare_arrays(
     # Waiting lists (all capped steps together).
     out["waiting_years_avoided"] = base["waiting_years"].sum(-1) - strat["waiting_years"].sum(-1)
     out["overflows_avoided"] = base["overflows"].sum(-1) - strat["overflows"].sum(-1)
-    out["savings_by_step"] = step_costs(base, st_base) - step_costs(strat, st_strat)
-    out["investment"] = programme_costs(strat, st_strat) - programme_costs(base, st_base)
-    out["gross_savings"] = out["savings_by_step"].sum(-1)
+    if perspective not in (*PAYERS, "society"):
+        raise ValueError(f"perspective must be one of {', '.join((*PAYERS, 'society'))}, not {perspective!r}")
+
+    def share(st: Staircase) -> np.ndarray:  # each step's share of its cost borne by the perspective
+        return (
+            np.ones(st.n_steps) if perspective == "society" else st.step_payers[:, PAYERS.index(perspective)]
+        )
+
+    out["savings_by_step"] = step_costs(base, st_base) * share(st_base) - step_costs(strat, st_strat) * share(
+        st_strat
+    )
+    out["investment_by_payer"] = programme_costs_by_payer(strat, st_strat) - programme_costs_by_payer(
+        base, st_base
+    )
+    out["savings_by_payer"] = step_costs_by_payer(base, st_base) - step_costs_by_payer(strat, st_strat)
+    for i, payer in enumerate(PAYERS):
+        net = out["savings_by_payer"][..., i] - out["investment_by_payer"][..., i]
+        out[f"total_npv_{payer}"] = (net * D).sum(-1)
+        out[f"total_investment_pv_{payer}"] = (out["investment_by_payer"][..., i] * D).sum(-1)
+    if perspective == "society":
+        out["investment"] = out["investment_by_payer"].sum(-1)
+        out["gross_savings"] = out["savings_by_payer"].sum(-1)
+    else:
+        out["investment"] = out["investment_by_payer"][..., PAYERS.index(perspective)]
+        out["gross_savings"] = out["savings_by_payer"][..., PAYERS.index(perspective)]
+    out["total_npv_society"] = sum(out[f"total_npv_{p}"] for p in PAYERS)
     out["net_savings"] = out["gross_savings"] - out["investment"]
     out["cum_net_savings_discounted"] = np.cumsum(out["net_savings"] * D, axis=-1)
     # Totals per replication.

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from sim.des import simulate_des
 from sim.economics import compare_arrays, money_label, programme_costs, step_costs
 from sim.expected import ADDITIVE, MEASURES, expected_measures
-from sim.scenario import Scenario
+from sim.scenario import PAYERS, Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
 
@@ -284,6 +284,8 @@ class Comparison:
     base: Result
     strategy: Result
     arrays: dict[str, np.ndarray] = field(repr=False)
+    perspective: str = "kommune"
+    """Whose money the headline numbers count: a payer (``kommune``, ``region``, ``stat``) or ``society``."""
 
     @property
     def years(self) -> np.ndarray:
@@ -293,7 +295,7 @@ class Comparison:
     def summary(self) -> pd.DataFrame:
         """Placements avoided, investment, savings, NPV, ROI, payback (90 % intervals)."""
         a = self.arrays
-        money = money_label(self.base.scenario)
+        money = money_label(self.base.scenario) + f"; perspective: {self.perspective}"
         rows = {
             "placement_entries_avoided": (a["total_placement_entries_avoided"], "children, whole horizon"),
             "placement_child_years_avoided": (a["total_placement_child_years_avoided"], "child-years"),
@@ -309,6 +311,9 @@ class Comparison:
             "roi": (a["total_roi"], "net DKK back per DKK invested"),
             "payback_year": (a["total_payback_year"], "calendar year; none = not within horizon"),
         }
+        plain = money_label(self.base.scenario)
+        for payer in (*PAYERS, "society"):
+            rows[f"npv_{payer}"] = (a[f"total_npv_{payer}"], f"{plain}; paid by {payer}")
         df = _summary_frame(rows)
         pay = a["total_payback_year"]
         several = len(pay) > 1  # a share of one expected value is no probability
@@ -431,6 +436,7 @@ def compare(
     engine: Engine = "des",
     workers: Workers = 1,
     progress: bool = False,
+    perspective: str = "kommune",
 ) -> Comparison:
     """Compare a strategy with its baseline using common random numbers.
 
@@ -440,6 +446,10 @@ def compare(
         Usually ``strategy`` extends ``base`` and adds an intervention.
     replications, seed, engine, workers
         As for :func:`simulate`.
+    perspective : {"kommune", "region", "stat", "society"}
+        Whose money the headline numbers count (default the municipality's,
+        the budget a negotiation is about); the NPV of each payer and of
+        society is always in the summary too.
 
     Returns
     -------
@@ -448,6 +458,8 @@ def compare(
         intervals) and ``.yearly``.
     """
     R = _check(engine, replications)
+    if perspective not in (*PAYERS, "society"):
+        raise ValueError(f"perspective must be one of {', '.join((*PAYERS, 'society'))}, not {perspective!r}")
     if base.step_ids != strategy.step_ids:
         raise ValueError("baseline and strategy must have the same steps in the same order")
     if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
@@ -464,4 +476,4 @@ def compare(
     ms = _stack([r[1] for r in runs])
     res_a = Result(base, st_a, engine, seed, R, mb)
     res_b = Result(strategy, st_b, engine, seed, R, ms)
-    return Comparison(res_a, res_b, compare_arrays(mb, ms, st_a, st_b))
+    return Comparison(res_a, res_b, compare_arrays(mb, ms, st_a, st_b, perspective), perspective)

@@ -56,6 +56,16 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
     }[kind]
 
 
+def has_payers(cmp: Comparison) -> bool:
+    """Whether any cost line of either arm is paid by someone other than the municipality alone."""
+    default = np.array([1.0, 0.0, 0.0])
+    return any(
+        not np.allclose(m, default)
+        for st in (cmp.base.staircase, cmp.strategy.staircase)
+        for m in (*st.step_payers, st.programme_payers, st.casework_payers)
+    )
+
+
 def format_value(
     value: float, kind: str, lang: Lang, currency: str = "DKK", last_year: int | None = None
 ) -> str:
@@ -127,7 +137,15 @@ def key_figures(
         lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
         if metric == "payback_year" and reps == 1:
             label = "kf_payback_one"
-        out.append((metric, t(label, lang, year=y1, y0=y0, y1=y1), centre, lo, hi, kind))
+        text = t(label, lang, year=y1, y0=y0, y1=y1)
+        if kind == "money" and isinstance(result, Comparison) and has_payers(result):
+            text += f" ({t('persp_' + result.perspective, lang)})"  # whose money, when it matters
+        out.append((metric, text, centre, lo, hi, kind))
+    if isinstance(result, Comparison) and has_payers(result):
+        for payer in ("kommune", "region", "stat", "society"):
+            r = s.loc[f"npv_{payer}"]
+            lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+            out.append((f"npv_{payer}", t(f"kf_npv_{payer}", lang), r["mean"], lo, hi, "money"))
     if psa is not None:
         p = psa.summary.set_index("metric")
         for metric, label, kind in (

@@ -180,6 +180,7 @@ def manifest(
         "seed": seed,
         "replications": replications,
         **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
+        **({"perspective": result.perspective} if isinstance(result, Comparison) else {}),
         **extra,
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
@@ -473,7 +474,10 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
     if kind == "run":
         return results["scenario"]
     b, s = results["baseline"], results["strategy"]
-    return Comparison(b, s, compare_arrays(b.measures, s.measures, b.staircase, s.staircase))
+    perspective = meta.get("perspective", "kommune")
+    return Comparison(
+        b, s, compare_arrays(b.measures, s.measures, b.staircase, s.staircase, perspective), perspective
+    )
 
 
 def remake_reports(

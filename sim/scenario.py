@@ -73,6 +73,10 @@ Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, Strict(), Field(ge=0)]
 """A number of children: a whole number."""
 Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
+PAYERS = ("kommune", "region", "stat")
+"""Who pays, as in Socialstyrelsen's SØM: the municipality, the region, the state."""
+Payers = dict[Literal["kommune", "region", "stat"], Share]
+"""Shares of a cost line by payer; they must sum to 1. Default: the municipality pays all."""
 
 
 class Exponential(_Model):
@@ -144,6 +148,7 @@ class Step(_Model):
     duration: Duration = Exponential()
     capacity: Capacity | None = None
     review: Review | None = None
+    payers: Payers | None = None
     source: str = ""
 
 
@@ -159,6 +164,7 @@ class Casework(_Model):
     cost_per_caseworker: NonNeg = 0.0
     cases: Pos
     reference_caseload: Pos
+    payers: Payers | None = None
     source: str = ""
 
 
@@ -253,6 +259,8 @@ class Intervention(_Model):
     reached_steps: tuple[str, ...] = ()
     extra_places: dict[str, ExtraPlaces] = {}
     extra_caseworkers: NonNeg = 0.0
+    payers: Payers | None = None
+    """Who pays the programme (its yearly, one-off and per-child costs and extra places)."""
     source: str = ""
 
 
@@ -751,6 +759,12 @@ def _check_consistency(s: Scenario, file: str) -> None:
             "discounting.to_year",
             f"must be a simulated year, {s.start_year} to {last} (got {s.discounting.to_year})",
         )
+    tables = [(f"steps.{k}.payers", st.payers) for k, st in s.steps.items()]
+    tables += [("casework.payers", s.casework.payers if s.casework else None)]
+    tables += [("intervention.payers", s.intervention.payers if s.intervention else None)]
+    for key, payers in tables:
+        if payers is not None:
+            _shares_sum_to_one(dict(payers), file, key)
     iv = s.intervention
     if iv is not None:
         if iv.end_year is not None and iv.end_year < iv.start_year:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import CLOSED, Exponential, Lognormal, Mixture, Scenario, Weibull, capped_steps
+from sim.scenario import CLOSED, PAYERS, Exponential, Lognormal, Mixture, Scenario, Weibull, capped_steps
 
 EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
 
@@ -68,6 +68,9 @@ class Staircase:
     review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
     review_prob: np.ndarray  # [S, D] probability per review of each move
     casework_cost: np.ndarray  # [Y] caseworkers' cost (also inside programme_cost)
+    step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
+    programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
+    casework_payers: np.ndarray  # [P] caseworkers' cost by payer
 
     @property
     def capped(self) -> np.ndarray:
@@ -176,6 +179,13 @@ def fade(scenario: Scenario) -> np.ndarray:
     elif np.isfinite(half):
         out[late] = 0.5 ** (t[late] / half)
     return out
+
+
+def _payers(shares) -> np.ndarray:
+    """A cost line's shares by payer, in :data:`PAYERS` order (default: all municipal)."""
+    if shares is None:
+        return np.array([1.0] + [0.0] * (len(PAYERS) - 1))
+    return np.array([shares.get(p, 0.0) for p in PAYERS])
 
 
 def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> float:
@@ -374,4 +384,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         review_interval=review_interval,
         review_prob=review_prob,
         casework_cost=casework_cost,
+        step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
+        programme_payers=_payers(iv.payers if iv is not None else None),
+        casework_payers=_payers(cw.payers if cw is not None else None),
     )

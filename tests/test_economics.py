@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import INTERVENTION
 
+import sim
 from sim.economics import compare_arrays, payback_index, programme_costs, step_costs
 from sim.expected import MEASURES, expected_measures
 from sim.staircase import compile_staircase
@@ -73,3 +75,64 @@ def test_cost_per_child_reached(toy):
     entries_low = (m["new_cases"] + m["moves_in"])[0, :, 0]
     np.testing.assert_allclose(p[:2], 0.0)
     np.testing.assert_allclose(p[2:], 10.0 * entries_low[2:])
+
+
+# ---------------------------------------------------------------------------
+# Payers
+# ---------------------------------------------------------------------------
+
+
+def _paid(toy):
+    shared = toy.with_changes(
+        {
+            "steps.placed.payers": {"kommune": 0.8, "stat": 0.2},
+            "steps.mid.payers": {"kommune": 0.5, "region": 0.5},
+        }
+    )
+    plan = shared.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "payers": {"kommune": 0.6, "stat": 0.4}}}
+    )
+    return shared, plan
+
+
+def test_payer_shares_of_every_line_sum_to_the_total(toy):
+    from sim.economics import programme_costs_by_payer, step_costs_by_payer
+
+    base, plan = _paid(toy)
+    res = sim.simulate(plan, replications=2, seed=1)
+    m, st = res.measures, res.staircase
+    np.testing.assert_allclose(programme_costs_by_payer(m, st).sum(-1), programme_costs(m, st), rtol=1e-12)
+    np.testing.assert_allclose(step_costs_by_payer(m, st).sum(-1), step_costs(m, st).sum(-1), rtol=1e-12)
+    cmp = sim.compare(base, plan, replications=2, seed=1)
+    s = cmp.summary.set_index("metric")["mean"]
+    payers = s[["npv_kommune", "npv_region", "npv_stat"]].sum()
+    assert payers == pytest.approx(s["npv_society"], rel=1e-12)
+    society = sim.compare(base, plan, replications=2, seed=1, perspective="society").summary.set_index(
+        "metric"
+    )["mean"]
+    assert society["npv"] == pytest.approx(s["npv_society"], rel=1e-12)
+    assert s["npv"] == pytest.approx(s["npv_kommune"], rel=1e-12)  # the municipal view is the default
+    assert s["npv"] != pytest.approx(society["npv"])  # and here it differs from society's
+
+
+def test_without_payers_everything_is_the_municipalitys(toy):
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    s = sim.compare(toy, plan, engine="expected").summary.set_index("metric")["mean"]
+    assert s["npv"] == pytest.approx(s["npv_society"]) == pytest.approx(s["npv_kommune"])
+    assert s["npv_region"] == 0 and s["npv_stat"] == 0
+
+
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        ({"steps.placed.payers": {"kommune": 0.8, "stat": 0.1}}, "steps.placed.payers", "must sum to 1"),
+        ({"steps.placed.payers": {"kommune": 0.5, "staten": 0.5}}, "steps.placed.payers", "staten"),
+        ({"steps.placed.payers": {"kommune": 1.2, "stat": -0.2}}, "steps.placed.payers", ""),
+    ],
+)
+def test_bad_payer_shares_are_named(toy, change, key, words):
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        toy.with_changes(change)
+    assert info.value.key.startswith(key) and words in info.value.message

@@ -178,3 +178,52 @@ def test_assumptions_show_a_distribution_as_written(toy):
     d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
     table = assumptions(sim.Scenario.from_dict(d)).set_index("key")
     assert table.loc["steps.placed.cost_per_year", "baseline"] == "gamma(mean=500000, sd=80000)"
+
+
+def test_key_figures_show_each_payer_when_the_costs_are_shared(toy):
+    shared = toy.with_changes({"steps.placed.payers": {"kommune": 0.8, "stat": 0.2}})
+    plan = shared.with_changes({"name": "plan", "intervention": INTERVENTION})
+    kf = key_figures(sim.compare(shared, plan, engine="expected"), "da").set_index("metric")
+    assert kf.loc["npv", "label"] == "Nettonutidsværdi (kommunens)"
+    assert {"npv_kommune", "npv_region", "npv_stat", "npv_society"} <= set(kf.index)
+    assert kf.loc["npv_society", "centre"] == pytest.approx(
+        kf.loc[["npv_kommune", "npv_region", "npv_stat"], "centre"].sum()
+    )
+    plain = key_figures(
+        sim.compare(toy, toy.with_changes({"name": "p", "intervention": INTERVENTION}), engine="expected")
+    )
+    assert "npv_society" not in set(plain["metric"])  # all municipal: one NPV says it all
+
+
+def test_cli_compare_from_societys_perspective(tmp_path, capsys):
+    from sim.cli import main
+
+    base = tmp_path / "base.toml"
+    d = toy_dict()
+    d["steps"]["placed"]["payers"] = {"kommune": 0.8, "stat": 0.2}
+    base.write_text(tomli_w.dumps(d), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(tomli_w.dumps({"extends": "base.toml", "name": "plan", "intervention": INTERVENTION}))
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "compare",
+                str(base),
+                str(plan),
+                "--engine",
+                "expected",
+                "--perspective",
+                "society",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "Net present value (society's)" in printed
+    back = sim.load_results(out)
+    assert back.perspective == "society"
+    csv = pd.read_csv(out / "comparison.csv").set_index("metric")
+    assert csv.loc["npv", "mean"] == pytest.approx(csv.loc["npv_society", "mean"])
