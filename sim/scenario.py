@@ -149,6 +149,8 @@ class Step(_Model):
     capacity: Capacity | None = None
     review: Review | None = None
     payers: Payers | None = None
+    price_year: Year | None = None
+    """The price year of this step's costs, if not the scenario's (needs ``prices.index``)."""
     source: str = ""
 
 
@@ -165,6 +167,7 @@ class Casework(_Model):
     cases: Pos
     reference_caseload: Pos
     payers: Payers | None = None
+    price_year: Year | None = None
     source: str = ""
 
 
@@ -261,7 +264,20 @@ class Intervention(_Model):
     extra_caseworkers: NonNeg = 0.0
     payers: Payers | None = None
     """Who pays the programme (its yearly, one-off and per-child costs and extra places)."""
+    price_year: Year | None = None
+    """The price year of the programme's costs, if not the scenario's (needs ``prices.index``)."""
     source: str = ""
+
+
+class Prices(_Model):
+    """A price index by year, to bring costs given in other price years to the scenario's."""
+
+    index: dict[str, Pos]
+    source: str = ""
+
+    def factor(self, from_year: int, to_year: int) -> float:
+        """Multiply an amount in ``from_year`` prices by this to get ``to_year`` prices."""
+        return self.index[str(to_year)] / self.index[str(from_year)]
 
 
 class Scenario(_Model):
@@ -286,6 +302,7 @@ class Scenario(_Model):
     transitions: dict[str, dict[str, Rate]]
     casework: Casework | None = None
     intervention: Intervention | None = None
+    prices: Prices | None = None
     _uncertain: tuple[Uncertain, ...] = PrivateAttr(default=())
 
     @property
@@ -759,6 +776,28 @@ def _check_consistency(s: Scenario, file: str) -> None:
             "discounting.to_year",
             f"must be a simulated year, {s.start_year} to {last} (got {s.discounting.to_year})",
         )
+    if s.prices is not None:
+        for year in s.prices.index:
+            if not (year.isdigit() and len(year) == 4):
+                raise ScenarioError(file, f"prices.index.{year}", 'keys must be years, such as "2019"')
+    lines = [(f"steps.{k}", st.price_year) for k, st in s.steps.items()]
+    lines += [("casework", s.casework.price_year if s.casework else None)]
+    lines += [("intervention", s.intervention.price_year if s.intervention else None)]
+    for where, year in lines:
+        if year is None or year == s.price_year:
+            continue
+        have = sorted(s.prices.index) if s.prices is not None else []
+        for needed in (year, s.price_year):
+            if str(needed) not in have:
+                given = (
+                    f"prices.index has {', '.join(have)}" if have else "the scenario has no [prices] index"
+                )
+                raise ScenarioError(
+                    file,
+                    f"{where}.price_year" if needed == year else "price_year",
+                    f"no price index for {needed}: {given}; add the year to prices.index, or give the "
+                    f"costs in {s.price_year} prices",
+                )
     tables = [(f"steps.{k}.payers", st.payers) for k, st in s.steps.items()]
     tables += [("casework.payers", s.casework.payers if s.casework else None)]
     tables += [("intervention.payers", s.intervention.payers if s.intervention else None)]

@@ -144,6 +144,13 @@ def ramp(scenario: Scenario) -> np.ndarray:
     return out
 
 
+def price_factor(scenario: Scenario, year: int | None) -> float:
+    """Multiply a cost given in ``year`` prices by this for the scenario's price year."""
+    if year is None or year == scenario.price_year or scenario.prices is None:
+        return 1.0
+    return scenario.prices.factor(year, scenario.price_year)
+
+
 def running(scenario: Scenario) -> np.ndarray:
     """Whether the programme runs (and costs) in each year."""
     iv = scenario.intervention
@@ -300,9 +307,10 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     if iv is not None:
         k = scenario.start_year + np.arange(Y) - iv.start_year
         active = runs
-        programme[active] += iv.cost_per_year
-        programme[k == 0] += iv.one_off_cost
-        per_child = iv.cost_per_child_reached
+        to_price_year = price_factor(scenario, iv.price_year)
+        programme[active] += iv.cost_per_year * to_price_year
+        programme[k == 0] += iv.one_off_cost * to_price_year
+        per_child = iv.cost_per_child_reached * to_price_year
         reached[[idx[s] for s in iv.reached_steps]] = True
 
     # Capacity: places per year (a strategy's extra places ramp in with its effect).
@@ -321,7 +329,12 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         if iv is not None and sid in iv.extra_places:
             extra_p = iv.extra_places[sid]
             capacity[:, i] += np.round(extra_p.places * resources)
-            programme += extra_p.places * resources * extra_p.cost_per_place_per_year
+            programme += (
+                extra_p.places
+                * resources
+                * extra_p.cost_per_place_per_year
+                * price_factor(scenario, iv.price_year)
+            )
         if cap.overflow_to is not None:
             overflow_to[i] = idx[cap.overflow_to]
             max_wait[i] = cap.max_wait_years or 0.0
@@ -341,7 +354,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     if cw is not None:
         workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * resources
         caseload_factor = cw.cases / workers / cw.reference_caseload
-        casework_cost = workers * cw.cost_per_caseworker
+        casework_cost = workers * cw.cost_per_caseworker * price_factor(scenario, cw.price_year)
         programme += casework_cost
     for sid, step in scenario.steps.items():
         if step.review is None:
@@ -353,8 +366,18 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     return Staircase(
         step_ids=tuple(steps),
         placement=np.array([scenario.steps[s].placement for s in steps]),
-        cost_per_year=np.array([scenario.steps[s].cost_per_year for s in steps]),
-        entry_cost=np.array([scenario.steps[s].entry_cost for s in steps]),
+        cost_per_year=np.array(
+            [
+                scenario.steps[s].cost_per_year * price_factor(scenario, scenario.steps[s].price_year)
+                for s in steps
+            ]
+        ),
+        entry_cost=np.array(
+            [
+                scenario.steps[s].entry_cost * price_factor(scenario, scenario.steps[s].price_year)
+                for s in steps
+            ]
+        ),
         band_edges=edges,
         leave_age=leave_age,
         rates=rates,

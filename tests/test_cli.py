@@ -259,7 +259,25 @@ def _language(d: dict) -> dict:
     return d
 
 
+def _price_year(d: dict) -> dict:
+    d["steps"]["placed"]["price_year"] = 2012
+    return d
+
+
+def _payers(d: dict) -> dict:
+    d["steps"]["placed"]["payers"] = {"kommune": 0.7, "stat": 0.2}
+    return d
+
+
+def _half_life(d: dict) -> dict:
+    d["intervention"] = {"start_year": 2025, "fading": {"half_life_years": -2.0}}
+    return d
+
+
 BAD = {
+    "price-year": (_price_year, ["steps.placed.price_year", "no price index for 2012"]),
+    "payers": (_payers, ["steps.placed.payers", "must sum to 1"]),
+    "half-life": (_half_life, ["intervention.fading.half_life_years", "at least 0"]),
     "language": (_language, ["language", "'da' or 'en'"]),
     "typo": (_typo, ["steps.placed.cost_per_yaer", "Did you mean 'cost_per_year'"]),
     "negative-rate": (_negative_rate, ["transitions.low.mid", "must be at least 0"]),

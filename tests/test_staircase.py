@@ -163,3 +163,48 @@ def test_bad_fading_and_targeting_are_named(change, key, words):
     with pytest.raises(ScenarioError) as info:
         _plan(**change)
     assert info.value.key == key and words in info.value.message
+
+
+# ---------------------------------------------------------------------------
+# Price years
+# ---------------------------------------------------------------------------
+
+INDEX = {"index": {"2019": 103.0, "2023": 117.2}, "source": "DST PRIS113"}
+
+
+def test_costs_in_another_price_year_are_indexed_to_the_scenarios():
+    s = Scenario.from_dict(toy_dict(price_year=2019, prices=INDEX))
+    moved = s.with_changes(
+        {
+            "steps.placed.price_year": 2023,
+            "intervention": {**PLAN, "price_year": 2023, "cost_per_year": 1_172_000.0},
+        }
+    )
+    st, st0 = compile_staircase(moved), compile_staircase(s)
+    assert st.cost_per_year[2] == pytest.approx(500_000 * 103.0 / 117.2)  # 2023 kroner in 2019 prices
+    assert st.cost_per_year[:2].tolist() == st0.cost_per_year[:2].tolist()  # other steps untouched
+    assert st.programme_cost[-1] == pytest.approx(1_030_000.0)
+
+
+@pytest.mark.parametrize(
+    "changes, key, words",
+    [
+        ({"steps.placed.price_year": 2012}, "steps.placed.price_year", "no price index for 2012"),
+        ({"steps.placed.price_year": 2023, "prices": None}, "steps.placed.price_year", "no [prices] index"),
+        ({"prices": {"index": {"year2019": 1.0}}}, "prices.index.year2019", "must be years"),
+    ],
+)
+def test_unknown_price_years_are_named(changes, key, words):
+    from sim.scenario import ScenarioError
+
+    d = toy_dict(price_year=2019, prices=INDEX)
+    for k, v in changes.items():
+        if k == "prices":
+            d["prices"] = v
+            if v is None:
+                del d["prices"]
+        else:
+            d["steps"]["placed"]["price_year"] = v
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict(d)
+    assert info.value.key == key and words in info.value.message
