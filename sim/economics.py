@@ -163,6 +163,15 @@ def compare_arrays(
         out["investment"] = out["investment_by_payer"][..., PAYERS.index(perspective)]
         out["gross_savings"] = out["savings_by_payer"][..., PAYERS.index(perspective)]
     out["total_npv_society"] = sum(out[f"total_npv_{p}"] for p in PAYERS)
+    # Adult life after the staircase: a projection, kept apart from the budget
+    # lines. Already discounted (each child's years of adult life).
+    adult = base["adult_cost_pv"].sum(-1) - strat["adult_cost_pv"].sum(-1)  # [..., year of leaving]
+    share = 1.0 if perspective == "society" else float(st_base.adult_payers[PAYERS.index(perspective)])
+    out["adult_savings_pv"] = adult * share
+    out["total_adult_savings_pv"] = out["adult_savings_pv"].sum(-1)
+    out["total_placed_leavers_avoided"] = ((base["adult_leavers"] - strat["adult_leavers"]) * pl_b).sum(
+        (-1, -2)
+    )
     out["net_savings"] = out["gross_savings"] - out["investment"]
     out["cum_net_savings_discounted"] = np.cumsum(out["net_savings"] * D, axis=-1)
     # Totals per replication.
@@ -175,6 +184,7 @@ def compare_arrays(
     out["total_investment_pv"] = inv_pv
     out["total_gross_savings_pv"] = (out["gross_savings"] * D).sum(-1)
     out["total_npv"] = out["cum_net_savings_discounted"][..., -1]
+    out["total_npv_with_adult"] = out["total_npv"] + out["total_adult_savings_pv"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["total_roi"] = np.where(inv_pv > 0, out["total_npv"] / inv_pv, np.nan)
     # Payback is counted from the strategy's first year: before it both arms

@@ -41,8 +41,16 @@ MEASURES = (
     "overflows",
     "wait_mean",
     "wait_p90",
+    "adult_leavers",
+    "adult_cost_pv",
 )
 """Measures per year and step, shared by both engines (see :mod:`sim.spells`).
+
+``adult_leavers`` and ``adult_cost_pv`` are the children who left the
+staircase in the year by the highest step they reached, and the present
+value of their adult-life costs (``scenario.adult``); only the DES follows
+children's histories, so the analytic engine refuses scenarios with adult
+costs.
 
 The waiting measures are indexed by the full step children wait for (the
 time itself is spent, and costed, on the step they wait on); ``wait_mean``
@@ -116,6 +124,12 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             R[:, :, p, :] = st.rates[:, :, s, :]
         else:
             R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
+    if st.adult_cost.any():
+        raise EngineNotApplicable(
+            "adult-life costs (the [adult] table) depend on each child's history (the highest step "
+            "reached, and the age then), which only the discrete-event engine follows; use --engine des "
+            "(engine='des' in Python), or leave [adult] out"
+        )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
         raise EngineNotApplicable(

@@ -291,6 +291,11 @@ class Comparison:
     def years(self) -> np.ndarray:
         return self.base.years
 
+    @property
+    def has_adult(self) -> bool:
+        """Whether either arm counts adult-life costs (``scenario.adult``)."""
+        return bool(self.base.staircase.adult_cost.any() or self.strategy.staircase.adult_cost.any())
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Placements avoided, investment, savings, NPV, ROI, payback (90 % intervals)."""
@@ -311,6 +316,10 @@ class Comparison:
             "roi": (a["total_roi"], "net DKK back per DKK invested"),
             "payback_year": (a["total_payback_year"], "calendar year; none = not within horizon"),
         }
+        if self.has_adult:
+            projection = f"{money}; projection of adult-life costs after the staircase, not a budget line"
+            rows["adult_consequences_avoided_pv"] = (a["total_adult_savings_pv"], projection)
+            rows["npv_with_adult_consequences"] = (a["total_npv_with_adult"], projection)
         plain = money_label(self.base.scenario)
         for payer in (*PAYERS, "society"):
             rows[f"npv_{payer}"] = (a[f"total_npv_{payer}"], f"{plain}; paid by {payer}")

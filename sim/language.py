@@ -198,6 +198,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "persp_region": ("the region's", "regionens"),
     "persp_stat": ("the state's", "statens"),
     "persp_society": ("society's", "samfundets"),
+    "kf_adult": (
+        "Adult-life costs avoided (projection beyond the horizon)",
+        "Undgåede udgifter i voksenlivet (fremskrivning ud over perioden)",
+    ),
+    "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
     "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),

@@ -62,7 +62,7 @@ def has_payers(cmp: Comparison) -> bool:
     return any(
         not np.allclose(m, default)
         for st in (cmp.base.staircase, cmp.strategy.staircase)
-        for m in (*st.step_payers, st.programme_payers, st.casework_payers)
+        for m in (*st.step_payers, st.programme_payers, st.casework_payers, st.adult_payers)
     )
 
 
@@ -141,6 +141,17 @@ def key_figures(
         if kind == "money" and isinstance(result, Comparison) and has_payers(result):
             text += f" ({t('persp_' + result.perspective, lang)})"  # whose money, when it matters
         out.append((metric, text, centre, lo, hi, kind))
+    if isinstance(result, Comparison) and result.has_adult:
+        for metric, label in (
+            ("adult_consequences_avoided_pv", "kf_adult"),
+            ("npv_with_adult_consequences", "kf_npv_adult"),
+        ):
+            r = s.loc[metric]
+            lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+            text = t(label, lang)
+            if has_payers(result):
+                text += f" ({t('persp_' + result.perspective, lang)})"
+            out.append((metric, text, r["mean"], lo, hi, "money"))
     if isinstance(result, Comparison) and has_payers(result):
         for payer in ("kommune", "region", "stat", "society"):
             r = s.loc[f"npv_{payer}"]

@@ -269,6 +269,24 @@ class Intervention(_Model):
     source: str = ""
 
 
+class Adult(_Model):
+    """Costs of adult life after the staircase: a projection, reported apart from the budget.
+
+    For each child who leaves the staircase within the horizon: ``cost_per_year``
+    for each of ``years`` years of adult life from age ``from_age`` (or from
+    leaving, if later), by the highest step the child reached; a number per
+    age band says it by the age at which the child first reached that step.
+    Steps not named cost nothing. Discounted like every other cost.
+    """
+
+    cost_per_year: dict[str, NonNeg | dict[str, NonNeg]]
+    years: Annotated[int, Strict(), Field(ge=1, le=80)] = 40
+    from_age: Annotated[int, Strict(), Field(ge=0, le=30)] = 18
+    payers: Payers | None = None
+    price_year: Year | None = None
+    source: str = ""
+
+
 class Prices(_Model):
     """A price index by year, to bring costs given in other price years to the scenario's."""
 
@@ -302,6 +320,7 @@ class Scenario(_Model):
     transitions: dict[str, dict[str, Rate]]
     casework: Casework | None = None
     intervention: Intervention | None = None
+    adult: Adult | None = None
     prices: Prices | None = None
     _uncertain: tuple[Uncertain, ...] = PrivateAttr(default=())
 
@@ -783,6 +802,12 @@ def _check_consistency(s: Scenario, file: str) -> None:
     lines = [(f"steps.{k}", st.price_year) for k, st in s.steps.items()]
     lines += [("casework", s.casework.price_year if s.casework else None)]
     lines += [("intervention", s.intervention.price_year if s.intervention else None)]
+    lines += [("adult", s.adult.price_year if s.adult else None)]
+    if s.adult is not None:
+        for step, cost in s.adult.cost_per_year.items():
+            _known(step, s.step_ids, file, f"adult.cost_per_year.{step}", "step")
+            for band in cost if isinstance(cost, dict) else ():
+                _known(band, s.band_labels, file, f"adult.cost_per_year.{step}.{band}", "age band")
     for where, year in lines:
         if year is None or year == s.price_year:
             continue
@@ -801,6 +826,7 @@ def _check_consistency(s: Scenario, file: str) -> None:
     tables = [(f"steps.{k}.payers", st.payers) for k, st in s.steps.items()]
     tables += [("casework.payers", s.casework.payers if s.casework else None)]
     tables += [("intervention.payers", s.intervention.payers if s.intervention else None)]
+    tables += [("adult.payers", s.adult.payers if s.adult else None)]
     for key, payers in tables:
         if payers is not None:
             _shares_sum_to_one(dict(payers), file, key)

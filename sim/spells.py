@@ -92,7 +92,54 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     out["aged_out"] = _count(Y, S, ye_end[t_end == S + 1], s_end[t_end == S + 1])
     out.update(_waiting(log, Y, S))
     out["reviews"] = log.reviews.astype(float)
+    out.update(adult_measures(log, st))
     return {m: out[m] for m in MEASURES}
+
+
+def adult_measures(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
+    """Children leaving the staircase, by exit year and highest step, and the present value of their adult costs.
+
+    A child's highest step is the most intrusive it was ever on; its age
+    then is its age when it first came onto that step. A child who leaves
+    (case closed or aged out) within the horizon costs ``adult_cost[highest,
+    band]`` a year for ``adult_years`` years, starting at ``adult_from_age``
+    or at leaving, whichever is later, each year discounted to the discount
+    year (``long_discount``). Children still on the staircase at the end are
+    not counted: their adult lives start after the horizon.
+    """
+    Y, S = log.horizon, st.n_steps
+    leavers = np.zeros((Y, S))
+    pv = np.zeros((Y, S))
+    if not st.adult_cost.any() or len(log.child) == 0:
+        return {"adult_leavers": leavers, "adult_cost_pv": pv}
+    order = np.lexsort((log.start, log.child))
+    child, step = log.child[order], log.step[order].astype(np.int64)
+    start, end, age, to = (
+        log.start[order],
+        log.end[order],
+        log.age_start[order].astype(float),
+        log.to_step[order],
+    )
+    first = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
+    last = np.r_[first[1:], len(child)] - 1
+    highest = np.maximum.reduceat(step, first)
+    group = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(child)]))
+    at_top = np.where(step == highest[group], np.arange(len(child)), len(child))
+    first_top = np.minimum.reduceat(at_top, first)
+    band = np.searchsorted(st.band_edges[1:-1], age[first_top], side="right")
+    left = (to[last] == S) | (to[last] == S + 1)
+    t_exit = end[last][left]
+    birth = (start[last] - age[last])[left]
+    begin = np.maximum(t_exit, birth + st.adult_from_age)  # adult life starts at from_age, or at leaving
+    k0 = np.floor(begin).astype(np.int64)
+    cum = np.r_[0.0, np.cumsum(st.long_discount)]
+    window = cum[np.minimum(k0 + st.adult_years, len(cum) - 1)] - cum[np.minimum(k0, len(cum) - 1)]
+    h, b = highest[left], band[left]
+    cost = st.adult_cost[h, b] * window
+    ye = np.floor(t_exit).astype(np.int64)
+    np.add.at(leavers, (ye, h), 1.0)
+    np.add.at(pv, (ye, h), cost)
+    return {"adult_leavers": leavers, "adult_cost_pv": pv}
 
 
 def _waiting(log: SpellLog, Y: int, S: int) -> dict[str, np.ndarray]:

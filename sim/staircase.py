@@ -68,6 +68,11 @@ class Staircase:
     review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
     review_prob: np.ndarray  # [S, D] probability per review of each move
     casework_cost: np.ndarray  # [Y] caseworkers' cost (also inside programme_cost)
+    adult_cost: np.ndarray  # [S, B] cost per year of adult life by highest step and band first reached
+    adult_years: int
+    adult_from_age: float
+    adult_payers: np.ndarray  # [P]
+    long_discount: np.ndarray  # discount factors far beyond the horizon, for adult life
     step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
     programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
     casework_payers: np.ndarray  # [P] caseworkers' cost by payer
@@ -363,6 +368,15 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         for dst, p in step.review.moves.items():
             review_prob[idx[sid], closed if dst == CLOSED else idx[dst]] = p
 
+    adult = scenario.adult
+    adult_cost = np.zeros((S, B))
+    if adult is not None:
+        to_price_year = price_factor(scenario, adult.price_year)
+        for sid, cost in adult.cost_per_year.items():
+            # A band not named costs nothing (it is an age the step is first reached at).
+            per_band = cost if isinstance(cost, dict) else dict.fromkeys(labels, cost)
+            adult_cost[idx[sid]] = [per_band.get(lab, 0.0) * to_price_year for lab in labels]
+
     return Staircase(
         step_ids=tuple(steps),
         placement=np.array([scenario.steps[s].placement for s in steps]),
@@ -407,6 +421,11 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         review_interval=review_interval,
         review_prob=review_prob,
         casework_cost=casework_cost,
+        adult_cost=adult_cost,
+        adult_years=adult.years if adult is not None else 0,
+        adult_from_age=float(adult.from_age) if adult is not None else 0.0,
+        adult_payers=_payers(adult.payers if adult is not None else None),
+        long_discount=discount_factors(scenario, Y + 130) if adult is not None else np.zeros(0),
         step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
         programme_payers=_payers(iv.payers if iv is not None else None),
         casework_payers=_payers(cw.payers if cw is not None else None),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import tomli_w
 from conftest import INTERVENTION, toy_dict
+from conftest import SCENARIOS as REPO_SCENARIOS
 
 import sim
 from sim import language as L
@@ -227,3 +228,18 @@ def test_cli_compare_from_societys_perspective(tmp_path, capsys):
     assert back.perspective == "society"
     csv = pd.read_csv(out / "comparison.csv").set_index("metric")
     assert csv.loc["npv", "mean"] == pytest.approx(csv.loc["npv_society", "mean"])
+
+
+def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
+    base = sim.load_scenario(REPO_SCENARIOS / "municipality-lifetime.toml")
+    plan = sim.load_scenario(REPO_SCENARIOS / "municipality-early-detection-lifetime.toml")
+    base, plan = (s.with_changes({"horizon_years": 6}) for s in (base, plan))
+    cmp = sim.compare(base, plan, replications=2, seed=1)
+    kf = key_figures(cmp, "en").set_index("metric")
+    assert kf.loc["adult_consequences_avoided_pv", "label"].startswith("Adult-life costs avoided (projection")
+    assert "(the municipality's)" in kf.loc["adult_consequences_avoided_pv", "label"]
+    s = cmp.summary.set_index("metric")
+    assert s.loc["npv_with_adult_consequences", "mean"] == pytest.approx(
+        s.loc["npv", "mean"] + s.loc["adult_consequences_avoided_pv", "mean"]
+    )
+    assert "not a budget line" in s.loc["adult_consequences_avoided_pv", "unit"]

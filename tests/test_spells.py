@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
@@ -89,3 +90,92 @@ def test_waiting_measures_by_hand(toy):
     assert m["wait_mean"][1, 2] == pytest.approx(1.0) and np.isnan(m["wait_mean"][0, 2])
     # Waiting on 'mid' is not a move in; the time is costed on 'mid'.
     assert m["moves_in"][0, 1] == 0 and m["child_years"][0, 1] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# Adult life after the staircase
+# ---------------------------------------------------------------------------
+
+
+def _adult(cost: float = 80_000.0, **extra):
+    from conftest import toy_dict
+
+    from sim.scenario import Scenario
+
+    d = toy_dict()
+    d["adult"] = {"cost_per_year": {"placed": cost}, "years": 40, "source": "test", **extra}
+    return Scenario.from_dict(d)
+
+
+def test_a_child_never_placed_carries_no_placement_consequence():
+    import sim
+
+    res = sim.simulate(_adult(), replications=2, seed=4)
+    leavers, pv = res.measures["adult_leavers"], res.measures["adult_cost_pv"]
+    assert leavers[..., :2].sum() > 100  # plenty of children left from low and middle steps ...
+    assert pv[..., :2].sum() == 0  # ... and cost nothing in adult life
+    assert pv[..., 2].sum() > 0 and leavers[..., 2].sum() > 0
+
+
+def test_doubling_the_adult_cost_doubles_that_line_and_nothing_else():
+    from conftest import INTERVENTION
+
+    import sim
+
+    def summary(cost: float):
+        base = _adult(cost)
+        plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+        return sim.compare(base, plan, replications=2, seed=5).summary.set_index("metric")["mean"]
+
+    one, two = summary(80_000.0), summary(160_000.0)
+    assert two["adult_consequences_avoided_pv"] == pytest.approx(
+        2 * one["adult_consequences_avoided_pv"], rel=1e-12
+    )
+    others = [
+        m for m in one.index if m not in ("adult_consequences_avoided_pv", "npv_with_adult_consequences")
+    ]
+    pd.testing.assert_series_equal(one[others], two[others])
+
+
+def test_adult_costs_are_discounted_with_the_stepped_rates_by_hand():
+    """One child, placed, leaves at 16.5 in year 2 of the run: adult life from 18 for 40 years."""
+    from sim.des import FROM_OUTSIDE, SpellLog
+    from sim.spells import adult_measures
+    from sim.staircase import compile_staircase
+
+    st = compile_staircase(_adult(1000.0))
+    log = SpellLog(
+        child=np.array([0, 0]),
+        step=np.array([1, 2], dtype=np.int8),
+        from_step=np.array([FROM_OUTSIDE, 1], dtype=np.int8),
+        to_step=np.array([2, 3], dtype=np.int8),  # 3 = S: case closed
+        start=np.array([0.5, 1.0]),
+        end=np.array([1.0, 2.0]),
+        age_start=np.array([15.5, 16.0], dtype=np.float32),  # first placed at 16: band 12-17
+        extra=np.zeros(2, dtype=np.int8),
+        wait_for=np.full(2, -1, dtype=np.int8),
+        overflowed_from=np.full(2, -1, dtype=np.int8),
+        reviews=np.zeros((10, 3)),
+        n_children=1,
+        horizon=10,
+    )
+    m = adult_measures(log, st)
+
+    # Born at t = 0.5 - 15.5 = -15: 18 at t = 3, so adult years k = 3 ... 42 (calendar 2027-2066).
+    def factor(k: int) -> float:  # Finansministeriet: 3.5 % for years 0-35, 2.5 % for 36-70
+        return 1.035 ** -min(k, 36) * 1.025 ** -max(k - 36, 0)
+
+    expected = 1000.0 * sum(factor(k) for k in range(3, 43))
+    assert (
+        m["adult_leavers"][2, 2] == 1 and m["adult_leavers"].sum() == 1
+    )  # left in year 2, highest step 'placed'
+    assert m["adult_cost_pv"][2, 2] == pytest.approx(expected, rel=1e-12)
+    assert m["adult_cost_pv"].sum() == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_analytic_engine_refuses_adult_costs_clearly():
+    import sim
+    from sim.expected import EngineNotApplicable
+
+    with pytest.raises(EngineNotApplicable, match="only the discrete-event engine follows"):
+        sim.expected(_adult())
