@@ -203,6 +203,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "Undgåede udgifter i voksenlivet (fremskrivning ud over perioden)",
     ),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
+    "waterfall_note_adult": (
+        "Present values, mean of {n}. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
+        "adult-life costs of children who left in those years, not a budget line. ",
+        "Nutidsværdier, gennemsnit af {n}. Søjlerne frem til nettonutidsværdien: {y0}-{y1}. Den prikkede søjle er "
+        "en fremskrivning af voksenlivets udgifter for børn, der forlod trappen i de år, ikke en budgetpost. ",
+    ),
+    "wf_adult": ("Adult life (projection)", "Voksenliv (fremskrivning)"),
+    "wf_npv_adult": ("NPV with adult life", "Nettonutidsværdi med voksenliv"),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
     "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),

@@ -311,7 +311,7 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
         bar_colours.append(colours[j])
     npv = float(np.sum(values))
     starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
-    fig = Figure(figsize=(9, 5.5), layout="constrained")
+    fig = Figure(figsize=(11.5 if cmp.has_adult else 9, 5.5), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(values) + 1)
     bars = ax.bar(x[:-1], values, bottom=starts, color=bar_colours, edgecolor="0.2", linewidth=0.6)
@@ -321,7 +321,26 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
             if sum(colours[j][:3]) < 1.2:  # a dark bar: light hatching, or greyscale print loses it
                 bar.set_edgecolor("0.75")
     ax.bar(x[-1], npv, color="white", edgecolor="black", linewidth=1.2)
-    ends = np.concatenate([starts, starts + np.array(values), [npv, 0.0]])
+    extra_labels: list[str] = []
+    tops = [npv, 0.0]
+    if cmp.has_adult:
+        # The projection beyond the horizon, apart: a dotted bar on top of the NPV, then the total.
+        adult = float(cmp.arrays["total_adult_savings_pv"].mean())
+        ax.bar(x[-1] + 1, adult, bottom=npv, color="white", edgecolor="0.3", hatch="..", linewidth=0.8)
+        ax.bar(x[-1] + 2, npv + adult, color="white", edgecolor="black", linestyle="--", linewidth=1.2)
+        extra_labels = [t("wf_adult", lang), t("wf_npv_adult", lang)]
+        tops += [npv + adult]
+        for xi, lo, v in ((x[-1] + 1, npv, adult), (x[-1] + 2, 0.0, npv + adult)):
+            ax.text(
+                xi,
+                lo + v,
+                L.money(v, lang, scenario.currency),
+                ha="center",
+                va="bottom" if v >= 0 else "top",
+                fontsize=7.5,
+            )
+        x = np.arange(len(x) + 2)
+    ends = np.concatenate([starts, starts + np.array(values), tops])
     span = float(ends.max() - ends.min()) or 1.0
     ax.set_ylim(ends.min() - 0.08 * span, ends.max() + 0.08 * span)  # room for the labels
     scale = "bn" if np.abs(ends).max() >= 2e9 else "m" if np.abs(ends).max() >= 1e6 else "units"
@@ -337,8 +356,8 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
             fontsize=7.5,
         )
     ax.axhline(0, color="0.2", lw=0.9)
-    names = [textwrap.fill(w, 16, break_long_words=False) for w in [*labels, t("npv", lang)]]
-    ax.set_xticks(x, names, fontsize=8)
+    names = [textwrap.fill(w, 14, break_long_words=False) for w in [*labels, t("npv", lang), *extra_labels]]
+    ax.set_xticks(x, names, fontsize=7.5)
     unit = _money_axis(ax, ends, scenario.currency, lang)
     ax.set_ylabel(t("discounted", lang, currency=unit))
     ax.grid(axis="y", alpha=0.3)
@@ -355,6 +374,8 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
     if cmp.base.engine == "expected":
         note = t("waterfall_note_expected", lang, y0=y[0], y1=y[-1])
+    if cmp.has_adult:
+        note = t("waterfall_note_adult", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
     _footnote(fig, note + money_note(cmp.base, lang))
     return fig
 

@@ -452,3 +452,22 @@ def test_tornado_chart(uncertain, tmp_path):
     da = plots.tornado(t, lang="da")
     assert da.get_suptitle().startswith("Nettonutidsværdi afhænger mest af")
     assert "mio. kr." in da.axes[0].get_xlabel()
+
+
+def test_waterfall_shows_adult_life_apart(toy, tmp_path):
+    d = toy_dict()
+    d["adult"] = {"cost_per_year": {"placed": 80_000.0}}
+    base = Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, replications=2, seed=1)
+    fig = plots.waterfall(cmp)
+    save(fig, tmp_path)
+    bars = fig.axes[0].patches
+    assert len(bars) == 1 + 3 + 1 + 2  # investment, steps, NPV, then adult life and the NPV with it
+    s = cmp.summary.set_index("metric")["mean"]
+    npv, adult, total = (b.get_height() for b in bars[-3:])
+    assert adult == pytest.approx(s["adult_consequences_avoided_pv"]) and bars[-2].get_y() == pytest.approx(
+        npv
+    )
+    assert total == pytest.approx(s["npv_with_adult_consequences"])
+    assert "not a budget line" in footnote(fig)
