@@ -62,6 +62,15 @@ def _output(p: argparse.ArgumentParser, what: str) -> None:
     _lang(p)
 
 
+def _perspective(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--perspective",
+        choices=("kommune", "region", "stat", "society"),
+        default="kommune",
+        help="whose money the budget numbers count (default kommune; society: everyone's)",
+    )
+
+
 def _lang(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lang",
@@ -97,17 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare a strategy with its baseline (common random numbers)")
     _two_files(p)
     _common(p)
-    p.add_argument(
-        "--perspective",
-        choices=("kommune", "region", "stat", "society"),
-        default="kommune",
-        help="whose money the budget numbers count (default kommune; society: everyone's)",
-    )
+    _perspective(p)
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
     _two_files(p)
     p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
     _seed_engine(p, "expected", "analytic (default) or one DES run per draw")
     _where(p)
+    _perspective(p)
     _output(p, "psa-")
     p = sub.add_parser(
         "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
@@ -115,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _two_files(p)
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
     _seed_engine(p, "expected", "analytic (default) or the DES")
+    _perspective(p)
     _output(p, "tornado-")
     p = sub.add_parser("sensitivity", help="global sensitivity: Sobol or Morris indices (SALib)")
     _two_files(p)
@@ -315,7 +321,14 @@ def _psa(args: argparse.Namespace) -> int:
     print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
     start = time.perf_counter()
     result = psa(
-        base, strategy, draws=args.draws, seed=args.seed, engine=args.engine, workers=workers, progress=True
+        base,
+        strategy,
+        draws=args.draws,
+        seed=args.seed,
+        engine=args.engine,
+        workers=workers,
+        progress=True,
+        perspective=args.perspective,
     )
     wall = time.perf_counter() - start
     _write(result, out, files, args, wall)
@@ -348,7 +361,9 @@ def _tornado(args: argparse.Namespace) -> int:
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-tornado")
     check_destination(out, args.force)
     start = time.perf_counter()
-    result = tornado(base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine)
+    result = tornado(
+        base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective
+    )
     _write(result, out, files, args, time.perf_counter() - start)
     print(
         f"{strategy.name} vs {base.name}: {args.outcome} with every number at its mean: {result.central:,.0f}"

@@ -180,7 +180,7 @@ def manifest(
         "seed": seed,
         "replications": replications,
         **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
-        **({"perspective": result.perspective} if isinstance(result, Comparison) else {}),
+        **({"perspective": result.perspective} if isinstance(result, Comparison | PSAResult) else {}),
         **extra,
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
@@ -465,7 +465,15 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
             {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("parameter:")}
         )
         outcomes = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("psa:")}
-        return PSAResult(scen["baseline"], scen["strategy"], engine, seed, params, outcomes)
+        return PSAResult(
+            scen["baseline"],
+            scen["strategy"],
+            engine,
+            seed,
+            params,
+            outcomes,
+            meta.get("perspective", "kommune"),
+        )
     results: dict[str, Result] = {}
     for role, scenario in scen.items():
         measures = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{role}:")}
@@ -521,6 +529,11 @@ def remake_reports(
             raise ResultsFolderError(
                 f"{other}: made from other scenarios than {folder} (input hashes differ); "
                 "run it on the same baseline and strategy files"
+            )
+        if isinstance(extra, PSAResult) and extra.perspective != result.perspective:
+            raise ResultsFolderError(
+                f"{other}: counts the {extra.perspective}'s money, {folder} the {result.perspective}'s; "
+                "run both with the same --perspective"
             )
         extras.append(extra)
     tmp = folder / f".remake-{os.getpid()}"

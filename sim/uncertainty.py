@@ -34,14 +34,15 @@ OUTCOMES = {
 
 
 def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
-    base, strategy, values_b, values_s, engine, seed, d = args
+    base, strategy, values_b, values_s, engine, seed, d, *rest = args
+    perspective = rest[0] if rest else "kommune"
     # Fixing the draw happens in the worker: it validates a scenario per arm.
     base = base.with_values(values_b) if values_b else base
     strategy = strategy.with_values(values_s) if values_s else strategy
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
     ma = {k: v[None] for k, v in _one(st_a, engine, seed, d).items()}
     mb = {k: v[None] for k, v in _one(st_b, engine, seed, d).items()}
-    return compare_arrays(ma, mb, st_a, st_b)
+    return compare_arrays(ma, mb, st_a, st_b, perspective)
 
 
 def _draws(scenario: Scenario, seed: int, n: int) -> tuple[dict, list[dict]]:
@@ -67,6 +68,7 @@ class PSAResult:
     seed: int
     parameters: pd.DataFrame = field(repr=False)
     arrays: dict[str, np.ndarray] = field(repr=False)
+    perspective: str = "kommune"
 
     @property
     def draws(self) -> int:
@@ -87,7 +89,7 @@ class PSAResult:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Mean, median and 90 % interval over draws; probability of NPV > 0; cost per placement avoided."""
-        money = money_label(self.base)
+        money = money_label(self.base) + f"; perspective: {self.perspective}"
         rows = {
             k: (self.arrays[f"total_{k}"], money if unit == "money" else unit) for k, unit in OUTCOMES.items()
         }
@@ -125,6 +127,7 @@ def psa(
     engine: Engine = "expected",
     workers: Workers = 1,
     progress: bool = False,
+    perspective: str = "kommune",
 ) -> PSAResult:
     """Probabilistic sensitivity analysis of a strategy against its baseline.
 
@@ -141,6 +144,8 @@ def psa(
         The analytic engine (default, fast) or one DES replication per draw.
     workers : int or None
         Processes; ``None`` means all cores.
+    perspective : {"kommune", "region", "stat", "society"}
+        Whose money the outcomes count (as in :func:`sim.compare`).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def psa(
     paths = sorted(set(ub) | set(us))
     vb, values_b = _draws(base, seed, draws)
     vs, values_s = _draws(strategy, seed, draws)
-    tasks = [(base, strategy, values_b[d], values_s[d], engine, seed, d) for d in range(draws)]
+    tasks = [(base, strategy, values_b[d], values_s[d], engine, seed, d, perspective) for d in range(draws)]
     results = _map(_draw_pair, tasks, workers, progress)
     arrays = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     columns: dict[str, np.ndarray] = {"draw": np.arange(draws)}
@@ -166,7 +171,7 @@ def psa(
                 columns[f"{p}.{key}"] = v[:, i]
         else:
             columns[p] = v
-    return PSAResult(base, strategy, engine, seed, pd.DataFrame(columns), arrays)
+    return PSAResult(base, strategy, engine, seed, pd.DataFrame(columns), arrays, perspective)
 
 
 @dataclass(frozen=True)
@@ -312,6 +317,7 @@ def tornado(
     outcome: str = "npv",
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
+    perspective: str = "kommune",
 ) -> Tornado:
     """Each uncertain number at its low and high value, all others at their means.
 
@@ -333,7 +339,7 @@ def tornado(
     def run(path: str | None, value: float | None) -> float:
         vb = {path: value} if path in ub else {}
         vs = {path: value} if path in us else {}
-        res = _draw_pair((base, strategy, vb, vs, engine, seed, 0))
+        res = _draw_pair((base, strategy, vb, vs, engine, seed, 0, perspective))
         if key not in res:
             raise ValueError(f"unknown outcome '{outcome}'")
         return float(res[key][0])

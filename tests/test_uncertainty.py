@@ -250,3 +250,17 @@ def test_tornado_uses_explicit_bounds_when_given():
     bad = {**hr, "bounds": [1.0, 0.5]}
     with pytest.raises(Exception, match="bounds must be"):
         plan.with_changes({"intervention.hazard_ratios.mid.placed": bad})
+
+
+def test_psa_counts_the_perspective_asked_for():
+    base, plan = _pair()
+    base = base.with_changes({"steps.placed.payers": {"kommune": 0.5, "stat": 0.5}})
+    plan = plan.with_changes({"steps.placed.payers": {"kommune": 0.5, "stat": 0.5}})
+    kommune = psa(base, plan, draws=4, seed=1)
+    society = psa(base, plan, draws=4, seed=1, perspective="society")
+    assert (
+        kommune.perspective == "kommune"
+        and "perspective: society" in society.summary.set_index("metric").loc["npv", "unit"]
+    )
+    np.testing.assert_allclose(society.arrays["total_npv"], kommune.arrays["total_npv_society"], rtol=1e-12)
+    assert (society.arrays["total_npv"] > kommune.arrays["total_npv"]).all()  # the state's savings count too
