@@ -347,7 +347,13 @@ def check(scenario: Scenario, observed: Observed, fit: list[str]) -> list[Parame
     if not params:
         raise CalibrationError("--fit", "", "name at least one key to fit")
     if rows.empty:
-        raise CalibrationError(observed.file, "", "no row of this file can be compared with the scenario")
+        why = "; ".join(observed.left_out[:3]) + ("; ..." if len(observed.left_out) > 3 else "")
+        raise CalibrationError(
+            observed.file,
+            "",
+            f"no row of this file can be compared with scenario '{scenario.name}' ({why}); it must cover "
+            f"its years ({scenario.start_year} on) and ages ({_ages(scenario)})",
+        )
     years = sorted(rows["year"].unique())
     if len(years) < 2:
         raise CalibrationError(
