@@ -36,6 +36,7 @@ Observed data format (``scenarios/data/denmark-observed.csv`` is an example):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -413,8 +414,14 @@ def calibrate(
 
     x0 = np.array([p.to_x(p.start) for p in params])
     before = residuals(x0) * sd + obs
+    # Counts are whole children: their finite-difference step must move them by
+    # about two children, or the slope comes out as zero for small counts.
+    steps = [
+        max(1e-4, math.log1p(2.0 / p.start) / max(abs(x), 1e-9)) if p.whole else 1e-4
+        for p, x in zip(params, x0)
+    ]
     sol = least_squares(
-        residuals, x0, method="trf", x_scale="jac", diff_step=1e-4, max_nfev=200 * len(params)
+        residuals, x0, method="trf", x_scale="jac", diff_step=steps, max_nfev=200 * len(params)
     )
     fitted = _with(scenario, params, sol.x)
     after = sol.fun * sd + obs
@@ -554,6 +561,8 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
     stamp = f"calibrated to {Path(data_file).name} on {date.today().isoformat()}"
     fitted = cal.fitted.to_dict()
     for row in cal.table.itertuples():
+        if not row.identified:  # the data did not give it: the file keeps its own number
+            continue
         value = _get(fitted, row.key)
         was = _get(cal.scenario.to_dict(), row.key)
         parts = row.key.split(".")
@@ -574,7 +583,10 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
         target_parent, target_key = holder or (node, parts[-1])
         old = target_parent.get(target_key)
         kept = getattr(getattr(old, "trivia", None), "comment", "") or ""
-        kept = "; " + kept.lstrip("#").strip() if kept.strip() else ""
+        kept = kept.lstrip("#").strip()
+        # A second calibration replaces the first one's stamp rather than stacking them.
+        kept = re.sub(r"^calibrated to .*? on \d{4}-\d{2}-\d{2} \(was [^)]*\)(; )?", "", kept)
+        kept = "; " + kept if kept else ""
         node[parts[-1]] = item
         target_parent[target_key].comment(f"{stamp} (was {_short(was)}){kept}")
     text = tomlkit.dumps(doc)
@@ -587,8 +599,8 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
 
 def _short(value: Any) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {v:.6g}" for k, v in value.items()) + "}"
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+        return "{" + ", ".join(f"{k} = {v:.10g}" for k, v in value.items()) + "}"
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------------------------

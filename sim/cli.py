@@ -215,7 +215,11 @@ def _print_summary(result: Result | Comparison, out: Path, lang: str | None) -> 
         y0, y1 = result.years[0], result.years[-1]
         print(f"\n{scenario.name}, {y0}-{y1}: {L.t('mean_over', lang, n=L.runs(result.replications, lang))}")
     width = max(len(x) for x in kf["label"]) + 2
+    group = "budget"
     for r in kf.itertuples(index=False):
+        if r.group != group:  # projections, payers and PSA rows stand apart from the budget numbers
+            group = r.group
+            print(f"  {L.t('group_' + group, lang)}:")
         interval = f"  [{r.interval}]" if r.interval else ""
         print(f"  {r.label:{width}s} {r.text:>18s}{interval}".replace(L.NBSP, " "))
     print(f"  {L.money_note(scenario, lang)}".replace(L.NBSP, " "))

@@ -199,9 +199,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "persp_stat": ("the state's", "statens"),
     "persp_society": ("society's", "samfundets"),
     "kf_adult": (
-        "Adult-life costs avoided (projection beyond the horizon)",
-        "Undgåede udgifter i voksenlivet (fremskrivning ud over perioden)",
+        "Adult-life costs avoided, projected beyond the horizon",
+        "Undgåede udgifter i voksenlivet, fremskrevet ud over perioden",
     ),
+    "group_projection": (
+        "Beyond the horizon (a projection, not a budget line)",
+        "Ud over perioden (en fremskrivning, ikke en budgetpost)",
+    ),
+    "group_payers": ("By payer, within the horizon", "Pr. betaler, inden for perioden"),
+    "group_psa": ("With the uncertain numbers drawn (PSA)", "Med de usikre tal trukket (PSA)"),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
     "waterfall_note_adult": (
         "Present values, mean of {n}. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
@@ -248,6 +254,8 @@ def number(x: float, lang: Lang, decimals: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    if round(x, decimals) == 0:
+        x = 0.0  # no "-0" for a small negative number
     return format_decimal(x, format=pattern, locale=_LOCALE[lang])
 
 

@@ -56,13 +56,15 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
     }[kind]
 
 
-def has_payers(cmp: Comparison) -> bool:
-    """Whether any cost line of either arm is paid by someone other than the municipality alone."""
+def has_payers(cmp: Comparison, adult: bool = False) -> bool:
+    """Whether a budget cost line (or, with ``adult``, the adult-life line) is not the municipality's alone."""
     default = np.array([1.0, 0.0, 0.0])
+
+    def lines(st):
+        return [st.adult_payers] if adult else [*st.step_payers, st.programme_payers, st.casework_payers]
+
     return any(
-        not np.allclose(m, default)
-        for st in (cmp.base.staircase, cmp.strategy.staircase)
-        for m in (*st.step_payers, st.programme_payers, st.casework_payers, st.adult_payers)
+        not np.allclose(m, default) for st in (cmp.base.staircase, cmp.strategy.staircase) for m in lines(st)
     )
 
 
@@ -131,6 +133,7 @@ def key_figures(
                 ("overflows", "kf_overflows", "children1"),
             ]
     out = []
+    groups: dict[str, str] = {}  # budget (default), projection, payers, psa: shown apart
     for metric, label, kind in rows:
         r = s.loc[metric]
         centre = r["median"] if metric == "payback_year" else r["mean"]
@@ -149,14 +152,16 @@ def key_figures(
             r = s.loc[metric]
             lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
             text = t(label, lang)
-            if has_payers(result):
+            if has_payers(result, adult=True) or has_payers(result):
                 text += f" ({t('persp_' + result.perspective, lang)})"
             out.append((metric, text, r["mean"], lo, hi, "money"))
+            groups[metric] = "projection"
     if isinstance(result, Comparison) and has_payers(result):
         for payer in ("kommune", "region", "stat", "society"):
             r = s.loc[f"npv_{payer}"]
             lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
             out.append((f"npv_{payer}", t(f"kf_npv_{payer}", lang), r["mean"], lo, hi, "money"))
+            groups[f"npv_{payer}"] = "payers"
     if psa is not None:
         p = psa.summary.set_index("metric")
         for metric, label, kind in (
@@ -173,6 +178,7 @@ def key_figures(
                     kind,
                 )
             )
+            groups[f"psa_{metric}"] = "psa"
         out.append(
             (
                 "probability_npv_positive",
@@ -184,6 +190,8 @@ def key_figures(
             )
         )
     df = pd.DataFrame(out, columns=["metric", "label", "centre", "p5", "p95", "kind"])
+    groups["probability_npv_positive"] = "psa"
+    df["group"] = [groups.get(m, "budget") for m in df["metric"]]
     df["unit"] = [_unit(k, scenario, lang) for k in df["kind"]]
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
     df["text"] = [fmt(v, k) for v, k in zip(df["centre"], df["kind"])]

@@ -311,3 +311,27 @@ def test_shipped_observed_data_name_their_sources():
     assert df["source"].notna().all() and df["confidence"].isin(["H", "M", "L"]).all()
     assert set(df["year"]) == set(range(2015, 2024))  # 2015-2023, as domain.md gives them
     assert {"stock_end", "placement_entries", "persons_in_year", "stock_exit_share"} <= set(df["measure"])
+
+
+def test_a_small_count_of_children_can_be_fitted(toy):
+    """The toy starts with 150 placed children: a count that small still gets a slope."""
+    truth = toy
+    wrong = toy.with_changes({"population.initial_stock.placed.children": 100})
+    cal = calibrate(wrong, observed_from(truth, 0.01), ["population.initial_stock.placed.children"], 0)
+    row = cal.table.iloc[0]
+    assert row["identified"] and row["fitted"] == pytest.approx(150, abs=15)
+
+
+def test_keys_not_identified_are_not_written_and_stamps_do_not_stack(toy, tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    original = sim.load_scenario(path)
+    keys = ["transitions.placed.closed", "steps.low.cost_per_year"]
+    cal = calibrate(original, observed_from(original, 0.02), keys, 0)
+    once = write_calibrated(cal, path, tmp_path / "once.toml", "obs.csv")
+    text = once.read_text(encoding="utf-8")
+    assert text.count("calibrated to obs.csv") == 1  # the cost, not identified, keeps its own number
+    again = calibrate(sim.load_scenario(once), observed_from(original, 0.02), keys[:1], 0)
+    twice = write_calibrated(again, once, tmp_path / "twice.toml", "obs.csv")
+    line = next(x for x in twice.read_text(encoding="utf-8").splitlines() if "calibrated to" in x)
+    assert line.count("calibrated to") == 1  # replaced, not stacked

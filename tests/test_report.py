@@ -236,8 +236,13 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
     base, plan = (s.with_changes({"horizon_years": 6}) for s in (base, plan))
     cmp = sim.compare(base, plan, replications=2, seed=1)
     kf = key_figures(cmp, "en").set_index("metric")
-    assert kf.loc["adult_consequences_avoided_pv", "label"].startswith("Adult-life costs avoided (projection")
+    assert kf.loc["adult_consequences_avoided_pv", "label"].startswith(
+        "Adult-life costs avoided, projected beyond"
+    )
     assert "(the municipality's)" in kf.loc["adult_consequences_avoided_pv", "label"]
+    assert kf.loc["adult_consequences_avoided_pv", "group"] == "projection"  # shown apart from the budget
+    assert kf.loc["npv", "group"] == "budget"
+    assert "npv_stat" not in kf.index  # the budget lines are all municipal: no payer block
     s = cmp.summary.set_index("metric")
     assert s.loc["npv_with_adult_consequences", "mean"] == pytest.approx(
         s.loc["npv", "mean"] + s.loc["adult_consequences_avoided_pv", "mean"]
