@@ -26,7 +26,7 @@ from sim.results import (
     version,
     write_results,
 )
-from sim.scenario import Scenario, ScenarioError, load_scenario, stock_above_places
+from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
 from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -65,7 +65,7 @@ def _output(p: argparse.ArgumentParser, what: str) -> None:
 def _perspective(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--perspective",
-        choices=("kommune", "region", "stat", "society"),
+        choices=PERSPECTIVES,
         default="kommune",
         help="whose money the budget numbers count (default kommune; society: everyone's)",
     )

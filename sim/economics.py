@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import PAYERS, Scenario
+from sim import language
+from sim.scenario import PAYERS, PERSPECTIVES, Scenario
 from sim.staircase import Staircase
 
 
 def discounting_label(scenario: Scenario) -> str:
     """The discount rates in words, e.g. ``"3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"``."""
-    periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
-    parts = []
-    for p, nxt in zip(periods, [*periods[1:], None]):
-        span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
-        parts.append(f"{p.rate * 100:.1f} % {span}")
-    return ", ".join(parts)
+    # The English words of the reports, with plain spaces: this goes into CSV unit columns.
+    return language.discounting(scenario, "en").replace(language.NBSP, " ")
 
 
 def money_label(scenario: Scenario) -> str:
@@ -58,6 +55,12 @@ def programme_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarra
     entries = measures["new_cases"] + measures["moves_in"]
     reached = (entries * st.reached).sum(axis=-1) * st.active
     return st.programme_cost + st.cost_per_child_reached * reached
+
+
+def check_perspective(perspective: str) -> None:
+    """Refuse a perspective that is not a payer or ``society`` (ValueError)."""
+    if perspective not in PERSPECTIVES:
+        raise ValueError(f"perspective must be one of {', '.join(PERSPECTIVES)}, not {perspective!r}")
 
 
 def programme_costs_by_payer(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:
@@ -137,8 +140,7 @@ def compare_arrays(
     # Waiting lists (all capped steps together).
     out["waiting_years_avoided"] = base["waiting_years"].sum(-1) - strat["waiting_years"].sum(-1)
     out["overflows_avoided"] = base["overflows"].sum(-1) - strat["overflows"].sum(-1)
-    if perspective not in (*PAYERS, "society"):
-        raise ValueError(f"perspective must be one of {', '.join((*PAYERS, 'society'))}, not {perspective!r}")
+    check_perspective(perspective)
 
     def share(st: Staircase) -> np.ndarray:  # each step's share of its cost borne by the perspective
         return (

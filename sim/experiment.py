@@ -24,9 +24,9 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from sim.des import simulate_des
-from sim.economics import compare_arrays, money_label, programme_costs, step_costs
+from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
 from sim.expected import ADDITIVE, MEASURES, expected_measures
-from sim.scenario import PAYERS, Scenario
+from sim.scenario import PERSPECTIVES, Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
 
@@ -321,7 +321,7 @@ class Comparison:
             rows["adult_consequences_avoided_pv"] = (a["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (a["total_npv_with_adult"], projection)
         plain = money_label(self.base.scenario)
-        for payer in (*PAYERS, "society"):
+        for payer in PERSPECTIVES:
             rows[f"npv_{payer}"] = (a[f"total_npv_{payer}"], f"{plain}; paid by {payer}")
         df = _summary_frame(rows)
         pay = a["total_payback_year"]
@@ -467,8 +467,7 @@ def compare(
         intervals) and ``.yearly``.
     """
     R = _check(engine, replications)
-    if perspective not in (*PAYERS, "society"):
-        raise ValueError(f"perspective must be one of {', '.join((*PAYERS, 'society'))}, not {perspective!r}")
+    check_perspective(perspective)  # before the simulation, not after
     if base.step_ids != strategy.step_ids:
         raise ValueError("baseline and strategy must have the same steps in the same order")
     if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):

@@ -21,6 +21,7 @@ from sim import language as L
 from sim.experiment import Comparison, Result
 from sim.language import Lang, t
 from sim.plots import has_capacity
+from sim.scenario import PERSPECTIVES
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
@@ -132,12 +133,16 @@ def key_figures(
                 ("waiting_years", "kf_waiting", "child_years1"),
                 ("overflows", "kf_overflows", "children1"),
             ]
+
+    def interval(r) -> tuple[float, float]:  # expected values (one replication) have none
+        return (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+
     out = []
     groups: dict[str, str] = {}  # budget (default), projection, payers, psa: shown apart
     for metric, label, kind in rows:
         r = s.loc[metric]
         centre = r["median"] if metric == "payback_year" else r["mean"]
-        lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+        lo, hi = interval(r)
         if metric == "payback_year" and reps == 1:
             label = "kf_payback_one"
         text = t(label, lang, year=y1, y0=y0, y1=y1)
@@ -150,16 +155,16 @@ def key_figures(
             ("npv_with_adult_consequences", "kf_npv_adult"),
         ):
             r = s.loc[metric]
-            lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+            lo, hi = interval(r)
             text = t(label, lang)
             if has_payers(result, adult=True) or has_payers(result):
                 text += f" ({t('persp_' + result.perspective, lang)})"
             out.append((metric, text, r["mean"], lo, hi, "money"))
             groups[metric] = "projection"
     if isinstance(result, Comparison) and has_payers(result):
-        for payer in ("kommune", "region", "stat", "society"):
+        for payer in PERSPECTIVES:
             r = s.loc[f"npv_{payer}"]
-            lo, hi = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+            lo, hi = interval(r)
             out.append((f"npv_{payer}", t(f"kf_npv_{payer}", lang), r["mean"], lo, hi, "money"))
             groups[f"npv_{payer}"] = "payers"
     if psa is not None:

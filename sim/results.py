@@ -29,7 +29,7 @@ from sim import plots, report, workbook
 from sim.calibrate import Calibration
 from sim.economics import compare_arrays
 from sim.experiment import Comparison, Result
-from sim.scenario import Scenario, ScenarioError, scenario_notes
+from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
 from sim.staircase import compile_staircase
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
@@ -166,7 +166,7 @@ def manifest(
         data = path.read_text(encoding="utf-8")
         # Files a scenario extends are inputs too.
         if path.suffix == ".toml" and "extends" in data:
-            for parent in _extends_chain(path):
+            for parent in extends_chain(path):
                 files[str(parent)] = file_hash(parent)
     combined = hashlib.sha256(
         json.dumps({k: v["input_hash"] for k, v in scen.items()}, sort_keys=True).encode()
@@ -210,22 +210,6 @@ def _versions(*packages: str) -> dict[str, str]:
         except PackageNotFoundError:  # pragma: no cover - all are dependencies
             out[name] = "not installed"
     return out
-
-
-def _extends_chain(path: Path) -> list[Path]:
-    import tomllib
-
-    out: list[Path] = []
-    cur = path
-    while True:
-        with cur.open("rb") as fh:
-            parent = tomllib.load(fh).get("extends")
-        if not isinstance(parent, str):
-            return out
-        cur = cur.parent / parent
-        if cur in out or not cur.is_file():
-            return out
-        out.append(cur)
 
 
 def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> str:

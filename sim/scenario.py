@@ -75,6 +75,8 @@ Count = Annotated[int, Strict(), Field(ge=0)]
 Year = Annotated[int, Strict(), Field(ge=1900, le=2200)]
 PAYERS = ("kommune", "region", "stat")
 """Who pays, as in Socialstyrelsen's SØM: the municipality, the region, the state."""
+PERSPECTIVES = (*PAYERS, "society")
+"""Whose money the budget numbers count: one payer's, or everyone's."""
 Payers = dict[Literal["kommune", "region", "stat"], Share]
 """Shares of a cost line by payer; they must sum to 1. Default: the municipality pays all."""
 
@@ -516,7 +518,7 @@ def scenario_notes(path: str | Path) -> dict[str, str]:
         Dotted key (as in :meth:`Scenario.with_changes`) to comment text.
     """
     path = Path(path)
-    chain = [path, *_parents(path)]
+    chain = [path, *extends_chain(path)]
     notes: dict[str, str] = {}
     for file in reversed(chain):  # the base first, so children override
         try:
@@ -527,9 +529,15 @@ def scenario_notes(path: str | Path) -> dict[str, str]:
     return notes
 
 
-def _parents(path: Path) -> list[Path]:
+def extends_chain(path: str | Path) -> list[Path]:
+    """The files a scenario file extends, nearest first (paths as its ``extends`` lines give them).
+
+    Stops quietly at a missing or unreadable file or a loop: loading the
+    scenario reports those.
+    """
     out: list[Path] = []
-    cur = path
+    seen = {Path(path).resolve()}
+    cur = Path(path)
     while True:
         try:
             parent = tomllib.loads(cur.read_text(encoding="utf-8-sig")).get("extends")
@@ -537,9 +545,10 @@ def _parents(path: Path) -> list[Path]:
             return out
         if not isinstance(parent, str):
             return out
-        cur = (cur.parent / parent).resolve()
-        if cur in out or not cur.is_file():
+        cur = cur.parent / parent
+        if cur.resolve() in seen or not cur.is_file():
             return out
+        seen.add(cur.resolve())
         out.append(cur)
 
 
