@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))")
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _where(p)
+    _perspective(p)
     _output(p, "sensitivity-")
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
     _two_files(p)
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
+    _perspective(p)
     p = sub.add_parser("calibrate", help="fit a scenario's numbers to observed stocks and flows (CSV)")
     p.add_argument(
         "scenario", type=Path, help="scenario file (TOML) starting at or before the first observed year"
@@ -380,7 +382,7 @@ def _tornado(args: argparse.Namespace) -> int:
             f"{r['high']:>14,.4g} -> {r['outcome_high']:>16,.0f}"
         )
     if args.outcome in ("npv", "investment_pv", "gross_savings_pv"):
-        print(f"  Money: {money_label(base)}.")
+        print(f"  Money: {money_label(base)}; the {result.perspective}'s money (--perspective).")
     print(f"\nResults written to {out}/")
     return EXIT_OK
 
@@ -395,9 +397,20 @@ def _sensitivity(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     table = global_sensitivity(
-        base, strategy, args.method, args.outcome, args.n, args.seed, args.engine, workers, progress=True
+        base,
+        strategy,
+        args.method,
+        args.outcome,
+        args.n,
+        args.seed,
+        args.engine,
+        workers,
+        progress=True,
+        perspective=args.perspective,
     )
-    result = Sensitivity(base, strategy, args.method, args.outcome, table, args.engine, args.seed)
+    result = Sensitivity(
+        base, strategy, args.method, args.outcome, table, args.engine, args.seed, args.perspective
+    )
     _write(result, out, files, args, time.perf_counter() - start)
     print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
@@ -461,7 +474,15 @@ def _breakeven(args: argparse.Namespace) -> int:
     if args.draws < 0:
         return _fail("--draws must not be negative")
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
-    r = break_even(base, strategy, on=args.on, draws=args.draws, seed=args.seed, engine=args.engine)
+    r = break_even(
+        base,
+        strategy,
+        on=args.on,
+        draws=args.draws,
+        seed=args.seed,
+        engine=args.engine,
+        perspective=args.perspective,
+    )
     money = money_label(base)
     print(f"{strategy.name} vs {base.name}: NPV as assumed DKK {r.npv_as_given / 1e6:,.1f} m")
     lo, hi = r.interval
@@ -486,7 +507,7 @@ def _breakeven(args: argparse.Namespace) -> int:
                 print(
                     f"    {src} -> {dst}: {hr:.3f} (assumed {strategy.intervention.hazard_ratios[src][dst]:.3f})"
                 )
-    print(f"  Money: {money}.")
+    print(f"  Money: {money}; the {r.perspective}'s money (--perspective).")
     return EXIT_OK
 
 

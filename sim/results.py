@@ -180,7 +180,11 @@ def manifest(
         "seed": seed,
         "replications": replications,
         **({"draws": result.draws} if isinstance(result, PSAResult) else {}),
-        **({"perspective": result.perspective} if isinstance(result, Comparison | PSAResult) else {}),
+        **(
+            {"perspective": result.perspective}
+            if isinstance(result, Comparison | PSAResult | Tornado | Sensitivity)
+            else {}
+        ),
         **extra,
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
@@ -428,18 +432,24 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
     except (KeyError, TypeError, ScenarioError) as err:
         raise ResultsFolderError(f"{folder}/manifest.json: the scenarios cannot be read ({err})") from None
     engine, seed = meta["engine"], meta["seed"]
+    # Folders written before perspectives were recorded counted the municipality's money.
+    perspective = meta.get("perspective", "kommune")
     try:
         if kind == "tornado":
             table = pd.read_csv(folder / "tornado.csv")
             central = float(table["outcome_central"].iloc[0]) if len(table) else float("nan")
             outcome = str(table["outcome"].iloc[0]) if len(table) else "npv"
             table = table.drop(columns=["outcome", "outcome_central"])
-            return Tornado(scen["baseline"], scen["strategy"], outcome, central, table, engine, seed)
+            return Tornado(
+                scen["baseline"], scen["strategy"], outcome, central, table, engine, seed, perspective
+            )
         if kind == "sensitivity":
             table = pd.read_csv(folder / "sensitivity.csv")
             method, outcome = str(table["method"].iloc[0]), str(table["outcome"].iloc[0])
             table = table.drop(columns=["method", "outcome"])
-            return Sensitivity(scen["baseline"], scen["strategy"], method, outcome, table, engine, seed)
+            return Sensitivity(
+                scen["baseline"], scen["strategy"], method, outcome, table, engine, seed, perspective
+            )
         with np.load(folder / ARRAYS) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, KeyError, ValueError, IndexError) as err:
@@ -456,7 +466,7 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
             seed,
             params,
             outcomes,
-            meta.get("perspective", "kommune"),
+            perspective,
         )
     results: dict[str, Result] = {}
     for role, scenario in scen.items():
@@ -466,7 +476,6 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
     if kind == "run":
         return results["scenario"]
     b, s = results["baseline"], results["strategy"]
-    perspective = meta.get("perspective", "kommune")
     return Comparison(
         b, s, compare_arrays(b.measures, s.measures, b.staircase, s.staircase, perspective), perspective
     )
@@ -514,7 +523,7 @@ def remake_reports(
                 f"{other}: made from other scenarios than {folder} (input hashes differ); "
                 "run it on the same baseline and strategy files"
             )
-        if isinstance(extra, PSAResult) and extra.perspective != result.perspective:
+        if extra.perspective != result.perspective:
             raise ResultsFolderError(
                 f"{other}: counts the {extra.perspective}'s money, {folder} the {result.perspective}'s; "
                 "run both with the same --perspective"

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from sim.economics import compare_arrays, money_label
+from sim.economics import check_perspective, compare_arrays, money_label
 from sim.experiment import DEFAULT_SEED, Engine, Workers, _map, _one, _summary_frame
 from sim.scenario import Scenario
 from sim.staircase import compile_staircase
@@ -183,6 +183,7 @@ class BreakEven:
     npv_as_given: float
     hazard_ratios: dict[str, dict[str, float]]  # at the break-even effect ("effect" only)
     draws: np.ndarray  # the break-even value in each PSA draw (empty without draws)
+    perspective: str = "kommune"  # whose money the NPV counts
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -196,8 +197,8 @@ class BreakEven:
         return float(lo), float(hi)
 
 
-def _npv(base: Scenario, strategy: Scenario, engine: str, seed: int) -> float:
-    return float(_draw_pair((base, strategy, {}, {}, engine, seed, 0))["total_npv"][0])
+def _npv(base: Scenario, strategy: Scenario, engine: str, seed: int, perspective: str = "kommune") -> float:
+    return float(_draw_pair((base, strategy, {}, {}, engine, seed, 0, perspective))["total_npv"][0])
 
 
 def _scaled_effect(strategy: Scenario, theta: float) -> Scenario:
@@ -223,7 +224,9 @@ def _scaled_effect(strategy: Scenario, theta: float) -> Scenario:
     return strategy.with_changes(changes)
 
 
-def _solve_one(base: Scenario, strategy: Scenario, on: str, engine: str, seed: int) -> float:
+def _solve_one(
+    base: Scenario, strategy: Scenario, on: str, engine: str, seed: int, perspective: str
+) -> float:
     from scipy.optimize import brentq
 
     iv = strategy.intervention
@@ -231,7 +234,9 @@ def _solve_one(base: Scenario, strategy: Scenario, on: str, engine: str, seed: i
         c0 = iv.cost_per_year
 
         def f(c: float) -> float:
-            return _npv(base, strategy.with_changes({"intervention.cost_per_year": c}), engine, seed)
+            return _npv(
+                base, strategy.with_changes({"intervention.cost_per_year": c}), engine, seed, perspective
+            )
 
         lo, hi = 0.0, max(c0, 1.0)
         f_lo = f(lo)
@@ -244,7 +249,7 @@ def _solve_one(base: Scenario, strategy: Scenario, on: str, engine: str, seed: i
         return brentq(f, lo, hi, xtol=1.0, rtol=1e-9)
 
     def g(theta: float) -> float:
-        return _npv(base, _scaled_effect(strategy, theta), engine, seed)
+        return _npv(base, _scaled_effect(strategy, theta), engine, seed, perspective)
 
     hi = 1.0
     while g(hi) < 0:  # widen until the effect pays back
@@ -263,6 +268,7 @@ def break_even(
     draws: int = 0,
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
+    perspective: str = "kommune",
 ) -> BreakEven:
     """Solve for NPV = 0 over the horizon (scipy root finding).
 
@@ -276,12 +282,16 @@ def break_even(
     draws : int
         With draws, the solution is found again for each PSA draw, giving
         an interval.
+    perspective : {"kommune", "region", "stat", "society"}
+        Whose money the NPV counts (default: the municipality's). Under the
+        municipal view a cost paid by the state does not count against it.
     """
+    check_perspective(perspective)
     if strategy.intervention is None:
         raise ValueError(f"'{strategy.name}' has no [intervention] to solve for")
     if on not in ("effect", "cost"):
         raise ValueError(f"on must be 'effect' or 'cost', not {on!r}")
-    value = _solve_one(base, strategy, on, engine, seed)
+    value = _solve_one(base, strategy, on, engine, seed, perspective)
     hrs: dict[str, dict[str, float]] = {}
     if on == "effect" and np.isfinite(value):
         hrs = _scaled_effect(strategy, value).intervention.hazard_ratios
@@ -291,11 +301,12 @@ def break_even(
         _, values_s = _draws(strategy, seed, draws)
         solved = np.array(
             [
-                _solve_one(base.with_values(vb), strategy.with_values(vs), on, engine, seed)
+                _solve_one(base.with_values(vb), strategy.with_values(vs), on, engine, seed, perspective)
                 for vb, vs in zip(values_b, values_s, strict=True)
             ]
         )
-    return BreakEven(on, float(value), _npv(base, strategy, engine, seed), hrs, solved)
+    npv = _npv(base, strategy, engine, seed, perspective)
+    return BreakEven(on, float(value), npv, hrs, solved, perspective)
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,6 +320,7 @@ class Tornado:
     table: pd.DataFrame  # parameter, low, high, outcome_low, outcome_high, swing (sorted, widest first)
     engine: str = "expected"
     seed: int = DEFAULT_SEED
+    perspective: str = "kommune"
 
 
 def tornado(
@@ -364,7 +376,7 @@ def tornado(
         )
     table = pd.DataFrame(rows, columns=["parameter", "low", "high", "outcome_low", "outcome_high", "swing"])
     table = table.sort_values("swing", ascending=False, ignore_index=True)
-    return Tornado(base, strategy, outcome, central, table, engine, seed)
+    return Tornado(base, strategy, outcome, central, table, engine, seed, perspective)
 
 
 def sobol_indices(func, names: list[str], n: int = 256, seed: int = DEFAULT_SEED) -> pd.DataFrame:
@@ -405,6 +417,7 @@ class Sensitivity:
     table: pd.DataFrame
     engine: str = "expected"
     seed: int = DEFAULT_SEED
+    perspective: str = "kommune"
 
 
 def global_sensitivity(
@@ -417,14 +430,17 @@ def global_sensitivity(
     engine: Engine = "expected",
     workers: Workers = 1,
     progress: bool = False,
+    perspective: str = "kommune",
 ) -> pd.DataFrame:
     """Which uncertain number matters most: Sobol or Morris indices (SALib).
 
     The model is run on the analytic engine by default (the DES is an
     option) at SALib's sample of quantiles of every univariate uncertain
     number; a number both files share moves in both arms. Sorted by total
-    index (Sobol) or ``mu_star`` (Morris), largest first.
+    index (Sobol) or ``mu_star`` (Morris), largest first. ``perspective``
+    says whose money a money outcome counts (default: the municipality's).
     """
+    check_perspective(perspective)
     if method not in ("sobol", "morris"):
         raise ValueError(f"method must be 'sobol' or 'morris', not {method!r}")
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
@@ -444,7 +460,7 @@ def global_sensitivity(
                     vb[path] = float(ub[path].draw_quantiles((row[j],))[0])
                 if path in us:
                     vs[path] = float(us[path].draw_quantiles((row[j],))[0])
-            tasks.append((base, strategy, vb, vs, engine, seed, i))
+            tasks.append((base, strategy, vb, vs, engine, seed, i, perspective))
         results = _map(_draw_pair, tasks, workers, progress)
         if key not in results[0]:
             raise ValueError(f"unknown outcome '{outcome}'")

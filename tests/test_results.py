@@ -416,3 +416,15 @@ def test_psa_of_other_scenarios_is_refused(files, comparison, tmp_path):
     psa_dir = write_results(psa, tmp_path / "psa", inputs, [], 0.1)
     with pytest.raises(results.ResultsFolderError, match="input hashes differ"):
         results.remake_reports(out, None, [psa_dir])
+
+
+def test_a_report_refuses_a_tornado_of_another_perspective(tmp_path):
+    b, p = _uncertain_pair(tmp_path)
+    base, plan = sim.load_scenario(b), sim.load_scenario(p)
+    inputs = {"baseline": b, "strategy": p}
+    cmp_dir = write_results(sim.compare(base, plan, engine="expected"), tmp_path / "cmp", inputs, [], 0.1)
+    torn = sim.tornado(base, plan, perspective="society")
+    torn_dir = write_results(torn, tmp_path / "tornado", inputs, [], 0.1)
+    assert results.load_results(torn_dir).perspective == "society"
+    with pytest.raises(results.ResultsFolderError, match="counts the society's money"):
+        results.remake_reports(cmp_dir, "en", [torn_dir])

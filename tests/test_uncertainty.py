@@ -264,3 +264,41 @@ def test_psa_counts_the_perspective_asked_for():
     )
     np.testing.assert_allclose(society.arrays["total_npv"], kommune.arrays["total_npv_society"], rtol=1e-12)
     assert (society.arrays["total_npv"] > kommune.arrays["total_npv"]).all()  # the state's savings count too
+
+
+def _shared_pair() -> tuple[Scenario, Scenario]:
+    """The pair with placements paid half by the state: the municipality saves half."""
+    base, plan = _pair()
+    shared = {"steps.placed.payers": {"kommune": 0.5, "stat": 0.5}}
+    return base.with_changes(shared), plan.with_changes(shared)
+
+
+def test_breakeven_sensitivity_and_tornado_count_the_perspective_asked_for():
+    from sim.uncertainty import break_even, global_sensitivity, tornado
+
+    base, plan = _shared_pair()
+    kommune = break_even(base, plan, on="cost")
+    society = break_even(base, plan, on="cost", perspective="society")
+    # The state's half of the savings counts for society: a dearer programme still pays.
+    assert (kommune.perspective, society.perspective) == ("kommune", "society")
+    assert society.value > kommune.value and society.npv_as_given > kommune.npv_as_given
+    t_k, t_s = tornado(base, plan), tornado(base, plan, perspective="society")
+    assert t_s.perspective == "society" and t_s.central > t_k.central
+    s = global_sensitivity(base, plan, "morris", n=4, perspective="society")
+    assert len(s) == 2
+    with pytest.raises(ValueError, match="perspective"):
+        break_even(base, plan, perspective="borgerne")
+
+
+def test_cli_breakeven_and_tornado_say_whose_money(write_scenario, tmp_path, capsys):
+    base, plan = _shared_pair()
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "society"]) == 0
+    assert "the society's money" in capsys.readouterr().out
+    out = tmp_path / "torn"
+    assert cli(["tornado", str(bpath), str(ppath), "--perspective", "stat", "--out", str(out)]) == 0
+    assert "the stat's money" in capsys.readouterr().out
+    import json
+
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["perspective"] == "stat"
