@@ -117,6 +117,7 @@ class _Child:
         "extra",
         "pending",
         "wait",
+        "grp",
     )
 
 
@@ -146,6 +147,11 @@ class _Run:
         self.arrival_t: list[float] = all_times[order].tolist()
         self.arrival_extra = is_extra[order].tobytes()
         self.n_arrivals = len(self.arrival_t)
+        # A strategy that reaches children by entry step: group 0 is reached
+        # (the arm's own tables), group 1 is not (st.unreached's).
+        reach = st.entry_reach
+        self.group = [0] * self.S if reach is None else [0 if r else 1 for r in reach.tolist()]
+        self.arms = (st, st.unreached if st.unreached is not None else st)
 
     @staticmethod
     def _rows(matrix: np.ndarray) -> Callable[[int], memoryview]:
@@ -168,6 +174,7 @@ class _Run:
             for b in range(len(lo)):
                 for _ in range(self.counts[s, b]):
                     c = make(cid, row(cid), 0)
+                    c.grp = self.group[s]  # as if it entered where it stands
                     c.birth = -(lo[b] + c.u[1] * width[b])
                     yield c, s
                     cid += 1
@@ -182,7 +189,7 @@ class _Run:
         band_cum[-1] = 1.0
         band_lo, band_w = st.band_edges[:-1].tolist(), np.diff(st.band_edges).tolist()
         n_bands, S = len(band_lo), self.S
-        extra, n_base = self.arrival_extra, self.n_base
+        extra, n_base, group = self.arrival_extra, self.n_base, self.group
         row, row_x = self._rows(self.U), self._rows(self.UX)
         nxt = [self.n_stock, 0]  # next base child id, next extra child index
 
@@ -201,7 +208,9 @@ class _Run:
             lo = band_cum[b - 1] if b > 0 else 0.0
             frac = (u[1] - lo) / (band_cum[b] - lo) if band_cum[b] > lo else 0.5
             c.birth = t - (band_lo[b] + frac * band_w[b])
-            return c, min(bisect_right(step_cum[int(t)], u[0]), S - 1)
+            s = min(bisect_right(step_cum[int(t)], u[0]), S - 1)
+            c.grp = group[s]
+            return c, s
 
         return arrival
 
@@ -270,18 +279,10 @@ class _Run:
         leave_age = st.leave_age.tolist()
         kind = st.dur_kind.tolist()
         par = st.dur_params.tolist()
-        intensity = st.intensity.tolist()  # [y][b][s]
-        dest_cum = np.cumsum(st.dest_prob, axis=3)
-        dest_cum[..., -1] = np.where(dest_cum[..., -1] > 0, 1.0, 0.0)
-        dest = dest_cum.tolist()  # [y][b][s][d]
-        # Fast paths for steps whose clock and destinations never change.
-        const_rate = [
-            float(st.intensity[0, 0, s]) if np.all(st.intensity[:, :, s] == st.intensity[0, 0, s]) else None
-            for s in range(S)
-        ]
-        const_dest = [
-            dest[0][0][s] if np.all(dest_cum[:, :, s] == dest_cum[0, 0, s]) else None for s in range(S)
-        ]
+        # Clock and destination tables per group of children (reached or not).
+        tables = [self._stay_tables(arm) for arm in dict.fromkeys(self.arms)]
+        tables = tables * 2 if len(tables) == 1 else tables
+        g_intensity, g_dest, g_const_rate, g_const_dest = (tuple(t[i] for t in tables) for i in range(4))
         # Stock children on a mixture step are more often long-stayers (length bias).
         stock_short = [
             p[0] * p[1] / (p[0] * p[1] + (1 - p[0]) * p[2]) if kind[s] == MIXTURE else 0.0
@@ -302,6 +303,7 @@ class _Run:
         clock = self.make_clock()
 
         def stay(child: _Child, s: int, t: float, stock: bool) -> tuple[float, int]:
+            g = child.grp
             u1 = draw(child)
             u2 = draw(child)
             birth = child.birth
@@ -322,7 +324,7 @@ class _Run:
             else:  # LOGNORMAL
                 amount = math.exp(par[s][0] + par[s][1] * inv_norm(min(max(u1, 1e-12), 1 - 1e-12)))
             leave_t = birth + leave_age[s]
-            rate = const_rate[s]
+            rate = g_const_rate[g][s]
             y = b = -1
             if rate is not None:
                 end = t + amount / rate if rate > 0 else inf
@@ -330,7 +332,7 @@ class _Run:
                 if aged:
                     end = leave_t
             else:
-                end, aged, y, b = clock(intensity, s, t, birth, amount, leave_t)
+                end, aged, y, b = clock(g_intensity[g], s, t, birth, amount, leave_t)
             review_cum_s = None
             if has_review[s]:
                 # The number of reviews until one moves the child is geometric;
@@ -357,12 +359,12 @@ class _Run:
             if review_cum_s is not None:
                 to = bisect_right(review_cum_s, u2)
             else:
-                cum = const_dest[s]
+                cum = g_const_dest[g][s]
                 if cum is None:
                     if y < 0 or end >= y + 1.0:
                         y = int(end)
                         b = bisect_right(inner, end - birth)
-                    cum = dest[y][b][s]
+                    cum = g_dest[g][y][b][s]
                 to = bisect_right(cum, u2)
             if to < S and end - birth >= leave_age[to]:
                 to = aged_out
@@ -370,17 +372,36 @@ class _Run:
 
         return stay
 
+    @staticmethod
+    def _stay_tables(arm: Staircase) -> tuple[list, list, list, list]:
+        """One arm's step clocks ``[y][b][s]``, cumulative destinations
+        ``[y][b][s][d]``, and the constant ones (fast paths; ``None`` where they change)."""
+        S = arm.n_steps
+        dest_cum = np.cumsum(arm.dest_prob, axis=3)
+        dest_cum[..., -1] = np.where(dest_cum[..., -1] > 0, 1.0, 0.0)
+        dest = dest_cum.tolist()
+        const_rate = [
+            float(arm.intensity[0, 0, s])
+            if np.all(arm.intensity[:, :, s] == arm.intensity[0, 0, s])
+            else None
+            for s in range(S)
+        ]
+        const_dest = [
+            dest[0][0][s] if np.all(dest_cum[:, :, s] == dest_cum[0, 0, s]) else None for s in range(S)
+        ]
+        return arm.intensity.tolist(), dest, const_rate, const_dest
+
     def make_wait(self) -> Callable[[_Child, int, float, float], tuple[float, int]]:
         """While a child waits on a step: when its case closes or it ages out."""
         S = self.S
-        close = self.st.close_rate.tolist()  # [y][b][s]
+        closes = [arm.close_rate.tolist() for arm in self.arms]  # [group][y][b][s]
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()
 
         def wait(child: _Child, w: int, t: float) -> tuple[float, int]:
             amount = -math.log(1.0 - draw(child))
-            end, aged, _, _ = clock(close, w, t, child.birth, amount, child.birth + leave_age[w])
+            end, aged, _, _ = clock(closes[child.grp], w, t, child.birth, amount, child.birth + leave_age[w])
             return end, (S + 1 if aged else S)
 
         return wait

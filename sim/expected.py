@@ -19,6 +19,8 @@ refused with a clear message: use the discrete-event engine for them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.linalg import expm
 
@@ -90,6 +92,24 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
     return owner, speed, split
 
 
+def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
+    """Children the effect reaches (by entry step) and those it does not, summed.
+
+    Without capacity limits children do not interact, so the chain is linear
+    in its inflow and starting stock: the two groups are two chains, each fed
+    its own entry steps, and their expected measures add up exactly.
+    """
+    reach = st.entry_reach
+    parts = [
+        replace(
+            arm, entry_step_prob=arm.entry_step_prob * keep, stock=arm.stock * keep[:, None], unreached=None
+        )
+        for arm, keep in ((st, reach.astype(float)), (st.unreached, (~reach).astype(float)))
+    ]
+    a, b = (expected_measures(p, cells_per_year) for p in parts)
+    return {m: a[m] + b[m] for m in a}
+
+
 def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.ndarray]:
     """Expected yearly measures per step.
 
@@ -106,6 +126,8 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         Each of :data:`MEASURES` as a ``[year, step]`` array, plus ``"flows"``
         ``[year, step, destination]``.
     """
+    if st.unreached is not None:
+        return _by_reach(st, cells_per_year)
     K = int(cells_per_year)
     h = 1.0 / K
     owner, speed, split = _phases(st)

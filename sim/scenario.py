@@ -256,6 +256,9 @@ class Intervention(_Model):
     fading: Fading | None = None
     reached_age_bands: tuple[str, ...] | None = None
     """Age bands the hazard ratios apply to (the children the programme reaches); default: all."""
+    reached_entry_steps: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
+    """Steps whose new cases the hazard ratios apply to, for as long as they are on the staircase
+    (children there at the start count as entering where they stand); default: every child."""
     hazard_ratios: dict[str, dict[str, NonNeg]] = {}
     entry: EntryChange = EntryChange()
     cost_per_year: NonNeg = 0.0
@@ -859,6 +862,8 @@ def _check_consistency(s: Scenario, file: str) -> None:
             )
         for band in iv.reached_age_bands or ():
             _known(band, s.band_labels, file, "intervention.reached_age_bands", "age band")
+        for sid in iv.reached_entry_steps or ():
+            _known(sid, s.step_ids, file, "intervention.reached_entry_steps", "step")
     pop = s.population
     ages = sorted(pop.age_bands)
     if list(pop.age_bands) != ages or len(set(ages)) != len(ages) or ages[0] != 0:

@@ -18,7 +18,7 @@ runs faster or slower in other bands in proportion to the total rate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -76,6 +76,8 @@ class Staircase:
     step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
     programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
     casework_payers: np.ndarray  # [P] caseworkers' cost by payer
+    entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
+    unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
 
     @property
     def capped(self) -> np.ndarray:
@@ -207,6 +209,45 @@ def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> fl
     return rate.get(label, rate[fallback])
 
 
+def _rate_tables(
+    scenario: Scenario, base: np.ndarray, ratio: np.ndarray, effect: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rates ``[Y, B, S, D]`` with the hazard ratios ramped in, and from them each
+    step's clock speed, where a child goes when it leaves, and the stay laws."""
+    steps = scenario.step_ids
+    S = len(steps)
+    rates = base[None] * ratio[None] ** effect[:, None, None, None]
+
+    total = rates.sum(axis=3)
+    base_total = base.sum(axis=2)
+    dur_kind = np.zeros(S, dtype=np.int64)
+    dur_params = np.zeros((S, 3))
+    intensity = total.copy()
+    for s, sid in enumerate(steps):
+        d = scenario.steps[sid].duration
+        if isinstance(d, Exponential):
+            continue
+        # Non-exponential stays: the duration law says how long, the rates say
+        # where to. The law holds in the first age band with any rates; in other
+        # bands (and under a strategy) the step's clock runs faster or slower in
+        # proportion to the total rate out of the step.
+        positive = np.flatnonzero(base_total[:, s] > 0)
+        reference = base_total[positive[0], s] if len(positive) else 0.0
+        intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
+        if isinstance(d, Mixture):
+            dur_kind[s] = MIXTURE
+            dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)
+        elif isinstance(d, Weibull):
+            dur_kind[s] = WEIBULL
+            dur_params[s] = (d.mean_years / math.gamma(1 + 1 / d.shape), d.shape, 0.0)
+        elif isinstance(d, Lognormal):
+            dur_kind[s] = LOGNORMAL
+            dur_params[s] = (math.log(d.mean_years) - d.sigma**2 / 2, d.sigma, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+    return rates, intensity, dest_prob, dur_kind, dur_params
+
+
 def compile_staircase(scenario: Scenario) -> Staircase:
     """Compile a scenario (with its intervention, if any) for the engines."""
     steps = scenario.step_ids
@@ -257,37 +298,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
                 ratio[:, idx[src], closed if dst == CLOSED else idx[dst]] = hr
         if iv.reached_age_bands is not None:  # only children of these ages are reached
             ratio[[b for b, lab in enumerate(labels) if lab not in iv.reached_age_bands]] = 1.0
-    rates = np.empty((Y, B, S, D))
-    for y in range(Y):
-        rates[y] = base * ratio ** effect[y]
-
-    total = rates.sum(axis=3)
-    base_total = base.sum(axis=2)
-    dur_kind = np.zeros(S, dtype=np.int64)
-    dur_params = np.zeros((S, 3))
-    intensity = total.copy()
-    for s, sid in enumerate(steps):
-        d = scenario.steps[sid].duration
-        if isinstance(d, Exponential):
-            continue
-        # Non-exponential stays: the duration law says how long, the rates say
-        # where to. The law holds in the first age band with any rates; in other
-        # bands (and under a strategy) the step's clock runs faster or slower in
-        # proportion to the total rate out of the step.
-        positive = np.flatnonzero(base_total[:, s] > 0)
-        reference = base_total[positive[0], s] if len(positive) else 0.0
-        intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
-        if isinstance(d, Mixture):
-            dur_kind[s] = MIXTURE
-            dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)
-        elif isinstance(d, Weibull):
-            dur_kind[s] = WEIBULL
-            dur_params[s] = (d.mean_years / math.gamma(1 + 1 / d.shape), d.shape, 0.0)
-        elif isinstance(d, Lognormal):
-            dur_kind[s] = LOGNORMAL
-            dur_params[s] = (math.log(d.mean_years) - d.sigma**2 / 2, d.sigma, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
+    rates, intensity, dest_prob, dur_kind, dur_params = _rate_tables(scenario, base, ratio, effect)
 
     base_entries = scenario.entries_per_year
     entries = np.full(Y, base_entries)
@@ -377,7 +388,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
             per_band = cost if isinstance(cost, dict) else dict.fromkeys(labels, cost)
             adult_cost[idx[sid]] = [per_band.get(lab, 0.0) * to_price_year for lab in labels]
 
-    return Staircase(
+    st = Staircase(
         step_ids=tuple(steps),
         placement=np.array([scenario.steps[s].placement for s in steps]),
         cost_per_year=np.array(
@@ -430,3 +441,17 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         programme_payers=_payers(iv.payers if iv is not None else None),
         casework_payers=_payers(cw.payers if cw is not None else None),
     )
+    if iv is not None and iv.reached_entry_steps is not None:
+        # Children who entered elsewhere keep the baseline's rates: an arm of
+        # their own, the same in all but the effect on rates.
+        other = _rate_tables(scenario, base, np.ones_like(ratio), effect)
+        unreached = replace(
+            st,
+            rates=other[0],
+            intensity=other[1],
+            dest_prob=other[2],
+            close_rate=other[0][..., closed].copy(),
+        )
+        reach = np.array([s in iv.reached_entry_steps for s in steps])
+        st = replace(st, entry_reach=reach, unreached=unreached)
+    return st

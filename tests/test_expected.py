@@ -119,6 +119,15 @@ def _regime(name: str) -> Scenario:
                 "entry_step_shares": {"low": 0.5, "mid": 0.4, "placed": 0.1},
             },
         }
+    elif name == "targeted by entry step":
+        # The effect reaches only children who came in on 'low' (and those on
+        # it at the start): two groups of children with their own rates.
+        d["intervention"] = {
+            "start_year": 2025,
+            "ramp_up_years": 2,
+            "reached_entry_steps": ["low"],
+            "hazard_ratios": {"low": {"mid": 0.3}, "mid": {"placed": 0.2, "closed": 2.0}},
+        }
     elif name == "strong step-down":
         d["population"].update(AFTERCARE)
         d["transitions"] = {
@@ -133,7 +142,9 @@ YEAR_BANDS = [(0, 3), (3, 6), (6, 10)]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("regime", ["light flows", "heavy placement use", "strong step-down"])
+@pytest.mark.parametrize(
+    "regime", ["light flows", "heavy placement use", "strong step-down", "targeted by entry step"]
+)
 def test_des_agrees_with_analytic_engine(regime):
     """Mean of replications within 4 standard errors, per step and year band."""
     st = compile_staircase(_regime(regime))

@@ -150,6 +150,8 @@ def test_effect_reaches_only_the_age_bands_named():
         ({"fading": {"half_life_years": -1.0}}, "intervention.fading.half_life_years", "at least 0"),
         ({"end_year": 2024}, "intervention.end_year", "must not be before start_year 2025"),
         ({"reached_age_bands": ["12-18"]}, "intervention.reached_age_bands", "unknown age band '12-18'"),
+        ({"reached_entry_steps": ["lov"]}, "intervention.reached_entry_steps", "unknown step 'lov'"),
+        ({"reached_entry_steps": []}, "intervention.reached_entry_steps", "at least 1"),
         (
             {"fading": {"half_lfe_years": 2.0}},
             "intervention.fading.half_lfe_years",
@@ -208,3 +210,67 @@ def test_unknown_price_years_are_named(changes, key, words):
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict(d)
     assert info.value.key == key and words in info.value.message
+
+
+def test_effect_reaches_only_the_children_who_entered_on_the_steps_named():
+    import sim
+
+    everyone = _plan()
+    all_steps = _plan(reached_entry_steps=["low", "mid", "placed"])
+    st_all = compile_staircase(all_steps)
+    assert st_all.unreached is not None and st_all.entry_reach.all()
+    # Reaching every entry step is no targeting at all: the same numbers in both engines.
+    a, b = sim.expected(everyone).yearly, sim.expected(all_steps).yearly
+    np.testing.assert_allclose(a["stock_end"], b["stock_end"], rtol=1e-12)
+    np.testing.assert_allclose(a["placement_entries"], b["placement_entries"], rtol=1e-12)
+    des_a = sim.simulate(everyone, replications=1, seed=4).measures
+    des_b = sim.simulate(all_steps, replications=1, seed=4).measures
+    for m in des_a:
+        np.testing.assert_array_equal(des_a[m], des_b[m])
+    # Children who did not enter on 'low' keep the baseline's rates.
+    low = compile_staircase(_plan(reached_entry_steps=["low"]))
+    base = compile_staircase(Scenario.from_dict(toy_dict()))
+    np.testing.assert_array_equal(low.unreached.rates, base.rates)
+    np.testing.assert_array_equal(low.rates, st_all.rates)
+    np.testing.assert_array_equal(low.entry_reach, [True, False, False])
+    # So the placements avoided lie between none and those of reaching everyone.
+    new = {
+        k: sim.expected(s).totals["placement_entries"].sum()
+        for k, s in (
+            ("base", Scenario.from_dict(toy_dict())),
+            ("low", _plan(reached_entry_steps=["low"])),
+            ("all", everyone),
+        )
+    }
+    assert new["all"] < new["low"] < new["base"]
+
+
+def test_a_child_who_entered_elsewhere_is_not_reached_in_the_des():
+    """Reached children are never placed from 'mid'; others are, at the baseline rate."""
+    from sim.des import FROM_OUTSIDE, simulate_des
+
+    plan = Scenario.from_dict(toy_dict()).with_changes(
+        {
+            "intervention": {
+                "start_year": 2024,
+                "reached_entry_steps": ["low"],
+                "hazard_ratios": {"mid": {"placed": 0.0}},
+            }
+        }
+    )
+    st = compile_staircase(plan)
+    log = simulate_des(st, seed=3)
+    first = {}
+    for c, s, f in zip(log.child.tolist(), log.step.tolist(), log.from_step.tolist()):
+        first.setdefault(c, (s, f))
+    entered = np.array([first[c][0] for c in log.child.tolist()])
+    mid_to_placed = (log.step == 1) & (log.to_step == 2)
+    assert mid_to_placed.sum() > 50
+    assert not (mid_to_placed & (entered == 0)).any()  # came in on 'low': reached, never placed from 'mid'
+    # Children who came in on 'mid' leave it for 'placed' at the baseline's share of its exits.
+    from_mid = (log.step == 1) & (entered == 1) & np.isfinite(log.end) & (log.to_step < 4)
+    assert from_mid.sum() > 500
+    share = mid_to_placed[from_mid].mean()
+    # Baseline rates out of 'mid': low 0.3, placed 0.1-0.3 by age, closed 0.5.
+    assert 0.1 / 0.9 - 0.01 < share < 0.3 / 1.1 + 0.01
+    assert (log.from_step[log.step == 1] == FROM_OUTSIDE).any()
