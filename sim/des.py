@@ -622,7 +622,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         kind = queue_kind[j]
         key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] += 1
-        heappush(queues[j], (key, seq[0], child))
+        # The entry carries the wait it belongs to: a child who overflowed and
+        # queues again must not keep its old place in line.
+        heappush(queues[j], (key, seq[0], child, current))
         end, reason = wait(child, w, t)
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
@@ -668,9 +670,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def admit(j: int, t: float) -> None:
         q = queues[j]
         while q and occupied[j] < cap[year_of(t)][j]:
-            child = heappop(q)[2]
-            if child.wait is None or child.wait[2] != j:
-                continue  # left the queue already
+            _, _, child, current = heappop(q)
+            if child.wait is not current:
+                continue  # left the queue already (or queued again, further back)
             w, _ = end_wait(child, t, j)
             take(j)
             leave(w, t)
@@ -721,8 +723,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     env.run(until=float(Y))
     # Children still waiting at the end: their waiting spells are censored.
     for j in range(S):
-        for _, _, child in queues[j]:
-            if child.wait is not None and child.wait[2] == j:
+        for _, _, child, current in queues[j]:
+            if child.wait is current:
                 w, t0, _, from_step = child.wait
                 child.wait = None
                 record(child, w, t0, math.inf, CENSORED, from_step, j, -1)

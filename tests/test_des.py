@@ -407,6 +407,8 @@ def test_lower_caseload_means_more_frequent_reviews():
         {"places": 220, "wait_on": "mid"},
         {"places": 200, "overflow_to": "mid", "max_wait_years": 0.25},
         {"places": 200, "overflow_to": "low"},
+        # Children overflow soon and queue again: each time at the back of the line.
+        {"places": 150, "overflow_to": "mid", "max_wait_years": 0.05},
     ],
 )
 def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
