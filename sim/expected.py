@@ -146,9 +146,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             R[:, :, p, :] = st.rates[:, :, s, :]
         else:
             R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
-    if st.adult_cost.any():
+    if st.has_adult:
         raise EngineNotApplicable(
-            "adult-life costs (the [adult] table) depend on each child's history (the highest step "
+            "adult-life costs and outcomes (the [adult] table) depend on each child's history (the highest step "
             "reached, and the age then), which only the discrete-event engine follows; use --engine des "
             "(engine='des' in Python), or leave [adult] out"
         )

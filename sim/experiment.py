@@ -26,7 +26,7 @@ from tqdm import tqdm
 from sim.des import simulate_des
 from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
 from sim.expected import ADDITIVE, MEASURES, expected_measures
-from sim.scenario import PERSPECTIVES, Scenario
+from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
 
@@ -292,9 +292,15 @@ class Comparison:
         return self.base.years
 
     @property
+    def adult_outcomes(self) -> dict[str, AdultOutcome]:
+        """The adult outcomes counted (the baseline's ``adult.outcomes``), by key."""
+        adult = self.base.scenario.adult
+        return dict(adult.outcomes) if adult is not None and self.base.staircase.has_adult else {}
+
+    @property
     def has_adult(self) -> bool:
-        """Whether either arm counts adult-life costs (``scenario.adult``)."""
-        return bool(self.base.staircase.adult_cost.any() or self.strategy.staircase.adult_cost.any())
+        """Whether either arm counts adult life (``scenario.adult``)."""
+        return self.base.staircase.has_adult or self.strategy.staircase.has_adult
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -320,6 +326,12 @@ class Comparison:
             projection = f"{money}; projection of adult-life costs after the staircase, not a budget line"
             rows["adult_consequences_avoided_pv"] = (a["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (a["total_npv_with_adult"], projection)
+            for key in self.adult_outcomes:
+                rows[f"adult_{key}_change"] = (
+                    a[f"total_adult_{key}_change"],
+                    "persons above the reference share, among children leaving within the horizon; "
+                    "projection, strategy minus baseline",
+                )
         plain = money_label(self.base.scenario)
         for payer in PERSPECTIVES:
             rows[f"npv_{payer}"] = (a[f"total_npv_{payer}"], f"{plain}; paid by {payer}")
@@ -437,6 +449,29 @@ def expected(scenario: Scenario) -> Result:
     return simulate(scenario, engine="expected")
 
 
+def check_pair(base: Scenario, strategy: Scenario) -> None:
+    """Refuse a baseline and strategy that cannot be compared (``ValueError``, saying why)."""
+    if base.step_ids != strategy.step_ids:
+        raise ValueError("baseline and strategy must have the same steps in the same order")
+    if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
+        raise ValueError("baseline and strategy must have the same start year and horizon")
+    if base.population.children != strategy.population.children:
+        raise ValueError(
+            f"baseline '{base.name}' and strategy '{strategy.name}' describe different areas "
+            f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
+            "a strategy should extend the baseline it is compared with"
+        )
+    if base.adult != strategy.adult:
+        # Otherwise the adult costs of one arm would count as avoided (or added).
+        which = (
+            "only one of them has" if (base.adult is None) != (strategy.adult is None) else "they differ in"
+        )
+        raise ValueError(
+            f"baseline '{base.name}' and strategy '{strategy.name}' must count adult life alike, but "
+            f"{which} an [adult] table; give both the same one (e.g. in a file both extend)"
+        )
+
+
 def compare(
     base: Scenario,
     strategy: Scenario,
@@ -468,16 +503,7 @@ def compare(
     """
     R = _check(engine, replications)
     check_perspective(perspective)  # before the simulation, not after
-    if base.step_ids != strategy.step_ids:
-        raise ValueError("baseline and strategy must have the same steps in the same order")
-    if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
-        raise ValueError("baseline and strategy must have the same start year and horizon")
-    if base.population.children != strategy.population.children:
-        raise ValueError(
-            f"baseline '{base.name}' and strategy '{strategy.name}' describe different areas "
-            f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
-            "a strategy should extend the baseline it is compared with"
-        )
+    check_pair(base, strategy)
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
     runs = _map(_pair, [(st_a, st_b, engine, seed, r) for r in range(R)], workers, progress)
     mb = _stack([r[0] for r in runs])

@@ -150,6 +150,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nye anbringelser undgået, usikre parametre (PSA)",
     ),
     "u_children": ("children", "børn"),
+    "u_persons": (
+        "adults above the reference share, of the children leaving in the period",
+        "voksne ud over referenceandelen, blandt børn der forlader trappen i perioden",
+    ),
     "u_child_years": ("child-years", "barn-år"),
     "u_ratio": (
         "net {currency} back per {currency} invested",
@@ -208,6 +212,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "group_payers": ("By payer, within the horizon", "Pr. betaler, inden for perioden"),
     "group_psa": ("With the uncertain numbers drawn (PSA)", "Med de usikre tal trukket (PSA)"),
+    "kf_adult_outcome": ("Change in adults: {name}", "Ændring i antal voksne: {name}"),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
     "waterfall_note_adult": (
         "Present values, mean of {n}. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
@@ -249,14 +254,18 @@ def resolve(lang: str | None, scenario) -> Lang:
     return chosen  # type: ignore[return-value]
 
 
-def number(x: float, lang: Lang, decimals: int = 0) -> str:
-    """``1234567.8`` as ``"1.234.568"`` (da) or ``"1,234,568"`` (en); ``nan`` as an en dash."""
+def number(x: float, lang: Lang, decimals: int = 0, signed: bool = False) -> str:
+    """``1234567.8`` as ``"1.234.568"`` (da) or ``"1,234,568"`` (en); ``nan`` as an en dash.
+
+    ``signed`` puts a plus before a positive number (for a change).
+    """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     if round(x, decimals) == 0:
         x = 0.0  # no "-0" for a small negative number
-    return format_decimal(x, format=pattern, locale=_LOCALE[lang])
+    text = format_decimal(x, format=pattern, locale=_LOCALE[lang])
+    return "+" + text if signed and round(x, decimals) > 0 else text
 
 
 def decimal(x: float, lang: Lang) -> str:

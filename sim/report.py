@@ -46,6 +46,7 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
     return {
         "children": t("u_children", lang),
         "children1": t("u_children", lang),
+        "persons": t("u_persons", lang),
         "child_years": t("u_child_years", lang),
         "child_years1": t("u_child_years", lang),
         "money": t(
@@ -79,6 +80,8 @@ def format_value(
         return "–"
     if kind in ("children", "child_years"):
         return L.number(value, lang)
+    if kind == "persons":
+        return L.number(value, lang, 0, signed=True)
     if kind in ("children1", "child_years1"):
         return L.number(value, lang, 1)
     if kind == "money":
@@ -160,6 +163,13 @@ def key_figures(
             if has_payers(result, adult=True) or has_payers(result):
                 text += f" ({t('persp_' + result.perspective, lang)})"
             out.append((metric, text, r["mean"], lo, hi, "money"))
+            groups[metric] = "projection"
+        for key, outcome in result.adult_outcomes.items():
+            metric = f"adult_{key}_change"
+            r = s.loc[metric]
+            lo, hi = interval(r)
+            name = outcome.name_da if lang == "da" else outcome.name_en
+            out.append((metric, t("kf_adult_outcome", lang, name=name), r["mean"], lo, hi, "persons"))
             groups[metric] = "projection"
     if isinstance(result, Comparison) and has_payers(result):
         for payer in PERSPECTIVES:

@@ -274,6 +274,26 @@ class Intervention(_Model):
     source: str = ""
 
 
+class AdultOutcome(_Model):
+    """An adult outcome (being employed at 30, on disability pension, ...) and how
+    common it is by the highest step a child reached.
+
+    ``share`` gives the share of adults in the outcome by highest step; steps
+    not named have the ``reference_share`` (the share among everyone else).
+    The outcome is counted as persons above (or below) the reference, and,
+    with ``cost_per_year``, costs that much per person-year above the
+    reference over the adult years (negative: a net contribution, such as the
+    taxes of someone in work).
+    """
+
+    name_da: str
+    name_en: str
+    share: dict[str, Share]
+    reference_share: Share
+    cost_per_year: Annotated[float, Strict(), Field(allow_inf_nan=False)] = 0.0
+    source: str = ""
+
+
 class Adult(_Model):
     """Costs of adult life after the staircase: a projection, reported apart from the budget.
 
@@ -282,9 +302,11 @@ class Adult(_Model):
     leaving, if later), by the highest step the child reached; a number per
     age band says it by the age at which the child first reached that step.
     Steps not named cost nothing. Discounted like every other cost.
+    ``outcomes`` count adult outcomes by highest step (and may cost instead).
     """
 
-    cost_per_year: dict[str, NonNeg | dict[str, NonNeg]]
+    cost_per_year: dict[str, NonNeg | dict[str, NonNeg]] = {}
+    outcomes: dict[str, AdultOutcome] = {}
     years: Annotated[int, Strict(), Field(ge=1, le=80)] = 40
     from_age: Annotated[int, Strict(), Field(ge=0, le=30)] = 18
     payers: Payers | None = None
@@ -792,6 +814,32 @@ def _known(name: str, allowed: list[str], file: str, key: str, what: str) -> Non
         raise ScenarioError(file, key, f"unknown {what} '{name}'.{did} Allowed: {', '.join(allowed)}.")
 
 
+def _check_adult(s: Scenario, file: str) -> None:
+    adult = s.adult
+    if not adult.cost_per_year and not adult.outcomes:
+        raise ScenarioError(
+            file,
+            "adult",
+            "gives neither cost_per_year nor outcomes: give one, or leave the [adult] table out",
+        )
+    costly = [k for k, o in adult.outcomes.items() if o.cost_per_year != 0]
+    if costly and any(adult.cost_per_year.values()):
+        raise ScenarioError(
+            file,
+            f"adult.outcomes.{costly[0]}.cost_per_year",
+            "would count the same money twice: adult.cost_per_year (a lifetime gap in net public "
+            "contribution) already holds work, benefits and pensions; cost adult life one way, "
+            "and leave the outcomes' cost_per_year at 0 to count persons only",
+        )
+    for key, outcome in adult.outcomes.items():
+        if not key.isidentifier():
+            raise ScenarioError(
+                file, f"adult.outcomes.{key}", "an outcome's key must be a plain name (letters, digits, _)"
+            )
+        for step in outcome.share:
+            _known(step, s.step_ids, file, f"adult.outcomes.{key}.share.{step}", "step")
+
+
 def _check_consistency(s: Scenario, file: str) -> None:
     steps = s.step_ids
     if len(steps) < 2:
@@ -816,6 +864,7 @@ def _check_consistency(s: Scenario, file: str) -> None:
     lines += [("intervention", s.intervention.price_year if s.intervention else None)]
     lines += [("adult", s.adult.price_year if s.adult else None)]
     if s.adult is not None:
+        _check_adult(s, file)
         for step, cost in s.adult.cost_per_year.items():
             _known(step, s.step_ids, file, f"adult.cost_per_year.{step}", "step")
             for band in cost if isinstance(cost, dict) else ():

@@ -110,7 +110,7 @@ def adult_measures(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     Y, S = log.horizon, st.n_steps
     leavers = np.zeros((Y, S))
     pv = np.zeros((Y, S))
-    if not st.adult_cost.any() or len(log.child) == 0:
+    if not st.has_adult or len(log.child) == 0:
         return {"adult_leavers": leavers, "adult_cost_pv": pv}
     order = np.lexsort((log.start, log.child))
     child, step = log.child[order], log.step[order].astype(np.int64)

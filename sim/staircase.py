@@ -76,6 +76,10 @@ class Staircase:
     step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
     programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
     casework_payers: np.ndarray  # [P] caseworkers' cost by payer
+    adult_outcomes: tuple[str, ...] = ()  # adult outcomes counted (scenario.adult.outcomes)
+    adult_excess: np.ndarray | None = (
+        None  # [O, S] share in each outcome above the reference, by highest step
+    )
     entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
 
@@ -83,6 +87,11 @@ class Staircase:
     def capped(self) -> np.ndarray:
         """Steps with a capacity limit at some point of the horizon."""
         return np.isfinite(self.capacity).any(axis=0)
+
+    @property
+    def has_adult(self) -> bool:
+        """Whether adult life after the staircase is counted (an ``[adult]`` table)."""
+        return self.adult_years > 0
 
     @property
     def n_steps(self) -> int:
@@ -387,6 +396,14 @@ def compile_staircase(scenario: Scenario) -> Staircase:
             # A band not named costs nothing (it is an age the step is first reached at).
             per_band = cost if isinstance(cost, dict) else dict.fromkeys(labels, cost)
             adult_cost[idx[sid]] = [per_band.get(lab, 0.0) * to_price_year for lab in labels]
+    outcomes = adult.outcomes if adult is not None else {}
+    excess = np.zeros((len(outcomes), S))
+    for o, outcome in enumerate(outcomes.values()):
+        excess[o] = [
+            outcome.share.get(sid, outcome.reference_share) - outcome.reference_share for sid in steps
+        ]
+        # An outcome's cost per person-year above the reference (whatever the age first reached).
+        adult_cost += (excess[o] * outcome.cost_per_year * to_price_year)[:, None]
 
     st = Staircase(
         step_ids=tuple(steps),
@@ -434,6 +451,8 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         casework_cost=casework_cost,
         adult_cost=adult_cost,
         adult_years=adult.years if adult is not None else 0,
+        adult_outcomes=tuple(outcomes),
+        adult_excess=excess,
         adult_from_age=float(adult.from_age) if adult is not None else 0.0,
         adult_payers=_payers(adult.payers if adult is not None else None),
         long_discount=discount_factors(scenario, Y + 130) if adult is not None else np.zeros(0),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics import check_perspective, compare_arrays, money_label
-from sim.experiment import DEFAULT_SEED, Engine, Workers, _map, _one, _summary_frame
+from sim.experiment import DEFAULT_SEED, Engine, Workers, _map, _one, _summary_frame, check_pair
 from sim.scenario import Scenario
 from sim.staircase import compile_staircase
 
@@ -153,6 +153,7 @@ def psa(
     """
     if draws < 1:
         raise ValueError("draws must be at least 1")
+    check_pair(base, strategy)
     if engine not in ("des", "expected"):
         raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
     ub = {u.path: u for u in base.uncertain}
@@ -291,6 +292,7 @@ def break_even(
         raise ValueError(f"'{strategy.name}' has no [intervention] to solve for")
     if on not in ("effect", "cost"):
         raise ValueError(f"on must be 'effect' or 'cost', not {on!r}")
+    check_pair(base, strategy)
     value = _solve_one(base, strategy, on, engine, seed, perspective)
     hrs: dict[str, dict[str, float]] = {}
     if on == "effect" and np.isfinite(value):
@@ -344,6 +346,7 @@ def tornado(
         A number both files share is moved in both arms at once; sets of
         shares (Dirichlet) are left at their means.
     """
+    check_pair(base, strategy)
     key = f"total_{outcome}"
     ub = {u.path: u for u in base.uncertain}
     us = {u.path: u for u in strategy.uncertain}
@@ -443,6 +446,7 @@ def global_sensitivity(
     check_perspective(perspective)
     if method not in ("sobol", "morris"):
         raise ValueError(f"method must be 'sobol' or 'morris', not {method!r}")
+    check_pair(base, strategy)
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
     us = {u.path: u for u in strategy.uncertain if u.dist != "dirichlet"}
     names = sorted(set(ub) | set(us))

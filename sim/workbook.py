@@ -43,6 +43,7 @@ _FORMATS = {
     "children1": "#,##0.0",
     "child_years": "#,##0",
     "child_years1": "#,##0.0",
+    "persons": "+#,##0;-#,##0;0",
     "money": "#,##0",
     "ratio": "0.00",
     "year": "0",

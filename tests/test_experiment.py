@@ -52,6 +52,16 @@ def test_compare_refuses_different_areas(toy):
         sim.compare(toy, other, replications=1)
 
 
+def test_compare_and_psa_refuse_arms_that_count_adult_life_differently(toy):
+    adult = {"cost_per_year": {"placed": 40_000.0}}
+    with_adult = toy.with_changes({"adult": adult})
+    with pytest.raises(ValueError, match="only one of them has an \\[adult\\] table"):
+        sim.compare(toy, with_adult, replications=1)
+    dearer = toy.with_changes({"adult": {"cost_per_year": {"placed": 80_000.0}}})
+    with pytest.raises(ValueError, match="they differ in an \\[adult\\] table"):
+        sim.psa(with_adult, dearer, draws=1)
+
+
 def test_bad_arguments(toy):
     with pytest.raises(ValueError, match="engine"):
         sim.simulate(toy, engine="fast")

@@ -248,3 +248,11 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
         s.loc["npv", "mean"] + s.loc["adult_consequences_avoided_pv", "mean"]
     )
     assert "not a budget line" in s.loc["adult_consequences_avoided_pv", "unit"]
+    # KL 2015's adult outcomes, counted as persons, stand with the projection.
+    pension = kf.loc["adult_disability_pension_at_30_change"]
+    assert pension["label"] == "Change in adults: on disability pension at 30"
+    assert pension["group"] == "projection" and pension["kind"] == "persons"
+    assert pension["centre"] < 0 < kf.loc["adult_employed_at_30_change", "centre"]
+    da = key_figures(cmp, "da").set_index("metric").loc["adult_disability_pension_at_30_change"]
+    assert da["label"] == "Ændring i antal voksne: på førtidspension som 30-årig"
+    assert format_value(-53.2, "persons", "da") == "-53" and format_value(112.4, "persons", "en") == "+112"

@@ -348,3 +348,43 @@ def test_scenario_notes_come_from_the_comments_of_the_file_and_its_parents(tmp_p
     assert notes["price_year"] == "Benchmarkingenheden"
     assert notes["steps.foster.cost_per_year"] == "own figure 2024"  # the child's comment wins
     assert notes["steps.foster.duration"] == "assumption (L)"
+
+
+OUTCOME = {
+    "name_da": "førtidspension",
+    "name_en": "disability pension",
+    "share": {"placed": 0.17},
+    "reference_share": 0.02,
+}
+
+
+@pytest.mark.parametrize(
+    "adult, key, words",
+    [
+        ({"years": 40}, "adult", "neither cost_per_year nor outcomes"),
+        (
+            {
+                "cost_per_year": {"placed": 40_000},
+                "outcomes": {"pension": {**OUTCOME, "cost_per_year": 250_000}},
+            },
+            "adult.outcomes.pension.cost_per_year",
+            "count the same money twice",
+        ),
+        (
+            {"outcomes": {"pension": {**OUTCOME, "share": {"placd": 0.17}}}},
+            "adult.outcomes.pension.share.placd",
+            "Did you mean 'placed'",
+        ),
+        (
+            {"outcomes": {"pension": {**OUTCOME, "reference_share": 1.2}}},
+            "adult.outcomes.pension.reference_share",
+            "must be at most 1",
+        ),
+        ({"outcomes": {"on pension": OUTCOME}}, "adult.outcomes.on pension", "plain name"),
+    ],
+)
+def test_bad_adult_outcomes_are_named(write_scenario, adult, key, words):
+    path = write_scenario(toy_dict(adult=adult))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.key == key and words in info.value.message, info.value

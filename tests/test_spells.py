@@ -179,3 +179,59 @@ def test_the_analytic_engine_refuses_adult_costs_clearly():
 
     with pytest.raises(EngineNotApplicable, match="only the discrete-event engine follows"):
         sim.expected(_adult())
+
+
+KL = {  # KL 2015: disability pension at 30, formerly placed and others
+    "name_da": "på førtidspension som 30-årig",
+    "name_en": "on disability pension at 30",
+    "share": {"placed": 0.17},
+    "reference_share": 0.02,
+    "source": "KL 2015",
+}
+
+
+def _outcomes(**outcome):
+    from conftest import toy_dict
+
+    from sim.scenario import Scenario
+
+    d = toy_dict()
+    d["adult"] = {"outcomes": {"disability_pension": {**KL, **outcome}}, "years": 40}
+    return Scenario.from_dict(d)
+
+
+def test_adult_outcomes_count_persons_above_the_reference_by_highest_step():
+    from conftest import INTERVENTION
+
+    import sim
+
+    base = _outcomes()
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, replications=3, seed=6)
+    change = cmp.arrays["total_adult_disability_pension_change"]
+    # Only placed leavers differ from everyone else: 15 points more of them on pension.
+    placed = [(r.measures["adult_leavers"][..., 2]).sum(-1) for r in (cmp.base, cmp.strategy)]
+    np.testing.assert_allclose(change, 0.15 * (placed[1] - placed[0]), rtol=1e-12)
+    assert (change < 0).all()  # fewer placements, fewer on disability pension
+    s = cmp.summary.set_index("metric")
+    assert "projection" in s.loc["adult_disability_pension_change", "unit"]
+    assert s.loc["adult_consequences_avoided_pv", "mean"] == 0  # persons only: no money
+
+
+def test_an_outcome_cost_is_the_same_as_its_excess_as_a_cost_per_year():
+    import sim
+
+    by_outcome = sim.simulate(_outcomes(cost_per_year=100_000.0), replications=1, seed=2)
+    direct = sim.simulate(_adult(0.15 * 100_000.0), replications=1, seed=2)
+    np.testing.assert_allclose(
+        by_outcome.measures["adult_cost_pv"], direct.measures["adult_cost_pv"], rtol=1e-12
+    )
+    assert by_outcome.measures["adult_cost_pv"].sum() > 0
+
+
+def test_the_analytic_engine_refuses_adult_outcomes_too():
+    import sim
+    from sim.expected import EngineNotApplicable
+
+    with pytest.raises(EngineNotApplicable, match="only the discrete-event engine follows"):
+        sim.expected(_outcomes())
