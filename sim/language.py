@@ -463,6 +463,15 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "name_da": ("name (Danish)", "navn (dansk)"),
     "name_en": ("name (English)", "navn (engelsk)"),
     "placement": ("is a placement", "er en anbringelse"),
+    "price_year": ("price year of its costs", "prisår for dens udgifter"),
+    "kommune": ("share paid by the municipality", "andel betalt af kommunen"),
+    "region": ("share paid by the region", "andel betalt af regionen"),
+    "stat": ("share paid by the state", "andel betalt af staten"),
+}
+_PAYER_OF: dict[str, tuple[str, str]] = {
+    "intervention": ("Strategy", "Strategien"),
+    "casework": ("Caseworkers", "Sagsbehandlere"),
+    "adult": ("Adult life", "Voksenliv"),
 }
 _TOP: dict[str, tuple[str, str]] = {
     "intervention.cost_per_year": ("Programme cost per year", "Strategiens udgift pr. år"),
@@ -487,6 +496,16 @@ _TOP: dict[str, tuple[str, str]] = {
     "start_year": ("First year", "Første år"),
     "horizon_years": ("Years simulated", "År simuleret"),
     "price_year": ("Price year", "Prisår"),
+    "intervention.reached_entry_steps": (
+        "Effect reaches children who entered on",
+        "Effekten når børn, der kom ind på",
+    ),
+    "intervention.reached_age_bands": ("Effect reaches ages", "Effekten når aldersgrupperne"),
+    "intervention.price_year": ("Price year of the strategy's costs", "Prisår for strategiens udgifter"),
+    "adult.years": ("Adult years counted", "Voksenår talt med"),
+    "adult.from_age": ("Adult life counted from age", "Voksenliv talt fra alderen"),
+    "adult.price_year": ("Price year of adult-life costs", "Prisår for voksenlivets udgifter"),
+    "discounting.to_year": ("Discounted to year", "Tilbagediskonteret til år"),
 }
 
 
@@ -528,6 +547,31 @@ def describe(scenario, key: str, lang: Lang) -> str:
         return (
             f"Share of new cases aged {parts[2]}" if lang == "en" else f"Andel nye sager i alderen {parts[2]}"
         )
+    if parts[0] == "adult" and len(parts) >= 3 and parts[1] == "cost_per_year":
+        band = f" ({parts[3]})" if len(parts) > 3 else ""
+        word = "Adult-life cost a year, highest step" if lang == "en" else "Udgift pr. voksenår, højeste trin"
+        return f"{word}: {name(parts[2])}{band}"
+    if parts[:2] == ["adult", "outcomes"] and len(parts) >= 4:
+        outcome = scenario.adult.outcomes.get(parts[2]) if getattr(scenario, "adult", None) else None
+        what = (outcome.name_da if lang == "da" else outcome.name_en) if outcome else parts[2]
+        if parts[3] == "share" and len(parts) > 4:
+            word = "share, highest step" if lang == "en" else "andel, højeste trin"
+            return f"{what.capitalize()}: {word} {name(parts[4])}"
+        words = {
+            "reference_share": ("share among everyone else", "andel blandt alle andre"),
+            "cost_per_year": (
+                "cost per person-year above the reference",
+                "udgift pr. person-år ud over referencen",
+            ),
+        }
+        en, da = words.get(parts[3], (field(parts[3]),) * 2)
+        return f"{what.capitalize()}: {da if lang == 'da' else en}"
+    if parts[0] == "prices" and len(parts) == 3 and parts[1] == "index":
+        return f"{'Price index' if lang == 'en' else 'Prisindeks'} {parts[2]}"
+    if len(parts) >= 3 and parts[-2] == "payers":
+        owner = _PAYER_OF.get(parts[0])
+        where = name(parts[1]) if parts[0] == "steps" else (owner[lang == "da"] if owner else parts[0])
+        return f"{where}: {field(parts[-1])}"
     if parts[0] == "discounting" and key.endswith(".rate"):
         return (
             "Discount rate, period " + key[19] if lang == "en" else "Diskonteringsrente, periode " + key[19]

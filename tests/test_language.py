@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SCENARIOS
 
 from sim import language as L
 from sim.scenario import Scenario
@@ -110,3 +111,32 @@ def test_step_names_and_column_headings(toy: Scenario):
     assert L.column("placement_entries_avoided_p95", "en") == "New placements avoided (95 %)"
     assert L.column("savings_mid", "da", toy) == "Besparelse: Mellem"
     assert L.column("something_new", "da") == "something_new"
+
+
+@pytest.mark.parametrize(
+    "key, da, en",
+    [
+        (
+            "adult.cost_per_year.foster",
+            "Udgift pr. voksenår, højeste trin: Anbringelse i plejefamilie",
+            "Adult-life cost a year, highest step: Foster family",
+        ),
+        (
+            "adult.outcomes.disability_pension_at_30.reference_share",
+            "På førtidspension som 30-årig: andel blandt alle andre",
+            "On disability pension at 30: share among everyone else",
+        ),
+        ("adult.payers.stat", "Voksenliv: andel betalt af staten", "Adult life: share paid by the state"),
+        (
+            "intervention.payers.kommune",
+            "Strategien: andel betalt af kommunen",
+            "Strategy: share paid by the municipality",
+        ),
+        ("prices.index.2019", "Prisindeks 2019", "Price index 2019"),
+    ],
+)
+def test_describe_names_adult_payer_and_price_keys_in_words(key, da, en):
+    import sim
+
+    s = sim.load_scenario(SCENARIOS / "municipality-lifetime.toml")
+    assert (L.describe(s, key, "da"), L.describe(s, key, "en")) == (da, en)
