@@ -356,6 +356,14 @@ def _psa(args: argparse.Namespace) -> int:
     print(f"  {L.t('kf_p_npv', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
     cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
     print(f"  {L.t('kf_cost_per_avoided', lang):{width}s} {cost:>16s}".replace(L.NBSP, " "))
+    if "npv_with_adult_consequences" in s.index:
+        print(f"  {L.t('group_projection', lang)}:")
+        r = s.loc["npv_with_adult_consequences"]
+        shown = [format_value(r[q], "money", lang, base.currency) for q in ("mean", "p5", "p95")]
+        label = L.t("kf_npv_adult", lang)
+        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
+        p = L.percent(s.loc["probability_npv_with_adult_positive", "mean"], lang)
+        print(f"  {L.t('kf_p_npv_adult', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
     print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
     print(f"\n{L.t('results_written', lang, out=out)}")
     return EXIT_OK

@@ -11,7 +11,10 @@ augmented generator (Van Loan), which also gives the occupancy integral from
 which child-years and every flow follow. After each sub-step the age grid
 shifts by one cell and children at the leaving age leave.
 
-The only approximation is the age grid (each child's age is known to within
+With an ``[adult]`` table the state also remembers the highest step a child
+has reached (and, when adult costs differ by age, the band it first reached
+it in), so that leavers are counted by it, as the DES does from each child's
+history. The only approximation is the age grid (each child's age is known to within
 ``h``); ``K = 24`` puts it well inside the sampling error of any replication
 count used in practice. Weibull and lognormal stays are not Markov and are
 refused with a clear message: use the discrete-event engine for them.
@@ -50,9 +53,9 @@ MEASURES = (
 
 ``adult_leavers`` and ``adult_cost_pv`` are the children who left the
 staircase in the year by the highest step they reached, and the present
-value of their adult-life costs (``scenario.adult``); only the DES follows
-children's histories, so the analytic engine refuses scenarios with adult
-costs.
+value of their adult-life costs (``scenario.adult``). The DES reads them
+from each child's spells; the analytic engine follows the highest step (and
+the band it was first reached in) as part of the state.
 
 The waiting measures are indexed by the full step children wait for (the
 time itself is spent, and costed, on the step they wait on); ``wait_mean``
@@ -90,6 +93,92 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
                 "engine='des' in Python), or a mixture duration"
             )
     return owner, speed, split
+
+
+class _History:
+    """States that remember a child's highest step (and the band it first reached it in).
+
+    A state is ``(phase, highest, band)``: ``move[b][s]`` maps a state to the
+    states a move onto step ``s`` in age band ``b`` leads to, and ``enter[b]``
+    maps a new case on step ``s`` in band ``b`` to its states. Children leaving
+    (case closed, or too old) are counted by exit year and highest step, with
+    the present value of their adult-life costs (as :func:`sim.spells.adult_measures`).
+    """
+
+    def __init__(self, st: Staircase, owner: list[int], into: np.ndarray, cells_per_year: int) -> None:
+        S, B = st.n_steps, len(st.band_edges) - 1
+        by_band = bool((st.adult_cost != st.adult_cost[:, :1]).any())  # does the age first reached matter?
+        n_bands = B if by_band else 1
+        states = [(p, h, a) for p, s in enumerate(owner) for h in range(s, S) for a in range(n_bands)]
+        self.index = index = {state: n for n, state in enumerate(states)}
+        self.n_bands = n_bands
+        N = len(states)
+        self.phase = np.array([p for p, _, _ in states])
+        self.high = np.array([h for _, h, _ in states])
+        self.cost = np.array([st.adult_cost[h, a] for _, h, a in states])  # a year of adult life
+        self.move = np.zeros((B, S, N, N))  # [b, s, from, to]
+        self.enter = np.zeros((B, S, N))
+        for b in range(B):
+            a_new = b if by_band else 0
+            for s in range(S):
+                for p2 in np.flatnonzero(into[s]):
+                    self.enter[b, s, index[(p2, s, a_new)]] += into[s, p2]
+                    for n, (_, h, a) in enumerate(states):
+                        to = (p2, h, a) if s <= h else (p2, s, a_new)
+                        self.move[b, s, n, index[to]] += into[s, p2]
+        self.by_high = np.zeros((N, S))
+        self.by_high[np.arange(N), self.high] = 1.0
+        self.h = 1.0 / cells_per_year  # the age grid's cell, and the sub-step, in years
+        self.leavers = np.zeros((st.horizon, S))
+        self.pv = np.zeros((st.horizon, S))
+        self.st = st
+        cum = np.r_[0.0, np.cumsum(st.long_discount)]
+        self._cum, self._last = cum, len(cum) - 1
+
+    def _window(self, k0: np.ndarray) -> np.ndarray:
+        """Discounted adult years from calendar year index ``k0`` on (sum of discount factors)."""
+        years = self.st.adult_years
+        return self._cum[np.minimum(k0 + years, self._last)] - self._cum[np.minimum(k0, self._last)]
+
+    def state(self, phase: int, step: int, band: int) -> int:
+        """The state of a child in ``phase`` whose highest step is ``step``, first reached in ``band``."""
+        return self.index[(phase, step, band if self.n_bands > 1 else 0)]
+
+    def _weights(self, t: float, age: np.ndarray) -> np.ndarray:
+        """Present value of one unit of yearly adult cost for children leaving at time ``t`` and ``age``
+        (mid sub-step): adult life starts at ``from_age``, or at leaving if later."""
+        begin = t + np.maximum(0.0, self.st.adult_from_age - age)
+        return self._window(np.floor(begin + 1e-9).astype(np.int64))
+
+    def exits_in_substep(self, y, k, x, F, G, R, inflow_band, slices) -> None:
+        """Children whose case closes (or who move to a step they are too old for) in sub-step ``k``."""
+        S, h = self.st.n_steps, self.h
+        t = y + (k + 0.5) * h  # mid sub-step; a child in cell c is then (c + 0.5) h old
+        for b, sl in enumerate(slices):
+            cells = np.arange(sl.start, sl.stop)
+            if len(cells) == 0:
+                continue
+            exit_rate = R[y, b, :, S] + R[y, b, :, S + 1]
+            if not exit_rate.any():
+                continue
+            w = self._weights(t, (cells + 0.5) * h)
+            occ = F[y, b] @ x[:, sl]  # occupancy of each state and cell over the sub-step
+            g = G[y, b] @ inflow_band[b] / len(cells)  # new cases, per cell
+            out = exit_rate[:, None] * (occ + g[:, None])
+            self.leavers[y] += out.sum(axis=1) @ self.by_high
+            self.pv[y] += (out @ w * self.cost) @ self.by_high
+
+    def aged_out_in_substep(self, y, k, top, gone) -> None:
+        """Children reaching the leaving age (``top``: the end of the grid; ``gone``: their step's)."""
+        C, h = gone.shape[1], self.h
+        t = y + (k + 0.5) * h
+        ages = np.r_[np.arange(C) * h, C * h] - 0.5 * h  # their ages at mid sub-step
+        flow = np.concatenate([gone, top[:, None]], axis=1)
+        if not flow.any():
+            return
+        w = self._weights(t, ages)
+        self.leavers[y] += flow.sum(axis=1) @ self.by_high
+        self.pv[y] += (flow @ w * self.cost) @ self.by_high
 
 
 def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
@@ -146,12 +235,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             R[:, :, p, :] = st.rates[:, :, s, :]
         else:
             R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
-    if st.has_adult:
-        raise EngineNotApplicable(
-            "adult-life costs and outcomes (the [adult] table) depend on each child's history (the highest step "
-            "reached, and the age then), which only the discrete-event engine follows; use --engine des "
-            "(engine='des' in Python), or leave [adult] out"
-        )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
         raise EngineNotApplicable(
@@ -168,6 +251,15 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     for s, parts in enumerate(split):
         for p, w in parts:
             into[s, p] = w
+    # With adult life the state remembers the highest step reached (and, if
+    # adult costs differ by age, the band it was first reached in): a state
+    # is (phase, highest, band). Without, states are the phases themselves.
+    aug = _History(st, owner, into, K) if st.has_adult else None
+    if aug is not None:
+        R = R[:, :, aug.phase, :]
+        owner = [owner[p] for p in aug.phase]
+        P = len(owner)
+        owner_a = np.array(owner)
 
     # Van Loan blocks per (year, band): E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
     E = np.empty((Y, B, P, P))
@@ -180,7 +272,10 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             E[y], F[y], G[y] = E[y - 1], F[y - 1], G[y - 1]
             continue
         for b in range(B):
-            A = into.T @ R[y, b, :, :S].T  # A[p', p]: rate p -> p' via destination step
+            if aug is None:
+                A = into.T @ R[y, b, :, :S].T  # A[p', p]: rate p -> p' via destination step
+            else:
+                A = np.einsum("ns,snm->mn", R[y, b, :, :S], aug.move[b])
             A[np.diag_indices(P)] -= R[y, b].sum(axis=1)
             M = np.zeros((3 * P, 3 * P))
             M[:P, :P] = A
@@ -210,7 +305,10 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
                 w[-2] += w[-1]
                 w[-1] = 0.0
             for ph, share in parts:
-                x[ph, lo : hi + 1] += share * w
+                if aug is None:
+                    x[ph, lo : hi + 1] += share * w
+                else:  # on the staircase at the start: its step is the highest so far
+                    x[aug.state(ph, s, b), lo : hi + 1] += share * w
     x = x[:, :C]
     # Stock beyond a step's leaving age cannot stay.
     for p in range(P):
@@ -234,20 +332,27 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
 
     for y in range(Y):
         rate_in = (st.entries[y] + st.extra_entries[y]) * st.entry_step_prob[y]  # [S]
-        inflow_phase = rate_in @ into  # [P] per year
         # New cases within a sub-step: constant per cell of their entry band.
-        inflow_band = [inflow_phase * st.entry_band_prob[b] for b in range(B)]  # [P] per year, whole band
+        if aug is None:
+            inflow_phase = rate_in @ into  # [P] per year
+            inflow_band = [inflow_phase * st.entry_band_prob[b] for b in range(B)]  # [P] per year, whole band
+        else:
+            inflow_band = [(rate_in @ aug.enter[b]) * st.entry_band_prob[b] for b in range(B)]
         add = [(F[y, b] @ inflow_band[b] / len(band_cells[b]))[:, None] for b in range(B)]
         x_sum = np.zeros((P, B))  # sum over sub-steps of the state at their start, by band
         aged = np.zeros(P)
-        for _ in range(K):
+        for k in range(K):
             x_sum += x @ band_ind
+            if aug is not None:
+                aug.exits_in_substep(y, k, x, F, G, R, inflow_band, slices)
             new_x = np.empty_like(x)
             for b in range(B):
                 new_x[:, slices[b]] = E[y, b] @ x[:, slices[b]] + add[b]
             # Age by one cell; children reaching their step's leaving age leave.
             aged += new_x[:, -1]
             x = np.concatenate([zero_col, new_x[:, :-1]], axis=1)
+            if aug is not None:
+                aug.aged_out_in_substep(y, k, new_x[:, -1], x * gone)
             aged += (x * gone).sum(axis=1)
             x *= keep
         # Occupancy integrals for the year (generators are constant within it),
@@ -275,4 +380,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     out["wait_mean"] = np.full((Y, S), np.nan)
     out["wait_p90"] = np.full((Y, S), np.nan)
     out["flows"] = flows
+    if aug is not None:
+        out["adult_leavers"], out["adult_cost_pv"] = aug.leavers, aug.pv
     return out

@@ -212,6 +212,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "group_payers": ("By payer, within the horizon", "Pr. betaler, inden for perioden"),
     "group_psa": ("With the uncertain numbers drawn (PSA)", "Med de usikre tal trukket (PSA)"),
+    "kf_p_npv_adult": (
+        "Probability NPV > 0 with adult life",
+        "Sandsynlighed for gevinst med voksenlivet",
+    ),
     "kf_adult_outcome": ("Change in adults: {name}", "Ændring i antal voksne: {name}"),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
     "waterfall_note_adult": (

@@ -93,6 +93,10 @@ class PSAResult:
         rows = {
             k: (self.arrays[f"total_{k}"], money if unit == "money" else unit) for k, unit in OUTCOMES.items()
         }
+        if self.base.adult is not None:
+            projection = f"{money}; projection of adult-life costs after the staircase, not a budget line"
+            rows["adult_consequences_avoided_pv"] = (self.arrays["total_adult_savings_pv"], projection)
+            rows["npv_with_adult_consequences"] = (self.arrays["total_npv_with_adult"], projection)
         df = _summary_frame(rows)
         npv = self.arrays["total_npv"]
         inv = self.arrays["total_investment_pv"]
@@ -110,6 +114,18 @@ class PSAResult:
                 "unit": ["share of draws", f"{money}; ratio of mean investment to mean placements avoided"],
             }
         )
+        if self.base.adult is not None:
+            with_adult = pd.DataFrame(
+                {
+                    "metric": ["probability_npv_with_adult_positive"],
+                    "mean": [float(np.mean(self.arrays["total_npv_with_adult"] > 0))],
+                    "median": [np.nan],
+                    "p5": [np.nan],
+                    "p95": [np.nan],
+                    "unit": ["share of draws; with the projected adult-life costs"],
+                }
+            )
+            extra = pd.concat([extra, with_adult], ignore_index=True)
         return pd.concat([df, extra], ignore_index=True)
 
     @cached_property

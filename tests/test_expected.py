@@ -128,6 +128,21 @@ def _regime(name: str) -> Scenario:
             "reached_entry_steps": ["low"],
             "hazard_ratios": {"low": {"mid": 0.3}, "mid": {"placed": 0.2, "closed": 2.0}},
         }
+    elif name == "adult life by age first placed":
+        # The state remembers the highest step and the band it was first reached in.
+        d["adult"] = {
+            "cost_per_year": {
+                "placed": {"0-5": 120_000.0, "6-11": 60_000.0, "12-17": 10_000.0},
+                "mid": 8_000.0,
+            },
+            "years": 30,
+            "from_age": 20,
+        }
+        d["intervention"] = {
+            "start_year": 2026,
+            "ramp_up_years": 2,
+            "hazard_ratios": {"mid": {"placed": 0.5}},
+        }
     elif name == "strong step-down":
         d["population"].update(AFTERCARE)
         d["transitions"] = {
@@ -143,7 +158,14 @@ YEAR_BANDS = [(0, 3), (3, 6), (6, 10)]
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "regime", ["light flows", "heavy placement use", "strong step-down", "targeted by entry step"]
+    "regime",
+    [
+        "light flows",
+        "heavy placement use",
+        "strong step-down",
+        "targeted by entry step",
+        "adult life by age first placed",
+    ],
 )
 def test_des_agrees_with_analytic_engine(regime):
     """Mean of replications within 4 standard errors, per step and year band."""

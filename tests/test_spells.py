@@ -173,12 +173,28 @@ def test_adult_costs_are_discounted_with_the_stepped_rates_by_hand():
     assert m["adult_cost_pv"].sum() == pytest.approx(expected, rel=1e-12)
 
 
-def test_the_analytic_engine_refuses_adult_costs_clearly():
+def test_the_analytic_engine_counts_adult_life_as_the_des_does():
+    """Leavers by highest step and their adult-life costs: DES mean within 4 standard errors."""
     import sim
-    from sim.expected import EngineNotApplicable
+    from sim.des import simulate_des
+    from sim.expected import expected_measures
+    from sim.spells import measures_from_spells
+    from sim.staircase import compile_staircase
 
-    with pytest.raises(EngineNotApplicable, match="only the discrete-event engine follows"):
-        sim.expected(_adult())
+    banded = {"placed": {"0-5": 100_000.0, "6-11": 60_000.0, "12-17": 20_000.0}, "mid": 5_000.0}
+    for scenario in (_adult(), _adult(cost_per_year=banded, from_age=20, years=30)):
+        st = compile_staircase(scenario)
+        e = expected_measures(st)
+        R = 30
+        runs = [measures_from_spells(simulate_des(st, seed=8, replication=r), st) for r in range(R)]
+        for m in ("adult_leavers", "adult_cost_pv"):
+            x = np.stack([r[m].sum(axis=0) for r in runs])  # [R, S]: whole horizon by highest step
+            se = x.std(axis=0, ddof=1) / np.sqrt(R)
+            ref = e[m].sum(axis=0)
+            np.testing.assert_array_equal(ref[x.max(axis=0) == 0], 0)  # never placed: nothing
+            z = (x.mean(axis=0) - ref)[se > 0] / se[se > 0]
+            assert np.all(np.abs(z) < 4), (m, z)
+    assert sim.expected(_adult()).scenario.adult is not None
 
 
 KL = {  # KL 2015: disability pension at 30, formerly placed and others
@@ -229,9 +245,17 @@ def test_an_outcome_cost_is_the_same_as_its_excess_as_a_cost_per_year():
     assert by_outcome.measures["adult_cost_pv"].sum() > 0
 
 
-def test_the_analytic_engine_refuses_adult_outcomes_too():
-    import sim
-    from sim.expected import EngineNotApplicable
+def test_adult_outcomes_in_the_analytic_engine_are_the_leavers_times_their_excess():
+    from conftest import INTERVENTION
 
-    with pytest.raises(EngineNotApplicable, match="only the discrete-event engine follows"):
-        sim.expected(_outcomes())
+    import sim
+
+    base = _outcomes()
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, engine="expected")
+    placed = [r.measures["adult_leavers"][..., 2].sum() for r in (cmp.base, cmp.strategy)]
+    change = cmp.arrays["total_adult_disability_pension_change"]
+    np.testing.assert_allclose(change, 0.15 * (placed[1] - placed[0]), rtol=1e-12)
+    des = sim.compare(base, plan, replications=20, seed=3).summary.set_index("metric")
+    row = des.loc["adult_disability_pension_change"]
+    assert row["p5"] - 3 < change[0] < row["p95"] + 3

@@ -302,3 +302,20 @@ def test_cli_breakeven_and_tornado_say_whose_money(write_scenario, tmp_path, cap
     import json
 
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["perspective"] == "stat"
+
+
+def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
+    base, plan = _pair()
+    adult = {"adult": {"cost_per_year": {"placed": 60_000.0}, "years": 40}}
+    base, plan = base.with_changes(adult), plan.with_changes(adult)
+    result = psa(base, plan, draws=5, seed=2)  # the analytic engine, the default
+    s = result.summary.set_index("metric")
+    np.testing.assert_allclose(
+        result.arrays["total_npv_with_adult"],
+        result.arrays["total_npv"] + result.arrays["total_adult_savings_pv"],
+        rtol=1e-12,
+    )
+    assert (result.arrays["total_adult_savings_pv"] > 0).all()  # fewer placed, lower adult costs
+    assert "not a budget line" in s.loc["npv_with_adult_consequences", "unit"]
+    assert 0 <= s.loc["probability_npv_with_adult_positive", "mean"] <= 1
+    assert "npv_with_adult_consequences" not in psa(*_pair(), draws=2).summary["metric"].values
