@@ -274,7 +274,26 @@ def _half_life(d: dict) -> dict:
     return d
 
 
+def _entry_step(d: dict) -> dict:
+    d["intervention"] = {"start_year": 2025, "reached_entry_steps": ["lowest"]}
+    return d
+
+
+def _outcome_twice(d: dict) -> dict:
+    pension = {"name_da": "p", "name_en": "p", "share": {"placed": 0.17}, "reference_share": 0.02}
+    d["adult"] = {
+        "cost_per_year": {"placed": 40_000},
+        "outcomes": {"pension": {**pension, "cost_per_year": 1.0}},
+    }
+    return d
+
+
 BAD = {
+    "entry-step": (
+        _entry_step,
+        ["intervention.reached_entry_steps", "unknown step 'lowest'", "Did you mean 'low'"],
+    ),
+    "adult-twice": (_outcome_twice, ["adult.outcomes.pension.cost_per_year", "count the same money twice"]),
     "price-year": (_price_year, ["steps.placed.price_year", "no price index for 2012"]),
     "payers": (_payers, ["steps.placed.payers", "must sum to 1"]),
     "half-life": (_half_life, ["intervention.fading.half_life_years", "at least 0"]),
@@ -523,3 +542,17 @@ def test_report_refuses_a_run_folder_as_an_extra(compared, ran, tmp_path, capsys
     shutil.copytree(compared, folder)
     assert cli("report", folder, "--with", ran) == 2
     assert "only psa, tornado and sensitivity folders" in capsys.readouterr().err
+
+
+def test_compare_refuses_arms_that_count_adult_life_differently(write_scenario, tmp_path, capsys):
+    d = toy_dict()
+    base = write_scenario(d, "base.toml")
+    plan = write_scenario(
+        {**d, "name": "plan", "adult": {"cost_per_year": {"placed": 40_000}}, "intervention": INTERVENTION},
+        "plan.toml",
+    )
+    out = tmp_path / "results"
+    assert cli("compare", base, plan, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "must count adult life alike" in err and "Traceback" not in err
+    assert not out.exists()
