@@ -16,7 +16,7 @@ import tomli_w
 from sim import language as L
 from sim.economics import money_label
 from sim.expected import EngineNotApplicable
-from sim.experiment import DEFAULT_SEED, Comparison, Result, compare, simulate
+from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.report import format_value, key_figures
 from sim.results import (
     OutputExistsError,
@@ -279,6 +279,8 @@ def _run(args: argparse.Namespace) -> int:
     names = "-vs-".join(s.name for s in reversed(scenarios.values()))
     out = args.out or _default_out(names)
     check_destination(out, args.force)
+    if args.command == "compare":
+        _check_pair(args, scenarios["baseline"], scenarios["strategy"])
     reps = 1 if args.engine == "expected" else args.replications
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     if args.engine == "expected":
@@ -301,6 +303,14 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_pair(args: argparse.Namespace, base: Scenario, strategy: Scenario) -> None:
+    """Refuse two files that cannot be compared before anything runs, naming both."""
+    try:
+        check_pair(base, strategy)
+    except ValueError as err:
+        raise ScenarioError(f"{args.baseline} and {args.strategy}", "", str(err)) from None
+
+
 def _psa(args: argparse.Namespace) -> int:
     if args.draws < 1:
         return _fail("--draws must be at least 1")
@@ -308,6 +318,7 @@ def _psa(args: argparse.Namespace) -> int:
         return _fail("--workers must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    _check_pair(args, base, strategy)
     _notes(files, {"baseline": base, "strategy": strategy})
     if not base.uncertain and not strategy.uncertain:
         print(
@@ -342,9 +353,10 @@ def _psa(args: argparse.Namespace) -> int:
     s = result.summary.set_index("metric")
     names = L.t("vs", lang, a=strategy.name, b=base.name)
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
+    whose = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""
     rows = [
         (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "children"),
-        (L.t("kf_npv", lang), "npv", "money"),
+        (L.t("kf_npv", lang) + whose, "npv", "money"),
         (L.t("kf_roi", lang), "roi", "ratio"),
     ]
     width = 46
@@ -372,6 +384,7 @@ def _psa(args: argparse.Namespace) -> int:
 def _tornado(args: argparse.Namespace) -> int:
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    _check_pair(args, base, strategy)
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-tornado")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -390,7 +403,8 @@ def _tornado(args: argparse.Namespace) -> int:
             f"{r['high']:>14,.4g} -> {r['outcome_high']:>16,.0f}"
         )
     if args.outcome in ("npv", "investment_pv", "gross_savings_pv"):
-        print(f"  Money: {money_label(base)}; the {result.perspective}'s money (--perspective).")
+        whose = L.t("persp_" + result.perspective, "en")
+        print(f"  Money: {money_label(base)}; {whose} money (--perspective {result.perspective}).")
     print(f"\nResults written to {out}/")
     return EXIT_OK
 
@@ -400,6 +414,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         return _fail("-n must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    _check_pair(args, base, strategy)
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -482,6 +497,7 @@ def _breakeven(args: argparse.Namespace) -> int:
     if args.draws < 0:
         return _fail("--draws must not be negative")
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    _check_pair(args, base, strategy)
     r = break_even(
         base,
         strategy,
@@ -494,28 +510,36 @@ def _breakeven(args: argparse.Namespace) -> int:
     money = money_label(base)
     print(f"{strategy.name} vs {base.name}: NPV as assumed DKK {r.npv_as_given / 1e6:,.1f} m")
     lo, hi = r.interval
-    interval = f" [90 % over {args.draws} draws: {lo:,.2f} ; {hi:,.2f}]" if args.draws else ""
+    interval = f" [90 % over {args.draws} draws: {100 * lo:.0f} % to {100 * hi:.0f} %]" if args.draws else ""
     if args.on == "cost":
         if r.value != r.value:
             print("  It does not break even at any programme cost: even free, its NPV is not positive.")
         else:
             interval = (
-                f" [90 % over {args.draws} draws: {lo / 1e6:,.1f} ; {hi / 1e6:,.1f}]" if args.draws else ""
+                f" [90 % over {args.draws} draws: DKK {lo / 1e6:,.1f} m to {hi / 1e6:,.1f} m]"
+                if args.draws
+                else ""
             )
             print(f"  Breaks even at a programme cost of DKK {r.value / 1e6:,.1f} m a year{interval}")
             print(f"  (assumed: DKK {strategy.intervention.cost_per_year / 1e6:,.1f} m a year).")
     elif r.value == float("inf"):
         print("  It does not break even even with many times its assumed effect.")
+    elif r.value == 0.0:
+        print(
+            f"  {L.t('persp_' + r.perspective, 'en').capitalize()} NPV is not negative even with no effect at "
+            "all: it pays nothing towards the programme that it does not get back."
+        )
     else:
         print(
-            f"  Breaks even at {r.value:.0%} of its assumed effect{interval}: entry changes scaled alike, hazard ratios"
+            f"  Breaks even at {100 * r.value:.0f} % of its assumed effect{interval}: entry changes scaled alike, "
+            "hazard ratios"
         )
         for src, row in r.hazard_ratios.items():
             for dst, hr in row.items():
                 print(
                     f"    {src} -> {dst}: {hr:.3f} (assumed {strategy.intervention.hazard_ratios[src][dst]:.3f})"
                 )
-    print(f"  Money: {money}; the {r.perspective}'s money (--perspective).")
+    print(f"  Money: {money}; {L.t('persp_' + r.perspective, 'en')} money (--perspective {r.perspective}).")
     return EXIT_OK
 
 

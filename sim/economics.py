@@ -201,6 +201,9 @@ def compare_arrays(
     # are the same, and a zero balance there is no payback.
     first = int(np.argmax(st_strat.active)) if st_strat.active.any() else 0
     pay = payback_index(out["cum_net_savings_discounted"][..., first:]) + first
-    pay[inv_pv <= 0] = np.nan  # nothing invested: nothing to pay back
+    # A payer who invests nothing pays back from the start if it only gains
+    # (the region saving on foster care it helps pay for); with no gain
+    # either there is nothing to pay back.
+    pay[(inv_pv <= 0) & ~(out["total_npv"] > 0)] = np.nan
     out["total_payback_year"] = pay + st_base.start_year
     return out

@@ -500,6 +500,8 @@ _TOP: dict[str, tuple[str, str]] = {
     "start_year": ("First year", "Første år"),
     "horizon_years": ("Years simulated", "År simuleret"),
     "price_year": ("Price year", "Prisår"),
+    "currency": ("Currency", "Valuta"),
+    "language": ("Language of the outputs", "Sprog i resultaterne"),
     "intervention.reached_entry_steps": (
         "Effect reaches children who entered on",
         "Effekten når børn, der kom ind på",

@@ -22,6 +22,7 @@ from sim.experiment import Comparison, Result
 from sim.language import Lang, t
 from sim.plots import has_capacity
 from sim.scenario import PERSPECTIVES
+from sim.staircase import price_factor
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
@@ -183,10 +184,13 @@ def key_figures(
             ("placement_entries_avoided", "kf_avoided_psa", "children"),
             ("npv", "kf_npv_psa", "money"),
         ):
+            text = t(label, lang)
+            if kind == "money" and isinstance(result, Comparison) and has_payers(result):
+                text += f" ({t('persp_' + psa.perspective, lang)})"
             out.append(
                 (
                     f"psa_{metric}",
-                    t(label, lang),
+                    text,
                     p.loc[metric, "mean"],
                     p.loc[metric, "p5"],
                     p.loc[metric, "p95"],
@@ -427,7 +431,12 @@ def render_html(
             {
                 "name": L.step_name(base, s, lang),
                 "placement": base.steps[s].placement,
-                "cost": L.money(base.steps[s].cost_per_year, lang, base.currency),
+                # In the scenario's price year, as the model counts it (a step may give another).
+                "cost": L.money(
+                    base.steps[s].cost_per_year * price_factor(base, base.steps[s].price_year),
+                    lang,
+                    base.currency,
+                ),
                 "source": base.steps[s].source,
             }
             for s in base.step_ids

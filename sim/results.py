@@ -25,6 +25,7 @@ import pandas as pd
 import scipy
 import simpy
 
+from sim import language as L
 from sim import plots, report, workbook
 from sim.calibrate import Calibration
 from sim.economics import compare_arrays
@@ -525,7 +526,8 @@ def remake_reports(
             )
         if extra.perspective != result.perspective:
             raise ResultsFolderError(
-                f"{other}: counts the {extra.perspective}'s money, {folder} the {result.perspective}'s; "
+                f"{other}: counts {L.t('persp_' + extra.perspective, 'en')} money, {folder} "
+                f"{L.t('persp_' + result.perspective, 'en')}; "
                 "run both with the same --perspective"
             )
         extras.append(extra)

@@ -787,6 +787,14 @@ def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
     given = first.get("input")
     if kind != "missing" and not isinstance(given, dict | list):
         msg += f" (got {given!r})"
+    if kind == "literal_error" and isinstance(given, str):
+        # A payer, a queue, a language: say which one was meant.
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = difflib.get_close_matches(given, allowed, n=1, cutoff=0.5)
+        if hint:
+            msg += f". Did you mean '{hint[0]}'?"
+    if kind == "float_type" and isinstance(given, str) and given.strip().lower() in ("inf", "infinity"):
+        msg += "; write inf without quotes for a value that never ends"
     return ScenarioError(file, ".".join(loc), msg)
 
 

@@ -309,6 +309,13 @@ def break_even(
     if on not in ("effect", "cost"):
         raise ValueError(f"on must be 'effect' or 'cost', not {on!r}")
     check_pair(base, strategy)
+    payers = strategy.intervention.payers
+    if on == "cost" and perspective != "society" and payers is not None and not payers.get(perspective):
+        raise ValueError(
+            f"the programme's cost is paid by {', '.join(p for p, v in payers.items() if v)}, none of it by "
+            f"{perspective}: no programme cost makes {perspective}'s NPV zero; solve --on effect, or choose "
+            "another --perspective"
+        )
     value = _solve_one(base, strategy, on, engine, seed, perspective)
     hrs: dict[str, dict[str, float]] = {}
     if on == "effect" and np.isfinite(value):

@@ -555,4 +555,5 @@ def test_compare_refuses_arms_that_count_adult_life_differently(write_scenario, 
     assert cli("compare", base, plan, *FAST, "--out", out) == 2
     err = capsys.readouterr().err
     assert "must count adult life alike" in err and "Traceback" not in err
+    assert f"{base} and {plan}: " in err and "replication" not in err  # before anything runs
     assert not out.exists()

@@ -136,3 +136,26 @@ def test_bad_payer_shares_are_named(toy, change, key, words):
     with pytest.raises(ScenarioError) as info:
         toy.with_changes(change)
     assert info.value.key.startswith(key) and words in info.value.message
+
+
+def test_a_payer_who_invests_nothing_but_saves_pays_back_from_the_start(toy):
+    import sim
+
+    shared = {"steps.placed.payers": {"kommune": 0.8, "region": 0.2}}
+    base = toy.with_changes(shared)
+    plan = base.with_changes(
+        {
+            "name": "plan",
+            "intervention": {
+                "start_year": 2025,
+                "cost_per_year": 1e6,
+                "hazard_ratios": {"mid": {"placed": 0.5}},
+            },
+        }
+    )
+    region = sim.compare(base, plan, engine="expected", perspective="region").summary.set_index("metric")
+    assert region.loc["investment_pv", "mean"] == 0 and region.loc["npv", "mean"] > 0
+    assert region.loc["payback_year", "median"] == 2025  # it is never behind
+    assert np.isnan(region.loc["roi", "mean"])  # no return on nothing
+    stat = sim.compare(base, plan, engine="expected", perspective="stat").summary.set_index("metric")
+    assert np.isnan(stat.loc["payback_year", "median"])  # neither pays nor gains: nothing to pay back

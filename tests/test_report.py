@@ -17,6 +17,7 @@ import sim
 from sim import language as L
 from sim.report import assumptions, format_value, key_figures
 from sim.results import write_results
+from sim.scenario import Scenario
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +257,19 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
     da = key_figures(cmp, "da").set_index("metric").loc["adult_disability_pension_at_30_change"]
     assert da["label"] == "Ændring i antal voksne: på førtidspension som 30-årig"
     assert format_value(-53.2, "persons", "da") == "-53" and format_value(112.4, "persons", "en") == "+112"
+
+
+def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
+    from sim.report import render_html
+    from sim.results import manifest
+
+    d = toy_dict()
+    d["prices"] = {"index": {"2023": 117.2, "2024": 120.0}}
+    d["steps"]["placed"]["price_year"] = 2023  # 500,000 in 2023 prices
+    base = Scenario.from_dict(d)
+    res = sim.simulate(base, replications=1)
+    html = render_html(res, manifest(res, {}, [], 0.1), "en")
+    from sim import language as L
+
+    assert L.money(500_000 * 120.0 / 117.2, "en", "DKK") in html  # 511,945 in 2024 prices
+    assert L.money(500_000, "en", "DKK") not in html

@@ -388,3 +388,13 @@ def test_bad_adult_outcomes_are_named(write_scenario, adult, key, words):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert info.value.key == key and words in info.value.message, info.value
+
+
+def test_an_unknown_payer_gets_a_did_you_mean_and_a_quoted_inf_a_hint():
+    d = toy_dict()
+    d["steps"]["placed"]["payers"] = {"staten": 1.0}
+    with pytest.raises(ScenarioError, match="Did you mean 'stat'"):
+        Scenario.from_dict(d)
+    d = toy_dict(intervention={"start_year": 2025, "fading": {"half_life_years": "inf"}})
+    with pytest.raises(ScenarioError, match="write inf without quotes"):
+        Scenario.from_dict(d)

@@ -295,10 +295,10 @@ def test_cli_breakeven_and_tornado_say_whose_money(write_scenario, tmp_path, cap
     bpath = write_scenario(base.to_dict(), "base.toml")
     ppath = write_scenario(plan.to_dict(), "plan.toml")
     assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "society"]) == 0
-    assert "the society's money" in capsys.readouterr().out
+    assert "society's money (--perspective society)" in capsys.readouterr().out
     out = tmp_path / "torn"
     assert cli(["tornado", str(bpath), str(ppath), "--perspective", "stat", "--out", str(out)]) == 0
-    assert "the stat's money" in capsys.readouterr().out
+    assert "the state's money (--perspective stat)" in capsys.readouterr().out
     import json
 
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["perspective"] == "stat"
@@ -319,3 +319,19 @@ def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
     assert "not a budget line" in s.loc["npv_with_adult_consequences", "unit"]
     assert 0 <= s.loc["probability_npv_with_adult_positive", "mean"] <= 1
     assert "npv_with_adult_consequences" not in psa(*_pair(), draws=2).summary["metric"].values
+
+
+def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scenario, capsys):
+    from sim.uncertainty import break_even
+
+    base, plan = _shared_pair()
+    plan = plan.with_changes({"intervention.payers": {"kommune": 1.0}})
+    with pytest.raises(ValueError, match="none of it by stat"):
+        break_even(base, plan, on="cost", perspective="stat")
+    assert break_even(base, plan, perspective="stat").value == 0.0  # it only gains
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    assert cli(["breakeven", str(bpath), str(ppath), "--perspective", "stat"]) == 0
+    assert "The state's NPV is not negative even with no effect" in capsys.readouterr().out
+    assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "stat"]) == 2
+    assert "none of it by stat" in capsys.readouterr().err
