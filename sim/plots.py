@@ -141,7 +141,8 @@ def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
     for poly, placed in zip(polys, st.placement):
         if placed:
             poly.set_hatch("///")
-    ax.set_title(title, fontsize=10)
+    # Wrapped: two long scenario titles side by side would run into each other.
+    ax.set_title(textwrap.fill(title, 42), fontsize=10)
     ax.set_xlim(years[0], years[-1])
     ax.yaxis.set_major_formatter(_counts(lang))
     ax.set_xlabel(t("year_stock", lang))
@@ -342,7 +343,7 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
         x = np.arange(len(x) + 2)
     ends = np.concatenate([starts, starts + np.array(values), tops])
     span = float(ends.max() - ends.min()) or 1.0
-    ax.set_ylim(ends.min() - 0.08 * span, ends.max() + 0.08 * span)  # room for the labels
+    ax.set_ylim(ends.min() - 0.12 * span, ends.max() + 0.12 * span)  # room for the labels
     scale = "bn" if np.abs(ends).max() >= 2e9 else "m" if np.abs(ends).max() >= 1e6 else "units"
     for xi, (lo, v) in enumerate(zip([*starts, 0.0], [*values, npv])):
         # Above a bar that rises, below one that falls: the label never leaves the frame.
@@ -523,7 +524,7 @@ def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
         hi=m(hi),
         share=L.percent(np.mean(npv > 0), lang),
     )
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    fig.suptitle(textwrap.fill(title, 64), fontsize=12, fontweight="bold")  # Danish money words are long
     _footnote(fig, money_note_of(psa.base, lang))
     return fig
 
