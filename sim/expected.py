@@ -132,13 +132,6 @@ class _History:
         self.leavers = np.zeros((st.horizon, S))
         self.pv = np.zeros((st.horizon, S))
         self.st = st
-        cum = np.r_[0.0, np.cumsum(st.long_discount)]
-        self._cum, self._last = cum, len(cum) - 1
-
-    def _window(self, k0: np.ndarray) -> np.ndarray:
-        """Discounted adult years from calendar year index ``k0`` on (sum of discount factors)."""
-        years = self.st.adult_years
-        return self._cum[np.minimum(k0 + years, self._last)] - self._cum[np.minimum(k0, self._last)]
 
     def state(self, phase: int, step: int, band: int) -> int:
         """The state of a child in ``phase`` whose highest step is ``step``, first reached in ``band``."""
@@ -148,7 +141,7 @@ class _History:
         """Present value of one unit of yearly adult cost for children leaving at time ``t`` and ``age``
         (mid sub-step): adult life starts at ``from_age``, or at leaving if later."""
         begin = t + np.maximum(0.0, self.st.adult_from_age - age)
-        return self._window(np.floor(begin + 1e-9).astype(np.int64))
+        return self.st.adult_window(np.floor(begin + 1e-9).astype(np.int64))
 
     def exits_in_substep(self, y, k, x, F, G, R, inflow_band, slices) -> None:
         """Children whose case closes (or who move to a step they are too old for) in sub-step ``k``."""
@@ -161,12 +154,9 @@ class _History:
             exit_rate = R[y, b, :, S] + R[y, b, :, S + 1]
             if not exit_rate.any():
                 continue
-            w = self._weights(t, (cells + 0.5) * h)
             occ = F[y, b] @ x[:, sl]  # occupancy of each state and cell over the sub-step
             g = G[y, b] @ inflow_band[b] / len(cells)  # new cases, per cell
-            out = exit_rate[:, None] * (occ + g[:, None])
-            self.leavers[y] += out.sum(axis=1) @ self.by_high
-            self.pv[y] += (out @ w * self.cost) @ self.by_high
+            self._leave(y, exit_rate[:, None] * (occ + g[:, None]), self._weights(t, (cells + 0.5) * h))
 
     def aged_out_in_substep(self, y, k, top, gone) -> None:
         """Children reaching the leaving age (``top``: the end of the grid; ``gone``: their step's)."""
@@ -176,9 +166,12 @@ class _History:
         flow = np.concatenate([gone, top[:, None]], axis=1)
         if not flow.any():
             return
-        w = self._weights(t, ages)
+        self._leave(y, flow, self._weights(t, ages))
+
+    def _leave(self, y: int, flow: np.ndarray, weights: np.ndarray) -> None:
+        """Count children leaving (``flow``, by state and cell) by highest step, and their adult costs."""
         self.leavers[y] += flow.sum(axis=1) @ self.by_high
-        self.pv[y] += (flow @ w * self.cost) @ self.by_high
+        self.pv[y] += (flow @ weights * self.cost) @ self.by_high
 
 
 def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:

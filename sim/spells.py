@@ -131,9 +131,7 @@ def adult_measures(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     t_exit = end[last][left]
     birth = (start[last] - age[last])[left]
     begin = np.maximum(t_exit, birth + st.adult_from_age)  # adult life starts at from_age, or at leaving
-    k0 = np.floor(begin).astype(np.int64)
-    cum = np.r_[0.0, np.cumsum(st.long_discount)]
-    window = cum[np.minimum(k0 + st.adult_years, len(cum) - 1)] - cum[np.minimum(k0, len(cum) - 1)]
+    window = st.adult_window(np.floor(begin).astype(np.int64))
     h, b = highest[left], band[left]
     cost = st.adult_cost[h, b] * window
     ye = np.floor(t_exit).astype(np.int64)

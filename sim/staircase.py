@@ -88,6 +88,12 @@ class Staircase:
         """Steps with a capacity limit at some point of the horizon."""
         return np.isfinite(self.capacity).any(axis=0)
 
+    def adult_window(self, k0: np.ndarray) -> np.ndarray:
+        """Discount factors summed over ``adult_years`` years of adult life starting in year index ``k0``."""
+        cum = np.r_[0.0, np.cumsum(self.long_discount)]
+        last = len(cum) - 1
+        return cum[np.minimum(k0 + self.adult_years, last)] - cum[np.minimum(k0, last)]
+
     @property
     def has_adult(self) -> bool:
         """Whether adult life after the staircase is counted (an ``[adult]`` table)."""
