@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import simpy
@@ -152,6 +153,12 @@ class _Run:
         reach = st.entry_reach
         self.group = [0] * self.S if reach is None else [0 if r else 1 for r in reach.tolist()]
         self.arms = (st, st.unreached if st.unreached is not None else st)
+
+    def per_group(self, make: Callable[[Staircase], Any]) -> tuple:
+        """``make(arm)`` for each group of children, computed once per distinct arm."""
+        a, b = self.arms
+        first = make(a)
+        return (first, first if b is a else make(b))
 
     @staticmethod
     def _rows(matrix: np.ndarray) -> Callable[[int], memoryview]:
@@ -280,8 +287,7 @@ class _Run:
         kind = st.dur_kind.tolist()
         par = st.dur_params.tolist()
         # Clock and destination tables per group of children (reached or not).
-        tables = [self._stay_tables(arm) for arm in dict.fromkeys(self.arms)]
-        tables = tables * 2 if len(tables) == 1 else tables
+        tables = self.per_group(self._stay_tables)
         g_intensity, g_dest, g_const_rate, g_const_dest = (tuple(t[i] for t in tables) for i in range(4))
         # Stock children on a mixture step are more often long-stayers (length bias).
         stock_short = [
@@ -394,7 +400,7 @@ class _Run:
     def make_wait(self) -> Callable[[_Child, int, float, float], tuple[float, int]]:
         """While a child waits on a step: when its case closes or it ages out."""
         S = self.S
-        closes = [arm.close_rate.tolist() for arm in self.arms]  # [group][y][b][s]
+        closes = self.per_group(lambda arm: arm.close_rate.tolist())  # [group][y][b][s]
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()

@@ -176,12 +176,11 @@ def compare_arrays(
     )
     # Adult outcomes: the change in persons above the reference share, among
     # children who left within the horizon (a projection, like the costs).
-    theirs = dict(zip(st_strat.adult_outcomes, st_strat.adult_excess if st_strat.has_adult else ()))
-    for key, excess in zip(st_base.adult_outcomes, st_base.adult_excess if st_base.has_adult else ()):
-        excess_strat = theirs.get(key, excess)
-        out[f"total_adult_{key}_change"] = (strat["adult_leavers"] * excess_strat).sum((-1, -2)) - (
-            base["adult_leavers"] * excess
-        ).sum((-1, -2))
+    # Both arms share one [adult] table (sim.experiment.check_pair): the same outcomes.
+    for key, excess in zip(st_base.adult_outcomes, st_base.adult_excess):
+        out[f"total_adult_{key}_change"] = ((strat["adult_leavers"] - base["adult_leavers"]) * excess).sum(
+            (-1, -2)
+        )
     out["net_savings"] = out["gross_savings"] - out["investment"]
     out["cum_net_savings_discounted"] = np.cumsum(out["net_savings"] * D, axis=-1)
     # Totals per replication.

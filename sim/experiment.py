@@ -323,7 +323,7 @@ class Comparison:
             "payback_year": (a["total_payback_year"], "calendar year; none = not within horizon"),
         }
         if self.has_adult:
-            projection = f"{money}; projection of adult-life costs after the staircase, not a budget line"
+            projection = f"{money}; {PROJECTION}"
             rows["adult_consequences_avoided_pv"] = (a["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (a["total_npv_with_adult"], projection)
             for key in self.adult_outcomes:
@@ -447,6 +447,10 @@ def simulate(
 def expected(scenario: Scenario) -> Result:
     """Expected values from the analytic engine (milliseconds)."""
     return simulate(scenario, engine="expected")
+
+
+PROJECTION = "projection of adult-life costs after the staircase, not a budget line"
+"""The unit words of every adult-life money line: it is not a budget number."""
 
 
 def check_pair(base: Scenario, strategy: Scenario) -> None:

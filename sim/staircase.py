@@ -18,7 +18,7 @@ runs faster or slower in other bands in proportion to the total rate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -77,9 +77,8 @@ class Staircase:
     programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
     casework_payers: np.ndarray  # [P] caseworkers' cost by payer
     adult_outcomes: tuple[str, ...] = ()  # adult outcomes counted (scenario.adult.outcomes)
-    adult_excess: np.ndarray | None = (
-        None  # [O, S] share in each outcome above the reference, by highest step
-    )
+    # [O, S] share in each outcome above the reference, by highest step
+    adult_excess: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
 

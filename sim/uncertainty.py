@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics import check_perspective, compare_arrays, money_label
-from sim.experiment import DEFAULT_SEED, Engine, Workers, _map, _one, _summary_frame, check_pair
+from sim.experiment import DEFAULT_SEED, PROJECTION, Engine, Workers, _map, _one, _summary_frame, check_pair
 from sim.scenario import Scenario
 from sim.staircase import compile_staircase
 
@@ -94,7 +94,7 @@ class PSAResult:
             k: (self.arrays[f"total_{k}"], money if unit == "money" else unit) for k, unit in OUTCOMES.items()
         }
         if self.base.adult is not None:
-            projection = f"{money}; projection of adult-life costs after the staircase, not a budget line"
+            projection = f"{money}; {PROJECTION}"
             rows["adult_consequences_avoided_pv"] = (self.arrays["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (self.arrays["total_npv_with_adult"], projection)
         df = _summary_frame(rows)
