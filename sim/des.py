@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.staircase import EXPONENTIAL, MIXTURE, WEIBULL, Staircase
+from sim.staircase import EXPONENTIAL, MIXTURE, WEIBULL, Staircase, whole_stock
 
 ROW = 16
 """Uniforms pre-drawn per child: 2 for entry, 2 per stay (7 stays)."""
@@ -135,7 +135,7 @@ class _Run:
         self.L = [array(c) for c in ("q", "b", "b", "b", "d", "d", "f", "b", "b", "b")]
         self.reviews = [[0] * st.n_steps for _ in range(st.horizon)]
         self.draw = self.make_draw()
-        self.counts = np.rint(st.stock).astype(np.int64)  # [S, B]
+        self.counts = whole_stock(st.stock)  # [S, B], each step's total exactly the file's
         self.n_stock = int(self.counts.sum())
         base_times = _arrival_times(st.entries, rngs[STREAM_ARRIVALS])
         self.n_base = self.n_stock + len(base_times)
@@ -397,20 +397,36 @@ class _Run:
         ]
         return arm.intensity.tolist(), dest, const_rate, const_dest
 
-    def make_wait(self) -> Callable[[_Child, int, float, float], tuple[float, int]]:
-        """While a child waits on a step: when its case closes or it ages out."""
+    def make_wait(self) -> Callable[[_Child, int, float, int], tuple[float, int]]:
+        """While a child waits on step ``w`` for step ``j``: when its case closes or it ages out.
+
+        It ages out at the leaving age of the step it waits on, or of the step
+        it waits for if that is lower (an aftercare step's child waiting for a
+        place it is too old for at 18): a move to a step the child is too old
+        for ends the case, as it does for moves without a queue.
+        """
         S = self.S
         closes = self.per_group(lambda arm: arm.close_rate.tolist())  # [group][y][b][s]
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()
 
-        def wait(child: _Child, w: int, t: float) -> tuple[float, int]:
+        def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
             amount = -math.log(1.0 - draw(child))
-            end, aged, _, _ = clock(closes[child.grp], w, t, child.birth, amount, child.birth + leave_age[w])
+            age = leave_age[w] if leave_age[w] <= leave_age[j] else leave_age[j]
+            end, aged, _, _ = clock(closes[child.grp], w, t, child.birth, amount, child.birth + age)
             return end, (S + 1 if aged else S)
 
         return wait
+
+    def too_old(self) -> Callable[[_Child, int, float], bool]:
+        """Whether a child is at or past step ``k``'s leaving age at time ``t``."""
+        leave_age = self.st.leave_age.tolist()
+
+        def too_old(child: _Child, k: int, t: float) -> bool:
+            return t - child.birth >= leave_age[k]
+
+        return too_old
 
     def make_record(self) -> Callable[..., None]:
         """Append one spell to the log."""
@@ -511,9 +527,10 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
 def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellLog:
     run = _Run(st, seed, replication)
     S, Y = run.S, run.Y
+    AGED_OUT = S + 1
     env = simpy.Environment()
     schedule = env.schedule
-    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    stay, wait, record, too_old = run.make_stay(), run.make_wait(), run.make_record(), run.too_old()
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -526,6 +543,13 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     due = [None]  # the shared callback lists; SimPy only reads them
     left = [None]
     timer_cb = [None]
+
+    def at(event: Any, t: float) -> None:
+        """Schedule ``event`` at time ``t``, which must not be in the past."""
+        delay = t - env._now
+        if delay < 0.0:
+            raise RuntimeError(f"engine bug: an event at {t!r} scheduled at {env._now!r}, in the past")
+        schedule(event, NORMAL, delay)
 
     def year_of(t: float) -> int:
         return min(int(t), Y - 1)
@@ -543,13 +567,13 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 child.pending = (s, t, to, from_step, ovf)
                 child.t_end = end
                 child.callbacks = due
-                schedule(child, NORMAL, end - env._now)
+                at(child, end)
                 return
             record(child, s, t, end, to, from_step, -1, ovf)
             if capped[s] and to != CENSORED:
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
-                schedule(child, NORMAL, end - env._now)
+                at(child, end)
                 return
             if not moves:
                 return
@@ -557,7 +581,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 child.pending = (to, end, s)
                 child.t_end = end
                 child.callbacks = due
-                schedule(child, NORMAL, end - env._now)
+                at(child, end)
                 return
             s, t, from_step, stock, ovf = to, end, s, False, -1
 
@@ -588,34 +612,57 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def on_left(child: _Child) -> None:
         leave(child.step, child.t_end)
 
+    def route(child: _Child, j: int, t: float, ovf: int) -> tuple[int, int, int]:
+        """Where a child arriving at ``j`` at ``t`` (not on any step) goes.
+
+        Returns ``(step, waits_for, overflowed_from)``: onto ``step`` (with a
+        place, ``waits_for = -1``), waiting on ``step`` for ``waits_for``, or
+        ``step = AGED_OUT`` when it is too old for where it would go (a move
+        to a step a child is too old for ends its case). No state changes.
+        """
+        while True:
+            if too_old(child, j, t):
+                return AGED_OUT, -1, ovf
+            if has_place(j, t):
+                return j, -1, ovf
+            k = overflow_to[j]
+            if k >= 0 and max_wait[j] <= 0.0:
+                j, ovf = k, j
+                continue
+            w = new_case_wait[j]
+            return (AGED_OUT, -1, ovf) if too_old(child, w, t) else (w, j, ovf)
+
+    def settle(child: _Child, where: tuple[int, int, int], t: float, from_step: int) -> None:
+        """Carry out a :func:`route`; the stay the child comes from is recorded already."""
+        step, waits_for, ovf = where
+        if step == AGED_OUT:
+            return
+        if waits_for < 0:
+            take(step)
+            enter(child, step, t, from_step, False, ovf)
+        else:
+            start_wait(child, step, t, waits_for, from_step, ovf)
+
     def refused(child: _Child, s: int, t0: float, t: float, j: int, from_step: int, ovf: int) -> None:
         """A child on ``s`` (since ``t0``) is due to move onto ``j``, which is full."""
         k = overflow_to[j]
         if k >= 0 and max_wait[j] <= 0.0:
-            record(child, s, t0, t, k, from_step, -1, ovf)
             leave(s, t)
-            arrive(child, k, t, s, j)
+            where = route(child, k, t, j)
+            record(child, s, t0, t, where[0], from_step, -1, ovf)  # where it really goes
+            settle(child, where, t, s)
             return
         w = wait_on[j]
         if w < 0 or w == s:
             record(child, s, t0, t, WAITS, from_step, -1, ovf)  # stays on, keeps any place it has
-            start_wait(child, s, t, j, s)
+            start_wait(child, s, t, j, s, -1)
+        elif too_old(child, w, t):
+            record(child, s, t0, t, AGED_OUT, from_step, -1, ovf)
+            leave(s, t)
         else:
             record(child, s, t0, t, w, from_step, -1, ovf)
             leave(s, t)
-            start_wait(child, w, t, j, s)
-
-    def arrive(child: _Child, j: int, t: float, from_step: int, ovf: int) -> None:
-        """A child not on any step (a new case, or sent on by a full step) arrives at ``j``."""
-        if has_place(j, t):
-            take(j)
-            enter(child, j, t, from_step, False, ovf)
-            return
-        k = overflow_to[j]
-        if k >= 0 and max_wait[j] <= 0.0:
-            arrive(child, k, t, from_step, j)
-            return
-        start_wait(child, new_case_wait[j], t, j, from_step)
+            start_wait(child, w, t, j, s, -1)
 
     # Ends of waits (case closed, aged out, waited long enough) sit in one heap
     # with one SimPy alarm at the earliest: no event per waiting child, and an
@@ -623,15 +670,15 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     ends: list = []
     alarm = [math.inf, 0]  # time of the live alarm, its generation
 
-    def start_wait(child: _Child, w: int, t: float, j: int, from_step: int) -> None:
-        current = child.wait = (w, t, j, from_step)
+    def start_wait(child: _Child, w: int, t: float, j: int, from_step: int, ovf: int) -> None:
+        current = child.wait = (w, t, j, from_step, ovf)
         kind = queue_kind[j]
         key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] += 1
         # The entry carries the wait it belongs to: a child who overflowed and
         # queues again must not keep its old place in line.
         heappush(queues[j], (key, seq[0], child, current))
-        end, reason = wait(child, w, t)
+        end, reason = wait(child, w, t, j)
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
             end, reason = deadline, -1  # waited long enough: overflow
@@ -645,13 +692,14 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         ev = _Timer()
         ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, timer_cb
         ev.reason = alarm[1]
-        schedule(ev, NORMAL, t - env._now)
+        at(ev, t)
 
-    def end_wait(child: _Child, t: float, to: int) -> tuple[int, int]:
-        w, t0, j, from_step = child.wait
+    def end_wait(child: _Child, t: float, to: int) -> int:
+        """End the child's wait at ``t``, leading to ``to``; returns the step it waited on."""
+        w, t0, j, from_step, ovf = child.wait
         child.wait = None
-        record(child, w, t0, t, to, from_step, j, -1)
-        return w, j
+        record(child, w, t0, t, to, from_step, j, ovf)
+        return w
 
     def on_timer(ev: _Timer) -> None:
         if ev.reason != alarm[1]:
@@ -662,14 +710,15 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             _, _, child, current, reason = heappop(ends)
             if child.wait is not current:
                 continue  # admitted meanwhile
-            if reason == -1:
-                k = overflow_to[current[2]]
-                w, j = end_wait(child, t, k)
+            if reason == -1:  # waited long enough: sent on
+                w, t0, j, from_step, ovf = current
+                child.wait = None  # out of the queue before anyone is admitted
                 leave(w, t)
-                arrive(child, k, t, w, j)
+                where = route(child, overflow_to[j], t, j)
+                record(child, w, t0, t, where[0], from_step, j, ovf)
+                settle(child, where, t, w)
             else:
-                w, _ = end_wait(child, t, reason)
-                leave(w, t)
+                leave(end_wait(child, t, reason), t)
         if ends and ends[0][0] < alarm[0]:
             set_alarm(ends[0][0])
 
@@ -679,7 +728,10 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             _, _, child, current = heappop(q)
             if child.wait is not current:
                 continue  # left the queue already (or queued again, further back)
-            w, _ = end_wait(child, t, j)
+            if too_old(child, j, t):  # reached the step's leaving age as a place came
+                leave(end_wait(child, t, AGED_OUT), t)
+                continue
+            w = end_wait(child, t, j)
             take(j)
             leave(w, t)
             enter(child, j, t, w, False)
@@ -708,17 +760,17 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         t = times[i]
         child, s = arrival(i, t)
         if any_capped:
-            arrive(child, s, t, FROM_OUTSIDE, -1)
+            settle(child, route(child, s, t, -1), t, FROM_OUTSIDE)
         else:
             enter(child, s, t, FROM_OUTSIDE, False)
         ev.k = i + 1
         if i + 1 < n:
             ev.callbacks = [on_arrival]
-            schedule(ev, NORMAL, times[i + 1] - t)
+            at(ev, times[i + 1])
 
     if n:
         clock.callbacks = [on_arrival]
-        schedule(clock, NORMAL, times[0])
+        at(clock, times[0])
 
     # More places from a strategy: admit from the queue when they come.
     for y in range(1, Y):
@@ -731,9 +783,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     for j in range(S):
         for _, _, child, current in queues[j]:
             if child.wait is current:
-                w, t0, _, from_step = child.wait
-                child.wait = None
-                record(child, w, t0, math.inf, CENSORED, from_step, j, -1)
+                end_wait(child, math.inf, CENSORED)
     return run.spell_log()
 
 
@@ -751,7 +801,8 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
     run = _Run(st, seed, replication)
     S = run.S
     env = simpy.Environment()
-    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    stay, wait, record, too_old = run.make_stay(), run.make_wait(), run.make_record(), run.too_old()
+    aged_out = S + 1
     capped = st.capped.tolist()
     overflow_to, max_wait = st.overflow_to.tolist(), st.max_wait.tolist()
     wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
@@ -773,7 +824,7 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
     def wait_for(child: _Child, j: int, w: int, t: float, from_step: int):
         """Wait on ``w`` for a place on ``j``; returns (request or None, where it went)."""
         req = res[j].request()
-        end, reason = wait(child, w, t)
+        end, reason = wait(child, w, t, j)
         if overflow_to[j] >= 0 and t + max_wait[j] < end:
             end, reason = t + max_wait[j], overflow_to[j]
         delay = end - env.now if end < run.Y else run.Y - env.now + 1.0
@@ -786,6 +837,8 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
         req.cancel()
         if env.now >= run.Y:
             return None, CENSORED
+        if reason < S and too_old(child, reason, env.now):
+            reason = aged_out  # sent on to a step it is too old for: its case ends
         record(child, w, t, env.now, reason, from_step, j, -1)
         return None, reason
 
@@ -810,15 +863,23 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
             j = to
             k = overflow_to[j]
             if k >= 0 and max_wait[j] <= 0.0:
-                record(child, s, t, end, k, from_step, -1, ovf)
+                old = too_old(child, k, end)
+                record(child, s, t, end, aged_out if old else k, from_step, -1, ovf)
                 if held is not None:
                     res[s].release(held)
+                if old:
+                    return
                 s, t, from_step, stock, held, ovf = k, end, s, False, None, j
                 continue
             w = wait_on[j]
             if w < 0 or w == s:
                 record(child, s, t, end, WAITS, from_step, -1, ovf)
                 w = s
+            elif too_old(child, w, end):
+                record(child, s, t, end, aged_out, from_step, -1, ovf)
+                if held is not None:
+                    res[s].release(held)
+                return
             else:
                 record(child, s, t, end, w, from_step, -1, ovf)
                 if held is not None:

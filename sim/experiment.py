@@ -26,6 +26,7 @@ from tqdm import tqdm
 from sim.des import simulate_des
 from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
 from sim.expected import ADDITIVE, MEASURES, expected_measures
+from sim.invariants import InvariantError, check_measures
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
@@ -41,7 +42,13 @@ def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarra
         m = expected_measures(st)
         m.pop("flows")
         return m
-    return measures_from_spells(simulate_des(st, seed, rep), st)
+    m = measures_from_spells(simulate_des(st, seed, rep), st)
+    # Every replication's tables must add up (whole children: exactly); if one
+    # does not, that is a bug, and it must not reach a report.
+    broken = check_measures(m, st, rep)
+    if broken:
+        raise InvariantError(broken)
+    return m
 
 
 def _pair(args: tuple) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -206,7 +213,9 @@ class Result:
                 data[m] = np.nanmean(self.measures[m], axis=0).ravel()
         places = np.where(np.isfinite(st.capacity), st.capacity, np.nan)
         data["places"] = places.ravel()
-        data["utilisation"] = (self.measures["child_years"].mean(axis=0) / places).ravel()
+        # Child-years per place; a step with no places (or none in a year) has no utilisation.
+        per_place = np.where(places > 0, places, np.nan)
+        data["utilisation"] = (self.measures["child_years"].mean(axis=0) / per_place).ravel()
         cost = self.costs.mean(axis=0)
         data["cost"] = cost.ravel()
         data["cost_discounted"] = (cost * st.discount[:, None]).ravel()

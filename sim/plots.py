@@ -456,10 +456,12 @@ def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
     lang = _lang(result, lang)
 
     def used(arm: Result) -> np.ndarray:
-        return 100 * arm.measures["child_years"].mean(0) / arm.staircase.capacity
+        # A step with no places in a year has no share in use (not an infinite one).
+        places = arm.staircase.capacity
+        return 100 * arm.measures["child_years"].mean(0) / np.where(places > 0, places, np.nan)
 
     def title(arms, capped):
-        u = max(used(a)[-1, capped].max() for _, a in arms)
+        u = max(np.nan_to_num(used(a)[-1, capped], nan=0.0).max() for _, a in arms)
         return t("in_use_title", lang, year=arms[0][1].years[-1], share=L.percent(u / 100, lang))
 
     def top(ax) -> float:

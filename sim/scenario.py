@@ -1029,10 +1029,12 @@ def _max_rate(rate: float | dict[str, float]) -> float:
 
 
 def stock_above_places(s: Scenario) -> list[str]:
-    """Notes for steps whose children at the start outnumber their places.
+    """Notes for steps that hold, or may come to hold, more children than places.
 
-    Allowed (it is how a shortage looks on day one): nobody is admitted until
-    fewer children than places are there.
+    Allowed: children at the start may outnumber the places (it is how a
+    shortage looks on day one), and a strategy's extra places may end while
+    children are in them (nobody is moved out because a place is cut). In
+    both cases nobody is admitted until fewer children than places are there.
     """
     notes = []
     for sid, places in capped_steps(s).items():
@@ -1042,6 +1044,15 @@ def stock_above_places(s: Scenario) -> list[str]:
                 f"steps.{sid}: {stock.children:,} children at the start but {places:,} places; "
                 f"nobody is admitted until fewer than {places:,} are there"
             )
+    iv = s.intervention
+    if iv is not None and iv.end_year is not None and iv.end_year < s.start_year + s.horizon_years - 1:
+        for sid, extra in iv.extra_places.items():
+            if extra.places:
+                notes.append(
+                    f"intervention.extra_places.{sid}: the {extra.places:,} extra places end after "
+                    f"{iv.end_year}; the children in them stay until they leave, so '{sid}' may hold more "
+                    "children than places for a while, and nobody is admitted until fewer than its places are there"
+                )
     return notes
 
 

@@ -83,7 +83,9 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     ended = to != CENSORED
     ye_end = np.floor(log.end[ended]).astype(np.int32)
     s_end, t_end = step[ended], to[ended].astype(np.int32)
-    moves = t_end < S
+    # Staying on to wait for a full step (WAITS) is no move: the waiting stay
+    # that follows starts on the same step, and is no move in either.
+    moves = (t_end >= 0) & (t_end < S)
     up = moves & (t_end > s_end)
     down = moves & (t_end < s_end)
     out["moves_up"] = _count(Y, S, ye_end[up], s_end[up])

@@ -115,6 +115,33 @@ class Staircase:
         return self.n_steps + 1
 
 
+def whole_stock(stock: np.ndarray) -> np.ndarray:
+    """Children at the start per step and age band, as whole children.
+
+    Each step's children are shared out over its age bands by largest
+    remainder (Hamilton's method), so that every step's total is exactly the
+    file's ``children``: rounding each band on its own can gain or lose a
+    child. Ties go to the younger band.
+
+    Parameters
+    ----------
+    stock : numpy.ndarray
+        ``[S, B]`` children per step and band (``children x age share``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64[S, B]`` with ``out.sum(axis=1) == round(stock.sum(axis=1))``.
+    """
+    floor = np.floor(stock + 1e-9).astype(np.int64)
+    short = np.rint(stock.sum(axis=1)).astype(np.int64) - floor.sum(axis=1)
+    out = floor.copy()
+    for s in np.flatnonzero(short > 0):
+        rest = stock[s] - floor[s]
+        out[s, np.argsort(-rest, kind="stable")[: short[s]]] += 1
+    return out
+
+
 def discount_factors(scenario: Scenario, years: int) -> np.ndarray:
     """Discount factor per simulated year, to the scenario's discount year.
 

@@ -1,0 +1,238 @@
+"""Random valid scenarios across the whole schema, for property-based tests (Hypothesis).
+
+:func:`scenario_dicts` draws small populations (so that a run takes
+milliseconds) with every feature the schema has: 2-6 steps, every stay law,
+age-banded rates, aftercare, initial stock, places that bind (0 to a few),
+waiting on a step, overflow at once or after a maximum wait, every queue
+order, case reviews and caseloads, and strategies with hazard ratios, earlier
+detection, extra places, extra caseworkers, ramp-up, an end year, fading and
+targeting by age band and by entry step. Every dict it draws is a valid
+scenario (checked by :func:`sim.scenario.Scenario.from_dict`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import strategies as hs
+
+BANDS = [(0,), (0, 12), (0, 6, 12), (0, 3, 10, 15)]
+LEAVING_AGE = 18
+
+
+def _shares(draw, keys: list[str]) -> dict[str, float]:
+    """Shares over ``keys`` that sum to one (some may be 0, at least one is not)."""
+    weights = [draw(hs.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0, 5.0])) for _ in keys]
+    if not any(weights):
+        weights[draw(hs.integers(0, len(keys) - 1))] = 1.0
+    total = sum(weights)
+    shares = {k: w / total for k, w in zip(keys, weights) if w}
+    # Whatever rounding does, the shares must sum to 1 within the schema's tolerance.
+    last = next(reversed(shares))
+    shares[last] = 1.0 - sum(v for k, v in shares.items() if k != last)
+    return shares
+
+
+def _rate(draw, labels: list[str]) -> float | dict[str, float]:
+    if draw(hs.integers(0, 4)) == 0 and len(labels) > 1:
+        return {lab: draw(hs.sampled_from([0.0, 0.1, 0.5, 1.5])) for lab in labels}
+    return draw(hs.sampled_from([0.05, 0.2, 0.5, 1.0, 2.5]))
+
+
+def _duration(draw) -> dict:
+    kind = draw(hs.sampled_from(["exponential", "mixture", "weibull", "lognormal"]))
+    if kind == "exponential":
+        return {"dist": "exponential"}
+    if kind == "mixture":
+        return {
+            "dist": "mixture",
+            "short_share": draw(hs.sampled_from([0.2, 0.5, 0.8])),
+            "short_mean_years": draw(hs.sampled_from([0.2, 0.5])),
+            "long_mean_years": draw(hs.sampled_from([1.5, 4.0])),
+        }
+    if kind == "weibull":
+        return {
+            "dist": "weibull",
+            "mean_years": draw(hs.sampled_from([0.5, 2.0])),
+            "shape": draw(hs.sampled_from([0.6, 1.0, 2.5])),
+        }
+    return {"dist": "lognormal", "mean_years": draw(hs.sampled_from([0.5, 2.0])), "sigma": 0.8}
+
+
+def _acyclic(overflow: dict[str, str]) -> bool:
+    for start in overflow:
+        seen, cur = {start}, overflow.get(start)
+        while cur is not None and cur in overflow:
+            if cur in seen:
+                return False
+            seen.add(cur)
+            cur = overflow[cur]
+    return True
+
+
+@hs.composite
+def scenario_dicts(draw, intervention: bool | None = None) -> dict:
+    """A random valid scenario as plain data (with an ``[intervention]`` unless told otherwise)."""
+    n = draw(hs.integers(2, 6))
+    ids = [f"s{i}" for i in range(n)]
+    placement = [draw(hs.booleans()) for _ in ids]
+    if not any(placement):
+        placement[-1] = True
+    bands = list(draw(hs.sampled_from(BANDS)))
+    aftercare = draw(hs.booleans())
+    aftercare_age = draw(hs.integers(19, 23)) if aftercare else None
+    edges = sorted(set(bands) | ({LEAVING_AGE} if aftercare else set()))
+    top = aftercare_age or LEAVING_AGE
+    edges = [*edges, top]
+    labels = [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:])]
+    child_labels = [lab for lab, lo in zip(labels, edges) if lo < LEAVING_AGE]
+    aftercare_steps = (
+        [s for s in ids if draw(hs.booleans())] or [ids[-1]] if aftercare and draw(hs.booleans()) else None
+    )
+    in_aftercare = set(aftercare_steps or [s for s, p in zip(ids, placement) if p]) if aftercare else set()
+
+    steps: dict = {}
+    for i, sid in enumerate(ids):
+        steps[sid] = {
+            "name_da": f"Trin {i}",
+            "name_en": f"Step {i}",
+            "placement": placement[i],
+            "cost_per_year": draw(hs.sampled_from([0, 10_000, 200_000, 900_000])),
+            "entry_cost": draw(hs.sampled_from([0, 0, 5_000])),
+            "duration": _duration(draw),
+        }
+    transitions: dict = {}
+    for sid in ids:
+        row = {}
+        for dst in [*ids, "closed"]:
+            if dst != sid and draw(hs.integers(0, 2)) > 0:
+                row[dst] = _rate(draw, child_labels)
+        if steps[sid]["duration"]["dist"] != "exponential" and not any(
+            (max(r.values()) if isinstance(r, dict) else r) > 0 for r in row.values()
+        ):
+            row["closed"] = 0.5
+        if row:
+            transitions[sid] = row
+
+    # Places: a few steps (never all) with 0 to a few places, so that they bind.
+    capped = [s for s in ids if draw(hs.integers(0, 2)) == 0]
+    if len(capped) == n:
+        capped = capped[:-1]
+    uncapped = [s for s in ids if s not in capped]
+    overflow: dict[str, str] = {}
+    for sid in capped:
+        cap: dict = {
+            "places": draw(hs.integers(0, 6)),
+            "queue": draw(hs.sampled_from(["fifo", "oldest_first", "youngest_first"])),
+        }
+        if draw(hs.booleans()):
+            target = draw(hs.sampled_from([s for s in ids if s != sid]))
+            overflow[sid] = target
+            if _acyclic(overflow):
+                cap["overflow_to"] = target
+                if draw(hs.booleans()):
+                    cap["max_wait_years"] = draw(hs.sampled_from([0.0, 0.1, 0.5, 2.0]))
+            else:
+                del overflow[sid]
+        if draw(hs.booleans()):
+            cap["wait_on"] = draw(hs.sampled_from(uncapped))
+        steps[sid]["capacity"] = cap
+    if draw(hs.integers(0, 3)) == 0:
+        steps[uncapped[0]]["capacity"] = {"places": "unlimited"}
+
+    entry_steps = _shares(draw, ids)
+    # A step children reach from outside (new cases, overflow) and that may be
+    # full needs a step below it without places to wait on, or a wait_on.
+    for sid in capped:
+        cap = steps[sid]["capacity"]
+        arrives = entry_steps.get(sid, 0) > 0 or sid in overflow.values()
+        sends_at_once = "overflow_to" in cap and not cap.get("max_wait_years")
+        below = [x for x in ids[: ids.index(sid)] if x not in capped]
+        if arrives and "wait_on" not in cap and not sends_at_once and not below:
+            cap["wait_on"] = draw(hs.sampled_from(uncapped))
+
+    for sid in ids:
+        if draw(hs.integers(0, 4)) == 0:
+            dests = [d for d in [*ids, "closed"] if d != sid]
+            chosen = draw(hs.lists(hs.sampled_from(dests), min_size=1, max_size=2, unique=True))
+            steps[sid]["review"] = {
+                "interval_months": draw(hs.sampled_from([1, 3, 6, 12])),
+                "moves": {d: draw(hs.sampled_from([0.1, 0.3, 0.5])) for d in chosen},
+            }
+
+    stock: dict = {}
+    for sid in ids:
+        if draw(hs.booleans()):
+            allowed = labels if sid in in_aftercare else child_labels
+            stock[sid] = {"children": draw(hs.integers(0, 12)), "age_shares": _shares(draw, allowed)}
+    population = {
+        "children": 5_000,
+        "age_bands": bands,
+        "leaving_age": LEAVING_AGE,
+        "entries_per_year": float(draw(hs.sampled_from([0, 5, 20, 60]))),
+        "entry_age_shares": _shares(draw, child_labels),
+        "entry_step_shares": entry_steps,
+        "initial_stock": stock,
+    }
+    if aftercare:
+        population["aftercare_until_age"] = aftercare_age
+        if aftercare_steps is not None:
+            population["aftercare_steps"] = aftercare_steps
+
+    horizon = draw(hs.integers(2, 6))
+    start = 2024
+    data: dict = {
+        "name": "generated",
+        "start_year": start,
+        "horizon_years": horizon,
+        "price_year": start,
+        "steps": steps,
+        "population": population,
+        "transitions": transitions,
+    }
+    casework = draw(hs.booleans()) and any("review" in st for st in steps.values())
+    if casework:
+        data["casework"] = {
+            "caseworkers": float(draw(hs.sampled_from([5, 20]))),
+            "cost_per_caseworker": 500_000.0,
+            "cases": float(draw(hs.sampled_from([100, 400]))),
+            "reference_caseload": 20.0,
+        }
+    if intervention is None:
+        intervention = draw(hs.booleans())
+    if intervention:
+        iv: dict = {
+            "start_year": start + draw(hs.integers(0, horizon - 1)),
+            "ramp_up_years": draw(hs.integers(0, 3)),
+            "cost_per_year": float(draw(hs.sampled_from([0, 1e6]))),
+            "one_off_cost": float(draw(hs.sampled_from([0, 2e6]))),
+            "cost_per_child_reached": float(draw(hs.sampled_from([0, 20_000]))),
+        }
+        moves = [(s, d) for s, row in transitions.items() for d in row]
+        if moves:
+            chosen = draw(hs.lists(hs.sampled_from(moves), max_size=4, unique=True))
+            hr: dict = {}
+            for s, d in chosen:
+                hr.setdefault(s, {})[d] = draw(hs.sampled_from([0.0, 0.5, 0.9, 1.5, 3.0]))
+            iv["hazard_ratios"] = hr
+        if draw(hs.booleans()):
+            iv["entry"] = {"extra_entries_share": draw(hs.sampled_from([0.1, 0.5]))}
+            if draw(hs.booleans()):
+                iv["entry"]["entry_step_shares"] = _shares(draw, ids)
+        if capped and draw(hs.booleans()):
+            sid = draw(hs.sampled_from(capped))
+            iv["extra_places"] = {sid: {"places": draw(hs.integers(1, 5)), "cost_per_place_per_year": 1e5}}
+        if casework and draw(hs.booleans()):
+            iv["extra_caseworkers"] = float(draw(hs.sampled_from([5, 20])))
+        if draw(hs.booleans()):
+            iv["end_year"] = iv["start_year"] + draw(hs.integers(0, 3))
+        if draw(hs.booleans()):
+            iv["fading"] = {"half_life_years": draw(hs.sampled_from([0.0, 1.0, math.inf]))}
+        if draw(hs.integers(0, 3)) == 0:
+            iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(labels), min_size=1, unique=True))
+        if draw(hs.integers(0, 3)) == 0:
+            iv["reached_entry_steps"] = draw(hs.lists(hs.sampled_from(ids), min_size=1, unique=True))
+        if draw(hs.booleans()):
+            iv["reached_steps"] = draw(hs.lists(hs.sampled_from(ids), max_size=2, unique=True))
+        data["intervention"] = iv
+    return data

@@ -1,0 +1,247 @@
+"""Every table adds up, and no child is in two places or travels in time.
+
+The property tests draw random valid scenarios across the whole schema
+(:mod:`generated`) and check every invariant of :mod:`sim.invariants` on a
+discrete-event run of each arm. The regression tests A-E are the faults an
+independent conservation check found (issue 12); each failed before its fix.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from conftest import AGES3, SCENARIOS, toy_dict
+from generated import scenario_dicts
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+
+from sim.des import FROM_STOCK, WAITS, simulate_des
+from sim.expected import EngineNotApplicable, expected_measures
+from sim.experiment import simulate
+from sim.invariants import InvariantError, Violation, check, check_measures, check_spells
+from sim.scenario import Scenario, load_scenario
+from sim.spells import measures_from_spells
+from sim.staircase import compile_staircase, whole_stock
+
+GENERATED = settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _arms(data: dict) -> list[Scenario]:
+    """The scenario and, if it has a strategy, its baseline (the same without it)."""
+    plan = Scenario.from_dict(data)
+    if "intervention" not in data:
+        return [plan]
+    base = copy.deepcopy(data)
+    del base["intervention"]
+    return [Scenario.from_dict(base), plan]
+
+
+@pytest.mark.slow
+@GENERATED
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1))
+def test_generated_scenarios_keep_every_invariant(data, seed):
+    for scenario in _arms(data):
+        st = compile_staircase(scenario)
+        log = simulate_des(st, seed, 0)
+        found = check_spells(log, st, 0)
+        assert not found, "\n".join(map(str, found))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_dicts())
+def test_the_analytic_engines_tables_add_up_too(data):
+    """The same table rules hold for the expected engine, wherever it applies."""
+    for scenario in _arms(data):
+        st = compile_staircase(scenario)
+        try:
+            m = expected_measures(st)
+        except EngineNotApplicable:
+            return
+        m.pop("flows")
+        found = check_measures(m, st)
+        assert not found, "\n".join(map(str, found))
+
+
+def test_a_broken_table_is_named_with_its_numbers(toy):
+    st = compile_staircase(toy)
+    m = measures_from_spells(simulate_des(st, 1, 0), st)
+    assert check_measures(m, st) == []
+    m["moves_down"][3, 1] += 1  # one child too many counted leaving 'mid' in 2027
+    found = check_measures(m, st, replication=7)
+    assert [v.rule for v in found] == ["stock identity", "moves balance"]
+    first = found[0]
+    assert (first.replication, first.year, first.step) == (7, 2027, "mid")
+    assert "stock_end" in first.message and "down" in first.message
+    assert str(first).startswith("stock identity (replication 7, 2027, step 'mid'): stock_end")
+
+
+def test_check_raises_on_the_first_violation(toy):
+    res = simulate(toy, replications=2, seed=1)
+    check(res)  # nothing to say
+    res.measures["closed"][1, 0, 2] = -1.0
+    with pytest.raises(InvariantError, match=r"no negative count \(replication 1, 2024, step 'placed'\)"):
+        check(res)
+
+
+def test_spell_checks_find_time_travel_and_broken_paths(toy):
+    st = compile_staircase(toy)
+    log = simulate_des(st, 2, 0)
+    assert check_spells(log, st) == []
+    end = log.end.copy()
+    moves = (log.to_step >= 0) & (log.to_step < st.n_steps)  # a stay another follows
+    i = int(np.flatnonzero(moves & (log.start > 1))[0])
+    end[i] = log.start[i] - 0.5
+    broken = type(log)(**{**log.__dict__, "end": end})
+    rules = {v.rule for v in check_spells(broken, st)}
+    assert {"time", "paths"} <= rules
+
+
+def test_violation_reads_without_a_place():
+    assert str(Violation("moves balance", "1 != 2")) == "moves balance: 1 != 2"
+
+
+# -- A: waiting on one's own step is no move down ------------------------------
+
+
+def test_a_waiting_on_ones_own_step_is_not_a_move_down():
+    scenario = load_scenario(SCENARIOS / "municipality-foster-shortage.toml")
+    st = compile_staircase(scenario)
+    log = simulate_des(st, 20240101, 0)
+    assert np.any(log.to_step == WAITS)  # children do wait on their own step here
+    m = measures_from_spells(log, st)
+    assert check_measures(m, st) == []
+    home = scenario.step_ids.index("home")
+    # Every move down from 'home' is a child leaving it for a lower step.
+    down = (log.step == home) & (log.to_step >= 0) & (log.to_step < home)
+    years = np.floor(log.end[down]).astype(int)
+    np.testing.assert_array_equal(
+        m["moves_down"][:, home], np.bincount(years, minlength=st.horizon)[: st.horizon]
+    )
+
+
+# -- B: the initial stock is the file's, exactly ------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.glob("*.toml")))
+def test_b_initial_stock_is_exactly_the_files(name):
+    scenario = load_scenario(SCENARIOS / name)
+    st = compile_staircase(scenario)
+    want = [
+        scenario.population.initial_stock[s].children if s in scenario.population.initial_stock else 0
+        for s in st.step_ids
+    ]
+    np.testing.assert_array_equal(whole_stock(st.stock).sum(axis=1), want)
+
+
+def test_b_whole_stock_shares_out_by_largest_remainder():
+    # 770 children in three bands of shares 0.15/0.35/0.5: rounding each band gives 771.
+    stock = np.array([[115.5, 269.5, 385.0], [0.4, 0.3, 0.3]])
+    out = whole_stock(stock)
+    np.testing.assert_array_equal(out, [[116, 269, 385], [1, 0, 0]])
+    assert np.rint(stock).sum(axis=1)[0] == 771  # the old rounding
+
+
+def test_b_the_engine_starts_with_the_files_stock():
+    scenario = load_scenario(SCENARIOS / "municipality-template.toml")
+    st = compile_staircase(scenario)
+    log = simulate_des(st, 1, 0)
+    on = np.bincount(log.step[log.from_step == FROM_STOCK].astype(int), minlength=st.n_steps)
+    want = [scenario.population.initial_stock[s].children for s in st.step_ids]
+    np.testing.assert_array_equal(on, want)
+
+
+# -- C: a child too old for a step leaves its queue; nobody travels in time -----
+
+
+def _aftercare_queue() -> Scenario:
+    """Placed (13 places, leaving at 18) is wanted by teenagers in aftercare on 'inst' (to 23)."""
+    d = toy_dict()
+    d["steps"]["inst"] = {"name_da": "Inst", "name_en": "Inst", "placement": True, "cost_per_year": 900_000}
+    d["steps"]["placed"]["capacity"] = {"places": 13}
+    d["population"]["aftercare_until_age"] = 23
+    d["population"]["aftercare_steps"] = ["inst"]
+    d["population"]["initial_stock"]["inst"] = {"children": 60, "age_shares": {"12-17": 1.0}}
+    d["population"]["initial_stock"]["placed"] = {"children": 13, "age_shares": AGES3}
+    d["transitions"]["inst"] = {"placed": 2.0, "closed": 0.1}
+    d["transitions"]["mid"]["inst"] = 0.2
+    return Scenario.from_dict(d)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_c_aftercare_queues_keep_time_and_places(seed):
+    st = compile_staircase(_aftercare_queue())
+    log = simulate_des(st, seed, 0)
+    assert check_spells(log, st, seed) == []
+
+
+def test_c_a_child_waiting_for_a_step_leaves_its_queue_at_that_steps_leaving_age():
+    st = compile_staircase(_aftercare_queue())
+    placed, inst = st.step_ids.index("placed"), st.step_ids.index("inst")
+    log = simulate_des(st, 3, 0)
+    waited = (log.wait_for == placed) & (log.step == inst) & np.isfinite(log.end)
+    age_at_end = log.age_start[waited] + (log.end[waited] - log.start[waited])
+    aged = log.to_step[waited] == st.n_steps + 1
+    assert aged.sum() > 5  # many reach 18 in the queue
+    np.testing.assert_allclose(age_at_end[aged], 18.0, atol=1e-4)  # float32 ages
+    admitted = log.to_step[waited] == placed
+    assert np.all(age_at_end[admitted] < 18.0)
+
+
+def test_c_the_naive_reference_has_the_same_rule():
+    from sim.des import simulate_naive
+
+    d = toy_dict()
+    d["steps"]["placed"]["capacity"] = {"places": 40, "overflow_to": "inst", "max_wait_years": 0.5}
+    d["steps"]["inst"] = {"name_da": "Inst", "name_en": "Inst", "placement": True, "cost_per_year": 900_000}
+    d["population"]["aftercare_until_age"] = 23
+    d["population"]["aftercare_steps"] = ["mid", "inst"]
+    d["population"]["initial_stock"]["placed"] = {"children": 30, "age_shares": AGES3}
+    d["population"]["initial_stock"]["mid"] = {"children": 80, "age_shares": {"12-17": 0.5, "18-22": 0.5}}
+    d["transitions"]["inst"] = {"mid": 0.5, "closed": 0.2}
+    st = compile_staircase(Scenario.from_dict(d))
+    a, b = simulate_des(st, 5, 0), simulate_naive(st, 5, 0)
+    assert check_spells(a, st) == [] and check_spells(b, st) == []
+    key = lambda log: np.lexsort((log.end, log.start, log.child))  # noqa: E731
+    for f in ("child", "step", "to_step", "start", "end"):
+        np.testing.assert_allclose(getattr(a, f)[key(a)], getattr(b, f)[key(b)], atol=1e-9)
+
+
+# -- D: places taken away: the children in them stay, nobody else comes in ----
+
+
+def test_d_when_extra_places_end_children_stay_and_nobody_is_admitted_above_places():
+    d = toy_dict()
+    d["steps"]["placed"]["capacity"] = {"places": 20, "wait_on": "mid"}
+    d["population"]["initial_stock"]["placed"] = {"children": 20, "age_shares": AGES3}
+    d["intervention"] = {
+        "start_year": 2025,
+        "end_year": 2027,
+        "extra_places": {"placed": {"places": 30, "cost_per_place_per_year": 100_000}},
+    }
+    st = compile_staircase(Scenario.from_dict(d))
+    placed = st.step_ids.index("placed")
+    assert st.capacity[2, placed] == 50 and st.capacity[4, placed] == 20
+    log = simulate_des(st, 1, 0)
+    assert check_spells(log, st) == []
+    m = measures_from_spells(log, st)
+    # The year after the places end the step holds more children than places, for a while.
+    assert m["stock_end"][4, placed] > 20
+
+
+# -- E: a step without places has no utilisation, not an infinite one -----------
+
+
+def test_e_utilisation_of_a_step_with_no_places_is_empty_not_infinite():
+    d = toy_dict()
+    d["steps"]["placed"]["capacity"] = {"places": 0, "wait_on": "mid"}
+    res = simulate(Scenario.from_dict(d), replications=2, seed=1)
+    y = res.yearly
+    placed = y[y.step == "placed"]
+    assert placed["utilisation"].isna().all()
+    assert np.isfinite(y["utilisation"].dropna()).all()
