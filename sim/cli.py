@@ -15,6 +15,7 @@ import tomli_w
 
 from sim import language as L
 from sim.economics import money_label
+from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, PRECISION
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.report import format_value, key_figures
@@ -84,8 +85,21 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--replications",
         "-r",
         type=int,
-        default=10,
-        help="replications of the discrete-event model (default 10)",
+        default=None,
+        help="a fixed number of replications of the discrete-event model (default: as many as --precision needs)",
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        default=PRECISION,
+        help=f"run until the 95 %% interval of the mean placements (avoided) and cost (NPV) is within this share "
+        f"of their value (default {PRECISION}); where the analytic engine solves the model, means are exact",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=int,
+        default=MAX_REPLICATIONS,
+        help=f"the most replications --precision may run (default {MAX_REPLICATIONS})",
     )
     _seed_engine(p, "des", "discrete-event simulation or analytic expected values (default des)")
     _where(p)
@@ -207,25 +221,67 @@ def _fail(message: str) -> int:
 def _print_summary(result: Result | Comparison, out: Path, lang: str | None) -> None:
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
+    for line in summary_lines(result, lang):
+        print(line.replace(L.NBSP, " "))
+    print(f"\n{L.t('results_written', lang, out=out)}")
+
+
+def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
+    """The terminal summary of a run or comparison: key figures, what their intervals mean, money."""
+    res = result.base if isinstance(result, Comparison) else result
+    scenario = res.scenario
     kf = key_figures(result, lang)
+    n = res.replications
+    runs = L.runs(n, lang)
+    expected = res.engine == "expected"
     if isinstance(result, Comparison):
-        several = result.base.replications > 1
-        how = L.t("mean_interval" if several else "expected_values", lang)
-        names = L.t("vs", lang, a=result.strategy.scenario.name, b=result.base.scenario.name)
-        print(f"\n{names}: {how}")
+        head = L.t("vs", lang, a=result.strategy.scenario.name, b=result.base.scenario.name)
     else:
-        y0, y1 = result.years[0], result.years[-1]
-        print(f"\n{scenario.name}, {y0}-{y1}: {L.t('mean_over', lang, n=L.runs(result.replications, lang))}")
+        head = f"{scenario.name}, {result.years[0]}-{result.years[-1]}"
+    lines = ["", f"{head}: {L.t('expected_values', lang) if expected else runs}"]
     width = max(len(x) for x in kf["label"]) + 2
+    if not expected:
+        columns = (L.t("col_mean", lang), L.t("col_precision", lang), L.t("col_range", lang))
+        lines.append(f"  {'':{width}s} {columns[0]:>18s}  {columns[1]:>18s}  {columns[2]}")
     group = "budget"
     for r in kf.itertuples(index=False):
         if r.group != group:  # projections, payers and PSA rows stand apart from the budget numbers
             group = r.group
-            print(f"  {L.t('group_' + group, lang)}:")
-        interval = f"  [{r.interval}]" if r.interval else ""
-        print(f"  {r.label:{width}s} {r.text:>18s}{interval}".replace(L.NBSP, " "))
-    print(f"  {L.money_note(scenario, lang)}".replace(L.NBSP, " "))
-    print(f"\n{L.t('results_written', lang, out=out)}")
+            lines.append(f"  {L.t('group_' + group, lang)}:")
+        if expected:
+            lines.append(f"  {r.label:{width}s} {r.text:>18s}")
+        else:
+            lines.append(f"  {r.label:{width}s} {r.text:>18s}  {r.precision:>18s}  {r.interval}".rstrip())
+    if not expected:
+        lines += [f"  {x}" for x in precision_notes(result, lang)]
+        if n > 1:
+            lines.append(f"  {L.t('legend_range', lang, n=runs)}")
+    lines.append(f"  {L.money_note(scenario, lang)}")
+    return lines
+
+
+def precision_notes(result: Result | Comparison, lang: str) -> list[str]:
+    """What the means' precision is: exact (and the engines agree), or reached against its target."""
+    res = result.base if isinstance(result, Comparison) else result
+    n = res.replications
+    runs = L.runs(n, lang)
+    exact = result.exact if isinstance(result, Comparison) else res.exact is not None
+    if exact:
+        agree = result.agreement
+        gap = agree["gap_share"].to_numpy(dtype=float)
+        largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
+        notes = [L.t("legend_exact", lang, gap=L.percent(largest, lang, 1))]
+        for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
+            notes.append(L.t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
+        return notes
+    reached = max(tg.reached(n) for tg in result.precision_targets())
+    shown = L.percent(reached, lang, 1) if np.isfinite(reached) else "–"
+    if res.precision is None:
+        return [L.t("legend_precision_fixed", lang, n=runs, reached=shown)]
+    notes = [L.t("legend_precision", lang, n=runs, target=L.percent(res.precision, lang, 1), reached=shown)]
+    if reached > res.precision:
+        notes.append(L.t("legend_not_reached", lang, n=runs))
+    return notes
 
 
 def _write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:
@@ -265,8 +321,12 @@ def _run(args: argparse.Namespace) -> int:
         return _tornado(args)
     if args.command == "sensitivity":
         return _sensitivity(args)
-    if args.replications < 1:
+    if args.replications is not None and args.replications < 1:
         return _fail("--replications must be at least 1")
+    if not 0 < args.precision < 1:
+        return _fail(f"--precision must be a share between 0 and 1, such as 0.02 (got {args.precision})")
+    if args.max_replications < 10:
+        return _fail(f"--max-replications must be at least 10 (got {args.max_replications})")
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
     files = (
@@ -281,17 +341,27 @@ def _run(args: argparse.Namespace) -> int:
     check_destination(out, args.force)
     if args.command == "compare":
         _check_pair(args, scenarios["baseline"], scenarios["strategy"])
-    reps = 1 if args.engine == "expected" else args.replications
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     if args.engine == "expected":
         what = "expected values (analytic engine)"
     else:
-        where = f"Dask at {args.scheduler}" if args.scheduler else f"{min(workers, reps)} worker(s)"
-        what = f"{reps} replication(s), seed {args.seed}, {where}"
+        where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+        how = (
+            f"{args.replications} replication(s)"
+            if args.replications
+            else f"replications until the means are within {100 * args.precision:g} % (at most {args.max_replications})"
+        )
+        what = f"{how}, seed {args.seed}, {where}"
     print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()
     kw = dict(
-        replications=args.replications, seed=args.seed, engine=args.engine, workers=workers, progress=True
+        replications=args.replications,
+        seed=args.seed,
+        engine=args.engine,
+        workers=workers,
+        progress=True,
+        precision=args.precision,
+        max_replications=args.max_replications,
     )
     if args.command == "run":
         result: Result | Comparison = simulate(scenarios["scenario"], **kw)

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +26,21 @@ from tqdm import tqdm
 
 from sim.des import simulate_des
 from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
+from sim.estimates import (
+    CHILDREN_FLOOR,
+    FLOOR,
+    MAX_REPLICATIONS,
+    MIN_REPLICATIONS,
+    PRECISION,
+    RANGE,
+    Target,
+    agreement,
+    analytic_is_exact,
+    next_replications,
+    ratio_standard_error,
+    standard_error,
+    t_quantile,
+)
 from sim.expected import ADDITIVE, MEASURES, expected_measures
 from sim.invariants import InvariantError, check_measures
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
@@ -33,8 +49,8 @@ from sim.staircase import Staircase, compile_staircase
 
 Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
-INTERVAL = (5.0, 95.0)
-"""Percentiles of the reported 90 % interval over replications."""
+INTERVAL = RANGE
+"""Percentiles of the range of outcomes over replications (a 90 % range)."""
 
 
 def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarray]:
@@ -146,20 +162,39 @@ def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {m: np.stack([r[m] for r in runs]) for m in MEASURES}
 
 
-def _check(engine: str, replications: int) -> int:
+def _check(engine: str, replications: int | None) -> int | None:
     if engine not in ("des", "expected"):
         raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
-    if replications < 1:
+    if replications is not None and replications < 1:
         raise ValueError("replications must be at least 1")
-    return 1 if engine == "expected" else int(replications)
+    if engine == "expected":
+        return 1
+    return None if replications is None else int(replications)
 
 
-def _interval(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if a.shape[axis] == 1:  # expected values: no interval
-        mean = a.mean(axis=axis)
-        return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
-    lo, hi = np.percentile(a, INTERVAL, axis=axis)
-    return a.mean(axis=axis), lo, hi
+def _check_precision(precision: float, max_replications: int) -> None:
+    if not (0 < precision < 1):
+        raise ValueError(f"precision must be between 0 and 1 (a share, e.g. 0.02), not {precision!r}")
+    if max_replications < MIN_REPLICATIONS:
+        raise ValueError(f"max_replications must be at least {MIN_REPLICATIONS}, not {max_replications!r}")
+
+
+def _interval(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The range of outcomes over replications (nan for expected values, which have none)."""
+    if a.shape[axis] == 1:
+        shape = np.delete(a.shape, axis)
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    lo, hi = np.percentile(a, RANGE, axis=axis)
+    return lo, hi
+
+
+def _exact(st: Staircase, engine: str) -> dict[str, np.ndarray] | None:
+    """The analytic engine's measures of an arm it solves exactly (for the DES's means), else None."""
+    if engine != "des" or not analytic_is_exact(st):
+        return None
+    m = expected_measures(st)
+    m.pop("flows")
+    return m
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,7 +204,13 @@ class Result:
     Attributes
     ----------
     measures : dict of str to numpy.ndarray
-        Each measure ``[replication, year, step]``.
+        Each measure ``[replication, year, step]``: the replications
+        themselves (their spread is the range of outcomes).
+    exact : dict of str to numpy.ndarray, optional
+        ``[year, step]``: the analytic engine's values where it solves the
+        arm exactly; the means are then these (see :mod:`sim.estimates`).
+    precision : float, optional
+        The precision the replications were run for (``None``: a fixed number).
     """
 
     scenario: Scenario
@@ -178,11 +219,44 @@ class Result:
     seed: int
     replications: int
     measures: dict[str, np.ndarray] = field(repr=False)
+    exact: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    precision: float | None = None
 
     @property
     def years(self) -> np.ndarray:
         """Calendar years of the horizon."""
         return self.staircase.start_year + np.arange(self.staircase.horizon)
+
+    @property
+    def mean_from(self) -> str:
+        """Where the means come from: ``exact``, ``replications`` or ``expected`` (the analytic engine alone)."""
+        if self.engine == "expected":
+            return "expected"
+        return "exact" if self.exact is not None else "replications"
+
+    @cached_property
+    def mean_measures(self) -> dict[str, np.ndarray]:
+        """Each measure's mean ``[year, step]``: exact where the analytic engine is, else over replications."""
+        out = {}
+        for m in MEASURES:
+            if m in ADDITIVE:
+                out[m] = self.exact[m] if self.exact is not None else self.measures[m].mean(axis=0)
+            else:  # lengths of waits: a step nobody waited for has none
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    out[m] = np.nanmean(self.measures[m], axis=0)
+        return out
+
+    @property
+    def means_exact(self) -> bool:
+        """Whether the means have no Monte Carlo error (the analytic engine's values)."""
+        return self.exact is not None or self.engine == "expected"
+
+    def se(self, per_replication: np.ndarray) -> np.ndarray:
+        """Monte Carlo standard error of the mean of a linear measure given per replication (0 if exact)."""
+        if self.means_exact:
+            return np.zeros(per_replication.shape[1:])
+        return standard_error(per_replication)
 
     @cached_property
     def costs(self) -> np.ndarray:
@@ -196,7 +270,7 @@ class Result:
 
     @cached_property
     def yearly(self) -> pd.DataFrame:
-        """Mean over replications per year and step (one row per year and step)."""
+        """Means per year and step (one row per year and step), each with its Monte Carlo standard error."""
         st = self.staircase
         Y, S = st.horizon, st.n_steps
         data = {
@@ -205,26 +279,31 @@ class Result:
             "step_name": np.tile([self.scenario.steps[s].name_da for s in st.step_ids], Y),
             "placement": np.tile(st.placement, Y),
         }
+        mean = self.mean_measures
         for m in ADDITIVE:
-            data[m] = self.measures[m].mean(axis=0).ravel()
-        with warnings.catch_warnings():  # a step nobody waited for has no wait length
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for m in ("wait_mean", "wait_p90"):
-                data[m] = np.nanmean(self.measures[m], axis=0).ravel()
+            data[m] = mean[m].ravel()
+        for m in ("wait_mean", "wait_p90"):
+            data[m] = mean[m].ravel()
         places = np.where(np.isfinite(st.capacity), st.capacity, np.nan)
         data["places"] = places.ravel()
         # Child-years per place; a step with no places (or none in a year) has no utilisation.
         per_place = np.where(places > 0, places, np.nan)
-        data["utilisation"] = (self.measures["child_years"].mean(axis=0) / per_place).ravel()
-        cost = self.costs.mean(axis=0)
+        data["utilisation"] = (mean["child_years"] / per_place).ravel()
+        cost = step_costs(mean, st)
         data["cost"] = cost.ravel()
         data["cost_discounted"] = (cost * st.discount[:, None]).ravel()
+        for m in ADDITIVE:
+            data[f"{m}_mc_se"] = self.se(self.measures[m]).ravel()
+        cost_se = self.se(self.costs)
+        data["cost_mc_se"] = cost_se.ravel()
+        data["cost_discounted_mc_se"] = (cost_se * st.discount[:, None]).ravel()
         steps = pd.DataFrame(data)
         # Costs that belong to no step (programme, caseworkers, extra places),
         # so that the rows of a year add up to its total cost.
-        programme = self.programme.mean(axis=0)
+        programme = programme_costs(mean, st)
         if not programme.any():
             return steps
+        prog_se = self.se(self.programme)
         rows = pd.DataFrame(
             {
                 "year": self.years,
@@ -233,20 +312,22 @@ class Result:
                 "placement": False,
                 "cost": programme,
                 "cost_discounted": programme * st.discount,
+                "cost_mc_se": prog_se,
+                "cost_discounted_mc_se": prog_se * st.discount,
             }
         )
         return pd.concat([steps, rows], ignore_index=True).sort_values(
             ["year"], kind="stable", ignore_index=True
         )
 
-    @cached_property
-    def totals(self) -> pd.DataFrame:
-        """Per replication and year: children, placements and costs in all steps."""
+    def _totals(self, m: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Per replication (first axis of ``m``) and year: children, placements and costs in all steps."""
         st = self.staircase
-        R, Y = self.replications, st.horizon
+        R, Y = m["stock_end"].shape[0], st.horizon
         pl = st.placement
-        m = self.measures
-        total_cost = self.costs.sum(-1) + self.programme
+        costs = step_costs(m, st)
+        programme = np.broadcast_to(programme_costs(m, st), (R, Y))
+        total_cost = costs.sum(-1) + programme
         return pd.DataFrame(
             {
                 "replication": np.repeat(np.arange(R), Y),
@@ -260,8 +341,8 @@ class Result:
                 "waiting_years": m["waiting_years"].sum(-1).ravel(),
                 "overflows": m["overflows"].sum(-1).ravel(),
                 "reviews": m["reviews"].sum(-1).ravel(),
-                "step_cost": self.costs.sum(-1).ravel(),
-                "programme_cost": self.programme.ravel(),
+                "step_cost": costs.sum(-1).ravel(),
+                "programme_cost": programme.ravel(),
                 "casework_cost": np.tile(st.casework_cost, R),
                 "total_cost": total_cost.ravel(),
                 "total_cost_discounted": (total_cost * st.discount).ravel(),
@@ -269,12 +350,14 @@ class Result:
         )
 
     @cached_property
-    def summary(self) -> pd.DataFrame:
-        """Key figures over the horizon: mean and 90 % interval over replications."""
-        t = self.totals
+    def totals(self) -> pd.DataFrame:
+        """Per replication and year: children, placements and costs in all steps."""
+        return self._totals(self.measures)
+
+    def _headline(self, t: pd.DataFrame) -> dict[str, tuple[np.ndarray, str]]:
         last = t[t.year == t.year.max()].set_index("replication")
         per_rep = t.groupby("replication").sum(numeric_only=True)
-        rows = {
+        return {
             "placed_at_end": (last["placed_year_end"], "children"),
             "children_on_staircase_at_end": (last["children_year_end"], "children"),
             "placement_entries": (per_rep["placement_entries"], "children, whole horizon"),
@@ -283,7 +366,59 @@ class Result:
             "overflows": (per_rep["overflows"], "children sent on by a full step"),
             "total_cost_discounted": (per_rep["total_cost_discounted"], money_label(self.scenario)),
         }
-        return _summary_frame({k: (np.asarray(v), u) for k, (v, u) in rows.items()})
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Key figures over the horizon: mean with its Monte Carlo interval, and the range of outcomes."""
+        rows = {k: (np.asarray(v, dtype=float), u) for k, (v, u) in self._headline(self.totals).items()}
+        means = {
+            k: float(np.asarray(v)[0])
+            for k, (v, _) in self._headline(
+                self._totals({m: v[None] for m, v in self.mean_measures.items()})
+            ).items()
+        }
+        exact = self.means_exact
+        est = {k: (means[k], 0.0 if exact else float(standard_error(v))) for k, (v, _) in rows.items()}
+        if self.exact is not None:  # outcomes centred on the exact means (see centred)
+            rows = {k: (centred(v, means[k]), u) for k, (v, u) in rows.items()}
+        return _summary_frame(rows, est, self.mean_from)
+
+    def precision_targets(self) -> list[Target]:
+        """The headline measures the precision rule watches: placements and total cost."""
+        s = self.summary.set_index("metric")
+        pe, cost = s.loc["placement_entries"], s.loc["total_cost_discounted"]
+        return [
+            Target("placement_entries", float(pe["mean"]), float(pe["mc_se"]), CHILDREN_FLOOR),
+            Target("total_cost_discounted", float(cost["mean"]), float(cost["mc_se"]), 0.0),
+        ]
+
+    @cached_property
+    def agreement(self) -> pd.DataFrame:
+        """Where the means are exact: the simulation's own means against them (z: in standard errors)."""
+        if self.exact is None:
+            return pd.DataFrame(columns=list(AGREEMENT_COLUMNS))
+        s = self.summary.set_index("metric")
+        rows = self._headline(self.totals)
+        out = [{"metric": k, **agreement(np.asarray(rows[k][0]), s.loc[k, "mean"])} for k in AGREE_RUN]
+        return pd.DataFrame(out)
+
+
+def centred(per_replication: np.ndarray, exact_mean: np.ndarray | float) -> np.ndarray:
+    """Replications moved so that their mean is the exact mean: ``y - mean(y) + E[y]``.
+
+    Where the analytic engine gives the exact mean, the replications' own
+    mean is off by chance; their spread around it is what the range of
+    outcomes shows, so the range is taken around the exact mean (the control
+    variate applied to the quantiles' location). Their spread is untouched.
+    """
+    y = np.asarray(per_replication, dtype=float)
+    return y - y.mean(axis=0) + exact_mean
+
+
+AGREEMENT_COLUMNS = ("metric", "simulation_mean", "simulation_se", "exact", "gap", "gap_share", "z", "p")
+"""Columns of ``agreement``: the simulation's own means against the exact ones (:func:`sim.estimates.agreement`)."""
+AGREE_RUN = ("placement_entries", "placement_child_years", "total_cost_discounted")
+AGREE_COMPARE = ("placement_entries_avoided", "placement_child_years_avoided", "npv")
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,12 +428,57 @@ class Comparison:
     base: Result
     strategy: Result
     arrays: dict[str, np.ndarray] = field(repr=False)
+    """Per replication (the range of outcomes): each key ``[replication, ...]``."""
     perspective: str = "kommune"
     """Whose money the headline numbers count: a payer (``kommune``, ``region``, ``stat``) or ``society``."""
 
     @property
     def years(self) -> np.ndarray:
         return self.base.years
+
+    @property
+    def exact(self) -> bool:
+        """Whether the means are the analytic engine's, exact (both arms)."""
+        return self.base.exact is not None and self.strategy.exact is not None
+
+    @property
+    def mean_from(self) -> str:
+        """Where the means come from: ``exact``, ``replications`` or ``expected``."""
+        if self.base.engine == "expected":
+            return "expected"
+        return "exact" if self.exact else "replications"
+
+    @cached_property
+    def mean_arrays(self) -> dict[str, np.ndarray]:
+        """The comparison of the two arms' mean measures: each key ``[1, ...]`` (ratios and
+        payback of the means, not means of ratios)."""
+        b, s = self.base, self.strategy
+        one = lambda r: {m: v[None] for m, v in r.mean_measures.items()}  # noqa: E731
+        return compare_arrays(one(b), one(s), b.staircase, s.staircase, self.perspective)
+
+    def outcomes(self, key: str) -> np.ndarray:
+        """``arrays[key]`` per replication, for the range of outcomes.
+
+        Where the means are exact, a linear measure's replications are centred
+        on its exact mean (:func:`centred`); ratios and payback years are the
+        replications' own.
+        """
+        a = self.arrays[key]
+        if not self.exact or key in ("total_roi", "total_payback_year"):
+            return a
+        return centred(a, self.mean_arrays[key][0])
+
+    def se(self, key: str) -> np.ndarray:
+        """Monte Carlo standard error of the mean of ``arrays[key]`` (0 where the means are exact)."""
+        if self.exact or self.base.engine == "expected":
+            return np.zeros(self.arrays[key].shape[1:])
+        if key == "total_roi":
+            return np.float64(
+                ratio_standard_error(self.arrays["total_npv"], self.arrays["total_investment_pv"])
+            )
+        if key == "total_payback_year":
+            return np.float64(np.nan)  # an order statistic: its spread is the range of outcomes
+        return standard_error(self.arrays[key])
 
     @property
     def adult_outcomes(self) -> dict[str, AdultOutcome]:
@@ -313,38 +493,43 @@ class Comparison:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """Placements avoided, investment, savings, NPV, ROI, payback (90 % intervals)."""
+        """Placements avoided, investment, savings, NPV, ROI, payback: means with their Monte
+        Carlo intervals, and the range of outcomes over replications."""
         a = self.arrays
         money = money_label(self.base.scenario) + f"; perspective: {self.perspective}"
         rows = {
-            "placement_entries_avoided": (a["total_placement_entries_avoided"], "children, whole horizon"),
-            "placement_child_years_avoided": (a["total_placement_child_years_avoided"], "child-years"),
-            "placed_at_end_avoided": (a["total_placed_at_end_avoided"], "children placed at end"),
-            "waiting_years_avoided": (
-                a["total_waiting_years_avoided"],
-                "child-years waiting for a full step",
+            "placement_entries_avoided": ("total_placement_entries_avoided", "children, whole horizon"),
+            "placement_child_years_avoided": ("total_placement_child_years_avoided", "child-years"),
+            "placed_at_end_avoided": ("total_placed_at_end_avoided", "children placed at end"),
+            "waiting_years_avoided": ("total_waiting_years_avoided", "child-years waiting for a full step"),
+            "overflows_avoided": ("total_overflows_avoided", "children sent on by a full step"),
+            "investment_pv": ("total_investment_pv", money),
+            "gross_savings_pv": ("total_gross_savings_pv", money),
+            "npv": ("total_npv", money),
+            "roi": ("total_roi", "net DKK back per DKK invested"),
+            "payback_year": (
+                "total_payback_year",
+                "calendar year; none = not within horizon; mean: of the mean cash flow",
             ),
-            "overflows_avoided": (a["total_overflows_avoided"], "children sent on by a full step"),
-            "investment_pv": (a["total_investment_pv"], money),
-            "gross_savings_pv": (a["total_gross_savings_pv"], money),
-            "npv": (a["total_npv"], money),
-            "roi": (a["total_roi"], "net DKK back per DKK invested"),
-            "payback_year": (a["total_payback_year"], "calendar year; none = not within horizon"),
         }
         if self.has_adult:
             projection = f"{money}; {PROJECTION}"
-            rows["adult_consequences_avoided_pv"] = (a["total_adult_savings_pv"], projection)
-            rows["npv_with_adult_consequences"] = (a["total_npv_with_adult"], projection)
+            rows["adult_consequences_avoided_pv"] = ("total_adult_savings_pv", projection)
+            rows["npv_with_adult_consequences"] = ("total_npv_with_adult", projection)
             for key in self.adult_outcomes:
                 rows[f"adult_{key}_change"] = (
-                    a[f"total_adult_{key}_change"],
+                    f"total_adult_{key}_change",
                     "persons above the reference share, among children leaving within the horizon; "
                     "projection, strategy minus baseline",
                 )
         plain = money_label(self.base.scenario)
         for payer in PERSPECTIVES:
-            rows[f"npv_{payer}"] = (a[f"total_npv_{payer}"], f"{plain}; paid by {payer}")
-        df = _summary_frame(rows)
+            rows[f"npv_{payer}"] = (f"total_npv_{payer}", f"{plain}; paid by {payer}")
+        m = self.mean_arrays
+        est = {name: (float(m[key][0]), float(self.se(key))) for name, (key, _) in rows.items()}
+        df = _summary_frame(
+            {name: (self.outcomes(key), unit) for name, (key, unit) in rows.items()}, est, self.mean_from
+        )
         pay = a["total_payback_year"]
         several = len(pay) > 1  # a share of one expected value is no probability
         share = pd.DataFrame(
@@ -352,20 +537,47 @@ class Comparison:
                 "metric": ["share_paying_back", "share_npv_positive"],
                 "mean": [
                     float(np.mean(~np.isnan(pay))) if several else np.nan,
-                    float(np.mean(a["total_npv"] > 0)) if several else np.nan,
+                    float(np.mean(self.outcomes("total_npv") > 0)) if several else np.nan,
                 ],
-                "median": [np.nan, np.nan],
-                "p5": [np.nan, np.nan],
-                "p95": [np.nan, np.nan],
-                "unit": ["share of replications"] * 2,
+                "unit": ["share of replications (chance, not parameter uncertainty)"] * 2,
+                "mean_from": ["replications"] * 2,
             }
         )
         return pd.concat([df, share], ignore_index=True)
 
+    def precision_targets(self) -> list[Target]:
+        """The headline measures the precision rule watches: placements avoided and NPV.
+
+        Near zero they are measured against a reference: 50 children, and the
+        investment (or, with nothing invested, 1 % of the baseline's cost).
+        """
+        s = self.summary.set_index("metric")
+        pe, npv = s.loc["placement_entries_avoided"], s.loc["npv"]
+        invest = float(s.loc["investment_pv", "mean"])
+        cost = float(self.base.summary.set_index("metric").loc["total_cost_discounted", "mean"])
+        money = invest if invest > 0 else FLOOR * cost
+        return [
+            Target("placement_entries_avoided", float(pe["mean"]), float(pe["mc_se"]), CHILDREN_FLOOR),
+            Target("npv", float(npv["mean"]), float(npv["mc_se"]), money),
+        ]
+
+    @cached_property
+    def agreement(self) -> pd.DataFrame:
+        """Where the means are exact: the simulation's own means against them (z: in standard errors)."""
+        if not self.exact:
+            return pd.DataFrame(columns=list(AGREEMENT_COLUMNS))
+        m = self.mean_arrays
+        out = [
+            {"metric": k, **agreement(self.arrays[f"total_{k}"], float(m[f"total_{k}"][0]))}
+            for k in AGREE_COMPARE
+        ]
+        return pd.DataFrame(out)
+
     @cached_property
     def yearly(self) -> pd.DataFrame:
-        """Per year: avoided placements, investment, savings, net (mean, p5, p95)."""
-        a = self.arrays
+        """Per year: avoided placements, investment, savings, net: mean, its Monte Carlo standard
+        error, and the range of outcomes (p5, p95)."""
+        m = self.mean_arrays
         data: dict[str, np.ndarray] = {"year": self.years}
         for key in (
             "placement_entries_avoided",
@@ -378,61 +590,114 @@ class Comparison:
             "net_savings",
             "cum_net_savings_discounted",
         ):
-            mean, lo, hi = _interval(a[key])
-            data[key] = mean
+            lo, hi = _interval(self.outcomes(key))
+            data[key] = m[key][0]
+            data[f"{key}_mc_se"] = self.se(key)
             data[f"{key}_p5"] = lo
             data[f"{key}_p95"] = hi
-        by_step = a["savings_by_step"].mean(axis=0)
         for i, s in enumerate(self.base.staircase.step_ids):
-            data[f"savings_{s}"] = by_step[:, i]
+            data[f"savings_{s}"] = m["savings_by_step"][0][:, i]
         data["discount_factor"] = self.base.staircase.discount
         return pd.DataFrame(data)
 
 
-def _summary_frame(rows: dict[str, tuple[np.ndarray, str]]) -> pd.DataFrame:
+SUMMARY_COLUMNS = ("metric", "mean", "mc_se", "mc_low", "mc_high", "median", "p5", "p95", "unit", "mean_from")
+"""Columns of every summary table: the mean with its Monte Carlo standard error and 95 % interval,
+and the range of outcomes (median, 5th and 95th percentile over replications)."""
+
+
+def _summary_frame(
+    rows: dict[str, tuple[np.ndarray, str]],
+    estimates: dict[str, tuple[float, float]] | None = None,
+    mean_from: str = "replications",
+) -> pd.DataFrame:
+    """One row per metric: its mean (``estimates``: mean and standard error, else over ``rows``),
+    the Monte Carlo interval of the mean, and the range of outcomes over ``rows``."""
     out = []
     for name, (v, unit) in rows.items():
         v = np.asarray(v, dtype=float)
+        n = len(v)
         # "No payback" counts as later than any year when ranking replications.
         ranked = np.where(np.isnan(v), np.inf, v)
         # Interpolating between "never" and a year, or between two years, means
         # nothing: payback years are order statistics.
         method = "inverted_cdf" if (np.isnan(v).any() or name == "payback_year") else "linear"
-        lo, med, hi = np.percentile(ranked, [INTERVAL[0], 50, INTERVAL[1]], method=method)
-        finite = v[~np.isnan(v)]
-        # A mean of calendar years is not a year: payback is reported by its median.
-        mean = float(finite.mean()) if len(finite) == len(v) and name != "payback_year" else np.nan
-        if len(v) == 1:  # expected values: there is no interval to report
+        lo, med, hi = np.percentile(ranked, [RANGE[0], 50, RANGE[1]], method=method)
+        if estimates is not None and name in estimates:
+            mean, se = estimates[name]
+        else:
+            finite = v[~np.isnan(v)]
+            # A mean of calendar years is not a year.
+            ok = len(finite) == n and name != "payback_year"
+            mean = float(finite.mean()) if ok else np.nan
+            se = float(standard_error(v)) if ok else np.nan
+        if n == 1:  # expected values: there is no range of outcomes
             lo = hi = np.nan
+        half = 0.0 if se == 0.0 else t_quantile(n) * se
         out.append(
             {
                 "metric": name,
                 "mean": mean,
+                "mc_se": se,
+                "mc_low": mean - half if np.isfinite(half) else np.nan,
+                "mc_high": mean + half if np.isfinite(half) else np.nan,
                 "median": med if np.isfinite(med) else np.nan,
                 "p5": lo if np.isfinite(lo) else np.nan,
                 "p95": hi if np.isfinite(hi) else np.nan,
                 "unit": unit,
+                "mean_from": mean_from,
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def _run_batches(
+    make_task: Callable[[int], tuple],
+    fn: Callable,
+    replications: int | None,
+    precision: float,
+    max_replications: int,
+    workers: Workers,
+    progress: bool,
+    exact: bool,
+    targets: Callable[[list], list[Target]],
+) -> list:
+    """Replications 0, 1, ...: a fixed number, or batches until the precision is reached.
+
+    Each batch's size is set by the results so far (never by the workers),
+    so the same seed gives the same replications on any number of workers.
+    Where the means are exact, the first batch is enough: it is run for the
+    range of outcomes.
+    """
+    n = replications or MIN_REPLICATIONS
+    runs: list = []
+    while True:
+        runs += _map(fn, [make_task(r) for r in range(len(runs), n)], workers, progress)
+        if replications is not None or exact:
+            return runs
+        n = next_replications(len(runs), targets(runs), precision, max_replications)
+        if n == len(runs):
+            return runs
 
 
 def simulate(
     scenario: Scenario,
-    replications: int = 20,
+    replications: int | None = None,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
     progress: bool = False,
+    precision: float = PRECISION,
+    max_replications: int = MAX_REPLICATIONS,
 ) -> Result:
     """Simulate one scenario (with its intervention, if it has one).
 
     Parameters
     ----------
     scenario : Scenario
-    replications : int
-        Independent replications (ignored by the expected engine, which has
-        no randomness).
+    replications : int, optional
+        A fixed number of replications. Default: as many as the precision
+        needs (see :mod:`sim.estimates`). The expected engine has none.
     seed : int
         Same scenario and seed give identical numbers.
     engine : {"des", "expected"}
@@ -442,15 +707,39 @@ def simulate(
         or client. Results are the same wherever they run.
     progress : bool
         Show a progress bar on the terminal (never in pipes or logs).
+    precision : float
+        Without ``replications``: run until the 95 % Monte Carlo half-width
+        of the mean placements and total cost is at most this share of
+        their value (default 0.02).
+    max_replications : int
+        The most replications the precision rule runs (default 100).
 
     Returns
     -------
     Result
     """
     R = _check(engine, replications)
+    _check_precision(precision, max_replications)
     st = compile_staircase(scenario)
-    runs = _map(_single, [(st, engine, seed, r) for r in range(R)], workers, progress)
-    return Result(scenario, st, engine, seed, R, _stack(runs))
+    exact = _exact(st, engine)
+
+    def targets(runs: list) -> list[Target]:
+        return Result(scenario, st, engine, seed, len(runs), _stack(runs), exact).precision_targets()
+
+    runs = _run_batches(
+        lambda r: (st, engine, seed, r),
+        _single,
+        R,
+        precision,
+        max_replications,
+        workers,
+        progress,
+        exact is not None,
+        targets,
+    )
+    return Result(
+        scenario, st, engine, seed, len(runs), _stack(runs), exact, precision if R is None else None
+    )
 
 
 def expected(scenario: Scenario) -> Result:
@@ -488,12 +777,14 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
 def compare(
     base: Scenario,
     strategy: Scenario,
-    replications: int = 20,
+    replications: int | None = None,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
     progress: bool = False,
     perspective: str = "kommune",
+    precision: float = PRECISION,
+    max_replications: int = MAX_REPLICATIONS,
 ) -> Comparison:
     """Compare a strategy with its baseline using common random numbers.
 
@@ -507,20 +798,42 @@ def compare(
         Whose money the headline numbers count (default the municipality's,
         the budget a negotiation is about); the NPV of each payer and of
         society is always in the summary too.
+    precision, max_replications
+        As for :func:`simulate`; the precision rule watches placements
+        avoided and the NPV.
 
     Returns
     -------
     Comparison
-        ``.summary`` (placements avoided, NPV, ROI, payback with 90 %
-        intervals) and ``.yearly``.
+        ``.summary`` (placements avoided, NPV, ROI, payback: means with their
+        Monte Carlo intervals, and the range of outcomes) and ``.yearly``.
     """
     R = _check(engine, replications)
+    _check_precision(precision, max_replications)
     check_perspective(perspective)  # before the simulation, not after
     check_pair(base, strategy)
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
-    runs = _map(_pair, [(st_a, st_b, engine, seed, r) for r in range(R)], workers, progress)
-    mb = _stack([r[0] for r in runs])
-    ms = _stack([r[1] for r in runs])
-    res_a = Result(base, st_a, engine, seed, R, mb)
-    res_b = Result(strategy, st_b, engine, seed, R, ms)
-    return Comparison(res_a, res_b, compare_arrays(mb, ms, st_a, st_b, perspective), perspective)
+    ex_a, ex_b = _exact(st_a, engine), _exact(st_b, engine)
+    exact = ex_a is not None and ex_b is not None
+    if not exact:  # both arms' means exact, or both over the same replications (CRN)
+        ex_a = ex_b = None
+
+    def build(runs: list, goal: float | None = None) -> Comparison:
+        mb = _stack([r[0] for r in runs])
+        ms = _stack([r[1] for r in runs])
+        res_a = Result(base, st_a, engine, seed, len(runs), mb, ex_a, goal)
+        res_b = Result(strategy, st_b, engine, seed, len(runs), ms, ex_b, goal)
+        return Comparison(res_a, res_b, compare_arrays(mb, ms, st_a, st_b, perspective), perspective)
+
+    runs = _run_batches(
+        lambda r: (st_a, st_b, engine, seed, r),
+        _pair,
+        R,
+        precision,
+        max_replications,
+        workers,
+        progress,
+        exact,
+        lambda runs: build(runs).precision_targets(),
+    )
+    return build(runs, precision if R is None else None)

@@ -133,7 +133,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_savings": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
     "kf_npv": ("Net present value", "Nettonutidsværdi"),
     "kf_roi": ("Return on investment", "Afkast pr. investeret krone"),
-    "kf_payback": ("Payback year (median)", "Hjemtjeningsår (median)"),
+    "kf_payback": ("Payback year", "Hjemtjeningsår"),
     "kf_payback_one": ("Payback year", "Hjemtjeningsår"),
     "kf_p_npv": ("Probability that NPV > 0", "Sandsynlighed for positiv nettonutidsværdi"),
     "kf_placed_end": ("Placed children at end of {year}", "Anbragte børn ved udgangen af {year}"),
@@ -234,6 +234,47 @@ TEXT: dict[str, tuple[str, str]] = {
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
     "vs": ("{a} vs {b}", "{a} mod {b}"),
     "mean_over": ("mean over {n}", "gennemsnit over {n}"),
+    # -- means, their precision and the range of outcomes (issue 12, part 2) --
+    "exact": ("exact", "eksakt"),
+    "col_mean": ("mean", "gennemsnit"),
+    "col_precision": ("precision (95 %)", "præcision (95 %)"),
+    "col_range": ("range of outcomes (90 %)", "udfaldsrum (90 %)"),
+    "legend_exact": (
+        "Means: exact, from the analytic engine, which solves this model; the simulation's own means lie "
+        "within {gap} of them, as chance allows.",
+        "Gennemsnit: eksakte, fra den analytiske model, som løser denne model; simuleringens egne "
+        "gennemsnit ligger inden for {gap} af dem, som tilfældigheden tillader.",
+    ),
+    "legend_disagree": (
+        "Warning: the simulation's own mean of '{metric}' is {z} standard errors from the analytic "
+        "engine's, more than chance allows; the two engines should agree: please report this.",
+        "Advarsel: simuleringens eget gennemsnit af '{metric}' ligger {z} standardfejl fra den analytiske "
+        "models, mere end tilfældigheden tillader; de to beregninger burde stemme: meld det venligst.",
+    ),
+    "legend_precision": (
+        "Precision: half-width of the 95 % interval of the mean over {n} (chance in the simulation); "
+        "aimed at {target} of the value, reached {reached}.",
+        "Præcision: halv bredde af 95 %-intervallet for gennemsnittet over {n} (tilfældighed i "
+        "simuleringen); mål {target} af værdien, nået {reached}.",
+    ),
+    "legend_precision_fixed": (
+        "Precision: half-width of the 95 % interval of the mean over {n} (chance in the simulation); "
+        "reached {reached} of the value.",
+        "Præcision: halv bredde af 95 %-intervallet for gennemsnittet over {n} (tilfældighed i "
+        "simuleringen); nået {reached} af værdien.",
+    ),
+    "legend_not_reached": (
+        "The target was not reached in {n}: add --max-replications for more, or read the means with "
+        "their precision.",
+        "Målet blev ikke nået med {n}: giv --max-replications for flere, eller læs gennemsnittene med "
+        "deres præcision.",
+    ),
+    "legend_range": (
+        "Range of outcomes: where the actual figure may fall by chance (5th to 95th percentile over {n}); "
+        "uncertain assumptions are not in it (see trappesim psa).",
+        "Udfaldsrum: hvor det faktiske tal kan lande ved tilfældighed (5.-95. percentil over {n}); usikre "
+        "forudsætninger er ikke med (se trappesim psa).",
+    ),
 }
 
 

@@ -134,7 +134,7 @@ def _yearly_axes(ax, ylabel: str, cmp: Comparison, lang: Lang) -> None:
 
 def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
     st = result.staircase
-    stock = result.measures["stock_end"].mean(axis=0)  # [year, step]
+    stock = result.mean_measures["stock_end"]  # [year, step]
     years = result.years
     labels = [L.step_name(result.scenario, s, lang) for s in st.step_ids]
     polys = ax.stackplot(years, stock.T, labels=labels, colors=colours, edgecolor="white", linewidth=0.4)
@@ -166,7 +166,7 @@ def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     for ax, arm in zip(axes, arms):
         _stack(ax, arm, colours, arm.scenario.title or arm.scenario.name, lang)
     axes[0].set_ylabel(t("children", lang))
-    placed = [(a.measures["stock_end"].mean(0) * a.staircase.placement).sum(1) for a in arms]
+    placed = [(a.mean_measures["stock_end"] * a.staircase.placement).sum(1) for a in arms]
     y0, y1 = arms[0].years[0], arms[0].years[-1]
     n = lambda x: L.number(x, lang)  # noqa: E731
     if len(arms) == 2:
@@ -254,7 +254,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     pay = s.loc["payback_year"]
     npv = s.loc["npv"]
     currency = cmp.base.scenario.currency
-    if np.isnan(pay["median"]):
+    if np.isnan(pay["mean"]):  # the payback year of the mean cash flow drawn
         # The share of replications paying back is chance in children's paths, not a
         # probability that the strategy pays: that needs a PSA, so it is not quoted.
         title = t("no_payback_title", lang, year=years[-1])
@@ -269,7 +269,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
         )
     else:
-        year = int(pay["median"])
+        year = int(pay["mean"])
         ax.axvline(year, color="black", ls="--", lw=1)
         ax.annotate(
             t("payback_mark", lang, year=year),
@@ -294,14 +294,14 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     Bars float from the running total: the investment goes down from zero,
     each step's discounted savings go up (or down, where the strategy puts
     more children on a step, as early help does), and the last bar is the
-    net present value. Mean over replications; the bars add up exactly.
+    net present value. The means (exact where the analytic engine is); the bars add up exactly.
     """
     lang = _lang(cmp, lang)
     scenario = cmp.base.scenario
     st = cmp.base.staircase
     D = st.discount
-    invest = float((cmp.arrays["investment"] * D).sum(-1).mean())
-    by_step = (cmp.arrays["savings_by_step"] * D[:, None]).sum(1).mean(0)  # [step]
+    invest = float((cmp.mean_arrays["investment"] * D).sum(-1)[0])
+    by_step = (cmp.mean_arrays["savings_by_step"] * D[:, None]).sum(1)[0]  # [step]
     labels = [t("investment", lang)]
     values = [-invest]
     colours = step_colours(st.n_steps)
@@ -326,7 +326,7 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     tops = [npv, 0.0]
     if cmp.has_adult:
         # The projection beyond the horizon, apart: a dotted bar on top of the NPV, then the total.
-        adult = float(cmp.arrays["total_adult_savings_pv"].mean())
+        adult = float(cmp.mean_arrays["total_adult_savings_pv"][0])
         ax.bar(x[-1] + 1, adult, bottom=npv, color="white", edgecolor="0.3", hatch="..", linewidth=0.8)
         ax.bar(x[-1] + 2, npv + adult, color="white", edgecolor="black", linestyle="--", linewidth=1.2)
         extra_labels = [t("wf_adult", lang), t("wf_npv_adult", lang)]
@@ -439,15 +439,15 @@ def waiting_list(result: Result | Comparison, lang: str | None = None) -> Figure
     lang = _lang(result, lang)
 
     def title(arms, capped):
-        last = [L.number(a.measures["waiting_end"].mean(0)[-1, capped].sum(), lang, 1) for _, a in arms]
+        last = [L.number(a.mean_measures["waiting_end"][-1, capped].sum(), lang, 1) for _, a in arms]
         year = arms[0][1].years[-1]
         if len(last) == 2:
             return t("waiting_title_cmp", lang, year=year, a=last[1], b=last[0])
         return t("waiting_title_one", lang, a=last[0], year=year)
 
-    panels = [(t("waiting_end", lang), lambda a: a.measures["waiting_end"].mean(0))]
+    panels = [(t("waiting_end", lang), lambda a: a.mean_measures["waiting_end"])]
     if any((arm.staircase.overflow_to >= 0).any() for _, arm in _arms(result, lang)):
-        panels.append((t("sent_on", lang), lambda a: a.measures["overflows"].mean(0)))
+        panels.append((t("sent_on", lang), lambda a: a.mean_measures["overflows"]))
     return _capacity_figure(result, panels, _counts(lang), title, lang)
 
 
@@ -458,7 +458,7 @@ def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
     def used(arm: Result) -> np.ndarray:
         # A step with no places in a year has no share in use (not an infinite one).
         places = arm.staircase.capacity
-        return 100 * arm.measures["child_years"].mean(0) / np.where(places > 0, places, np.nan)
+        return 100 * arm.mean_measures["child_years"] / np.where(places > 0, places, np.nan)
 
     def title(arms, capped):
         u = max(np.nan_to_num(used(a)[-1, capped], nan=0.0).max() for _, a in arms)

@@ -99,7 +99,11 @@ def format_value(
 def key_figures(
     result: Result | Comparison, lang: str | None = None, psa: PSAResult | None = None
 ) -> pd.DataFrame:
-    """The figures a budget note quotes, with their 90 % intervals, as numbers and as text.
+    """The figures a budget note quotes, as numbers and as text.
+
+    Each has its mean, the Monte Carlo precision of the mean (95 %; "exact"
+    where the analytic engine solves the model) and the range of outcomes
+    (90 % over replications: where the actual figure may fall by chance).
 
     Parameters
     ----------
@@ -112,13 +116,18 @@ def key_figures(
     Returns
     -------
     pandas.DataFrame
-        ``metric``, ``label``, ``centre`` (mean; median for the payback
-        year), ``p5``, ``p95`` (nan where there is no interval), ``unit``,
-        ``kind``, ``text`` and ``interval`` (formatted).
+        ``metric``, ``label``, ``centre`` (the mean; for the payback year the
+        year the mean cash flow pays back), ``mc_se``, ``mc_low``, ``mc_high``
+        (the mean's 95 % Monte Carlo interval), ``p5``, ``p95`` (the range of
+        outcomes; for PSA rows the range over parameter draws; nan where there
+        is none), ``kind``, ``group``, ``unit``, and as text ``text`` (the
+        mean), ``precision`` ("exact", "± x" or empty) and ``interval`` (the
+        range).
     """
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
     reps = result.base.replications if isinstance(result, Comparison) else result.replications
+    engine = result.base.engine if isinstance(result, Comparison) else result.engine
     y0, y1 = int(result.years[0]), int(result.years[-1])
     s = result.summary.set_index("metric")
     rows: list[tuple[str, str, str]]
@@ -138,46 +147,41 @@ def key_figures(
                 ("overflows", "kf_overflows", "children1"),
             ]
 
-    def interval(r) -> tuple[float, float]:  # expected values (one replication) have none
-        return (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)
+    def estimate(r) -> tuple[float, float, float, float, float, float]:
+        """mean, its standard error and Monte Carlo interval, and the range of outcomes."""
+        rng = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)  # expected values have none
+        return (r["mean"], r["mc_se"], r["mc_low"], r["mc_high"], *rng)
 
     out = []
     groups: dict[str, str] = {}  # budget (default), projection, payers, psa: shown apart
     for metric, label, kind in rows:
         r = s.loc[metric]
-        centre = r["median"] if metric == "payback_year" else r["mean"]
-        lo, hi = interval(r)
         if metric == "payback_year" and reps == 1:
             label = "kf_payback_one"
         text = t(label, lang, year=y1, y0=y0, y1=y1)
         if kind == "money" and isinstance(result, Comparison) and has_payers(result):
             text += f" ({t('persp_' + result.perspective, lang)})"  # whose money, when it matters
-        out.append((metric, text, centre, lo, hi, kind))
+        out.append((metric, text, *estimate(r), kind))
     if isinstance(result, Comparison) and result.has_adult:
         for metric, label in (
             ("adult_consequences_avoided_pv", "kf_adult"),
             ("npv_with_adult_consequences", "kf_npv_adult"),
         ):
-            r = s.loc[metric]
-            lo, hi = interval(r)
             text = t(label, lang)
             if has_payers(result, adult=True) or has_payers(result):
                 text += f" ({t('persp_' + result.perspective, lang)})"
-            out.append((metric, text, r["mean"], lo, hi, "money"))
+            out.append((metric, text, *estimate(s.loc[metric]), "money"))
             groups[metric] = "projection"
         for key, outcome in result.adult_outcomes.items():
             metric = f"adult_{key}_change"
-            r = s.loc[metric]
-            lo, hi = interval(r)
             name = outcome.name_da if lang == "da" else outcome.name_en
-            out.append((metric, t("kf_adult_outcome", lang, name=name), r["mean"], lo, hi, "persons"))
+            out.append((metric, t("kf_adult_outcome", lang, name=name), *estimate(s.loc[metric]), "persons"))
             groups[metric] = "projection"
     if isinstance(result, Comparison) and has_payers(result):
         for payer in PERSPECTIVES:
-            r = s.loc[f"npv_{payer}"]
-            lo, hi = interval(r)
-            out.append((f"npv_{payer}", t(f"kf_npv_{payer}", lang), r["mean"], lo, hi, "money"))
-            groups[f"npv_{payer}"] = "payers"
+            metric = f"npv_{payer}"
+            out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s.loc[metric]), "money"))
+            groups[metric] = "payers"
     if psa is not None:
         p = psa.summary.set_index("metric")
         for metric, label, kind in (
@@ -187,11 +191,15 @@ def key_figures(
             text = t(label, lang)
             if kind == "money" and isinstance(result, Comparison) and has_payers(result):
                 text += f" ({t('persp_' + psa.perspective, lang)})"
+            # The range is over parameter draws; the mean's own precision is not shown for PSA rows.
             out.append(
                 (
                     f"psa_{metric}",
                     text,
                     p.loc[metric, "mean"],
+                    np.nan,
+                    np.nan,
+                    np.nan,
                     p.loc[metric, "p5"],
                     p.loc[metric, "p95"],
                     kind,
@@ -205,20 +213,38 @@ def key_figures(
                 p.loc["probability_npv_positive", "mean"],
                 np.nan,
                 np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
                 "share",
             )
         )
-    df = pd.DataFrame(out, columns=["metric", "label", "centre", "p5", "p95", "kind"])
+    df = pd.DataFrame(
+        out, columns=["metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind"]
+    )
     groups["probability_npv_positive"] = "psa"
     df["group"] = [groups.get(m, "budget") for m in df["metric"]]
     df["unit"] = [_unit(k, scenario, lang) for k in df["kind"]]
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
     df["text"] = [fmt(v, k) for v, k in zip(df["centre"], df["kind"])]
+    df["precision"] = [
+        _precision_text(se, hi - c if np.isfinite(hi) else np.nan, k, engine, lang, scenario.currency)
+        for se, c, hi, k in zip(df["mc_se"], df["centre"], df["mc_high"], df["kind"])
+    ]
     df["interval"] = [
         "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
         for lo, hi, k in zip(df["p5"], df["p95"], df["kind"])
     ]
     return df
+
+
+def _precision_text(se: float, half: float, kind: str, engine: str, lang: Lang, currency: str) -> str:
+    """The mean's precision in words: "exact", "± x" (95 % half-width), or nothing to say."""
+    if engine == "expected" or kind in ("year", "share") or np.isnan(se):
+        return ""
+    if se == 0.0:
+        return t("exact", lang)
+    return "± " + format_value(half, kind, lang, currency)
 
 
 def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, Any, str]]:

@@ -187,6 +187,7 @@ def manifest(
             else {}
         ),
         **extra,
+        **({"precision": precision_record(result)} if isinstance(result, Result | Comparison) else {}),
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
         "input_files_sha256": files,
@@ -201,6 +202,37 @@ def manifest(
             "platform": platform.platform(),
         },
     }
+
+
+def precision_record(result: Result | Comparison) -> dict[str, Any]:
+    """How precise the means are: where they come from, the target and what was reached.
+
+    ``means``: ``exact`` (the analytic engine, which solves the model; the
+    replications give the range of outcomes), ``replications`` (means over
+    them) or ``expected`` (the analytic engine alone). ``reached``: the 95 %
+    half-width of each headline mean as a share of its value. ``agreement``:
+    where the means are exact, the simulation's own means against them.
+    """
+    res = result.base if isinstance(result, Comparison) else result
+    n = res.replications
+    out: dict[str, Any] = {
+        "means": result.mean_from,
+        "target": res.precision,
+        "replications": n,
+        "reached": {tg.name: _finite(tg.reached(n)) for tg in result.precision_targets()},
+    }
+    if result.mean_from == "exact":
+        out["agreement"] = [
+            {k: (_finite(v) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in result.agreement.to_dict("records")
+        ]
+    return out
+
+
+def _finite(x: float) -> float | None:
+    """A number for strict JSON: nan and infinities become null."""
+    x = float(x)
+    return x if np.isfinite(x) else None
 
 
 def _versions(*packages: str) -> dict[str, str]:
@@ -309,9 +341,17 @@ def _write_tables(result, tmp: Path) -> None:
         pd.concat([a.summary.assign(arm=k) for k, a in arms.items()], ignore_index=True),
         tmp / "summary.csv",
     )
-    np.savez_compressed(
-        tmp / ARRAYS, **{f"{role}:{m}": v for role, arm in arms.items() for m, v in arm.measures.items()}
+    arrays = {f"{role}:{m}": v for role, arm in arms.items() for m, v in arm.measures.items()}
+    # The analytic engine's means, where they are exact (the tables' means are these).
+    arrays.update(
+        {
+            f"exact:{role}:{m}": v
+            for role, arm in arms.items()
+            if arm.exact is not None
+            for m, v in arm.exact.items()
+        }
     )
+    np.savez_compressed(tmp / ARRAYS, **arrays)
 
 
 ARRAYS = "arrays.npz"
@@ -470,10 +510,14 @@ def load_results(folder: str | Path) -> Result | Comparison | PSAResult | Tornad
             perspective,
         )
     results: dict[str, Result] = {}
+    precision = meta.get("precision", {}).get("target")
     for role, scenario in scen.items():
         measures = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{role}:")}
+        exact = {k.split(":", 2)[2]: v for k, v in arrays.items() if k.startswith(f"exact:{role}:")} or None
         st = compile_staircase(scenario)
-        results[role] = Result(scenario, st, engine, seed, int(meta["replications"]), measures)
+        results[role] = Result(
+            scenario, st, engine, seed, int(meta["replications"]), measures, exact, precision
+        )
     if kind == "run":
         return results["scenario"]
     b, s = results["baseline"], results["strategy"]

@@ -53,6 +53,16 @@ TOY: dict = {
 }
 
 
+def smaller(scenario: Scenario, children: int) -> dict:
+    """Changes that make ``scenario`` an area of ``children`` children: new cases and the children
+    on the staircase at the start scale with it; costs per child and the programme's costs do not."""
+    f = children / scenario.population.children
+    changes = {"population.children": children, "population.entries_per_year": scenario.entries_per_year * f}
+    for step, stock in scenario.population.initial_stock.items():
+        changes[f"population.initial_stock.{step}.children"] = round(stock.children * f)
+    return changes
+
+
 def toy_dict(**changes) -> dict:
     """A deep copy of the toy scenario with top-level keys replaced."""
     d = copy.deepcopy(TOY)
