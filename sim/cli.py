@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +33,36 @@ from sim.results import (
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
 from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""Exit codes after Ctrl-C and SIGTERM: 128 + the signal's number, as shells report them."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a user's mistake in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"trappesim: error: {message}; see {self.prog} --help\n")
+
+
+def _whole(least: int, why: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``least``, checked before anything runs."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {least}, not {text}{why}")
+        return value
+
+    return parse
+
+
+SEED = _whole(0, " (a random seed cannot be negative)")
+AT_LEAST_1 = _whole(1)
+AT_LEAST_0 = _whole(0)
 
 
 def _two_files(p: argparse.ArgumentParser) -> None:
@@ -41,14 +74,16 @@ def _two_files(p: argparse.ArgumentParser) -> None:
 
 def _seed_engine(p: argparse.ArgumentParser, default_engine: str, engine_help: str) -> None:
     p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed", "-s", type=SEED, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
     choices = ("des", "expected") if default_engine == "des" else ("expected", "des")
     p.add_argument("--engine", choices=choices, default=default_engine, help=engine_help)
 
 
 def _where(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--workers", "-w", type=AT_LEAST_1, default=None, help="worker processes (default: all cores)"
+    )
     p.add_argument(
         "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
     )
@@ -83,7 +118,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--replications",
         "-r",
-        type=int,
+        type=AT_LEAST_1,
         default=10,
         help="replications of the discrete-event model (default 10)",
     )
@@ -94,7 +129,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trappesim",
         description="Simulate the indsatstrappe: placements avoided by a preventive strategy, and what it costs.",
     )
@@ -109,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _perspective(p)
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
     _two_files(p)
-    p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
+    p.add_argument("--draws", "-n", type=AT_LEAST_1, default=1000, help="parameter draws (default 1000)")
     _seed_engine(p, "expected", "analytic (default) or one DES run per draw")
     _where(p)
     _perspective(p)
@@ -126,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     _two_files(p)
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
-    p.add_argument("-n", type=int, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))")
+    p.add_argument(
+        "-n", type=AT_LEAST_1, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))"
+    )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _where(p)
     _perspective(p)
@@ -140,7 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="solve for the effect (default) or the cost per year",
     )
     p.add_argument(
-        "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
+        "--draws",
+        "-n",
+        type=AT_LEAST_0,
+        default=0,
+        help="solve again for N PSA draws, for an interval (default 0)",
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
@@ -165,12 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--des-replications",
-        type=int,
+        type=AT_LEAST_0,
         default=5,
         help="replications of the DES that check the fit (default 5; 0: none)",
     )
     p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"seed of the DES check (default {DEFAULT_SEED})"
+        "--seed",
+        "-s",
+        type=SEED,
+        default=DEFAULT_SEED,
+        help=f"seed of the DES check (default {DEFAULT_SEED})",
     )
     _where(p)
     _output(p, "calibration-")
@@ -232,6 +277,7 @@ def _write(result, out: Path, files: dict, args: argparse.Namespace, wall: float
     """Write the results folder, recording the command line as given."""
     command = ["trappesim", *sys.argv[1:]]
     write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+    args.written = out  # an interruption from here on leaves a complete folder
 
 
 def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
@@ -265,10 +311,6 @@ def _run(args: argparse.Namespace) -> int:
         return _tornado(args)
     if args.command == "sensitivity":
         return _sensitivity(args)
-    if args.replications < 1:
-        return _fail("--replications must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
     files = (
         {"scenario": args.scenario}
         if args.command == "run"
@@ -312,10 +354,6 @@ def _check_pair(args: argparse.Namespace, base: Scenario, strategy: Scenario) ->
 
 
 def _psa(args: argparse.Namespace) -> int:
-    if args.draws < 1:
-        return _fail("--draws must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
@@ -410,8 +448,6 @@ def _tornado(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        return _fail("-n must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
@@ -444,8 +480,6 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate, check, read_observed, write_calibrated
 
-    if args.des_replications < 0:
-        return _fail("--des-replications must not be negative")
     scenario = load_scenario(args.scenario)
     observed = read_observed(args.observed, scenario)
     check(scenario, observed, args.fit)
@@ -494,8 +528,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _breakeven(args: argparse.Namespace) -> int:
-    if args.draws < 0:
-        return _fail("--draws must not be negative")
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
     r = break_even(
@@ -543,9 +575,45 @@ def _breakeven(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs: workers killed, no folder left."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``trappesim`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = None
+    try:
+        with _sigterm_raises():
+            args = build_parser().parse_args(argv)
+            return _guarded(args)
+    except KeyboardInterrupt as err:
+        # Ctrl-C or SIGTERM: the workers are gone and half-written folders removed.
+        how = "stopped (SIGTERM)" if isinstance(err, Terminated) else "interrupted (Ctrl-C)"
+        written = getattr(args, "written", None)
+        done = f" after writing {written}/ in full" if written else "; nothing was written"
+        print(f"trappesim: {how}{done}.", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    """Run a command, turning the user's mistakes into one line and exit code 2."""
     try:
         return _run(args)
     except ScenarioError as err:
@@ -560,9 +628,6 @@ def main(argv: list[str] | None = None) -> int:
         # The library raises ValueError for inconsistent inputs (e.g. two
         # scenarios with different steps); they are the user's to fix.
         return _fail(str(err))
-    except KeyboardInterrupt:
-        print("trappesim: interrupted; nothing was written.", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
