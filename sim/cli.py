@@ -488,6 +488,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         return _fail(f"{target}: exists; choose another --scenario-out (a scenario file is never replaced)")
     out = args.out or _default_out(f"{scenario.name}-calibration")
     check_destination(out, args.force)
+    lang = L.resolve(args.lang, scenario)
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     print(
         f"trappesim: calibrate: fitting {len(args.fit)} key(s) to {len(observed.rows)} observation(s) ...",
@@ -495,36 +496,67 @@ def _calibrate(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     cal = calibrate(scenario, observed, args.fit, args.des_replications, args.seed, workers)
+    problem = cal.problem(lang)
+    _print_calibration(cal, args, lang, failed=problem is not None)
+    if problem is not None:
+        # Neither the scenario nor a results folder: a "calibrated" file from a
+        # failed fit would carry the error into every later run.
+        print(f"trappesim: {L.t('cal_failed', lang, why=problem)}", file=sys.stderr)
+        return EXIT_FAILED
     files = {"scenario": args.scenario, "observed": args.observed}
     _write(cal, out, files, args, time.perf_counter() - start)
     write_calibrated(cal, args.scenario, target, str(args.observed))
-    print(
-        f"\n{scenario.name} calibrated to {args.observed} ({len(cal.fit)} observations, {cal.dof} degrees of freedom)"
-    )
-    for r in cal.table.itertuples():
-        mark = "" if r.identified else f"   NOT IDENTIFIED: {r.note.strip()}"
-        print(f"  {r.key:44s} {r.start:>12.6g} -> {r.fitted:>12.6g}  (se {r.se:.3g}){mark}")
-    worst = cal.fit.iloc[int(np.argmax(np.abs(cal.fit["rel_error"].to_numpy())))]
-    print(
-        f"  Fit: chi-square {cal.chi2:,.1f} on {cal.dof} degrees of freedom; root mean square error "
-        f"{cal.rmse_percent:.1f} %; worst {worst['year']} {worst['measure']} {worst['step']} "
-        f"{100 * worst['rel_error']:+.1f} %"
-    )
-    if "des_z" in cal.fit:
-        z = np.abs(cal.fit["des_z"].to_numpy())
-        print(
-            f"  DES check ({cal.des_replications} replications): largest gap to the analytic fit "
-            f"{np.nanmax(z):.1f} standard errors"
-        )
-    if not cal.success:
-        print(f"  The optimiser did not converge: {cal.message}")
-    if observed.left_out:
-        print(f"  Left out {len(observed.left_out)} row(s) of {args.observed}:")
-        for line in observed.left_out:
-            print(f"    {line}")
-    print(f"\nCalibrated scenario written to {target}")
-    print(f"Results written to {out}/")
+    print(f"\n{L.t('cal_written', lang, target=target)}")
+    print(L.t("results_written", lang, out=out))
     return EXIT_OK
+
+
+def _significant(x: float, lang: str, digits: int = 6) -> str:
+    """A number to ``digits`` significant digits in the language's format (never in e-notation)."""
+    if not np.isfinite(x):
+        return "–" if np.isnan(x) else "∞"
+    if x == 0:
+        return "0"
+    decimals = int(min(max(digits - 1 - np.floor(np.log10(abs(x))), 0), 15))
+    text = L.number(x, lang, decimals).replace(L.NBSP, " ")
+    point = "," if lang == "da" else "."
+    return text.rstrip("0").rstrip(point) if point in text else text
+
+
+def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -> None:
+    """What the fit found, in ``lang``: each key before and after, the goodness of fit, rows left out."""
+    head = "cal_header_failed" if failed else "cal_header"
+    print(f"\n{L.t(head, lang, name=cal.scenario.name, file=args.observed, n=len(cal.fit), dof=cal.dof)}")
+    for r in cal.table.itertuples():
+        mark = ""
+        if not r.identified:
+            why = L.t(f"cal_why_{r.reason}", lang) + (
+                " " + L.t("cal_banded", lang) if " (one factor" in r.note else ""
+            )
+            mark = f"   {L.t('cal_not_identified', lang)}: {why}"
+        start, fitted = _significant(r.start, lang), _significant(r.fitted, lang)
+        se = f"({L.t('cal_se', lang)} {_significant(r.se, lang, 3)})"
+        print(f"  {r.key:44s} {start:>12s} -> {fitted:>12s}  {se}{mark}")
+    worst = cal.fit.iloc[int(np.argmax(np.abs(cal.fit["rel_error"].to_numpy())))]
+    error = f"{L.number(100 * worst['rel_error'], lang, 1, signed=True)} %"
+    line = L.t(
+        "cal_fit_line",
+        lang,
+        chi2=L.number(cal.chi2, lang, 1),
+        dof=cal.dof,
+        rmse=L.percent(cal.rmse_percent / 100, lang, 1),
+        row=f"{worst['year']} {worst['measure']} {worst['step']}",
+        error=error,
+    )
+    print(f"  {line}".replace(L.NBSP, " "))
+    if "des_z" in cal.fit:
+        z = L.number(float(np.nanmax(np.abs(cal.fit["des_z"].to_numpy()))), lang, 1)
+        print(f"  {L.t('cal_des_line', lang, n=L.runs(cal.des_replications, lang), z=z)}")
+    left = cal.observed.left_out_in(lang)
+    if left:
+        print(f"  {L.t('cal_left_header', lang, n=len(left), file=args.observed)}")
+        for line in left:
+            print(f"    {line}")
 
 
 def _breakeven(args: argparse.Namespace) -> int:
