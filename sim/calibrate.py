@@ -488,7 +488,8 @@ class Calibration:
         why = []
         if not self.success:
             why.append(L.t("cal_fail_converge", lang, message=self.message))
-        extreme = self.table.loc[self.table["reason"] == "extreme", "key"].tolist()
+        reasons = self.table["reason"] if "reason" in self.table else pd.Series("", index=self.table.index)
+        extreme = self.table.loc[reasons == "extreme", "key"].tolist()
         if extreme:
             why.append(L.t("cal_fail_extreme", lang, keys=", ".join(extreme)))
         per_dof = self.chi2 / max(self.dof, 1)
