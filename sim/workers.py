@@ -120,16 +120,17 @@ def map_tasks(
         # Tasks go out in chunks: one process round trip per chunk, not per task.
         chunk = max(1, len(tasks) // (8 * n))
         context = multiprocessing.get_context()
-        # Under fork and spawn a worker's parent is this process, so a worker can
-        # tell at once that it was born an orphan; a forkserver is a parent in between.
-        parent = os.getpid() if context.get_start_method() in ("fork", "spawn") else 0
+        # Under fork and spawn a worker's parent is this process; under forkserver
+        # (Python 3.14's default on Linux) the fork server stands between them.
+        direct = context.get_start_method() in ("fork", "spawn")
         pool = ProcessPoolExecutor(
-            max_workers=n, mp_context=context, initializer=_start_worker, initargs=(parent,)
+            max_workers=n, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), direct)
         )
         try:
-            # pool.map starts the workers and sends every chunk before returning.
             with _signals_held():
-                results = pool.map(fn, tasks, chunksize=chunk)
+                for _ in range(n):  # a task each starts every worker now, while Ctrl-C is held
+                    pool.submit(int)
+            results = pool.map(fn, tasks, chunksize=chunk)
             out = []
             for r in results:
                 out.append(r)
@@ -179,14 +180,14 @@ def _kill(pool: ProcessPoolExecutor) -> None:
         manager.join(timeout=1.0)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int, direct: bool = True) -> None:
     """Set up a local worker process (the pool's initializer).
 
     Parameters
     ----------
-    parent : int
-        The process id of the program that starts the worker, when it is the
-        worker's parent (0 when a fork server stands between them).
+    parent, direct
+        The process id of the program that starts the worker, and whether it
+        is the worker's parent (not when a fork server stands between them).
     """
     # Ctrl-C is the parent's to handle: workers would each print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -198,10 +199,10 @@ def _start_worker(parent: int) -> None:
     # Each worker is one core's work: BLAS threads on top of the processes
     # fight over the cores (measured: 2 workers slower than 1 on the PSA).
     threadpool_limits(1)
-    die_with_parent(parent)
+    die_with_parent(parent, direct=direct)
 
 
-def die_with_parent(parent: int = 0, ask_kernel: bool = True) -> None:
+def die_with_parent(parent: int = 0, ask_kernel: bool = True, direct: bool = True) -> None:
     """End this process when its parent dies, however the parent dies.
 
     On Linux the kernel sends SIGKILL when the parent ends
@@ -211,12 +212,17 @@ def die_with_parent(parent: int = 0, ask_kernel: bool = True) -> None:
     Parameters
     ----------
     parent : int
-        The expected parent's process id; if it is not this process's parent
-        by now, the parent died before the kernel could be asked, and this
-        process exits at once. 0: do not check.
+        The process id of the program this process works for (0: only watch
+        the parent). If it is the parent (``direct``) but no longer is by
+        now, it died before the kernel could be asked, and this process
+        exits at once.
     ask_kernel : bool
         Ask the kernel too, where it can be asked (Linux); ``False`` leaves
         only the watching thread, as on other systems.
+    direct : bool
+        Whether ``parent`` is this process's parent. Not under a fork
+        server, which outlives the program as long as its workers hold the
+        program's end of a pipe; then the thread watches the program itself.
     """
     if ask_kernel and sys.platform.startswith("linux"):
         try:
@@ -231,17 +237,35 @@ def die_with_parent(parent: int = 0, ask_kernel: bool = True) -> None:
         except (OSError, AttributeError):  # pragma: no cover - a libc without prctl: the thread still watches
             pass
     ppid = os.getppid()
-    if parent and ppid != parent:
+    if parent and direct and ppid != parent:
         # Orphaned before prctl ran (the kernel only signals deaths that come after).
         os._exit(1)
-    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True, name="trappesim-parent-watch").start()
+    program = parent if parent and not direct else 0
+    threading.Thread(
+        target=_watch_parent, args=(ppid, program), daemon=True, name="trappesim-parent-watch"
+    ).start()
 
 
-def _watch_parent(ppid: int) -> None:
+def _watch_parent(ppid: int, program: int) -> None:
     while True:
         time.sleep(PARENT_CHECK_SECONDS)
-        if os.getppid() != ppid:  # re-parented: the parent is gone
+        if os.getppid() != ppid or (program and not _running(program)):  # re-parented, or the program ended
             os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not). POSIX only: ``os.kill(pid, 0)`` ends a process on Windows."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (macOS): it answered the signal
+        return True
 
 
 def _dask_map(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Any, progress: bool = False) -> list:

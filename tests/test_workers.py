@@ -196,6 +196,38 @@ def test_a_worker_born_an_orphan_exits_at_once():
     assert child.returncode == 0 and "still here" in child.stdout
 
 
+POOL_SCRIPT = """
+import multiprocessing, os, sys, time
+from sim.workers import map_tasks
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[1], force=True)
+    map_tasks(time.sleep, [60] * 4, 2)
+"""
+
+
+@pytest.mark.parametrize(("method", "helpers"), [("spawn", 1), ("forkserver", 2)])
+def test_workers_started_otherwise_than_by_fork_die_with_the_program(tmp_path, method, helpers):
+    """Spawned workers, and those of a fork server (Python 3.14's default on Linux), which
+    stands between them and the program and lives as long as they do."""
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), method], cwd=tmp_path, start_new_session=True)
+    found: set[int] = set()
+    try:
+        # The resource tracker (and the fork server), then two workers.
+        assert wait_until(lambda: len(children(proc.pid)) >= helpers + 2, timeout=60) is not None
+        time.sleep(1.0)  # the workers are set up and sleeping in their tasks
+        found = children(proc.pid)
+        proc.kill()
+        proc.wait(timeout=10)
+        assert wait_until(lambda: all(gone(p) for p in found), timeout=5) is not None, [
+            p for p in found if not gone(p)
+        ]
+    finally:
+        stop(proc, found)
+
+
 # ---------------------------------------------------------------------------
 # The command, stopped while its workers are busy
 # ---------------------------------------------------------------------------
