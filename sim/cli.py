@@ -633,7 +633,10 @@ def main(argv: list[str] | None = None) -> int:
     args = None
     try:
         with _sigterm_raises():
-            args = build_parser().parse_args(argv)
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as done:  # --help, --version, or a mistake argparse found (one line)
+                return int(done.code or 0)
             return _guarded(args)
     except KeyboardInterrupt as err:
         # Ctrl-C or SIGTERM: the workers are gone and half-written folders removed.
