@@ -1,7 +1,44 @@
-"""``python -m sim`` is the ``trappesim`` command."""
+"""``python -m sim`` is the ``trappesim`` command; :func:`main` is its entry point.
 
+This module imports nothing heavy itself: the command line and the libraries
+under it (NumPy, pandas, SciPy, Matplotlib: seconds) are imported inside
+:func:`main`, where Ctrl-C during start-up ends the program with one line
+instead of a traceback.
+"""
+
+import os
+import signal
 import sys
 
-from sim.cli import main
+INTERRUPTED, TERMINATED = 130, 143
+"""Exit codes after Ctrl-C and SIGTERM (128 + the signal's number), as shells report them."""
 
-sys.exit(main())
+
+def main() -> int:
+    """Run the ``trappesim`` command; returns its exit code.
+
+    After Ctrl-C or SIGTERM the process ends at once: the command has killed
+    its workers and removed what it had half written, and taking the
+    libraries down in order would only add a second or more.
+    """
+    try:
+        try:
+            from sim.cli import main as cli
+
+            code = cli()
+        finally:
+            # Only leaving is left to do: a second Ctrl-C now ends the program
+            # quietly (the shell reports 130) instead of printing a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+    except KeyboardInterrupt:
+        print("trappesim: interrupted", file=sys.stderr)
+        code = INTERRUPTED
+    if code in (INTERRUPTED, TERMINATED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

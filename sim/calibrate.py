@@ -35,6 +35,9 @@ Observed data format (``scenarios/data/denmark-observed.csv`` is an example):
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -46,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, least_squares
 
+from sim import language as L
 from sim.experiment import DEFAULT_SEED, Result, simulate
 from sim.scenario import Scenario, ScenarioError
 
@@ -56,6 +60,16 @@ RECORDED = ("persons_in_year", "stock_exit_share")
 RELATIVE_SD = {"H": 0.02, "M": 0.05, "L": 0.10, "": 0.05}
 """Standard error as a share of the value when a row gives none, by confidence."""
 REQUIRED = ("year", "measure", "step", "value")
+MAX_CHI2_PER_DOF = 10.0
+"""A fit whose chi-square per degree of freedom is above this is refused.
+
+With standard errors that say how uncertain the observations are, a model
+that fits has a chi-square near its degrees of freedom (the calibrated
+national baseline: 22.7 on 9). Above 10 per degree of freedom the model
+misses the observations by more than three standard errors on average: the
+data, their units or the keys fitted are wrong, and a "calibrated" file
+would only carry the error on.
+"""
 
 
 class CalibrationError(ScenarioError):
@@ -83,6 +97,15 @@ class Observed:
     rows: pd.DataFrame
     left_out: list[str]
     file: str
+    reasons: list[tuple[dict[str, Any], str, dict[str, Any]]] = field(default_factory=list)
+    """Per row left out: the row (``row``, ``year``, ``measure``, ``step``), and why, as a
+    :mod:`sim.language` key and its values (for :meth:`left_out_in`)."""
+
+    def left_out_in(self, lang: str) -> list[str]:
+        """The rows left out, and why, in ``lang``."""
+        if len(self.reasons) != len(self.left_out):  # made by hand, without reasons
+            return list(self.left_out)
+        return [L.t("cal_left_row", lang, **row) + ": " + L.t(key, lang, **v) for row, key, v in self.reasons]
 
 
 def _ages(scenario: Scenario) -> str:
@@ -98,8 +121,122 @@ def _steps_of(spec: str, scenario: Scenario) -> list[str]:
     return spec.split("+")
 
 
+# Numbers as Danish Excel writes them: "." groups thousands, "," is the decimal mark
+# ("11.500" is eleven thousand five hundred, "1.234,5" and "0,16" have decimals).
+_DANISH = re.compile(r"^[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?([eE][+-]?\d+)?$")
+# Numbers as programs write them: "." is the decimal mark, no thousands separator.
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# "11.500" or "1.500" in a comma-separated file: eleven and a half, or a Danish
+# eleven thousand five hundred? A count of children is refused rather than guessed.
+_ONE_GROUP = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+_MISSING = {"", "na", "n/a", "nan"}
+"""What an empty optional number (``sd``) may be written as."""
+
+
+def _number(text: str, danish: bool, count: bool) -> float:
+    """A number in a data file's convention (``ValueError`` saying why it cannot be read).
+
+    Parameters
+    ----------
+    danish : bool
+        The file is semicolon-separated, as Danish Excel writes CSV: "."
+        groups thousands and "," is the decimal mark.
+    count : bool
+        The number counts children (not a share): a comma-separated file's
+        "11.500" is then refused as ambiguous.
+    """
+    t = text.strip()
+    if danish:
+        if _DANISH.match(t):
+            return float(t.replace(".", "").replace(",", "."))
+        if _PLAIN.match(t):
+            raise ValueError(
+                f"'{t}' cannot be read: in a semicolon-separated file (as Danish Excel saves CSV) '.' "
+                "groups thousands in threes (11.500 is eleven thousand five hundred) and ',' is the "
+                "decimal mark (11,5)"
+            )
+        raise ValueError(f"'{t}' is not a number")
+    if count and _ONE_GROUP.match(t):
+        small, large = f"{float(t):g}", t.replace(".", "").lstrip("+")
+        raise ValueError(
+            f"'{t}' is ambiguous: {small}, or {large} written with a Danish thousands separator; write "
+            f"{small} or {large}, or save the file from Excel as CSV separated by semicolons (then '.' "
+            "separates thousands)"
+        )
+    if _PLAIN.match(t):
+        return float(t)
+    if "," in t or t.count(".") > 1:
+        raise ValueError(
+            f"'{t}' cannot be read: in a comma-separated file numbers have no thousands separator and "
+            "'.' is the decimal mark (0.16); a file from Danish Excel is read as it is when saved as CSV "
+            "separated by semicolons"
+        )
+    raise ValueError(f"'{t}' is not a number")
+
+
+def _table(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]], bool]:
+    """The header, the rows (each with its row number as a spreadsheet shows it) and whether it is Danish.
+
+    Reads UTF-8 (with or without the byte-order mark Excel writes) or, failing
+    that, Windows-1252 (Excel's "CSV" on Danish Windows); a semicolon in the
+    header, or a first line ``sep=;``, makes the file semicolon-separated.
+    """
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CalibrationError(file, "", "file not found") from None
+    except OSError as err:
+        raise CalibrationError(file, "", f"cannot be read ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise CalibrationError(file, "", "not a text file (neither UTF-8 nor Windows-1252)") from None
+    lines = text.splitlines(keepends=True)
+    skipped = 0
+    sep = None
+    if lines and lines[0].strip().lower().startswith("sep="):  # Excel's hint, not part of the table
+        sep, skipped = lines[0].strip()[4:5] or None, 1
+    body = "".join(lines[skipped:])
+    first = body.split("\n", 1)[0]
+    if sep is None:
+        sep = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep)
+    try:
+        header = [h.strip() for h in next(reader)]
+        rows = []
+        for fields in reader:
+            if any(f.strip() for f in fields):  # Excel writes ";;;;" for an empty row
+                rows.append((reader.line_num, [f.strip() for f in fields]))
+    except StopIteration:
+        raise CalibrationError(file, "", "empty: a data file needs a header and rows") from None
+    except csv.Error as err:
+        raise CalibrationError(file, "", f"not a readable CSV file ({err})") from None
+    for row, fields in rows:
+        if len(fields) > len(header):
+            hint = " (a decimal comma in a comma-separated file? write 0.16)" if sep == "," else ""
+            raise CalibrationError(
+                file, "", f"row {row}: {len(fields)} values but {len(header)} columns{hint}"
+            )
+        fields.extend([""] * (len(header) - len(fields)))
+    return header, rows, sep == ";"
+
+
+def _cell(file: str, row: int, column: str, message: str) -> CalibrationError:
+    return CalibrationError(file, "", f"row {row}, column {column}: {message}")
+
+
 def read_observed(path: str | Path, scenario: Scenario) -> Observed:
     """Read and check an observed-data CSV against a scenario.
+
+    Reads comma-separated files with "." as the decimal mark, and files as
+    Danish Excel saves them: semicolon-separated, "," as the decimal mark,
+    "." between thousands ("11.500" is eleven thousand five hundred),
+    UTF-8 with a byte-order mark or Windows-1252. A number that cannot be
+    read, or that could be read two ways, is refused.
 
     Raises
     ------
@@ -107,75 +244,76 @@ def read_observed(path: str | Path, scenario: Scenario) -> Observed:
         Naming the file, the row and column, and what is allowed.
     """
     file = str(path)
-    try:
-        df = pd.read_csv(path, dtype={"step": str, "ages": str, "confidence": str, "source": str})
-    except FileNotFoundError:
-        raise CalibrationError(file, "", "file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CalibrationError(file, "", f"not a readable CSV file ({err})") from None
-    missing = [c for c in REQUIRED if c not in df.columns]
+    header, table, danish = _table(path)
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise CalibrationError(
             file,
             ", ".join(missing),
             f"missing column(s); a data file needs {', '.join(REQUIRED)} "
-            "(and may have ages, sd, confidence, source)",
+            "(and may have ages, sd, confidence, source)"
+            + ("" if len(header) > 1 else "; the columns are separated by commas, or by semicolons"),
         )
     known = {*REQUIRED, "ages", "sd", "confidence", "source"}
-    extra = [c for c in df.columns if c not in known]
+    extra = [c for c in header if c not in known]
     if extra:
         raise CalibrationError(file, extra[0], f"unknown column; allowed: {', '.join(sorted(known))}")
-    for col in ("ages", "sd", "confidence", "source"):
-        if col not in df.columns:
-            df[col] = np.nan if col == "sd" else ""
-    df[["ages", "confidence", "source"]] = df[["ages", "confidence", "source"]].fillna("")
     first, last = scenario.start_year, scenario.start_year + scenario.horizon_years - 1
     allowed_steps = ["placed", "all", *scenario.step_ids]
-    used, left_out = [], []
-    for i, r in df.iterrows():
-        where = f"row {i + 2}"  # the header is line 1
-        try:
-            year = int(r["year"])
-            value = float(r["value"])
-        except (TypeError, ValueError):
-            raise CalibrationError(file, f"{where}, year/value", "must be numbers") from None
-        if not math.isfinite(value) or value < 0:
-            raise CalibrationError(
-                file, f"{where}, value", f"must be a number of at least 0 (got {r['value']})"
-            )
-        sd = r["sd"]
-        if isinstance(sd, str) or (not pd.isna(sd) and not float(sd) > 0):
-            raise CalibrationError(file, f"{where}, sd", f"must be a positive number or empty (got {sd})")
-        measure = str(r["measure"])
+    used, left_out, reasons = [], [], []
+    for row, fields in table:
+        r = dict.fromkeys(known, "") | dict(zip(header, fields))
+        measure = r["measure"]
         if measure not in FITTED + RECORDED:
-            raise CalibrationError(
-                file,
-                f"{where}, measure",
-                f"unknown measure '{measure}'; allowed: {', '.join(FITTED + RECORDED)}",
+            raise _cell(
+                file, row, "measure", f"unknown measure '{measure}'; allowed: {', '.join(FITTED + RECORDED)}"
             )
-        step = str(r["step"])
+        count = measure != "stock_exit_share"
+        numbers: dict[str, float] = {}
+        for col in ("year", "value", "sd"):
+            text = r[col]
+            if col == "sd" and text.lower() in _MISSING:
+                numbers[col] = math.nan
+                continue
+            if not text:
+                raise _cell(file, row, col, "is empty; every row needs a year and a value")
+            try:
+                numbers[col] = _number(text, danish, count and col != "year")
+            except ValueError as err:
+                raise _cell(file, row, col, str(err)) from None
+        year, value, sd = numbers["year"], numbers["value"], numbers["sd"]
+        if not year.is_integer():
+            raise _cell(file, row, "year", f"must be a whole year (got {r['year']})")
+        year = int(year)
+        if not math.isfinite(value) or value < 0:
+            raise _cell(file, row, "value", f"must be a number of at least 0 (got {r['value']})")
+        if not (math.isnan(sd) or (math.isfinite(sd) and sd > 0)):
+            raise _cell(file, row, "sd", f"must be a positive number or empty (got {r['sd']})")
+        step = r["step"]
         for part in step.split("+"):
             if part not in allowed_steps:
-                raise CalibrationError(
+                raise _cell(
                     file,
-                    f"{where}, step",
+                    row,
+                    "step",
                     f"'{part}' is not a step of scenario '{scenario.name}'; allowed: "
                     f"{', '.join(allowed_steps)}, or steps joined with '+'",
                 )
         if r["confidence"] not in RELATIVE_SD:
-            raise CalibrationError(file, f"{where}, confidence", "must be H, M, L or empty")
+            raise _cell(file, row, "confidence", f"must be H, M, L or empty (got {r['confidence']})")
+        about = {"row": row, "year": year, "measure": measure, "step": step}
+        why = None
         if measure in RECORDED:
-            left_out.append(f"{where} ({year} {measure} {step}): a measure the model does not give")
+            why = ("cal_left_measure", {})
+        elif r["ages"] and r["ages"] != _ages(scenario):
+            why = ("cal_left_ages", {"ages": r["ages"], "model": _ages(scenario)})
+        elif not first <= year <= last:
+            why = ("cal_left_years", {"first": first, "last": last})
+        if why is not None:
+            reasons.append((about, *why))
+            left_out.append(L.t("cal_left_row", "en", **about) + ": " + L.t(why[0], "en", **why[1]))
             continue
-        if r["ages"] and r["ages"] != _ages(scenario):
-            left_out.append(
-                f"{where} ({year} {measure} {step}): ages {r['ages']}, the scenario models {_ages(scenario)}"
-            )
-            continue
-        if not first <= year <= last:
-            left_out.append(f"{where} ({year} {measure} {step}): outside the scenario's years {first}-{last}")
-            continue
-        sd = float(sd) if not pd.isna(sd) else max(value * RELATIVE_SD[r["confidence"]], 1e-9)
+        sd = sd if not math.isnan(sd) else max(value * RELATIVE_SD[r["confidence"]], 1e-9)
         used.append(
             {"year": year, "measure": measure, "step": step, "value": value, "sd": sd, "source": r["source"]}
         )
@@ -187,7 +325,7 @@ def read_observed(path: str | Path, scenario: Scenario) -> Observed:
             f"{dup['year']} {dup['measure']} {dup['step']}",
             "given twice; keep one row per year, measure and step",
         )
-    return Observed(rows, left_out, file)
+    return Observed(rows, left_out, file, reasons)
 
 
 def model_values(result: Result, rows: pd.DataFrame) -> np.ndarray:
@@ -336,6 +474,40 @@ class Calibration:
         """Root mean square relative error after the fit, in per cent."""
         return float(100 * np.sqrt(np.mean(self.fit["rel_error"] ** 2)))
 
+    def problem(self, lang: str = "en") -> str | None:
+        """Why this fit must not be used, in ``lang``; None when it may be.
+
+        A fit fails when the optimiser did not converge, when a fitted key
+        ran to an extreme (a hundredth of its start, or a hundred times it),
+        when the model misses the observations by far more than their
+        standard errors allow (chi-square per degree of freedom above
+        :data:`MAX_CHI2_PER_DOF`), or when the data pin down none of the
+        keys. A failed fit is neither written to a scenario file nor to a
+        results folder.
+        """
+        why = []
+        if not self.success:
+            why.append(L.t("cal_fail_converge", lang, message=self.message))
+        reasons = self.table["reason"] if "reason" in self.table else pd.Series("", index=self.table.index)
+        extreme = self.table.loc[reasons == "extreme", "key"].tolist()
+        if extreme:
+            why.append(L.t("cal_fail_extreme", lang, keys=", ".join(extreme)))
+        per_dof = self.chi2 / max(self.dof, 1)
+        if per_dof > MAX_CHI2_PER_DOF:
+            why.append(
+                L.t(
+                    "cal_fail_chi2",
+                    lang,
+                    rms=L.number(math.sqrt(per_dof), lang, 1),
+                    chi2=L.number(self.chi2, lang, 1),
+                    dof=self.dof,
+                    limit=L.number(MAX_CHI2_PER_DOF, lang),
+                )
+            )
+        if not extreme and not self.table["identified"].any():
+            why.append(L.t("cal_fail_none", lang))
+        return "; ".join(why) or None
+
 
 def _with(scenario: Scenario, params: list[Parameter], x: np.ndarray) -> Scenario:
     return scenario.with_changes({p.key: p.from_x(float(v)) for p, v in zip(params, x)})
@@ -431,7 +603,23 @@ def calibrate(
     fit_df = rows.assign(
         before=before, after=after, residual=sol.fun, rel_error=(after - obs) / np.maximum(obs, 1e-9)
     )
-    if des_replications > 0:
+    cal = Calibration(
+        scenario,
+        fitted,
+        observed,
+        table,
+        fit_df,
+        chi2,
+        dof,
+        des_replications,
+        seed,
+        bool(sol.success),
+        str(sol.message),
+        list(observed.left_out),
+    )
+    # A failed fit is not checked with the DES: its numbers may be extreme
+    # (slow to simulate), and it will not be used.
+    if des_replications > 0 and cal.problem() is None:
         des = simulate(
             _with(short, params, sol.x),
             replications=des_replications,
@@ -448,21 +636,8 @@ def calibrate(
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, (mean - after) / se, 0.0)
-        fit_df = fit_df.assign(des_mean=mean, des_se=se, des_z=z)
-    return Calibration(
-        scenario,
-        fitted,
-        observed,
-        table,
-        fit_df,
-        chi2,
-        dof,
-        des_replications,
-        seed,
-        bool(sol.success),
-        str(sol.message),
-        list(observed.left_out),
-    )
+        cal = dataclasses.replace(cal, fit=fit_df.assign(des_mean=mean, des_se=se, des_z=z))
+    return cal
 
 
 def _one(result: Result, r: int) -> Result:
@@ -500,21 +675,17 @@ def _identification(params: list[Parameter], sol, chi2: float, dof: int) -> pd.D
         column = float(np.linalg.norm(J[:, i]))
         ratio = abs(level / start) if start else np.inf
         if column < 1e-8:
-            identified, note = False, "the observed numbers do not depend on it"
+            reason = "no_effect"
         elif not 0.01 < ratio < 100:
-            identified, note = (
-                False,
-                "ran to an extreme value: the data do not hold it (fix it, or give data that do)",
-            )
+            reason = "extreme"
         elif not np.isfinite(rel) or rel > 0.5:
-            identified, note = False, "the data hardly pin it down (standard error over 50 %)"
+            reason = "wide"
         elif flat and abs(cov[i, i]) > 1e6:
-            identified, note = (
-                False,
-                "moves together with another fitted key: the data tell only their combination",
-            )
+            reason = "together"
         else:
-            identified, note = True, ""
+            reason = ""
+        identified = not reason
+        note = L.t(f"cal_why_{reason}", "en") if reason else ""
         rows.append(
             {
                 "key": p.key,
@@ -523,7 +694,8 @@ def _identification(params: list[Parameter], sol, chi2: float, dof: int) -> pd.D
                 "se": se,
                 "rel_se": rel,
                 "identified": identified,
-                "note": note + (" (one factor on every age band)" if p.banded else ""),
+                "note": note + (" " + L.t("cal_banded", "en") if p.banded else ""),
+                "reason": reason,
             }
         )
     return pd.DataFrame(rows)
@@ -546,6 +718,8 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
     ------
     FileExistsError
         ``out`` exists: it is never replaced.
+    CalibrationError
+        The fit failed (:meth:`Calibration.problem`): nothing is written.
     """
     import os
 
@@ -554,6 +728,9 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
     source, out = Path(source), Path(out)
     if out.exists():
         raise FileExistsError(f"{out}: exists; choose another --scenario-out")
+    problem = cal.problem()
+    if problem is not None:
+        raise CalibrationError(str(out), "", f"not written: the fit failed: {problem}")
     doc = tomlkit.parse(source.read_text(encoding="utf-8-sig"))
     if isinstance(doc.get("extends"), str):
         parent = (source.parent / doc["extends"]).resolve()
@@ -591,9 +768,12 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
         target_parent[target_key].comment(f"{stamp} (was {_short(was)}){kept}")
     text = tomlkit.dumps(doc)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # an interruption leaves no hidden half-file
     return out
 
 

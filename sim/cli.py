@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +20,7 @@ import tomli_w
 
 from sim import language as L
 from sim.economics import money_label
-from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, PRECISION
+from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.report import format_value, key_figures
@@ -30,7 +35,48 @@ from sim.results import (
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
 from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""Exit codes after Ctrl-C and SIGTERM: 128 + the signal's number, as shells report them."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a user's mistake in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"trappesim: error: {message}; see {self.prog} --help\n")
+
+
+def _whole(least: int, why: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``least``, checked before anything runs."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {least}, not {text}{why}")
+        return value
+
+    return parse
+
+
+def _share(text: str) -> float:
+    """An argparse ``type``: a share strictly between 0 and 1, such as 0.02."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, such as 0.02 (2 %), not {text}")
+    return value
+
+
+SHARE = _share
+SEED = _whole(0, " (a random seed cannot be negative)")
+AT_LEAST_1 = _whole(1)
+AT_LEAST_0 = _whole(0)
 
 
 def _two_files(p: argparse.ArgumentParser) -> None:
@@ -42,14 +88,16 @@ def _two_files(p: argparse.ArgumentParser) -> None:
 
 def _seed_engine(p: argparse.ArgumentParser, default_engine: str, engine_help: str) -> None:
     p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed", "-s", type=SEED, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
     choices = ("des", "expected") if default_engine == "des" else ("expected", "des")
     p.add_argument("--engine", choices=choices, default=default_engine, help=engine_help)
 
 
 def _where(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--workers", "-w", type=AT_LEAST_1, default=None, help="worker processes (default: all cores)"
+    )
     p.add_argument(
         "--scheduler", help="run on a Dask cluster: its scheduler address, e.g. tcp://10.0.0.5:8786"
     )
@@ -84,20 +132,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--replications",
         "-r",
-        type=int,
+        type=AT_LEAST_1,
         default=None,
         help="a fixed number of replications of the discrete-event model (default: as many as --precision needs)",
     )
     p.add_argument(
         "--precision",
-        type=float,
+        type=SHARE,
         default=PRECISION,
         help=f"run until the 95 %% interval of the mean placements (avoided) and cost (NPV) is within this share "
         f"of their value (default {PRECISION}); where the analytic engine solves the model, means are exact",
     )
     p.add_argument(
         "--max-replications",
-        type=int,
+        type=_whole(MIN_REPLICATIONS),
         default=MAX_REPLICATIONS,
         help=f"the most replications --precision may run (default {MAX_REPLICATIONS})",
     )
@@ -108,7 +156,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trappesim",
         description="Simulate the indsatstrappe: placements avoided by a preventive strategy, and what it costs.",
     )
@@ -123,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _perspective(p)
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
     _two_files(p)
-    p.add_argument("--draws", "-n", type=int, default=1000, help="parameter draws (default 1000)")
+    p.add_argument("--draws", "-n", type=AT_LEAST_1, default=1000, help="parameter draws (default 1000)")
     _seed_engine(p, "expected", "analytic (default) or one DES run per draw")
     _where(p)
     _perspective(p)
@@ -140,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     _two_files(p)
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
-    p.add_argument("-n", type=int, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))")
+    p.add_argument(
+        "-n", type=AT_LEAST_1, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))"
+    )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _where(p)
     _perspective(p)
@@ -154,7 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="solve for the effect (default) or the cost per year",
     )
     p.add_argument(
-        "--draws", "-n", type=int, default=0, help="solve again for N PSA draws, for an interval (default 0)"
+        "--draws",
+        "-n",
+        type=AT_LEAST_0,
+        default=0,
+        help="solve again for N PSA draws, for an interval (default 0)",
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
@@ -179,12 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--des-replications",
-        type=int,
+        type=AT_LEAST_0,
         default=5,
         help="replications of the DES that check the fit (default 5; 0: none)",
     )
     p.add_argument(
-        "--seed", "-s", type=int, default=DEFAULT_SEED, help=f"seed of the DES check (default {DEFAULT_SEED})"
+        "--seed",
+        "-s",
+        type=SEED,
+        default=DEFAULT_SEED,
+        help=f"seed of the DES check (default {DEFAULT_SEED})",
     )
     _where(p)
     _output(p, "calibration-")
@@ -288,6 +346,7 @@ def _write(result, out: Path, files: dict, args: argparse.Namespace, wall: float
     """Write the results folder, recording the command line as given."""
     command = ["trappesim", *sys.argv[1:]]
     write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+    args.written = out  # an interruption from here on leaves a complete folder
 
 
 def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
@@ -321,14 +380,6 @@ def _run(args: argparse.Namespace) -> int:
         return _tornado(args)
     if args.command == "sensitivity":
         return _sensitivity(args)
-    if args.replications is not None and args.replications < 1:
-        return _fail("--replications must be at least 1")
-    if not 0 < args.precision < 1:
-        return _fail(f"--precision must be a share between 0 and 1, such as 0.02 (got {args.precision})")
-    if args.max_replications < 10:
-        return _fail(f"--max-replications must be at least 10 (got {args.max_replications})")
-    if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
     files = (
         {"scenario": args.scenario}
         if args.command == "run"
@@ -382,10 +433,6 @@ def _check_pair(args: argparse.Namespace, base: Scenario, strategy: Scenario) ->
 
 
 def _psa(args: argparse.Namespace) -> int:
-    if args.draws < 1:
-        return _fail("--draws must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
@@ -480,8 +527,6 @@ def _tornado(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        return _fail("-n must be at least 1")
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
@@ -514,8 +559,6 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate, check, read_observed, write_calibrated
 
-    if args.des_replications < 0:
-        return _fail("--des-replications must not be negative")
     scenario = load_scenario(args.scenario)
     observed = read_observed(args.observed, scenario)
     check(scenario, observed, args.fit)
@@ -524,6 +567,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         return _fail(f"{target}: exists; choose another --scenario-out (a scenario file is never replaced)")
     out = args.out or _default_out(f"{scenario.name}-calibration")
     check_destination(out, args.force)
+    lang = L.resolve(args.lang, scenario)
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     print(
         f"trappesim: calibrate: fitting {len(args.fit)} key(s) to {len(observed.rows)} observation(s) ...",
@@ -531,41 +575,70 @@ def _calibrate(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     cal = calibrate(scenario, observed, args.fit, args.des_replications, args.seed, workers)
+    problem = cal.problem(lang)
+    _print_calibration(cal, args, lang, failed=problem is not None)
+    if problem is not None:
+        # Neither the scenario nor a results folder: a "calibrated" file from a
+        # failed fit would carry the error into every later run.
+        print(f"trappesim: {L.t('cal_failed', lang, why=problem)}", file=sys.stderr)
+        return EXIT_FAILED
     files = {"scenario": args.scenario, "observed": args.observed}
     _write(cal, out, files, args, time.perf_counter() - start)
     write_calibrated(cal, args.scenario, target, str(args.observed))
-    print(
-        f"\n{scenario.name} calibrated to {args.observed} ({len(cal.fit)} observations, {cal.dof} degrees of freedom)"
-    )
-    for r in cal.table.itertuples():
-        mark = "" if r.identified else f"   NOT IDENTIFIED: {r.note.strip()}"
-        print(f"  {r.key:44s} {r.start:>12.6g} -> {r.fitted:>12.6g}  (se {r.se:.3g}){mark}")
-    worst = cal.fit.iloc[int(np.argmax(np.abs(cal.fit["rel_error"].to_numpy())))]
-    print(
-        f"  Fit: chi-square {cal.chi2:,.1f} on {cal.dof} degrees of freedom; root mean square error "
-        f"{cal.rmse_percent:.1f} %; worst {worst['year']} {worst['measure']} {worst['step']} "
-        f"{100 * worst['rel_error']:+.1f} %"
-    )
-    if "des_z" in cal.fit:
-        z = np.abs(cal.fit["des_z"].to_numpy())
-        print(
-            f"  DES check ({cal.des_replications} replications): largest gap to the analytic fit "
-            f"{np.nanmax(z):.1f} standard errors"
-        )
-    if not cal.success:
-        print(f"  The optimiser did not converge: {cal.message}")
-    if observed.left_out:
-        print(f"  Left out {len(observed.left_out)} row(s) of {args.observed}:")
-        for line in observed.left_out:
-            print(f"    {line}")
-    print(f"\nCalibrated scenario written to {target}")
-    print(f"Results written to {out}/")
+    print(f"\n{L.t('cal_written', lang, target=target)}")
+    print(L.t("results_written", lang, out=out))
     return EXIT_OK
 
 
+def _significant(x: float, lang: str, digits: int = 6) -> str:
+    """A number to ``digits`` significant digits in the language's format (never in e-notation)."""
+    if not np.isfinite(x):
+        return "–" if np.isnan(x) else "∞"
+    if x == 0:
+        return "0"
+    decimals = int(min(max(digits - 1 - np.floor(np.log10(abs(x))), 0), 15))
+    text = L.number(x, lang, decimals).replace(L.NBSP, " ")
+    point = "," if lang == "da" else "."
+    return text.rstrip("0").rstrip(point) if point in text else text
+
+
+def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -> None:
+    """What the fit found, in ``lang``: each key before and after, the goodness of fit, rows left out."""
+    head = "cal_header_failed" if failed else "cal_header"
+    print(f"\n{L.t(head, lang, name=cal.scenario.name, file=args.observed, n=len(cal.fit), dof=cal.dof)}")
+    for r in cal.table.itertuples():
+        mark = ""
+        if not r.identified:
+            why = L.t(f"cal_why_{r.reason}", lang) + (
+                " " + L.t("cal_banded", lang) if " (one factor" in r.note else ""
+            )
+            mark = f"   {L.t('cal_not_identified', lang)}: {why}"
+        start, fitted = _significant(r.start, lang), _significant(r.fitted, lang)
+        se = f"({L.t('cal_se', lang)} {_significant(r.se, lang, 3)})"
+        print(f"  {r.key:44s} {start:>12s} -> {fitted:>12s}  {se}{mark}")
+    worst = cal.fit.iloc[int(np.argmax(np.abs(cal.fit["rel_error"].to_numpy())))]
+    error = f"{L.number(100 * worst['rel_error'], lang, 1, signed=True)} %"
+    line = L.t(
+        "cal_fit_line",
+        lang,
+        chi2=L.number(cal.chi2, lang, 1),
+        dof=cal.dof,
+        rmse=L.percent(cal.rmse_percent / 100, lang, 1),
+        row=f"{worst['year']} {worst['measure']} {worst['step']}",
+        error=error,
+    )
+    print(f"  {line}".replace(L.NBSP, " "))
+    if "des_z" in cal.fit:
+        z = L.number(float(np.nanmax(np.abs(cal.fit["des_z"].to_numpy()))), lang, 1)
+        print(f"  {L.t('cal_des_line', lang, n=L.runs(cal.des_replications, lang), z=z)}")
+    left = cal.observed.left_out_in(lang)
+    if left:
+        print(f"  {L.t('cal_left_header', lang, n=len(left), file=args.observed)}")
+        for line in left:
+            print(f"    {line}")
+
+
 def _breakeven(args: argparse.Namespace) -> int:
-    if args.draws < 0:
-        return _fail("--draws must not be negative")
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
     r = break_even(
@@ -613,9 +686,48 @@ def _breakeven(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs: workers killed, no folder left."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``trappesim`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = None
+    try:
+        with _sigterm_raises():
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as done:  # --help, --version, or a mistake argparse found (one line)
+                return int(done.code or 0)
+            return _guarded(args)
+    except KeyboardInterrupt as err:
+        # Ctrl-C or SIGTERM: the workers are gone and half-written folders removed.
+        how = "stopped (SIGTERM)" if isinstance(err, Terminated) else "interrupted (Ctrl-C)"
+        written = getattr(args, "written", None)
+        done = f" after writing {written}/ in full" if written else "; nothing was written"
+        print(f"trappesim: {how}{done}.", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    """Run a command, turning the user's mistakes into one line and exit code 2."""
     try:
         return _run(args)
     except ScenarioError as err:
@@ -630,9 +742,6 @@ def main(argv: list[str] | None = None) -> int:
         # The library raises ValueError for inconsistent inputs (e.g. two
         # scenarios with different steps); they are the user's to fix.
         return _fail(str(err))
-    except KeyboardInterrupt:
-        print("trappesim: interrupted; nothing was written.", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,20 +9,14 @@ random numbers), so the difference between them is mostly signal.
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from sim.des import simulate_des
 from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
@@ -46,6 +40,8 @@ from sim.invariants import InvariantError, check_measures
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
 from sim.spells import measures_from_spells
 from sim.staircase import Staircase, compile_staircase
+from sim.workers import Workers
+from sim.workers import map_tasks as _map
 
 Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
@@ -75,87 +71,6 @@ def _pair(args: tuple) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 def _single(args: tuple) -> dict[str, np.ndarray]:
     st, engine, seed, rep = args
     return _one(st, engine, seed, rep)
-
-
-Workers = Any
-"""Where the work runs: ``1`` (this process), ``n`` local processes, ``None``
-(all cores), a Dask scheduler address (``"tcp://host:8786"``) or a
-``distributed.Client``."""
-
-
-def _bar(total: int, progress: bool) -> tqdm:
-    # A progress bar only for a person watching: silent in pipes, logs and CI.
-    return tqdm(
-        total=total, disable=not (progress and sys.stderr.isatty()), file=sys.stderr, unit="run", leave=False
-    )
-
-
-def _map(fn, tasks: list, workers: Workers, progress: bool = False) -> list:
-    if isinstance(workers, str) or (hasattr(workers, "map") and hasattr(workers, "gather")):
-        return _dask_map(fn, tasks, workers, progress)
-    workers = _workers(workers, len(tasks))
-    with _bar(len(tasks), progress) as bar:
-        if workers <= 1:
-            # One process, one thread: the engines' matrices are small, and BLAS
-            # threads only fight other work for the cores (measured: a 40-draw
-            # PSA took 6.8 s instead of 1.2 s beside another busy process).
-            out = []
-            with threadpool_limits(1):
-                for t in tasks:
-                    out.append(fn(t))
-                    bar.update()
-            return out
-        # Tasks go out in chunks: one process round trip per chunk, not per task.
-        chunk = max(1, len(tasks) // (8 * workers))
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_thread_each)
-        try:
-            out = []
-            for r in pool.map(fn, tasks, chunksize=chunk):
-                out.append(r)
-                bar.update()
-        except BaseException:
-            # Ctrl-C (or a failure): drop what has not started, do not wait for it.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-        return out
-
-
-def _dask_map(fn, tasks: list, workers: Any, progress: bool = False) -> list:
-    """Run tasks on a Dask cluster; results come back in task order."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ValueError(
-            "a Dask scheduler needs the 'distributed' extra: pip install 'trappesim[distributed]'"
-        ) from None
-    client = Client(workers) if isinstance(workers, str) else workers
-    try:
-        # pure=False: tasks that look alike are still separate replications.
-        futures = client.map(fn, tasks, pure=False)
-        with _bar(len(tasks), progress) as bar:
-            for _ in as_completed(futures):
-                bar.update()
-        return client.gather(futures)
-    finally:
-        if isinstance(workers, str):
-            client.close()
-
-
-def _one_thread_each() -> None:
-    # Each worker is one core's work: BLAS threads on top of the processes
-    # fight over the cores (measured: 2 workers slower than 1 on the PSA).
-    threadpool_limits(1)
-    # Ctrl-C is the parent's to handle: workers would each print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _workers(workers: int | None, n_tasks: int) -> int:
-    if workers is None:
-        workers = os.cpu_count() or 1
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
-    return min(workers, n_tasks)
 
 
 def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

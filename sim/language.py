@@ -275,6 +275,84 @@ TEXT: dict[str, tuple[str, str]] = {
         "Udfaldsrum: hvor det faktiske tal kan lande ved tilfældighed (5.-95. percentil over {n}); usikre "
         "forudsætninger er ikke med (se trappesim psa).",
     ),
+    # --- issue 12, faults: trappesim calibrate's terminal output and failed fits ---
+    "cal_header": (
+        "{name} calibrated to {file} ({n} observations, {dof} degrees of freedom)",
+        "{name} kalibreret til {file} ({n} observationer, {dof} frihedsgrader)",
+    ),
+    "cal_header_failed": (
+        "{name} fitted to {file} ({n} observations, {dof} degrees of freedom): the fit failed",
+        "{name} tilpasset {file} ({n} observationer, {dof} frihedsgrader): tilpasningen mislykkedes",
+    ),
+    "cal_se": ("se", "standardfejl"),
+    "cal_not_identified": ("NOT IDENTIFIED", "IKKE IDENTIFICERET"),
+    "cal_why_no_effect": (
+        "the observed numbers do not depend on it",
+        "de observerede tal afhænger ikke af den",
+    ),
+    "cal_why_extreme": (
+        "ran to an extreme value: the data do not hold it (fix it, or give data that do)",
+        "løb mod en ekstrem værdi: data kan ikke bære den (fastlæg den, eller giv data, der kan)",
+    ),
+    "cal_why_wide": (
+        "the data hardly pin it down (standard error over 50 %)",
+        "data fastlægger den næppe (standardfejl over 50 %)",
+    ),
+    "cal_why_together": (
+        "moves together with another fitted key: the data tell only their combination",
+        "bevæger sig sammen med en anden tilpasset nøgle: data viser kun deres kombination",
+    ),
+    "cal_banded": ("(one factor on every age band)", "(én faktor på alle aldersgrupper)"),
+    "cal_fit_line": (
+        "Fit: chi-square {chi2} on {dof} degrees of freedom; root mean square error {rmse}; worst {row} {error}",
+        "Tilpasning: chi-i-anden {chi2} med {dof} frihedsgrader; kvadratisk gennemsnitlig fejl {rmse}; "
+        "størst {row} {error}",
+    ),
+    "cal_des_line": (
+        "DES check ({n}): largest gap to the analytic fit {z} standard errors",
+        "Kontrol med simulering (DES, {n}): største afvigelse fra den analytiske tilpasning {z} standardfejl",
+    ),
+    "cal_left_header": ("Left out {n} row(s) of {file}:", "Udeladt {n} række(r) af {file}:"),
+    "cal_left_row": ("row {row} ({year} {measure} {step})", "række {row} ({year} {measure} {step})"),
+    "cal_left_measure": ("a measure the model does not give", "et mål, modellen ikke giver"),
+    "cal_left_ages": (
+        "ages {ages}, the scenario models {model}",
+        "alder {ages}, scenariet modellerer {model}",
+    ),
+    "cal_left_years": (
+        "outside the scenario's years {first}-{last}",
+        "uden for scenariets år {first}-{last}",
+    ),
+    "cal_written": ("Calibrated scenario written to {target}", "Kalibreret scenarie skrevet til {target}"),
+    "cal_failed": (
+        "the fit failed, so nothing was written (no calibrated scenario, no results folder): {why}",
+        "tilpasningen mislykkedes, så intet blev skrevet (intet kalibreret scenarie, ingen resultatmappe): {why}",
+    ),
+    "cal_fail_converge": (
+        "the optimiser did not converge ({message})",
+        "optimeringen konvergerede ikke ({message})",
+    ),
+    "cal_fail_extreme": (
+        "{keys} ran to an extreme value (below a hundredth or above a hundred times its start): the model "
+        "cannot match the data with it",
+        "{keys} løb mod en ekstrem værdi (under en hundrededel eller over hundrede gange startværdien): "
+        "modellen kan ikke ramme data med den",
+    ),
+    "cal_fail_chi2": (
+        "the model misses the observations by {rms} standard errors on average (chi-square {chi2} on {dof} "
+        "degrees of freedom; more than {limit} per degree of freedom is refused): check the data file (its "
+        "units, thousands separators and ages) and the keys fitted; if its numbers are right but less "
+        "certain than their sd or confidence say, give larger standard errors in its sd column",
+        "modellen rammer observationerne {rms} standardfejl ved siden af i gennemsnit (chi-i-anden {chi2} med "
+        "{dof} frihedsgrader; over {limit} pr. frihedsgrad afvises): kontrollér datafilen (enheder, "
+        "tusindtalsseparatorer og aldre) og de tilpassede nøgler; er tallene rigtige, men mere usikre end "
+        "deres sd eller confidence siger, så angiv større standardfejl i kolonnen sd",
+    ),
+    "cal_fail_none": (
+        "the data pin down none of the keys fitted: there is nothing to write",
+        "data fastlægger ingen af de tilpassede nøgler: der er intet at skrive",
+    ),
+    # --- end of issue 12, faults ---
 }
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -89,11 +90,106 @@ def check_destination(out: Path, force: bool) -> None:
         )
 
 
+# Hidden folders a run makes while it writes, and what to do with one whose run
+# was stopped (kill -9, a power cut): None removes it; a name puts it back there
+# when nothing else has taken that name, because it holds finished results.
+_LEFTOVERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
+    (re.compile(r"^\.(?P<name>.+)\.partial-(?P<pid>\d+)$"), lambda m: None),  # a folder being written
+    (re.compile(r"^\.(?P<name>.+)\.old-(?P<pid>\d+)$"), lambda m: m["name"]),  # a folder being replaced
+    (re.compile(r"^\.remake-(?P<pid>\d+)$"), lambda m: None),  # charts and reports being remade
+    (re.compile(r"^\.charts-old-(?P<pid>\d+)$"), lambda m: "charts"),  # the charts being replaced
+]
+_CLOCK_SLACK = 2.0
+"""Seconds by which process start times (whole-second boot time) and file times may disagree."""
+
+
+def _started(pid: int) -> float | None:
+    """When process ``pid`` started, in seconds since the epoch (Linux), or None if that cannot be told."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def process_alive(pid: int, since: float | None = None) -> bool:
+    """Whether process ``pid`` is running, and could have been running at time ``since``.
+
+    A process id is reused once its process has ended: a running process
+    that started after ``since`` (seconds since the epoch) is another one.
+    A zombie (ended, not yet reaped) is not running. Where this cannot be
+    told (Windows), every process counts as running, so nothing is removed
+    that might still be in use.
+    """
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        pass
+    started = _started(pid)
+    return not (since is not None and started is not None and started > since + _CLOCK_SLACK)
+
+
+def clear_leftovers(folder: Path) -> list[Path]:
+    """Tidy what runs that were stopped left in ``folder``; return what was removed or put back.
+
+    A stopped run may leave hidden folders beside its results folder: the
+    half-written ``.NAME.partial-PID`` (removed), and, when it was replacing
+    a folder with ``--force``, the previous results as ``.NAME.old-PID``: put
+    back as ``NAME`` if nothing has that name (the run stopped between two
+    renames), else removed. Inside a results folder, ``.remake-PID`` and
+    ``.charts-old-PID`` of ``trappesim report`` are treated alike. Folders of
+    a process that is still running (a concurrent run) are left alone.
+    """
+    done: list[Path] = []
+    try:
+        entries = [p for p in folder.iterdir() if p.name.startswith(".")]
+    except OSError:
+        return done
+    for path in entries:
+        for pattern, restore in _LEFTOVERS:
+            m = pattern.match(path.name)
+            if m is None:
+                continue
+            try:
+                if path.is_symlink() or not path.is_dir():
+                    break  # not one of ours
+                # ctime: a rename (.old-PID) changes it, not the modification time.
+                st = path.stat()
+                if process_alive(int(m["pid"]), since=max(st.st_mtime, st.st_ctime)):
+                    break
+                name = restore(m)
+                if name is not None and not (folder / name).exists():
+                    path.rename(folder / name)
+                else:
+                    shutil.rmtree(path)
+                done.append(path)
+            except OSError:  # gone meanwhile, or not ours to remove: leave it
+                pass
+            break
+    return done
+
+
 @contextmanager
 def atomic_folder(out: Path, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``out`` only if the block succeeds."""
+    """Yield a temporary folder that becomes ``out`` only if the block succeeds.
+
+    Hidden folders left beside ``out`` by runs that were stopped are tidied
+    first (:func:`clear_leftovers`).
+    """
     check_destination(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(out.parent)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -575,6 +671,7 @@ def remake_reports(
                 "run both with the same --perspective"
             )
         extras.append(extra)
+    clear_leftovers(folder)
     tmp = folder / f".remake-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

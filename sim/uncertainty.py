@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from sim.economics import check_perspective, compare_arrays, money_label
-from sim.experiment import DEFAULT_SEED, PROJECTION, Engine, Workers, _map, _one, _summary_frame, check_pair
+from sim.experiment import DEFAULT_SEED, PROJECTION, Engine, _one, _summary_frame, check_pair
 from sim.scenario import Scenario
 from sim.staircase import compile_staircase
+from sim.workers import Workers
+from sim.workers import map_tasks as _map
 
 OUTCOMES = {
     "placement_entries_avoided": "children, whole horizon",

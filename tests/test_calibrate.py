@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ from conftest import SCENARIOS, toy_dict
 
 import sim
 from sim.calibrate import (
+    CalibrationError,
     Observed,
     calibrate,
     exit_share,
@@ -137,16 +140,49 @@ GOOD = "year,measure,step,value\n2024,stock_end,placed,150\n2025,stock_end,place
         ("year,step,value\n2024,placed,150\n", ["missing column(s)", "measure"]),
         (
             "year,measure,step,value\n2024,stock_end,plaed,150\n2025,stock_end,placed,1\n",
-            ["row 2, step", "'plaed'", "allowed"],
+            ["row 2, column step", "'plaed'", "allowed"],
         ),
         (
             "year,measure,step,value\n2024,stock_end,placed,-5\n2025,stock_end,placed,1\n",
-            ["row 2, value", "at least 0"],
+            ["row 2, column value", "at least 0"],
         ),
         ("year,measure,step,value\n2024,stock_end,placed,150\n", ["only 2024", "at least two years"]),
         ("year,measure,step,value\n2024,stocks,placed,150\n", ["unknown measure 'stocks'"]),
         ("year,measure,step,value,colour\n2024,stock_end,placed,150,red\n", ["'colour'", "unknown column"]),
         ("year,measure,step,value\n2024,stock_end,placed,150\n2024,stock_end,placed,151\n", ["given twice"]),
+        # The issue: "11.500" in a comma-separated file was read as 11.5 and the fit ran to an extreme.
+        (
+            "year,measure,step,value\n2024,stock_end,placed,150\n2025,stock_end,placed,11.500\n",
+            ["row 3, column value", "'11.500' is ambiguous", "11.5 or 11500"],
+        ),
+        (
+            'year,measure,step,value\n2024,stock_end,placed,150\n2025,stock_end,placed,"0,5"\n',
+            ["row 3, column value", "'0,5' cannot be read", "'.' is the decimal mark"],
+        ),
+        (
+            "year,measure,step,value\n2024,stock_end,placed,150\n2025,stock_end,placed,0,5\n",
+            ["row 3: 5 values but 4 columns", "decimal comma"],
+        ),
+        (
+            "year;measure;step;value\n2024;stock_end;placed;150\n2025;stock_end;placed;0.5\n",
+            ["row 3, column value", "'0.5' cannot be read", "semicolon", "11,5"],
+        ),
+        (
+            "year;measure;step;value\n2024;stock_end;placed;150\n2025;stock_end;placed;\n",
+            ["row 3, column value", "empty"],
+        ),
+        (
+            "year;measure;step;value\n2024,5;stock_end;placed;150\n2025;stock_end;placed;1\n",
+            ["row 2, column year", "whole year"],
+        ),
+        (
+            "year;measure;step;value;sd\n2024;stock_end;placed;150;-1\n2025;stock_end;placed;1;\n",
+            ["row 2, column sd", "positive"],
+        ),
+        (
+            "year measure step value\n2024 stock_end placed 150\n",
+            ["missing column(s)", "commas, or by semicolons"],
+        ),
     ],
 )
 def test_bad_data_files_exit_2_with_a_clear_message(write_scenario, tmp_path, capsys, text, words):
@@ -335,3 +371,263 @@ def test_keys_not_identified_are_not_written_and_stamps_do_not_stack(toy, tmp_pa
     twice = write_calibrated(again, once, tmp_path / "twice.toml", "obs.csv")
     line = next(x for x in twice.read_text(encoding="utf-8").splitlines() if "calibrated to" in x)
     assert line.count("calibrated to") == 1  # replaced, not stacked
+
+
+# ---------------------------------------------------------------------------
+# Files from Danish Excel: semicolons, decimal commas, "." between thousands
+# ---------------------------------------------------------------------------
+
+
+def danish_excel(path, rows: list[list[str]], encoding: str = "utf-8-sig", sep_line: bool = False) -> None:
+    """Write rows as Danish Excel saves "CSV": semicolons, "11.500" and "0,16", CRLF line ends.
+
+    ``utf-8-sig`` is "CSV UTF-8" (with a byte-order mark); ``cp1252`` is the
+    plain "CSV" of Danish Windows. Numbers are formatted here by hand, not by
+    the code under test.
+    """
+
+    def da(text: str) -> str:
+        if not text:
+            return text
+        whole, _, decimals = text.partition(".")
+        groups = []
+        while len(whole) > 3:
+            whole, groups = whole[:-3], [whole[-3:], *groups]
+        return ".".join([whole, *groups]) + ("," + decimals if decimals else "")
+
+    import csv
+    import io
+
+    header, *body = rows
+    value, sd = header.index("value"), header.index("sd")
+    text = io.StringIO()
+    if sep_line:
+        text.write("sep=;\r\n")
+    writer = csv.writer(
+        text, delimiter=";", lineterminator="\r\n"
+    )  # quotes a text with ";" in it, as Excel does
+    writer.writerow(header)
+    for r in body:
+        r = list(r)
+        r[value], r[sd] = da(r[value]), da(r[sd])
+        writer.writerow(r)
+    path.write_bytes(text.getvalue().encode(encoding))
+
+
+SHIPPED = SCENARIOS / "data" / "denmark-observed.csv"
+
+
+@pytest.fixture(scope="module")
+def national() -> sim.Scenario:
+    return sim.load_scenario(SCENARIOS / "denmark-baseline.toml")
+
+
+@pytest.mark.parametrize(
+    "encoding, sep_line", [("utf-8-sig", False), ("cp1252", False), ("utf-8-sig", True), ("utf-8", False)]
+)
+def test_the_shipped_data_saved_by_danish_excel_read_the_same(national, tmp_path, encoding, sep_line):
+    import csv
+
+    rows = list(csv.reader(SHIPPED.open(encoding="utf-8")))
+    rows[1][-1] = "Danmarks Statistik, børn og unge anbragt"  # a Danish letter in Windows-1252 too
+    danish = tmp_path / "observed-da.csv"
+    danish_excel(danish, rows, encoding, sep_line)
+    assert b"13.823" in danish.read_bytes() and b"0,16" in danish.read_bytes()  # really Danish
+    plain = tmp_path / "observed.csv"
+    with plain.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    a, b = read_observed(danish, national), read_observed(plain, national)
+    pd.testing.assert_frame_equal(a.rows, b.rows)
+    assert a.left_out == b.left_out and len(a.rows) == 13
+    assert a.rows.loc[a.rows["measure"].eq("stock_end") & a.rows["year"].eq(2019), "value"].tolist() == [
+        11500.0
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, danish, value",
+    [
+        ("11.500", True, 11500.0),
+        ("1.234,5", True, 1234.5),
+        ("1.234.567", True, 1234567.0),
+        ("0,16", True, 0.16),
+        ("13823", True, 13823.0),
+        ("1234,5", True, 1234.5),
+        ("11500", False, 11500.0),
+        ("0.16", False, 0.16),
+        ("11.5", False, 11.5),
+        ("1.2345", False, 1.2345),
+    ],
+)
+def test_numbers_in_both_conventions(text, danish, value):
+    from sim.calibrate import _number
+
+    assert _number(text, danish, count=True) == value
+
+
+@pytest.mark.parametrize(
+    "text, danish, count, words",
+    [
+        ("0.16", True, False, "cannot be read"),  # a decimal point in a Danish file
+        ("11.5", True, True, "cannot be read"),
+        ("0.160", True, True, "cannot be read"),  # not thousands: a group cannot start with 0
+        ("12 500", True, True, "not a number"),
+        ("11.500", False, True, "ambiguous"),  # a count in a comma file: 11.5 or 11500?
+        ("1.500", False, True, "ambiguous"),
+        ("1.234.567", False, True, "cannot be read"),
+        ("11,500", False, True, "cannot be read"),
+        ("abc", False, True, "not a number"),
+    ],
+)
+def test_numbers_that_cannot_be_read_or_could_be_read_two_ways_are_refused(text, danish, count, words):
+    from sim.calibrate import _number
+
+    with pytest.raises(ValueError, match=words):
+        _number(text, danish, count)
+
+
+def test_a_share_with_three_decimals_in_a_comma_file_is_not_ambiguous():
+    from sim.calibrate import _number
+
+    assert _number("0.160", False, count=False) == 0.16
+    assert _number("1.500", False, count=False) == 1.5  # not a count: "1.500" cannot mean 1500 children
+
+
+def test_a_danish_file_with_a_stray_decimal_point_names_its_row_and_column(write_scenario, tmp_path, capsys):
+    scenario = write_scenario(toy_dict())
+    data = tmp_path / "observed.csv"
+    data.write_bytes(
+        "\ufeffyear;measure;step;value\r\n2024;stock_end;placed;1.150\r\n2025;stock_end;placed;160.5\r\n".encode()
+    )
+    out = tmp_path / "out"
+    code = main(
+        [
+            "calibrate",
+            str(scenario),
+            "--observed",
+            str(data),
+            "--fit",
+            "transitions.placed.closed",
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(
+        f"trappesim: error: {data}: row 3, column value: '160.5' cannot be read"
+    )
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "scenario-calibrated.toml").exists()
+
+
+def test_calibrating_to_a_danish_file_gives_the_same_fit(toy, tmp_path):
+    obs = observed_from(toy, 0.02)
+    rows = [["year", "measure", "step", "value", "sd"]] + [
+        [str(r.year), r.measure, r.step, f"{r.value:.4f}", f"{r.sd:.4f}"] for r in obs.rows.itertuples()
+    ]
+    danish, plain = tmp_path / "da.csv", tmp_path / "plain.csv"
+    danish_excel(danish, rows)
+    plain.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    assert "," in danish.read_text(encoding="utf-8-sig").splitlines()[1]  # decimal commas
+    a = calibrate(toy, read_observed(danish, toy), ["transitions.placed.closed"], 0)
+    b = calibrate(toy, read_observed(plain, toy), ["transitions.placed.closed"], 0)
+    assert a.chi2 == b.chi2 and a.table["fitted"].equals(b.table["fitted"])
+
+
+# ---------------------------------------------------------------------------
+# A fit that fails writes nothing and exits non-zero
+# ---------------------------------------------------------------------------
+
+
+def _units_wrong(toy, tmp_path) -> Path:
+    """Observed placed children given in hundreds: no rate can match them."""
+    obs = observed_from(toy, 0.02)
+    rows = obs.rows.drop(columns="source").copy()
+    placed = rows["measure"].eq("stock_end") & rows["step"].eq("placed")
+    rows.loc[placed, "value"] /= 100
+    rows.loc[placed, "sd"] /= 100
+    path = tmp_path / "observed.csv"
+    rows.to_csv(path, index=False, float_format="%.6f")
+    return path
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", ["the fit failed, so nothing was written", "more than 10 per degree of freedom is refused"]),
+        ("da", ["tilpasningen mislykkedes, så intet blev skrevet", "over 10 pr. frihedsgrad afvises"]),
+    ],
+)
+def test_a_failed_fit_exits_1_and_writes_no_scenario_and_no_folder(
+    write_scenario, tmp_path, capsys, toy, lang, words
+):
+    scenario = write_scenario(toy_dict(), "toy.toml")
+    data = _units_wrong(toy, tmp_path)
+    out = tmp_path / "cal"
+    args = [
+        "calibrate",
+        str(scenario),
+        "--observed",
+        str(data),
+        "--fit",
+        "transitions.mid.placed",
+        "transitions.placed.closed",
+    ]
+    code = main([*args, "--out", str(out), "--lang", lang])
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert all(w in captured.err for w in words) and "Traceback" not in captured.err
+    assert not out.exists() and not (tmp_path / "toy-calibrated.toml").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["observed.csv", "toy.toml"]  # nothing hidden either
+
+
+def test_what_makes_a_fit_fail(toy, tmp_path):
+    import dataclasses
+
+    good = calibrate(toy, observed_from(toy, 0.02), TRUE_KEYS, 0)
+    assert good.problem() is None
+    assert "did not converge" in dataclasses.replace(good, success=False, message="too many steps").problem()
+    assert "standard errors on average" in dataclasses.replace(good, chi2=11.0 * good.dof).problem()
+    assert dataclasses.replace(good, chi2=9.0 * good.dof).problem() is None
+    extreme = good.table.assign(identified=False, reason="extreme")
+    assert "ran to an extreme value" in dataclasses.replace(good, table=extreme).problem()
+    wide = good.table.assign(identified=False, reason="wide")
+    assert "none of the keys" in dataclasses.replace(good, table=wide).problem()
+    assert "ikke" in dataclasses.replace(good, success=False).problem("da")
+    failed = dataclasses.replace(good, success=False)
+    src = tmp_path / "toy.toml"
+    src.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    with pytest.raises(CalibrationError, match="not written: the fit failed"):
+        write_calibrated(failed, src, tmp_path / "out.toml", "obs.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy.toml"]
+
+
+def test_a_failed_fit_is_not_checked_with_the_simulation(toy, monkeypatch):
+    """The DES check of an absurd fit could take very long (rates at extremes); it is skipped."""
+    import sim.calibrate as calibration
+
+    obs = observed_from(toy, 0.02)
+    obs.rows.loc[obs.rows["step"].eq("placed"), "value"] /= 100
+    ran = []
+    real = calibration.simulate
+    monkeypatch.setattr(calibration, "simulate", lambda *a, **k: ran.append(k.get("engine")) or real(*a, **k))
+    cal = calibrate(toy, obs, ["transitions.mid.placed", "transitions.placed.closed"], des_replications=3)
+    assert cal.problem() is not None and "des" not in ran and "des_z" not in cal.fit
+
+
+def test_calibrate_prints_in_the_scenario_language_or_lang(write_scenario, tmp_path, capsys, toy):
+    scenario = write_scenario(toy_dict(language="da"), "toy.toml")
+    data = tmp_path / "observed.csv"
+    observed_from(toy, 0.02).rows.drop(columns="source").to_csv(data, index=False)
+    args = ["calibrate", str(scenario), "--observed", str(data), "--fit", "transitions.placed.closed"]
+    assert main([*args, "--des-replications", "2", "--out", str(tmp_path / "da")]) == 0
+    printed = capsys.readouterr().out
+    assert "kalibreret til" in printed and "frihedsgrader" in printed and "Kontrol med simulering" in printed
+    assert "Kalibreret scenarie skrevet til" in printed and "Resultater skrevet til" in printed
+    assert re.search(r"0,\d+ +-> +0,\d+", printed)  # decimal commas
+    assert "degrees of freedom" not in printed
+    (tmp_path / "toy-calibrated.toml").unlink()
+    assert main([*args, "--des-replications", "0", "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert "calibrated to" in printed and "degrees of freedom" in printed and "Results written to" in printed
+    assert re.search(r"0\.\d+ +-> +0\.\d+", printed)

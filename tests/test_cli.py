@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -368,21 +371,131 @@ def test_different_populations_cannot_be_compared(inputs, write_scenario, tmp_pa
     assert not out.exists() and not leftovers(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("option", "message"),
-    [("--replications", "--replications must be at least 1"), ("--workers", "--workers must be at least 1")],
-)
-def test_bad_numbers_of_replications_or_workers(inputs, tmp_path, capsys, option, message):
-    out = tmp_path / "results"
-    assert cli("run", inputs[0], option, 0, "--out", out) == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
+# Every numeric option, out of range: (command and files, option, value, what the message says).
+OUT_OF_RANGE = [
+    (
+        ["run", "missing.toml"],
+        "--seed",
+        "-1",
+        "argument --seed/-s: must be a whole number of at least 0, not -1",
+    ),
+    (
+        ["run", "missing.toml"],
+        "-s",
+        "abc",
+        "argument --seed/-s: must be a whole number of at least 0, not abc",
+    ),
+    (
+        ["run", "missing.toml"],
+        "--replications",
+        "0",
+        "argument --replications/-r: must be a whole number of at least 1",
+    ),
+    (
+        ["run", "missing.toml"],
+        "-r",
+        "2.5",
+        "argument --replications/-r: must be a whole number of at least 1, not 2.5",
+    ),
+    (
+        ["run", "missing.toml"],
+        "--workers",
+        "0",
+        "argument --workers/-w: must be a whole number of at least 1",
+    ),
+    (
+        ["run", "missing.toml"],
+        "--precision",
+        "2",
+        "argument --precision: must be a share between 0 and 1, such as 0.02 (2 %), not 2",
+    ),
+    (["compare", "missing.toml", "b.toml"], "--precision", "0", "argument --precision"),
+    (["compare", "missing.toml", "b.toml"], "--precision", "2 %", "argument --precision"),
+    (
+        ["compare", "missing.toml", "b.toml"],
+        "--max-replications",
+        "5",
+        "argument --max-replications: must be a whole number of at least 10, not 5",
+    ),
+    (["compare", "missing.toml", "b.toml"], "--seed", "-1", "argument --seed/-s"),
+    (["compare", "missing.toml", "b.toml"], "-r", "-3", "argument --replications/-r"),
+    (["compare", "missing.toml", "b.toml"], "-w", "-1", "argument --workers/-w"),
+    (
+        ["psa", "missing.toml", "b.toml"],
+        "--draws",
+        "0",
+        "argument --draws/-n: must be a whole number of at least 1",
+    ),
+    (["psa", "missing.toml", "b.toml"], "--seed", "-1", "argument --seed/-s"),
+    (["psa", "missing.toml", "b.toml"], "--workers", "0", "argument --workers/-w"),
+    (["tornado", "missing.toml", "b.toml"], "--seed", "-7", "argument --seed/-s"),
+    (
+        ["sensitivity", "missing.toml", "b.toml"],
+        "-n",
+        "0",
+        "argument -n: must be a whole number of at least 1",
+    ),
+    (["sensitivity", "missing.toml", "b.toml"], "--seed", "-1", "argument --seed/-s"),
+    (["sensitivity", "missing.toml", "b.toml"], "--workers", "0", "argument --workers/-w"),
+    (
+        ["breakeven", "missing.toml", "b.toml"],
+        "--draws",
+        "-1",
+        "argument --draws/-n: must be a whole number of at least 0",
+    ),
+    (["breakeven", "missing.toml", "b.toml"], "--seed", "-1", "argument --seed/-s"),
+    (
+        ["calibrate", "missing.toml", "--observed", "o.csv", "--fit", "k"],
+        "--des-replications",
+        "-1",
+        "argument --des-replications: must be a whole number of at least 0",
+    ),
+    (
+        ["calibrate", "missing.toml", "--observed", "o.csv", "--fit", "k"],
+        "--seed",
+        "-1",
+        "argument --seed/-s",
+    ),
+    (
+        ["calibrate", "missing.toml", "--observed", "o.csv", "--fit", "k"],
+        "--workers",
+        "0",
+        "argument --workers/-w",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "option", "value", "message"), OUT_OF_RANGE)
+def test_numbers_out_of_range_are_refused_before_anything_runs(
+    tmp_path, capsys, monkeypatch, command, option, value, message
+):
+    monkeypatch.chdir(tmp_path)  # where the default results folder would go
+    assert main([*command, f"{option}={value}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"trappesim: error: {message}") and len(err.strip().splitlines()) == 1, err
+    assert "missing.toml" not in err  # refused before the scenario was even looked for
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_smallest_allowed_numbers_are_accepted():
+    from sim.cli import build_parser
+
+    args = build_parser().parse_args(["run", "a.toml", "--seed", "0", "-r", "1", "-w", "1"])
+    assert (args.seed, args.replications, args.workers) == (0, 1, 1)
+    args = build_parser().parse_args(["breakeven", "a.toml", "b.toml", "--draws", "0"])
+    assert args.draws == 0
+    args = build_parser().parse_args(
+        ["calibrate", "a.toml", "--observed", "o.csv", "--fit", "k", "--des-replications", "0"]
+    )
+    assert args.des_replications == 0
+
+
+def test_a_seed_of_zero_runs(inputs, tmp_path):
+    assert cli("run", inputs[0], "--engine", "expected", "--seed", 0, "--out", tmp_path / "r") == 0
 
 
 def test_unknown_command_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["simulate", "x.toml"])
-    assert info.value.code == 2
+    assert main(["simulate", "x.toml"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
@@ -562,3 +675,119 @@ def test_compare_refuses_arms_that_count_adult_life_differently(write_scenario, 
     assert "must count adult life alike" in err and "Traceback" not in err
     assert f"{base} and {plan}: " in err and "replication" not in err  # before anything runs
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------
+# Start-up: a light package, and Ctrl-C while the libraries load
+# ---------------------------------------------------------------------------
+
+NAMES = [
+    "Comparison",
+    "PSAResult",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Tornado",
+    "break_even",
+    "calibrate",
+    "compare",
+    "des",
+    "distributions",
+    "economics",
+    "expected",
+    "experiment",
+    "global_sensitivity",
+    "key_figures",
+    "language",
+    "load_results",
+    "load_scenario",
+    "plots",
+    "psa",
+    "report",
+    "results",
+    "save_scenario",
+    "scenario",
+    "simulate",
+    "spells",
+    "staircase",
+    "tornado",
+    "uncertainty",
+    "workbook",
+]
+"""Every name ``import sim`` offered when it imported everything at once."""
+
+
+def test_import_sim_loads_no_heavy_library_until_a_name_is_used():
+    code = (
+        "import sys, sim\n"
+        "heavy = ('numpy', 'pandas', 'scipy', 'matplotlib', 'simpy')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+        "sim.load_scenario\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "True"]
+
+
+def test_import_sim_offers_every_name_it_offered_before():
+    import sim
+    import sim.expected  # the analytic engine's module must not replace the function sim.expected
+
+    assert set(NAMES) <= set(dir(sim))
+    assert set(sim.__all__) <= set(NAMES)
+    for name in NAMES:
+        assert getattr(sim, name) is not None
+    assert callable(sim.expected) and sim.expected is sim.experiment.expected
+    assert isinstance(sim.calibrate, types.ModuleType) and isinstance(sim.plots, types.ModuleType)
+    from sim import Scenario, compare, expected
+
+    assert Scenario is sim.scenario.Scenario and compare is sim.experiment.compare and callable(expected)
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        sim.nonsense  # noqa: B018
+
+
+def _loading_libraries(pid: int) -> bool:
+    """Whether the command has begun loading NumPy (the first library the command line imports)."""
+    try:
+        return "numpy" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc to see the start-up")
+@pytest.mark.parametrize(
+    "how", [["-m", "sim"], ["-c", "from sim.__main__ import main; raise SystemExit(main())"]]
+)
+def test_ctrl_c_while_starting_prints_one_line_and_no_traceback(how, tmp_path):
+    """``python -m sim`` and the console script's ``sim.__main__:main``, interrupted at several moments.
+
+    Python itself needs some milliseconds before any trappesim code runs (an
+    interruption there is Python's to report); each run is interrupted once
+    the command has begun loading its libraries, after a delay.
+    """
+    for delay in (0.0, 0.1, 0.25, 0.5, 0.8, 1.2):
+        proc = subprocess.Popen(
+            [sys.executable, *how, "--help"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            start = time.monotonic()
+            while not _loading_libraries(proc.pid) and proc.poll() is None and time.monotonic() - start < 60:
+                time.sleep(0.005)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+        assert "Traceback" not in err, f"after {delay} s:\n{err}"
+        # 0: the help was printed before the signal came; a process ended by the
+        # signal itself (after main returned) is reported by shells as 130 too.
+        assert proc.returncode in (0, 130, -signal.SIGINT), (delay, proc.returncode, err)
+        if proc.returncode == 130:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("trappesim: interrupted"), err

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +144,109 @@ def test_atomic_folder_clears_a_stale_partial_folder(tmp_path):
         (tmp2 / "fresh.txt").write_text("fresh", encoding="utf-8")
     assert [p.name for p in out.iterdir()] == ["fresh.txt"]
     assert hidden(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------
+# What stopped runs left behind (kill -9, a power cut)
+# ---------------------------------------------------------------------------
+
+
+def dead_pid() -> int:
+    """The process id of a process that has ended (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=60)
+    return proc.pid
+
+
+def left(folder: Path, name: str, files: dict[str, str] | None = None) -> Path:
+    """A hidden folder as a stopped run would have left it."""
+    path = folder / name
+    path.mkdir()
+    for file, text in (files or {"half.csv": "year,value\n2024,"}).items():
+        (path / file).write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def sleeper():
+    """A process that is running (a concurrent run)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield proc.pid
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="process ids are checked with POSIX signals")
+
+
+@posix_only
+def test_a_run_removes_what_stopped_runs_left_and_puts_replaced_results_back(tmp_path):
+    gone = dead_pid()
+    # Killed while writing another results folder.
+    left(tmp_path, f".plan-vs-base-20261126-174512.partial-{gone}")
+    # Killed while replacing 'kept' with --force, after the new one was in place.
+    (tmp_path / "kept").mkdir()
+    left(tmp_path, f".kept.old-{gone}")
+    # Killed between the two renames: the previous results are all there is.
+    left(tmp_path, f".earlier.old-{gone}", {"manifest.json": '{"trappesim_version": "0"}'})
+    with atomic_folder(tmp_path / "new", force=False) as tmp:
+        (tmp / "a.txt").write_text("a", encoding="utf-8")
+    assert hidden(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier", "kept", "new"]
+    assert (tmp_path / "earlier" / "manifest.json").is_file()  # nothing lost
+
+
+@posix_only
+def test_folders_of_a_run_still_going_are_left_alone(tmp_path, sleeper):
+    theirs = left(tmp_path, f".other.partial-{sleeper}")  # a concurrent run, writing
+    replacing = left(tmp_path, f".other2.old-{sleeper}")
+    ours = left(tmp_path, f".mine.partial-{os.getpid()}")  # made by this process, after it started
+    with atomic_folder(tmp_path / "new", force=False):
+        pass
+    assert theirs.is_dir() and replacing.is_dir() and ours.is_dir()
+    assert (theirs / "half.csv").is_file()
+
+
+@posix_only
+def test_a_zombie_or_a_reused_process_id_does_not_keep_a_leftover(tmp_path, monkeypatch, sleeper):
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert wait_for_zombie(zombie.pid)
+        assert not results.process_alive(zombie.pid)
+    finally:
+        zombie.wait(timeout=10)
+    # The id of a stopped run now belongs to a process that started after the folder was last touched.
+    stale = left(tmp_path, f".x.partial-{sleeper}")
+    assert results.process_alive(sleeper, since=stale.stat().st_mtime)
+    monkeypatch.setattr(results, "_started", lambda pid: time.time() + 60)
+    assert not results.process_alive(sleeper, since=stale.stat().st_mtime)
+    assert results.clear_leftovers(tmp_path) == [stale] and not stale.exists()
+
+
+def wait_for_zombie(pid: int, timeout: float = 10) -> bool:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state == "Z":
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@posix_only
+def test_leftovers_only_touch_hidden_folders_of_the_known_names(tmp_path):
+    gone = dead_pid()
+    keep = [
+        left(tmp_path, f".notes.partial-{gone}x"),  # not a process id
+        left(tmp_path, f"visible.partial-{gone}"),  # not hidden
+        left(tmp_path, f".somethingelse-{gone}"),
+    ]
+    (tmp_path / f".file.partial-{gone}").write_text("a file, not a folder", encoding="utf-8")
+    assert results.clear_leftovers(tmp_path) == []
+    assert all(p.exists() for p in keep) and (tmp_path / f".file.partial-{gone}").exists()
 
 
 # ---------------------------------------------------------------------------
@@ -378,6 +485,21 @@ def test_remake_reports_switches_language_and_leaves_the_numbers_alone(files, co
     assert "Svaret" in html and "The answer" not in html
     assert {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".json", ".npz")} == before
     assert hidden(out) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked with POSIX signals")
+def test_remake_reports_tidies_what_a_stopped_remake_left(files, comparison, tmp_path):
+    out = _compare_folder(files, comparison, tmp_path / "results", lang="en")
+    gone = dead_pid()
+    left(out, f".remake-{gone}")
+    # Stopped between moving the old charts aside and the new ones in: the old ones come back.
+    (out / "charts" / "mark").write_text("the old charts", encoding="utf-8")
+    (out / "charts").rename(out / f".charts-old-{gone}")
+    assert len(results.clear_leftovers(out)) == 2
+    assert hidden(out) == [] and (out / "charts" / "mark").is_file()
+    left(out, f".remake-{gone}")  # and a remake tidies before it starts
+    results.remake_reports(out, "da")
+    assert hidden(out) == [] and (out / "charts" / "payback.png").is_file()
 
 
 def test_remake_reports_leaves_the_folder_as_it_was_when_a_chart_fails(
