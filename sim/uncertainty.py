@@ -99,7 +99,7 @@ class PSAResult:
             projection = f"{money}; {PROJECTION}"
             rows["adult_consequences_avoided_pv"] = (self.arrays["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (self.arrays["total_npv_with_adult"], projection)
-        df = _summary_frame(rows)
+        df = _summary_frame(rows, mean_from="draws")  # over parameter draws, not replications
         npv = self.arrays["total_npv"]
         inv = self.arrays["total_investment_pv"]
         avoided = self.arrays["total_placement_entries_avoided"]
