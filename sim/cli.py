@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sim import language as L
 from sim.economics import money_label
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
+from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
 from sim.report import format_value, key_figures
 from sim.results import (
     OutputExistsError,
@@ -27,7 +29,7 @@ from sim.results import (
     write_results,
 )
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
+from sim.uncertainty import NothingUncertain, Sensitivity, break_even, global_sensitivity, psa, tornado
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -71,6 +73,14 @@ def _perspective(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings about implausible numbers as errors (exit 2, nothing written)",
+    )
+
+
 def _lang(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lang",
@@ -90,6 +100,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     _seed_engine(p, "des", "discrete-event simulation or analytic expected values (default des)")
     _where(p)
     _output(p, "")
+    _strict(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _where(p)
     _perspective(p)
     _output(p, "psa-")
+    _strict(p)
     p = sub.add_parser(
         "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
     )
@@ -122,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
     _output(p, "tornado-")
+    _strict(p)
     p = sub.add_parser("sensitivity", help="global sensitivity: Sobol or Morris indices (SALib)")
     _two_files(p)
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
@@ -131,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _where(p)
     _perspective(p)
     _output(p, "sensitivity-")
+    _strict(p)
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
     _two_files(p)
     p.add_argument(
@@ -144,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
+    _strict(p)
     p = sub.add_parser("calibrate", help="fit a scenario's numbers to observed stocks and flows (CSV)")
     p.add_argument(
         "scenario", type=Path, help="scenario file (TOML) starting at or before the first observed year"
@@ -174,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _where(p)
     _output(p, "calibration-")
+    _strict(p)
     p = sub.add_parser(
         "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
     )
@@ -192,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
+    _strict(p)
     return parser
 
 
@@ -240,10 +257,33 @@ def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
             print(f"trappesim: note: {files[role]}: {note}", file=sys.stderr)
 
 
+def _plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenario]) -> None:
+    """Warn about each implausible number, and each number the two arms differ in, before anything
+    runs; with ``--strict`` stop there (exit 2)."""
+    findings = []
+    for role, scenario in scenarios.items():
+        findings += check_scenario(scenario, files[role])
+    if "baseline" in scenarios and "strategy" in scenarios:
+        base, strategy = scenarios["baseline"], scenarios["strategy"]
+        findings += check_arms(base, strategy, files["baseline"], files["strategy"])
+    lines = list(dict.fromkeys(str(f) for f in findings))  # a number both arms inherit: once
+    for line in lines:
+        print(f"trappesim: warning: {line}", file=sys.stderr)
+    if lines and getattr(args, "strict", False):
+        raise ScenarioError(
+            "",
+            "",
+            f"--strict: {len(lines)} warning(s) above; correct the numbers (or leave out --strict "
+            "to run with them); nothing was run or written",
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
+    warnings.simplefilter("ignore", PlausibilityWarning)  # printed by _plausible, in its own words
     if args.command == "check":
         scenario = load_scenario(args.scenario)
         _notes({"scenario": args.scenario}, {"scenario": scenario})
+        _plausible(args, {"scenario": args.scenario}, {"scenario": scenario})
         data = scenario.to_dict()
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
@@ -281,6 +321,7 @@ def _run(args: argparse.Namespace) -> int:
     check_destination(out, args.force)
     if args.command == "compare":
         _check_pair(args, scenarios["baseline"], scenarios["strategy"])
+    _plausible(args, files, scenarios)
     reps = 1 if args.engine == "expected" else args.replications
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     if args.engine == "expected":
@@ -321,17 +362,9 @@ def _psa(args: argparse.Namespace) -> int:
     _check_pair(args, base, strategy)
     _notes(files, {"baseline": base, "strategy": strategy})
     if not base.uncertain and not strategy.uncertain:
-        print(
-            "trappesim: note: no number is given as a distribution; every draw is the same", file=sys.stderr
-        )
-    in_base = {u.path for u in base.uncertain}
-    for u in strategy.uncertain:
-        if u.path not in in_base and not u.path.startswith("intervention."):
-            print(
-                f"trappesim: note: {args.strategy}: {u.path} is uncertain in the strategy only; the baseline "
-                "keeps its fixed value, so the two arms differ in it: put shared numbers in the baseline",
-                file=sys.stderr,
-            )
+        raise ScenarioError(f"{args.baseline} and {args.strategy}", "", NothingUncertain.advice("psa"))
+    # A number uncertain in the strategy only is one the arms differ in: _plausible warns.
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-psa")
     check_destination(out, args.force)
     workers = args.scheduler or args.workers or os.cpu_count() or 1
@@ -385,6 +418,7 @@ def _tornado(args: argparse.Namespace) -> int:
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-tornado")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -415,6 +449,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -447,6 +482,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.des_replications < 0:
         return _fail("--des-replications must not be negative")
     scenario = load_scenario(args.scenario)
+    _plausible(args, {"scenario": args.scenario}, {"scenario": scenario})
     observed = read_observed(args.observed, scenario)
     check(scenario, observed, args.fit)
     target = args.scenario_out or args.scenario.with_name(f"{args.scenario.stem}-calibrated.toml")
@@ -498,6 +534,9 @@ def _breakeven(args: argparse.Namespace) -> int:
         return _fail("--draws must not be negative")
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(
+        args, {"baseline": args.baseline, "strategy": args.strategy}, {"baseline": base, "strategy": strategy}
+    )
     r = break_even(
         base,
         strategy,

@@ -165,10 +165,10 @@ def test_circular_extends(write_scenario):
 def test_extends_merges_tables(write_scenario):
     write_scenario(toy_dict(), "base.toml")
     child = write_scenario(
-        {"extends": "base.toml", "name": "child", "steps": {"placed": {"cost_per_year": 9.0}}}, "child.toml"
+        {"extends": "base.toml", "name": "child", "steps": {"placed": {"cost_per_year": 9e5}}}, "child.toml"
     )
     s = load_scenario(child)
-    assert s.steps["placed"].cost_per_year == 9.0 and s.steps["placed"].placement is True
+    assert s.steps["placed"].cost_per_year == 9e5 and s.steps["placed"].placement is True
     assert s.name == "child"
 
 
