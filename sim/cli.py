@@ -266,7 +266,12 @@ def _plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scena
     if "baseline" in scenarios and "strategy" in scenarios:
         base, strategy = scenarios["baseline"], scenarios["strategy"]
         findings += check_arms(base, strategy, files["baseline"], files["strategy"])
-    lines = list(dict.fromkeys(str(f) for f in findings))  # a number both arms inherit: once
+    # A number both arms inherit from one file is reported once.
+    once: dict[tuple, str] = {}
+    for f in findings:
+        where = os.path.realpath(f.file) if os.path.isfile(f.file) else f.file
+        once.setdefault((where, f.key, f.message), str(f))
+    lines = list(once.values())
     for line in lines:
         print(f"trappesim: warning: {line}", file=sys.stderr)
     if lines and getattr(args, "strict", False):
@@ -279,7 +284,8 @@ def _plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scena
 
 
 def _run(args: argparse.Namespace) -> int:
-    warnings.simplefilter("ignore", PlausibilityWarning)  # printed by _plausible, in its own words
+    # load_scenario's warnings for the loads below: _plausible prints them, in its own words.
+    warnings.filterwarnings("ignore", category=PlausibilityWarning, module="sim.cli")
     if args.command == "check":
         scenario = load_scenario(args.scenario)
         _notes({"scenario": args.scenario}, {"scenario": scenario})

@@ -27,6 +27,7 @@ made from these rows (:func:`markdown_table`), and a test keeps the two equal.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -760,7 +761,7 @@ def origin(path: str | Path | None, key: str) -> str:
                 node = None
                 break
         if node is not None:
-            return str(file)
+            return os.path.normpath(file)  # "sub/../base.toml" as "base.toml"
     return str(path)
 
 

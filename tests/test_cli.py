@@ -621,3 +621,20 @@ def test_a_number_too_large_to_give_finite_results_exits_2_before_anything_is_wr
         "is outside the allowed range 0-1,000,000,000 children or places: more children than any country has\n"
     )
     assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_process_prints_each_warning_once_in_its_own_words(write_scenario, tmp_path):
+    d = toy_dict()
+    d["transitions"]["low"]["closed"] = 33.0
+    write_scenario(d, "base.toml")
+    (tmp_path / "sub").mkdir()
+    plan = write_scenario({**PLAN, "extends": "../base.toml"}, "sub/plan.toml")
+    proc = _process("breakeven", "base.toml", plan.relative_to(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    # Not Python's own "PlausibilityWarning:" lines, and the number both arms inherit once, by its file.
+    assert lines == [
+        "trappesim: warning: base.toml: key 'transitions.low.closed': value 33 is outside the plausible "
+        "range 0-12 moves per child-year (12 is a move a month on average; the fastest shipped rate is 4 a "
+        "year, cases closing from 18 in aftercare, and most are below 1)"
+    ]
