@@ -426,6 +426,11 @@ def test_a_distribution_whose_draws_can_reach_beyond_a_hard_limit_is_refused(toy
         toy.with_changes({"steps.placed.cost_per_year": {"dist": "normal", "mean": 500_000, "sd": 1e300}})
     assert err.value.key == "steps.placed.cost_per_year"
     toy.with_changes({"steps.placed.cost_per_year": {"dist": "gamma", "mean": 500_000, "sd": 200_000}})
+    bounded = {"dist": "gamma", "mean": 500_000, "sd": 50_000, "bounds": [400_000, 1e308]}
+    with pytest.raises(
+        ScenarioError, match="its tornado bounds set it to 1e\\+308, outside the allowed range"
+    ):
+        toy.with_changes({"steps.placed.cost_per_year": bounded})
 
 
 def test_a_hazard_ratio_is_limited_with_its_rate_in_files_and_draws(write_scenario, toy):
