@@ -98,7 +98,7 @@ class Bound:
         joint = " to " if self.low < 0 or self.high < 0 else "-"
         text = f"{number(self.low)}{joint}{number(self.high)}"
         if math.isinf(self.high):
-            text = f"at least {number(self.low)}"
+            return f"{number(self.low)} {self.unit} or more" if self.unit else f"{number(self.low)} or more"
         if self.zero_ok and self.low > 0:
             text = f"0, or {text}"
         return f"{text} {self.unit}" if self.unit else text

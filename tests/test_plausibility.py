@@ -368,6 +368,8 @@ _LIMIT_CASES = [
     ("steps.placed.duration.long_mean_years", 1e4, 1e308),
     ("casework.cost_per_caseworker", 1e9, 1e308),
     ("prices.index.2010", 0.1, 1e-300),  # price factor 1,000 at the limit
+    ("steps.mid.review.interval_months", 0.01, 1e-300),  # the caseload is the reference: as written
+    ("casework.cases", 1e9, 1e10),
 ]
 
 
@@ -381,6 +383,7 @@ def _at(key: str, value: float) -> tuple[Scenario, Scenario]:
         },
         "adult": {"cost_per_year": {"placed": 40_000}},
         "casework": dict(_CASEWORK),
+        "steps.mid.review": {"interval_months": 6, "moves": {"closed": 0.3}},
         "prices": {"index": {"2024": 100.0, "2010": 80.0}},
         "steps.low.price_year": 2010,
     }
@@ -418,7 +421,7 @@ def test_beyond_its_hard_limit_a_number_is_refused_naming_key_value_and_range(ke
     shown = "steps.low.price_year" if key.startswith("prices") else key
     assert err.value.key == shown
     assert "outside the allowed range" in err.value.message
-    assert re.search(r"allowed range -?[\d.,e+-]+( to |-)[\d.,e+-]+", err.value.message)
+    assert re.search(r"allowed range -?[\d.,e+-]+(( to |-)[\d.,e+-]+| months or more)", err.value.message)
 
 
 def test_a_distribution_whose_draws_can_reach_beyond_a_hard_limit_is_refused(toy):
