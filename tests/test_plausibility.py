@@ -20,7 +20,6 @@ from sim import plausibility as P
 from sim.cli import main
 from sim.report import key_figures
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.uncertainty import NothingUncertain
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -561,24 +560,6 @@ def test_psa_tornado_and_sensitivity_with_nothing_uncertain_exit_2_with_advice(t
         assert f"{command}: no number in either file is given as a distribution" in err
         assert 'dist = "gamma"' in err
         assert not out.exists()
-
-
-def test_the_library_refuses_nothing_uncertain_before_running_anything(toy, monkeypatch):
-    import sim.uncertainty as U
-
-    def boom(*a, **k):
-        raise AssertionError("a simulation ran")
-
-    monkeypatch.setattr(U, "_draw_pair", boom)
-    monkeypatch.setattr(U, "_map", boom)
-    plan = toy.with_changes({"name": "plan", "intervention": _plan()})
-    for run in (U.psa, U.tornado, U.global_sensitivity):
-        with pytest.raises(NothingUncertain, match="no number in either file is given as a distribution"):
-            run(toy, plan)
-    shares = {"dist": "dirichlet", "mean": {"low": 0.6, "mid": 0.3, "placed": 0.1}, "concentration": 100}
-    with_shares = toy.with_changes({"population.entry_step_shares": shares})
-    with pytest.raises(NothingUncertain, match="dirichlet, is not varied on its own"):
-        U.tornado(with_shares, with_shares.with_changes({"name": "plan", "intervention": _plan()}))
 
 
 # ---------------------------------------------------------------------------
