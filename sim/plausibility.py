@@ -658,7 +658,9 @@ def _measured(bound: Bound, scenario: Scenario, key: str, value: float) -> tuple
             return None
         workers = cw.caseworkers
         if m == CASELOAD_WITH_EXTRA:
-            workers += scenario.intervention.extra_caseworkers if scenario.intervention else 0.0
+            if not value:
+                return None  # no extra caseworkers: the caseload is checked on casework.caseworkers
+            workers += value
         v = cw.cases / workers
         return v, f"a caseload of {number(v)} cases per caseworker"
     if m == PRICE_FACTOR:

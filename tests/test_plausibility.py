@@ -254,6 +254,11 @@ def test_a_caseload_and_a_price_factor_are_derived(toy):
     (found,) = P.check_scenario(heavy)
     assert found.key == "casework.caseworkers"
     assert "a caseload of 200 cases per caseworker" in str(found)
+    planned = heavy.with_changes({"intervention": _plan()})
+    assert _keys(P.check_scenario(planned)) == ["casework.caseworkers"]  # once, not for 0 extra caseworkers
+    lavish = heavy.with_changes({"intervention": _plan(extra_caseworkers=990)})  # 2 cases each
+    assert _keys(P.check_scenario(lavish)) == ["casework.caseworkers", "intervention.extra_caseworkers"]
+    assert "a caseload of 2 cases per caseworker" in str(P.check_scenario(lavish)[1])
     priced = toy.with_changes(
         {"prices": {"index": {"2024": 100.0, "2010": 30.0}}, "steps.placed.price_year": 2010}
     )
