@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,7 @@ from sim.economics import money_label
 from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
+from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
 from sim.report import format_value, key_figures
 from sim.results import (
     OutputExistsError,
@@ -33,7 +35,7 @@ from sim.results import (
     write_results,
 )
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.uncertainty import Sensitivity, break_even, global_sensitivity, psa, tornado
+from sim.uncertainty import NothingUncertain, Sensitivity, break_even, global_sensitivity, psa, tornado
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -120,6 +122,14 @@ def _perspective(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings about implausible numbers as errors (exit 2, nothing written)",
+    )
+
+
 def _lang(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lang",
@@ -152,6 +162,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     _seed_engine(p, "des", "discrete-event simulation or analytic expected values (default des)")
     _where(p)
     _output(p, "")
+    _strict(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     _where(p)
     _perspective(p)
     _output(p, "psa-")
+    _strict(p)
     p = sub.add_parser(
         "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
     )
@@ -184,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
     _output(p, "tornado-")
+    _strict(p)
     p = sub.add_parser("sensitivity", help="global sensitivity: Sobol or Morris indices (SALib)")
     _two_files(p)
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
@@ -195,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _where(p)
     _perspective(p)
     _output(p, "sensitivity-")
+    _strict(p)
     p = sub.add_parser("breakeven", help="the effect, or the programme cost, at which NPV = 0")
     _two_files(p)
     p.add_argument(
@@ -212,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
+    _strict(p)
     p = sub.add_parser("calibrate", help="fit a scenario's numbers to observed stocks and flows (CSV)")
     p.add_argument(
         "scenario", type=Path, help="scenario file (TOML) starting at or before the first observed year"
@@ -246,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _where(p)
     _output(p, "calibration-")
+    _strict(p)
     p = sub.add_parser(
         "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
     )
@@ -264,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a scenario file and print it resolved (as TOML)")
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     p.add_argument("--json", action="store_true", help="print JSON instead of TOML")
+    _strict(p)
     return parser
 
 
@@ -355,10 +372,39 @@ def _notes(files: dict, scenarios: dict[str, Scenario]) -> None:
             print(f"trappesim: note: {files[role]}: {note}", file=sys.stderr)
 
 
+def _plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenario]) -> None:
+    """Warn about each implausible number, and each number the two arms differ in, before anything
+    runs; with ``--strict`` stop there (exit 2)."""
+    findings = []
+    for role, scenario in scenarios.items():
+        findings += check_scenario(scenario, files[role])
+    if "baseline" in scenarios and "strategy" in scenarios:
+        base, strategy = scenarios["baseline"], scenarios["strategy"]
+        findings += check_arms(base, strategy, files["baseline"], files["strategy"])
+    # A number both arms inherit from one file is reported once.
+    once: dict[tuple, str] = {}
+    for f in findings:
+        where = os.path.realpath(f.file) if os.path.isfile(f.file) else f.file
+        once.setdefault((where, f.key, f.message), str(f))
+    lines = list(once.values())
+    for line in lines:
+        print(f"trappesim: warning: {line}", file=sys.stderr)
+    if lines and getattr(args, "strict", False):
+        raise ScenarioError(
+            "",
+            "",
+            f"--strict: {len(lines)} warning(s) above; correct the numbers (or leave out --strict "
+            "to run with them); nothing was run or written",
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
+    # load_scenario's warnings for the loads below: _plausible prints them, in its own words.
+    warnings.filterwarnings("ignore", category=PlausibilityWarning, module="sim.cli")
     if args.command == "check":
         scenario = load_scenario(args.scenario)
         _notes({"scenario": args.scenario}, {"scenario": scenario})
+        _plausible(args, {"scenario": args.scenario}, {"scenario": scenario})
         data = scenario.to_dict()
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else tomli_w.dumps(data), end="")
         print(f"# {args.scenario}: valid. Input hash {scenario.input_hash()[:16]}.", file=sys.stderr)
@@ -392,6 +438,7 @@ def _run(args: argparse.Namespace) -> int:
     check_destination(out, args.force)
     if args.command == "compare":
         _check_pair(args, scenarios["baseline"], scenarios["strategy"])
+    _plausible(args, files, scenarios)
     workers = args.scheduler or args.workers or os.cpu_count() or 1
     if args.engine == "expected":
         what = "expected values (analytic engine)"
@@ -438,17 +485,9 @@ def _psa(args: argparse.Namespace) -> int:
     _check_pair(args, base, strategy)
     _notes(files, {"baseline": base, "strategy": strategy})
     if not base.uncertain and not strategy.uncertain:
-        print(
-            "trappesim: note: no number is given as a distribution; every draw is the same", file=sys.stderr
-        )
-    in_base = {u.path for u in base.uncertain}
-    for u in strategy.uncertain:
-        if u.path not in in_base and not u.path.startswith("intervention."):
-            print(
-                f"trappesim: note: {args.strategy}: {u.path} is uncertain in the strategy only; the baseline "
-                "keeps its fixed value, so the two arms differ in it: put shared numbers in the baseline",
-                file=sys.stderr,
-            )
+        raise ScenarioError(f"{args.baseline} and {args.strategy}", "", NothingUncertain.advice("psa"))
+    # A number uncertain in the strategy only is one the arms differ in: _plausible warns.
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-psa")
     check_destination(out, args.force)
     workers = args.scheduler or args.workers or os.cpu_count() or 1
@@ -502,6 +541,7 @@ def _tornado(args: argparse.Namespace) -> int:
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-tornado")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -530,6 +570,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(args, files, {"baseline": base, "strategy": strategy})
     out = args.out or _default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
     check_destination(out, args.force)
     start = time.perf_counter()
@@ -560,6 +601,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import calibrate, check, read_observed, write_calibrated
 
     scenario = load_scenario(args.scenario)
+    _plausible(args, {"scenario": args.scenario}, {"scenario": scenario})
     observed = read_observed(args.observed, scenario)
     check(scenario, observed, args.fit)
     target = args.scenario_out or args.scenario.with_name(f"{args.scenario.stem}-calibrated.toml")
@@ -641,6 +683,9 @@ def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -
 def _breakeven(args: argparse.Namespace) -> int:
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     _check_pair(args, base, strategy)
+    _plausible(
+        args, {"baseline": args.baseline, "strategy": args.strategy}, {"baseline": base, "strategy": strategy}
+    )
     r = break_even(
         base,
         strategy,

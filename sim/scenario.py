@@ -18,6 +18,7 @@ import re
 import tomllib
 import types
 import typing
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -440,6 +441,11 @@ class Scenario(_Model):
             raise _from_pydantic(err, file) from None
         _check_consistency(scenario, file)
         scenario._uncertain = tuple(uncertain)
+        from sim.plausibility import check_limits  # it reads scenarios: imported here, not above
+
+        # Values that cannot give finite results. Break-even's search scales hazard
+        # ratios far beyond theirs (r ** 64) through with_changes: it reads the results.
+        check_limits(scenario, file, ratios=file != "<changes>")
         return scenario
 
     def with_values(self, values: dict[str, Any]) -> Scenario:
@@ -471,10 +477,22 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        With file, key path and what is allowed.
+        With file, key path and what is allowed; also for a value beyond its
+        hard limit (:data:`sim.plausibility.LIMITS`).
+
+    Warns
+    -----
+    PlausibilityWarning
+        For each number outside its plausible range
+        (:func:`sim.plausibility.check_scenario`).
     """
     data, file = _read_with_extends(Path(path), [])
-    return Scenario.from_dict(data, file=file)
+    scenario = Scenario.from_dict(data, file=file)
+    from sim.plausibility import PlausibilityWarning, check_scenario
+
+    for finding in check_scenario(scenario, file):
+        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=2)
+    return scenario
 
 
 # A money or count number written like 1.540 or 45.000: in Danish that is a

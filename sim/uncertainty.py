@@ -35,6 +35,21 @@ OUTCOMES = {
 }
 
 
+class NothingUncertain(ValueError):
+    """``psa``, ``tornado`` or ``sensitivity`` of two scenarios with nothing to draw or vary."""
+
+    @staticmethod
+    def advice(what: str) -> str:
+        """The message: what is missing, and how to give it."""
+        shares = "" if what == "psa" else " (a set of shares, dirichlet, is not varied on its own)"
+        return (
+            f"{what}: no number in either file is given as a distribution{shares}, so there is nothing "
+            "to draw or vary and every run would be the same; write an uncertain number as one, e.g. "
+            'cost_per_year = { dist = "gamma", mean = 470_000, sd = 60_000 } or, in [intervention], '
+            'foster = { dist = "lognormal", median = 0.85, p95 = 1.0 } (README: "Uncertain numbers")'
+        )
+
+
 def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
     base, strategy, values_b, values_s, engine, seed, d, *rest = args
     perspective = rest[0] if rest else "kommune"
@@ -174,6 +189,8 @@ def psa(
     check_pair(base, strategy)
     if engine not in ("des", "expected"):
         raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
+    if not base.uncertain and not strategy.uncertain:
+        raise NothingUncertain(NothingUncertain.advice("psa"))
     ub = {u.path: u for u in base.uncertain}
     us = {u.path: u for u in strategy.uncertain}
     paths = sorted(set(ub) | set(us))
@@ -375,6 +392,8 @@ def tornado(
     key = f"total_{outcome}"
     ub = {u.path: u for u in base.uncertain}
     us = {u.path: u for u in strategy.uncertain}
+    if all(u.dist == "dirichlet" for u in [*ub.values(), *us.values()]):  # sets of shares stay at their means
+        raise NothingUncertain(NothingUncertain.advice("tornado"))
 
     def run(path: str | None, value: float | None) -> float:
         vb = {path: value} if path in ub else {}
@@ -475,6 +494,8 @@ def global_sensitivity(
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
     us = {u.path: u for u in strategy.uncertain if u.dist != "dirichlet"}
     names = sorted(set(ub) | set(us))
+    if not names:
+        raise NothingUncertain(NothingUncertain.advice("sensitivity"))
     if len(names) < 2:
         raise ValueError("global sensitivity needs at least two numbers given as distributions")
     key = f"total_{outcome}"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
-from conftest import INTERVENTION, PNG_MAGIC, toy_dict
+from conftest import INTERVENTION, PNG_MAGIC, REPO, toy_dict
 
 from sim import load_scenario
 from sim.cli import main
@@ -791,3 +791,84 @@ def test_ctrl_c_while_starting_prints_one_line_and_no_traceback(how, tmp_path):
         if proc.returncode == 130:
             lines = err.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("trappesim: interrupted"), err
+
+
+# ---------------------------------------------------------------------------
+# Plausibility: warnings before anything runs, --strict, hard limits
+# ---------------------------------------------------------------------------
+
+
+def test_check_warns_about_an_implausible_number_and_strict_makes_it_an_error(write_scenario, capsys):
+    d = toy_dict()
+    d["transitions"]["low"]["closed"] = 33.0  # meant 0.33
+    path = write_scenario(d, "closure.toml")
+    assert cli("check", path) == 0
+    captured = capsys.readouterr()
+    warning = (
+        f"trappesim: warning: {path}: key 'transitions.low.closed': value 33 is outside the plausible range "
+        "0-12 moves per child-year ("
+    )
+    assert captured.err.startswith(warning)
+    assert 'name = "toy"' in captured.out  # the resolved scenario is still printed
+    assert cli("check", path, "--strict") == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err.startswith(warning) and "trappesim: error: --strict: 1 warning(s) above" in captured.err
+    )
+    assert captured.out == ""  # nothing printed as if it were valid
+
+
+def test_compare_warns_about_a_price_changed_in_the_strategy_only(inputs, write_scenario, tmp_path, capsys):
+    base, _ = inputs
+    plan = write_scenario(
+        {**PLAN, "steps": {"placed": {"cost_per_year": 400_000}}, "name": "cheaper"}, "cheaper.toml"
+    )
+    out = tmp_path / "out"
+    assert cli("compare", base, plan, *FAST, "--out", out, "--strict") == 2
+    err = capsys.readouterr().err
+    assert (
+        f"trappesim: warning: {base} and {plan}: key 'steps.placed.cost_per_year': 500,000 in {base}, "
+        f"400,000 in {plan}: a number outside [intervention] that differs between the arms is counted as "
+        "the strategy's effect"
+    ) in err
+    assert "replication" not in err and not out.exists() and not leftovers(tmp_path)
+
+
+def test_shipped_pairs_run_without_warnings(tmp_path, capsys):
+    base = REPO / "scenarios" / "municipality-template.toml"
+    plan = REPO / "scenarios" / "municipality-early-detection.toml"
+    assert cli("compare", base, plan, "--engine", "expected", "--out", tmp_path / "o", "--strict") == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_number_too_large_to_give_finite_results_exits_2_before_anything_is_written(
+    write_scenario, tmp_path, capsys
+):
+    d = toy_dict()
+    d["population"]["initial_stock"]["placed"]["children"] = 10**12
+    path = write_scenario(d, "huge.toml")
+    out = tmp_path / "out"
+    assert cli("run", path, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"trappesim: error: {path}: key 'population.initial_stock.placed.children': value 1,000,000,000,000 "
+        "is outside the allowed range 0-1,000,000,000 children or places: more children than any country has\n"
+    )
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_process_prints_each_warning_once_in_its_own_words(write_scenario, tmp_path):
+    d = toy_dict()
+    d["transitions"]["low"]["closed"] = 33.0
+    write_scenario(d, "base.toml")
+    (tmp_path / "sub").mkdir()
+    plan = write_scenario({**PLAN, "extends": "../base.toml"}, "sub/plan.toml")
+    proc = _process("breakeven", "base.toml", plan.relative_to(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    # Not Python's own "PlausibilityWarning:" lines, and the number both arms inherit once, by its file.
+    assert lines == [
+        "trappesim: warning: base.toml: key 'transitions.low.closed': value 33 is outside the plausible "
+        "range 0-12 moves per child-year (12 is a move a month on average; the fastest shipped rate is 4 a "
+        "year, cases closing from 18 in aftercare, and most are below 1)"
+    ]

@@ -165,10 +165,10 @@ def test_circular_extends(write_scenario):
 def test_extends_merges_tables(write_scenario):
     write_scenario(toy_dict(), "base.toml")
     child = write_scenario(
-        {"extends": "base.toml", "name": "child", "steps": {"placed": {"cost_per_year": 9.0}}}, "child.toml"
+        {"extends": "base.toml", "name": "child", "steps": {"placed": {"cost_per_year": 9e5}}}, "child.toml"
     )
     s = load_scenario(child)
-    assert s.steps["placed"].cost_per_year == 9.0 and s.steps["placed"].placement is True
+    assert s.steps["placed"].cost_per_year == 9e5 and s.steps["placed"].placement is True
     assert s.name == "child"
 
 
@@ -398,3 +398,14 @@ def test_an_unknown_payer_gets_a_did_you_mean_and_a_quoted_inf_a_hint():
     d = toy_dict(intervention={"start_year": 2025, "fading": {"half_life_years": "inf"}})
     with pytest.raises(ScenarioError, match="write inf without quotes"):
         Scenario.from_dict(d)
+
+
+def test_a_value_beyond_its_hard_limit_is_refused_naming_the_file_that_writes_it(write_scenario):
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = 1e308  # once crashed `run` in its charts
+    base = write_scenario(d, "base.toml")
+    plan = write_scenario({"extends": "base.toml", "name": "plan"}, "plan.toml")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(plan)
+    assert (err.value.file, err.value.key) == (str(base), "steps.placed.cost_per_year")
+    assert err.value.message.startswith("value 1e+308 is outside the allowed range 0-1,000,000,000")

@@ -10,7 +10,7 @@ from conftest import toy_dict
 import sim
 from sim.cli import main as cli
 from sim.scenario import Scenario
-from sim.uncertainty import psa
+from sim.uncertainty import NothingUncertain, psa
 
 PLAN = {
     "start_year": 2025,
@@ -335,3 +335,21 @@ def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scen
     assert "The state's NPV is not negative even with no effect" in capsys.readouterr().out
     assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "stat"]) == 2
     assert "none of it by stat" in capsys.readouterr().err
+
+
+def test_the_library_refuses_nothing_uncertain_before_running_anything(toy, monkeypatch):
+    import sim.uncertainty as U
+
+    def boom(*a, **k):
+        raise AssertionError("a simulation ran")
+
+    monkeypatch.setattr(U, "_draw_pair", boom)
+    monkeypatch.setattr(U, "_map", boom)
+    plan = toy.with_changes({"name": "plan", "intervention": {**PLAN}})
+    for run in (U.psa, U.tornado, U.global_sensitivity):
+        with pytest.raises(NothingUncertain, match="no number in either file is given as a distribution"):
+            run(toy, plan)
+    shares = {"dist": "dirichlet", "mean": {"low": 0.6, "mid": 0.3, "placed": 0.1}, "concentration": 100}
+    with_shares = toy.with_changes({"population.entry_step_shares": shares})
+    with pytest.raises(NothingUncertain, match="dirichlet, is not varied on its own"):
+        U.tornado(with_shares, with_shares.with_changes({"name": "plan", "intervention": {**PLAN}}))
