@@ -283,7 +283,11 @@ def charts(
             "breakeven": lambda: plots.breakeven(result, lang),
             "npv_distribution": lambda: plots.npv_distribution(result, lang),
         }
-    out: dict[str, Callable[[], Any]] = {"staircase": lambda: plots.staircase(result, lang)}
+    out: dict[str, Callable[[], Any]] = {}
+    if isinstance(result, Comparison):
+        # First: the chart a committee reads in ten seconds.
+        out["placed_children"] = lambda: plots.placed_children(result, lang)
+    out["staircase"] = lambda: plots.staircase(result, lang)
     if isinstance(result, Comparison):
         out["placements_avoided"] = lambda: plots.placements_avoided(result, lang)
         out["payback"] = lambda: plots.payback(result, lang)

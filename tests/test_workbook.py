@@ -82,7 +82,7 @@ def test_summary_sheet_has_the_key_figures_of_comparison_csv(folder):
     assert npv_row[1].number_format == "#,##0"
     note = [c.value for row in ws.iter_rows(min_row=10, max_row=20) for c in row if isinstance(c.value, str)]
     assert any("2024-priser" in n and "3,5" in n for n in note)  # price year and discount rate
-    assert len(ws._images) == 1  # the payback chart
+    assert len(ws._images) == 2  # the placed children with and without the strategy, and the payback
 
 
 def test_sheets_have_frozen_filterable_headers_and_no_formulas(folder):
