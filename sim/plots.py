@@ -292,7 +292,9 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
         title = t(
             key, lang, n=L.number(abs(diff), lang), year=years[-1], a=L.number(a, lang), b=L.number(b, lang)
         )
-    fig.suptitle(textwrap.fill(title, 70), fontsize=12, fontweight="bold")
+    if len(title) > 66:  # the finding on one line, the numbers on the next
+        title = title.replace(": ", ":\n", 1)
+    fig.suptitle(title, fontsize=12, fontweight="bold")
     if cmp.base.engine == "expected":
         note = t("expected_note", lang)
     else:
