@@ -20,12 +20,19 @@ import numpy as np
 import tomli_w
 
 from sim import language as L
-from sim.economics import money_label
 from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
-from sim.report import format_value, key_figures
+from sim.report import (
+    format_value,
+    key_figures,
+    outcome_name,
+    outcome_value,
+    parameter_value,
+    sensitivity_value,
+    text_table,
+)
 from sim.results import (
     OutputExistsError,
     ResultsFolderError,
@@ -130,11 +137,11 @@ def _strict(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _lang(p: argparse.ArgumentParser) -> None:
+def _lang(p: argparse.ArgumentParser, what: str = "charts, workbook, report and printed summary") -> None:
     p.add_argument(
         "--lang",
         choices=L.LANGUAGES,
-        help="language of charts, workbook and report: da or en (default: the scenario's, Danish unless it says)",
+        help=f"language of the {what}: da or en (default: the scenario's, Danish unless it says)",
     )
 
 
@@ -227,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_engine(p, "expected", "analytic (default) or the DES")
     _perspective(p)
     _strict(p)
+    _lang(p, "printed answer")
     p = sub.add_parser("calibrate", help="fit a scenario's numbers to observed stocks and flows (CSV)")
     p.add_argument(
         "scenario", type=Path, help="scenario file (TOML) starting at or before the first observed year"
@@ -549,21 +557,40 @@ def _tornado(args: argparse.Namespace) -> int:
         base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective
     )
     _write(result, out, files, args, time.perf_counter() - start)
-    print(
-        f"{strategy.name} vs {base.name}: {args.outcome} with every number at its mean: {result.central:,.0f}"
-    )
+    lang = L.resolve(args.lang, base)
+    t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
+    outcome = outcome_name(args.outcome, lang, within=True)
+    value = lambda v: outcome_value(v, args.outcome, lang, base.currency)  # noqa: E731
+    print(f"\n{t('vs', a=strategy.name, b=base.name)}: {t('cli_tornado_header', outcome=outcome)}")
+    print(f"  {t('cli_at_means')}: {value(result.central)}".replace(L.NBSP, " "))
     if result.table.empty:
-        print("  No number is given as a distribution: nothing to vary.")
-    for _, r in result.table.iterrows():
-        print(
-            f"  {r['parameter']:46s} {r['low']:>14,.4g} -> {r['outcome_low']:>16,.0f}   "
-            f"{r['high']:>14,.4g} -> {r['outcome_high']:>16,.0f}"
-        )
-    if args.outcome in ("npv", "investment_pv", "gross_savings_pv"):
-        whose = L.t("persp_" + result.perspective, "en")
-        print(f"  Money: {money_label(base)}; {whose} money (--perspective {result.perspective}).")
-    print(f"\nResults written to {out}/")
+        print(f"  {t('cli_nothing_to_vary')}")
+    else:
+        headers = [L.column(c, lang) for c in ("parameter", "low", "outcome_low", "high", "outcome_high")]
+        rows = [
+            (
+                L.describe(base, r["parameter"], lang),
+                parameter_value(base, r["parameter"], r["low"], lang),
+                value(r["outcome_low"]),
+                parameter_value(base, r["parameter"], r["high"], lang),
+                value(r["outcome_high"]),
+                r["parameter"],
+            )
+            for _, r in result.table.iterrows()
+        ]
+        for line in text_table(headers, rows, lang):
+            print(line)
+    print(f"  {t('others_at_mean').strip()}")
+    if L.measure_kind(args.outcome) == "money":
+        print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+        print(f"  {_whose(result.perspective, lang)}")
+    print(f"\n{t('results_written', out=out)}")
     return EXIT_OK
+
+
+def _whose(perspective: str, lang: str) -> str:
+    """Whose money a printed NPV counts, and the option that chose it."""
+    return L.t("cli_whose_money", lang, whose=L.t("persp_" + perspective, lang), perspective=perspective)
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -591,9 +618,30 @@ def _sensitivity(args: argparse.Namespace) -> int:
         base, strategy, args.method, args.outcome, table, args.engine, args.seed, args.perspective
     )
     _write(result, out, files, args, time.perf_counter() - start)
-    print(f"{strategy.name} vs {base.name}: {args.method} indices of {args.outcome}, largest first")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    print(f"\nResults written to {out}/")
+    lang = L.resolve(args.lang, base)
+    t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
+    header = t(
+        "cli_sensitivity_header",
+        method=t("method_" + args.method),
+        outcome=outcome_name(args.outcome, lang, within=True),
+    )
+    print(f"\n{t('vs', a=strategy.name, b=base.name)}: {header}")
+    columns = [c for c in table.columns if c != "parameter"]
+    headers = [L.column("parameter", lang), *(L.column(c, lang) for c in columns)]
+    rows = [
+        (
+            L.describe(base, r["parameter"], lang),
+            *(sensitivity_value(r[c], c, args.outcome, lang, base.currency) for c in columns),
+            r["parameter"],
+        )
+        for _, r in table.iterrows()
+    ]
+    for line in text_table(headers, rows, lang):
+        print(line)
+    print(f"  {t('cli_csv_columns', columns=', '.join(columns))}")
+    if args.method == "morris" and L.measure_kind(args.outcome) == "money":
+        print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+    print(f"\n{t('results_written', out=out)}")
     return EXIT_OK
 
 
@@ -695,39 +743,53 @@ def _breakeven(args: argparse.Namespace) -> int:
         engine=args.engine,
         perspective=args.perspective,
     )
-    money = money_label(base)
-    print(f"{strategy.name} vs {base.name}: NPV as assumed DKK {r.npv_as_given / 1e6:,.1f} m")
+    lang = L.resolve(args.lang, base)
+    t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
+    plain = lambda text: text.replace(L.NBSP, " ")  # noqa: E731
+    money = lambda v: L.money(v, lang, base.currency)  # noqa: E731
+
+    def share(v: float) -> str:  # a share of the assumed effect; a draw may never break even
+        return L.percent(v, lang) if np.isfinite(v) else t("cli_never")
+
+    print(f"\n{t('vs', a=strategy.name, b=base.name)}: {t('cli_breakeven_header_' + args.on)}")
+    print(plain(f"  {t('cli_npv_as_assumed')}: {money(r.npv_as_given)}"))
     lo, hi = r.interval
-    interval = f" [90 % over {args.draws} draws: {100 * lo:.0f} % to {100 * hi:.0f} %]" if args.draws else ""
+    draws = L.number(args.draws, lang)
     if args.on == "cost":
         if r.value != r.value:
-            print("  It does not break even at any programme cost: even free, its NPV is not positive.")
+            print(f"  {t('cli_no_breakeven_cost')}")
         else:
             interval = (
-                f" [90 % over {args.draws} draws: DKK {lo / 1e6:,.1f} m to {hi / 1e6:,.1f} m]"
-                if args.draws
-                else ""
+                f" [{t('cli_interval_draws', n=draws, lo=money(lo), hi=money(hi))}]" if args.draws else ""
             )
-            print(f"  Breaks even at a programme cost of DKK {r.value / 1e6:,.1f} m a year{interval}")
-            print(f"  (assumed: DKK {strategy.intervention.cost_per_year / 1e6:,.1f} m a year).")
+            assumed = money(strategy.intervention.cost_per_year)
+            print(
+                plain(f"  {t('cli_breakeven_cost', cost=money(r.value), interval=interval, assumed=assumed)}")
+            )
     elif r.value == float("inf"):
-        print("  It does not break even even with many times its assumed effect.")
+        print(f"  {t('cli_no_breakeven_effect')}")
     elif r.value == 0.0:
-        print(
-            f"  {L.t('persp_' + r.perspective, 'en').capitalize()} NPV is not negative even with no effect at "
-            "all: it pays nothing towards the programme that it does not get back."
-        )
+        whose = t("persp_" + r.perspective)
+        print(f"  {t('cli_breakeven_free', whose=whose[:1].upper() + whose[1:])}")
     else:
-        print(
-            f"  Breaks even at {100 * r.value:.0f} % of its assumed effect{interval}: entry changes scaled alike, "
-            "hazard ratios"
-        )
-        for src, row in r.hazard_ratios.items():
-            for dst, hr in row.items():
-                print(
-                    f"    {src} -> {dst}: {hr:.3f} (assumed {strategy.intervention.hazard_ratios[src][dst]:.3f})"
-                )
-    print(f"  Money: {money}; {L.t('persp_' + r.perspective, 'en')} money (--perspective {r.perspective}).")
+        interval = f" [{t('cli_interval_draws', n=draws, lo=share(lo), hi=share(hi))}]" if args.draws else ""
+        print(plain(f"  {t('cli_breakeven_effect', share=share(r.value), interval=interval)}"))
+        headers = [t("cli_hazard_ratio"), t("cli_at_breakeven"), t("cli_assumed")]
+        rows = [
+            (
+                # "Home-based measures → Foster family": the heading says it is a hazard ratio.
+                L.describe(base, f"transitions.{src}.{dst}", lang).split(": ", 1)[1],
+                L.number(hr, lang, 3),
+                L.number(strategy.intervention.hazard_ratios[src][dst], lang, 3),
+                f"intervention.hazard_ratios.{src}.{dst}",
+            )
+            for src, row in r.hazard_ratios.items()
+            for dst, hr in row.items()
+        ]
+        for line in text_table(headers, rows, lang, indent=4):
+            print(line)
+    print(plain(f"  {L.money_note(base, lang)}"))
+    print(f"  {_whose(r.perspective, lang)}")
     return EXIT_OK
 
 

@@ -5,14 +5,17 @@ word from :data:`TEXT` and every number through the functions here, so a
 report is in one language throughout. Number formats come from the Unicode
 CLDR through Babel: Danish "1.234.567 kr." and "3,5 %", English
 "DKK 1,234,567" and "3.5 %". CSV files keep English column names and plain
-decimals: they are for programs, not for reading.
+decimals at a stated precision per kind of number (:data:`PRECISION`): they
+are for programs, not for reading.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
+import numpy as np
 from babel.numbers import format_decimal, get_currency_symbol
 
 Lang = Literal["da", "en"]
@@ -574,13 +577,16 @@ def column(name: str, lang: Lang, scenario=None) -> str:
     return name
 
 
+# --- Issue 12, words: every input in words, with its value in words and units ------------
+# The assumptions table of the report and the workbook names each key of a scenario
+# file in words (:func:`describe`) and shows its value in the language's number
+# format with its unit (:func:`describe_value`): "470.000 kr.", "3,5 %",
+# "0,2 pr. barn-år", "blanding: 30 % korte ophold på 0,5 år, ...".
+
 _FIELDS: dict[str, tuple[str, str]] = {
     "cost_per_year": ("cost per child-year", "udgift pr. barn-år"),
     "entry_cost": ("one-off cost per entry", "engangsudgift pr. indgang"),
-    "short_share": ("share of short stays", "andel korte ophold"),
-    "short_mean_years": ("mean short stay (years)", "gns. kort ophold (år)"),
-    "long_mean_years": ("mean long stay (years)", "gns. langt ophold (år)"),
-    "mean_years": ("mean stay (years)", "gns. ophold (år)"),
+    "duration": ("length of a stay", "varighed af et ophold"),
     "children": ("children at the start", "børn ved start"),
     "places": ("places", "pladser"),
     "name_da": ("name (Danish)", "navn (dansk)"),
@@ -590,6 +596,11 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "kommune": ("share paid by the municipality", "andel betalt af kommunen"),
     "region": ("share paid by the region", "andel betalt af regionen"),
     "stat": ("share paid by the state", "andel betalt af staten"),
+    "overflow_to": ("sent on to, when full", "sendes videre til, når trinnet er fuldt"),
+    "max_wait_years": ("longest wait before being sent on", "længste ventetid, før barnet sendes videre"),
+    "wait_on": ("waits for a place on", "venter på en plads på"),
+    "queue": ("order of the queue", "rækkefølge i køen"),
+    "interval_months": ("a case review every", "opfølgning hver"),
 }
 _PAYER_OF: dict[str, tuple[str, str]] = {
     "intervention": ("Strategy", "Strategien"),
@@ -597,25 +608,41 @@ _PAYER_OF: dict[str, tuple[str, str]] = {
     "adult": ("Adult life", "Voksenliv"),
 }
 _TOP: dict[str, tuple[str, str]] = {
+    "name": ("Scenario's short name", "Scenariets korte navn"),
+    "title": ("Title", "Titel"),
+    "description": ("Description", "Beskrivelse"),
     "intervention.cost_per_year": ("Programme cost per year", "Strategiens udgift pr. år"),
     "intervention.one_off_cost": ("Programme one-off cost", "Strategiens engangsudgift"),
     "intervention.cost_per_child_reached": ("Cost per child reached", "Udgift pr. barn nået"),
+    "intervention.reached_steps": (
+        "Steps where the cost per child reached is counted",
+        "Trin, hvor udgiften pr. barn nået tælles",
+    ),
     "intervention.start_year": ("Strategy starts", "Strategien starter"),
     "intervention.ramp_up_years": ("Years to full effect", "År til fuld effekt"),
     "intervention.extra_caseworkers": ("Extra caseworkers", "Ekstra sagsbehandlere"),
     "intervention.end_year": ("Programme's last year", "Programmets sidste år"),
-    "intervention.fading.half_life_years": ("Effect's half-life (years)", "Effektens halveringstid (år)"),
+    "intervention.fading.half_life_years": ("Effect's half-life", "Effektens halveringstid"),
     "intervention.fading.after_year": ("Effect fades after", "Effekten aftager efter"),
     "intervention.entry.extra_entries_share": ("Extra new cases (share)", "Ekstra nye sager (andel)"),
     "intervention.entry.extra_entries_per_year": ("Extra new cases a year", "Ekstra nye sager pr. år"),
+    "intervention.entry.entry_step_shares": (
+        "With the strategy: share of new cases by step",
+        "Med strategien: andel nye sager pr. trin",
+    ),
     "intervention.name": ("Strategy", "Strategi"),
     "population.children": ("Children in the area", "Børn i området"),
+    "population.age_bands": ("Age bands (lowest age of each)", "Aldersgrupper (laveste alder i hver)"),
     "population.entries_per_year": ("New cases a year", "Nye sager pr. år"),
     "population.entries_per_1000_children": (
         "New cases a year per 1,000 children",
         "Nye sager pr. år pr. 1.000 børn",
     ),
+    "population.entry_age_shares": ("Share of new cases by age", "Andel nye sager pr. aldersgruppe"),
+    "population.entry_step_shares": ("Share of new cases by step", "Andel nye sager pr. trin"),
     "population.leaving_age": ("Age at which children leave", "Alder ved udgang"),
+    "population.aftercare_until_age": ("Aftercare until age", "Efterværn indtil alderen"),
+    "population.aftercare_steps": ("Steps with aftercare", "Trin med efterværn"),
     "start_year": ("First year", "Første år"),
     "horizon_years": ("Years simulated", "År simuleret"),
     "price_year": ("Price year", "Prisår"),
@@ -627,61 +654,107 @@ _TOP: dict[str, tuple[str, str]] = {
     ),
     "intervention.reached_age_bands": ("Effect reaches ages", "Effekten når aldersgrupperne"),
     "intervention.price_year": ("Price year of the strategy's costs", "Prisår for strategiens udgifter"),
+    "casework.caseworkers": ("Caseworkers", "Sagsbehandlere"),
+    "casework.cost_per_caseworker": ("Cost per caseworker a year", "Udgift pr. sagsbehandler pr. år"),
+    "casework.cases": ("Cases the caseworkers carry", "Sager, sagsbehandlerne har"),
+    "casework.reference_caseload": (
+        "Caseload at which the review intervals hold",
+        "Sagstal, som opfølgningsintervallerne gælder for",
+    ),
+    "casework.price_year": ("Price year of caseworkers' costs", "Prisår for sagsbehandlernes udgifter"),
     "adult.years": ("Adult years counted", "Voksenår talt med"),
     "adult.from_age": ("Adult life counted from age", "Voksenliv talt fra alderen"),
     "adult.price_year": ("Price year of adult-life costs", "Prisår for voksenlivets udgifter"),
     "discounting.to_year": ("Discounted to year", "Tilbagediskonteret til år"),
 }
 
+LABEL_KEYS = ("name", "title", "description", "currency", "language", "name_da", "name_en", "placement")
+"""Last parts of keys that name or label something: a table's source does not apply to them."""
+
+
+def _words(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[lang == "da"]
+
+
+def _period(key: str) -> int | None:
+    """The index of ``discounting.periods[i]`` in a key, or None."""
+    found = re.match(r"discounting\.periods\[(\d+)\]", key)
+    return int(found.group(1)) if found else None
+
 
 def describe(scenario, key: str, lang: Lang) -> str:
     """A key path in words: ``transitions.home.foster`` as "Rate: Home-based measures → Foster family".
 
-    Falls back to the key itself for keys it has no words for.
+    Every key a scenario file can hold has words; an unknown key (a newer
+    file) falls back to the key itself.
     """
     if key in _TOP:
-        en, da = _TOP[key]
-        return da if lang == "da" else en
+        return _words(_TOP[key], lang)
+    da = lang == "da"
     parts = key.split(".")
     steps = getattr(scenario, "steps", {})
 
     def name(step: str) -> str:
         if step in steps:
             return step_name(scenario, step, lang)
-        return {"closed": ("case closed", "sag lukket")}.get(step, (step, step))[lang == "da"]
+        return _words({"closed": ("case closed", "sag lukket")}.get(step, (step, step)), lang)
 
     def field(f: str) -> str:
-        en, da = _FIELDS.get(f, (f.replace("_", " "), f.replace("_", " ")))
-        return da if lang == "da" else en
+        return _words(_FIELDS.get(f, (f.replace("_", " "),) * 2), lang)
 
+    period = _period(key)
+    if period is not None:
+        what = parts[-1]
+        word = {"from_year": ("from year", "fra år"), "rate": ("real rate", "real rente")}.get(what)
+        if word:
+            return f"{'Diskontering, periode' if da else 'Discounting, period'} {period + 1}: {_words(word, lang)}"
     if parts[0] == "steps" and len(parts) >= 3:
+        if parts[2] == "review" and len(parts) == 5 and parts[3] == "moves":
+            word = (
+                "sandsynlighed pr. opfølgning for at gå til" if da else "probability per review of moving to"
+            )
+            return f"{name(parts[1])}: {word} {name(parts[4])}"
         return f"{name(parts[1])}: {field(parts[-1])}"
     if parts[0] == "transitions" and len(parts) >= 3:
-        band = f" ({parts[3]})" if len(parts) > 3 else ""
-        word = "Rate" if lang == "en" else "Overgangsrate"
+        band = f" ({'alder' if da else 'ages'} {parts[3]})" if len(parts) > 3 else ""
+        word = "Overgangsrate" if da else "Rate"
         return f"{word}: {name(parts[1])} → {name(parts[2])}{band}"
     if parts[:2] == ["intervention", "hazard_ratios"] and len(parts) >= 4:
-        word = "Effect (hazard ratio)" if lang == "en" else "Effekt (hazard ratio)"
+        word = "Effekt (hazard ratio)" if da else "Effect (hazard ratio)"
         return f"{word}: {name(parts[2])} → {name(parts[3])}"
+    if parts[:2] == ["intervention", "extra_places"] and len(parts) == 4:
+        word = "Ekstra pladser" if da else "Extra places"
+        if parts[3] == "cost_per_place_per_year":
+            return f"{word}, {name(parts[2])}: {'udgift pr. plads pr. år' if da else 'cost per place a year'}"
+        return f"{word}: {name(parts[2])}"
     if parts[-2:-1] == ["entry_step_shares"]:
-        word = "Share of new cases starting on" if lang == "en" else "Andel nye sager, der starter på"
+        word = "Andel nye sager, der starter på" if da else "Share of new cases starting on"
+        if parts[0] == "intervention":
+            word = ("Med strategien: a" if da else "With the strategy: s") + word[1:]
         return f"{word} {name(parts[-1])}"
     if parts[:2] == ["population", "initial_stock"] and len(parts) >= 4:
+        if parts[3] == "age_shares" and len(parts) == 5:
+            word = f"andel i alderen {parts[4]} ved start" if da else f"share aged {parts[4]} at the start"
+            return f"{name(parts[2])}: {word}"
+        if parts[3] == "age_shares":
+            return f"{name(parts[2])}: {'andel pr. aldersgruppe ved start' if da else 'shares by age at the start'}"
         return f"{name(parts[2])}: {field(parts[3])}"
     if parts[:2] == ["population", "entry_age_shares"] and len(parts) == 3:
-        return (
-            f"Share of new cases aged {parts[2]}" if lang == "en" else f"Andel nye sager i alderen {parts[2]}"
-        )
+        return f"Andel nye sager i alderen {parts[2]}" if da else f"Share of new cases aged {parts[2]}"
     if parts[0] == "adult" and len(parts) >= 3 and parts[1] == "cost_per_year":
-        band = f" ({parts[3]})" if len(parts) > 3 else ""
-        word = "Adult-life cost a year, highest step" if lang == "en" else "Udgift pr. voksenår, højeste trin"
+        band = (
+            f" ({'først nået i alderen' if da else 'first reached at ages'} {parts[3]})"
+            if len(parts) > 3
+            else ""
+        )
+        word = "Udgift pr. voksenår, højeste trin" if da else "Adult-life cost a year, highest step"
         return f"{word}: {name(parts[2])}{band}"
     if parts[:2] == ["adult", "outcomes"] and len(parts) >= 4:
         outcome = scenario.adult.outcomes.get(parts[2]) if getattr(scenario, "adult", None) else None
-        what = (outcome.name_da if lang == "da" else outcome.name_en) if outcome else parts[2]
+        what = (outcome.name_da if da else outcome.name_en) if outcome else parts[2].replace("_", " ")
+        what = what[:1].upper() + what[1:]
         if parts[3] == "share" and len(parts) > 4:
-            word = "share, highest step" if lang == "en" else "andel, højeste trin"
-            return f"{what.capitalize()}: {word} {name(parts[4])}"
+            return f"{what}: {'andel, højeste trin' if da else 'share, highest step'} {name(parts[4])}"
         words = {
             "reference_share": ("share among everyone else", "andel blandt alle andre"),
             "cost_per_year": (
@@ -689,16 +762,493 @@ def describe(scenario, key: str, lang: Lang) -> str:
                 "udgift pr. person-år ud over referencen",
             ),
         }
-        en, da = words.get(parts[3], (field(parts[3]),) * 2)
-        return f"{what.capitalize()}: {da if lang == 'da' else en}"
+        return f"{what}: {_words(words.get(parts[3], (field(parts[3]),) * 2), lang)}"
     if parts[0] == "prices" and len(parts) == 3 and parts[1] == "index":
-        return f"{'Price index' if lang == 'en' else 'Prisindeks'} {parts[2]}"
+        return f"{'Prisindeks' if da else 'Price index'} {parts[2]}"
     if len(parts) >= 3 and parts[-2] == "payers":
         owner = _PAYER_OF.get(parts[0])
-        where = name(parts[1]) if parts[0] == "steps" else (owner[lang == "da"] if owner else parts[0])
+        where = name(parts[1]) if parts[0] == "steps" else (_words(owner, lang) if owner else parts[0])
         return f"{where}: {field(parts[-1])}"
-    if parts[0] == "discounting" and key.endswith(".rate"):
-        return (
-            "Discount rate, period " + key[19] if lang == "en" else "Diskonteringsrente, periode " + key[19]
-        )
     return key
+
+
+_MONEY_FIELDS = (
+    "cost_per_year",
+    "entry_cost",
+    "one_off_cost",
+    "cost_per_child_reached",
+    "cost_per_caseworker",
+    "cost_per_place_per_year",
+)
+_SHARE_FIELDS = ("short_share", "extra_entries_share", "reference_share")
+_CALENDAR = ("start_year", "end_year", "after_year", "to_year", "price_year")
+_YEARS = ("horizon_years", "ramp_up_years", "half_life_years", "max_wait_years", "years")
+_AGES = ("leaving_age", "aftercare_until_age", "from_age")
+_STEP_LISTS = ("reached_steps", "aftercare_steps", "reached_entry_steps")
+_QUEUES = {
+    "fifo": ("first come, first served", "først til mølle"),
+    "oldest_first": ("oldest first", "ældste først"),
+    "youngest_first": ("youngest first", "yngste først"),
+}
+_DISTS = {
+    "exponential": ("exponential", "eksponentiel"),
+    "mixture": ("mixture", "blanding"),
+    "weibull": ("Weibull", "Weibull"),
+    "lognormal": ("lognormal", "lognormal"),
+    "gamma": ("gamma", "gamma"),
+    "beta": ("beta", "beta"),
+    "normal": ("normal", "normal"),
+    "uniform": ("uniform", "ligefordeling"),
+    "triangular": ("triangular", "trekantfordeling"),
+    "dirichlet": ("Dirichlet", "Dirichlet"),
+}
+_PARAMS = {
+    "mean": ("mean", "middelværdi"),
+    "sd": ("sd", "spredning"),
+    "median": ("median", "median"),
+    "p95": ("95th percentile", "95 %-fraktil"),
+    "low": ("low", "lav"),
+    "mode": ("most likely", "mest sandsynlig"),
+    "high": ("high", "høj"),
+    "concentration": ("concentration", "koncentration"),
+    "bounds": ("bounds for the tornado", "grænser i tornado"),
+}
+
+
+def value_kind(key: str) -> str:
+    """What an input's number is, from its key: ``money``, ``share``, ``rate``, ``ratio``,
+    ``calendar``, ``years``, ``age``, ``months`` or ``number``."""
+    parts = key.split(".")
+    last = parts[-1]
+    if _period(key) is not None:
+        return "share" if last == "rate" else "number"
+    if last in _MONEY_FIELDS or parts[:2] == ["adult", "cost_per_year"]:
+        return "money"
+    share_tables = ("entry_age_shares", "entry_step_shares", "age_shares", "payers", "share")
+    if last in _SHARE_FIELDS or any(p in share_tables for p in parts[:-1]) or last in share_tables:
+        return "share"
+    if len(parts) >= 2 and parts[-2] == "moves":
+        return "share"
+    if parts[0] == "transitions":
+        return "rate"
+    if parts[:2] == ["intervention", "hazard_ratios"]:
+        return "ratio"
+    if last in _CALENDAR:
+        return "calendar"
+    if last in _YEARS:
+        return "years"
+    if last in _AGES:
+        return "age"
+    if last == "interval_months":
+        return "months"
+    return "number"
+
+
+def _number_in(x: float, kind: str, lang: Lang, currency: str) -> str:
+    """One number of an input with its unit."""
+    if isinstance(x, float) and math.isinf(x):
+        return "uendelig" if lang == "da" else "infinite"
+    if kind == "money":
+        return money(float(x), lang, currency, scale="units")
+    if kind == "share":
+        return f"{decimal(round(100 * float(x), 6), lang)}{NBSP}%"
+    if kind == "calendar":
+        return f"{int(x)}"
+    shown = decimal(round(float(x), 6), lang)
+    if kind == "rate":
+        return f"{shown} {'pr. barn-år' if lang == 'da' else 'per child-year'}"
+    if kind in ("years", "age"):
+        one = float(x) == 1
+        return f"{shown} år" if lang == "da" else f"{shown} {'year' if one else 'years'}"
+    if kind == "months":
+        one = float(x) == 1
+        return (
+            f"{shown} {'måned' if one else 'måneder'}"
+            if lang == "da"
+            else f"{shown} month{'' if one else 's'}"
+        )
+    return shown
+
+
+def describe_value(scenario, key: str, value, lang: Lang) -> str:
+    """An input's value in words and the language's number format, with its unit.
+
+    ``470000`` on a cost as "470.000 kr.", ``0.035`` on a discount rate as
+    "3,5 %", a duration law as "blanding: 30 % korte ophold på 0,5 år, lange
+    ophold på 11 år i gennemsnit", a distribution as "gamma: middelværdi
+    470.000 kr., spredning 60.000 kr."; ``None`` (not set) as an en dash.
+    """
+    da = lang == "da"
+    currency = getattr(scenario, "currency", "DKK")
+    kind = value_kind(key)
+    last = key.split(".")[-1]
+    steps = getattr(scenario, "steps", {})
+
+    def step(s: str) -> str:
+        return step_name(scenario, s, lang) if s in steps else s
+
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return ("ja" if value else "nej") if da else ("yes" if value else "no")
+    if isinstance(value, dict) and "dist" in value:
+        return (
+            _law(scenario, key, value, lang)
+            if last == "duration"
+            else _distribution(scenario, key, value, lang)
+        )
+    if isinstance(value, list | tuple):
+        if not value:
+            return "ingen" if da else "none"
+        if last in _STEP_LISTS:
+            return ", ".join(step(str(v)) for v in value)
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        if last in ("wait_on", "overflow_to"):
+            return step(value)
+        if last == "queue":
+            return _words(_QUEUES.get(value, (value, value)), lang)
+        if last == "places" and value == "unlimited":
+            return "ubegrænset" if da else "unlimited"
+        if last == "language":
+            return _words(
+                {"da": ("Danish", "dansk"), "en": ("English", "engelsk")}.get(value, (value,) * 2), lang
+            )
+        return value
+    if isinstance(value, int | float):
+        return _number_in(value, kind, lang, currency)
+    return str(value)
+
+
+def _law(scenario, key: str, law: dict, lang: Lang) -> str:
+    """A step's duration law in words."""
+    da = lang == "da"
+    name = _words(_DISTS.get(law["dist"], (law["dist"],) * 2), lang)
+    yrs = lambda v: _number_in(v, "years", lang, "")  # noqa: E731
+    if law["dist"] == "mixture":
+        share = _number_in(law["short_share"], "share", lang, "")
+        if da:
+            return (
+                f"{name}: {share} korte ophold på {yrs(law['short_mean_years'])}, "
+                f"lange ophold på {yrs(law['long_mean_years'])} i gennemsnit"
+            )
+        return (
+            f"{name}: {share} short stays of {yrs(law['short_mean_years'])}, "
+            f"long stays of {yrs(law['long_mean_years'])} on average"
+        )
+    if law["dist"] == "weibull":
+        shape = decimal(law["shape"], lang)
+        return f"{name}: {'gennemsnit' if da else 'mean'} {yrs(law['mean_years'])}, {'form' if da else 'shape'} {shape}"
+    if law["dist"] == "lognormal":
+        return f"{name}: {'gennemsnit' if da else 'mean'} {yrs(law['mean_years'])}, sigma {decimal(law['sigma'], lang)}"
+    return name
+
+
+def _distribution(scenario, key: str, spec: dict, lang: Lang) -> str:
+    """An uncertain number in words: "gamma: middelværdi 470.000 kr., spredning 60.000 kr."."""
+    name = _words(_DISTS.get(spec["dist"], (spec["dist"],) * 2), lang)
+    kind = value_kind(key)
+    currency = getattr(scenario, "currency", "DKK")
+    parts = []
+    for p, v in spec.items():
+        if p == "dist":
+            continue
+        word = _words(_PARAMS.get(p, (p, p)), lang)
+        if isinstance(v, dict):  # a Dirichlet's mean shares, by step or age band
+            steps = getattr(scenario, "steps", {})
+            shown = ", ".join(
+                f"{step_name(scenario, k, lang) if k in steps else k} {_number_in(x, 'share', lang, '')}"
+                for k, x in v.items()
+            )
+        elif isinstance(v, list | tuple):
+            shown = " – ".join(_number_in(x, kind, lang, currency) for x in v)
+        elif p == "concentration":
+            shown = decimal(v, lang)
+        else:
+            shown = _number_in(v, kind, lang, currency)
+        parts.append(f"{word} {shown}")
+    return f"{name}: {', '.join(parts)}"
+
+
+# --- Issue 12, words: the precision of numbers in CSV files and the workbook -------------
+# Means over replications and discounted sums carry binary float residue
+# (504.84999999999997, -1.8e-13) that says nothing. CSV files and workbook cells
+# keep a stated precision per kind of number (README, "The results folder");
+# ``arrays.npz`` keeps every digit.
+
+PRECISION: dict[str, tuple[str, int]] = {
+    "money": ("decimals", 0),  # whole kroner
+    "count": ("decimals", 2),  # children, child-years, moves: means over replications
+    "wait": ("decimals", 3),  # waits in years
+    "share": ("decimals", 6),  # shares, probabilities, ratios, discount factors, indices
+    "year": ("decimals", 1),  # calendar years (a median of two replications may end in .5)
+    "value": ("significant", 6),  # anything else: parameter values, calibration numbers
+}
+"""How many digits a kind of number keeps in CSV files and workbook cells."""
+
+_MONEY_PREFIXES = ("cost", "savings_", "investment", "gross_savings", "net_savings", "cum_net", "npv")
+_COUNT_NAMES = (
+    "stock_end",
+    "child_years",
+    "new_cases",
+    "moves_in",
+    "moves_up",
+    "moves_down",
+    "closed",
+    "aged_out",
+    "placement_entries",
+    "reviews",
+    "waiting_end",
+    "waiting_years",
+    "waits_started",
+    "overflows",
+    "places",
+    "adult_leavers",
+    "placed_at_end",
+    "children_on_staircase_at_end",
+    "placement_child_years",
+    "entries",
+    "exits",
+    "stock_exit_share",
+    "persons_in_year",
+)
+_SHARE_NAMES = ("roi", "utilisation", "discount_factor", "S1", "ST", "S1_conf", "ST_conf", "S2", "S2_conf")
+
+
+def measure_kind(name: str) -> str:
+    """The kind of number a column or metric holds (a key of :data:`PRECISION`)."""
+    base = name.removesuffix("_p5").removesuffix("_p95").removesuffix("_mc_se")
+    if base in ("year", "payback_year"):
+        return "year"
+    if base in ("wait_mean", "wait_p90"):
+        return "wait"
+    if base in _SHARE_NAMES or base.startswith(("probability", "share_")):
+        return "share"
+    if (
+        base.startswith(_MONEY_PREFIXES)
+        or base.endswith(("_pv", "_discounted"))
+        or base
+        in (
+            "cost_per_placement_avoided",
+            "outcome_central",
+        )
+    ):
+        return "money"
+    if base.endswith("_change") and base.startswith("adult_"):
+        return "count"
+    core = base.removesuffix("_avoided")
+    if core in _COUNT_NAMES or core == "placed_at_year_end" or core.startswith("placement_"):
+        return "count"
+    return "value"
+
+
+def plain_number(x: float, kind: str) -> str:
+    """A number as a CSV file writes it: plain decimals at the kind's precision.
+
+    Never e-notation, never "-0", never residue; nan (no value) as an empty string.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"  # a true infinity (a half-life that never ends) stays one
+    how, digits = PRECISION[kind]
+    if how == "significant":
+        text = np.format_float_positional(x, precision=digits, unique=True, fractional=False, trim="-")
+    else:
+        text = f"{x:.{digits}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    if text.lstrip("-") in ("0", "0.0", ""):
+        return "0"
+    return text
+
+
+def rounded(x: float, kind: str) -> float:
+    """A number at the kind's precision (what the CSV file says), for a workbook cell."""
+    text = plain_number(x, kind)
+    return float(text) if text else float("nan")
+
+
+# --- Issue 12, words: texts and column headings of this part ------------------------------
+TEXT.update(
+    {
+        "assumptions_note": (
+            "Amounts in {currency}, {price_year} prices (a line with its own price year: in that year's "
+            "prices), not discounted. Sources are quoted as the scenario files give them.",
+            "Beløb i {currency}, {price_year}-priser (en linje med sit eget prisår: i det års priser), "
+            "ikke tilbagediskonteret. Kilderne er gengivet, som scenariefilerne angiver dem.",
+        ),
+        # charts: the staircase says what changed, the placed children with and without the strategy
+        "staircase_panel_base": (
+            "End of {year}: {total} children, {placed} of them placed",
+            "Udgangen af {year}: {total} børn, heraf {placed} anbragt",
+        ),
+        "staircase_panel_plan": (
+            "Against the baseline: {lower} on steps without placement, {placed} placed",
+            "Mod basis: {lower} på trin uden anbringelse, {placed} anbragt",
+        ),
+        "staircase_note_taller": (
+            "The taller stack with the strategy is more children on the lower steps, not more placed: "
+            "placements are the hatched layers.",
+            "Den højere stak med strategien er flere børn på de lave trin, ikke flere anbragte: anbringelserne er "
+            "de skraverede lag.",
+        ),
+        "staircase_note_pointer": (
+            "The chart of placed children with and without the strategy shows the difference.",
+            "Figuren over anbragte børn med og uden strategien viser forskellen.",
+        ),
+        "placed_axis": ("Children placed at 31 December", "Anbragte børn pr. 31. december"),
+        "fewer_axis": ("Fewer placed with the strategy", "Færre anbragte med strategien"),
+        "more_axis": ("More placed with the strategy", "Flere anbragte med strategien"),
+        "range_reps": (
+            "90 % of outcomes over replications",
+            "90 % af udfaldene over kørslerne",
+        ),
+        "placed_title_fewer": (
+            "{n} fewer children placed at end of {year} with the strategy: {a} instead of {b}",
+            "{n} færre anbragte børn ved udgangen af {year} med strategien: {a} i stedet for {b}",
+        ),
+        "placed_title_more": (
+            "{n} more children placed at end of {year} with the strategy: {a} instead of {b}",
+            "{n} flere anbragte børn ved udgangen af {year} med strategien: {a} i stedet for {b}",
+        ),
+        "placed_title_same": (
+            "As many children placed at end of {year} with the strategy as without: {a}",
+            "Lige så mange anbragte børn ved udgangen af {year} med strategien som uden: {a}",
+        ),
+        "placed_note_reps": (
+            "Mean of {n}; bands and bars: 90 % of outcomes over the replications (chance in children's paths).",
+            "Gennemsnit af {n}; bånd og streger: 90 % af udfaldene over kørslerne (tilfældighed i børnenes "
+            "forløb).",
+        ),
+        "placed_steps": ("Placed: {steps}.", "Anbragt: {steps}."),
+        "waterfall_note_adult_expected": (
+            "Present values, expected values. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
+            "adult-life costs of children who left in those years, not a budget line. ",
+            "Nutidsværdier, forventede værdier. Søjlerne frem til nettonutidsværdien: {y0}-{y1}. Den prikkede "
+            "søjle er en fremskrivning af voksenlivets udgifter for børn, der forlod trappen i de år, ikke en "
+            "budgetpost. ",
+        ),
+        # the terminal: tornado, sensitivity, breakeven
+        "cli_key": ("key", "nøgle"),
+        "cli_tornado_header": (
+            "one-way sensitivity (tornado) of {outcome}, widest swing first",
+            "envejsfølsomhed (tornado) for {outcome}, største udsving først",
+        ),
+        "cli_at_means": ("With every number at its mean", "Med alle tal på deres middelværdi"),
+        "cli_nothing_to_vary": (
+            "No number is given as a distribution: nothing to vary.",
+            "Intet tal er angivet som en fordeling: der er intet at variere.",
+        ),
+        "cli_whose_money": (
+            "Counted in {whose} money (--perspective {perspective}).",
+            "Opgjort i {whose} penge (--perspective {perspective}).",
+        ),
+        "cli_sensitivity_header": (
+            "{method} of {outcome}, largest first",
+            "{method} for {outcome}, største først",
+        ),
+        "cli_csv_columns": (
+            "Columns in sensitivity.csv: {columns}.",
+            "Kolonner i sensitivity.csv: {columns}.",
+        ),
+        "cli_never": ("never", "aldrig"),
+        "cli_breakeven_header_effect": (
+            "how large must the effect be for the strategy to pay for itself?",
+            "hvor stor skal effekten være, for at strategien betaler sig?",
+        ),
+        "cli_breakeven_header_cost": (
+            "what may the programme cost a year and still pay for itself?",
+            "hvad må programmet koste om året og stadig betale sig?",
+        ),
+        "cli_npv_as_assumed": ("Net present value as assumed", "Nettonutidsværdi med de antagne tal"),
+        "cli_interval_draws": ("90 % over {n} draws: {lo} – {hi}", "90 % over {n} træk: {lo} – {hi}"),
+        "cli_breakeven_cost": (
+            "Breaks even at a programme cost of {cost} a year{interval} (assumed: {assumed} a year).",
+            "Tjener sig netop hjem ved en udgift til programmet på {cost} om året{interval} "
+            "(antaget: {assumed} om året).",
+        ),
+        "cli_no_breakeven_cost": (
+            "It does not break even at any programme cost: even free, its NPV is not positive.",
+            "Den tjener sig ikke hjem ved nogen udgift: selv gratis er nettonutidsværdien ikke positiv.",
+        ),
+        "cli_no_breakeven_effect": (
+            "It does not break even even with many times its assumed effect.",
+            "Den tjener sig ikke hjem, heller ikke med mange gange den antagne effekt.",
+        ),
+        "cli_breakeven_free": (
+            "{whose} NPV is not negative even with no effect at all: it pays nothing towards the programme "
+            "that it does not get back.",
+            "{whose} nettonutidsværdi er ikke negativ, heller ikke helt uden effekt: der betales intet til "
+            "programmet, som ikke kommer igen.",
+        ),
+        "cli_breakeven_effect": (
+            "Breaks even at {share} of its assumed effect{interval}; changes in entry scale alike, and the "
+            "hazard ratios become:",
+            "Tjener sig netop hjem ved {share} af den antagne effekt{interval}; ændringerne i tilgangen skaleres "
+            "ligeså, og hazard ratios bliver:",
+        ),
+        "cli_hazard_ratio": ("Effect (hazard ratio)", "Effekt (hazard ratio)"),
+        "cli_at_breakeven": ("At break-even", "Ved nulpunktet"),
+        "cli_assumed": ("Assumed", "Antaget"),
+        "method_sobol": ("Sobol indices", "Sobol-indeks"),
+        "method_morris": ("Morris screening", "Morris-screening"),
+        "outcome_npv": ("Net present value", "Nettonutidsværdi"),
+        "outcome_roi": ("Return on investment", "Afkast pr. investeret krone"),
+        "outcome_placement_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
+        "outcome_placement_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
+        "outcome_placed_at_end_avoided": (
+            "Fewer placed at end of horizon",
+            "Færre anbragte ved periodens udgang",
+        ),
+        "outcome_investment_pv": ("Investment (PV)", "Investering (nutidsværdi)"),
+        "outcome_gross_savings_pv": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
+        "outcome_payback_year": ("Payback year", "Hjemtjeningsår"),
+        "outcome_waiting_years_avoided": ("Child-years of waiting avoided", "Ventetid undgået (barn-år)"),
+        "outcome_overflows_avoided": (
+            "Sent on by a full step, avoided",
+            "Sendt videre fra et fuldt trin, undgået",
+        ),
+        "outcome_npv_kommune": ("Net present value for the municipality", "Nettonutidsværdi for kommunen"),
+        "outcome_npv_region": ("Net present value for the region", "Nettonutidsværdi for regionen"),
+        "outcome_npv_stat": ("Net present value for the state", "Nettonutidsværdi for staten"),
+        "outcome_npv_society": ("Net present value for society", "Nettonutidsværdi for samfundet"),
+        "outcome_adult_consequences_avoided_pv": (
+            "Adult-life costs avoided (projection)",
+            "Undgåede udgifter i voksenlivet (fremskrivning)",
+        ),
+        "outcome_probability_npv_positive": (
+            "Probability that NPV > 0",
+            "Sandsynlighed for positiv nettonutidsværdi",
+        ),
+        "outcome_probability_npv_with_adult_positive": (
+            "Probability NPV > 0 with adult life",
+            "Sandsynlighed for gevinst med voksenlivet",
+        ),
+        "outcome_cost_per_placement_avoided": (
+            "Cost per placement avoided",
+            "Udgift pr. undgået anbringelse",
+        ),
+        "outcome_npv_with_adult_consequences": (
+            "Net present value with adult-life costs",
+            "Nettonutidsværdi med voksenlivets udgifter",
+        ),
+    }
+)
+COLUMNS.update(
+    {
+        "adult_leavers": ("Children leaving (adult life counted)", "Børn, der forlader trappen (voksenliv)"),
+        "adult_cost_pv": ("Adult-life cost, discounted", "Udgift i voksenlivet, tilbagediskonteret"),
+        "S1": ("First-order index", "Førsteordensindeks"),
+        "S1_conf": ("First-order index, ± (95 %)", "Førsteordensindeks, ± (95 %)"),
+        "ST": ("Total index", "Totalindeks"),
+        "ST_conf": ("Total index, ± (95 %)", "Totalindeks, ± (95 %)"),
+        "mu_star": ("Mean absolute effect (μ*)", "Gns. absolut virkning (μ*)"),
+        "mu_star_conf": ("Mean absolute effect, ± (95 %)", "Gns. absolut virkning, ± (95 %)"),
+        "mu": ("Mean effect (μ)", "Gns. virkning (μ)"),
+        "sigma": ("Spread of effects (σ)", "Spredning af virkninger (σ)"),
+        "outcome": ("Outcome", "Resultat"),
+        "outcome_central": ("Outcome, every number at its mean", "Resultat med alle tal på middelværdien"),
+    }
+)

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from sim import language as L
-from sim.experiment import Comparison, Result
+from sim.experiment import Comparison, Result, centred
 from sim.language import Lang, t
 from sim.uncertainty import PSAResult, Tornado
 
@@ -141,8 +141,8 @@ def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
     for poly, placed in zip(polys, st.placement):
         if placed:
             poly.set_hatch("///")
-    # Wrapped: two long scenario titles side by side would run into each other.
-    ax.set_title(textwrap.fill(title, 42), fontsize=10)
+    # Wrapped by the caller: two long scenario titles side by side would run into each other.
+    ax.set_title(title, fontsize=10)
     ax.set_xlim(years[0], years[-1])
     ax.yaxis.set_major_formatter(_counts(lang))
     ax.set_xlabel(t("year_stock", lang))
@@ -161,14 +161,35 @@ def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     lang = _lang(result, lang)
     arms = [result.base, result.strategy] if isinstance(result, Comparison) else [result]
     colours = step_colours(arms[0].staircase.n_steps)
-    fig = Figure(figsize=(11 if len(arms) == 2 else 7.5, 5.2), layout="constrained")
+    fig = Figure(
+        figsize=(11 if len(arms) == 2 else 7.5, 5.6 if len(arms) == 2 else 5.2), layout="constrained"
+    )
     axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
-    for ax, arm in zip(axes, arms):
-        _stack(ax, arm, colours, arm.scenario.title or arm.scenario.name, lang)
-    axes[0].set_ylabel(t("children", lang))
     placed = [(a.mean_measures["stock_end"] * a.staircase.placement).sum(1) for a in arms]
+    total = [a.mean_measures["stock_end"].sum(1) for a in arms]
     y0, y1 = arms[0].years[0], arms[0].years[-1]
     n = lambda x: L.number(x, lang)  # noqa: E731
+    for i, (ax, arm) in enumerate(zip(axes, arms)):
+        title = textwrap.fill(arm.scenario.title or arm.scenario.name, 42)
+        if len(arms) == 2:
+            # What the stack holds at the end, and for the strategy what changed: a taller stack
+            # is more children helped on the lower steps, not more children placed.
+            if i == 0:
+                what = t(
+                    "staircase_panel_base", lang, year=y1, total=n(total[0][-1]), placed=n(placed[0][-1])
+                )
+            else:
+                lower = (total[1][-1] - placed[1][-1]) - (total[0][-1] - placed[0][-1])
+                what = t(
+                    "staircase_panel_plan",
+                    lang,
+                    year=y1,
+                    lower=L.number(lower, lang, signed=True),
+                    placed=L.number(placed[1][-1] - placed[0][-1], lang, signed=True),
+                )
+            title += "\n" + textwrap.fill(what, 56)
+        _stack(ax, arm, colours, title, lang)
+    axes[0].set_ylabel(t("children", lang))
     if len(arms) == 2:
         title = t("staircase_title_cmp", lang, year=y1, a=n(placed[1][-1]), b=n(placed[0][-1]))
     else:
@@ -183,7 +204,110 @@ def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
         title=t("step_legend", lang),
         title_fontsize=8,
     )
-    _footnote(fig, _mean_note(arms[0], lang))
+    note = _mean_note(arms[0], lang)
+    if len(arms) == 2:
+        # A stack that grows with the strategy must not read as more children placed.
+        lower = (total[1][-1] - placed[1][-1]) - (total[0][-1] - placed[0][-1])
+        if round(lower) > 0 and round(placed[1][-1] - placed[0][-1]) <= 0:
+            note += " " + t("staircase_note_taller", lang)
+        note += " " + t("staircase_note_pointer", lang)
+    _footnote(fig, note)
+    return fig
+
+
+def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
+    """Placed children at 31 December with and without the strategy, and the difference.
+
+    The chart a committee reads in ten seconds: two lines (children placed
+    without and with the strategy, each with the 90 % range of outcomes over
+    replications as a light band when there are several), and below them the
+    difference as bars, with the strategy's start marked and a title that
+    states the finding.
+    """
+    lang = _lang(cmp, lang)
+    years = cmp.years
+    several = cmp.base.replications > 1
+    fig = Figure(figsize=(8, 6.4), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+    colours = {"without": "0.45", "with": step_colours(6)[5]}
+    ends = {}
+    for key, arm, style in (("without", cmp.base, "--"), ("with", cmp.strategy, "-")):
+        placed = (arm.measures["stock_end"] * arm.staircase.placement).sum(-1)  # [replication, year]
+        mean = (arm.mean_measures["stock_end"] * arm.staircase.placement).sum(-1)
+        if arm.exact is not None:  # the range of outcomes around the exact mean
+            placed = centred(placed, mean)
+        ends[key] = mean
+        if several:
+            lo, hi = np.percentile(placed, [5, 95], axis=0)
+            top.fill_between(years, lo, hi, color=colours[key], alpha=0.18, lw=0)
+        top.plot(years, mean, color=colours[key], lw=2.2, ls=style, label=t(key, lang).capitalize())
+    # Each line named at its end: above the higher line, below the lower one.
+    higher = "with" if ends["with"][-1] > ends["without"][-1] else "without"
+    for key in ("without", "with"):
+        up = key == higher
+        top.annotate(
+            f"{t(key, lang)}: {L.number(ends[key][-1], lang)}",
+            xy=(years[-1], ends[key][-1]),
+            xytext=(-2, 6 if up else -6),
+            textcoords="offset points",
+            ha="right",
+            va="bottom" if up else "top",
+            fontsize=9,
+            fontweight="bold",
+            color=colours[key],
+        )
+    top.set_ylim(0, max(float(np.max(ends["with"])), float(np.max(ends["without"]))) * 1.15 or 1.0)
+    top.yaxis.set_major_formatter(_counts(lang))
+    top.set_ylabel(t("placed_axis", lang))
+    top.grid(axis="y", alpha=0.3)
+    if several:  # the lines are named at their ends; the legend says what the bands are
+        from matplotlib.patches import Patch
+
+        band = Patch(color="0.6", alpha=0.35, lw=0)
+        top.legend([band], [t("range_reps", lang)], fontsize=8, loc="lower left")
+    _strategy_start(top, cmp, lang)
+    y = cmp.yearly
+    # The difference the way the finding goes: fewer placed (the usual case), or more.
+    sign = 1.0 if ends["without"][-1] - ends["with"][-1] >= 0 else -1.0
+    diff = sign * y["placed_at_year_end_avoided"].to_numpy()
+    bottom.bar(years, diff, color=colours["with"], width=0.7)
+    if several:
+        p5, p95 = (y[f"placed_at_year_end_avoided_{q}"].to_numpy() for q in ("p5", "p95"))
+        lo, hi = (p5, p95) if sign > 0 else (-p95, -p5)
+        err = np.vstack([diff - lo, hi - diff])
+        bottom.errorbar(years, diff, yerr=np.abs(err), fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
+    bottom.axhline(0, color="0.3", lw=0.8)
+    bottom.yaxis.set_major_formatter(_counts(lang))
+    bottom.set_ylabel(textwrap.fill(t("fewer_axis" if sign > 0 else "more_axis", lang), 22))
+    bottom.set_xlabel(t("year", lang))
+    bottom.grid(axis="y", alpha=0.3)
+    _year_axis(bottom, years)
+    iv = cmp.strategy.scenario.intervention
+    if iv is not None and years[0] < iv.start_year <= years[-1]:
+        bottom.axvline(iv.start_year - 0.5, color="0.5", ls=":", lw=1)
+    a, b = ends["with"][-1], ends["without"][-1]
+    diff = b - a
+    if round(abs(diff)) == 0:
+        title = t("placed_title_same", lang, year=years[-1], a=L.number(a, lang))
+    else:
+        key = "placed_title_fewer" if diff > 0 else "placed_title_more"
+        title = t(
+            key, lang, n=L.number(abs(diff), lang), year=years[-1], a=L.number(a, lang), b=L.number(b, lang)
+        )
+    if len(title) > 66:  # the finding on one line, the numbers on the next
+        title = title.replace(": ", ":\n", 1)
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    if cmp.base.engine == "expected":
+        note = t("expected_note", lang)
+    else:
+        note = t("placed_note_reps", lang, n=L.runs(cmp.base.replications, lang))
+    steps = [
+        L.step_name(cmp.base.scenario, s, lang)
+        for s, p in zip(cmp.base.staircase.step_ids, cmp.base.staircase.placement)
+        if p
+    ]
+    note += " " + t("placed_steps", lang, steps=", ".join(steps))
+    _footnote(fig, note)
     return fig
 
 
@@ -288,13 +412,43 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     return fig
 
 
+def _bar_label(ax, x: float, end: float, value: float, currency: str, scale: str, lang: Lang) -> None:
+    """A waterfall bar's value, outside its end, on two lines ("-289,8" over "mio. kr.").
+
+    Above a bar that rises, below one that falls, a few points clear of it.
+    Two short lines are narrower than the gap between bars, so a label never
+    reaches a neighbouring bar or its label. A bar too small to show at this
+    scale gets no label: "0,0 mio. kr." would say nothing.
+    """
+    div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
+    digits = {"units": 0, "m": 1, "bn": 2}[scale]
+    if round(value / div, digits) == 0:
+        return
+    text = f"{L.number(value / div, lang, digits)}\n{L.money_unit(currency, lang, scale)}"
+    up = value >= 0
+    ax.annotate(
+        text,
+        xy=(x, end),
+        xytext=(0, 3 if up else -3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom" if up else "top",
+        fontsize=7.5,
+        linespacing=1.1,
+        # Over the zero line or a grid line, the label stays readable.
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85},
+    )
+
+
 def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     """Net present value built up: investment, then the savings on each step.
 
     Bars float from the running total: the investment goes down from zero,
     each step's discounted savings go up (or down, where the strategy puts
     more children on a step, as early help does), and the last bar is the
-    net present value. The means (exact where the analytic engine is); the bars add up exactly.
+    net present value: the means (exact where the analytic engine is); the bars add up exactly.
+    Each bar's value stands outside its end (a bar too small to show has
+    none); labels never overlap a bar or each other.
     """
     lang = _lang(cmp, lang)
     scenario = cmp.base.scenario
@@ -312,50 +466,57 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
         bar_colours.append(colours[j])
     npv = float(np.sum(values))
     starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
-    fig = Figure(figsize=(11.5 if cmp.has_adult else 9, 5.5), layout="constrained")
+    n_bars = len(values) + 1 + (2 if cmp.has_adult else 0)
+    # Wide enough that each bar's slot holds its two-line label and its wrapped name.
+    fig = Figure(figsize=(max(9.0, 0.95 * n_bars + 2.0), 5.8), layout="constrained")
     ax = fig.subplots()
+    width = 0.6
     x = np.arange(len(values) + 1)
-    bars = ax.bar(x[:-1], values, bottom=starts, color=bar_colours, edgecolor="0.2", linewidth=0.6)
+    bars = ax.bar(
+        x[:-1], values, bottom=starts, width=width, color=bar_colours, edgecolor="0.2", linewidth=0.6
+    )
     for bar, j in zip(bars[1:], range(st.n_steps)):
         if st.placement[j]:
             bar.set_hatch("///")
             if sum(colours[j][:3]) < 1.2:  # a dark bar: light hatching, or greyscale print loses it
                 bar.set_edgecolor("0.75")
-    ax.bar(x[-1], npv, color="white", edgecolor="black", linewidth=1.2)
+    ax.bar(x[-1], npv, width=width, color="white", edgecolor="black", linewidth=1.2)
     extra_labels: list[str] = []
     tops = [npv, 0.0]
+    ends_of = [(xi, lo + v, v) for xi, (lo, v) in enumerate(zip([*starts, 0.0], [*values, npv]))]
     if cmp.has_adult:
         # The projection beyond the horizon, apart: a dotted bar on top of the NPV, then the total.
         adult = float(cmp.mean_arrays["total_adult_savings_pv"][0])
-        ax.bar(x[-1] + 1, adult, bottom=npv, color="white", edgecolor="0.3", hatch="..", linewidth=0.8)
-        ax.bar(x[-1] + 2, npv + adult, color="white", edgecolor="black", linestyle="--", linewidth=1.2)
+        ax.bar(
+            x[-1] + 1,
+            adult,
+            bottom=npv,
+            width=width,
+            color="white",
+            edgecolor="0.3",
+            hatch="..",
+            linewidth=0.8,
+        )
+        ax.bar(
+            x[-1] + 2,
+            npv + adult,
+            width=width,
+            color="white",
+            edgecolor="black",
+            linestyle="--",
+            linewidth=1.2,
+        )
         extra_labels = [t("wf_adult", lang), t("wf_npv_adult", lang)]
         tops += [npv + adult]
-        for xi, lo, v in ((x[-1] + 1, npv, adult), (x[-1] + 2, 0.0, npv + adult)):
-            ax.text(
-                xi,
-                lo + v,
-                L.money(v, lang, scenario.currency),
-                ha="center",
-                va="bottom" if v >= 0 else "top",
-                fontsize=7.5,
-            )
+        ends_of += [(x[-1] + 1, npv + adult, adult), (x[-1] + 2, npv + adult, npv + adult)]
         x = np.arange(len(x) + 2)
     ends = np.concatenate([starts, starts + np.array(values), tops])
     span = float(ends.max() - ends.min()) or 1.0
-    ax.set_ylim(ends.min() - 0.12 * span, ends.max() + 0.12 * span)  # room for the labels
+    ax.set_ylim(ends.min() - 0.16 * span, ends.max() + 0.16 * span)  # room for two-line labels
+    ax.set_xlim(-0.6, len(x) - 0.4)
     scale = "bn" if np.abs(ends).max() >= 2e9 else "m" if np.abs(ends).max() >= 1e6 else "units"
-    for xi, (lo, v) in enumerate(zip([*starts, 0.0], [*values, npv])):
-        # Above a bar that rises, below one that falls: the label never leaves the frame.
-        up = v >= 0
-        ax.text(
-            xi,
-            lo + v if up else lo + v,
-            L.money(v, lang, scenario.currency, scale=scale),
-            ha="center",
-            va="bottom" if up else "top",
-            fontsize=7.5,
-        )
+    for xi, end, v in ends_of:
+        _bar_label(ax, xi, end, v, scenario.currency, scale, lang)
     ax.axhline(0, color="0.2", lw=0.9)
     names = [textwrap.fill(w, 14, break_long_words=False) for w in [*labels, t("npv", lang), *extra_labels]]
     ax.set_xticks(x, names, fontsize=7.5)
@@ -372,11 +533,13 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     )
     fig.suptitle(title, fontsize=12, fontweight="bold")
     y = cmp.years
+    expected = cmp.base.engine == "expected"
     note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
-    if cmp.base.engine == "expected":
+    if expected:
         note = t("waterfall_note_expected", lang, y0=y[0], y1=y[-1])
     if cmp.has_adult:
-        note = t("waterfall_note_adult", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
+        key = "waterfall_note_adult_expected" if expected else "waterfall_note_adult"
+        note = t(key, lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
     _footnote(fig, note + money_note(cmp.base, lang))
     return fig
 

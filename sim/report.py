@@ -248,7 +248,11 @@ def _precision_text(se: float, half: float, kind: str, engine: str, lang: Lang, 
 
 
 def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, Any, str]]:
-    """(dotted key, value, nearest source) for every number and word in a scenario dict."""
+    """(dotted key, value, nearest table source) for every input in a scenario dict.
+
+    A distribution or a duration law is one input (its table kept whole), and
+    so is a list of plain values; tables and lists of tables are walked.
+    """
     if isinstance(data, dict) and "dist" not in data:
         here = data.get("source", source) if isinstance(data.get("source"), str) else source
         out = []
@@ -257,12 +261,9 @@ def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, A
                 continue
             out += _flatten(v, f"{prefix}.{k}" if prefix else k, here)
         return out
-    if isinstance(data, dict):  # a distribution: one line, as written
-        args = ", ".join(f"{k}={v}" for k, v in data.items() if k != "dist")
-        return [(prefix, f"{data['dist']}({args})", source)]
     if isinstance(data, list | tuple):
         if all(not isinstance(v, dict | list) for v in data):
-            return [(prefix, ", ".join(str(v) for v in data), source)]
+            return [(prefix, list(data), source)]
         out = []
         for i, v in enumerate(data):
             out += _flatten(v, f"{prefix}[{i}]", source)
@@ -273,7 +274,7 @@ def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, A
 def assumptions(
     base, strategy=None, notes: dict[str, dict[str, str]] | None = None, lang: str = "en"
 ) -> pd.DataFrame:
-    """Every resolved input with what it is and where it comes from.
+    """Every resolved input in words, with its value, unit and where it comes from.
 
     Parameters
     ----------
@@ -287,11 +288,16 @@ def assumptions(
     Returns
     -------
     pandas.DataFrame
-        ``key``, ``description``, ``baseline``, ``strategy`` (only with a
-        strategy), ``source`` and ``differs``. The source is the comment
-        written beside the number (or beside the table holding it); without
-        one, the ``source`` given for its table, marked as such.
+        ``key``, ``description`` (the key in words), ``baseline`` and
+        ``strategy`` (only with a strategy: the value in words and the
+        language's number format, with its unit; an en dash where the arm
+        does not have it), ``source``, ``differs``, and the values as the
+        scenario holds them in ``baseline_value`` and ``strategy_value``.
+        The source is the comment written beside the number (or beside the
+        table holding it); without one, the ``source`` given for its table,
+        marked as such. Names and labels take no table source.
     """
+    lang = L.resolve(lang, base)
     notes = notes or {}
     rows: dict[str, dict[str, Any]] = {}
     for role, scenario in (("baseline", base), ("strategy", strategy)):
@@ -310,24 +316,31 @@ def assumptions(
     whole = " (kilde for hele tabellen)" if lang == "da" else " (source given for the whole table)"
     data = []
     for row in rows.values():
-        source = row["note"] or (row["table"] + whole if row["table"] else "")
+        label = row["key"].split(".")[-1] in L.LABEL_KEYS or row["key"] == "intervention.name"
+        table = row["table"] if row["table"] and not label else ""
+        source = row["note"] or (table + whole if table else "")
+        # A strategy's key is described with the strategy's words (its adult outcomes, say).
+        words_from = base if row["baseline"] is not None or strategy is None else strategy
         data.append(
             {
                 "key": row["key"],
-                "description": L.describe(base, row["key"], lang),  # type: ignore[arg-type]
-                "baseline": row["baseline"],
-                "strategy": row["strategy"],
+                "description": L.describe(words_from, row["key"], lang),
+                "baseline": L.describe_value(base, row["key"], row["baseline"], lang),
+                "strategy": L.describe_value(strategy or base, row["key"], row["strategy"], lang),
                 "source": source,
+                "baseline_value": row["baseline"],
+                "strategy_value": row["strategy"],
             }
         )
-    df = pd.DataFrame(data, columns=["key", "description", "baseline", "strategy", "source"])
+    columns = ["key", "description", "baseline", "strategy", "source", "baseline_value", "strategy_value"]
+    df = pd.DataFrame(data, columns=columns)
     if strategy is None:
-        df = df.drop(columns="strategy")
+        df = df.drop(columns=["strategy", "strategy_value"])
         df["differs"] = False
     else:
         df["differs"] = [
             json.dumps(a, default=str) != json.dumps(b, default=str)
-            for a, b in zip(df["baseline"], df["strategy"])
+            for a, b in zip(df["baseline_value"], df["strategy_value"])
         ]
     return df
 
@@ -396,7 +409,9 @@ def render_html(
     table = assumptions(base, strategy, notes, lang)
     # What the strategy changes, without the defaults an added table brings along (zeros, empty lists).
     if cmp:
-        unset = table["baseline"].isna() & table["strategy"].map(lambda v: v in (None, "", 0, 0.0, False))
+        unset = table["baseline_value"].isna() & table["strategy_value"].map(
+            lambda v: v in (None, "", 0, 0.0, False) or (isinstance(v, list) and not v)
+        )
         names = ["name", "title", "description", "intervention.name"]
         changes = table[table["differs"] & ~unset & ~table["key"].isin(names)]
     else:
@@ -404,24 +419,25 @@ def render_html(
     years = result.years
     tornado_rows = []
     if tornado is not None:
-        money = tornado.outcome in ("npv", "investment_pv", "gross_savings_pv")
-        out = (lambda v: L.money(v, lang, base.currency)) if money else (lambda v: L.number(v, lang, 2))
         for r in tornado.table.itertuples():
             tornado_rows.append(
                 {
                     "name": L.describe(base, r.parameter, lang),
                     "key": r.parameter,
-                    "low": _significant(r.low, lang),
-                    "high": _significant(r.high, lang),
-                    "outcome_low": out(r.outcome_low),
-                    "outcome_high": out(r.outcome_high),
+                    "low": parameter_value(base, r.parameter, r.low, lang),
+                    "high": parameter_value(base, r.parameter, r.high, lang),
+                    "outcome_low": outcome_value(r.outcome_low, tornado.outcome, lang, base.currency),
+                    "outcome_high": outcome_value(r.outcome_high, tornado.outcome, lang, base.currency),
                 }
             )
     sensitivity_rows = []
     if sensitivity is not None:
         for r in sensitivity.table.to_dict("records"):
-            cells = {k: (L.number(v, lang, 3) if isinstance(v, float) else v) for k, v in r.items()}
+            cells = {
+                k: sensitivity_value(v, k, sensitivity.outcome, lang, base.currency) for k, v in r.items()
+            }
             cells["parameter"] = L.describe(base, r["parameter"], lang)
+            cells["key"] = r["parameter"]
             sensitivity_rows.append(cells)
     template = _ENV.get_template("report.html")
     return template.render(
@@ -449,6 +465,17 @@ def render_html(
         sensitivity_rows=sensitivity_rows,
         psa_engine=L.engine_name(psa.engine, lang) if psa is not None else "",
         headline_engine=L.engine_name(meta.get("engine", ""), lang),
+        expected=meta.get("engine") == "expected",
+        runs=L.runs(reps, lang),
+        discount_year=base.discount_year,
+        outcome_name=outcome_name,
+        method_name=(lambda m: L.t("method_" + m, lang)),
+        assumptions_note=L.t(
+            "assumptions_note",
+            lang,
+            currency=L.currency_symbol(base.currency, lang),
+            price_year=base.price_year,
+        ),
         changes=changes.to_dict("records"),
         assumptions=table.to_dict("records"),
         meta=meta,
@@ -462,30 +489,85 @@ def render_html(
                     base.steps[s].cost_per_year * price_factor(base, base.steps[s].price_year),
                     lang,
                     base.currency,
+                    scale="units",  # a unit cost in full: "1.160.000 kr.", not "1,2 mio. kr."
                 ),
                 "source": base.steps[s].source,
             }
             for s in base.step_ids
         ],
         discounting=L.discounting(base, lang),
-        fmt_value=lambda v: v if isinstance(v, str) else ("" if v is None else _plain(v, lang)),
+        yes_no=lambda v: L.describe_value(base, "placement", bool(v), lang),
     )
 
 
-def _significant(v: float, lang: Lang, digits: int = 4) -> str:
-    """A value with about four significant digits: 924780.69556 as "924.800" (da)."""
-    if v == 0 or not np.isfinite(v):
-        return L.decimal(v, lang) if np.isfinite(v) else "–"
-    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
-    return L.decimal(round(float(v), decimals), lang)
+def parameter_value(scenario, key: str, value: float, lang: Lang) -> str:
+    """An uncertain number's value (a tornado's low or high) with about four significant digits and its unit.
+
+    924780.69556 on a cost as "924.800 kr."; 0.7224999 on a hazard ratio as "0,7225".
+    """
+    if value is None or not np.isfinite(value):
+        return "–"
+    if value != 0:
+        decimals = 4 - 1 - int(np.floor(np.log10(abs(value))))
+        value = round(float(value), decimals)
+    return L.describe_value(scenario, key, float(value), lang)
 
 
-def _plain(v: Any, lang: Lang) -> str:
-    """An input value as written, in ``lang``'s number format (years without separators)."""
-    if isinstance(v, bool):
-        return ("ja" if v else "nej") if lang == "da" else ("yes" if v else "no")
-    if isinstance(v, int) and 1800 <= v <= 2200:  # a year: no thousands separator
-        return str(v)
-    if isinstance(v, int | float):
-        return L.decimal(v, lang)
-    return str(v)
+def outcome_value(value: float, outcome: str, lang: Lang, currency: str = "DKK") -> str:
+    """A comparison outcome (tornado, sensitivity) in the language's format, money with its unit."""
+    kind = L.measure_kind(outcome)
+    if kind == "money":
+        return L.money(value, lang, currency)
+    if kind == "count":
+        return L.number(value, lang)
+    if kind == "year":
+        return format_value(value, "year", lang)
+    return L.number(value, lang, 2)
+
+
+def outcome_name(outcome: str, lang: Lang, within: bool = False) -> str:
+    """A comparison outcome's name in words ("npv" as "Net present value").
+
+    ``within`` a sentence, it starts in lower case ("net present value").
+    """
+    key = "outcome_" + outcome
+    name = t(key, lang) if key in L.TEXT else L.column(outcome, lang)
+    return name[:1].lower() + name[1:] if within and not name[:2].isupper() else name
+
+
+def sensitivity_value(value: Any, column: str, outcome: str, lang: Lang, currency: str = "DKK") -> Any:
+    """A cell of a sensitivity table: indices with three decimals, Morris' measures in the outcome's unit."""
+    if not isinstance(value, float | int) or isinstance(value, bool):
+        return value
+    if column in ("mu_star", "mu", "sigma", "mu_star_conf"):
+        return outcome_value(float(value), outcome, lang, currency)
+    return L.number(float(value), lang, 3)
+
+
+def text_table(
+    headers: list[str], rows: list[tuple[str, ...]], lang: Lang, indent: int = 2, width: int = 48
+) -> list[str]:
+    """A table for the terminal: a heading line, then one row per entry with its key below.
+
+    Each row is (name in words, value, ..., key): the name wraps within
+    ``width`` characters, the values stand right-aligned under their
+    headings, and the key (where to find the number in the scenario file) is
+    given on its own line, labelled as a key.
+    """
+    import textwrap
+
+    pad = " " * indent
+    plain = [[str(c).replace(L.NBSP, " ") for c in row] for row in rows]
+    first = min(width, max([len(headers[0]), *(len(r[0]) for r in plain)]))
+    widths = [max([len(h), *(len(r[j + 1]) for r in plain)]) for j, h in enumerate(headers[1:])]
+
+    def line(name: str, cells: list[str]) -> str:
+        return pad + name.ljust(first) + "".join("  " + c.rjust(w) for c, w in zip(cells, widths))
+
+    out = [line(headers[0], headers[1:])]
+    for r in plain:
+        names = textwrap.wrap(r[0], first) or [""]
+        out.append(line(names[0], r[1:-1]))
+        out += [pad + "  " + more for more in names[1:]]
+        out.append(f"{pad}  {t('cli_key', lang)}: {r[-1]}")
+    return out

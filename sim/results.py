@@ -36,9 +36,13 @@ from sim.staircase import compile_staircase
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 
-def FLOAT_FORMAT(x: float) -> str:  # noqa: N802 (pandas calls it like a format string)
-    """Shortest exact decimal, never in 1e+10 notation (which spreadsheets mangle)."""
-    return np.format_float_positional(x, unique=True, trim="-")
+def FLOAT_FORMAT(x: float, kind: str = "value") -> str:  # noqa: N802 (kept for callers formatting one number)
+    """A number as the CSV files write it: plain decimals at the stated precision of its kind.
+
+    Never in 1e+10 notation (which spreadsheets mangle), never "-0", never
+    float residue such as 504.84999999999997 (see :data:`sim.language.PRECISION`).
+    """
+    return L.plain_number(x, kind)
 
 
 class OutputExistsError(FileExistsError):
@@ -359,7 +363,37 @@ def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> 
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    """Write a table with each number at the stated precision of its kind (README, results folder).
+
+    A column's kind comes from its name; in a table of metrics (a ``metric``
+    column) from each row's metric, and in a tornado or sensitivity table the
+    outcome's columns take the outcome's kind. ``arrays.npz`` keeps every digit.
+    """
+    # Columns whose numbers are in the unit of a table's ``outcome`` (tornado, sensitivity).
+    in_outcome = (
+        "outcome_low",
+        "outcome_high",
+        "swing",
+        "outcome_central",
+        "mu_star",
+        "mu",
+        "sigma",
+        "mu_star_conf",
+    )
+    out = df.copy()
+    outcome = str(df["outcome"].iloc[0]) if "outcome" in df and len(df) else None
+    for col in df.columns:
+        values = df[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        if "metric" in df.columns:
+            kinds = [L.measure_kind(str(m)) for m in df["metric"]]
+        elif outcome is not None and col in in_outcome:
+            kinds = [L.measure_kind(outcome)] * len(df)
+        else:
+            kinds = [L.measure_kind(str(col))] * len(df)
+        out[col] = [L.plain_number(v, k) for v, k in zip(values, kinds)]
+    out.to_csv(path, index=False, lineterminator="\n")
 
 
 def charts(
@@ -377,7 +411,11 @@ def charts(
             "breakeven": lambda: plots.breakeven(result, lang),
             "npv_distribution": lambda: plots.npv_distribution(result, lang),
         }
-    out: dict[str, Callable[[], Any]] = {"staircase": lambda: plots.staircase(result, lang)}
+    out: dict[str, Callable[[], Any]] = {}
+    if isinstance(result, Comparison):
+        # First: the chart a committee reads in ten seconds.
+        out["placed_children"] = lambda: plots.placed_children(result, lang)
+    out["staircase"] = lambda: plots.staircase(result, lang)
     if isinstance(result, Comparison):
         out["placements_avoided"] = lambda: plots.placements_avoided(result, lang)
         out["payback"] = lambda: plots.payback(result, lang)

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sim import language as L
+from sim import report
 from sim.experiment import Comparison, Result
 from sim.language import Lang, t
 from sim.report import assumptions, key_figures
@@ -49,6 +50,15 @@ _FORMATS = {
     "year": "0",
     "share": "0%",
 }
+_KIND_FORMATS = {
+    "money": "#,##0",
+    "count": "#,##0.0",
+    "wait": "0.00",
+    "share": "0.000",
+    "year": "0",
+    "value": "General",
+}
+"""Excel number formats by kind of number (:data:`sim.language.PRECISION`)."""
 _HEADER_FILL = PatternFill("solid", fgColor="DCE3EC")
 _BOLD = Font(bold=True)
 
@@ -59,43 +69,71 @@ def sheet_name(role: str, lang: Lang) -> str:
     return da if lang == "da" else en
 
 
-def _cell(value: Any) -> Any:
-    """Excel has no NaN or infinity: leave the cell empty."""
+def _cell(value: Any, kind: str | None = None, lang: Lang = "en") -> Any:
+    """A value as a cell holds it.
+
+    Excel has no NaN or infinity: the cell stays empty. A number keeps the
+    stated precision of its ``kind`` (as the CSV files), and a yes/no is a
+    word in ``lang``, not TRUE or FALSE.
+    """
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, bool):
+        return ("ja" if value else "nej") if lang == "da" else ("yes" if value else "no")
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if hasattr(value, "item"):  # numpy scalars
-        return _cell(value.item())
+    if isinstance(value, float) and kind is not None:
+        return L.rounded(value, kind)
     return value
 
 
 def _column_format(name: str) -> str | None:
-    if name == "year":
-        return "0"
-    if name.startswith(("cost", "savings_", "investment", "gross_savings", "net_savings", "cum_net")):
-        return "#,##0"
-    if name in ("utilisation", "probability_break_even"):
-        return "0.0%"
-    if name == "discount_factor":
-        return "0.0000"
+    """Excel's number format for a column of numbers, by the kind of number it holds."""
     if name in ("step", "step_name", "arm", "placement", "metric", "unit", "parameter", "key", "source"):
         return None
     if name in ("description", "baseline", "strategy", "low", "high"):
         return None  # inputs as written: a rate of 0.035 must not show as 0.0
-    return "#,##0.0"  # counts are means over replications: one decimal
+    if name in ("utilisation", "probability_break_even"):
+        return "0.0%"
+    if name == "discount_factor":
+        return "0.0000"
+    kind = L.measure_kind(name)
+    if kind == "value":
+        return "#,##0.0"  # other counts are means over replications: one decimal
+    return {"share": "0.00"}.get(kind, _KIND_FORMATS[kind])
 
 
-def _table(ws, df: pd.DataFrame, headers: list[str], first_row: int = 1) -> None:
-    """A table with a bold, frozen, filterable header row and fitted column widths."""
+def _table(
+    ws,
+    df: pd.DataFrame,
+    headers: list[str],
+    first_row: int = 1,
+    lang: Lang = "en",
+    kinds: dict[str, str] | None = None,
+    row_kinds: list[str] | None = None,
+) -> None:
+    """A table with a bold, frozen, filterable header row and fitted column widths.
+
+    Numbers keep the stated precision of their kind, as in the CSV files:
+    by column name, or as ``kinds`` says for a column, or per row
+    (``row_kinds``, a table of metrics).
+    """
     for j, h in enumerate(headers, start=1):
         c = ws.cell(row=first_row, column=j, value=h)
         c.font, c.fill = _BOLD, _HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    formats = [_column_format(str(c)) for c in df.columns]
+    kinds = kinds or {}
+    formats = [
+        _KIND_FORMATS[kinds[str(c)]] if str(c) in kinds else _column_format(str(c)) for c in df.columns
+    ]
+    column_kinds = [kinds.get(str(c), L.measure_kind(str(c))) for c in df.columns]
     for i, row in enumerate(df.itertuples(index=False), start=first_row + 1):
         for j, value in enumerate(row, start=1):
-            c = ws.cell(row=i, column=j, value=_cell(value))
-            if formats[j - 1] and isinstance(c.value, int | float) and not isinstance(c.value, bool):
-                c.number_format = formats[j - 1]
+            kind = row_kinds[i - first_row - 1] if row_kinds else column_kinds[j - 1]
+            c = ws.cell(row=i, column=j, value=_cell(value, kind, lang))
+            fmt = _KIND_FORMATS[kind] if row_kinds else formats[j - 1]
+            if fmt and isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                c.number_format = fmt
     ws.freeze_panes = ws.cell(row=first_row + 1, column=1)
     last = get_column_letter(max(1, len(headers)))
     ws.auto_filter.ref = f"A{first_row}:{last}{first_row + len(df)}"
@@ -143,31 +181,46 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
             if r.kind == "year" and isinstance(v, float) and math.isnan(v) and j == 2:
                 ws.cell(row=i, column=j, value=r.text)  # "not within 2043": no payback is an answer
                 continue
-            c = ws.cell(row=i, column=j, value=_cell(v))
+            c = ws.cell(row=i, column=j, value=_cell(v, L.measure_kind(r.metric.removeprefix("psa_")), lang))
             c.number_format = _FORMATS[r.kind]
         ws.cell(row=i, column=5, value=r.unit)
     below = first + len(kf) + 2
     ws.cell(row=below, column=1, value=L.money_note(base, lang)).font = Font(italic=True, size=9)
-    reps = result.base.replications if cmp else result.replications
-    note = (
-        f"5 %- og 95 %-fraktil over {reps} simuleringskørsler (tilfældighed i børnenes forløb); "
-        "rækker mærket PSA: over træk af de usikre forudsætninger."
-        if lang == "da"
-        else f"5th and 95th percentiles over {reps} replications (chance in children's paths); "
-        "rows marked PSA: over draws of the uncertain assumptions."
-    )
+    arm = result.base if cmp else result
+    runs = L.runs(arm.replications, lang)
+    if arm.engine == "expected" or arm.replications == 1:
+        note = t("expected_note", lang) if arm.engine == "expected" else t("mean_over", lang, n=runs) + "."
+        if psa is not None:
+            note += (
+                " Rækker mærket PSA: 5 %- og 95 %-fraktil over træk af de usikre forudsætninger."
+                if lang == "da"
+                else " Rows marked PSA: 5th and 95th percentiles over draws of the uncertain assumptions."
+            )
+    else:
+        note = (
+            f"5 %- og 95 %-fraktil over {runs} (tilfældighed i børnenes forløb); "
+            "rækker mærket PSA: over træk af de usikre forudsætninger."
+            if lang == "da"
+            else f"5th and 95th percentiles over {runs} (chance in children's paths); "
+            "rows marked PSA: over draws of the uncertain assumptions."
+        )
     ws.cell(row=below + 1, column=1, value=note).font = Font(italic=True, size=9)
     ws.column_dimensions["A"].width = max(34, max(len(x) for x in kf["label"]) + 2)
     for col in "BCD":
         ws.column_dimensions[col].width = 16
     ws.column_dimensions["E"].width = 44
     ws.freeze_panes = ws.cell(row=first + 1, column=1)
-    chart = pngs.get("payback") or pngs.get("staircase")
-    if chart:
+    row = below + 3
+    # The placed children with and without the strategy (what a committee reads first), then the payback.
+    for stem in ("placed_children", "payback") if cmp else ("staircase",):
+        chart = pngs.get(stem)
+        if not chart:
+            continue
         img = Image(io.BytesIO(chart))
         scale = 620 / img.width
         img.width, img.height = int(img.width * scale), int(img.height * scale)
-        ws.add_image(img, f"A{below + 3}")
+        ws.add_image(img, f"A{row}")
+        row += int(img.height / 20) + 2  # rows are 20 pixels high
 
 
 def write_workbook(
@@ -223,17 +276,25 @@ def write_workbook(
     if cmp:
         yearly = yearly[["arm", *[c for c in yearly.columns if c != "arm"]]]
     _table(
-        wb.create_sheet(sheet_name("yearly", lang)), yearly, [L.column(c, lang, base) for c in yearly.columns]
+        wb.create_sheet(sheet_name("yearly", lang)),
+        yearly,
+        [L.column(c, lang, base) for c in yearly.columns],
+        lang=lang,
     )
     if cmp:
         y = result.yearly
         _table(
-            wb.create_sheet(sheet_name("comparison", lang)), y, [L.column(c, lang, base) for c in y.columns]
+            wb.create_sheet(sheet_name("comparison", lang)),
+            y,
+            [L.column(c, lang, base) for c in y.columns],
+            lang=lang,
         )
     if psa is not None:
         ws = wb.create_sheet(sheet_name("psa", lang))
         summary = psa.summary.drop(columns="unit")
-        _table(ws, summary, [L.column(c, lang) for c in summary.columns])
+        row_kinds = [L.measure_kind(m) for m in summary["metric"]]
+        summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
+        _table(ws, summary, [L.column(c, lang) for c in summary.columns], lang=lang, row_kinds=row_kinds)
         row = len(summary) + 3
         b = psa.breakeven
         for j, c in enumerate(b.columns, start=1):
@@ -241,22 +302,35 @@ def write_workbook(
             cell.font, cell.fill = _BOLD, _HEADER_FILL
         for i, r in enumerate(b.itertuples(index=False), start=row + 1):
             ws.cell(row=i, column=1, value=int(r.year))
-            ws.cell(row=i, column=2, value=float(r.probability_break_even)).number_format = "0%"
+            share = _cell(float(r.probability_break_even), "share", lang)
+            ws.cell(row=i, column=2, value=share).number_format = "0%"
     if tornado is not None:
-        tab = tornado.table
-        _table(wb.create_sheet(sheet_name("tornado", lang)), tab, [L.column(c, lang) for c in tab.columns])
+        # Each uncertain number in words beside its key; outcomes in the outcome's unit.
+        tab = tornado.table.rename(columns={"parameter": "key"})
+        tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
+        outcome = L.measure_kind(tornado.outcome)
+        ws = wb.create_sheet(sheet_name("tornado", lang))
+        kinds = {"outcome_low": outcome, "outcome_high": outcome, "swing": outcome}
+        _table(ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=kinds)
+        note = report.outcome_name(tornado.outcome, lang)
+        if outcome == "money":
+            note += ": " + L.money_note(base, lang)
+        ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
     notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
     notes.setdefault("baseline", notes.get("scenario", {}))
     table = assumptions(base, result.strategy.scenario if cmp else None, notes, lang)
     ws = wb.create_sheet(sheet_name("assumptions", lang))
-    shown = table.drop(columns="differs").map(
-        lambda v: v if isinstance(v, int | float | str) or v is None else str(v)
-    )
-    _table(ws, shown, [L.column(c, lang) for c in shown.columns])
+    # Values in words and the language's number format, with units, as in the HTML report.
+    shown = table[[c for c in ("key", "description", "baseline", "strategy", "source") if c in table]]
+    _table(ws, shown, [L.column(c, lang) for c in shown.columns], lang=lang)
     for i, differs in enumerate(table["differs"], start=2):
         if differs:
             for j in range(1, shown.shape[1] + 1):
                 ws.cell(row=i, column=j).font = _BOLD
+    note = t(
+        "assumptions_note", lang, currency=L.currency_symbol(base.currency, lang), price_year=base.price_year
+    )
+    ws.cell(row=len(shown) + 3, column=1, value=note).font = Font(italic=True, size=9)
     ws = wb.create_sheet(sheet_name("provenance", lang))
     da = lang == "da"
     rows = [
@@ -273,7 +347,8 @@ def write_workbook(
         rows.append(
             (
                 "PSA",
-                f"{psa.draws} {'træk' if da else 'draws'}, seed {psa.seed}, {L.engine_name(psa.engine, lang)}",
+                f"{L.number(psa.draws, lang)} {'træk' if da else 'draws'}, seed {psa.seed}, "
+                f"{L.engine_name(psa.engine, lang)}",
             )
         )
     for i, (k, v) in enumerate(rows, start=1):

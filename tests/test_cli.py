@@ -872,3 +872,87 @@ def test_process_prints_each_warning_once_in_its_own_words(write_scenario, tmp_p
         "range 0-12 moves per child-year (12 is a move a month on average; the fastest shipped rate is 4 a "
         "year, cases closing from 18 in aftercare, and most are below 1)"
     ]
+
+
+# ---------------------------------------------------------------------------
+# tornado, sensitivity and breakeven print in the scenario's language (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def write_uncertain(folder: Path, language: str) -> tuple[Path, Path]:
+    """A toy pair with an uncertain cost and an uncertain effect, in ``language``."""
+    d = toy_dict(language=language)
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base, plan = folder / "ubase.toml", folder / "uplan.toml"
+    base.write_text(tomli_w.dumps(d), encoding="utf-8")
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
+    iv = {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}
+    plan.write_text(
+        tomli_w.dumps({"extends": "ubase.toml", "name": "uplan", "intervention": iv}), encoding="utf-8"
+    )
+    return base, plan
+
+
+E_NOTATION = re.compile(r"\d(?:[.,]\d+)?[eE][+-]?\d+")
+
+
+def test_tornado_prints_headings_words_and_danish_numbers(tmp_path, capsys):
+    base, plan = write_uncertain(tmp_path, "da")
+    assert cli("tornado", base, plan, "--out", tmp_path / "t") == 0
+    out = capsys.readouterr().out
+    assert "envejsfølsomhed (tornado) for nettonutidsværdi" in out  # Danish, as the scenario says
+    assert "Usikkert tal" in out and "Resultat ved lav" in out and "Høj værdi" in out  # headings
+    assert "Anbragt: udgift pr. barn-år" in out and "nøgle: steps.placed.cost_per_year" in out
+    assert "mio. kr." in out and " kr." in out and "2024-priser" in out  # money with its unit and note
+    assert not E_NOTATION.search(out), out  # was "9.248e+05"
+    assert cli("tornado", base, plan, "--lang", "en", "--out", tmp_path / "t2") == 0
+    out = capsys.readouterr().out
+    assert "one-way sensitivity (tornado) of net present value" in out and "DKK" in out
+    assert "Placed: cost per child-year" in out and "key: steps.placed.cost_per_year" in out
+
+
+def test_sensitivity_prints_in_the_scenarios_language(tmp_path, capsys):
+    base, plan = write_uncertain(tmp_path, "da")
+    assert cli("sensitivity", base, plan, "-n", 4, "-w", 1, "--out", tmp_path / "s") == 0
+    out = capsys.readouterr().out
+    assert "Sobol-indeks for nettonutidsværdi, største først" in out
+    assert "Totalindeks" in out and "Resultater skrevet til" in out
+    assert "Kolonner i sensitivity.csv: S1, S1_conf, ST, ST_conf." in out
+    assert not re.search(r"\d\.\d{3}\b", out.split("Kolonner")[0].replace("0.0", ""))  # decimal commas
+    assert (
+        cli(
+            "sensitivity",
+            base,
+            plan,
+            "--method",
+            "morris",
+            "-n",
+            4,
+            "-w",
+            1,
+            "--lang",
+            "en",
+            "--out",
+            tmp_path / "m",
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Morris screening of net present value" in out and "DKK" in out and "mu_star" in out
+
+
+def test_breakeven_has_lang_and_prints_danish_for_a_danish_scenario(tmp_path, capsys):
+    base, plan = write_uncertain(tmp_path, "da")
+    assert cli("breakeven", base, plan, "--draws", 3) == 0
+    out = capsys.readouterr().out
+    assert "Tjener sig netop hjem ved" in out and "af den antagne effekt [90 % over 3 træk:" in out
+    assert "Ved nulpunktet" in out and "Mellem → Anbragt" in out  # step names, not "mid -> placed"
+    assert "Opgjort i kommunens penge (--perspective kommune)." in out
+    assert cli("breakeven", base, plan, "--on", "cost", "--draws", 3, "--lang", "en") == 0
+    out = capsys.readouterr().out
+    assert "Breaks even at a programme cost of DKK" in out and "[90 % over 3 draws: DKK" in out
+    assert "(assumed: DKK 1.0 m a year)." in out
+    assert not E_NOTATION.search(out) and not re.search(r"\bnan\b", out)
+    # A language it does not speak: argparse's usage error, in one line.
+    assert cli("breakeven", base, plan, "--lang", "de") == 2
+    assert "invalid choice: 'de'" in capsys.readouterr().err

@@ -140,3 +140,95 @@ def test_describe_names_adult_payer_and_price_keys_in_words(key, da, en):
 
     s = sim.load_scenario(SCENARIOS / "municipality-lifetime.toml")
     assert (L.describe(s, key, "da"), L.describe(s, key, "en")) == (da, en)
+
+
+# ---------------------------------------------------------------------------
+# Issue 12: every key and value in words
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("i", [0, 1, 10])
+def test_discount_periods_are_numbered_from_one(toy: Scenario, i):
+    """The description read ``key[19]``: "Diskonteringsrente, periode [" for every period."""
+    assert (
+        L.describe(toy, f"discounting.periods[{i}].rate", "da")
+        == f"Diskontering, periode {i + 1}: real rente"
+    )
+    assert (
+        L.describe(toy, f"discounting.periods[{i}].from_year", "en")
+        == f"Discounting, period {i + 1}: from year"
+    )
+
+
+@pytest.mark.parametrize(
+    "key, value, da, en",
+    [
+        ("steps.placed.cost_per_year", 470_000, "470.000 kr.", "DKK 470,000"),
+        ("intervention.cost_per_year", 21e6, "21.000.000 kr.", "DKK 21,000,000"),
+        ("discounting.periods[0].rate", 0.035, "3,5 %", "3.5 %"),
+        ("population.entry_step_shares.placed", 0.004, "0,4 %", "0.4 %"),
+        ("transitions.mid.closed", 0.33, "0,33 pr. barn-år", "0.33 per child-year"),
+        ("intervention.hazard_ratios.mid.placed", 0.85, "0,85", "0.85"),
+        ("start_year", 2024, "2024", "2024"),
+        ("horizon_years", 1, "1 år", "1 year"),
+        ("steps.mid.review.interval_months", 6, "6 måneder", "6 months"),
+        ("steps.placed.placement", True, "ja", "yes"),
+        ("steps.placed.duration", {"dist": "exponential"}, "eksponentiel", "exponential"),
+        (
+            "steps.placed.duration",
+            {"dist": "mixture", "short_share": 0.3, "short_mean_years": 0.5, "long_mean_years": 11.0},
+            "blanding: 30 % korte ophold på 0,5 år, lange ophold på 11 år i gennemsnit",
+            "mixture: 30 % short stays of 0.5 years, long stays of 11 years on average",
+        ),
+        (
+            "steps.placed.cost_per_year",
+            {"dist": "gamma", "mean": 470_000, "sd": 60_000},
+            "gamma: middelværdi 470.000 kr., spredning 60.000 kr.",
+            "gamma: mean DKK 470,000, sd DKK 60,000",
+        ),
+        ("intervention.reached_steps", [], "ingen", "none"),
+        ("population.aftercare_steps", ["placed"], "Anbragt", "Placed"),
+        ("steps.placed.capacity.queue", "fifo", "først til mølle", "first come, first served"),
+        ("steps.placed.capacity.places", "unlimited", "ubegrænset", "unlimited"),
+        ("intervention.fading.half_life_years", float("inf"), "uendelig", "infinite"),
+        ("intervention.cost_per_year", None, "–", "–"),
+        ("transitions.mid.low", 0.30000000000000004, "0,3 pr. barn-år", "0.3 per child-year"),
+    ],
+)
+def test_input_values_in_words_and_units(toy: Scenario, key, value, da, en):
+    assert plain(L.describe_value(toy, key, value, "da")) == da
+    assert plain(L.describe_value(toy, key, value, "en")) == en
+
+
+def test_every_shipped_key_has_words(toy: Scenario):
+    import sim
+    from sim.report import _flatten
+
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        s = sim.load_scenario(path)
+        for key, _value, _source in _flatten(s.to_dict()):
+            for lang in L.LANGUAGES:
+                words = L.describe(s, key, lang)
+                assert words != key and "_" not in words and "[" not in words, (path.name, key, words)
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("cost", "money"),
+        ("savings_foster", "money"),
+        ("npv_society", "money"),
+        ("adult_consequences_avoided_pv", "money"),
+        ("stock_end", "count"),
+        ("placement_entries_avoided_p95", "count"),
+        ("adult_employed_at_30_change", "count"),
+        ("wait_p90", "wait"),
+        ("roi", "share"),
+        ("discount_factor", "share"),
+        ("probability_npv_positive", "share"),
+        ("payback_year", "year"),
+        ("steps.foster.cost_per_year", "value"),  # a parameter drawn in a PSA
+    ],
+)
+def test_each_column_has_a_kind_of_number(name, kind):
+    assert L.measure_kind(name) == kind

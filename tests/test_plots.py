@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import INTERVENTION, PNG_MAGIC, toy_dict
+from conftest import SCENARIOS as REPO_SCENARIOS
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
@@ -128,13 +129,23 @@ def test_staircase_of_a_comparison(cmps, case, tmp_path):
     fig = plots.staircase(cmp)
     save(fig, tmp_path)
     left, right = fig.axes
-    assert left.get_title() == "Toy staircase"
-    assert right.get_title() == (cmp.strategy.scenario.title or cmp.strategy.scenario.name)
+    assert left.get_title().split("\n")[0] == "Toy staircase"
+    assert right.get_title().split("\n")[0] == (cmp.strategy.scenario.title or cmp.strategy.scenario.name)
     assert left.get_ylim() == right.get_ylim()  # shared y axis: the arms compare by eye
     with_, without = placed_at_end(cmp.strategy)[-1], placed_at_end(cmp.base)[-1]
     assert fig.get_suptitle() == (
         f"Placed children at end of 2033: {with_:,.0f} with the strategy, {without:,.0f} without"
     )
+    # The strategy's panel says what changed, so a taller stack does not read as more children placed.
+    total = [a.mean_measures["stock_end"].sum(1)[-1] for a in (cmp.base, cmp.strategy)]
+    lower = (total[1] - with_) - (total[0] - without)
+    said = L.number(lower, "en", signed=True) + " on steps without placement"
+    assert said in right.get_title().replace("\n", " ")
+    assert L.number(with_ - without, "en", signed=True) + " placed" in right.get_title().replace("\n", " ")
+    assert f"{total[0]:,.0f} children, {without:,.0f} of them placed" in left.get_title().replace("\n", " ")
+    assert "placed children with and without the strategy" in footnote(fig)
+    taller = round(lower) > 0 and round(with_ - without) <= 0
+    assert ("not more placed" in footnote(fig)) == taller  # said only where the stack grows
 
 
 def test_staircase_of_a_zero_effect_strategy_shows_identical_arms(cmps):
@@ -143,6 +154,62 @@ def test_staircase_of_a_zero_effect_strategy_shows_identical_arms(cmps):
     left, right = fig.axes
     for a, b in zip(left.collections, right.collections):
         np.testing.assert_array_equal(a.get_paths()[0].vertices, b.get_paths()[0].vertices)
+
+
+# ---------------------------------------------------------------------------
+# placed_children: the chart a committee reads in ten seconds
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_placed_children_with_and_without_the_strategy(cmps, case, tmp_path):
+    cmp = cmps[case]
+    fig = plots.placed_children(cmp)
+    save(fig, tmp_path)
+    top, bottom = fig.axes
+    without, with_ = (line.get_ydata() for line in top.lines[:2])
+    np.testing.assert_allclose(without, placed_at_end(cmp.base))
+    np.testing.assert_allclose(with_, placed_at_end(cmp.strategy))
+    assert top.get_ylim()[0] == 0  # the difference is seen against the whole number placed
+    heights = np.array([p.get_height() for p in bottom.patches])
+    diff = placed_at_end(cmp.base) - placed_at_end(cmp.strategy)
+    sign = 1 if diff[-1] >= 0 else -1
+    np.testing.assert_allclose(heights, sign * diff, atol=1e-9)
+    several = cmp.base.replications > 1
+    assert len(top.collections) == (2 if several else 0)  # 90 % bands only over several replications
+    for ax in (top, bottom):
+        assert vertical_lines(ax, ":") == [2024.5]  # the strategy's start, on both panels
+    a, b = placed_at_end(cmp.strategy)[-1], placed_at_end(cmp.base)[-1]
+    title = fig.get_suptitle().replace("\n", " ")
+    if round(abs(b - a)) == 0:
+        assert title == f"As many children placed at end of 2033 with the strategy as without: {a:,.0f}"
+    else:
+        word = "fewer" if b > a else "more"
+        assert title == (
+            f"{abs(b - a):,.0f} {word} children placed at end of 2033 with the strategy: {a:,.0f} instead of {b:,.0f}"
+        )
+    labels = [t.get_text() for t in top.texts]
+    assert f"with the strategy: {a:,.0f}" in labels and f"without the strategy: {b:,.0f}" in labels
+    if cmp.base.engine == "expected":
+        assert "Expected values" in footnote(fig)
+    elif several:
+        assert "90 % of outcomes" in footnote(fig) and legend_texts(top) == [
+            "90 % of outcomes over replications"
+        ]
+
+
+def test_placed_children_in_danish(cmps):
+    fig = plots.placed_children(cmps["des"], lang="da")
+    assert "færre anbragte børn ved udgangen af 2033 med strategien" in fig.get_suptitle().replace("\n", " ")
+    assert fig.axes[0].get_ylabel() == "Anbragte børn pr. 31. december"
+    assert "Anbragt: Anbragt." in footnote(fig)
+
+
+def test_placed_children_is_a_chart_of_every_comparison(cmps):
+    from sim.results import charts
+
+    assert list(charts(cmps["des"], "en"))[:2] == ["placed_children", "staircase"]
+    assert "placed_children" not in charts(cmps["des"].base, "en")  # one scenario: nothing to compare
 
 
 # ---------------------------------------------------------------------------
@@ -358,11 +425,60 @@ def test_waterfall_adds_up_to_the_net_present_value(cmps, case, tmp_path):
     assert "3.5 %" in footnote(fig) and "not included" in footnote(fig)
 
 
+def _bar_labels_overlap(fig: Figure) -> list[str]:
+    """Value labels of a waterfall that overlap a bar, another label or the frame."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    bars = [b.get_window_extent(renderer) for b in ax.patches if b.get_height() != 0]
+    frame = ax.get_window_extent(renderer)
+    found = []
+    for i, (text, box) in enumerate(zip(labels, boxes)):
+        name = text.get_text().replace("\n", " ")
+        found += [f"{name} on a bar" for bar in bars if box.overlaps(bar)]
+        found += [
+            f"{name} on {labels[j].get_text()!r}" for j in range(i + 1, len(boxes)) if box.overlaps(boxes[j])
+        ]
+        if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
+            found.append(f"{name} outside the frame")
+    return found
+
+
+@pytest.mark.parametrize("case", ALL)
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_waterfall_labels_never_overlap_bars_or_each_other(cmps, case, lang):
+    fig = plots.waterfall(cmps[case], lang=lang)
+    assert _bar_labels_overlap(fig) == []
+    for t in fig.axes[0].texts:  # a bar too small to show has no label: "0.0 m" says nothing
+        number = t.get_text().split("\n")[0].replace(",", ".").lstrip("-")
+        assert float(number.replace(".", "", number.count(".") - 1)) != 0, t.get_text()
+
+
+def test_waterfall_labels_of_a_national_strategy_with_negative_bars():
+    """Billions, falling and rising bars, long Danish names: the case the issue saw collide."""
+    base = sim.load_scenario(REPO_SCENARIOS / "denmark-baseline.toml").with_changes({"horizon_years": 10})
+    plan = sim.load_scenario(REPO_SCENARIOS / "denmark-early-detection.toml").with_changes(
+        {"horizon_years": 10}
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    for lang in ("da", "en"):
+        fig = plots.waterfall(cmp, lang=lang)
+        assert _bar_labels_overlap(fig) == [], lang
+        heights = [b.get_height() for b in fig.axes[0].patches]
+        assert min(heights) < 0 < max(heights)
+
+
 def test_waterfall_of_a_strategy_that_costs_and_does_nothing(cmps):
     fig = plots.waterfall(cmps["never"])
     heights = [b.get_height() for b in fig.axes[0].patches]
     assert heights[1:4] == [0, 0, 0]
     assert heights[-1] == pytest.approx(heights[0]) and heights[0] < 0
+    assert len(fig.axes[0].texts) == 2  # the investment and the NPV; the empty bars carry no "0.0" label
     assert plain(fig.get_suptitle()).startswith("Net present value DKK -")
 
 
@@ -472,3 +588,6 @@ def test_waterfall_shows_adult_life_apart(toy, tmp_path):
     )
     assert total == pytest.approx(s["npv_with_adult_consequences"])
     assert "not a budget line" in footnote(fig)
+    assert _bar_labels_overlap(fig) == []
+    expected = plots.waterfall(sim.compare(base, plan, engine="expected"))
+    assert "Present values, expected values." in footnote(expected)  # not "mean of 1 replication"

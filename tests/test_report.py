@@ -175,11 +175,186 @@ def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
     assert "steps.placed.source" not in table.index  # sources are a column, not a row
 
 
-def test_assumptions_show_a_distribution_as_written(toy):
+def test_assumptions_show_values_in_words_with_units(toy):
     d = toy_dict()
     d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    table = assumptions(sim.Scenario.from_dict(d)).set_index("key")
-    assert table.loc["steps.placed.cost_per_year", "baseline"] == "gamma(mean=500000, sd=80000)"
+    d["steps"]["placed"]["duration"] = {
+        "dist": "mixture",
+        "short_share": 0.3,
+        "short_mean_years": 0.5,
+        "long_mean_years": 11.0,
+    }
+    base = sim.Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.85, "p95": 1.0}
+    plan = base.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
+    )
+    da = assumptions(base, plan, lang="da").set_index("key")
+    en = assumptions(base, plan, lang="en").set_index("key")
+    plain = lambda v: v.replace(L.NBSP, " ")  # noqa: E731
+    row = "steps.placed.cost_per_year"
+    assert plain(da.loc[row, "baseline"]) == "gamma: middelværdi 500.000 kr., spredning 80.000 kr."
+    assert plain(en.loc[row, "baseline"]) == "gamma: mean DKK 500,000, sd DKK 80,000"
+    assert plain(da.loc["steps.placed.duration", "baseline"]) == (
+        "blanding: 30 % korte ophold på 0,5 år, lange ophold på 11 år i gennemsnit"
+    )
+    assert plain(en.loc["steps.low.duration", "baseline"]) == "exponential"
+    assert plain(da.loc["intervention.hazard_ratios.mid.placed", "strategy"]) == (
+        "lognormal: median 0,85, 95 %-fraktil 1"
+    )
+    assert da.loc["intervention.hazard_ratios.mid.placed", "baseline"] == "–"  # not in the baseline
+    assert plain(da.loc["intervention.cost_per_year", "strategy"]) == "1.000.000 kr."  # money says kr.
+    assert plain(en.loc["discounting.periods[0].rate", "baseline"]) == "3.5 %"
+    assert da.loc["discounting.periods[0].rate", "description"] == "Diskontering, periode 1: real rente"
+    assert da.loc["discounting.periods[1].from_year", "description"] == "Diskontering, periode 2: fra år"
+    assert plain(da.loc["transitions.low.mid", "baseline"]) == "0,5 pr. barn-år"
+    assert plain(en.loc["population.entry_step_shares.low", "baseline"]) == "60 %"
+    assert (
+        da.loc["steps.placed.placement", "baseline"] == "ja"
+        and en.loc["steps.low.placement", "baseline"] == "no"
+    )
+    assert da.loc["horizon_years", "baseline"] == "10 år" and en.loc["start_year", "baseline"] == "2024"
+    # The values as the scenario holds them stay in the table for programs.
+    assert en.loc[row, "baseline_value"] == {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+
+
+def _kitchen_sink() -> tuple[Scenario, Scenario]:
+    """A baseline and strategy that use every kind of key a scenario file can hold."""
+    d = toy_dict()
+    d["discounting"] = {
+        "periods": [{"from_year": 0, "rate": 0.035}, {"from_year": 36, "rate": 0.025}],
+        "to_year": 2025,
+    }
+    d["prices"] = {"index": {"2023": 117.2, "2024": 120.0}, "source": "DST PRIS113"}
+    d["steps"]["placed"].update(
+        {
+            "duration": {"dist": "weibull", "mean_years": 2.0, "shape": 1.5},
+            "capacity": {
+                "places": 120,
+                "wait_on": "mid",
+                "overflow_to": "mid",
+                "max_wait_years": 0.25,
+                "queue": "oldest_first",
+            },
+            "payers": {"kommune": 0.75, "stat": 0.25},
+            "price_year": 2023,
+        }
+    )
+    d["steps"]["mid"]["review"] = {"interval_months": 6, "moves": {"low": 0.15}}
+    d["steps"]["mid"]["duration"] = {"dist": "lognormal", "mean_years": 1.5, "sigma": 0.5}
+    d["population"].update(
+        {"aftercare_until_age": 21, "aftercare_steps": ["placed"], "age_bands": [0, 6, 12]}
+    )
+    d["population"]["entry_age_shares"] = {"dist": "dirichlet", "mean": AGES, "concentration": 200}
+    d["transitions"]["low"]["closed"] = {"dist": "triangular", "low": 0.8, "mode": 1.0, "high": 1.2}
+    d["casework"] = {
+        "caseworkers": 40,
+        "cost_per_caseworker": 500_000,
+        "cases": 1_000,
+        "reference_caseload": 25,
+    }
+    d["adult"] = {
+        "cost_per_year": {"placed": {"0-5": 30_000, "6-11": 40_000, "12-17": 50_000}},
+        "outcomes": {
+            "work": {
+                "name_da": "i arbejde",
+                "name_en": "in work",
+                "share": {"placed": 0.4},
+                "reference_share": 0.7,
+            }
+        },
+        "years": 40,
+        "from_age": 18,
+        "payers": {"kommune": 0.5, "stat": 0.5},
+    }
+    base = Scenario.from_dict(d)
+    plan = base.with_changes(
+        {
+            "name": "plan",
+            "intervention": {
+                **INTERVENTION,
+                "end_year": 2030,
+                "fading": {"half_life_years": float("inf")},
+                "reached_age_bands": ["0-5", "6-11"],
+                "reached_entry_steps": ["low"],
+                "reached_steps": ["mid"],
+                "cost_per_child_reached": 1_000,
+                "one_off_cost": 2e6,
+                "extra_caseworkers": 5,
+                "extra_places": {"placed": {"places": 10, "cost_per_place_per_year": 60_000}},
+                "entry": {
+                    "extra_entries_per_year": 20,
+                    "entry_step_shares": {"low": 0.7, "mid": 0.25, "placed": 0.05},
+                },
+                "payers": {"kommune": 0.5, "stat": 0.5},
+                "hazard_ratios": {"mid": {"placed": {"dist": "lognormal", "median": 0.8, "p95": 1.0}}},
+            },
+        }
+    )
+    return base, plan
+
+
+AGES = {"0-5": 0.3, "6-11": 0.3, "12-17": 0.4}
+_RAW = re.compile(r"_|\[|\]|\(\)|[{}]|\bNone\b|\bTrue\b|\bFalse\b|\bnan\b|\binf\b|\d[eE][+-]?\d")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_every_key_of_a_scenario_is_described_in_words(lang):
+    base, plan = _kitchen_sink()
+    table = assumptions(base, plan, lang=lang)
+    shipped = [
+        assumptions(sim.load_scenario(REPO_SCENARIOS / f"{name}.toml"), lang=lang)
+        for name in ("denmark-baseline-aftercare", "municipality-uncertain", "municipality-foster-shortage")
+    ]
+    bad = []
+    for df in (table, *shipped):
+        for r in df.itertuples():
+            if r.description == r.key or _RAW.search(r.description):
+                bad.append(f"{r.key}: description {r.description!r}")
+            for value in (r.baseline, getattr(r, "strategy", "")):
+                if _RAW.search(value.replace("-", " ")):
+                    bad.append(f"{r.key}: value {value!r}")
+    assert not bad, "\n".join(bad)
+    t = table.set_index("key")
+    money = t.loc["casework.cost_per_caseworker", "baseline"]
+    assert ("kr." in money) if lang == "da" else money.startswith("DKK")
+    assert t.loc["intervention.fading.half_life_years", "strategy"] == (
+        "uendelig" if lang == "da" else "infinite"
+    )
+    assert "Weibull" in t.loc["steps.placed.duration", "baseline"]
+
+
+def test_names_take_no_table_source(toy):
+    s = toy.with_changes({"steps.placed.source": "Benchmarkingenheden 2020"})
+    table = assumptions(s, lang="da").set_index("key")
+    assert table.loc["steps.placed.name_da", "source"] == ""  # a name is not a citation's claim
+    assert table.loc["steps.placed.placement", "source"] == ""
+    assert (
+        table.loc["steps.placed.cost_per_year", "source"]
+        == "Benchmarkingenheden 2020 (kilde for hele tabellen)"
+    )
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_method_says_the_year_money_is_discounted_to_and_how_it_was_computed(lang, tmp_path):
+    """The national baseline starts in 2018 but discounts to 2024: the method section said 2018."""
+    from sim.report import render_html
+    from sim.results import manifest
+
+    base = sim.load_scenario(REPO_SCENARIOS / "denmark-baseline.toml").with_changes({"horizon_years": 8})
+    plan = sim.load_scenario(REPO_SCENARIOS / "denmark-early-detection.toml").with_changes(
+        {"horizon_years": 8}
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    page = render_html(cmp, manifest(cmp, {}, [], 0.1), lang)
+    method = page[page.index('<section id="method">') : page.index('<section id="provenance">')]
+    assert ("tilbagediskonteret til 2024" if lang == "da" else "discounted to 2024") in method
+    assert "2018 " not in method.replace("2018–", "")  # the start year is not the discount year
+    assert ("analytisk" if lang == "da" else "analytically") in method
+    assert "SimPy" not in method  # the expected engine did not simulate children one at a time
+    answer = page[page.index('<section id="answer">') : page.index('<section id="charts">')]
+    assert "simuleringskørsler" not in answer and "replications" not in answer  # no interval over one run
+    assert ("forventede værdier" if lang == "da" else "expected values") in answer
 
 
 def test_key_figures_show_each_payer_when_the_costs_are_shared(toy):
@@ -271,5 +446,9 @@ def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
     html = render_html(res, manifest(res, {}, [], 0.1), "en")
     from sim import language as L
 
-    assert L.money(500_000 * 120.0 / 117.2, "en", "DKK") in html  # 511,945 in 2024 prices
-    assert L.money(500_000, "en", "DKK") not in html
+    steps = html[html.index("The steps") : html.index("All assumptions")]
+    assert L.money(500_000 * 120.0 / 117.2, "en", "DKK", scale="units") in steps  # 511,945 in 2024 prices
+    assert L.money(500_000, "en", "DKK", scale="units") not in steps
+    assert (
+        L.money(1_000_000, "en", "DKK", scale="units") not in steps
+    )  # a unit cost in full, never "DKK 1.0 m"

@@ -82,7 +82,7 @@ def test_summary_sheet_has_the_key_figures_of_comparison_csv(folder):
     assert npv_row[1].number_format == "#,##0"
     note = [c.value for row in ws.iter_rows(min_row=10, max_row=20) for c in row if isinstance(c.value, str)]
     assert any("2024-priser" in n and "3,5" in n for n in note)  # price year and discount rate
-    assert len(ws._images) == 1  # the payback chart
+    assert len(ws._images) == 2  # the placed children with and without the strategy, and the payback
 
 
 def test_sheets_have_frozen_filterable_headers_and_no_formulas(folder):
@@ -104,14 +104,37 @@ def test_assumptions_sheet_has_sources_and_marks_what_the_strategy_changes(folde
     xl = sheet_frame(ws)
     key, base, plan, source = (L.column(c, "da") for c in ("key", "baseline", "strategy", "source"))
     row = xl[xl[key] == "intervention.cost_per_year"].iloc[0]
-    assert pd.isna(row[base]) and row[plan] == 1e6
+    assert row[base] == "–" and row[plan] == "1.000.000\xa0kr."  # money says kr.
     bold = {
         ws.cell(row=i, column=1).value for i in range(2, ws.max_row + 1) if ws.cell(row=i, column=1).font.b
     }
     assert "intervention.cost_per_year" in bold and "steps.low.cost_per_year" not in bold
     assert "Finansministeriet 2021 (kilde for hele tabellen)" in set(xl[source].dropna())
     rate = xl[xl[key] == "discounting.periods[0].rate"].iloc[0]
-    assert rate[base] == 0.035 and ws.cell(row=rate.name + 2, column=3).number_format == "General"
+    assert (
+        rate[base] == "3,5\xa0%"
+        and rate[L.column("description", "da")] == "Diskontering, periode 1: real rente"
+    )
+    law = xl[xl[key] == "steps.low.duration"].iloc[0]
+    assert law[base] == "eksponentiel"  # not "exponential()"
+    described = xl[L.column("description", "da")]
+    assert not described.str.contains(r"[_\[\]]").any()  # every key in words
+    assert pd.isna(xl[xl[key] == "steps.low.name_da"].iloc[0][source])  # a name cites no source
+
+
+def test_no_cell_holds_float_residue_or_true_false(folder):
+    """Cells hold the CSV files' stated precision, and yes/no in words (issue 12)."""
+    wb = load_workbook(folder / "report.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert not isinstance(c.value, bool), (ws.title, c.coordinate)
+                if isinstance(c.value, float):
+                    assert len(repr(c.value).split(".")[-1]) <= 6, (ws.title, c.coordinate, c.value)
+    xl = sheet_frame(wb[sheet_name("yearly", "da")])
+    assert set(xl[L.column("placement", "da")]) == {"ja", "nej"}
+    costs = xl[L.column("cost", "da")].dropna()
+    assert (costs == costs.round()).all()  # money in whole kroner
 
 
 def test_provenance_sheet(folder):
