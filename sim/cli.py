@@ -20,12 +20,13 @@ import numpy as np
 import tomli_w
 
 from sim import language as L
-from sim.estimates import AGREEMENT_P, MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
+from sim.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
 from sim.report import (
     format_value,
+    interval_notes,
     key_figures,
     outcome_name,
     outcome_value,
@@ -335,36 +336,9 @@ def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
             lines.append(f"  {r.label:{width}s} {r.text:>18s}")
         else:
             lines.append(f"  {r.label:{width}s} {r.text:>18s}  {r.precision:>18s}  {r.interval}".rstrip())
-    if not expected:
-        lines += [f"  {x}" for x in precision_notes(result, lang)]
-        if n > 1:
-            lines.append(f"  {L.t('legend_range', lang, n=runs)}")
+    lines += [f"  {x}" for x in interval_notes(result, lang)]
     lines.append(f"  {L.money_note(scenario, lang)}")
     return lines
-
-
-def precision_notes(result: Result | Comparison, lang: str) -> list[str]:
-    """What the means' precision is: exact (and the engines agree), or reached against its target."""
-    res = result.base if isinstance(result, Comparison) else result
-    n = res.replications
-    runs = L.runs(n, lang)
-    exact = result.exact if isinstance(result, Comparison) else res.exact is not None
-    if exact:
-        agree = result.agreement
-        gap = agree["gap_share"].to_numpy(dtype=float)
-        largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
-        notes = [L.t("legend_exact", lang, gap=L.percent(largest, lang, 1))]
-        for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
-            notes.append(L.t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
-        return notes
-    reached = max(tg.reached(n) for tg in result.precision_targets())
-    shown = L.percent(reached, lang, 1) if np.isfinite(reached) else "–"
-    if res.precision is None:
-        return [L.t("legend_precision_fixed", lang, n=runs, reached=shown)]
-    notes = [L.t("legend_precision", lang, n=runs, target=L.percent(res.precision, lang, 1), reached=shown)]
-    if reached > res.precision:
-        notes.append(L.t("legend_not_reached", lang, n=runs))
-    return notes
 
 
 def _write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:

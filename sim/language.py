@@ -30,7 +30,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "children": ("Children", "Børn"),
     "year_stock": ("Year (children on each step at 31 December)", "År (børn på hvert trin pr. 31. december)"),
     "step_legend": ("Step (hatched: placement)", "Trin (skraveret: anbringelse)"),
-    "interval_reps": ("90 % interval over replications", "90 %-interval over simuleringskørsler"),
+    "interval_reps": ("Range of outcomes (90 % of replications)", "Udfaldsrum (90 % af kørslerne)"),
     "with": ("with the strategy", "med strategien"),
     "without": ("without the strategy", "uden strategien"),
     "strategy_starts": ("strategy starts {year}", "strategien starter {year}"),
@@ -48,11 +48,20 @@ TEXT: dict[str, tuple[str, str]] = {
         "Mean of {n}, engine: {engine}.",
         "Gennemsnit af {n}, beregning: {engine}.",
     ),
+    "mean_of_exact": (
+        "Exact means: the analytic engine solves this model; {n} simulated as a check.",
+        "Eksakte gennemsnit: den analytiske model løser denne model; {n} simuleret som kontrol.",
+    ),
+    "means_reps": ("mean of {n}", "gennemsnit af {n}"),
+    "means_exact": (
+        "exact means (the analytic engine solves this model)",
+        "eksakte gennemsnit (den analytiske model løser denne model)",
+    ),
     # placements avoided chart
     "entries_avoided_bar": ("New placements avoided in the year", "Nye anbringelser undgået i året"),
     "fewer_placed_line": ("Fewer children placed at 31 December", "Færre anbragte børn pr. 31. december"),
     "avoided_title": ("{n} new placements avoided {y0}-{y1}", "{n} nye anbringelser undgået {y0}-{y1}"),
-    "interval_short": ("90 %: {lo} to {hi}", "90 %: {lo} til {hi}"),
+    "interval_short": ("90 % range of outcomes: {lo} to {hi}", "90 %-udfaldsrum: {lo} til {hi}"),
     "avoided_note": (
         "Counted over {y0}-{y1}: a placement only delayed within these years is not counted as avoided; "
         "one delayed beyond {y1} is. The line shows the lasting effect.",
@@ -81,9 +90,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nettonutidsværdi {npv}: {savings} sparet for {investment} investeret",
     ),
     "waterfall_note": (
-        "Present values {y0}-{y1}, mean of {n}. Long-run adult consequences after the horizon "
-        "are not included. ",
-        "Nutidsværdier {y0}-{y1}, gennemsnit af {n}. Langsigtede konsekvenser i voksenlivet efter "
+        "Present values {y0}-{y1}, {means}. Long-run adult consequences after the horizon are not included. ",
+        "Nutidsværdier {y0}-{y1}, {means}. Langsigtede konsekvenser i voksenlivet efter "
         "perioden er ikke medregnet. ",
     ),
     # capacity charts
@@ -222,16 +230,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_adult_outcome": ("Change in adults: {name}", "Ændring i antal voksne: {name}"),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
     "waterfall_note_adult": (
-        "Present values, mean of {n}. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
+        "Present values, {means}. Bars to the NPV: {y0}-{y1}. The dotted bar is a projection of the "
         "adult-life costs of children who left in those years, not a budget line. ",
-        "Nutidsværdier, gennemsnit af {n}. Søjlerne frem til nettonutidsværdien: {y0}-{y1}. Den prikkede søjle er "
+        "Nutidsværdier, {means}. Søjlerne frem til nettonutidsværdien: {y0}-{y1}. Den prikkede søjle er "
         "en fremskrivning af voksenlivets udgifter for børn, der forlod trappen i de år, ikke en budgetpost. ",
     ),
     "wf_adult": ("Adult life (projection)", "Voksenliv (fremskrivning)"),
     "wf_npv_adult": ("NPV with adult life", "Nettonutidsværdi med voksenliv"),
     "none": ("none", "ingen"),
     "not_within": ("not within {y1}", "ikke inden {y1}"),
-    "mean_interval": ("mean [90 % interval over replications]", "gennemsnit [90 %-interval over kørsler]"),
     "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
     "money": ("Money", "Beløb"),
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
@@ -547,6 +554,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "median": ("Median", "Median"),
     "p5": ("5th percentile", "5 %-fraktil"),
     "p95": ("95th percentile", "95 %-fraktil"),
+    "precision": ("Precision of the mean (95 %)", "Gennemsnittets præcision (95 %)"),
+    "range_low": ("Range of outcomes, from (5 %)", "Udfaldsrum, fra (5 %)"),
+    "range_high": ("Range of outcomes, to (95 %)", "Udfaldsrum, til (95 %)"),
     "unit": ("Unit", "Enhed"),
     "probability_break_even": ("Probability of having paid back", "Sandsynlighed for at være hjemtjent"),
     "key": ("Key in the scenario file", "Nøgle i scenariefilen"),
@@ -566,7 +576,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
 def column(name: str, lang: Lang, scenario=None) -> str:
     """A table heading: ``savings_foster`` becomes "Savings: Foster family" / "Besparelse: Anbringelse i plejefamilie"."""
     base, suffix = name, ""
-    for end, words in (("_p5", (" (5 %)", " (5 %)")), ("_p95", (" (95 %)", " (95 %)"))):
+    for end, words in (
+        ("_p5", (" (5 %)", " (5 %)")),
+        ("_p95", (" (95 %)", " (95 %)")),
+        ("_mc_se", (" (standard error of the mean)", " (gennemsnittets standardfejl)")),
+    ):
         if name.endswith(end) and name[: -len(end)] in COLUMNS:
             base, suffix = name[: -len(end)], words[lang == "da"]
     if base in COLUMNS:
@@ -1118,8 +1132,9 @@ TEXT.update(
             "Lige så mange anbragte børn ved udgangen af {year} med strategien som uden: {a}",
         ),
         "placed_note_reps": (
-            "Mean of {n}; bands and bars: 90 % of outcomes over the replications (chance in children's paths).",
-            "Gennemsnit af {n}; bånd og streger: 90 % af udfaldene over kørslerne (tilfældighed i børnenes "
+            "Lines: {means}; bands and bars: 90 % of outcomes over the replications (chance in children's "
+            "paths).",
+            "Linjer: {means}; bånd og streger: 90 % af udfaldene over kørslerne (tilfældighed i børnenes "
             "forløb).",
         ),
         "placed_steps": ("Placed: {steps}.", "Anbragt: {steps}."),

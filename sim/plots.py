@@ -153,7 +153,16 @@ def _stack(ax, result: Result, colours, title: str, lang: Lang) -> None:
 def _mean_note(result: Result, lang: Lang) -> str:
     if result.engine == "expected":
         return t("expected_note", lang)
+    if result.exact is not None:
+        return t("mean_of_exact", lang, n=L.runs(result.replications, lang))
     return t("mean_of", lang, n=L.runs(result.replications, lang), engine=L.engine_name(result.engine, lang))
+
+
+def _means(result: Result, lang: Lang) -> str:
+    """What the means drawn are, in words: exact, or the mean of so many replications."""
+    if result.exact is not None:
+        return t("means_exact", lang)
+    return t("means_reps", lang, n=L.runs(result.replications, lang))
 
 
 def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
@@ -300,7 +309,7 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
     if cmp.base.engine == "expected":
         note = t("expected_note", lang)
     else:
-        note = t("placed_note_reps", lang, n=L.runs(cmp.base.replications, lang))
+        note = t("placed_note_reps", lang, means=_means(cmp.base, lang))
     steps = [
         L.step_name(cmp.base.scenario, s, lang)
         for s, p in zip(cmp.base.staircase.step_ids, cmp.base.staircase.placement)
@@ -534,12 +543,12 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     fig.suptitle(title, fontsize=12, fontweight="bold")
     y = cmp.years
     expected = cmp.base.engine == "expected"
-    note = t("waterfall_note", lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
+    note = t("waterfall_note", lang, y0=y[0], y1=y[-1], means=_means(cmp.base, lang))
     if expected:
         note = t("waterfall_note_expected", lang, y0=y[0], y1=y[-1])
     if cmp.has_adult:
         key = "waterfall_note_adult_expected" if expected else "waterfall_note_adult"
-        note = t(key, lang, y0=y[0], y1=y[-1], n=L.runs(cmp.base.replications, lang))
+        note = t(key, lang, y0=y[0], y1=y[-1], means=_means(cmp.base, lang))
     _footnote(fig, note + money_note(cmp.base, lang))
     return fig
 

@@ -18,6 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sim import language as L
+from sim.estimates import AGREEMENT_P
 from sim.experiment import Comparison, Result
 from sim.language import Lang, t
 from sim.plots import has_capacity
@@ -238,6 +239,41 @@ def key_figures(
     return df
 
 
+def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
+    """What the key figures' intervals mean, in words: the means' precision, the range of outcomes.
+
+    The means are exact (and the simulation's own means agree, or a warning
+    says they do not), or their precision was reached against its target (or
+    not); the range of outcomes is chance in children's paths, not doubt
+    about the assumptions. Nothing for expected values alone.
+    """
+    res = result.base if isinstance(result, Comparison) else result
+    if res.engine == "expected":
+        return []
+    n = res.replications
+    runs = L.runs(n, lang)
+    if result.mean_from == "exact":
+        agree = result.agreement
+        gap = agree["gap_share"].to_numpy(dtype=float)
+        largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
+        notes = [t("legend_exact", lang, gap=L.percent(largest, lang, 1))]
+        for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
+            notes.append(t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
+    else:
+        reached = max(tg.reached(n) for tg in result.precision_targets())
+        shown = L.percent(reached, lang, 1) if np.isfinite(reached) else "–"
+        if res.precision is None:
+            notes = [t("legend_precision_fixed", lang, n=runs, reached=shown)]
+        else:
+            target = L.percent(res.precision, lang, 1)
+            notes = [t("legend_precision", lang, n=runs, target=target, reached=shown)]
+            if reached > res.precision:
+                notes.append(t("legend_not_reached", lang, n=runs))
+    if n > 1:
+        notes.append(t("legend_range", lang, n=runs))
+    return notes
+
+
 def _precision_text(se: float, half: float, kind: str, engine: str, lang: Lang, currency: str) -> str:
     """The mean's precision in words: "exact", "± x" (95 % half-width), or nothing to say."""
     if engine == "expected" or kind in ("year", "share") or np.isnan(se):
@@ -394,12 +430,19 @@ def render_html(
     if cmp:
         for metric in ("placement_entries_avoided", "npv", "payback_year"):
             r = kf.loc[metric]
-            answer.append({"label": r["label"], "text": r["text"], "interval": r["interval"]})
+            answer.append(
+                {
+                    "label": r["label"],
+                    "text": r["text"],
+                    "precision": r["precision"],
+                    "interval": r["interval"],
+                }
+            )
         if psa is not None:
             r = kf.loc["probability_npv_positive"]
-            answer.append({"label": r["label"], "text": r["text"], "interval": ""})
+            answer.append({"label": r["label"], "text": r["text"], "precision": "", "interval": ""})
         else:
-            answer.append({"label": t("kf_p_npv", lang), "text": None, "interval": ""})
+            answer.append({"label": t("kf_p_npv", lang), "text": None, "precision": "", "interval": ""})
     charts = [
         {"stem": stem, "src": _png(data), "alt": stem.replace("_", " ")}
         for stem, data in (pngs or {}).items()
@@ -456,6 +499,7 @@ def render_html(
         answer=answer,
         key_figures=kf.to_dict("records"),
         money_note=L.money_note(base, lang),
+        interval_notes=interval_notes(result, lang),
         charts=charts,
         psa=psa,
         psa_draws=L.number(psa.draws, lang) if psa is not None else "",

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image
@@ -25,7 +26,7 @@ from sim import language as L
 from sim import report
 from sim.experiment import Comparison, Result
 from sim.language import Lang, t
-from sim.report import assumptions, key_figures
+from sim.report import assumptions, interval_notes, key_figures
 from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 SHEETS = {
@@ -170,45 +171,44 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
     else:
         ws["A2"] = f"{years[0]}-{years[-1]}"
     kf = key_figures(result, lang, psa)
-    headers = [L.column(c, lang) for c in ("metric", "mean", "p5", "p95", "unit")]
+    headers = [L.column(c, lang) for c in ("metric", "mean", "precision", "range_low", "range_high", "unit")]
     first = 4
     for j, h in enumerate(headers, start=1):
         c = ws.cell(row=first, column=j, value=h)
         c.font, c.fill = _BOLD, _HEADER_FILL
     for i, r in enumerate(kf.itertuples(index=False), start=first + 1):
         ws.cell(row=i, column=1, value=r.label)
-        for j, v in enumerate((r.centre, r.p5, r.p95), start=2):
-            if r.kind == "year" and isinstance(v, float) and math.isnan(v) and j == 2:
+        kind = L.measure_kind(r.metric.removeprefix("psa_"))
+        half = r.mc_high - r.centre if np.isfinite(r.mc_high) else np.nan
+        for j, v in ((2, r.centre), (3, half), (4, r.p5), (5, r.p95)):
+            if j == 2 and r.kind == "year" and isinstance(v, float) and math.isnan(v):
                 ws.cell(row=i, column=j, value=r.text)  # "not within 2043": no payback is an answer
                 continue
-            c = ws.cell(row=i, column=j, value=_cell(v, L.measure_kind(r.metric.removeprefix("psa_")), lang))
+            if j == 3 and not (isinstance(v, float) and v > 0):
+                ws.cell(row=i, column=j, value=r.precision or None)  # "exact", or nothing to say
+                continue
+            c = ws.cell(row=i, column=j, value=_cell(v, kind, lang))
             c.number_format = _FORMATS[r.kind]
-        ws.cell(row=i, column=5, value=r.unit)
+        ws.cell(row=i, column=6, value=r.unit)
     below = first + len(kf) + 2
     ws.cell(row=below, column=1, value=L.money_note(base, lang)).font = Font(italic=True, size=9)
+    notes = interval_notes(result, lang)
     arm = result.base if cmp else result
-    runs = L.runs(arm.replications, lang)
-    if arm.engine == "expected" or arm.replications == 1:
-        note = t("expected_note", lang) if arm.engine == "expected" else t("mean_over", lang, n=runs) + "."
-        if psa is not None:
-            note += (
-                " Rækker mærket PSA: 5 %- og 95 %-fraktil over træk af de usikre forudsætninger."
-                if lang == "da"
-                else " Rows marked PSA: 5th and 95th percentiles over draws of the uncertain assumptions."
-            )
-    else:
-        note = (
-            f"5 %- og 95 %-fraktil over {runs} (tilfældighed i børnenes forløb); "
-            "rækker mærket PSA: over træk af de usikre forudsætninger."
+    if arm.engine == "expected":
+        notes = [t("expected_note", lang)]
+    if psa is not None:
+        notes.append(
+            "Rækker mærket PSA: udfaldsrum over træk af de usikre forudsætninger (5 %- og 95 %-fraktil)."
             if lang == "da"
-            else f"5th and 95th percentiles over {runs} (chance in children's paths); "
-            "rows marked PSA: over draws of the uncertain assumptions."
+            else "Rows marked PSA: range over draws of the uncertain assumptions (5th and 95th percentiles)."
         )
-    ws.cell(row=below + 1, column=1, value=note).font = Font(italic=True, size=9)
+    for k, note in enumerate(notes, start=1):
+        ws.cell(row=below + k, column=1, value=note).font = Font(italic=True, size=9)
+    below += len(notes) - 1
     ws.column_dimensions["A"].width = max(34, max(len(x) for x in kf["label"]) + 2)
-    for col in "BCD":
-        ws.column_dimensions[col].width = 16
-    ws.column_dimensions["E"].width = 44
+    for col in "BCDE":
+        ws.column_dimensions[col].width = 17
+    ws.column_dimensions["F"].width = 44
     ws.freeze_panes = ws.cell(row=first + 1, column=1)
     row = below + 3
     # The placed children with and without the strategy (what a committee reads first), then the payback.

@@ -118,7 +118,11 @@ def test_staircase_of_one_result(cmps, case, tmp_path):
         assert "Expected values from the analytic engine" in footnote(fig)
     else:
         runs = "1 replication" if result.replications == 1 else f"{result.replications} replications"
-        assert f"Mean of {runs}, engine: discrete-event simulation." in footnote(fig)
+        # The toy is one the analytic engine solves: its means are exact, the replications a check.
+        assert (
+            f"Exact means: the analytic engine solves this model; {runs} simulated as a check."
+            in footnote(fig)
+        )
     assert set(legend_texts(ax)) == set() and fig.legends  # the legend is the figure's
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Placed", "Middle", "Low"]
 
@@ -241,7 +245,9 @@ def test_placements_avoided_by_a_strategy_that_does_nothing_are_zero(cmps):
     assert all(p.get_height() == 0 for p in ax.patches)
     (line,) = [ln for ln in ax.lines if ln.get_label() == "Fewer children placed at 31 December"]
     assert np.all(np.asarray(line.get_ydata()) == 0)
-    assert fig.get_suptitle().startswith("0 new placements avoided 2024-2033 (90 %: 0 to 0)")
+    assert fig.get_suptitle().startswith(
+        "0 new placements avoided 2024-2033 (90 % range of outcomes: 0 to 0)"
+    )
 
 
 def test_placements_avoided_is_positive_for_a_strategy_that_works(cmps):
@@ -502,7 +508,7 @@ def test_charts_in_danish_use_danish_words_names_and_numbers(cmps, tmp_path):
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert "2033" in ticks and not any("." in t for t in ticks)  # years without a thousands separator
     fig = plots.placements_avoided(cmp, lang="da")
-    assert "nye anbringelser undgået 2024-2033 (90 %:" in plain(fig.get_suptitle())
+    assert "nye anbringelser undgået 2024-2033 (90 %-udfaldsrum:" in plain(fig.get_suptitle())
     fig = plots.waterfall(cmp, lang="da")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == "Investering"
     fig = plots.payback(cmps["never"], lang="da")
