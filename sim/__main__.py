@@ -10,8 +10,8 @@ import os
 import signal
 import sys
 
-INTERRUPTED, TERMINATED = 130, 143
-"""Exit codes after Ctrl-C and SIGTERM (128 + the signal's number), as shells report them."""
+INTERRUPTED, TERMINATED, PIPE_CLOSED = 130, 143, 141
+"""Exit codes after Ctrl-C, SIGTERM and a closed pipe (128 + the signal's number), as shells report them."""
 
 
 def main() -> int:
@@ -33,6 +33,11 @@ def main() -> int:
     except KeyboardInterrupt:
         print("trappesim: interrupted", file=sys.stderr)
         code = INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``trappesim ... | head``): not an error of ours to
+        # report. Python would complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = PIPE_CLOSED
     if code in (INTERRUPTED, TERMINATED):
         sys.stdout.flush()
         sys.stderr.flush()

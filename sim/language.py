@@ -250,10 +250,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_precision": ("precision (95 %)", "præcision (95 %)"),
     "col_range": ("range of outcomes (90 %)", "udfaldsrum (90 %)"),
     "legend_exact": (
-        "Means: exact, from the analytic engine, which solves this model; the simulation's own means lie "
-        "within {gap} of them, as chance allows.",
+        "Means: exact, from the analytic engine, which solves this model; the simulation's own means over "
+        "{n} lie within {gap} of them, as chance allows.",
         "Gennemsnit: eksakte, fra den analytiske model, som løser denne model; simuleringens egne "
-        "gennemsnit ligger inden for {gap} af dem, som tilfældigheden tillader.",
+        "gennemsnit over {n} ligger inden for {gap} af dem, som tilfældigheden tillader.",
     ),
     "legend_disagree": (
         "Warning: the simulation's own mean of '{metric}' is {z} standard errors from the analytic "

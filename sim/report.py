@@ -256,7 +256,7 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         agree = result.agreement
         gap = agree["gap_share"].to_numpy(dtype=float)
         largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
-        notes = [t("legend_exact", lang, gap=L.percent(largest, lang, 1))]
+        notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1))]
         for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
             notes.append(t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
     else:

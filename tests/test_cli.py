@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
-from conftest import INTERVENTION, PNG_MAGIC, REPO, toy_dict
+from conftest import INTERVENTION, PNG_MAGIC, REPO, SCENARIOS, toy_dict
 
 from sim import load_scenario
 from sim.cli import main
@@ -543,6 +543,24 @@ def _process(*args: object, cwd: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+def test_a_reader_that_goes_away_is_no_traceback(tmp_path):
+    """``trappesim check ... | head -1``: the pipe closes before the output is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "check", str(SCENARIOS / "denmark-baseline.toml")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before anything is written
+    try:
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert code in (0, 141)
 
 
 def test_process_compare_exits_zero(inputs, tmp_path):
