@@ -45,8 +45,6 @@ from sim.workers import map_tasks as _map
 
 Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
-INTERVAL = RANGE
-"""Percentiles of the range of outcomes over replications (a 90 % range)."""
 
 
 def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarray]:

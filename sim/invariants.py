@@ -37,26 +37,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
+from sim.expected import ADDITIVE
 from sim.staircase import Staircase, whole_stock
 
-COUNTS = (
-    "stock_end",
-    "child_years",
-    "new_cases",
-    "moves_in",
-    "moves_up",
-    "moves_down",
-    "closed",
-    "aged_out",
-    "placement_entries",
-    "reviews",
-    "waiting_end",
-    "waiting_years",
-    "waits_started",
-    "overflows",
-    "adult_leavers",
-    "adult_cost_pv",
-)
+COUNTS = ADDITIVE
 """Measures that can never be negative."""
 
 
@@ -128,35 +112,21 @@ def check_measures(
     steps = st.step_ids
     found: list[Violation] = []
     m = measures
-    for name in COUNTS:
-        a = m.get(name)
-        if a is None:
-            continue
+
+    def negative(rule: str, what: str, a: np.ndarray) -> None:
+        """The first cell of ``a`` ([year] or [year, step]) below zero, if any."""
         bad = np.argwhere(a < -_tolerance(a))
         if len(bad):
-            y, s = bad[0]
-            found.append(
-                Violation(
-                    "no negative count", f"{name} = {a[y, s]:.6g}", replication, int(years[y]), steps[s]
-                )
-            )
+            at = tuple(bad[0])
+            step = steps[at[1]] if len(at) > 1 else None
+            found.append(Violation(rule, f"{what} = {a[at]:.6g}", replication, int(years[at[0]]), step))
+
+    for name in COUNTS:
+        if name in m:
+            negative("no negative count", name, m[name])
     if costs:
-        cost = step_costs(m, st)
-        prog = programme_costs(m, st)
-        bad = np.argwhere(cost < -_tolerance(cost))
-        if len(bad):
-            y, s = bad[0]
-            found.append(
-                Violation(
-                    "no negative cost", f"step cost = {cost[y, s]:.6g}", replication, int(years[y]), steps[s]
-                )
-            )
-        bad = np.flatnonzero(prog < -_tolerance(prog))
-        if len(bad):
-            y = bad[0]
-            found.append(
-                Violation("no negative cost", f"programme cost = {prog[y]:.6g}", replication, int(years[y]))
-            )
+        negative("no negative cost", "step cost", step_costs(m, st))
+        negative("no negative cost", "programme cost", programme_costs(m, st))
     start = st.stock.sum(axis=1)
     before = np.vstack([start[None], m["stock_end"][:-1]])
     inflow = m["new_cases"] + m["moves_in"]
