@@ -20,7 +20,7 @@ import numpy as np
 import tomli_w
 
 from sim import language as L
-from sim.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
+from sim.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION, analytic_is_exact
 from sim.expected import EngineNotApplicable
 from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
@@ -43,6 +43,7 @@ from sim.results import (
     write_results,
 )
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
+from sim.staircase import compile_staircase
 from sim.uncertainty import NothingUncertain, Sensitivity, break_even, global_sensitivity, psa, tornado
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -66,7 +67,11 @@ def _whole(least: int, why: str = "") -> Callable[[str], int]:
         except ValueError:
             value = None
         if value is None or value < least:
-            raise argparse.ArgumentTypeError(f"must be a whole number of at least {least}, not {text}{why}")
+            # The reason is for a number that is too small, not for one that is no whole number.
+            because = why if value is not None else ""
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number of at least {least}, not {text}{because}"
+            )
         return value
 
     return parse
@@ -426,11 +431,13 @@ def _run(args: argparse.Namespace) -> int:
         what = "expected values (analytic engine)"
     else:
         where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
-        how = (
-            f"{args.replications} replication(s)"
-            if args.replications
-            else f"replications until the means are within {100 * args.precision:g} % (at most {args.max_replications})"
-        )
+        exact = all(analytic_is_exact(compile_staircase(sc)) for sc in scenarios.values())
+        if args.replications:
+            how = f"{args.replications} replication(s)"
+        elif exact:
+            how = f"{MIN_REPLICATIONS} replications for the range of outcomes (the means are exact: the analytic engine solves this model)"
+        else:
+            how = f"replications until the means are within {100 * args.precision:g} % (at most {args.max_replications})"
         what = f"{how}, seed {args.seed}, {where}"
     print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()

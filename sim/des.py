@@ -630,6 +630,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 j, ovf = k, j
                 continue
             w = new_case_wait[j]
+            if w < 0:  # validation names a step to wait on for every step children arrive at
+                raise RuntimeError(f"engine bug: no step to wait on for full step {j}")
             return (AGED_OUT, -1, ovf) if too_old(child, w, t) else (w, j, ovf)
 
     def settle(child: _Child, where: tuple[int, int, int], t: float, from_step: int) -> None:

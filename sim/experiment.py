@@ -422,7 +422,7 @@ class Comparison:
             "roi": ("total_roi", "net DKK back per DKK invested"),
             "payback_year": (
                 "total_payback_year",
-                "calendar year; none = not within horizon; mean: of the mean cash flow",
+                "calendar year; empty: no payback within the horizon; mean: that of the mean cash flow",
             ),
         }
         if self.has_adult:

@@ -89,6 +89,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Net present value {npv}: {savings} saved for {investment} invested",
         "Nettonutidsværdi {npv}: {savings} sparet for {investment} investeret",
     ),
+    "waterfall_title_cost": (
+        "Net present value {npv}: {savings} more spent on the steps, besides {investment} invested",
+        "Nettonutidsværdi {npv}: {savings} mere brugt på trinene ud over {investment} investeret",
+    ),
     "waterfall_note": (
         "Present values {y0}-{y1}, {means}. Long-run adult consequences after the horizon are not included. ",
         "Nutidsværdier {y0}-{y1}, {means}. Langsigtede konsekvenser i voksenlivet efter "
@@ -139,6 +143,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
     "kf_fewer_placed": ("Fewer placed at end of horizon", "Færre anbragte ved periodens udgang"),
     "kf_waiting_avoided": ("Child-years of waiting avoided", "Ventetid undgået (barn-år)"),
+    "kf_entries_added": ("New placements added", "Flere nye anbringelser"),
+    "kf_child_years_added": ("Placement child-years added", "Flere anbringelsesår"),
+    "kf_more_placed": ("More placed at end of horizon", "Flere anbragte ved periodens udgang"),
+    "kf_waiting_added": ("Child-years of waiting added", "Mere ventetid (barn-år)"),
+    "kf_overflows_added": ("Sent on by a full step, more", "Flere sendt videre fra et fuldt trin"),
     "kf_overflows_avoided": ("Sent on by a full step, avoided", "Sendt videre fra et fuldt trin, undgået"),
     "kf_investment": ("Investment (PV)", "Investering (nutidsværdi)"),
     "kf_savings": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
@@ -238,7 +247,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wf_adult": ("Adult life (projection)", "Voksenliv (fremskrivning)"),
     "wf_npv_adult": ("NPV with adult life", "Nettonutidsværdi med voksenliv"),
     "none": ("none", "ingen"),
-    "not_within": ("not within {y1}", "ikke inden {y1}"),
+    "not_within": ("not by {y1}", "ikke inden udgangen af {y1}"),
     "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
     "money": ("Money", "Beløb"),
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
@@ -262,22 +271,21 @@ TEXT: dict[str, tuple[str, str]] = {
         "models, mere end tilfældigheden tillader; de to beregninger burde stemme: meld det venligst.",
     ),
     "legend_precision": (
-        "Precision: half-width of the 95 % interval of the mean over {n} (chance in the simulation); "
-        "aimed at {target} of the value, reached {reached}.",
-        "Præcision: halv bredde af 95 %-intervallet for gennemsnittet over {n} (tilfældighed i "
-        "simuleringen); mål {target} af værdien, nået {reached}.",
+        "Precision: ± the half-width of the 95 % interval of each mean over {n} (chance in the "
+        "simulation); the aim was ± {target} of the value (near zero: of the investment, or of 50 children).",
+        "Præcision: ± den halve bredde af 95 %-intervallet for hvert gennemsnit over {n} (tilfældighed i "
+        "simuleringen); målet var ± {target} af værdien (nær nul: af investeringen eller af 50 børn).",
     ),
     "legend_precision_fixed": (
-        "Precision: half-width of the 95 % interval of the mean over {n} (chance in the simulation); "
-        "reached {reached} of the value.",
-        "Præcision: halv bredde af 95 %-intervallet for gennemsnittet over {n} (tilfældighed i "
-        "simuleringen); nået {reached} af værdien.",
+        "Precision: ± the half-width of the 95 % interval of each mean over {n} (chance in the simulation).",
+        "Præcision: ± den halve bredde af 95 %-intervallet for hvert gennemsnit over {n} (tilfældighed i "
+        "simuleringen).",
     ),
     "legend_not_reached": (
-        "The target was not reached in {n}: add --max-replications for more, or read the means with "
-        "their precision.",
-        "Målet blev ikke nået med {n}: giv --max-replications for flere, eller læs gennemsnittene med "
-        "deres præcision.",
+        "Not reached for {names}: ± {reached} after {n}; about {needed} replications would reach it "
+        "(--max-replications sets the most).",
+        "Ikke nået for {names}: ± {reached} efter {n}; omkring {needed} kørsler ville nå det "
+        "(--max-replications sætter det højeste antal).",
     ),
     "legend_range": (
         "Range of outcomes: where the actual figure may fall by chance (5th to 95th percentile over {n}); "
@@ -370,6 +378,13 @@ def t(key: str, lang: Lang, **values: object) -> str:
     """The text ``key`` in ``lang``, with ``{placeholders}`` filled."""
     en, da = TEXT[key]
     return (da if lang == "da" else en).format(**values)
+
+
+def join(words: list[str], lang: Lang) -> str:
+    """``a, b and c`` (Danish: ``a, b og c``)."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + (" og " if lang == "da" else " and ") + words[-1]
 
 
 def runs(n: int, lang: Lang) -> str:
@@ -555,6 +570,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "p5": ("5th percentile", "5 %-fraktil"),
     "p95": ("95th percentile", "95 %-fraktil"),
     "precision": ("Precision of the mean (95 %)", "Gennemsnittets præcision (95 %)"),
+    "range": ("Range of outcomes (90 %)", "Udfaldsrum (90 %)"),
     "range_low": ("Range of outcomes, from (5 %)", "Udfaldsrum, fra (5 %)"),
     "range_high": ("Range of outcomes, to (95 %)", "Udfaldsrum, til (95 %)"),
     "unit": ("Unit", "Enhed"),

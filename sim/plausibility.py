@@ -955,14 +955,34 @@ def check_arms(
     list of Finding
         One per key, naming both files and both values.
     """
-    a, b = _arm_values(base), _arm_values(strategy)
+    fa, fb = str(base_file or base.name), str(strategy_file or strategy.name)
     found = []
+    # Two files given in the wrong order, or one file twice, run without a word otherwise.
+    if base.intervention is not None and strategy.intervention is None:
+        found.append(
+            Finding(
+                f"{fa} and {fb}",
+                "intervention",
+                None,
+                f"the baseline {fa} has a strategy and the strategy {fb} has none: are the two files given "
+                "in the wrong order? (baseline first, then the strategy)",
+            )
+        )
+    elif base.input_hash() == strategy.input_hash():
+        found.append(
+            Finding(
+                f"{fa} and {fb}",
+                "intervention",
+                None,
+                "the baseline and the strategy are the same scenario: every difference between them is zero",
+            )
+        )
+    a, b = _arm_values(base), _arm_values(strategy)
     for key in {**a, **b}:  # in the order of the files
         va, vb = a.get(key), b.get(key)
         numeric = any(_is_number(v) or isinstance(v, dict | list | tuple) for v in (va, vb))
         if va == vb or not numeric:
             continue
-        fa, fb = str(base_file or base.name), str(strategy_file or strategy.name)
         found.append(
             Finding(
                 f"{fa} and {fb}",

@@ -113,6 +113,8 @@ def _strategy_start(ax, cmp: Comparison, lang: Lang) -> None:
             va="center",
             fontsize=8,
             color="0.35",
+            # Readable where a line or bar passes behind it (a first year's bar can reach it).
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
         )
 
 
@@ -391,17 +393,9 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
         # The share of replications paying back is chance in children's paths, not a
         # probability that the strategy pays: that needs a PSA, so it is not quoted.
         title = t("no_payback_title", lang, year=years[-1])
-        ax.text(
-            0.98,
-            0.95,
-            t("no_payback_mark", lang),
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=9,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
-        )
+        no_payback = t("no_payback_mark", lang)
     else:
+        no_payback = ""
         year = int(pay["mean"])
         ax.axvline(year, color="black", ls="--", lw=1)
         ax.annotate(
@@ -416,6 +410,8 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     band = y[["cum_net_savings_discounted_p5", "cum_net_savings_discounted_p95"]].to_numpy()
     unit = _money_axis(ax, np.concatenate([mean, band.ravel()]), currency, lang)
     _yearly_axes(ax, t("discounted", lang, currency=unit), cmp, lang)
+    if no_payback:  # said in the legend's title, where it hides no part of the curve or its band
+        ax.get_legend().set_title(no_payback, prop={"size": 9, "weight": "bold"})
     fig.suptitle(title, fontsize=12, fontweight="bold")
     _footnote(fig, t("payback_note", lang) + money_note(cmp.base, lang))
     return fig
@@ -534,10 +530,11 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     ax.grid(axis="y", alpha=0.3)
     savings = float(by_step.sum())
     title = t(
-        "waterfall_title",
+        # Savings below zero are costs: "-5 bn saved" would say the opposite twice.
+        "waterfall_title" if savings >= 0 else "waterfall_title_cost",
         lang,
         npv=L.money(npv, lang, scenario.currency),
-        savings=L.money(savings, lang, scenario.currency),
+        savings=L.money(abs(savings), lang, scenario.currency),
         investment=L.money(invest, lang, scenario.currency),
     )
     fig.suptitle(title, fontsize=12, fontweight="bold")

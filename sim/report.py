@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sim import language as L
-from sim.estimates import AGREEMENT_P
+from sim.estimates import AGREEMENT_P, next_replications
 from sim.experiment import Comparison, Result
 from sim.language import Lang, t
 from sim.plots import has_capacity
@@ -39,8 +39,18 @@ _COMPARISON_ROWS = [
 ]
 _CAPACITY_ROWS = [
     ("waiting_years_avoided", "kf_waiting_avoided", "child_years1"),
-    ("overflows_avoided", "kf_overflows_avoided", "children1"),
+    ("overflows_avoided", "kf_overflows_avoided", "children"),
 ]
+
+
+_OTHER_WAY = {
+    "placement_entries_avoided": "kf_entries_added",
+    "placement_child_years_avoided": "kf_child_years_added",
+    "placed_at_end_avoided": "kf_more_placed",
+    "waiting_years_avoided": "kf_waiting_added",
+    "overflows_avoided": "kf_overflows_added",
+}
+"""Labels for figures "avoided" that went the other way (shown as positive numbers)."""
 
 
 def _unit(kind: str, scenario, lang: Lang) -> str:
@@ -145,7 +155,7 @@ def key_figures(
         if has_capacity(result):
             rows += [
                 ("waiting_years", "kf_waiting", "child_years1"),
-                ("overflows", "kf_overflows", "children1"),
+                ("overflows", "kf_overflows", "children"),
             ]
 
     def estimate(r) -> tuple[float, float, float, float, float, float]:
@@ -223,6 +233,18 @@ def key_figures(
     df = pd.DataFrame(
         out, columns=["metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind"]
     )
+    # "Fewer placed: -17" is a double negative: a figure that went the other way says so.
+    for i, r in df.iterrows():
+        other = _OTHER_WAY.get(r["metric"])
+        if other is not None and r["centre"] < 0:
+            df.loc[i, "label"] = t(other, lang)
+            df.loc[i, ["centre", "mc_low", "mc_high", "p5", "p95"]] = [
+                -r["centre"],
+                -r["mc_high"],
+                -r["mc_low"],
+                -r["p95"],
+                -r["p5"],
+            ]
     groups["probability_npv_positive"] = "psa"
     df["group"] = [groups.get(m, "budget") for m in df["metric"]]
     df["unit"] = [_unit(k, scenario, lang) for k in df["kind"]]
@@ -252,23 +274,34 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         return []
     n = res.replications
     runs = L.runs(n, lang)
-    if result.mean_from == "exact":
+    if result.mean_from == "exact" and n < 2:
+        notes = [t("means_exact", lang).capitalize() + "."]
+    elif result.mean_from == "exact":
         agree = result.agreement
         gap = agree["gap_share"].to_numpy(dtype=float)
         largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
         notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1))]
         for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
             notes.append(t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
+    elif res.precision is None:
+        notes = [t("legend_precision_fixed", lang, n=runs)]
     else:
-        reached = max(tg.reached(n) for tg in result.precision_targets())
-        shown = L.percent(reached, lang, 1) if np.isfinite(reached) else "–"
-        if res.precision is None:
-            notes = [t("legend_precision_fixed", lang, n=runs, reached=shown)]
-        else:
-            target = L.percent(res.precision, lang, 1)
-            notes = [t("legend_precision", lang, n=runs, target=target, reached=shown)]
-            if reached > res.precision:
-                notes.append(t("legend_not_reached", lang, n=runs))
+        notes = [t("legend_precision", lang, n=runs, target=L.percent(res.precision, lang, 1))]
+        short = [tg for tg in result.precision_targets() if tg.reached(n) > res.precision]
+        if short:
+            labels = key_figures(result, lang).set_index("metric")["label"]
+            worst = max(tg.reached(n) for tg in short)
+            need = next_replications(n, short, res.precision, 10**9)
+            notes.append(
+                t(
+                    "legend_not_reached",
+                    lang,
+                    names=L.join([labels[tg.name].lower() for tg in short], lang),
+                    reached=L.percent(worst, lang, 1) if np.isfinite(worst) else "–",
+                    n=runs,
+                    needed=L.number(need, lang),
+                )
+            )
     if n > 1:
         notes.append(t("legend_range", lang, n=runs))
     return notes
@@ -500,6 +533,7 @@ def render_html(
         key_figures=kf.to_dict("records"),
         money_note=L.money_note(base, lang),
         interval_notes=interval_notes(result, lang),
+        exact_means=result.mean_from == "exact",
         charts=charts,
         psa=psa,
         psa_draws=L.number(psa.draws, lang) if psa is not None else "",

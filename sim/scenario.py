@@ -438,7 +438,7 @@ class Scenario(_Model):
         try:
             scenario = cls.model_validate(data)
         except ValidationError as err:
-            raise _from_pydantic(err, file) from None
+            raise _from_pydantic(err, file, data) from None
         _check_consistency(scenario, file)
         scenario._uncertain = tuple(uncertain)
         from sim.plausibility import check_limits  # it reads scenarios: imported here, not above
@@ -769,7 +769,35 @@ def _check_unknown_keys(model: type[BaseModel], data: Any, file: str, path: str)
                 _check_unknown_keys(sub, item, file, f"{key_path}.{name}")
 
 
-def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
+def _step_named_wrong(loc: list[str], data: dict, file: str) -> ScenarioError | None:
+    """A required key missing under a step name that is a typo of a real one, said as the typo.
+
+    ``[population.initial_stock.netwrok]`` lacks ``age_shares`` and ``[steps.instituion]``
+    (with only a cost) lacks ``name_da``, but the mistake is the step's name.
+    """
+    steps = data.get("steps") if isinstance(data.get("steps"), dict) else {}
+    if len(loc) >= 3 and loc[0] == "steps":
+        name, others = loc[1], [k for k in steps if k != loc[1]]
+        hint = difflib.get_close_matches(name, others, n=1)
+        if hint:
+            return ScenarioError(
+                file,
+                f"steps.{name}",
+                f"a new step '{name}' (it has no {loc[2]}). Did you mean the step '{hint[0]}'? "
+                f"A new step needs name_da, name_en and its other keys.",
+            )
+    if len(loc) >= 4 and loc[:2] == ["population", "initial_stock"] and loc[2] not in steps:
+        hint = difflib.get_close_matches(loc[2], list(steps), n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        return ScenarioError(
+            file,
+            f"population.initial_stock.{loc[2]}",
+            f"unknown step '{loc[2]}'.{did} Allowed: {', '.join(steps)}.",
+        )
+    return None
+
+
+def _from_pydantic(err: ValidationError, file: str, data: dict | None = None) -> ScenarioError:
     first = err.errors()[0]
     # Drop pydantic's internal union/discriminator tags from the path.
     loc = [
@@ -798,6 +826,9 @@ def _from_pydantic(err: ValidationError, file: str) -> ScenarioError:
         msg = friendly[kind].format(**ctx)
     if kind == "missing":
         msg = "required key is missing"
+        wrong = _step_named_wrong(loc, data or {}, file)
+        if wrong is not None:
+            return wrong
     if loc and loc[-1] == "places" and kind in ("int_type", "literal_error"):
         msg = 'must be a whole number of places, or "unlimited"'
     elif kind == "union_tag_invalid":
@@ -985,9 +1016,9 @@ def _check_consistency(s: Scenario, file: str) -> None:
         _known(src, steps, file, f"transitions.{src}", "step")
         for dst, rate in row.items():
             key = f"transitions.{src}.{dst}"
-            _known(dst, [*steps, CLOSED], file, key, "destination")
             if dst == src:
                 raise ScenarioError(file, key, "a step cannot move to itself")
+            _known(dst, [*(x for x in steps if x != src), CLOSED], file, key, "destination")
             if isinstance(rate, dict):
                 for lab in rate:
                     _known(lab, labels, file, f"{key}.{lab}", "age band")
@@ -1018,7 +1049,14 @@ def _check_consistency(s: Scenario, file: str) -> None:
             _known(src, steps, file, f"intervention.hazard_ratios.{src}", "step")
             for dst in row:
                 key = f"intervention.hazard_ratios.{src}.{dst}"
-                _known(dst, [*steps, CLOSED], file, key, "destination")
+                # A hazard ratio scales a move the baseline has: those are the ones to suggest.
+                _known(
+                    dst,
+                    [*steps, CLOSED] if dst in steps else list(s.transitions.get(src, {})),
+                    file,
+                    key,
+                    "destination",
+                )
                 if dst not in s.transitions.get(src, {}):
                     raise ScenarioError(
                         file, key, f"there is no transition {src} -> {dst} in the baseline to scale"
@@ -1109,7 +1147,12 @@ def _check_capacity_and_reviews(s: Scenario, file: str) -> None:
         # A new case sent straight onto a full step, or a child sent on by
         # another full step, waits on a step below it.
         sent_here = any(o.capacity is not None and o.capacity.overflow_to == sid for o in s.steps.values())
-        arrives = s.population.entry_step_shares.get(sid, 0) > 0 or sent_here
+        # New cases come where the baseline's shares say, and, as a strategy ramps in, where its say.
+        iv = s.intervention
+        shares = [s.population.entry_step_shares]
+        if iv is not None and iv.entry.entry_step_shares is not None:
+            shares.append(iv.entry.entry_step_shares)
+        arrives = any(sh.get(sid, 0) > 0 for sh in shares) or sent_here
         if sid in capped and arrives and cap.wait_on is None:
             if cap.overflow_to is None or (cap.max_wait_years or 0) > 0:
                 below = [x for x in steps[: steps.index(sid)] if x not in capped]
@@ -1124,11 +1167,13 @@ def _check_capacity_and_reviews(s: Scenario, file: str) -> None:
         if rv is not None:
             key = f"steps.{sid}.review"
             for dst in rv.moves:
-                _known(dst, [*steps, CLOSED], file, f"{key}.moves.{dst}", "destination")
                 if dst == sid:
                     raise ScenarioError(
                         file, f"{key}.moves.{dst}", "a review cannot move a child to its own step"
                     )
+                _known(
+                    dst, [*(x for x in steps if x != sid), CLOSED], file, f"{key}.moves.{dst}", "destination"
+                )
             total = sum(rv.moves.values())
             if total > 1 + 1e-9:
                 raise ScenarioError(

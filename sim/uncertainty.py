@@ -31,7 +31,7 @@ OUTCOMES = {
     "gross_savings_pv": "money",
     "npv": "money",
     "roi": "net DKK back per DKK invested",
-    "payback_year": "calendar year; none = not within horizon",
+    "payback_year": "calendar year; empty: no payback within the horizon",
 }
 
 

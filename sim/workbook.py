@@ -187,6 +187,8 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
             if j == 3 and not (isinstance(v, float) and v > 0):
                 ws.cell(row=i, column=j, value=r.precision or None)  # "exact", or nothing to say
                 continue
+            if j in (4, 5) and r.p5 == r.p95:
+                continue  # the same in every replication (the investment): no range to show
             c = ws.cell(row=i, column=j, value=_cell(v, kind, lang))
             c.number_format = _FORMATS[r.kind]
         ws.cell(row=i, column=6, value=r.unit)

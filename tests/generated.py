@@ -141,15 +141,6 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
         steps[uncapped[0]]["capacity"] = {"places": "unlimited"}
 
     entry_steps = _shares(draw, ids)
-    # A step children reach from outside (new cases, overflow) and that may be
-    # full needs a step below it without places to wait on, or a wait_on.
-    for sid in capped:
-        cap = steps[sid]["capacity"]
-        arrives = entry_steps.get(sid, 0) > 0 or sid in overflow.values()
-        sends_at_once = "overflow_to" in cap and not cap.get("max_wait_years")
-        below = [x for x in ids[: ids.index(sid)] if x not in capped]
-        if arrives and "wait_on" not in cap and not sends_at_once and not below:
-            cap["wait_on"] = draw(hs.sampled_from(uncapped))
 
     for sid in ids:
         if draw(hs.integers(0, 4)) == 0:
@@ -235,4 +226,15 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
         if draw(hs.booleans()):
             iv["reached_steps"] = draw(hs.lists(hs.sampled_from(ids), max_size=2, unique=True))
         data["intervention"] = iv
+    # A step children reach from outside (new cases, the strategy's too, or
+    # overflow) and that may be full needs a step below it without places to
+    # wait on, or a wait_on.
+    strategy_entry = data.get("intervention", {}).get("entry", {}).get("entry_step_shares", {})
+    for sid in capped:
+        cap = steps[sid]["capacity"]
+        arrives = entry_steps.get(sid, 0) > 0 or strategy_entry.get(sid, 0) > 0 or sid in overflow.values()
+        sends_at_once = "overflow_to" in cap and not cap.get("max_wait_years")
+        below = [x for x in ids[: ids.index(sid)] if x not in capped]
+        if arrives and "wait_on" not in cap and not sends_at_once and not below:
+            cap["wait_on"] = draw(hs.sampled_from(uncapped))
     return data

@@ -383,7 +383,8 @@ OUT_OF_RANGE = [
         ["run", "missing.toml"],
         "-s",
         "abc",
-        "argument --seed/-s: must be a whole number of at least 0, not abc",
+        # No "(a random seed cannot be negative)": abc is no number at all.
+        "argument --seed/-s: must be a whole number of at least 0, not abc; see",
     ),
     (
         ["run", "missing.toml"],

@@ -242,3 +242,41 @@ def test_the_manifest_records_how_precise_the_means_are(tmp_path):
     assert p["replications"] == meta["replications"] == cmp.base.replications
     assert set(p["reached"]) == {"placement_entries_avoided", "npv"}
     assert all(v <= 0.5 for v in p["reached"].values())
+
+
+def test_a_precision_not_reached_is_said_with_the_figures_and_the_replications_needed():
+    from sim.report import interval_notes
+
+    plan = _capped(intervention=STRATEGY)
+    cmp = compare(_capped(), plan, seed=2, precision=0.02, max_replications=10)
+    notes = interval_notes(cmp, "en")
+    assert notes[0].startswith(
+        "Precision: ± the half-width of the 95 % interval of each mean over 10 replications"
+    )
+    short = [n for n in notes if n.startswith("Not reached for ")]
+    assert len(short) == 1 and "replications would reach it" in short[0]
+    needed = int(short[0].split("about ")[1].split(" replications")[0].replace(",", ""))
+    worst = max(tg.half_width(10) / tg.tolerance(0.02) for tg in cmp.precision_targets())
+    assert needed == pytest.approx(10 * worst**2, rel=0.2)  # the error falls as 1/sqrt(n)
+    assert notes[-1].startswith("Range of outcomes: where the actual figure may fall by chance")
+
+
+def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
+    from sim.report import key_figures
+
+    worse = {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 1.5}}}  # more placements
+    cmp = compare(Scenario.from_dict(toy_dict()), Scenario.from_dict(toy_dict(intervention=worse)), seed=1)
+    kf = key_figures(cmp, "en").set_index("metric")
+    s = cmp.summary.set_index("metric")
+    assert s.loc["placement_entries_avoided", "mean"] < 0
+    row = kf.loc["placement_entries_avoided"]
+    assert (
+        row["label"] == "New placements added"
+        and row["centre"] == -s.loc["placement_entries_avoided", "mean"]
+    )
+    assert (row["p5"], row["p95"]) == (
+        -s.loc["placement_entries_avoided", "p95"],
+        -s.loc["placement_entries_avoided", "p5"],
+    )
+    assert kf.loc["placed_at_end_avoided", "label"] == "More placed at end of horizon"
+    assert not row["text"].startswith("-")

@@ -245,3 +245,22 @@ def test_e_utilisation_of_a_step_with_no_places_is_empty_not_infinite():
     placed = y[y.step == "placed"]
     assert placed["utilisation"].isna().all()
     assert np.isfinite(y["utilisation"].dropna()).all()
+
+
+def test_a_strategys_new_cases_onto_a_full_step_need_a_step_to_wait_on():
+    """Found by the generated scenarios: a strategy sending new cases onto a step with no places
+    and no step below it to wait on was not refused, and its waiting children were counted on
+    no step at all (the tables did not add up)."""
+    from sim.scenario import ScenarioError
+
+    d = toy_dict()
+    d["steps"]["low"]["capacity"] = {"places": 0}
+    d["population"]["entry_step_shares"] = {"mid": 0.9, "placed": 0.1}
+    d["intervention"] = {"start_year": 2025, "entry": {"entry_step_shares": {"low": 1.0}}}
+    with pytest.raises(
+        ScenarioError, match=r"steps\.low\.capacity\.wait_on.*arrive on this step from outside"
+    ):
+        Scenario.from_dict(d)
+    d["steps"]["low"]["capacity"]["wait_on"] = "mid"
+    st = compile_staircase(Scenario.from_dict(d))
+    assert check_spells(simulate_des(st, 0, 0), st) == []

@@ -581,3 +581,16 @@ def test_the_readme_tables_are_the_code_tables():
 def test_every_row_has_a_reason_and_a_range():
     for row in (*P.PLAUSIBLE, *P.LIMITS):
         assert row.reason and row.low <= row.high and row.keys
+
+
+def test_files_given_in_the_wrong_order_or_twice_are_warned_about():
+    from sim.plausibility import check_arms
+
+    base = Scenario.from_dict(toy_dict())
+    plan = Scenario.from_dict(toy_dict(intervention=INTERVENTION))
+    swapped = check_arms(plan, base, "plan.toml", "base.toml")
+    assert any("are the two files given in the wrong order" in str(f) for f in swapped)
+    twice = check_arms(base, base, "base.toml", "base.toml")
+    assert [f.key for f in twice] == ["intervention"]
+    assert "the same scenario" in str(twice[0])
+    assert not any(f.key == "intervention" for f in check_arms(base, plan, "base.toml", "plan.toml"))

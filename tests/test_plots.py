@@ -295,7 +295,8 @@ def test_payback_without_payback(cmps, case, tmp_path):
     assert fig.get_suptitle() == "No payback within the horizon (by 2033)"
     assert vertical_lines(ax) == []
     texts = [t.get_text() for t in ax.texts]
-    assert "no payback within horizon" in texts
+    # Said in the legend's title: a box on the axes hid the top of the band (a new user saw it).
+    assert ax.get_legend().get_title().get_text() == "no payback within horizon"
     assert not any(t.startswith("payback") for t in texts)
     assert "3.5 %" in footnote(fig)
 
@@ -597,3 +598,17 @@ def test_waterfall_shows_adult_life_apart(toy, tmp_path):
     assert _bar_labels_overlap(fig) == []
     expected = plots.waterfall(sim.compare(base, plan, engine="expected"))
     assert "Present values, expected values." in footnote(expected)  # not "mean of 1 replication"
+
+
+def test_a_waterfall_whose_steps_cost_more_does_not_say_a_negative_was_saved(tmp_path):
+    from sim.experiment import compare as compare_arms
+
+    worse = {"start_year": 2025, "cost_per_year": 1e6, "hazard_ratios": {"mid": {"placed": 1.5}}}
+    cmp = compare_arms(
+        Scenario.from_dict(toy_dict()), Scenario.from_dict(toy_dict(intervention=worse)), engine="expected"
+    )
+    fig = plots.waterfall(cmp)
+    save(fig, tmp_path)
+    title = fig.get_suptitle()
+    assert "more spent on the steps, besides" in title and "saved" not in title
+    assert "DKK -" not in title.split(":")[1]

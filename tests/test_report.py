@@ -141,9 +141,9 @@ def test_key_figures_say_when_a_strategy_never_pays_back(toy):
     never = toy.with_changes({"name": "never", "intervention": {"start_year": 2025, "cost_per_year": 1e9}})
     kf = key_figures(sim.compare(toy, never, engine="expected")).set_index("metric")
     assert np.isnan(kf.loc["payback_year", "centre"])
-    assert kf.loc["payback_year", "text"] == "not within 2033"
+    assert kf.loc["payback_year", "text"] == "not by 2033"
     da = key_figures(sim.compare(toy, never, engine="expected"), "da").set_index("metric")
-    assert da.loc["payback_year", "text"] == "ikke inden 2033"
+    assert da.loc["payback_year", "text"] == "ikke inden udgangen af 2033"
 
 
 def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):

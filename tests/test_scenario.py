@@ -98,7 +98,7 @@ def test_unknown_step_in_transitions():
     d["transitions"]["mid"]["plaecd"] = 0.1
     err = _error(d)
     assert err.key == "transitions.mid.plaecd"
-    assert "Did you mean 'placed'" in err.message and "Allowed: low, mid, placed, closed" in err.message
+    assert "Did you mean 'placed'" in err.message and "Allowed: low, placed, closed" in err.message
 
 
 def test_unknown_age_band_and_missing_band():
@@ -409,3 +409,33 @@ def test_a_value_beyond_its_hard_limit_is_refused_naming_the_file_that_writes_it
         load_scenario(plan)
     assert (err.value.file, err.value.key) == (str(base), "steps.placed.cost_per_year")
     assert err.value.message.startswith("value 1e+308 is outside the allowed range 0-1,000,000,000")
+
+
+def test_a_misspelt_step_under_the_initial_stock_is_named_as_one():
+    d = toy_dict()
+    d["population"]["initial_stock"]["lwo"] = {"children": 10}  # no age_shares, and no such step
+    with pytest.raises(
+        ScenarioError, match=r"initial_stock\.lwo': unknown step 'lwo'\. Did you mean 'low'\?"
+    ):
+        Scenario.from_dict(d)
+
+
+def test_a_misspelt_step_section_is_named_as_a_new_step_with_a_hint():
+    d = toy_dict()
+    d["steps"]["plcaed"] = {"cost_per_year": 600_000}  # meant to change 'placed'
+    with pytest.raises(
+        ScenarioError, match=r"steps\.plcaed': a new step 'plcaed'.*Did you mean the step 'placed'"
+    ):
+        Scenario.from_dict(d)
+
+
+def test_a_destination_is_never_suggested_as_its_own_step():
+    d = toy_dict()
+    d["transitions"]["mid"]["plcd"] = 0.1
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict(d)
+    assert "Allowed: low, placed, closed." in str(err.value)
+    d = toy_dict(intervention={"start_year": 2025, "hazard_ratios": {"mid": {"plcd": 0.5}}})
+    with pytest.raises(ScenarioError) as err:  # a hazard ratio scales a move the baseline has
+        Scenario.from_dict(d)
+    assert "Did you mean 'placed'? Allowed: low, placed, closed." in str(err.value)
