@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from sim.des import simulate_des, simulate_naive  # noqa: E402
-from sim.expected import expected_measures  # noqa: E402
+from sim.engines.des import simulate_des, simulate_naive  # noqa: E402
+from sim.engines.expected import expected_measures  # noqa: E402
+from sim.model.staircase import compile_staircase  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
-from sim.staircase import compile_staircase  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "denmark-baseline.toml"
 FACTORS = {20_000: (1.22, 1.05), 100_000: (1.18, 1.02), 200_000: (1.17, 1.0), 1_000_000: (1.165, 1.0)}

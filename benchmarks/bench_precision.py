@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from sim.estimates import MIN_REPLICATIONS, PRECISION, t_quantile  # noqa: E402
-from sim.experiment import compare  # noqa: E402
+from sim.run.estimates import MIN_REPLICATIONS, PRECISION, t_quantile  # noqa: E402
+from sim.run.experiment import compare  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"

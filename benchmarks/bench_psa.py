@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.analysis.uncertainty import psa  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
-from sim.uncertainty import psa  # noqa: E402
 
 
 def uncertain_pair() -> tuple[Scenario, Scenario]:

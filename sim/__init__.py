@@ -15,33 +15,55 @@ starts can then be answered with one line instead of a traceback.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 # Not typing.TYPE_CHECKING: every module imported here lengthens the start-up
 # during which Ctrl-C can only end in Python's traceback.
 TYPE_CHECKING = False
 
 _FROM = {
-    "Comparison": "sim.experiment",
-    "Result": "sim.experiment",
-    "compare": "sim.experiment",
-    "expected": "sim.experiment",
-    "simulate": "sim.experiment",
-    "key_figures": "sim.report",
-    "load_results": "sim.results",
+    "Comparison": "sim.run.experiment",
+    "Result": "sim.run.experiment",
+    "compare": "sim.run.experiment",
+    "expected": "sim.run.experiment",
+    "simulate": "sim.run.experiment",
+    "key_figures": "sim.outputs.report",
+    "load_results": "sim.outputs.results",
     "Scenario": "sim.scenario",
-    "ScenarioError": "sim.scenario",
+    "ScenarioError": "sim.errors",
+    "TrappesimError": "sim.errors",
+    "UserError": "sim.errors",
     "load_scenario": "sim.scenario",
     "save_scenario": "sim.scenario",
-    "PSAResult": "sim.uncertainty",
-    "Tornado": "sim.uncertainty",
-    "break_even": "sim.uncertainty",
-    "global_sensitivity": "sim.uncertainty",
-    "psa": "sim.uncertainty",
-    "tornado": "sim.uncertainty",
+    "PSAResult": "sim.analysis.uncertainty",
+    "Tornado": "sim.analysis.uncertainty",
+    "break_even": "sim.analysis.uncertainty",
+    "global_sensitivity": "sim.analysis.uncertainty",
+    "psa": "sim.analysis.uncertainty",
+    "tornado": "sim.analysis.uncertainty",
 }
 """Names ``import sim`` offers, and the module each comes from."""
+
+_MODULES = {
+    "calibrate": "sim.analysis.calibrate",
+    "errors": "sim.errors",
+    "plots": "sim.outputs.plots",
+    "scenario": "sim.scenario",
+}
+"""Modules ``import sim`` offers by a short name: ``sim.plots.payback(cmp)``."""
+
+_MOVED = {
+    "des": "sim.engines.des",
+    "distributions": "sim.scenario.distributions",
+    "experiment": "sim.run.experiment",
+    "language": "sim.outputs.language",
+    "report": "sim.outputs.report",
+    "results": "sim.outputs.results",
+    "spells": "sim.engines.spells",
+    "staircase": "sim.model.staircase",
+    "uncertainty": "sim.analysis.uncertainty",
+    "workbook": "sim.outputs.workbook",
+}
+"""Modules of version 0.1 that moved into subpackages: ``sim.des`` still works, with a warning."""
 
 __all__ = [
     "Comparison",
@@ -50,6 +72,8 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Tornado",
+    "TrappesimError",
+    "UserError",
     "break_even",
     "calibrate",
     "compare",
@@ -68,12 +92,14 @@ __all__ = [
 if TYPE_CHECKING:  # what type checkers and editors see
     from typing import Any
 
-    from sim import calibrate, plots
-    from sim.experiment import Comparison, Result, compare, expected, simulate
-    from sim.report import key_figures
-    from sim.results import load_results
-    from sim.scenario import Scenario, ScenarioError, load_scenario, save_scenario
-    from sim.uncertainty import PSAResult, Tornado, break_even, global_sensitivity, psa, tornado
+    from sim.analysis import calibrate
+    from sim.analysis.uncertainty import PSAResult, Tornado, break_even, global_sensitivity, psa, tornado
+    from sim.errors import ScenarioError, TrappesimError, UserError
+    from sim.outputs import plots
+    from sim.outputs.report import key_figures
+    from sim.outputs.results import load_results
+    from sim.run.experiment import Comparison, Result, compare, expected, simulate
+    from sim.scenario import Scenario, load_scenario, save_scenario
 
 
 def _submodules() -> list[str]:
@@ -85,6 +111,13 @@ def _submodules() -> list[str]:
 def __getattr__(name: str) -> Any:
     if name in _FROM:
         value = getattr(importlib.import_module(_FROM[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _MOVED:
+        import warnings
+
+        warnings.warn(f"sim.{name} has moved to {_MOVED[name]}", DeprecationWarning, stacklevel=2)
+        return importlib.import_module(_MOVED[name])
     elif name in _submodules():
         value = importlib.import_module(f"{__name__}.{name}")
     else:
@@ -95,21 +128,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     # What the package offers, as when it imported everything at once; not its helpers.
-    return sorted({*(n for n in globals() if n.startswith("__")), *__all__, *_FROM, *_submodules()})
-
-
-class _Package(types.ModuleType):
-    """The package, keeping its functions when a submodule of the same name is imported.
-
-    Importing ``sim.expected`` (the analytic engine) sets the package's
-    attribute ``expected`` to that module; ``sim.expected`` must stay the
-    function, as it was when this package imported everything at once.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _FROM and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+    return sorted(
+        {*(n for n in globals() if n.startswith("__")), *__all__, *_FROM, *_MODULES, *_submodules()}
+    )

@@ -23,7 +23,7 @@ def main() -> int:
     """
     try:
         try:
-            from sim.cli import main as cli
+            from sim.cli.app import main as cli
 
             code = cli()
         finally:

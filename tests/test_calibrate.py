@@ -13,7 +13,7 @@ import tomli_w
 from conftest import SCENARIOS, toy_dict
 
 import sim
-from sim.calibrate import (
+from sim.analysis.calibrate import (
     CalibrationError,
     Observed,
     calibrate,
@@ -460,7 +460,7 @@ def test_the_shipped_data_saved_by_danish_excel_read_the_same(national, tmp_path
     ],
 )
 def test_numbers_in_both_conventions(text, danish, value):
-    from sim.calibrate import _number
+    from sim.analysis.calibrate import _number
 
     assert _number(text, danish, count=True) == value
 
@@ -480,14 +480,14 @@ def test_numbers_in_both_conventions(text, danish, value):
     ],
 )
 def test_numbers_that_cannot_be_read_or_could_be_read_two_ways_are_refused(text, danish, count, words):
-    from sim.calibrate import _number
+    from sim.analysis.calibrate import _number
 
     with pytest.raises(ValueError, match=words):
         _number(text, danish, count)
 
 
 def test_a_share_with_three_decimals_in_a_comma_file_is_not_ambiguous():
-    from sim.calibrate import _number
+    from sim.analysis.calibrate import _number
 
     assert _number("0.160", False, count=False) == 0.16
     assert _number("1.500", False, count=False) == 1.5  # not a count: "1.500" cannot mean 1500 children
@@ -604,7 +604,7 @@ def test_what_makes_a_fit_fail(toy, tmp_path):
 
 def test_a_failed_fit_is_not_checked_with_the_simulation(toy, monkeypatch):
     """The DES check of an absurd fit could take very long (rates at extremes); it is skipped."""
-    import sim.calibrate as calibration
+    import sim.analysis.calibrate as calibration
 
     obs = observed_from(toy, 0.02)
     obs.rows.loc[obs.rows["step"].eq("placed"), "value"] /= 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import signal
@@ -648,7 +649,7 @@ def test_compare_writes_workbook_and_html_report_in_the_language_asked(
 def test_report_remakes_charts_and_reports_without_simulating(compared, tmp_path, capsys, monkeypatch):
     import shutil
 
-    import sim.experiment
+    import sim.run.experiment
 
     folder = tmp_path / "copy"
     shutil.copytree(compared, folder)
@@ -657,7 +658,7 @@ def test_report_remakes_charts_and_reports_without_simulating(compared, tmp_path
     def no_simulation(*_a, **_k):
         raise AssertionError("report must not simulate")
 
-    monkeypatch.setattr(sim.experiment, "_map", no_simulation)
+    monkeypatch.setattr(sim.run.experiment, "_map", no_simulation)
     (folder / "charts" / "payback.png").unlink()
     assert cli("report", folder, "--lang", "da") == 0
     assert "report.html" in capsys.readouterr().out
@@ -751,17 +752,22 @@ def test_import_sim_loads_no_heavy_library_until_a_name_is_used():
 
 def test_import_sim_offers_every_name_it_offered_before():
     import sim
-    import sim.expected  # the analytic engine's module must not replace the function sim.expected
+    import sim.engines.expected  # the analytic engine's module must not replace the function sim.expected
 
-    assert set(NAMES) <= set(dir(sim))
-    assert set(sim.__all__) <= set(NAMES)
+    moved = set(sim._MOVED)  # modules of 0.1 now in subpackages: still there, with a warning
+    assert set(NAMES) - moved <= set(dir(sim))
+    assert set(sim.__all__) <= set(NAMES) | {"TrappesimError", "UserError"}
     for name in NAMES:
-        assert getattr(sim, name) is not None
-    assert callable(sim.expected) and sim.expected is sim.experiment.expected
+        if name in moved:
+            with pytest.warns(DeprecationWarning, match=f"sim.{name} has moved to sim[.]"):
+                assert getattr(sim, name) is importlib.import_module(sim._MOVED[name])
+        else:
+            assert getattr(sim, name) is not None
+    assert callable(sim.expected) and sim.expected is sim.run.experiment.expected
     assert isinstance(sim.calibrate, types.ModuleType) and isinstance(sim.plots, types.ModuleType)
     from sim import Scenario, compare, expected
 
-    assert Scenario is sim.scenario.Scenario and compare is sim.experiment.compare and callable(expected)
+    assert Scenario is sim.scenario.Scenario and compare is sim.run.experiment.compare and callable(expected)
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         sim.nonsense  # noqa: B018
 

@@ -10,11 +10,11 @@ from conftest import toy_dict
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, simulate_des, simulate_naive
-from sim.expected import expected_measures
+from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, simulate_des, simulate_naive
+from sim.engines.expected import expected_measures
+from sim.engines.spells import children_in_out, measures_from_spells
+from sim.model.staircase import compile_staircase
 from sim.scenario import Scenario
-from sim.spells import children_in_out, measures_from_spells
-from sim.staircase import compile_staircase
 
 DURATIONS = {
     "exponential": {"dist": "exponential"},

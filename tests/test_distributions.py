@@ -9,8 +9,8 @@ from conftest import toy_dict
 
 import sim
 from sim.cli import main as cli
-from sim.distributions import Uncertain
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario.distributions import Uncertain
 
 N = 200_000
 

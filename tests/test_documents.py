@@ -30,10 +30,10 @@ from matplotlib.text import Text
 from openpyxl import load_workbook
 
 import sim
-from sim import language as L
-from sim import results
 from sim.cli import main
-from sim.expected import EngineNotApplicable
+from sim.engines.expected import EngineNotApplicable
+from sim.outputs import language as L
+from sim.outputs import results
 from sim.scenario import extends_chain
 
 LANGS = ("da", "en")
@@ -375,7 +375,7 @@ def computed_once():
 
     What is under test is the printed words: the numbers do not depend on the language.
     """
-    import sim.cli as cli
+    import sim.cli.app as cli
 
     cache: dict[str, object] = {}
 

@@ -7,9 +7,9 @@ import pytest
 from conftest import INTERVENTION
 
 import sim
-from sim.economics import compare_arrays, payback_index, programme_costs, step_costs
-from sim.expected import MEASURES, expected_measures
-from sim.staircase import compile_staircase
+from sim.economics.comparison import compare_arrays, payback_index, programme_costs, step_costs
+from sim.engines.expected import MEASURES, expected_measures
+from sim.model.staircase import compile_staircase
 
 
 def test_payback_index():
@@ -96,7 +96,7 @@ def _paid(toy):
 
 
 def test_payer_shares_of_every_line_sum_to_the_total(toy):
-    from sim.economics import programme_costs_by_payer, step_costs_by_payer
+    from sim.economics.comparison import programme_costs_by_payer, step_costs_by_payer
 
     base, plan = _paid(toy)
     res = sim.simulate(plan, replications=2, seed=1)

@@ -10,7 +10,8 @@ import pytest
 from conftest import SCENARIOS, smaller, toy_dict
 
 import sim
-from sim.estimates import (
+from sim.model.staircase import compile_staircase
+from sim.run.estimates import (
     BATCH,
     CHILDREN_FLOOR,
     MIN_REPLICATIONS,
@@ -22,9 +23,8 @@ from sim.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.experiment import centred, compare, expected, simulate
+from sim.run.experiment import centred, compare, expected, simulate
 from sim.scenario import Scenario
-from sim.staircase import compile_staircase
 
 
 def _capped(**changes) -> Scenario:
@@ -230,7 +230,7 @@ def test_options_out_of_range_are_refused(toy):
 
 
 def test_the_manifest_records_how_precise_the_means_are(tmp_path):
-    from sim.results import write_results
+    from sim.outputs.results import write_results
 
     plan = _capped(intervention=STRATEGY)
     cmp = compare(_capped(), plan, seed=2, precision=0.5)
@@ -245,7 +245,7 @@ def test_the_manifest_records_how_precise_the_means_are(tmp_path):
 
 
 def test_a_precision_not_reached_is_said_with_the_figures_and_the_replications_needed():
-    from sim.report import interval_notes
+    from sim.outputs.report import interval_notes
 
     plan = _capped(intervention=STRATEGY)
     cmp = compare(_capped(), plan, seed=2, precision=0.02, max_replications=10)
@@ -262,7 +262,7 @@ def test_a_precision_not_reached_is_said_with_the_figures_and_the_replications_n
 
 
 def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
-    from sim.report import key_figures
+    from sim.outputs.report import key_figures
 
     worse = {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 1.5}}}  # more placements
     cmp = compare(Scenario.from_dict(toy_dict()), Scenario.from_dict(toy_dict(intervention=worse)), seed=1)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import toy_dict
 
-from sim.des import simulate_des
-from sim.expected import ADDITIVE, EngineNotApplicable, expected_measures
+from sim.engines.des import simulate_des
+from sim.engines.expected import ADDITIVE, EngineNotApplicable, expected_measures
+from sim.engines.spells import measures_from_spells
+from sim.model.staircase import compile_staircase
 from sim.scenario import Scenario
-from sim.spells import measures_from_spells
-from sim.staircase import compile_staircase
 
 
 def _two_steps(entries: float, stock: float, mu: float, ages: dict, leaving_age: int = 18, bands=(0, 6, 12)):

@@ -112,7 +112,7 @@ def test_comparison_reports_waiting_avoided(toy):
 
 
 def test_expected_engine_refuses_capacity_but_not_unlimited(toy):
-    from sim.expected import EngineNotApplicable
+    from sim.engines.expected import EngineNotApplicable
 
     with pytest.raises(EngineNotApplicable, match="capacity"):
         sim.expected(toy.with_changes({"steps.placed.capacity": {"places": 10}}))

@@ -1,7 +1,7 @@
 """Every table adds up, and no child is in two places or travels in time.
 
 The property tests draw random valid scenarios across the whole schema
-(:mod:`generated`) and check every invariant of :mod:`sim.invariants` on a
+(:mod:`generated`) and check every invariant of :mod:`sim.engines.invariants` on a
 discrete-event run of each arm. The regression tests A-E are the faults an
 independent conservation check found (issue 12); each failed before its fix.
 """
@@ -17,13 +17,13 @@ from generated import scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from sim.des import FROM_STOCK, WAITS, simulate_des
-from sim.expected import EngineNotApplicable, expected_measures
-from sim.experiment import simulate
-from sim.invariants import InvariantError, Violation, check, check_measures, check_spells
+from sim.engines.des import FROM_STOCK, WAITS, simulate_des
+from sim.engines.expected import EngineNotApplicable, expected_measures
+from sim.engines.invariants import InvariantError, Violation, check, check_measures, check_spells
+from sim.engines.spells import measures_from_spells
+from sim.model.staircase import compile_staircase, whole_stock
+from sim.run.experiment import simulate
 from sim.scenario import Scenario, load_scenario
-from sim.spells import measures_from_spells
-from sim.staircase import compile_staircase, whole_stock
 
 GENERATED = settings(
     max_examples=1000,
@@ -194,7 +194,7 @@ def test_c_a_child_waiting_for_a_step_leaves_its_queue_at_that_steps_leaving_age
 
 
 def test_c_the_naive_reference_has_the_same_rule():
-    from sim.des import simulate_naive
+    from sim.engines.des import simulate_naive
 
     d = toy_dict()
     d["steps"]["placed"]["capacity"] = {"places": 40, "overflow_to": "inst", "max_wait_years": 0.5}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import SCENARIOS
 
-from sim import language as L
+from sim.outputs import language as L
 from sim.scenario import Scenario
 
 
@@ -202,7 +202,7 @@ def test_input_values_in_words_and_units(toy: Scenario, key, value, da, en):
 
 def test_every_shipped_key_has_words(toy: Scenario):
     import sim
-    from sim.report import _flatten
+    from sim.outputs.report import _flatten
 
     for path in sorted(SCENARIOS.glob("*.toml")):
         s = sim.load_scenario(path)

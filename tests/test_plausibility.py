@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import plausibility as P
 from sim.cli import main
-from sim.report import key_figures
+from sim.outputs.report import key_figures
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import plausibility as P
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -452,7 +452,7 @@ def test_a_hazard_ratio_is_limited_with_its_rate_in_files_and_draws(write_scenar
 
 
 def test_break_even_still_searches_ratios_beyond_the_limit_and_finds_no_break_even(toy):
-    from sim.uncertainty import break_even
+    from sim.analysis.uncertainty import break_even
 
     dear = _plan(cost_per_year=5e9, hazard_ratios={"low": {"closed": 2.0}})  # never pays back
     r = break_even(toy, toy.with_changes({"name": "plan", "intervention": dear}), on="effect")
@@ -584,7 +584,7 @@ def test_every_row_has_a_reason_and_a_range():
 
 
 def test_files_given_in_the_wrong_order_or_twice_are_warned_about():
-    from sim.plausibility import check_arms
+    from sim.scenario.plausibility import check_arms
 
     base = Scenario.from_dict(toy_dict())
     plan = Scenario.from_dict(toy_dict(intervention=INTERVENTION))

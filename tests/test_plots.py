@@ -12,9 +12,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 import sim
-from sim import language as L
-from sim import plots
-from sim.experiment import Comparison
+from sim.outputs import language as L
+from sim.outputs import plots
+from sim.run.experiment import Comparison
 from sim.scenario import Scenario
 
 PAYS_BACK = ("des", "one", "expected")
@@ -210,7 +210,7 @@ def test_placed_children_in_danish(cmps):
 
 
 def test_placed_children_is_a_chart_of_every_comparison(cmps):
-    from sim.results import charts
+    from sim.outputs.results import charts
 
     assert list(charts(cmps["des"], "en"))[:2] == ["placed_children", "staircase"]
     assert "placed_children" not in charts(cmps["des"].base, "en")  # one scenario: nothing to compare
@@ -601,7 +601,7 @@ def test_waterfall_shows_adult_life_apart(toy, tmp_path):
 
 
 def test_a_waterfall_whose_steps_cost_more_does_not_say_a_negative_was_saved(tmp_path):
-    from sim.experiment import compare as compare_arms
+    from sim.run.experiment import compare as compare_arms
 
     worse = {"start_year": 2025, "cost_per_year": 1e6, "hazard_ratios": {"mid": {"placed": 1.5}}}
     cmp = compare_arms(

@@ -64,7 +64,8 @@ def test_readme_toml_example_is_valid_after_filling_in(tmp_path):
     """The scenario snippet in the README uses only real keys."""
     import tomllib
 
-    from sim.scenario import Scenario, _check_unknown_keys
+    from sim.scenario import Scenario
+    from sim.scenario.validation import _check_unknown_keys
 
     for block in _blocks("toml"):
         data = tomllib.loads(block)

@@ -14,9 +14,9 @@ from conftest import INTERVENTION, toy_dict
 from conftest import SCENARIOS as REPO_SCENARIOS
 
 import sim
-from sim import language as L
-from sim.report import assumptions, format_value, key_figures
-from sim.results import write_results
+from sim.outputs import language as L
+from sim.outputs.report import assumptions, format_value, key_figures
+from sim.outputs.results import write_results
 from sim.scenario import Scenario
 
 
@@ -340,8 +340,8 @@ def test_names_take_no_table_source(toy):
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_method_says_the_year_money_is_discounted_to_and_how_it_was_computed(lang, tmp_path):
     """The national baseline starts in 2018 but discounts to 2024: the method section said 2018."""
-    from sim.report import render_html
-    from sim.results import manifest
+    from sim.outputs.report import render_html
+    from sim.outputs.results import manifest
 
     base = sim.load_scenario(REPO_SCENARIOS / "denmark-baseline.toml").with_changes({"horizon_years": 8})
     plan = sim.load_scenario(REPO_SCENARIOS / "denmark-early-detection.toml").with_changes(
@@ -437,8 +437,8 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
 
 
 def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
-    from sim.report import render_html
-    from sim.results import manifest
+    from sim.outputs.report import render_html
+    from sim.outputs.results import manifest
 
     d = toy_dict()
     d["prices"] = {"index": {"2023": 117.2, "2024": 120.0}}
@@ -446,7 +446,7 @@ def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
     base = Scenario.from_dict(d)
     res = sim.simulate(base, replications=1)
     html = render_html(res, manifest(res, {}, [], 0.1), "en")
-    from sim import language as L
+    from sim.outputs import language as L
 
     steps = html[html.index("The steps") : html.index("All assumptions")]
     assert L.money(500_000 * 120.0 / 117.2, "en", "DKK", scale="units") in steps  # 511,945 in 2024 prices

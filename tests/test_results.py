@@ -18,8 +18,8 @@ import tomli_w
 from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 
 import sim
-from sim import results
-from sim.results import OutputExistsError, atomic_folder, manifest, write_results
+from sim.outputs import results
+from sim.outputs.results import OutputExistsError, atomic_folder, manifest, write_results
 
 
 def sha256(path: Path) -> str:

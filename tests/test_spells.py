@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
-from sim.spells import children_in_out, measures_from_spells
-from sim.staircase import compile_staircase
+from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
+from sim.engines.spells import children_in_out, measures_from_spells
+from sim.model.staircase import compile_staircase
 
 INF = np.inf
 
@@ -139,9 +139,9 @@ def test_doubling_the_adult_cost_doubles_that_line_and_nothing_else():
 
 def test_adult_costs_are_discounted_with_the_stepped_rates_by_hand():
     """One child, placed, leaves at 16.5 in year 2 of the run: adult life from 18 for 40 years."""
-    from sim.des import FROM_OUTSIDE, SpellLog
-    from sim.spells import adult_measures
-    from sim.staircase import compile_staircase
+    from sim.engines.des import FROM_OUTSIDE, SpellLog
+    from sim.engines.spells import adult_measures
+    from sim.model.staircase import compile_staircase
 
     st = compile_staircase(_adult(1000.0))
     log = SpellLog(
@@ -176,10 +176,10 @@ def test_adult_costs_are_discounted_with_the_stepped_rates_by_hand():
 def test_the_analytic_engine_counts_adult_life_as_the_des_does():
     """Leavers by highest step and their adult-life costs: DES mean within 4 standard errors."""
     import sim
-    from sim.des import simulate_des
-    from sim.expected import expected_measures
-    from sim.spells import measures_from_spells
-    from sim.staircase import compile_staircase
+    from sim.engines.des import simulate_des
+    from sim.engines.expected import expected_measures
+    from sim.engines.spells import measures_from_spells
+    from sim.model.staircase import compile_staircase
 
     banded = {"placed": {"0-5": 100_000.0, "6-11": 60_000.0, "12-17": 20_000.0}, "mid": 5_000.0}
     for scenario in (_adult(), _adult(cost_per_year=banded, from_age=20, years=30)):

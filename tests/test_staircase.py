@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import toy_dict
 
+from sim.model.staircase import compile_staircase, discount_factors, ramp
 from sim.scenario import Scenario
-from sim.staircase import compile_staircase, discount_factors, ramp
 
 
 def test_stepped_discounting_matches_hand_calculation(toy):
@@ -122,7 +122,7 @@ def test_a_zero_half_life_is_no_effect_from_the_start_but_the_cost_remains():
 
 
 def test_half_life_halves_the_effect_and_an_ended_programme_stops_costing():
-    from sim.staircase import fade, running
+    from sim.model.staircase import fade, running
 
     s = _plan(end_year=2027, fading={"half_life_years": 2.0})
     f = fade(s)  # years 2024-2033; full to 2027, then halving every 2 years, at mid-year
@@ -247,7 +247,7 @@ def test_effect_reaches_only_the_children_who_entered_on_the_steps_named():
 
 def test_a_child_who_entered_elsewhere_is_not_reached_in_the_des():
     """Reached children are never placed from 'mid'; others are, at the baseline rate."""
-    from sim.des import FROM_OUTSIDE, simulate_des
+    from sim.engines.des import FROM_OUTSIDE, simulate_des
 
     plan = Scenario.from_dict(toy_dict()).with_changes(
         {

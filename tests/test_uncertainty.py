@@ -8,9 +8,9 @@ import pytest
 from conftest import toy_dict
 
 import sim
+from sim.analysis.uncertainty import NothingUncertain, psa
 from sim.cli import main as cli
 from sim.scenario import Scenario
-from sim.uncertainty import NothingUncertain, psa
 
 PLAN = {
     "start_year": 2025,
@@ -97,8 +97,8 @@ def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
 
 def test_break_even_cost_matches_the_closed_form():
     """NPV is linear in the programme cost: NPV(c) = NPV(c0) - (c - c0) x sum of discount factors."""
-    from sim.staircase import compile_staircase
-    from sim.uncertainty import break_even
+    from sim.analysis.uncertainty import break_even
+    from sim.model.staircase import compile_staircase
 
     base, plan = _pair(uncertain=False)
     r = break_even(base, plan, on="cost")
@@ -108,7 +108,7 @@ def test_break_even_cost_matches_the_closed_form():
 
 
 def test_break_even_effect_gives_zero_npv_and_an_interval():
-    from sim.uncertainty import _npv, _scaled_effect, break_even
+    from sim.analysis.uncertainty import _npv, _scaled_effect, break_even
 
     base, plan = _pair()
     plan = plan.with_changes({"intervention.cost_per_year": 8e6})  # dear enough to need most of the effect
@@ -133,7 +133,7 @@ def test_cli_breakeven(write_scenario, capsys):
 
 
 def test_tornado_ranks_the_numbers_by_their_swing(write_scenario, tmp_path, capsys):
-    from sim.uncertainty import tornado
+    from sim.analysis.uncertainty import tornado
 
     base, plan = _pair()
     d = base.to_dict()
@@ -163,7 +163,7 @@ def test_sobol_wrapper_reproduces_salib_on_the_ishigami_function():
     from SALib.sample import sobol as sample
     from SALib.test_functions import Ishigami
 
-    from sim.uncertainty import sobol_indices
+    from sim.analysis.uncertainty import sobol_indices
 
     def ishigami(q):  # quantiles in [0, 1] -> inputs in [-pi, pi]
         return Ishigami.evaluate(-np.pi + 2 * np.pi * q)
@@ -180,7 +180,7 @@ def test_sobol_wrapper_reproduces_salib_on_the_ishigami_function():
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
 def test_only_the_parameter_that_matters_gets_the_index(method):
-    from sim.uncertainty import global_sensitivity
+    from sim.analysis.uncertainty import global_sensitivity
 
     base = Scenario.from_dict(toy_dict())
     plan = base.with_changes(
@@ -240,7 +240,7 @@ def test_cli_sensitivity(write_scenario, tmp_path, capsys):
 
 
 def test_tornado_uses_explicit_bounds_when_given():
-    from sim.uncertainty import tornado
+    from sim.analysis.uncertainty import tornado
 
     base, plan = _pair()
     hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95, "bounds": [0.5, 1.0]}
@@ -274,7 +274,7 @@ def _shared_pair() -> tuple[Scenario, Scenario]:
 
 
 def test_breakeven_sensitivity_and_tornado_count_the_perspective_asked_for():
-    from sim.uncertainty import break_even, global_sensitivity, tornado
+    from sim.analysis.uncertainty import break_even, global_sensitivity, tornado
 
     base, plan = _shared_pair()
     kommune = break_even(base, plan, on="cost")
@@ -322,7 +322,7 @@ def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
 
 
 def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scenario, capsys):
-    from sim.uncertainty import break_even
+    from sim.analysis.uncertainty import break_even
 
     base, plan = _shared_pair()
     plan = plan.with_changes({"intervention.payers": {"kommune": 1.0}})
@@ -338,7 +338,7 @@ def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scen
 
 
 def test_the_library_refuses_nothing_uncertain_before_running_anything(toy, monkeypatch):
-    import sim.uncertainty as U
+    import sim.analysis.uncertainty as U
 
     def boom(*a, **k):
         raise AssertionError("a simulation ran")

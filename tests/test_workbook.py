@@ -13,9 +13,9 @@ from conftest import INTERVENTION, toy_dict
 from openpyxl import load_workbook
 
 import sim
-from sim import language as L
-from sim.results import write_results
-from sim.workbook import SHEETS, sheet_name
+from sim.outputs import language as L
+from sim.outputs.results import write_results
+from sim.outputs.workbook import SHEETS, sheet_name
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 import tomli_w
 from conftest import INTERVENTION, toy_dict
 
-from sim.workers import map_tasks, resolve_workers
+from sim.run.workers import map_tasks, resolve_workers
 
 try:
     import psutil
@@ -151,7 +151,7 @@ import os, sys, time
 parent = os.getpid()
 child = os.fork()
 if child == 0:
-    from sim.workers import die_with_parent
+    from sim.run.workers import die_with_parent
     die_with_parent(parent, ask_kernel=False)
     print("ready", os.getpid(), flush=True)
     time.sleep(60)
@@ -183,9 +183,7 @@ def test_a_worker_notices_its_parent_died_without_the_kernel_telling_it():
 
 def test_a_worker_born_an_orphan_exits_at_once():
     """The parent died before the worker could ask to die with it: the worker leaves at once."""
-    code = (
-        "import os\nfrom sim.workers import die_with_parent\ndie_with_parent({parent})\nprint('still here')"
-    )
+    code = "import os\nfrom sim.run.workers import die_with_parent\ndie_with_parent({parent})\nprint('still here')"
     orphan = subprocess.run(
         [sys.executable, "-c", code.format(parent="os.getpid()")], capture_output=True, text=True, timeout=60
     )
@@ -198,7 +196,7 @@ def test_a_worker_born_an_orphan_exits_at_once():
 
 POOL_SCRIPT = """
 import multiprocessing, os, sys, time
-from sim.workers import map_tasks
+from sim.run.workers import map_tasks
 
 if __name__ == "__main__":
     multiprocessing.set_start_method(sys.argv[1], force=True)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.staircase import EXPONENTIAL, MIXTURE, Staircase
+from sim.model.staircase import EXPONENTIAL, MIXTURE, Staircase
 
 MC_LEVEL = 0.95
 """Confidence level of the Monte Carlo interval of a mean."""

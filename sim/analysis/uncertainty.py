@@ -1,7 +1,7 @@
 """Probabilistic sensitivity analysis: all uncertain numbers drawn together.
 
 Each draw fixes every number a scenario gives as a distribution (see
-:mod:`sim.distributions`), in the baseline and the strategy alike, and runs
+:mod:`sim.scenario.distributions`), in the baseline and the strategy alike, and runs
 both arms with common random numbers (one replication of the DES, keyed by
 the draw, or the expected engine). The result answers "how sure are you?":
 the distribution of placements avoided and NPV, the probability that the
@@ -16,12 +16,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from sim.economics import check_perspective, compare_arrays, money_label
-from sim.experiment import DEFAULT_SEED, PROJECTION, Engine, _one, _summary_frame, check_pair
+from sim.economics.comparison import check_perspective, compare_arrays, money_label
+from sim.errors import NothingUncertain
+from sim.model.staircase import compile_staircase
+from sim.run.experiment import DEFAULT_SEED, PROJECTION, Engine, _one, _summary_frame, check_pair
+from sim.run.workers import Workers
+from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario
-from sim.staircase import compile_staircase
-from sim.workers import Workers
-from sim.workers import map_tasks as _map
 
 OUTCOMES = {
     "placement_entries_avoided": "children, whole horizon",
@@ -33,21 +34,6 @@ OUTCOMES = {
     "roi": "net DKK back per DKK invested",
     "payback_year": "calendar year; empty: no payback within the horizon",
 }
-
-
-class NothingUncertain(ValueError):
-    """``psa``, ``tornado`` or ``sensitivity`` of two scenarios with nothing to draw or vary."""
-
-    @staticmethod
-    def advice(what: str) -> str:
-        """The message: what is missing, and how to give it."""
-        shares = "" if what == "psa" else " (a set of shares, dirichlet, is not varied on its own)"
-        return (
-            f"{what}: no number in either file is given as a distribution{shares}, so there is nothing "
-            "to draw or vary and every run would be the same; write an uncertain number as one, e.g. "
-            'cost_per_year = { dist = "gamma", mean = 470_000, sd = 60_000 } or, in [intervention], '
-            'foster = { dist = "lognormal", median = 0.85, p95 = 1.0 } (README: "Uncertain numbers")'
-        )
 
 
 def _draw_pair(args: tuple) -> dict[str, np.ndarray]:

@@ -20,10 +20,10 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sim import language as L
-from sim.experiment import Comparison, Result, centred
-from sim.language import Lang, t
-from sim.uncertainty import PSAResult, Tornado
+from sim.analysis.uncertainty import PSAResult, Tornado
+from sim.outputs import language as L
+from sim.outputs.language import Lang, t
+from sim.run.experiment import Comparison, Result, centred
 
 INTERVAL_LABEL = L.TEXT["interval_reps"][0]
 """The legend entry of a 90 % interval over replications (English)."""

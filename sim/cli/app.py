@@ -19,12 +19,18 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
-from sim import language as L
-from sim.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION, analytic_is_exact
-from sim.expected import EngineNotApplicable
-from sim.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
-from sim.plausibility import PlausibilityWarning, check_arms, check_scenario
-from sim.report import (
+from sim.analysis.uncertainty import (
+    NothingUncertain,
+    Sensitivity,
+    break_even,
+    global_sensitivity,
+    psa,
+    tornado,
+)
+from sim.engines.expected import EngineNotApplicable
+from sim.model.staircase import compile_staircase
+from sim.outputs import language as L
+from sim.outputs.report import (
     format_value,
     interval_notes,
     key_figures,
@@ -34,7 +40,7 @@ from sim.report import (
     sensitivity_value,
     text_table,
 )
-from sim.results import (
+from sim.outputs.results import (
     OutputExistsError,
     ResultsFolderError,
     check_destination,
@@ -42,9 +48,10 @@ from sim.results import (
     version,
     write_results,
 )
+from sim.run.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION, analytic_is_exact
+from sim.run.experiment import DEFAULT_SEED, Comparison, Result, check_pair, compare, simulate
 from sim.scenario import PERSPECTIVES, Scenario, ScenarioError, load_scenario, stock_above_places
-from sim.staircase import compile_staircase
-from sim.uncertainty import NothingUncertain, Sensitivity, break_even, global_sensitivity, psa, tornado
+from sim.scenario.plausibility import PlausibilityWarning, check_arms, check_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -387,7 +394,7 @@ def _plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scena
 
 def _run(args: argparse.Namespace) -> int:
     # load_scenario's warnings for the loads below: _plausible prints them, in its own words.
-    warnings.filterwarnings("ignore", category=PlausibilityWarning, module="sim.cli")
+    warnings.filterwarnings("ignore", category=PlausibilityWarning, module="sim.cli.app")
     if args.command == "check":
         scenario = load_scenario(args.scenario)
         _notes({"scenario": args.scenario}, {"scenario": scenario})
@@ -627,7 +634,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, check, read_observed, write_calibrated
+    from sim.analysis.calibrate import calibrate, check, read_observed, write_calibrated
 
     scenario = load_scenario(args.scenario)
     _plausible(args, {"scenario": args.scenario}, {"scenario": scenario})

@@ -27,14 +27,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.errors import DistributionError
+
 UNIVARIATE = ("beta", "gamma", "lognormal", "normal", "uniform", "triangular")
 DISTRIBUTIONS = (*UNIVARIATE, "dirichlet")
 PSA_STREAM = 101
 Z95 = stats.norm.ppf(0.95)
-
-
-class DistributionError(ValueError):
-    """A distribution's parameters are not valid (the message says why)."""
 
 
 @dataclass(frozen=True)

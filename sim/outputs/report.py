@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sim import language as L
-from sim.estimates import AGREEMENT_P, next_replications
-from sim.experiment import Comparison, Result
-from sim.language import Lang, t
-from sim.plots import has_capacity
+from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
+from sim.model.staircase import price_factor
+from sim.outputs import language as L
+from sim.outputs.language import Lang, t
+from sim.outputs.plots import has_capacity
+from sim.run.estimates import AGREEMENT_P, next_replications
+from sim.run.experiment import Comparison, Result
 from sim.scenario import PERSPECTIVES
-from sim.staircase import price_factor
-from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
 _COMPARISON_ROWS = [
@@ -424,7 +424,7 @@ def _nearest(notes: dict[str, str], key: str) -> str:
     return ""
 
 
-_ENV = Environment(loader=PackageLoader("sim", "templates"), autoescape=select_autoescape(["html"]))
+_ENV = Environment(loader=PackageLoader("sim.outputs", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def _png(data: bytes) -> str:

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import language
+from sim.model.staircase import Staircase
+from sim.outputs import language
 from sim.scenario import PAYERS, PERSPECTIVES, Scenario
-from sim.staircase import Staircase
 
 
 def discounting_label(scenario: Scenario) -> str:
@@ -176,7 +176,7 @@ def compare_arrays(
     )
     # Adult outcomes: the change in persons above the reference share, among
     # children who left within the horizon (a projection, like the costs).
-    # Both arms share one [adult] table (sim.experiment.check_pair): the same outcomes.
+    # Both arms share one [adult] table (sim.run.experiment.check_pair): the same outcomes.
     for key, excess in zip(st_base.adult_outcomes, st_base.adult_excess):
         out[f"total_adult_{key}_change"] = ((strat["adult_leavers"] - base["adult_leavers"]) * excess).sum(
             (-1, -2)

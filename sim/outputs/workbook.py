@@ -22,12 +22,12 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from sim import language as L
-from sim import report
-from sim.experiment import Comparison, Result
-from sim.language import Lang, t
-from sim.report import assumptions, interval_notes, key_figures
-from sim.uncertainty import PSAResult, Sensitivity, Tornado
+from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
+from sim.outputs import language as L
+from sim.outputs import report
+from sim.outputs.language import Lang, t
+from sim.outputs.report import assumptions, interval_notes, key_figures
+from sim.run.experiment import Comparison, Result
 
 SHEETS = {
     "summary": ("Summary", "Resumé"),
@@ -59,7 +59,7 @@ _KIND_FORMATS = {
     "year": "0",
     "value": "General",
 }
-"""Excel number formats by kind of number (:data:`sim.language.PRECISION`)."""
+"""Excel number formats by kind of number (:data:`sim.outputs.language.PRECISION`)."""
 _HEADER_FILL = PatternFill("solid", fgColor="DCE3EC")
 _BOLD = Font(bold=True)
 

@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, least_squares
 
-from sim import language as L
-from sim.experiment import DEFAULT_SEED, Result, simulate
+from sim.outputs import language as L
+from sim.run.experiment import DEFAULT_SEED, Result, simulate
 from sim.scenario import Scenario, ScenarioError
 
 FITTED = ("stock_end", "entries", "exits", "new_cases", "placement_entries")
@@ -99,7 +99,7 @@ class Observed:
     file: str
     reasons: list[tuple[dict[str, Any], str, dict[str, Any]]] = field(default_factory=list)
     """Per row left out: the row (``row``, ``year``, ``measure``, ``step``), and why, as a
-    :mod:`sim.language` key and its values (for :meth:`left_out_in`)."""
+    :mod:`sim.outputs.language` key and its values (for :meth:`left_out_in`)."""
 
     def left_out_in(self, lang: str) -> list[str]:
         """The rows left out, and why, in ``lang``."""

@@ -27,7 +27,8 @@ from dataclasses import replace
 import numpy as np
 from scipy.linalg import expm
 
-from sim.staircase import EXPONENTIAL, MIXTURE, Staircase
+from sim.errors import EngineNotApplicable
+from sim.model.staircase import EXPONENTIAL, MIXTURE, Staircase
 
 MEASURES = (
     "stock_end",
@@ -49,7 +50,7 @@ MEASURES = (
     "adult_leavers",
     "adult_cost_pv",
 )
-"""Measures per year and step, shared by both engines (see :mod:`sim.spells`).
+"""Measures per year and step, shared by both engines (see :mod:`sim.engines.spells`).
 
 ``adult_leavers`` and ``adult_cost_pv`` are the children who left the
 staircase in the year by the highest step they reached, and the present
@@ -64,10 +65,6 @@ and ``wait_p90`` are over waits that ended in the year (``nan`` if none).
 
 ADDITIVE = tuple(m for m in MEASURES if m not in ("wait_mean", "wait_p90"))
 """Measures that add up over years, steps and replications."""
-
-
-class EngineNotApplicable(ValueError):
-    """The expected engine cannot represent a scenario (non-Markov stays)."""
 
 
 def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int, float]]]]:
@@ -102,7 +99,7 @@ class _History:
     states a move onto step ``s`` in age band ``b`` leads to, and ``enter[b]``
     maps a new case on step ``s`` in band ``b`` to its states. Children leaving
     (case closed, or too old) are counted by exit year and highest step, with
-    the present value of their adult-life costs (as :func:`sim.spells.adult_measures`).
+    the present value of their adult-life costs (as :func:`sim.engines.spells.adult_measures`).
     """
 
     def __init__(self, st: Staircase, owner: list[int], into: np.ndarray, cells_per_year: int) -> None:

@@ -25,9 +25,9 @@ place where they fail (rule, replication, calendar year, step, the numbers):
 
 :func:`check_measures` works on the yearly tables of any engine;
 :func:`check_spells` on one discrete-event replication's spell log;
-:func:`check` on a :class:`~sim.experiment.Result` or
-:class:`~sim.experiment.Comparison`. Every discrete-event replication is
-checked against the table rules as it is made (:mod:`sim.experiment`).
+:func:`check` on a :class:`~sim.run.experiment.Result` or
+:class:`~sim.run.experiment.Comparison`. Every discrete-event replication is
+checked against the table rules as it is made (:mod:`sim.run.experiment`).
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
-from sim.expected import ADDITIVE
-from sim.staircase import Staircase, whole_stock
+from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
+from sim.engines.expected import ADDITIVE
+from sim.errors import InvariantError
+from sim.model.staircase import Staircase, whole_stock
 
 COUNTS = ADDITIVE
 """Measures that can never be negative."""
@@ -64,15 +65,6 @@ class Violation:
         return f"{self.rule}{f' ({at})' if at else ''}: {self.message}"
 
 
-class InvariantError(AssertionError):
-    """A result breaks an invariant: a bug in the engine, never the user's mistake."""
-
-    def __init__(self, violations: list[Violation]) -> None:
-        self.violations = violations
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        super().__init__(f"{violations[0]}{more}")
-
-
 def _tolerance(*arrays: np.ndarray) -> float:
     """Rounding allowed in a sum of these (means over replications are not whole numbers)."""
     scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
@@ -87,7 +79,7 @@ def check_measures(
     Parameters
     ----------
     measures : dict of str to numpy.ndarray
-        As produced by either engine (:data:`sim.expected.MEASURES`).
+        As produced by either engine (:data:`sim.engines.expected.MEASURES`).
     st : Staircase
         The arm they belong to.
     replication : int, optional
@@ -106,7 +98,10 @@ def check_measures(
         for r in range(measures["stock_end"].shape[0]):
             out += check_measures({m: v[r] for m, v in measures.items()}, st, r, costs)
         return out
-    from sim.economics import programme_costs, step_costs  # economics imports the engines' contract
+    from sim.economics.comparison import (  # economics imports the engines' contract
+        programme_costs,
+        step_costs,
+    )
 
     years = st.start_year + np.arange(st.horizon)
     steps = st.step_ids
@@ -172,7 +167,7 @@ def check_spells(log: SpellLog, st: Staircase, replication: int | None = None) -
     the initial stock, and places (see the module's docstring); then the
     table rules on the measures made from the log.
     """
-    from sim.spells import measures_from_spells
+    from sim.engines.spells import measures_from_spells
 
     S, Y, steps = st.n_steps, st.horizon, st.step_ids
     years = st.start_year

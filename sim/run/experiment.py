@@ -1,7 +1,7 @@
 """Replications, random streams, workers; the ``simulate`` and ``compare`` API.
 
 Each replication's random streams are keyed by ``(seed, replication)``
-(see :func:`sim.des.streams`), so a replication gives the same numbers
+(see :func:`sim.engines.des.streams`), so a replication gives the same numbers
 whichever worker runs it: results are identical for any number of workers.
 A comparison runs both arms of a replication with the same keys (common
 random numbers), so the difference between them is mostly signal.
@@ -18,9 +18,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sim.des import simulate_des
-from sim.economics import check_perspective, compare_arrays, money_label, programme_costs, step_costs
-from sim.estimates import (
+from sim.economics.comparison import (
+    check_perspective,
+    compare_arrays,
+    money_label,
+    programme_costs,
+    step_costs,
+)
+from sim.engines.des import simulate_des
+from sim.engines.expected import ADDITIVE, MEASURES, expected_measures
+from sim.engines.invariants import InvariantError, check_measures
+from sim.engines.spells import measures_from_spells
+from sim.model.staircase import Staircase, compile_staircase
+from sim.run.estimates import (
     CHILDREN_FLOOR,
     FLOOR,
     MAX_REPLICATIONS,
@@ -35,13 +45,9 @@ from sim.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.expected import ADDITIVE, MEASURES, expected_measures
-from sim.invariants import InvariantError, check_measures
+from sim.run.workers import Workers
+from sim.run.workers import map_tasks as _map
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
-from sim.spells import measures_from_spells
-from sim.staircase import Staircase, compile_staircase
-from sim.workers import Workers
-from sim.workers import map_tasks as _map
 
 Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
@@ -121,7 +127,7 @@ class Result:
         themselves (their spread is the range of outcomes).
     exact : dict of str to numpy.ndarray, optional
         ``[year, step]``: the analytic engine's values where it solves the
-        arm exactly; the means are then these (see :mod:`sim.estimates`).
+        arm exactly; the means are then these (see :mod:`sim.run.estimates`).
     precision : float, optional
         The precision the replications were run for (``None``: a fixed number).
     """
@@ -329,7 +335,7 @@ def centred(per_replication: np.ndarray, exact_mean: np.ndarray | float) -> np.n
 
 
 AGREEMENT_COLUMNS = ("metric", "simulation_mean", "simulation_se", "exact", "gap", "gap_share", "z", "p")
-"""Columns of ``agreement``: the simulation's own means against the exact ones (:func:`sim.estimates.agreement`)."""
+"""Columns of ``agreement``: the simulation's own means against the exact ones (:func:`sim.run.estimates.agreement`)."""
 AGREE_RUN = ("placement_entries", "placement_child_years", "total_cost_discounted")
 AGREE_COMPARE = ("placement_entries_avoided", "placement_child_years_avoided", "npv")
 
@@ -610,7 +616,7 @@ def simulate(
     scenario : Scenario
     replications : int, optional
         A fixed number of replications. Default: as many as the precision
-        needs (see :mod:`sim.estimates`). The expected engine has none.
+        needs (see :mod:`sim.run.estimates`). The expected engine has none.
     seed : int
         Same scenario and seed give identical numbers.
     engine : {"des", "expected"}

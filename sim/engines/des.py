@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.staircase import EXPONENTIAL, MIXTURE, WEIBULL, Staircase, whole_stock
+from sim.model.staircase import EXPONENTIAL, MIXTURE, WEIBULL, Staircase, whole_stock
 
 ROW = 16
 """Uniforms pre-drawn per child: 2 for entry, 2 per stay (7 stays)."""

@@ -26,27 +26,24 @@ import pandas as pd
 import scipy
 import simpy
 
-from sim import language as L
-from sim import plots, report, workbook
-from sim.calibrate import Calibration
-from sim.economics import compare_arrays
-from sim.experiment import Comparison, Result
+from sim.analysis.calibrate import Calibration
+from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
+from sim.economics.comparison import compare_arrays
+from sim.errors import OutputExistsError, ResultsFolderError
+from sim.model.staircase import compile_staircase
+from sim.outputs import language as L
+from sim.outputs import plots, report, workbook
+from sim.run.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
-from sim.staircase import compile_staircase
-from sim.uncertainty import PSAResult, Sensitivity, Tornado
 
 
 def FLOAT_FORMAT(x: float, kind: str = "value") -> str:  # noqa: N802 (kept for callers formatting one number)
     """A number as the CSV files write it: plain decimals at the stated precision of its kind.
 
     Never in 1e+10 notation (which spreadsheets mangle), never "-0", never
-    float residue such as 504.84999999999997 (see :data:`sim.language.PRECISION`).
+    float residue such as 504.84999999999997 (see :data:`sim.outputs.language.PRECISION`).
     """
     return L.plain_number(x, kind)
-
-
-class OutputExistsError(FileExistsError):
-    """The results folder exists and ``force`` was not given."""
 
 
 def version() -> str:
@@ -559,10 +556,6 @@ def write_results(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     return out
-
-
-class ResultsFolderError(ValueError):
-    """A folder that is not a complete trappesim results folder."""
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:

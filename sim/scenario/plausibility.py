@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.distributions import UNIVARIATE
 from sim.scenario import Scenario, ScenarioError, extends_chain
+from sim.scenario.distributions import UNIVARIATE
 
 
 class PlausibilityWarning(UserWarning):

@@ -1,0 +1,1 @@
+"""Analyses over many runs: PSA, break-even, tornado, global sensitivity, calibration."""

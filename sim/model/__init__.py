@@ -1,0 +1,1 @@
+"""The model: a scenario compiled into the dynamics both engines run (rates, stays, places)."""

@@ -1,0 +1,1 @@
+"""Running a scenario: replications, workers, the precision of means; ``simulate`` and ``compare``."""

@@ -1,0 +1,249 @@
+"""Scenario files: reading TOML, ``extends``, notes, saving."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from sim.errors import ScenarioError
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import _check_unknown_keys
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file. ``extends = "other.toml"`` is resolved relative to it.
+
+    Returns
+    -------
+    Scenario
+        Frozen and fully validated.
+
+    Raises
+    ------
+    ScenarioError
+        With file, key path and what is allowed; also for a value beyond its
+        hard limit (:data:`sim.scenario.plausibility.LIMITS`).
+
+    Warns
+    -----
+    PlausibilityWarning
+        For each number outside its plausible range
+        (:func:`sim.scenario.plausibility.check_scenario`).
+    """
+    data, file = _read_with_extends(Path(path), [])
+    scenario = Scenario.from_dict(data, file=file)
+    from sim.scenario.plausibility import PlausibilityWarning, check_scenario
+
+    for finding in check_scenario(scenario, file):
+        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=2)
+    return scenario
+
+
+# A money or count number written like 1.540 or 45.000: in Danish that is a
+# thousands separator, in TOML a decimal point. Checked on the number as
+# written (tomlkit keeps the text), anywhere under a key about children,
+# entries, places or money, including inside a distribution.
+_THOUSANDS_TEXT = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_COUNT_OR_MONEY = re.compile(r"children|entries|cost|places")
+_DECIMAL_COMMA = re.compile(r"=\s*-?\d+,\d")
+
+
+def _danish_thousands(node: Any, path: str = "") -> tuple[str, str] | None:
+    """The first (key path, text) of a number that looks like a Danish thousands separator."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _danish_thousands(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found = _danish_thousands(value, f"{path}[{i}]")
+            if found:
+                return found
+    elif isinstance(node, float) and hasattr(node, "as_string"):
+        text = node.as_string().strip()
+        if _THOUSANDS_TEXT.match(text) and _COUNT_OR_MONEY.search(path):
+            return path, text
+    return None
+
+
+def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
+    """Write a scenario as a TOML file that :func:`load_scenario` reads back unchanged.
+
+    The file stands on its own (``extends`` is resolved); numbers given as
+    distributions are written as distributions. An existing file is never
+    replaced: choose a new name.
+
+    Parameters
+    ----------
+    note : str
+        A comment for the top of the file (where the numbers came from).
+    """
+    import tomli_w
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path}: exists; choose another name")
+    head = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
+    text = head + tomli_w.dumps(scenario.to_dict())
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def scenario_notes(path: str | Path) -> dict[str, str]:
+    """The comment written beside each number in a scenario file and the files it extends.
+
+    Scenario files say where each number comes from in a comment on its line
+    ("# DST (H): ..." or "# assumption (L): ..."); reports show these beside
+    the numbers. A file's comment replaces the one in the file it extends.
+
+    Returns
+    -------
+    dict
+        Dotted key (as in :meth:`Scenario.with_changes`) to comment text.
+    """
+    path = Path(path)
+    chain = [path, *extends_chain(path)]
+    notes: dict[str, str] = {}
+    for file in reversed(chain):  # the base first, so children override
+        try:
+            doc = tomlkit.parse(file.read_text(encoding="utf-8-sig"))
+        except (OSError, tomlkit.exceptions.ParseError):
+            continue
+        _collect_notes(doc, "", notes)
+    return notes
+
+
+def extends_chain(path: str | Path) -> list[Path]:
+    """The files a scenario file extends, nearest first (paths as its ``extends`` lines give them).
+
+    Stops quietly at a missing or unreadable file or a loop: loading the
+    scenario reports those.
+    """
+    out: list[Path] = []
+    seen = {Path(path).resolve()}
+    cur = Path(path)
+    while True:
+        try:
+            parent = tomllib.loads(cur.read_text(encoding="utf-8-sig")).get("extends")
+        except (OSError, tomllib.TOMLDecodeError):
+            return out
+        if not isinstance(parent, str):
+            return out
+        cur = cur.parent / parent
+        if cur.resolve() in seen or not cur.is_file():
+            return out
+        seen.add(cur.resolve())
+        out.append(cur)
+
+
+def _collect_notes(node: Any, prefix: str, notes: dict[str, str]) -> None:
+    for key, item in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        comment = getattr(getattr(item, "trivia", None), "comment", "") or ""
+        text = comment.lstrip("#").strip()
+        if text:
+            notes[path] = text
+        if isinstance(item, dict):
+            _collect_notes(item, path, notes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ScenarioError(str(path), "", "is a folder; give a scenario file (.toml)")
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "file not found")
+    try:
+        # utf-8-sig: files saved by Windows Notepad start with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "not valid TOML: file is not UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        at = re.search(r"line (\d+)", str(err))  # Python 3.11's error has no lineno attribute
+        lines = text.splitlines()
+        line = lines[int(at.group(1)) - 1] if at and 0 < int(at.group(1)) <= len(lines) else ""
+        hint = ""
+        many = re.match(r"\s*([\w-]+)\s*=\s*([1-9]\d{0,2}(?:\.\d{3}){2,})\s*(?:#.*)?$", line)
+        if many:  # 1.160.000 is no TOML number at all
+            heads = [h for h in lines[: int(at.group(1))] if re.match(r"\s*\[[^\[]", h)]
+            table = heads[-1].strip().strip("[]").strip() if heads else ""
+            key = f"{table}.{many.group(1)}" if table else many.group(1)
+            whole = many.group(2).replace(".", "")
+            raise ScenarioError(
+                str(path),
+                key,
+                f"{many.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
+                f"{int(whole):_} (and 0.5 for a half)",
+            ) from None
+        if _DECIMAL_COMMA.search(line.split("#", 1)[0]):
+            hint = (
+                "; a decimal comma? TOML writes decimals with a point (1.54) and thousands as 1540 or 1_540"
+            )
+        raise ScenarioError(str(path), "", f"not valid TOML: {err}{hint}") from None
+    found = _danish_thousands(tomlkit.parse(text))
+    if found:
+        key, number = found
+        whole = number.replace(".", "")
+        raise ScenarioError(
+            str(path),
+            key,
+            f"{number} reads as a decimal number in TOML; for thousands write {whole} or "
+            f"{int(whole):_} (and 0.5 for a half)",
+        )
+    return data
+
+
+def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], str]:
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in [*seen, resolved])
+        raise ScenarioError(str(path), "extends", f"circular extends: {chain}")
+    data = _read_toml(path)
+    parent = data.get("extends")
+    if parent is None:
+        return data, str(path)
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a file name (a string)")
+    base_path = path.parent / parent
+    if not base_path.is_file():
+        raise ScenarioError(
+            str(path),
+            "extends",
+            f"file '{parent}' not found next to {path.name}; the path is relative to this file: copy "
+            f"'{parent}' beside it, or write a relative path such as '../scenarios/{Path(parent).name}'",
+        )
+    base, _ = _read_with_extends(base_path, [*seen, resolved])
+    # A typo in the base file is reported against the base file; other errors
+    # in the merged data against the extending file, which made the mix.
+    _check_unknown_keys(Scenario, base, str(base_path), "")
+    merged = _deep_merge(base, data)
+    return merged, str(path)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
