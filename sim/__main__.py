@@ -12,6 +12,8 @@ import sys
 
 INTERRUPTED, TERMINATED, PIPE_CLOSED = 130, 143, 141
 """Exit codes after Ctrl-C, SIGTERM and a closed pipe (128 + the signal's number), as shells report them."""
+BUG = 1
+"""Exit code of a bug (a user's mistake is 2: :mod:`sim.cli.main`)."""
 
 
 def main() -> int:
@@ -23,7 +25,7 @@ def main() -> int:
     """
     try:
         try:
-            from sim.cli.app import main as cli
+            from sim.cli import main as cli
 
             code = cli()
         finally:
@@ -38,6 +40,18 @@ def main() -> int:
         # report. Python would complain again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = PIPE_CLOSED
+    except Exception:
+        # Not a mistake of the user's (those are one line and exit 2): a bug. Show
+        # where it is, and say so, so that it is reported rather than worked around.
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "trappesim: this is a bug in Trappesim, not a mistake in your files or options; "
+            "please report it with the lines above",
+            file=sys.stderr,
+        )
+        code = BUG
     if code in (INTERRUPTED, TERMINATED):
         sys.stdout.flush()
         sys.stderr.flush()

@@ -52,6 +52,10 @@ class ScenarioError(UserError, ValueError):
         super().__init__(f"{where}{at}{message}")
 
 
+class PairError(UserError, ValueError):
+    """A baseline and a strategy that cannot be compared (other steps, years, area or adult life)."""
+
+
 class DistributionError(UserError, ValueError):
     """A number given as a distribution is not a valid distribution."""
 

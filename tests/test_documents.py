@@ -375,7 +375,9 @@ def computed_once():
 
     What is under test is the printed words: the numbers do not depend on the language.
     """
-    import sim.cli.app as cli
+    import sim.cli.breakeven
+    import sim.cli.sensitivity
+    import sim.cli.tornado
 
     cache: dict[str, object] = {}
 
@@ -390,8 +392,12 @@ def computed_once():
         return run
 
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("tornado", "global_sensitivity", "break_even"):
-            mp.setattr(cli, name, once(name, getattr(cli, name)))
+        for module, name in (
+            (sim.cli.tornado, "tornado"),
+            (sim.cli.sensitivity, "global_sensitivity"),
+            (sim.cli.breakeven, "break_even"),
+        ):
+            mp.setattr(module, name, once(name, getattr(module, name)))
         yield
 
 

@@ -49,9 +49,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, least_squares
 
+from sim.errors import OptionError
 from sim.outputs import language as L
 from sim.run.experiment import DEFAULT_SEED, Result, simulate
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, ScenarioLike, as_scenario
 
 FITTED = ("stock_end", "entries", "exits", "new_cases", "placement_entries")
 """Measures the model gives, and calibration fits."""
@@ -543,7 +544,7 @@ def check(scenario: Scenario, observed: Observed, fit: list[str]) -> list[Parame
 
 
 def calibrate(
-    scenario: Scenario,
+    scenario: ScenarioLike,
     observed: Observed,
     fit: list[str],
     des_replications: int = 5,
@@ -554,7 +555,8 @@ def calibrate(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario or path
+        A scenario, or the path of a scenario file.
         Must start at or before the first observed year.
     observed : Observed
         From :func:`read_observed`.
@@ -567,6 +569,7 @@ def calibrate(
     -------
     Calibration
     """
+    scenario = as_scenario(scenario)
     params = check(scenario, observed, fit)
     rows = observed.rows
     years = sorted(rows["year"].unique())
@@ -832,9 +835,9 @@ def fit_stay_mixture(
         Mean of the short stays (an assumption: weeks to months).
     """
     if not 0 < exit_share_observed < 1:
-        raise ValueError("the exit share must be between 0 and 1")
+        raise OptionError("the exit share must be between 0 and 1")
     if not mean_years > short_mean_years > 0:
-        raise ValueError("the mean stay must be longer than the short stays")
+        raise OptionError("the mean stay must be longer than the short stays")
 
     def gap(p: float) -> float:
         long_mean = (mean_years - p * short_mean_years) / (1 - p)
@@ -843,7 +846,7 @@ def fit_stay_mixture(
     single = 1 - math.exp(-1 / mean_years)
     lo, hi = 1e-9, 1 - 1e-6
     if gap(lo) * gap(hi) > 0:
-        raise ValueError(
+        raise OptionError(
             f"no mixture with short stays of {short_mean_years} years gives an exit share of "
             f"{exit_share_observed:.0%} with a mean stay of {mean_years} years"
         )

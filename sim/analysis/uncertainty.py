@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from sim.economics.comparison import check_perspective, compare_arrays, money_label
-from sim.errors import NothingUncertain
+from sim.errors import NothingUncertain, OptionError, PairError
 from sim.model.staircase import compile_staircase
 from sim.run.experiment import DEFAULT_SEED, PROJECTION, Engine, _one, _summary_frame, check_pair
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioLike, as_scenario
 
 OUTCOMES = {
     "placement_entries_avoided": "children, whole horizon",
@@ -139,8 +139,8 @@ class PSAResult:
 
 
 def psa(
-    base: Scenario,
-    strategy: Scenario,
+    base: ScenarioLike,
+    strategy: ScenarioLike,
     draws: int = 1000,
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
@@ -152,7 +152,8 @@ def psa(
 
     Parameters
     ----------
-    base, strategy : Scenario
+    base, strategy : Scenario or path
+        A scenario, or the path of a scenario file.
         Numbers given as distributions in either are drawn; a distribution
         both share (through ``extends``) gets the same value in both.
     draws : int
@@ -170,11 +171,13 @@ def psa(
     -------
     PSAResult
     """
+    base = as_scenario(base)
+    strategy = as_scenario(strategy)
     if draws < 1:
-        raise ValueError("draws must be at least 1")
+        raise OptionError("draws must be at least 1")
     check_pair(base, strategy)
     if engine not in ("des", "expected"):
-        raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
+        raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
     if not base.uncertain and not strategy.uncertain:
         raise NothingUncertain(NothingUncertain.advice("psa"))
     ub = {u.path: u for u in base.uncertain}
@@ -284,8 +287,8 @@ def _solve_one(
 
 
 def break_even(
-    base: Scenario,
-    strategy: Scenario,
+    base: ScenarioLike,
+    strategy: ScenarioLike,
     on: str = "effect",
     draws: int = 0,
     seed: int = DEFAULT_SEED,
@@ -308,15 +311,17 @@ def break_even(
         Whose money the NPV counts (default: the municipality's). Under the
         municipal view a cost paid by the state does not count against it.
     """
+    base = as_scenario(base)
+    strategy = as_scenario(strategy)
     check_perspective(perspective)
     if strategy.intervention is None:
-        raise ValueError(f"'{strategy.name}' has no [intervention] to solve for")
+        raise PairError(f"'{strategy.name}' has no [intervention] to solve for")
     if on not in ("effect", "cost"):
-        raise ValueError(f"on must be 'effect' or 'cost', not {on!r}")
+        raise OptionError(f"on must be 'effect' or 'cost', not {on!r}")
     check_pair(base, strategy)
     payers = strategy.intervention.payers
     if on == "cost" and perspective != "society" and payers is not None and not payers.get(perspective):
-        raise ValueError(
+        raise OptionError(
             f"the programme's cost is paid by {', '.join(p for p, v in payers.items() if v)}, none of it by "
             f"{perspective}: no programme cost makes {perspective}'s NPV zero; solve --on effect, or choose "
             "another --perspective"
@@ -354,8 +359,8 @@ class Tornado:
 
 
 def tornado(
-    base: Scenario,
-    strategy: Scenario,
+    base: ScenarioLike,
+    strategy: ScenarioLike,
     outcome: str = "npv",
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
@@ -374,6 +379,8 @@ def tornado(
         A number both files share is moved in both arms at once; sets of
         shares (Dirichlet) are left at their means.
     """
+    base = as_scenario(base)
+    strategy = as_scenario(strategy)
     check_pair(base, strategy)
     key = f"total_{outcome}"
     ub = {u.path: u for u in base.uncertain}
@@ -386,7 +393,7 @@ def tornado(
         vs = {path: value} if path in us else {}
         res = _draw_pair((base, strategy, vb, vs, engine, seed, 0, perspective))
         if key not in res:
-            raise ValueError(f"unknown outcome '{outcome}'")
+            raise OptionError(f"unknown outcome '{outcome}'")
         return float(res[key][0])
 
     central = run(None, None)
@@ -454,8 +461,8 @@ class Sensitivity:
 
 
 def global_sensitivity(
-    base: Scenario,
-    strategy: Scenario,
+    base: ScenarioLike,
+    strategy: ScenarioLike,
     method: str = "sobol",
     outcome: str = "npv",
     n: int = 256,
@@ -473,9 +480,11 @@ def global_sensitivity(
     index (Sobol) or ``mu_star`` (Morris), largest first. ``perspective``
     says whose money a money outcome counts (default: the municipality's).
     """
+    base = as_scenario(base)
+    strategy = as_scenario(strategy)
     check_perspective(perspective)
     if method not in ("sobol", "morris"):
-        raise ValueError(f"method must be 'sobol' or 'morris', not {method!r}")
+        raise OptionError(f"method must be 'sobol' or 'morris', not {method!r}")
     check_pair(base, strategy)
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
     us = {u.path: u for u in strategy.uncertain if u.dist != "dirichlet"}
@@ -483,7 +492,7 @@ def global_sensitivity(
     if not names:
         raise NothingUncertain(NothingUncertain.advice("sensitivity"))
     if len(names) < 2:
-        raise ValueError("global sensitivity needs at least two numbers given as distributions")
+        raise NothingUncertain("global sensitivity needs at least two numbers given as distributions")
     key = f"total_{outcome}"
 
     def func(q: np.ndarray) -> np.ndarray:
@@ -499,7 +508,7 @@ def global_sensitivity(
             tasks.append((base, strategy, vb, vs, engine, seed, i, perspective))
         results = _map(_draw_pair, tasks, workers, progress)
         if key not in results[0]:
-            raise ValueError(f"unknown outcome '{outcome}'")
+            raise OptionError(f"unknown outcome '{outcome}'")
         return np.array([r[key][0] for r in results])
 
     if method == "sobol":

@@ -1,5 +1,5 @@
-"""The ``trappesim`` command: the parser and its commands."""
+"""The ``trappesim`` command: the parser (:mod:`~sim.cli.main`), shared options and one module per command."""
 
-from sim.cli.app import build_parser, main
+from sim.cli.main import COMMANDS, build_parser, main
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.errors import OptionError
 from sim.model.staircase import Staircase
 from sim.outputs import language
 from sim.scenario import PAYERS, PERSPECTIVES, Scenario
@@ -60,7 +61,7 @@ def programme_costs(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarra
 def check_perspective(perspective: str) -> None:
     """Refuse a perspective that is not a payer or ``society`` (ValueError)."""
     if perspective not in PERSPECTIVES:
-        raise ValueError(f"perspective must be one of {', '.join(PERSPECTIVES)}, not {perspective!r}")
+        raise OptionError(f"perspective must be one of {', '.join(PERSPECTIVES)}, not {perspective!r}")
 
 
 def programme_costs_by_payer(measures: dict[str, np.ndarray], st: Staircase) -> np.ndarray:

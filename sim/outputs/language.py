@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 from babel.numbers import format_decimal, get_currency_symbol
 
+from sim.errors import OptionError
+
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[Lang, ...] = ("da", "en")
 _LOCALE = {"da": "da_DK", "en": "en_GB"}
@@ -398,7 +400,7 @@ def resolve(lang: str | None, scenario) -> Lang:
     """The language asked for, else the scenario's (Danish by default)."""
     chosen = lang or getattr(scenario, "language", "da")
     if chosen not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {chosen!r}")
+        raise OptionError(f"language must be one of {', '.join(LANGUAGES)}, not {chosen!r}")
     return chosen  # type: ignore[return-value]
 
 

@@ -29,6 +29,7 @@ from sim.engines.des import simulate_des
 from sim.engines.expected import ADDITIVE, MEASURES, expected_measures
 from sim.engines.invariants import InvariantError, check_measures
 from sim.engines.spells import measures_from_spells
+from sim.errors import OptionError, PairError
 from sim.model.staircase import Staircase, compile_staircase
 from sim.run.estimates import (
     CHILDREN_FLOOR,
@@ -47,7 +48,7 @@ from sim.run.estimates import (
 )
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
-from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario
+from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario, ScenarioLike, as_scenario
 
 Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
@@ -83,9 +84,9 @@ def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def _check(engine: str, replications: int | None) -> int | None:
     if engine not in ("des", "expected"):
-        raise ValueError(f"engine must be 'des' or 'expected', not {engine!r}")
+        raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
     if replications is not None and replications < 1:
-        raise ValueError("replications must be at least 1")
+        raise OptionError("replications must be at least 1")
     if engine == "expected":
         return 1
     return None if replications is None else int(replications)
@@ -93,9 +94,9 @@ def _check(engine: str, replications: int | None) -> int | None:
 
 def _check_precision(precision: float, max_replications: int) -> None:
     if not (0 < precision < 1):
-        raise ValueError(f"precision must be between 0 and 1 (a share, e.g. 0.02), not {precision!r}")
+        raise OptionError(f"precision must be between 0 and 1 (a share, e.g. 0.02), not {precision!r}")
     if max_replications < MIN_REPLICATIONS:
-        raise ValueError(f"max_replications must be at least {MIN_REPLICATIONS}, not {max_replications!r}")
+        raise OptionError(f"max_replications must be at least {MIN_REPLICATIONS}, not {max_replications!r}")
 
 
 def _interval(a: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -600,7 +601,7 @@ def _run_batches(
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: ScenarioLike,
     replications: int | None = None,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
@@ -613,7 +614,8 @@ def simulate(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario or path
+        A scenario, or the path of a scenario file.
     replications : int, optional
         A fixed number of replications. Default: as many as the precision
         needs (see :mod:`sim.run.estimates`). The expected engine has none.
@@ -637,6 +639,7 @@ def simulate(
     -------
     Result
     """
+    scenario = as_scenario(scenario)
     R = _check(engine, replications)
     _check_precision(precision, max_replications)
     st = compile_staircase(scenario)
@@ -661,8 +664,8 @@ def simulate(
     )
 
 
-def expected(scenario: Scenario) -> Result:
-    """Expected values from the analytic engine (milliseconds)."""
+def expected(scenario: ScenarioLike) -> Result:
+    """Expected values from the analytic engine (milliseconds); a scenario or the path of a file."""
     return simulate(scenario, engine="expected")
 
 
@@ -673,11 +676,11 @@ PROJECTION = "projection of adult-life costs after the staircase, not a budget l
 def check_pair(base: Scenario, strategy: Scenario) -> None:
     """Refuse a baseline and strategy that cannot be compared (``ValueError``, saying why)."""
     if base.step_ids != strategy.step_ids:
-        raise ValueError("baseline and strategy must have the same steps in the same order")
+        raise PairError("baseline and strategy must have the same steps in the same order")
     if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
-        raise ValueError("baseline and strategy must have the same start year and horizon")
+        raise PairError("baseline and strategy must have the same start year and horizon")
     if base.population.children != strategy.population.children:
-        raise ValueError(
+        raise PairError(
             f"baseline '{base.name}' and strategy '{strategy.name}' describe different areas "
             f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
             "a strategy should extend the baseline it is compared with"
@@ -687,15 +690,15 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
         which = (
             "only one of them has" if (base.adult is None) != (strategy.adult is None) else "they differ in"
         )
-        raise ValueError(
+        raise PairError(
             f"baseline '{base.name}' and strategy '{strategy.name}' must count adult life alike, but "
             f"{which} an [adult] table; give both the same one (e.g. in a file both extend)"
         )
 
 
 def compare(
-    base: Scenario,
-    strategy: Scenario,
+    base: ScenarioLike,
+    strategy: ScenarioLike,
     replications: int | None = None,
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
@@ -709,7 +712,8 @@ def compare(
 
     Parameters
     ----------
-    base, strategy : Scenario
+    base, strategy : Scenario or path
+        A scenario, or the path of a scenario file.
         Usually ``strategy`` extends ``base`` and adds an intervention.
     replications, seed, engine, workers
         As for :func:`simulate`.
@@ -727,6 +731,8 @@ def compare(
         ``.summary`` (placements avoided, NPV, ROI, payback: means with their
         Monte Carlo intervals, and the range of outcomes) and ``.yearly``.
     """
+    base = as_scenario(base)
+    strategy = as_scenario(strategy)
     R = _check(engine, replications)
     _check_precision(precision, max_replications)
     check_perspective(perspective)  # before the simulation, not after

@@ -30,6 +30,8 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from sim.errors import OptionError
+
 Workers = Any
 """Where the work runs: ``1`` (this process), ``n`` local processes, ``None``
 (all cores), a Dask scheduler address (``"tcp://host:8786"``) or a
@@ -60,7 +62,7 @@ def resolve_workers(workers: int | None, n_tasks: int) -> int:
     if workers is None:
         workers = os.cpu_count() or 1
     if workers < 1:
-        raise ValueError("workers must be at least 1")
+        raise OptionError("workers must be at least 1")
     return min(workers, n_tasks)
 
 
@@ -273,7 +275,7 @@ def _dask_map(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Any, prog
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the install
-        raise ValueError(
+        raise OptionError(
             "a Dask scheduler needs the 'distributed' extra: pip install 'trappesim[distributed]'"
         ) from None
     client = Client(workers) if isinstance(workers, str) else workers

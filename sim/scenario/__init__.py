@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from sim.errors import ScenarioError
 from sim.scenario.checks import capped_steps, stock_above_places
-from sim.scenario.files import extends_chain, load_scenario, save_scenario, scenario_notes
+from sim.scenario.files import (
+    ScenarioLike,
+    as_scenario,
+    extends_chain,
+    load_scenario,
+    save_scenario,
+    scenario_notes,
+)
 from sim.scenario.schema import (
     CLOSED,
     FM_DISCOUNTING,
@@ -52,10 +59,12 @@ __all__ = [
     "Mixture",
     "Population",
     "Review",
+    "ScenarioLike",
     "Scenario",
     "ScenarioError",
     "Step",
     "Weibull",
+    "as_scenario",
     "capped_steps",
     "extends_chain",
     "load_scenario",

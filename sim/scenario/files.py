@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import tomlkit
 
@@ -18,6 +19,25 @@ from sim.scenario.validation import _check_unknown_keys
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
+
+
+ScenarioLike: TypeAlias = "Scenario | str | os.PathLike[str]"
+"""A scenario, or the path of a scenario file: every function that takes a scenario takes either."""
+
+
+def as_scenario(scenario: ScenarioLike) -> Scenario:
+    """The scenario itself, or the one a path names, loaded and validated.
+
+    Examples
+    --------
+    >>> as_scenario("scenarios/municipality-template.toml").name  # doctest: +SKIP
+    'municipality-template'
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, os.PathLike)):
+        return load_scenario(scenario)
+    raise TypeError(f"expected a Scenario or the path of a scenario file, not {type(scenario).__name__}")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,0 +1,134 @@
+"""What the commands share: exit codes, loading and checking the files, warnings, writing, printing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sim.errors import PairError, ScenarioError
+from sim.outputs import language as L
+from sim.outputs.report import interval_notes, key_figures
+from sim.outputs.results import write_results
+from sim.run.experiment import Comparison, Result, check_pair
+from sim.scenario import Scenario, load_scenario, stock_above_places
+from sim.scenario.plausibility import check_arms, check_scenario
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""Exit codes after Ctrl-C and SIGTERM: 128 + the signal's number, as shells report them."""
+
+
+def default_out(name: str) -> Path:
+    return Path("results") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def fail(message: str) -> int:
+    print(f"trappesim: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def print_summary(result: Result | Comparison, out: Path, lang: str | None) -> None:
+    scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
+    lang = L.resolve(lang, scenario)
+    for line in summary_lines(result, lang):
+        print(line.replace(L.NBSP, " "))
+    print(f"\n{L.t('results_written', lang, out=out)}")
+
+
+def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
+    """The terminal summary of a run or comparison: key figures, what their intervals mean, money."""
+    res = result.base if isinstance(result, Comparison) else result
+    scenario = res.scenario
+    kf = key_figures(result, lang)
+    n = res.replications
+    runs = L.runs(n, lang)
+    expected = res.engine == "expected"
+    if isinstance(result, Comparison):
+        head = L.t("vs", lang, a=result.strategy.scenario.name, b=result.base.scenario.name)
+    else:
+        head = f"{scenario.name}, {result.years[0]}-{result.years[-1]}"
+    lines = ["", f"{head}: {L.t('expected_values', lang) if expected else runs}"]
+    width = max(len(x) for x in kf["label"]) + 2
+    if not expected:
+        columns = (L.t("col_mean", lang), L.t("col_precision", lang), L.t("col_range", lang))
+        lines.append(f"  {'':{width}s} {columns[0]:>18s}  {columns[1]:>18s}  {columns[2]}")
+    group = "budget"
+    for r in kf.itertuples(index=False):
+        if r.group != group:  # projections, payers and PSA rows stand apart from the budget numbers
+            group = r.group
+            lines.append(f"  {L.t('group_' + group, lang)}:")
+        if expected:
+            lines.append(f"  {r.label:{width}s} {r.text:>18s}")
+        else:
+            lines.append(f"  {r.label:{width}s} {r.text:>18s}  {r.precision:>18s}  {r.interval}".rstrip())
+    lines += [f"  {x}" for x in interval_notes(result, lang)]
+    lines.append(f"  {L.money_note(scenario, lang)}")
+    return lines
+
+
+def write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:
+    """Write the results folder, recording the command line as given."""
+    command = ["trappesim", *sys.argv[1:]]
+    write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+    args.written = out  # an interruption from here on leaves a complete folder
+
+
+def notes(files: dict, scenarios: dict[str, Scenario]) -> None:
+    for role, scenario in scenarios.items():
+        for note in stock_above_places(scenario):
+            print(f"trappesim: note: {files[role]}: {note}", file=sys.stderr)
+
+
+def plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenario]) -> None:
+    """Warn about each implausible number, and each number the two arms differ in, before anything
+    runs; with ``--strict`` stop there (exit 2)."""
+    findings = []
+    for role, scenario in scenarios.items():
+        findings += check_scenario(scenario, files[role])
+    if "baseline" in scenarios and "strategy" in scenarios:
+        base, strategy = scenarios["baseline"], scenarios["strategy"]
+        findings += check_arms(base, strategy, files["baseline"], files["strategy"])
+    # A number both arms inherit from one file is reported once.
+    once: dict[tuple, str] = {}
+    for f in findings:
+        where = os.path.realpath(f.file) if os.path.isfile(f.file) else f.file
+        once.setdefault((where, f.key, f.message), str(f))
+    lines = list(once.values())
+    for line in lines:
+        print(f"trappesim: warning: {line}", file=sys.stderr)
+    if lines and getattr(args, "strict", False):
+        raise ScenarioError(
+            "",
+            "",
+            f"--strict: {len(lines)} warning(s) above; correct the numbers (or leave out --strict "
+            "to run with them); nothing was run or written",
+        )
+
+
+def check_pair_of(args: argparse.Namespace, base: Scenario, strategy: Scenario) -> None:
+    """Refuse two files that cannot be compared before anything runs, naming both."""
+    try:
+        check_pair(base, strategy)
+    except PairError as err:
+        raise PairError(f"{args.baseline} and {args.strategy}: {err}") from None
+
+
+def whose(perspective: str, lang: str) -> str:
+    """Whose money a printed NPV counts, and the option that chose it."""
+    return L.t("cli_whose_money", lang, whose=L.t("persp_" + perspective, lang), perspective=perspective)
+
+
+def load_pair(args: argparse.Namespace) -> tuple[dict[str, Path], Scenario, Scenario]:
+    """The two files of a command that compares, loaded and checked to be comparable, naming both."""
+    files = {"baseline": args.baseline, "strategy": args.strategy}
+    base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
+    check_pair_of(args, base, strategy)
+    return files, base, strategy
+
+
+def workers_of(args: argparse.Namespace) -> int | str:
+    """Worker processes, or a Dask scheduler's address: ``--scheduler``, ``--workers``, else every core."""
+    return args.scheduler or args.workers or os.cpu_count() or 1

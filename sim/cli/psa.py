@@ -1,0 +1,92 @@
+"""``trappesim psa``: probabilistic sensitivity analysis of a baseline and a strategy."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from sim.analysis.uncertainty import psa
+from sim.cli.common import EXIT_OK, default_out, load_pair, notes, plausible, workers_of, write
+from sim.cli.options import (
+    AT_LEAST_1,
+    add_output,
+    add_perspective,
+    add_seed_engine,
+    add_strict,
+    add_two_files,
+    add_where,
+)
+from sim.errors import NothingUncertain, ScenarioError
+from sim.outputs import language as L
+from sim.outputs.report import format_value
+from sim.outputs.results import check_destination
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``psa`` command to the parser."""
+    p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
+    add_two_files(p)
+    p.add_argument("--draws", "-n", type=AT_LEAST_1, default=1000, help="parameter draws (default 1000)")
+    add_seed_engine(p, "expected", "analytic (default) or one DES run per draw")
+    add_where(p)
+    add_perspective(p)
+    add_output(p, "psa-")
+    add_strict(p)
+    p.set_defaults(handler=_psa)
+
+
+def _psa(args: argparse.Namespace) -> int:
+    files, base, strategy = load_pair(args)
+    notes(files, {"baseline": base, "strategy": strategy})
+    if not base.uncertain and not strategy.uncertain:
+        raise ScenarioError(f"{args.baseline} and {args.strategy}", "", NothingUncertain.advice("psa"))
+    # A number uncertain in the strategy only is one the arms differ in: plausible warns.
+    plausible(args, files, {"baseline": base, "strategy": strategy})
+    out = args.out or default_out(f"{strategy.name}-vs-{base.name}-psa")
+    check_destination(out, args.force)
+    workers = workers_of(args)
+    print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
+    start = time.perf_counter()
+    result = psa(
+        base,
+        strategy,
+        draws=args.draws,
+        seed=args.seed,
+        engine=args.engine,
+        workers=workers,
+        progress=True,
+        perspective=args.perspective,
+    )
+    wall = time.perf_counter() - start
+    write(result, out, files, args, wall)
+    lang = L.resolve(args.lang, base)
+    s = result.summary.set_index("metric")
+    names = L.t("vs", lang, a=strategy.name, b=base.name)
+    print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
+    whose = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""
+    rows = [
+        (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "children"),
+        (L.t("kf_npv", lang) + whose, "npv", "money"),
+        (L.t("kf_roi", lang), "roi", "ratio"),
+    ]
+    width = 46
+    for label, key, kind in rows:
+        r = s.loc[key]
+        shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
+        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
+    p = L.percent(s.loc["probability_npv_positive", "mean"], lang)
+    print(f"  {L.t('kf_p_npv', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
+    cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
+    print(f"  {L.t('kf_cost_per_avoided', lang):{width}s} {cost:>16s}".replace(L.NBSP, " "))
+    if "npv_with_adult_consequences" in s.index:
+        print(f"  {L.t('group_projection', lang)}:")
+        r = s.loc["npv_with_adult_consequences"]
+        shown = [format_value(r[q], "money", lang, base.currency) for q in ("mean", "p5", "p95")]
+        label = L.t("kf_npv_adult", lang)
+        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
+        p = L.percent(s.loc["probability_npv_with_adult_positive", "mean"], lang)
+        print(f"  {L.t('kf_p_npv_adult', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
+    print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+    print(f"\n{L.t('results_written', lang, out=out)}")
+    return EXIT_OK

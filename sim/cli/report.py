@@ -1,0 +1,39 @@
+"""``trappesim report``: remake charts, the workbook and the HTML report from a results folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.common import EXIT_OK
+from sim.cli.options import add_lang
+from sim.outputs.results import remake_reports
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``report`` command to the parser."""
+    p = sub.add_parser(
+        "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
+    )
+    p.add_argument("folder", type=Path, help="a results folder written by run, compare, psa or tornado")
+    p.add_argument(
+        "--with",
+        dest="extras",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="a psa, tornado or sensitivity folder for the same scenarios, shown in a comparison's report "
+        "(repeatable)",
+    )
+    add_lang(p)
+    p.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    written = remake_reports(args.folder, args.lang, args.extras)
+    print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
+    for name in written:
+        if not name.endswith(".svg"):
+            print(f"  {name.removesuffix('.png') if name.startswith('charts/') else name}")
+    return EXIT_OK

@@ -1,0 +1,86 @@
+"""``trappesim run`` and ``trappesim compare``: simulate one scenario, or a strategy against its baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_OK,
+    check_pair_of,
+    default_out,
+    notes,
+    plausible,
+    print_summary,
+    workers_of,
+    write,
+)
+from sim.cli.options import add_common, add_perspective, add_two_files
+from sim.model.staircase import compile_staircase
+from sim.outputs.results import check_destination
+from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
+from sim.run.experiment import Comparison, Result, compare, simulate
+from sim.scenario import Scenario, load_scenario
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``run`` and ``compare`` commands to the parser."""
+    p = sub.add_parser("run", help="simulate one scenario and write a results folder")
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    add_common(p)
+    p.set_defaults(handler=_simulate)
+    p = sub.add_parser("compare", help="compare a strategy with its baseline (common random numbers)")
+    add_two_files(p)
+    add_common(p)
+    add_perspective(p)
+    p.set_defaults(handler=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    files = (
+        {"scenario": args.scenario}
+        if args.command == "run"
+        else {"baseline": args.baseline, "strategy": args.strategy}
+    )
+    scenarios: dict[str, Scenario] = {role: load_scenario(path) for role, path in files.items()}
+    notes(files, scenarios)
+    names = "-vs-".join(s.name for s in reversed(scenarios.values()))
+    out = args.out or default_out(names)
+    check_destination(out, args.force)
+    if args.command == "compare":
+        check_pair_of(args, scenarios["baseline"], scenarios["strategy"])
+    plausible(args, files, scenarios)
+    workers = workers_of(args)
+    if args.engine == "expected":
+        what = "expected values (analytic engine)"
+    else:
+        where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+        exact = all(analytic_is_exact(compile_staircase(sc)) for sc in scenarios.values())
+        if args.replications:
+            how = f"{args.replications} replication(s)"
+        elif exact:
+            how = f"{MIN_REPLICATIONS} replications for the range of outcomes (the means are exact: the analytic engine solves this model)"
+        else:
+            how = f"replications until the means are within {100 * args.precision:g} % (at most {args.max_replications})"
+        what = f"{how}, seed {args.seed}, {where}"
+    print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
+    start = time.perf_counter()
+    kw = dict(
+        replications=args.replications,
+        seed=args.seed,
+        engine=args.engine,
+        workers=workers,
+        progress=True,
+        precision=args.precision,
+        max_replications=args.max_replications,
+    )
+    if args.command == "run":
+        result: Result | Comparison = simulate(scenarios["scenario"], **kw)
+    else:
+        result = compare(scenarios["baseline"], scenarios["strategy"], perspective=args.perspective, **kw)
+    wall = time.perf_counter() - start
+    write(result, out, files, args, wall)
+    print_summary(result, out, args.lang)
+    return EXIT_OK

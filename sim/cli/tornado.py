@@ -1,0 +1,68 @@
+"""``trappesim tornado``: one-way sensitivity, each uncertain number at its 5th and 95th percentile."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from sim.analysis.uncertainty import tornado
+from sim.cli.common import EXIT_OK, default_out, load_pair, plausible, whose, write
+from sim.cli.options import add_output, add_perspective, add_seed_engine, add_strict, add_two_files
+from sim.outputs import language as L
+from sim.outputs.report import outcome_name, outcome_value, parameter_value, text_table
+from sim.outputs.results import check_destination
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``tornado`` command to the parser."""
+    p = sub.add_parser(
+        "tornado", help="one-way sensitivity: each uncertain number at its 5th and 95th percentile"
+    )
+    add_two_files(p)
+    p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
+    add_seed_engine(p, "expected", "analytic (default) or the DES")
+    add_perspective(p)
+    add_output(p, "tornado-")
+    add_strict(p)
+    p.set_defaults(handler=_tornado)
+
+
+def _tornado(args: argparse.Namespace) -> int:
+    files, base, strategy = load_pair(args)
+    plausible(args, files, {"baseline": base, "strategy": strategy})
+    out = args.out or default_out(f"{strategy.name}-vs-{base.name}-tornado")
+    check_destination(out, args.force)
+    start = time.perf_counter()
+    result = tornado(
+        base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective
+    )
+    write(result, out, files, args, time.perf_counter() - start)
+    lang = L.resolve(args.lang, base)
+    t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
+    outcome = outcome_name(args.outcome, lang, within=True)
+    value = lambda v: outcome_value(v, args.outcome, lang, base.currency)  # noqa: E731
+    print(f"\n{t('vs', a=strategy.name, b=base.name)}: {t('cli_tornado_header', outcome=outcome)}")
+    print(f"  {t('cli_at_means')}: {value(result.central)}".replace(L.NBSP, " "))
+    if result.table.empty:
+        print(f"  {t('cli_nothing_to_vary')}")
+    else:
+        headers = [L.column(c, lang) for c in ("parameter", "low", "outcome_low", "high", "outcome_high")]
+        rows = [
+            (
+                L.describe(base, r["parameter"], lang),
+                parameter_value(base, r["parameter"], r["low"], lang),
+                value(r["outcome_low"]),
+                parameter_value(base, r["parameter"], r["high"], lang),
+                value(r["outcome_high"]),
+                r["parameter"],
+            )
+            for _, r in result.table.iterrows()
+        ]
+        for line in text_table(headers, rows, lang):
+            print(line)
+    print(f"  {t('others_at_mean').strip()}")
+    if L.measure_kind(args.outcome) == "money":
+        print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+        print(f"  {whose(result.perspective, lang)}")
+    print(f"\n{t('results_written', out=out)}")
+    return EXIT_OK

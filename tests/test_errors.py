@@ -1,0 +1,88 @@
+"""One error family: the user's mistakes are one line and exit 2; anything else is a bug and shows as one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import SCENARIOS
+
+import sim
+import sim.cli.check
+from sim import errors
+from sim.cli import main
+
+USER_ERRORS = [
+    errors.OptionError,
+    errors.ScenarioError,
+    errors.DistributionError,
+    errors.DataFileError,
+    errors.EngineNotApplicable,
+    errors.NothingUncertain,
+    errors.PairError,
+    errors.ResultsFolderError,
+    errors.OutputExistsError,
+]
+
+
+@pytest.mark.parametrize("cls", USER_ERRORS, ids=lambda c: c.__name__)
+def test_every_user_error_is_in_the_family(cls):
+    assert issubclass(cls, errors.UserError) and issubclass(cls, errors.TrappesimError)
+
+
+def test_a_bug_is_in_the_family_but_not_the_users():
+    assert issubclass(errors.InvariantError, errors.TrappesimError)
+    assert not issubclass(errors.InvariantError, errors.UserError)
+
+
+def test_errors_are_offered_by_import_sim():
+    assert sim.TrappesimError is errors.TrappesimError and sim.UserError is errors.UserError
+    assert sim.ScenarioError is errors.ScenarioError
+
+
+def test_the_library_raises_user_errors_for_wrong_options():
+    base = sim.load_scenario(SCENARIOS / "municipality-template.toml")
+    with pytest.raises(errors.OptionError, match="engine must be"):
+        sim.simulate(base, engine="nonsense")
+    with pytest.raises(errors.OptionError, match="replications must be at least 1"):
+        sim.simulate(base, replications=0)
+    national = sim.load_scenario(SCENARIOS / "denmark-baseline.toml")
+    with pytest.raises(errors.PairError, match="must have the same"):
+        sim.compare(base, national, engine="expected")
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [ValueError("a programming slip"), KeyError("steps"), ZeroDivisionError("division by zero")],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_bug_is_not_reported_as_the_users_mistake(bug, monkeypatch, capsys):
+    """A ValueError from inside the library used to read as 'error: ...' with exit 2; now it is a bug."""
+
+    def broken(args):
+        raise bug
+
+    monkeypatch.setattr(sim.cli.check, "_check", broken)
+    with pytest.raises(type(bug)):
+        main(["check", str(SCENARIOS / "municipality-template.toml")])
+
+
+def test_a_bug_exits_1_with_a_traceback_and_a_mistake_exits_2_with_one_line(tmp_path):
+    typo = tmp_path / "typo.toml"
+    typo.write_text('extends = "{}"\nhorizon_yaers = 5\n'.format(SCENARIOS / "municipality-template.toml"))
+    proc = subprocess.run([sys.executable, "-m", "sim", "check", str(typo)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "horizon_yaers" in proc.stderr and "Traceback" not in proc.stderr
+    bug = (
+        "import sys, sim.cli.check as c\n"
+        "def broken(args): raise ValueError('a programming slip')\n"
+        "c._check = broken\n"
+        "from sim.__main__ import main\n"
+        f"sys.argv = ['trappesim', 'check', {str(typo)!r}]\n"
+        "raise SystemExit(main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", bug], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "a programming slip" in proc.stderr
+    assert "a bug in Trappesim" in proc.stderr
