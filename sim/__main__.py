@@ -16,6 +16,16 @@ BUG = 1
 """Exit code of a bug (a user's mistake is 2: :mod:`sim.cli.main`)."""
 
 
+_interrupted = False
+"""Whether Ctrl-C came: inside a library's import it can surface as another error (NumPy: ImportError)."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """Run the ``trappesim`` command; returns its exit code.
 
@@ -23,6 +33,7 @@ def main() -> int:
     its workers and removed what it had half written, and taking the
     libraries down in order would only add a second or more.
     """
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         try:
             from sim.cli import main as cli
@@ -41,22 +52,30 @@ def main() -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = PIPE_CLOSED
     except Exception:
-        # Not a mistake of the user's (those are one line and exit 2): a bug. Show
-        # where it is, and say so, so that it is reported rather than worked around.
-        import traceback
-
-        traceback.print_exc()
-        print(
-            "trappesim: this is a bug in Trappesim, not a mistake in your files or options; "
-            "please report it with the lines above",
-            file=sys.stderr,
-        )
-        code = BUG
+        if _interrupted:
+            print("trappesim: interrupted", file=sys.stderr)
+            code = INTERRUPTED
+        else:
+            code = _bug()
     if code in (INTERRUPTED, TERMINATED):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def _bug() -> int:
+    """Not a mistake of the user's (those are one line and exit 2): a bug. Show where it is, and say
+    so, so that it is reported rather than worked around."""
+    import traceback
+
+    traceback.print_exc()
+    print(
+        "trappesim: this is a bug in Trappesim, not a mistake in your files or options; "
+        "please report it with the lines above",
+        file=sys.stderr,
+    )
+    return BUG
 
 
 if __name__ == "__main__":

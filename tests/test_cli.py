@@ -179,12 +179,12 @@ def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
         assert m["engine"] == "expected" and m["replications"] == 1
         assert (out / "charts" / "staircase.png").is_file()
     assert (cmp_out / "charts" / "payback.png").is_file()
-    # Expected values have no interval, and a "share of replications" means nothing.
+    # Expected values have no interval, and a "share of replications" means nothing: no such row.
     table = pd.read_csv(cmp_out / "comparison.csv").set_index("metric")
     row = table.loc["placement_entries_avoided"]
     assert row["mean"] > 0 and row["median"] == pytest.approx(row["mean"])
     assert np.isnan(row["p5"]) and np.isnan(row["p95"])
-    assert np.isnan(table.loc["share_paying_back", "mean"])
+    assert "share_paying_back" not in table.index and "share_npv_positive" not in table.index
 
 
 def test_expected_engine_refuses_weibull_stays(write_scenario, tmp_path, capsys):

@@ -33,7 +33,7 @@ import sim
 from sim.cli import main
 from sim.engines.expected import EngineNotApplicable
 from sim.outputs import language as L
-from sim.outputs import results
+from sim.outputs import writers
 from sim.scenario import extends_chain
 
 LANGS = ("da", "en")
@@ -288,12 +288,12 @@ def _tiny_png() -> bytes:
 
 
 def _charts_with_their_words(result, folder: Path, lang: str | None) -> dict[str, bytes]:
-    """Stands in for ``results._save_charts``: every chart made and its words kept; a stand-in PNG."""
+    """Stands in for ``writers.save_charts``: every chart made and its words kept; a stand-in PNG."""
     png = _tiny_png()
     pngs = {}
     # The folder is written under a hidden temporary name (".NAME.partial-PID/charts").
     name = re.sub(r"^\.(.*)\.partial-\d+$", r"\1", folder.parent.name)
-    for stem, make in results.charts(result, lang).items():
+    for stem, make in writers.charts(result, lang).items():
         CHART_WORDS[f"{name}/{stem}"] = _words_on(make())
         pngs[stem] = png
     return pngs
@@ -302,7 +302,7 @@ def _charts_with_their_words(result, folder: Path, lang: str | None) -> dict[str
 @pytest.fixture(scope="module")
 def quick_charts():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(results, "_save_charts", _charts_with_their_words)
+        mp.setattr(writers, "save_charts", _charts_with_their_words)
         yield
 
 

@@ -104,12 +104,10 @@ def test_payer_shares_of_every_line_sum_to_the_total(toy):
     np.testing.assert_allclose(programme_costs_by_payer(m, st).sum(-1), programme_costs(m, st), rtol=1e-12)
     np.testing.assert_allclose(step_costs_by_payer(m, st).sum(-1), step_costs(m, st).sum(-1), rtol=1e-12)
     cmp = sim.compare(base, plan, replications=2, seed=1)
-    s = cmp.summary.set_index("metric")["mean"]
+    s = cmp.summary["mean"]
     payers = s[["npv_kommune", "npv_region", "npv_stat"]].sum()
     assert payers == pytest.approx(s["npv_society"], rel=1e-12)
-    society = sim.compare(base, plan, replications=2, seed=1, perspective="society").summary.set_index(
-        "metric"
-    )["mean"]
+    society = sim.compare(base, plan, replications=2, seed=1, perspective="society").summary["mean"]
     assert society["npv"] == pytest.approx(s["npv_society"], rel=1e-12)
     assert s["npv"] == pytest.approx(s["npv_kommune"], rel=1e-12)  # the municipal view is the default
     assert s["npv"] != pytest.approx(society["npv"])  # and here it differs from society's
@@ -117,7 +115,7 @@ def test_payer_shares_of_every_line_sum_to_the_total(toy):
 
 def test_without_payers_everything_is_the_municipalitys(toy):
     plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
-    s = sim.compare(toy, plan, engine="expected").summary.set_index("metric")["mean"]
+    s = sim.compare(toy, plan, engine="expected").summary["mean"]
     assert s["npv"] == pytest.approx(s["npv_society"]) == pytest.approx(s["npv_kommune"])
     assert s["npv_region"] == 0 and s["npv_stat"] == 0
 
@@ -153,9 +151,9 @@ def test_a_payer_who_invests_nothing_but_saves_pays_back_from_the_start(toy):
             },
         }
     )
-    region = sim.compare(base, plan, engine="expected", perspective="region").summary.set_index("metric")
+    region = sim.compare(base, plan, engine="expected", perspective="region").summary
     assert region.loc["investment_pv", "mean"] == 0 and region.loc["npv", "mean"] > 0
     assert region.loc["payback_year", "median"] == 2025  # it is never behind
     assert np.isnan(region.loc["roi", "mean"])  # no return on nothing
-    stat = sim.compare(base, plan, engine="expected", perspective="stat").summary.set_index("metric")
+    stat = sim.compare(base, plan, engine="expected", perspective="stat").summary
     assert np.isnan(stat.loc["payback_year", "median"])  # neither pays nor gains: nothing to pay back

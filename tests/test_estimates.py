@@ -125,7 +125,7 @@ def test_exact_means_are_the_analytic_engines_and_the_range_is_around_them(toy):
     cmp = compare(toy, plan, seed=3)
     exp = compare(toy, plan, engine="expected")
     assert cmp.base.replications == MIN_REPLICATIONS and cmp.mean_from == "exact"
-    s, e = cmp.summary.set_index("metric"), exp.summary.set_index("metric")
+    s, e = cmp.summary, exp.summary
     for metric in ("placement_entries_avoided", "npv", "roi", "payback_year", "investment_pv"):
         assert s.loc[metric, "mean"] == pytest.approx(e.loc[metric, "mean"], rel=1e-12)
         assert s.loc[metric, "mc_se"] == 0.0
@@ -150,7 +150,7 @@ def test_a_run_with_exact_means_has_its_yearly_tables_from_the_analytic_engine(t
     exp = expected(toy)
     np.testing.assert_allclose(res.yearly["stock_end"], exp.yearly["stock_end"])
     assert (res.yearly["stock_end_mc_se"] == 0).all()
-    assert res.summary.set_index("metric").loc["placement_entries", "mean_from"] == "exact"
+    assert res.summary.loc["placement_entries", "mean_from"] == "exact"
 
 
 @pytest.mark.slow
@@ -163,10 +163,10 @@ def test_the_municipal_headline_does_not_move_with_the_seed(children):
     if children is not None:  # a smaller municipality: entries scale with its children
         base = base.with_changes(smaller(base, children))
         plan = plan.with_changes(smaller(plan, children))
-    exact = compare(base, plan, engine="expected").summary.set_index("metric").loc["npv", "mean"]
+    exact = compare(base, plan, engine="expected").summary.loc["npv", "mean"]
     npvs = []
     for seed in (1, 7, 20240101):
-        s = compare(base, plan, seed=seed).summary.set_index("metric").loc["npv"]
+        s = compare(base, plan, seed=seed).summary.loc["npv"]
         assert s["mc_low"] <= exact <= s["mc_high"]
         npvs.append(s["mean"])
     assert (max(npvs) - min(npvs)) / abs(np.mean(npvs)) <= 0.03
@@ -187,7 +187,7 @@ def test_replications_run_until_the_precision_is_reached():
     np.testing.assert_array_equal(tight.arrays["total_npv"][:n], loose.arrays["total_npv"])
     for tg in loose.precision_targets():
         assert tg.half_width(n) <= tg.tolerance(0.5)
-    s = tight.summary.set_index("metric").loc["npv"]
+    s = tight.summary.loc["npv"]
     assert s["mc_se"] == pytest.approx(
         np.std(tight.arrays["total_npv"], ddof=1) / math.sqrt(tight.base.replications)
     )
@@ -214,7 +214,7 @@ def test_the_standard_error_is_the_spread_of_means_over_independent_seeds():
     scenario = _capped()
     means, ses = [], []
     for seed in range(12):
-        s = simulate(scenario, replications=10, seed=1000 + seed).summary.set_index("metric")
+        s = simulate(scenario, replications=10, seed=1000 + seed).summary
         means.append(s.loc["placement_entries", "mean"])
         ses.append(s.loc["placement_entries", "mc_se"])
     ratio = np.std(means, ddof=1) / np.sqrt(np.mean(np.square(ses)))
@@ -267,7 +267,7 @@ def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
     worse = {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 1.5}}}  # more placements
     cmp = compare(Scenario.from_dict(toy_dict()), Scenario.from_dict(toy_dict(intervention=worse)), seed=1)
     kf = key_figures(cmp, "en").set_index("metric")
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     assert s.loc["placement_entries_avoided", "mean"] < 0
     row = kf.loc["placement_entries_avoided"]
     assert (

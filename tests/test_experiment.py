@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SCENARIOS
 
@@ -39,7 +40,7 @@ def test_expected_engine_is_one_word_away(toy):
 def test_strategy_that_works_avoids_placements(toy):
     plan = toy.with_changes({"intervention": {"start_year": 2024, "hazard_ratios": {"mid": {"placed": 0.3}}}})
     cmp = sim.compare(toy, plan, replications=5, seed=3)
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     assert s.loc["placement_entries_avoided", "p5"] > 0
     assert s.loc["npv", "mean"] > 0
     assert {"mean", "median", "p5", "p95", "unit"} <= set(s.columns)
@@ -103,7 +104,7 @@ def test_comparison_reports_waiting_avoided(toy):
     plan = base.with_changes(
         {"intervention": {"start_year": 2025, "extra_places": {"placed": {"places": 150}}}}
     )
-    s = sim.compare(base, plan, replications=3, seed=2).summary.set_index("metric")
+    s = sim.compare(base, plan, replications=3, seed=2).summary
     assert s.loc["waiting_years_avoided", "p5"] > 0
     assert s.loc["overflows_avoided", "mean"] > 0
     t = sim.simulate(base, replications=1, seed=2).yearly
@@ -163,3 +164,25 @@ def test_progress_bar_is_silent_when_not_on_a_terminal(toy, capsys):
     sim.compare(toy, toy, replications=2, seed=1, workers=2, progress=True)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_every_function_that_takes_a_scenario_takes_a_path(tmp_path):
+    """``sim.simulate("file.toml")`` once failed with AttributeError: a researcher's first try."""
+    base_file = SCENARIOS / "municipality-template.toml"
+    plan_file = SCENARIOS / "municipality-early-detection.toml"
+    base, plan = sim.load_scenario(base_file), sim.load_scenario(plan_file)
+    by_path = sim.compare(str(base_file), plan_file, engine="expected")
+    by_scenario = sim.compare(base, plan, engine="expected")
+    pd.testing.assert_frame_equal(by_path.summary, by_scenario.summary)
+    assert sim.expected(base_file).scenario == base
+    assert sim.simulate(str(base_file), engine="expected").scenario == base
+    with pytest.raises(TypeError, match="a Scenario or the path of a scenario file, not dict"):
+        sim.simulate({"name": "x"})
+    with pytest.raises(sim.ScenarioError, match="no-such-file.toml"):
+        sim.simulate(tmp_path / "no-such-file.toml")
+    uncertain = (
+        SCENARIOS / "municipality-uncertain.toml",
+        SCENARIOS / "municipality-early-detection-uncertain.toml",
+    )
+    assert sim.psa(*uncertain, draws=3).draws == 3
+    assert not sim.tornado(*map(str, uncertain)).table.empty

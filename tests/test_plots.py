@@ -210,7 +210,7 @@ def test_placed_children_in_danish(cmps):
 
 
 def test_placed_children_is_a_chart_of_every_comparison(cmps):
-    from sim.outputs.results import charts
+    from sim.outputs.writers import charts
 
     assert list(charts(cmps["des"], "en"))[:2] == ["placed_children", "staircase"]
     assert "placed_children" not in charts(cmps["des"].base, "en")  # one scenario: nothing to compare
@@ -229,7 +229,7 @@ def test_placements_avoided(cmps, case, tmp_path):
     (ax,) = fig.axes
     heights = [p.get_height() for p in ax.patches]
     np.testing.assert_allclose(heights, cmp.yearly["placement_entries_avoided"])
-    total = cmp.summary.set_index("metric").loc["placement_entries_avoided"]
+    total = cmp.summary.loc["placement_entries_avoided"]
     title = fig.get_suptitle()
     assert title.startswith(f"{total['mean']:,.0f} new placements avoided 2024-2033")
     several = cmp.base.replications > 1
@@ -269,7 +269,7 @@ def test_payback_marks_the_payback_year(cmps, case, tmp_path):
     fig = plots.payback(cmp)
     save(fig, tmp_path)
     (ax,) = fig.axes
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     # The year the mean cash flow drawn pays back (the replications' years are its range).
     year = int(s.loc["payback_year", "mean"])
     assert vertical_lines(ax) == [year]
@@ -311,7 +311,7 @@ def test_payback_is_not_before_the_strategy_starts(cmps):
     fig = plots.payback(cmp)
     (x,) = vertical_lines(fig.axes[0])
     assert x >= 2025
-    assert cmp.summary.set_index("metric").loc["payback_year", "median"] >= 2025
+    assert cmp.summary.loc["payback_year", "median"] >= 2025
 
 
 def test_payback_year_is_a_calendar_year(cmps):
@@ -321,7 +321,7 @@ def test_payback_year_is_a_calendar_year(cmps):
     arrays = {k: v[:2] for k, v in one.arrays.items()}
     arrays["total_payback_year"] = np.array([2025.0, 2026.0])
     cmp = Comparison(base, strat, arrays)
-    median = cmp.summary.set_index("metric").loc["payback_year", "median"]
+    median = cmp.summary.loc["payback_year", "median"]
     fig = plots.payback(cmp)
     (x,) = vertical_lines(fig.axes[0])
     assert float(median).is_integer()
@@ -377,7 +377,7 @@ def test_capacity_charts(toy, tmp_path):
         {"intervention": {"start_year": 2025, "extra_places": {"placed": {"places": 100}}}}
     )
     cmp = sim.compare(base, plan, replications=2, seed=1)
-    assert plots.has_capacity(cmp) and not plots.has_capacity(sim.simulate(toy, replications=1))
+    assert cmp.has_capacity and not sim.simulate(toy, replications=1).has_capacity
     for make in (plots.waiting_list, plots.utilisation):
         for what in (cmp, cmp.base):
             fig = make(what)
@@ -417,7 +417,7 @@ def test_waterfall_adds_up_to_the_net_present_value(cmps, case, tmp_path):
     (ax,) = fig.axes
     bars = ax.patches
     assert len(bars) == 1 + 3 + 1  # investment, one per step, NPV
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     heights = np.array([b.get_height() for b in bars])
     bottoms = np.array([b.get_y() for b in bars])
     assert heights[0] == pytest.approx(-s.loc["investment_pv", "mean"], rel=1e-9, abs=1e-6)
@@ -588,7 +588,7 @@ def test_waterfall_shows_adult_life_apart(toy, tmp_path):
     save(fig, tmp_path)
     bars = fig.axes[0].patches
     assert len(bars) == 1 + 3 + 1 + 2  # investment, steps, NPV, then adult life and the NPV with it
-    s = cmp.summary.set_index("metric")["mean"]
+    s = cmp.summary["mean"]
     npv, adult, total = (b.get_height() for b in bars[-3:])
     assert adult == pytest.approx(s["adult_consequences_avoided_pv"]) and bars[-2].get_y() == pytest.approx(
         npv

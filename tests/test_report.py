@@ -421,7 +421,7 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
     assert kf.loc["adult_consequences_avoided_pv", "group"] == "projection"  # shown apart from the budget
     assert kf.loc["npv", "group"] == "budget"
     assert "npv_stat" not in kf.index  # the budget lines are all municipal: no payer block
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     assert s.loc["npv_with_adult_consequences", "mean"] == pytest.approx(
         s.loc["npv", "mean"] + s.loc["adult_consequences_avoided_pv", "mean"]
     )

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import tomli_w
 from conftest import INTERVENTION, PNG_MAGIC, toy_dict
 
 import sim
-from sim.outputs import results
+from sim.outputs import results, writers
 from sim.outputs.results import OutputExistsError, atomic_folder, manifest, write_results
 
 
@@ -333,7 +334,7 @@ def test_write_results_for_a_result(files, result, tmp_path):
     for col, atol in (("stock_end", 0.005), ("child_years", 0.005), ("cost", 0.5), ("cost_discounted", 0.5)):
         np.testing.assert_allclose(yearly[col], result.yearly[col], rtol=0, atol=atol, err_msg=col)
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary["metric"]) == list(result.summary["metric"])
+    assert list(summary["metric"]) == list(result.summary.index)
     np.testing.assert_allclose(summary["mean"], result.summary["mean"], rtol=0, atol=0.5)
 
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -351,7 +352,7 @@ def test_write_results_for_a_comparison(files, comparison, tmp_path):
         assert (out / "charts" / f"{stem}.svg").is_file(), stem
 
     cmp = pd.read_csv(out / "comparison.csv")
-    assert list(cmp["metric"]) == list(comparison.summary["metric"])
+    assert list(cmp["metric"]) == list(comparison.summary.index)
     np.testing.assert_allclose(cmp["mean"], comparison.summary["mean"], rtol=0, atol=0.5, equal_nan=True)
     cy = pd.read_csv(out / "comparison_yearly.csv")
     np.testing.assert_allclose(
@@ -382,11 +383,17 @@ def test_write_results_refuses_an_existing_folder(files, result, tmp_path):
     assert (out / "manifest.json").is_file()
 
 
+def _break_chart(monkeypatch, stem: str, draw) -> None:
+    """Make one registered chart fail (the writers read the registry when they write)."""
+    charts = [replace(c, draw=draw) if c.stem == stem else c for c in writers.CHARTS]
+    monkeypatch.setattr(writers, "CHARTS", charts)
+
+
 def test_write_results_leaves_nothing_when_a_chart_fails(files, comparison, tmp_path, monkeypatch):
     def broken(_cmp, _lang=None):
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr(sim.plots, "payback", broken)
+    _break_chart(monkeypatch, "payback", broken)
     out = tmp_path / "results"
     with pytest.raises(RuntimeError, match="chart failed"):
         write_results(comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0)
@@ -399,7 +406,7 @@ def test_write_results_with_force_keeps_old_results_when_writing_fails(
 ):
     out = tmp_path / "results"
     _old_run(out)
-    monkeypatch.setattr(sim.plots, "payback", lambda _cmp, _lang=None: 1 / 0)
+    _break_chart(monkeypatch, "payback", lambda _cmp, _lang=None: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_results(
             comparison, out, {"baseline": files["base"], "strategy": files["plan"]}, [], 0.0, force=True
@@ -512,7 +519,7 @@ def test_remake_reports_leaves_the_folder_as_it_was_when_a_chart_fails(
 ):
     out = _compare_folder(files, comparison, tmp_path / "results", lang="en")
     before = {p.relative_to(out).as_posix(): sha256(p) for p in out.rglob("*") if p.is_file()}
-    monkeypatch.setattr(sim.plots, "waterfall", lambda _cmp, _lang=None: 1 / 0)
+    _break_chart(monkeypatch, "waterfall", lambda _cmp, _lang=None: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         results.remake_reports(out, "da")
     assert {p.relative_to(out).as_posix(): sha256(p) for p in out.rglob("*") if p.is_file()} == before

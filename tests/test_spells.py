@@ -125,7 +125,7 @@ def test_doubling_the_adult_cost_doubles_that_line_and_nothing_else():
     def summary(cost: float):
         base = _adult(cost)
         plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
-        return sim.compare(base, plan, replications=2, seed=5).summary.set_index("metric")["mean"]
+        return sim.compare(base, plan, replications=2, seed=5).summary["mean"]
 
     one, two = summary(80_000.0), summary(160_000.0)
     assert two["adult_consequences_avoided_pv"] == pytest.approx(
@@ -229,7 +229,7 @@ def test_adult_outcomes_count_persons_above_the_reference_by_highest_step():
     placed = [(r.measures["adult_leavers"][..., 2]).sum(-1) for r in (cmp.base, cmp.strategy)]
     np.testing.assert_allclose(change, 0.15 * (placed[1] - placed[0]), rtol=1e-12)
     assert (change < 0).all()  # fewer placements, fewer on disability pension
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     assert "projection" in s.loc["adult_disability_pension_change", "unit"]
     assert s.loc["adult_consequences_avoided_pv", "mean"] == 0  # persons only: no money
 
@@ -256,6 +256,6 @@ def test_adult_outcomes_in_the_analytic_engine_are_the_leavers_times_their_exces
     placed = [r.measures["adult_leavers"][..., 2].sum() for r in (cmp.base, cmp.strategy)]
     change = cmp.arrays["total_adult_disability_pension_change"]
     np.testing.assert_allclose(change, 0.15 * (placed[1] - placed[0]), rtol=1e-12)
-    des = sim.compare(base, plan, replications=20, seed=3).summary.set_index("metric")
+    des = sim.compare(base, plan, replications=20, seed=3).summary
     row = des.loc["adult_disability_pension_change"]
     assert row["p5"] - 3 < change[0] < row["p95"] + 3

@@ -34,7 +34,7 @@ def _pair(uncertain: bool = True, point: bool = False) -> tuple[Scenario, Scenar
 def test_point_distributions_give_the_deterministic_comparison():
     base, plan = _pair(point=True)
     result = psa(base, plan, draws=3, engine="expected")
-    det = sim.compare(base, plan, engine="expected").summary.set_index("metric")
+    det = sim.compare(base, plan, engine="expected").summary
     np.testing.assert_allclose(result.arrays["total_npv"], det.loc["npv", "mean"], rtol=1e-12)
     np.testing.assert_allclose(
         result.arrays["total_placement_entries_avoided"],
@@ -65,7 +65,7 @@ def test_psa_is_reproducible_and_independent_of_workers():
 def test_outputs_probability_of_break_even_and_cost_per_placement():
     base, plan = _pair()
     result = psa(base, plan, draws=40, engine="expected")
-    s = result.summary.set_index("metric")
+    s = result.summary
     assert s.loc["probability_npv_positive", "mean"] == pytest.approx(np.mean(result.arrays["total_npv"] > 0))
     be = result.breakeven
     assert list(be.year) == list(range(2024, 2034))
@@ -258,10 +258,7 @@ def test_psa_counts_the_perspective_asked_for():
     plan = plan.with_changes({"steps.placed.payers": {"kommune": 0.5, "stat": 0.5}})
     kommune = psa(base, plan, draws=4, seed=1)
     society = psa(base, plan, draws=4, seed=1, perspective="society")
-    assert (
-        kommune.perspective == "kommune"
-        and "perspective: society" in society.summary.set_index("metric").loc["npv", "unit"]
-    )
+    assert kommune.perspective == "kommune" and "perspective: society" in society.summary.loc["npv", "unit"]
     np.testing.assert_allclose(society.arrays["total_npv"], kommune.arrays["total_npv_society"], rtol=1e-12)
     assert (society.arrays["total_npv"] > kommune.arrays["total_npv"]).all()  # the state's savings count too
 
@@ -309,7 +306,7 @@ def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
     adult = {"adult": {"cost_per_year": {"placed": 60_000.0}, "years": 40}}
     base, plan = base.with_changes(adult), plan.with_changes(adult)
     result = psa(base, plan, draws=5, seed=2)  # the analytic engine, the default
-    s = result.summary.set_index("metric")
+    s = result.summary
     np.testing.assert_allclose(
         result.arrays["total_npv_with_adult"],
         result.arrays["total_npv"] + result.arrays["total_adult_savings_pv"],
@@ -318,7 +315,7 @@ def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
     assert (result.arrays["total_adult_savings_pv"] > 0).all()  # fewer placed, lower adult costs
     assert "not a budget line" in s.loc["npv_with_adult_consequences", "unit"]
     assert 0 <= s.loc["probability_npv_with_adult_positive", "mean"] <= 1
-    assert "npv_with_adult_consequences" not in psa(*_pair(), draws=2).summary["metric"].values
+    assert "npv_with_adult_consequences" not in psa(*_pair(), draws=2).summary.index
 
 
 def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scenario, capsys):

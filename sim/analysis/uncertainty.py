@@ -15,11 +15,20 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from sim.economics.comparison import check_perspective, compare_arrays, money_label
+from sim.economics.comparison import check_perspective, compare_arrays, money_label, payback_index
 from sim.errors import NothingUncertain, OptionError, PairError
 from sim.model.staircase import compile_staircase
-from sim.run.experiment import DEFAULT_SEED, PROJECTION, Engine, _one, _summary_frame, check_pair
+from sim.run.experiment import (
+    DEFAULT_SEED,
+    PROJECTION,
+    Engine,
+    check_pair,
+    replication,
+    share_row,
+    summary_frame,
+)
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
@@ -43,8 +52,8 @@ def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
     base = base.with_values(values_b) if values_b else base
     strategy = strategy.with_values(values_s) if values_s else strategy
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
-    ma = {k: v[None] for k, v in _one(st_a, engine, seed, d).items()}
-    mb = {k: v[None] for k, v in _one(st_b, engine, seed, d).items()}
+    ma = {k: v[None] for k, v in replication(st_a, engine, seed, d).items()}
+    mb = {k: v[None] for k, v in replication(st_b, engine, seed, d).items()}
     return compare_arrays(ma, mb, st_a, st_b, perspective)
 
 
@@ -100,36 +109,51 @@ class PSAResult:
             projection = f"{money}; {PROJECTION}"
             rows["adult_consequences_avoided_pv"] = (self.arrays["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (self.arrays["total_npv_with_adult"], projection)
-        df = _summary_frame(rows, mean_from="draws")  # over parameter draws, not replications
+        # The payback year's mean, as for a comparison: the year the mean cash flows pay back
+        # (a mean of calendar years is not a year).
+        first = payback_index(self.arrays["cum_net_savings_discounted"].mean(axis=0)[None])[0]
+        estimates = {"payback_year": (float(first + self.base.start_year), np.nan)}
+        rows["payback_year"] = (
+            rows["payback_year"][0],
+            f"{rows['payback_year'][1]}; mean: that of the mean cash flow (no Monte Carlo interval)",
+        )
+        df = summary_frame(rows, estimates, mean_from="draws")  # over parameter draws, not replications
         npv = self.arrays["total_npv"]
+        parts = [
+            df,
+            share_row("probability_npv_positive", npv > 0, "share of draws", "draws"),
+            self._cost_per_placement_avoided(money),
+        ]
+        if self.base.adult is not None:
+            parts.append(
+                share_row(
+                    "probability_npv_with_adult_positive",
+                    self.arrays["total_npv_with_adult"] > 0,
+                    "share of draws; with the projected adult-life costs",
+                    "draws",
+                )
+            )
+        return pd.concat(parts)
+
+    def _cost_per_placement_avoided(self, money: str) -> pd.DataFrame:
+        """Mean investment over mean placements avoided, with its Monte Carlo error (delta method)."""
         inv = self.arrays["total_investment_pv"]
         avoided = self.arrays["total_placement_entries_avoided"]
-        extra = pd.DataFrame(
-            {
-                "metric": ["probability_npv_positive", "cost_per_placement_avoided"],
-                "mean": [
-                    float(np.mean(npv > 0)),
-                    float(inv.mean() / avoided.mean()) if avoided.mean() > 0 else np.nan,
-                ],
-                "median": [np.nan, np.nan],
-                "p5": [np.nan, np.nan],
-                "p95": [np.nan, np.nan],
-                "unit": ["share of draws", f"{money}; ratio of mean investment to mean placements avoided"],
-            }
+        n = len(inv)
+        ratio, se = np.nan, np.nan
+        if avoided.mean() > 0:
+            ratio = inv.mean() / avoided.mean()
+            if n > 1:
+                cov = np.cov(inv, avoided)
+                var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (n * avoided.mean() ** 2)
+                se = float(np.sqrt(max(var, 0.0)))
+        half = stats.t.ppf(0.975, max(n - 1, 1)) * se
+        unit = (
+            f"{money}; ratio of mean investment to mean placements avoided; one ratio: no range of outcomes"
         )
-        if self.base.adult is not None:
-            with_adult = pd.DataFrame(
-                {
-                    "metric": ["probability_npv_with_adult_positive"],
-                    "mean": [float(np.mean(self.arrays["total_npv_with_adult"] > 0))],
-                    "median": [np.nan],
-                    "p5": [np.nan],
-                    "p95": [np.nan],
-                    "unit": ["share of draws; with the projected adult-life costs"],
-                }
-            )
-            extra = pd.concat([extra, with_adult], ignore_index=True)
-        return pd.concat([df, extra], ignore_index=True)
+        row = {"mean": ratio, "mc_se": se, "mc_low": ratio - half, "mc_high": ratio + half}
+        row.update({"median": np.nan, "p5": np.nan, "p95": np.nan, "unit": unit, "mean_from": "draws"})
+        return pd.DataFrame([row], index=pd.Index(["cost_per_placement_avoided"], name="metric"))
 
     @cached_property
     def breakeven(self) -> pd.DataFrame:

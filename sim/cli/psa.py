@@ -61,7 +61,7 @@ def _psa(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     write(result, out, files, args, wall)
     lang = L.resolve(args.lang, base)
-    s = result.summary.set_index("metric")
+    s = result.summary
     names = L.t("vs", lang, a=strategy.name, b=base.name)
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
     whose = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""

@@ -353,7 +353,7 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     ax.axhline(0, color="0.3", lw=0.8)
     ax.yaxis.set_major_formatter(_counts(lang))
     _yearly_axes(ax, t("children", lang), cmp, lang)
-    tot = cmp.summary.set_index("metric").loc["placement_entries_avoided"]
+    tot = cmp.summary.loc["placement_entries_avoided"]
     interval = (
         ""
         if cmp.base.replications == 1
@@ -385,7 +385,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     label = t("cum_net_expected" if cmp.base.engine == "expected" else "cum_net", lang)
     ax.plot(years, mean, color=colour, lw=2, marker="o", markersize=3, label=label)
     ax.axhline(0, color="0.2", lw=0.9)
-    s = cmp.summary.set_index("metric")
+    s = cmp.summary
     pay = s.loc["payback_year"]
     npv = s.loc["npv"]
     currency = cmp.base.scenario.currency
@@ -554,11 +554,6 @@ def _arms(result: Result | Comparison, lang: Lang) -> list[tuple[str, Result]]:
     if isinstance(result, Comparison):
         return [(t("without", lang), result.base), (t("with", lang), result.strategy)]
     return [("", result)]
-
-
-def has_capacity(result: Result | Comparison) -> bool:
-    """Whether any step of any arm has a capacity limit."""
-    return any(arm.staircase.capped.any() for _, arm in _arms(result, "en"))
 
 
 def _capacity_figure(

@@ -21,7 +21,6 @@ from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
 from sim.model.staircase import price_factor
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
-from sim.outputs.plots import has_capacity
 from sim.run.estimates import AGREEMENT_P, next_replications
 from sim.run.experiment import Comparison, Result
 from sim.scenario import PERSPECTIVES
@@ -140,11 +139,11 @@ def key_figures(
     reps = result.base.replications if isinstance(result, Comparison) else result.replications
     engine = result.base.engine if isinstance(result, Comparison) else result.engine
     y0, y1 = int(result.years[0]), int(result.years[-1])
-    s = result.summary.set_index("metric")
+    s = result.summary
     rows: list[tuple[str, str, str]]
     if isinstance(result, Comparison):
         rows = list(_COMPARISON_ROWS)
-        if has_capacity(result):
+        if result.has_capacity:
             rows[3:3] = _CAPACITY_ROWS
     else:
         rows = [
@@ -152,7 +151,7 @@ def key_figures(
             ("placement_entries", "kf_entries", "children"),
             ("total_cost_discounted", "kf_total_cost", "money"),
         ]
-        if has_capacity(result):
+        if result.has_capacity:
             rows += [
                 ("waiting_years", "kf_waiting", "child_years1"),
                 ("overflows", "kf_overflows", "children"),
@@ -194,7 +193,7 @@ def key_figures(
             out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s.loc[metric]), "money"))
             groups[metric] = "payers"
     if psa is not None:
-        p = psa.summary.set_index("metric")
+        p = psa.summary
         for metric, label, kind in (
             ("placement_entries_avoided", "kf_avoided_psa", "children"),
             ("npv", "kf_npv_psa", "money"),

@@ -32,7 +32,7 @@ from sim.economics.comparison import compare_arrays
 from sim.errors import OutputExistsError, ResultsFolderError
 from sim.model.staircase import compile_staircase
 from sim.outputs import language as L
-from sim.outputs import plots, report, workbook
+from sim.outputs.writers import write_reports
 from sim.run.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
 
@@ -377,6 +377,8 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
         "sigma",
         "mu_star_conf",
     )
+    if df.index.name == "metric":  # summaries are indexed by metric; the file has it as a column
+        df = df.reset_index()
     out = df.copy()
     outcome = str(df["outcome"].iloc[0]) if "outcome" in df and len(df) else None
     for col in df.columns:
@@ -393,49 +395,8 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n")
 
 
-def charts(
-    result: Result | Comparison | PSAResult | Tornado | Sensitivity, lang: str | None = None
-) -> dict[str, Callable[[], Any]]:
-    """The charts for a result, by file stem (made lazily), in ``lang``."""
-    if isinstance(result, Sensitivity):
-        return {}
-    if isinstance(result, Calibration):
-        return {"calibration": lambda: plots.calibration(result, lang)}
-    if isinstance(result, Tornado):
-        return {"tornado": lambda: plots.tornado(result, lang)}
-    if isinstance(result, PSAResult):
-        return {
-            "breakeven": lambda: plots.breakeven(result, lang),
-            "npv_distribution": lambda: plots.npv_distribution(result, lang),
-        }
-    out: dict[str, Callable[[], Any]] = {}
-    if isinstance(result, Comparison):
-        # First: the chart a committee reads in ten seconds.
-        out["placed_children"] = lambda: plots.placed_children(result, lang)
-    out["staircase"] = lambda: plots.staircase(result, lang)
-    if isinstance(result, Comparison):
-        out["placements_avoided"] = lambda: plots.placements_avoided(result, lang)
-        out["payback"] = lambda: plots.payback(result, lang)
-        out["waterfall"] = lambda: plots.waterfall(result, lang)
-    if plots.has_capacity(result):
-        out["waiting_list"] = lambda: plots.waiting_list(result, lang)
-        out["utilisation"] = lambda: plots.utilisation(result, lang)
-    return out
-
-
-def _save_charts(result, folder: Path, lang: str | None) -> dict[str, bytes]:
-    """Write every chart as PNG and SVG; return the PNG bytes by stem (for the reports)."""
-    made = charts(result, lang)
-    if not made:
-        return {}
-    folder.mkdir(exist_ok=True)
-    pngs: dict[str, bytes] = {}
-    for stem, make in made.items():
-        fig = make()
-        fig.savefig(folder / f"{stem}.png", dpi=150)
-        fig.savefig(folder / f"{stem}.svg", metadata={"Date": None})
-        pngs[stem] = (folder / f"{stem}.png").read_bytes()
-    return pngs
+ARRAYS = "arrays.npz"
+"""Measures per replication, year and step (or PSA outcomes per draw), for remaking reports."""
 
 
 def _write_tables(result, tmp: Path) -> None:
@@ -469,7 +430,7 @@ def _write_tables(result, tmp: Path) -> None:
         tmp / "yearly.csv",
     )
     _csv(
-        pd.concat([a.summary.assign(arm=k) for k, a in arms.items()], ignore_index=True),
+        pd.concat([a.summary.reset_index().assign(arm=k) for k, a in arms.items()], ignore_index=True),
         tmp / "summary.csv",
     )
     arrays = {f"{role}:{m}": v for role, arm in arms.items() for m, v in arm.measures.items()}
@@ -483,46 +444,6 @@ def _write_tables(result, tmp: Path) -> None:
         }
     )
     np.savez_compressed(tmp / ARRAYS, **arrays)
-
-
-ARRAYS = "arrays.npz"
-"""Measures per replication, year and step (or PSA outcomes per draw), for remaking reports."""
-
-
-def write_reports(
-    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
-    folder: Path,
-    meta: dict[str, Any],
-    lang: str | None = None,
-    extras: list[PSAResult | Tornado | Sensitivity] = (),
-) -> list[str]:
-    """Charts, and for a run or comparison the workbook and the HTML report.
-
-    Parameters
-    ----------
-    folder : Path
-        Where to write (``charts/``, ``report.xlsx``, ``report.html``).
-    meta : dict
-        The folder's manifest (provenance for the reports).
-    extras : list
-        Uncertainty results for the same scenarios, shown in the reports.
-
-    Returns
-    -------
-    list of str
-        The files written, relative to ``folder``.
-    """
-    pngs = _save_charts(result, folder / "charts", lang)
-    for extra in extras:
-        pngs.update(_save_charts(extra, folder / "charts", lang))
-    written = [f"charts/{stem}.{ext}" for stem in pngs for ext in ("png", "svg")]
-    if isinstance(result, Result | Comparison):
-        workbook.write_workbook(result, folder / "report.xlsx", meta, lang, extras, pngs)
-        (folder / "report.html").write_text(
-            report.render_html(result, meta, lang, extras, pngs), encoding="utf-8"
-        )
-        written += ["report.xlsx", "report.html"]
-    return written
 
 
 def write_results(
@@ -708,15 +629,17 @@ def remake_reports(
     tmp.mkdir()
     try:
         written = write_reports(result, tmp, meta, lang, extras)
-        if (tmp / "charts").exists():
-            old = folder / f".charts-old-{os.getpid()}"
-            if (folder / "charts").exists():
-                (folder / "charts").rename(old)
-            (tmp / "charts").rename(folder / "charts")
-            shutil.rmtree(old, ignore_errors=True)
-        for name in ("report.xlsx", "report.html"):
-            if (tmp / name).exists():
-                os.replace(tmp / name, folder / name)
+        # Every writer's files replace the old ones only now that all are made.
+        for made in sorted(tmp.iterdir()):
+            target = folder / made.name
+            if made.is_dir():
+                old = folder / f".{made.name}-old-{os.getpid()}"
+                if target.exists():
+                    target.rename(old)
+                made.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(made, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return written

@@ -293,7 +293,7 @@ def write_workbook(
         )
     if psa is not None:
         ws = wb.create_sheet(sheet_name("psa", lang))
-        summary = psa.summary.drop(columns="unit")
+        summary = psa.summary.reset_index().drop(columns="unit")
         row_kinds = [L.measure_kind(m) for m in summary["metric"]]
         summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
         _table(ws, summary, [L.column(c, lang) for c in summary.columns], lang=lang, row_kinds=row_kinds)

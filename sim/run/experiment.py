@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.economics.comparison import (
     check_perspective,
@@ -54,7 +55,12 @@ Engine = Literal["des", "expected"]
 DEFAULT_SEED = 20240101
 
 
-def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarray]:
+def replication(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarray]:
+    """One replication's measures ``[year, step]`` (the expected engine: its values), checked.
+
+    Replication ``rep`` of ``seed`` draws the same random numbers wherever it
+    runs; a table that breaks an invariant stops the run as a bug.
+    """
     if engine == "expected":
         m = expected_measures(st)
         m.pop("flows")
@@ -70,12 +76,12 @@ def _one(st: Staircase, engine: str, seed: int, rep: int) -> dict[str, np.ndarra
 
 def _pair(args: tuple) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     st_a, st_b, engine, seed, rep = args
-    return _one(st_a, engine, seed, rep), _one(st_b, engine, seed, rep)
+    return replication(st_a, engine, seed, rep), replication(st_b, engine, seed, rep)
 
 
 def _single(args: tuple) -> dict[str, np.ndarray]:
     st, engine, seed, rep = args
-    return _one(st, engine, seed, rep)
+    return replication(st, engine, seed, rep)
 
 
 def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -146,6 +152,16 @@ class Result:
     def years(self) -> np.ndarray:
         """Calendar years of the horizon."""
         return self.staircase.start_year + np.arange(self.staircase.horizon)
+
+    @property
+    def arms(self) -> dict[str, Result]:
+        """The runs this result holds by role: ``{"scenario": self}`` (a comparison has two)."""
+        return {"scenario": self}
+
+    @property
+    def has_capacity(self) -> bool:
+        """Whether any step has a limit on its places (then waiting lists and utilisation are shown)."""
+        return bool(self.staircase.capped.any())
 
     @property
     def mean_from(self) -> str:
@@ -301,11 +317,11 @@ class Result:
         est = {k: (means[k], 0.0 if exact else float(standard_error(v))) for k, (v, _) in rows.items()}
         if self.exact is not None:  # outcomes centred on the exact means (see centred)
             rows = {k: (centred(v, means[k]), u) for k, (v, u) in rows.items()}
-        return _summary_frame(rows, est, self.mean_from)
+        return summary_frame(rows, est, self.mean_from)
 
     def precision_targets(self) -> list[Target]:
         """The headline measures the precision rule watches: placements and total cost."""
-        s = self.summary.set_index("metric")
+        s = self.summary
         pe, cost = s.loc["placement_entries"], s.loc["total_cost_discounted"]
         return [
             Target("placement_entries", float(pe["mean"]), float(pe["mc_se"]), CHILDREN_FLOOR),
@@ -317,7 +333,7 @@ class Result:
         """Where the means are exact: the simulation's own means against them (z: in standard errors)."""
         if self.exact is None:
             return pd.DataFrame(columns=list(AGREEMENT_COLUMNS))
-        s = self.summary.set_index("metric")
+        s = self.summary
         rows = self._headline(self.totals)
         out = [{"metric": k, **agreement(np.asarray(rows[k][0]), s.loc[k, "mean"])} for k in AGREE_RUN]
         return pd.DataFrame(out)
@@ -354,7 +370,18 @@ class Comparison:
 
     @property
     def years(self) -> np.ndarray:
+        """Calendar years of the horizon."""
         return self.base.years
+
+    @property
+    def arms(self) -> dict[str, Result]:
+        """The two runs by role: ``{"baseline": ..., "strategy": ...}``."""
+        return {"baseline": self.base, "strategy": self.strategy}
+
+    @property
+    def has_capacity(self) -> bool:
+        """Whether any step of either arm has a limit on its places."""
+        return self.base.has_capacity or self.strategy.has_capacity
 
     @property
     def exact(self) -> bool:
@@ -447,23 +474,18 @@ class Comparison:
             rows[f"npv_{payer}"] = (f"total_npv_{payer}", f"{plain}; paid by {payer}")
         m = self.mean_arrays
         est = {name: (float(m[key][0]), float(self.se(key))) for name, (key, _) in rows.items()}
-        df = _summary_frame(
+        df = summary_frame(
             {name: (self.outcomes(key), unit) for name, (key, unit) in rows.items()}, est, self.mean_from
         )
         pay = a["total_payback_year"]
-        several = len(pay) > 1  # a share of one expected value is no probability
-        share = pd.DataFrame(
-            {
-                "metric": ["share_paying_back", "share_npv_positive"],
-                "mean": [
-                    float(np.mean(~np.isnan(pay))) if several else np.nan,
-                    float(np.mean(self.outcomes("total_npv") > 0)) if several else np.nan,
-                ],
-                "unit": ["share of replications (chance, not parameter uncertainty)"] * 2,
-                "mean_from": ["replications"] * 2,
-            }
-        )
-        return pd.concat([df, share], ignore_index=True)
+        if len(pay) == 1:  # a share of one expected value is no probability
+            return df
+        unit = "share of replications (chance, not parameter uncertainty)"
+        shares = [
+            share_row("share_paying_back", ~np.isnan(pay), unit, "replications"),
+            share_row("share_npv_positive", self.outcomes("total_npv") > 0, unit, "replications"),
+        ]
+        return pd.concat([df, *shares])
 
     def precision_targets(self) -> list[Target]:
         """The headline measures the precision rule watches: placements avoided and NPV.
@@ -471,10 +493,10 @@ class Comparison:
         Near zero they are measured against a reference: 50 children, and the
         investment (or, with nothing invested, 1 % of the baseline's cost).
         """
-        s = self.summary.set_index("metric")
+        s = self.summary
         pe, npv = s.loc["placement_entries_avoided"], s.loc["npv"]
         invest = float(s.loc["investment_pv", "mean"])
-        cost = float(self.base.summary.set_index("metric").loc["total_cost_discounted", "mean"])
+        cost = float(self.base.summary.loc["total_cost_discounted", "mean"])
         money = invest if invest > 0 else FLOOR * cost
         return [
             Target("placement_entries_avoided", float(pe["mean"]), float(pe["mc_se"]), CHILDREN_FLOOR),
@@ -522,11 +544,34 @@ class Comparison:
 
 
 SUMMARY_COLUMNS = ("metric", "mean", "mc_se", "mc_low", "mc_high", "median", "p5", "p95", "unit", "mean_from")
-"""Columns of every summary table: the mean with its Monte Carlo standard error and 95 % interval,
-and the range of outcomes (median, 5th and 95th percentile over replications)."""
+"""Columns of every summary table (the first, ``metric``, is its index: ``summary.loc["npv"]``): the
+mean with its Monte Carlo standard error and 95 % interval, and the range of outcomes (median, 5th and
+95th percentile over replications)."""
 
 
-def _summary_frame(
+def share_row(name: str, hits: np.ndarray, unit: str, mean_from: str) -> pd.DataFrame:
+    """A share of replications or draws (paying back, NPV above 0): its Monte Carlo error and
+    Wilson 95 % interval. One number has no range of outcomes: ``median``, ``p5``, ``p95`` stay empty,
+    as the unit says."""
+    hits = np.asarray(hits, dtype=bool)
+    n, k = len(hits), int(hits.sum())
+    p = k / n
+    lo, hi = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    row = {
+        "mean": p,
+        "mc_se": float(np.sqrt(p * (1 - p) / n)),
+        "mc_low": float(lo),
+        "mc_high": float(hi),
+        "median": np.nan,
+        "p5": np.nan,
+        "p95": np.nan,
+        "unit": f"{unit}; one share: no range of outcomes",
+        "mean_from": mean_from,
+    }
+    return pd.DataFrame([row], index=pd.Index([name], name="metric"), columns=list(SUMMARY_COLUMNS[1:]))
+
+
+def summary_frame(
     rows: dict[str, tuple[np.ndarray, str]],
     estimates: dict[str, tuple[float, float]] | None = None,
     mean_from: str = "replications",
@@ -568,7 +613,7 @@ def _summary_frame(
                 "mean_from": mean_from,
             }
         )
-    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS)).set_index("metric")
 
 
 def _run_batches(
