@@ -15,11 +15,10 @@ A page asks for a generated part with a marker on a line of its own:
 from __future__ import annotations
 
 import argparse
+import re
 import types
 import typing
 from typing import Any, Literal, Union
-
-import re
 
 import annotated_types as at
 from pydantic import BaseModel
@@ -199,7 +198,7 @@ def _field_type(path: str, name: str, field: Any) -> str:
     options = _options(field.annotation)
     sub = f"{path}.{name}" if path else name
     if name == "duration":
-        return 'table with `dist` (see the duration tables below)'
+        return "table with `dist` (see the duration tables below)"
     if any(_is_model(o) for o in options):
         return f"table ([`[{sub}]`](#{_anchor(sub)}))"
     for o in options:
@@ -266,7 +265,11 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
         if action.required and action.option_strings:
             help_text += " (required)"
         default = action.default
-        shown = "" if default in (None, False, [], argparse.SUPPRESS) or not action.option_strings else f"`{default}`"
+        shown = (
+            ""
+            if default in (None, False, [], argparse.SUPPRESS) or not action.option_strings
+            else f"`{default}`"
+        )
         rows.append(f"| {names} | {_cell(help_text)} | {shown} |")
     return rows
 
@@ -279,12 +282,24 @@ def cli() -> str:
     lines = ["```text", parser.format_usage().strip(), "```", ""]
     lines += ["| command | what it does |", "|---|---|"]
     helps = {
-        a.dest: a.help for a in next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))._get_subactions()
+        a.dest: a.help
+        for a in next(
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        )._get_subactions()
     }
     lines += [f"| [`{name}`](#trappesim-{name}) | {_cell(helps.get(name) or '')} |" for name in subs]
-    lines += ["", "`trappesim --version` prints the version; `trappesim COMMAND --help` prints a command's options.", ""]
+    lines += [
+        "",
+        "`trappesim --version` prints the version; `trappesim COMMAND --help` prints a command's options.",
+        "",
+    ]
     for name, sub in subs.items():
-        lines += [f"## `trappesim {name}` {{#trappesim-{name}}}", "", _cell(helps.get(name) or "").capitalize() + ".", ""]
+        lines += [
+            f"## `trappesim {name}` {{#trappesim-{name}}}",
+            "",
+            _cell(helps.get(name) or "").capitalize() + ".",
+            "",
+        ]
         lines += ["```text", " ".join(sub.format_usage().split()).removeprefix("usage: "), "```", ""]
         lines += _option_rows(sub)
         lines.append("")
