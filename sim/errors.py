@@ -79,7 +79,7 @@ class NothingUncertain(UserError, ValueError):
             f"{what}: no number in either file is given as a distribution{shares}, so there is nothing "
             "to draw or vary and every run would be the same; write an uncertain number as one, e.g. "
             'cost_per_year = { dist = "gamma", mean = 470_000, sd = 60_000 } or, in [intervention], '
-            'foster = { dist = "lognormal", median = 0.85, p95 = 1.0 } (README: "Uncertain numbers")'
+            'foster = { dist = "lognormal", median = 0.85, p95 = 1.0 } (docs: reference/scenario-file.md, "Uncertain numbers")'
         )
 
 

@@ -82,6 +82,7 @@ def test_every_shipped_pair_differs_only_in_its_intervention(pair):
 
 
 def test_every_pair_the_readme_runs_is_clean():
+    """The README's pairs (the docs' pairs: tests/test_docs.py)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     pairs = set(re.findall(r"trappesim \w+ (scenarios/\S+\.toml) (scenarios/\S+\.toml)", readme))
     assert len(pairs) >= 2
@@ -565,17 +566,6 @@ def test_psa_tornado_and_sensitivity_with_nothing_uncertain_exit_2_with_advice(t
         assert f"{command}: no number in either file is given as a distribution" in err
         assert 'dist = "gamma"' in err
         assert not out.exists()
-
-
-# ---------------------------------------------------------------------------
-# The README's table is the code's table
-# ---------------------------------------------------------------------------
-
-
-def test_the_readme_tables_are_the_code_tables():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert P.markdown_table(P.PLAUSIBLE) in readme
-    assert P.markdown_table(P.LIMITS) in readme
 
 
 def test_every_row_has_a_reason_and_a_range():

@@ -1005,7 +1005,7 @@ def _distribution(scenario, key: str, spec: dict, lang: Lang) -> str:
 # --- Issue 12, words: the precision of numbers in CSV files and the workbook -------------
 # Means over replications and discounted sums carry binary float residue
 # (504.84999999999997, -1.8e-13) that says nothing. CSV files and workbook cells
-# keep a stated precision per kind of number (README, "The results folder");
+# keep a stated precision per kind of number (docs/reference/results-folder.md);
 # ``arrays.npz`` keeps every digit.
 
 PRECISION: dict[str, tuple[str, int]] = {

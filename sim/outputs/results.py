@@ -360,7 +360,7 @@ def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> 
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a table with each number at the stated precision of its kind (README, results folder).
+    """Write a table with each number at the stated precision of its kind (docs/reference/results-folder.md).
 
     A column's kind comes from its name; in a table of metrics (a ``metric``
     column) from each row's metric, and in a tornado or sensitivity table the

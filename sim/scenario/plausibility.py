@@ -20,7 +20,7 @@ module says whether its numbers look like Danish child welfare. Two tables:
 between a baseline and its strategy: a unit cost or rate changed only in the
 strategy would be counted as the strategy's effect.
 
-Each row gives the reason or source of its bounds; the README's table is
+Each row gives the reason or source of its bounds; the documentation's table is
 made from these rows (:func:`markdown_table`), and a test keeps the two equal.
 """
 
@@ -1000,7 +1000,7 @@ def check_arms(
 
 
 # ---------------------------------------------------------------------------
-# The README's table
+# The documentation's table (docs/reference/checks.md)
 # ---------------------------------------------------------------------------
 
 
@@ -1010,7 +1010,7 @@ def _keys_text(bound: Bound) -> str:
 
 
 def markdown_table(table: tuple[Bound, ...] = PLAUSIBLE) -> str:
-    """A table for the README: keys, range with units, and the reason of each row."""
+    """A table for the documentation: keys, range with units, and the reason of each row."""
     lines = ["| key | range | reason |", "|---|---|---|"]
     for b in table:
         measured = f" ({b.measure})" if b.measure else ""

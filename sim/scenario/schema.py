@@ -35,7 +35,8 @@ FM_DISCOUNTING = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The docstring under each field is its description (documentation, JSON Schema).
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 # Numbers are strict: a string ("850") or a boolean is refused, not converted.
@@ -57,31 +58,42 @@ class Exponential(_Model):
     """Exponential stay: the step's rates are hazards (the default)."""
 
     dist: Literal["exponential"] = "exponential"
+    """Always ``"exponential"``; the default, so a step without ``duration`` has exponential stays."""
 
 
 class Mixture(_Model):
     """Two groups of exponential stays, short and long (hyperexponential)."""
 
     dist: Literal["mixture"]
+    """Always ``"mixture"``."""
     short_share: Annotated[float, Strict(), Field(gt=0, lt=1)]
+    """The share of stays that are short. Unit: share, strictly between 0 and 1."""
     short_mean_years: Pos
+    """The mean length of a short stay. Unit: years."""
     long_mean_years: Pos
+    """The mean length of a long stay. Unit: years."""
 
 
 class Weibull(_Model):
     """Weibull stay with a given mean and shape (discrete-event engine only)."""
 
     dist: Literal["weibull"]
+    """Always ``"weibull"``."""
     mean_years: Pos
+    """The mean length of a stay. Unit: years."""
     shape: Pos
+    """The Weibull shape: below 1 many short stays and a long tail, 1 exponential, above 1 stays of more even length. Unit: none."""
 
 
 class Lognormal(_Model):
     """Lognormal stay with a given mean and log-sd (discrete-event engine only)."""
 
     dist: Literal["lognormal"]
+    """Always ``"lognormal"``."""
     mean_years: Pos
+    """The mean length of a stay. Unit: years."""
     sigma: Pos
+    """The standard deviation of the logarithm of a stay's length: the larger, the more uneven the stays. Unit: none."""
 
 
 Duration = Annotated[Exponential | Mixture | Weibull | Lognormal, Field(discriminator="dist")]
@@ -96,36 +108,55 @@ class Capacity(_Model):
     """
 
     places: Count | Literal["unlimited"]
+    """The number of places on the step (children it can hold at once), or ``"unlimited"``. Unit: places."""
     overflow_to: str | None = None
+    """The step a child goes to instead when this step is full: at once, or after ``max_wait_years``. Default: none, the child waits."""
     max_wait_years: NonNeg | None = None
+    """With ``overflow_to``: how long a child waits before it is sent on (0 or left out: at once). Unit: years."""
     wait_on: str | None = None
+    """The step a child waits on (and is costed on) while this step is full. Default: the step it is on; a new case waits on the highest step below without a limit."""
     queue: Literal["fifo", "oldest_first", "youngest_first"] = "fifo"
+    """The order in which waiting children are admitted: first come first served, oldest first or youngest first."""
     source: str = ""
+    """Where the numbers in this table come from (quoted in the report for lines without a comment of their own)."""
 
 
 class Review(_Model):
     """Case reviews: some moves happen only at a review, with a probability per review."""
 
     interval_months: Pos
+    """The time between case reviews, from the start of a stay (at the reference caseload, with ``[casework]``). Unit: months."""
     moves: dict[str, Share]
+    """The moves that happen only at a review, and the probability of each at one review, by destination step (or ``"closed"``). Unit: probability per review, 0-1."""
     source: str = ""
+    """Where the numbers in this table come from."""
 
 
 class Step(_Model):
     """One step of the staircase."""
 
     name_da: str
+    """The step's name in Danish, for charts, workbook and report."""
     name_en: str
+    """The step's name in English."""
     placement: StrictBool = False
+    """Whether the step is a placement (anbringelse) outside the home: it then counts in new placements and placed children."""
     cost_per_year: NonNeg = 0.0
+    """What a child-year on this step costs. Unit: DKK per child-year, in the scenario's price year (or this step's ``price_year``)."""
     entry_cost: NonNeg = 0.0
+    """A one-off cost each time a child enters this step. Unit: DKK per entry, in the scenario's price year (or this step's ``price_year``)."""
     duration: Duration = Exponential()
+    """How long a stay lasts: a table with ``dist = "exponential"`` (the default), ``"mixture"``, ``"weibull"`` or ``"lognormal"`` and its parameters."""
     capacity: Capacity | None = None
+    """Places on this step, and what happens when they are full (``[steps.<step>.capacity]``). Default: no limit."""
     review: Review | None = None
+    """Case reviews on this step, at which some moves happen (``[steps.<step>.review]``). Default: none, every move has a rate."""
     payers: Payers | None = None
+    """Who pays this step's costs: shares for ``kommune``, ``region`` and ``stat`` that sum to 1. Default: the municipality (kommune) pays all. Unit: shares 0-1."""
     price_year: Year | None = None
-    """The price year of this step's costs, if not the scenario's (needs ``prices.index``)."""
+    """The price year of this step's costs, if not the scenario's (needs ``[prices]``). Unit: calendar year."""
     source: str = ""
+    """Where this step's numbers come from (quoted in the report for lines without a comment of their own)."""
 
 
 class Casework(_Model):
@@ -137,55 +168,80 @@ class Casework(_Model):
     """
 
     caseworkers: Pos
+    """The caseworkers (sagsbehandlere) who carry the cases. Unit: caseworkers (full-time)."""
     cost_per_caseworker: NonNeg = 0.0
+    """What a caseworker costs a year, counted as a programme cost in both arms. Unit: DKK a year per caseworker, in the scenario's price year (or ``price_year``)."""
     cases: Pos
+    """The cases the caseworkers carry. Unit: cases."""
     reference_caseload: Pos
+    """The caseload (cases per caseworker) at which the steps' ``review.interval_months`` hold. Unit: cases per caseworker."""
     payers: Payers | None = None
+    """Who pays the caseworkers (a strategy's extra ones included): shares for ``kommune``, ``region``, ``stat`` that sum to 1. Default: the municipality pays all. Unit: shares 0-1."""
     price_year: Year | None = None
+    """The price year of the caseworker cost, if not the scenario's (needs ``[prices]``). Unit: calendar year."""
     source: str = ""
+    """Where the numbers in this table come from."""
 
 
 class ExtraPlaces(_Model):
     """Places a strategy adds to a step, and what each costs a year."""
 
     places: Count
+    """The places the strategy adds to the step; they ramp in with its effect and end with ``end_year``. Unit: places."""
     cost_per_place_per_year: NonNeg = 0.0
+    """What each extra place costs a year, as a programme cost. Unit: DKK a year per place, in the scenario's price year."""
 
 
 class StockAtStart(_Model):
     """Children on a step at the start, with their ages."""
 
     children: Count
+    """The children on the step on 1 January of the start year. Unit: children (a whole number)."""
     age_shares: dict[str, Share]
+    """Their ages, as shares by age band label (such as ``"0-5"``) that sum to 1. Unit: shares 0-1."""
 
 
 class DiscountPeriod(_Model):
     from_year: Annotated[int, Strict(), Field(ge=0)]
+    """The first year this rate applies, counted from the year money is discounted to (0: that year). Unit: years."""
     rate: Annotated[float, Strict(), Field(gt=-1, lt=1)]
+    """The real discount rate from that year on. Unit: per year, as a share (0.035 is 3.5 %)."""
 
 
 class Discounting(_Model):
     """Stepped real discount rates by year from the start year."""
 
     periods: tuple[DiscountPeriod, ...] = tuple(DiscountPeriod(**p) for p in FM_DISCOUNTING)
+    """Stepped real discount rates, each from its ``from_year`` on. Default: Finansministeriet (2021), 3.5 % for years 0-35, 2.5 % for years 36-70, then 1.5 %."""
     to_year: Year | None = None
-    """The year money is discounted to (default: the start year); years before it are compounded forward."""
+    """The year money is discounted to (default: the start year); costs in years before it are compounded forward. Unit: calendar year."""
     source: str = "Finansministeriet 2021"
+    """Where the rates come from."""
 
 
 class Population(_Model):
     """Who comes onto the staircase, at what age, and who is there already."""
 
     children: Annotated[int, Strict(), Field(gt=0)]
+    """Children aged 0-17 in the area (municipality or country). Unit: children."""
     age_bands: tuple[Annotated[int, Strict()], ...] = (0, 6, 12)
+    """The lower edges of the age bands that rates and shares may differ by: ``[0, 6, 12]`` gives bands 0-5, 6-11 and 12-17. Unit: years of age."""
     leaving_age: Annotated[int, Strict(), Field(ge=1, le=30)] = 18
+    """The age at which a child leaves the staircase (its case ends). Unit: years of age."""
     aftercare_until_age: Annotated[int, Strict(), Field(ge=1, le=30)] | None = None
+    """With aftercare (efterværn): the age until which a child on an aftercare step stays on. Default: no aftercare. Unit: years of age."""
     aftercare_steps: tuple[str, ...] | None = None
+    """The steps on which a child stays on past ``leaving_age`` until ``aftercare_until_age``. Default: the placement steps."""
     entries_per_year: NonNeg | None = None
+    """New cases a year: children who come onto the staircase. Give this or ``entries_per_1000_children``. Unit: children a year."""
     entries_per_1000_children: NonNeg | None = None
+    """New cases a year per 1,000 children in the area, instead of ``entries_per_year``. Unit: children a year per 1,000 children."""
     entry_age_shares: dict[str, Share]
+    """The ages of new cases, as shares by age band label that sum to 1. Unit: shares 0-1."""
     entry_step_shares: dict[str, Share]
+    """The steps new cases come onto, as shares by step that sum to 1. Unit: shares 0-1."""
     initial_stock: dict[str, StockAtStart] = {}
+    """The children on each step at the start, and their ages (``[population.initial_stock.<step>]``). Default: none."""
 
 
 Rate = NonNeg | dict[str, NonNeg]
@@ -196,8 +252,11 @@ class EntryChange(_Model):
     """Earlier detection: more entries, and on lower steps."""
 
     extra_entries_per_year: NonNeg = 0.0
+    """More new cases a year with the strategy (earlier detection), at full effect. Unit: children a year."""
     extra_entries_share: NonNeg = 0.0
+    """More new cases with the strategy, as a share of the baseline's (0.10: 10 % more), at full effect. Unit: share of the baseline's new cases."""
     entry_step_shares: dict[str, Share] | None = None
+    """The steps new cases come onto with the strategy, shares by step that sum to 1; they shift from the baseline's as the strategy ramps in. Default: the baseline's. Unit: shares 0-1."""
 
 
 class Fading(_Model):
@@ -213,37 +272,52 @@ class Fading(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
     half_life_years: Annotated[float, Strict(), Field(ge=0, allow_inf_nan=True)] = 0.0
+    """The time in which the effect halves; 0 (the default) ends it at once, ``inf`` never fades. Unit: years."""
     after_year: Year | None = None
+    """The effect fades from the year after this one. Default: ``end_year``, else from the strategy's start. Unit: calendar year."""
     source: str = ""
+    """Where the numbers in this table come from."""
 
 
 class Intervention(_Model):
     """A strategy laid over a baseline."""
 
     name: str = "intervention"
+    """The strategy's name, for reports."""
     start_year: Year
+    """The first year the strategy runs and costs. Unit: calendar year."""
     end_year: Year | None = None
-    """The last year the programme runs and costs; default: to the horizon. Its effect then fades (``fading``)."""
+    """The last year the programme runs and costs; default: to the horizon. Its effect then fades (``fading``). Unit: calendar year."""
     ramp_up_years: Annotated[int, Strict(), Field(ge=0, le=50)] = 0
+    """The years over which the effect grows to its full size, linearly (hazard ratios multiplicatively); 0: full at once. Unit: years."""
     fading: Fading | None = None
+    """How the effect declines after the programme ends, or while it runs (``[intervention.fading]``). Default: it ends at once with the programme."""
     reached_age_bands: tuple[str, ...] | None = None
     """Age bands the hazard ratios apply to (the children the programme reaches); default: all."""
     reached_entry_steps: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
-    """Steps whose new cases the hazard ratios apply to, for as long as they are on the staircase
-    (children there at the start count as entering where they stand); default: every child."""
+    """Steps whose new cases the hazard ratios apply to, for as long as they are on the staircase (children there at the start count as entering where they stand); default: every child."""
     hazard_ratios: dict[str, dict[str, NonNeg]] = {}
+    """Factors on the baseline's rates, ``hazard_ratios.<from>.<to>`` (below 1: fewer such moves), at full effect. Unit: ratio (1: no change)."""
     entry: EntryChange = EntryChange()
+    """Changes to new cases: more of them, and on lower steps (``[intervention.entry]``)."""
     cost_per_year: NonNeg = 0.0
+    """The programme's cost in each year it runs. Unit: DKK a year, in the scenario's price year (or ``price_year``)."""
     one_off_cost: NonNeg = 0.0
+    """A one-off cost in the start year (recruitment, training, systems). Unit: DKK, in the scenario's price year (or ``price_year``)."""
     cost_per_child_reached: NonNeg = 0.0
+    """A cost per entry onto ``reached_steps`` while the programme runs. Unit: DKK per child reached, in the scenario's price year (or ``price_year``)."""
     reached_steps: tuple[str, ...] = ()
+    """The steps whose entries ``cost_per_child_reached`` counts. Default: none."""
     extra_places: dict[str, ExtraPlaces] = {}
+    """Places the strategy adds to steps with ``capacity`` (``[intervention.extra_places.<step>]``)."""
     extra_caseworkers: NonNeg = 0.0
+    """Caseworkers the strategy adds; they lower the caseload (and so the review interval) as it ramps in, and cost ``casework.cost_per_caseworker`` each. Unit: caseworkers."""
     payers: Payers | None = None
-    """Who pays the programme (its yearly, one-off and per-child costs and extra places)."""
+    """Who pays the programme (its yearly, one-off and per-child costs and extra places): shares for ``kommune``, ``region``, ``stat`` that sum to 1. Default: the municipality pays all. Unit: shares 0-1."""
     price_year: Year | None = None
-    """The price year of the programme's costs, if not the scenario's (needs ``prices.index``)."""
+    """The price year of the programme's costs, if not the scenario's (needs ``[prices]``). Unit: calendar year."""
     source: str = ""
+    """Where the strategy's numbers come from."""
 
 
 class AdultOutcome(_Model):
@@ -259,11 +333,17 @@ class AdultOutcome(_Model):
     """
 
     name_da: str
+    """The outcome's name in Danish, such as ``på førtidspension som 30-årig``."""
     name_en: str
+    """The outcome's name in English, such as ``on disability pension at 30``."""
     share: dict[str, Share]
+    """The share of adults in the outcome by the highest step a child reached; steps not named have ``reference_share``. Unit: shares 0-1."""
     reference_share: Share
+    """The share in the outcome among everyone else (and for every step not named). Unit: share 0-1."""
     cost_per_year: Annotated[float, Strict(), Field(allow_inf_nan=False)] = 0.0
+    """What a person-year in the outcome above the reference costs (negative: a net contribution, such as taxes). Not together with ``adult.cost_per_year``. Unit: DKK a year per person, in the scenario's price year (or ``adult.price_year``)."""
     source: str = ""
+    """Where the shares come from."""
 
 
 class Adult(_Model):
@@ -278,19 +358,28 @@ class Adult(_Model):
     """
 
     cost_per_year: dict[str, NonNeg | dict[str, NonNeg]] = {}
+    """Cost of adult life per year by the highest step a child reached: one number, or one per age band (the age at which the child first reached the step). Steps not named cost nothing. Unit: DKK a year per person, in the scenario's price year (or ``price_year``)."""
     outcomes: dict[str, AdultOutcome] = {}
+    """Adult outcomes counted by highest step reached (``[adult.outcomes.<outcome>]``)."""
     years: Annotated[int, Strict(), Field(ge=1, le=80)] = 40
+    """The years of adult life counted. Unit: years."""
     from_age: Annotated[int, Strict(), Field(ge=0, le=30)] = 18
+    """The age adult life is counted from (or from leaving the staircase, if later). Unit: years of age."""
     payers: Payers | None = None
+    """Who pays the adult-life costs: shares for ``kommune``, ``region``, ``stat`` that sum to 1. Default: the municipality pays all. Unit: shares 0-1."""
     price_year: Year | None = None
+    """The price year of the adult-life costs, if not the scenario's (needs ``[prices]``). Unit: calendar year."""
     source: str = ""
+    """Where the adult-life numbers come from."""
 
 
 class Prices(_Model):
     """A price index by year, to bring costs given in other price years to the scenario's."""
 
     index: dict[str, Pos]
+    """A price index by calendar year, such as ``{ "2019" = 103.0, "2023" = 117.2 }``; an amount in year A's prices is multiplied by index[price year] / index[A]. Unit: index points."""
     source: str = ""
+    """Where the index comes from (such as Danmarks Statistik PRIS113)."""
 
     def factor(self, from_year: int, to_year: int) -> float:
         """Multiply an amount in ``from_year`` prices by this to get ``to_year`` prices."""
@@ -305,22 +394,39 @@ class Scenario(_Model):
     """
 
     name: str
+    """The scenario's short name, used in results folder names and reports."""
     title: str = ""
+    """A title for reports."""
     description: str = ""
+    """A sentence saying what the scenario is."""
     extends: str | None = None
+    """A scenario file this one builds on, relative to this file; tables merge key by key, lists are replaced."""
     start_year: Year
+    """The first simulated year; the initial stock is on the steps on 1 January. Unit: calendar year."""
     horizon_years: Annotated[int, Strict(), Field(ge=1, le=100)]
+    """The number of years simulated. Unit: years."""
     price_year: Year
+    """The price year of every money figure. Unit: calendar year."""
     currency: str = "DKK"
+    """The currency of every money figure (plausibility ranges for money apply to DKK)."""
     language: Literal["da", "en"] = "da"
+    """The language of charts, workbook, report and printed summary: ``da`` (Danish) or ``en`` (English)."""
     discounting: Discounting = Discounting()
+    """How money is discounted (``[discounting]``). Default: Finansministeriet (2021)."""
     steps: dict[str, Step]
+    """The steps of the staircase, from least to most intrusive (``[steps.<step>]``); the order in the file is the order on the staircase."""
     population: Population
+    """Who comes onto the staircase, and who is on it at the start (``[population]``)."""
     transitions: dict[str, dict[str, Rate]]
+    """Rates of moves, ``transitions.<from>.<to>``, to other steps and to ``"closed"`` (case closed): one number or one per age band. Unit: per child-year (a hazard)."""
     casework: Casework | None = None
+    """Caseworkers, their cost and caseload (``[casework]``). Default: none."""
     intervention: Intervention | None = None
+    """The strategy (``[intervention]``); a baseline has none."""
     adult: Adult | None = None
+    """Costs and outcomes of adult life after the staircase (``[adult]``): a projection, reported apart from the budget."""
     prices: Prices | None = None
+    """A price index for costs given in other price years (``[prices]``)."""
     _uncertain: tuple[Uncertain, ...] = PrivateAttr(default=())
 
     @property
