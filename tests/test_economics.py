@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import INTERVENTION
+from conftest import INTERVENTION, SCENARIOS
 
 import sim
 from sim.economics.comparison import compare_arrays, payback_index, programme_costs, step_costs
@@ -157,3 +157,17 @@ def test_a_payer_who_invests_nothing_but_saves_pays_back_from_the_start(toy):
     assert np.isnan(region.loc["roi", "mean"])  # no return on nothing
     stat = sim.compare(base, plan, engine="expected", perspective="stat").summary
     assert np.isnan(stat.loc["payback_year", "median"])  # neither pays nor gains: nothing to pay back
+
+
+def test_the_csv_discounting_label_says_what_the_english_reports_say():
+    """Economics words its own unit label (it does not import the reports' words); the two agree."""
+    from sim.economics import discounting_label
+    from sim.outputs import language as L
+
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        s = sim.load_scenario(path)
+        assert discounting_label(s) == L.discounting(s, "en").replace(L.NBSP, " ")
+    s = sim.load_scenario(SCENARIOS / "municipality-template.toml")
+    for rate in (*np.linspace(-0.1, 0.9, 41), 0.0351, -0.00049, 0.00049, 0.0249999):
+        x = s.with_changes({"discounting.periods": [{"from_year": 0, "rate": float(rate)}]})
+        assert discounting_label(x) == L.discounting(x, "en").replace(L.NBSP, " "), rate

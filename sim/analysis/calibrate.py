@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -456,6 +456,9 @@ class Calibration:
         ``residual`` (in standard errors), ``rel_error``, and the DES check
         (``des_mean``, ``des_se``, ``des_z``).
     """
+
+    kind: ClassVar[str] = "calibration"
+    """What a results folder of it is: ``calibration`` (the manifest's ``kind``)."""
 
     scenario: Scenario
     fitted: Scenario

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,9 @@ def _values(u, draws: np.ndarray, d: int):
 @dataclass(frozen=True, eq=False)
 class PSAResult:
     """Outcomes of every draw, with the parameter values that produced them."""
+
+    kind: ClassVar[str] = "psa"
+    """What a results folder of it is: ``psa`` (the manifest's ``kind``)."""
 
     base: Scenario
     strategy: Scenario
@@ -372,6 +376,9 @@ def break_even(
 class Tornado:
     """One-way sensitivity: each uncertain number at its 5th and 95th percentile."""
 
+    kind: ClassVar[str] = "tornado"
+    """What a results folder of it is: ``tornado`` (the manifest's ``kind``)."""
+
     base: Scenario
     strategy: Scenario
     outcome: str
@@ -473,6 +480,9 @@ def morris_indices(func, names: list[str], n: int = 20, seed: int = DEFAULT_SEED
 @dataclass(frozen=True, eq=False)
 class Sensitivity:
     """Global sensitivity indices for a results folder."""
+
+    kind: ClassVar[str] = "sensitivity"
+    """What a results folder of it is: ``sensitivity`` (the manifest's ``kind``)."""
 
     base: Scenario
     strategy: Scenario

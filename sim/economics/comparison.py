@@ -27,14 +27,21 @@ import numpy as np
 
 from sim.errors import OptionError
 from sim.model.staircase import Staircase
-from sim.outputs import language
 from sim.scenario import PAYERS, PERSPECTIVES, Scenario
 
 
 def discounting_label(scenario: Scenario) -> str:
-    """The discount rates in words, e.g. ``"3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"``."""
-    # The English words of the reports, with plain spaces: this goes into CSV unit columns.
-    return language.discounting(scenario, "en").replace(language.NBSP, " ")
+    """The discount rates in words, e.g. ``"3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"``.
+
+    Plain English with plain spaces, for CSV unit columns (the reports say it in
+    their language: :func:`sim.outputs.language.discounting`).
+    """
+    periods = sorted(scenario.discounting.periods, key=lambda p: p.from_year)
+    parts = []
+    for p, nxt in zip(periods, [*periods[1:], None], strict=True):
+        span = f"years {p.from_year}-{nxt.from_year - 1}" if nxt else f"from year {p.from_year}"
+        parts.append(f"{round(100 * p.rate, 1) + 0.0:.1f} % {span}")  # + 0.0: no "-0.0"
+    return ", ".join(parts)
 
 
 def money_label(scenario: Scenario) -> str:

@@ -24,9 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy
-import simpy
 
-from sim.analysis.calibrate import Calibration
 from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
 from sim.economics.comparison import compare_arrays
 from sim.errors import OutputExistsError, ResultsFolderError
@@ -227,7 +225,7 @@ def manifest(
     wall_time : float
         Seconds the simulation took.
     """
-    if isinstance(result, Calibration):
+    if result.kind == "calibration":
         scenarios = {"scenario": result.scenario, "calibrated": result.fitted}
         engine, seed, replications = "expected", result.seed, result.des_replications
     elif isinstance(result, PSAResult | Tornado | Sensitivity):
@@ -244,7 +242,7 @@ def manifest(
         engine, seed, replications = first.engine, first.seed, first.replications
     extra = (
         {"goodness_of_fit": {"chi2": result.chi2, "dof": result.dof, "rmse_percent": result.rmse_percent}}
-        if isinstance(result, Calibration)
+        if result.kind == "calibration"
         else {}
     )
     scen = {
@@ -294,7 +292,7 @@ def manifest(
             "numpy": np.__version__,
             "scipy": scipy.__version__,
             "pandas": pd.__version__,
-            "simpy": simpy.__version__,
+            **_versions("simpy"),
             **_versions("matplotlib", "pydantic", "openpyxl", "babel", "jinja2", "SALib"),
             "platform": platform.platform(),
         },
@@ -347,16 +345,8 @@ def _versions(*packages: str) -> dict[str, str]:
 
 
 def kind_of(result: Result | Comparison | PSAResult | Tornado | Sensitivity) -> str:
-    """What a results folder holds: ``run``, ``compare``, ``psa``, ``tornado`` or ``sensitivity``."""
-    kinds = {
-        Result: "run",
-        Comparison: "compare",
-        PSAResult: "psa",
-        Tornado: "tornado",
-        Sensitivity: "sensitivity",
-        Calibration: "calibration",
-    }
-    return kinds[type(result)]
+    """What a results folder holds: ``run``, ``compare``, ``psa``, ``tornado``, ``sensitivity`` or ``calibration``."""
+    return result.kind
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
@@ -404,7 +394,7 @@ def _write_tables(result, tmp: Path) -> None:
     if isinstance(result, Sensitivity):
         _csv(result.table.assign(method=result.method, outcome=result.outcome), tmp / "sensitivity.csv")
         return
-    if isinstance(result, Calibration):
+    if result.kind == "calibration":
         _csv(result.fit, tmp / "fit.csv")
         _csv(result.table, tmp / "parameters.csv")
         return

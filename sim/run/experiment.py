@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -138,6 +138,9 @@ class Result:
     precision : float, optional
         The precision the replications were run for (``None``: a fixed number).
     """
+
+    kind: ClassVar[str] = "run"
+    """What a results folder of it is: ``run`` (the manifest's ``kind``)."""
 
     scenario: Scenario
     staircase: Staircase
@@ -360,6 +363,9 @@ AGREE_COMPARE = ("placement_entries_avoided", "placement_child_years_avoided", "
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """A strategy against its baseline, replication by replication (CRN)."""
+
+    kind: ClassVar[str] = "compare"
+    """What a results folder of it is: ``compare`` (the manifest's ``kind``)."""
 
     base: Result
     strategy: Result
