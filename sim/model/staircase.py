@@ -17,14 +17,16 @@ runs faster or slower in other bands in proportion to the total rate.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from sim.scenario import CLOSED, PAYERS, Exponential, Lognormal, Mixture, Scenario, Weibull, capped_steps
+from sim.model.stays import StayLaw, stay_law
+from sim.scenario import CLOSED, PAYERS, Scenario, capped_steps
 
 EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
+"""Codes of :attr:`Staircase.dur_kind`, kept for code that still reads them
+(``sim/run/estimates.py``); the engines ask each step's :class:`StayLaw`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,8 +46,7 @@ class Staircase:
     rates: np.ndarray  # [Y, B, S, D] hazards per year (exponential steps)
     intensity: np.ndarray  # [Y, B, S] clock speed of each step
     dest_prob: np.ndarray  # [Y, B, S, D] where a child goes when it leaves a step
-    dur_kind: np.ndarray  # int[S]
-    dur_params: np.ndarray  # [S, 3]
+    stays: tuple[StayLaw, ...]  # [S] each step's stay law (sim.model.stays)
     entries: np.ndarray  # [Y] new cases per year (baseline volume)
     extra_entries: np.ndarray  # [Y] extra new cases per year from the strategy
     entry_step_prob: np.ndarray  # [Y, S]
@@ -81,6 +82,24 @@ class Staircase:
     adult_excess: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
+
+    @property
+    def dur_kind(self) -> np.ndarray:
+        """``int[S]``: :data:`EXPONENTIAL`, :data:`MIXTURE` for any other law with a
+        phase-type form, :data:`WEIBULL` for a law without one (old codes, kept for
+        callers that test them; prefer :attr:`stays` and :attr:`phase_type`)."""
+        return np.array(
+            [
+                EXPONENTIAL if law.rates_are_hazards else MIXTURE if law.phases() is not None else WEIBULL
+                for law in self.stays
+            ],
+            dtype=np.int64,
+        )
+
+    @property
+    def phase_type(self) -> bool:
+        """Whether every step's stay law has a phase-type form (the analytic engine can run it)."""
+        return all(law.phases() is not None for law in self.stays)
 
     @property
     def capped(self) -> np.ndarray:
@@ -251,42 +270,28 @@ def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> fl
 
 
 def _rate_tables(
-    scenario: Scenario, base: np.ndarray, ratio: np.ndarray, effect: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    scenario: Scenario, base: np.ndarray, ratio: np.ndarray, effect: np.ndarray, stays: tuple[StayLaw, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rates ``[Y, B, S, D]`` with the hazard ratios ramped in, and from them each
-    step's clock speed, where a child goes when it leaves, and the stay laws."""
-    steps = scenario.step_ids
-    S = len(steps)
+    step's clock speed and where a child goes when it leaves."""
     rates = base[None] * ratio[None] ** effect[:, None, None, None]
 
     total = rates.sum(axis=3)
     base_total = base.sum(axis=2)
-    dur_kind = np.zeros(S, dtype=np.int64)
-    dur_params = np.zeros((S, 3))
     intensity = total.copy()
-    for s, sid in enumerate(steps):
-        d = scenario.steps[sid].duration
-        if isinstance(d, Exponential):
+    for s, law in enumerate(stays):
+        if law.rates_are_hazards:
             continue
-        # Non-exponential stays: the duration law says how long, the rates say
-        # where to. The law holds in the first age band with any rates; in other
-        # bands (and under a strategy) the step's clock runs faster or slower in
+        # Other stays: the duration law says how long, the rates say where to.
+        # The law holds in the first age band with any rates; in other bands
+        # (and under a strategy) the step's clock runs faster or slower in
         # proportion to the total rate out of the step.
         positive = np.flatnonzero(base_total[:, s] > 0)
         reference = base_total[positive[0], s] if len(positive) else 0.0
         intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
-        if isinstance(d, Mixture):
-            dur_kind[s] = MIXTURE
-            dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)
-        elif isinstance(d, Weibull):
-            dur_kind[s] = WEIBULL
-            dur_params[s] = (d.mean_years / math.gamma(1 + 1 / d.shape), d.shape, 0.0)
-        elif isinstance(d, Lognormal):
-            dur_kind[s] = LOGNORMAL
-            dur_params[s] = (math.log(d.mean_years) - d.sigma**2 / 2, d.sigma, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
-    return rates, intensity, dest_prob, dur_kind, dur_params
+    return rates, intensity, dest_prob
 
 
 def compile_staircase(scenario: Scenario) -> Staircase:
@@ -339,7 +344,8 @@ def compile_staircase(scenario: Scenario) -> Staircase:
                 ratio[:, idx[src], closed if dst == CLOSED else idx[dst]] = hr
         if iv.reached_age_bands is not None:  # only children of these ages are reached
             ratio[[b for b, lab in enumerate(labels) if lab not in iv.reached_age_bands]] = 1.0
-    rates, intensity, dest_prob, dur_kind, dur_params = _rate_tables(scenario, base, ratio, effect)
+    stays = tuple(stay_law(scenario.steps[sid].duration) for sid in steps)
+    rates, intensity, dest_prob = _rate_tables(scenario, base, ratio, effect, stays)
 
     base_entries = scenario.entries_per_year
     entries = np.full(Y, base_entries)
@@ -457,8 +463,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         rates=rates,
         intensity=intensity,
         dest_prob=dest_prob,
-        dur_kind=dur_kind,
-        dur_params=dur_params,
+        stays=stays,
         entries=entries,
         extra_entries=extra,
         entry_step_prob=entry_step_prob,
@@ -495,7 +500,7 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     if iv is not None and iv.reached_entry_steps is not None:
         # Children who entered elsewhere keep the baseline's rates: an arm of
         # their own, the same in all but the effect on rates.
-        other = _rate_tables(scenario, base, np.ones_like(ratio), effect)
+        other = _rate_tables(scenario, base, np.ones_like(ratio), effect, stays)
         unreached = replace(
             st,
             rates=other[0],
