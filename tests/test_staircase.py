@@ -382,3 +382,29 @@ def test_an_effect_list_is_applied_in_order_and_a_new_effect_is_one_function():
     np.testing.assert_array_equal(st.entry_step_prob, once.entry_step_prob)
     np.testing.assert_array_equal(st.entry_reach, [True, False, False])
     assert st.unreached is not None and st.unreached.unreached is None
+
+
+def test_staircase_parts_read_as_its_own_attributes_and_with_parts_changes_the_right_part():
+    from dataclasses import fields
+
+    from sim.model.staircase import AdultLife, Dynamics, Money, Places, Staircase
+
+    st = compile_staircase(_rich_plan())
+    for part, kind in (
+        ("dynamics", Dynamics),
+        ("places", Places),
+        ("money", Money),
+        ("adult_life", AdultLife),
+    ):
+        assert isinstance(getattr(st, part), kind)
+        for f in fields(kind):
+            assert getattr(st, f.name) is getattr(getattr(st, part), f.name)
+            assert isinstance(Staircase.__dict__[f.name], object)  # documented on the class too
+    # The children the effect does not reach share everything but the rates.
+    other = st.unreached
+    assert other.money is st.money and other.places is st.places and other.adult_life is st.adult_life
+    assert other.stock is st.stock and other.rates is not st.rates
+    fewer = st.with_parts(stock=st.stock * 0, unreached=None)
+    assert fewer.stock.sum() == 0 and fewer.unreached is None and fewer.rates is st.rates
+    assert st.stock.sum() > 0  # the original is unchanged
+    assert not hasattr(st, "closed_col")

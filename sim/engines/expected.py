@@ -22,8 +22,6 @@ refused with a clear message: use the discrete-event engine for them.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from scipy.linalg import expm
 
@@ -175,8 +173,8 @@ def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
     """
     reach = st.entry_reach
     parts = [
-        replace(
-            arm, entry_step_prob=arm.entry_step_prob * keep, stock=arm.stock * keep[:, None], unreached=None
+        arm.with_parts(
+            entry_step_prob=arm.entry_step_prob * keep, stock=arm.stock * keep[:, None], unreached=None
         )
         for arm, keep in ((st, reach.astype(float)), (st.unreached, (~reach).astype(float)))
     ]

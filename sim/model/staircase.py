@@ -2,7 +2,9 @@
 
 A :class:`Staircase` holds, for one arm (a baseline, or a baseline with its
 strategy laid over it), everything the engines need as numpy arrays indexed
-by ``[year, age band, step, destination]``. Destinations are the steps, then
+by ``[year, age band, step, destination]``, in four parts: its
+:class:`Dynamics` (how children move), :class:`Places` (limits and queues),
+:class:`Money` (costs, payers, discounting) and :class:`AdultLife`. Destinations are the steps, then
 ``CLOSED_COL`` (case closed) and ``AGED_OUT_COL`` (left at the leaving age,
 used where a move would go to a step the child is too old for).
 
@@ -18,6 +20,7 @@ runs faster or slower in other bands in proportion to the total rate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -25,64 +28,174 @@ from sim.model.effects import Levers, Strategy, apply_effects, fade, ramp, runni
 from sim.model.stays import StayLaw, stay_law
 from sim.scenario import CLOSED, PAYERS, Scenario, capped_steps
 
+T = TypeVar("T")
+
 EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
 """Codes of :attr:`Staircase.dur_kind`, kept for code that still reads them
 (``sim/run/estimates.py``); the engines ask each step's :class:`StayLaw`."""
 
 
-@dataclass(frozen=True, eq=False)
-class Staircase:
-    """One arm of a scenario, compiled.
+class _Part(Generic[T]):
+    """An attribute of one of a :class:`Staircase`'s parts, read as the staircase's own.
 
-    Attributes are arrays; ``S`` steps, ``B`` age bands, ``Y`` years, and
-    ``D = S + 2`` destinations (steps, case closed, aged out).
+    The engines and the economics read ``st.rates``, ``st.capacity``, ... as
+    they always did; the staircase keeps them in four parts.
     """
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute, for documentation tools
+        return getattr(getattr(obj, self.part), self.name)
+
+
+@dataclass(frozen=True, eq=False)
+class Dynamics:
+    """How children enter, move, wait out reviews and leave (``S`` steps, ``B`` age bands,
+    ``Y`` years, ``D = S + 2`` destinations: the steps, case closed, aged out)."""
 
     step_ids: tuple[str, ...]
     placement: np.ndarray  # bool[S]
-    cost_per_year: np.ndarray  # [S]
-    entry_cost: np.ndarray  # [S]
     band_edges: np.ndarray  # [B+1], last is the oldest leaving age
     leave_age: np.ndarray  # [S]
+    start_year: int
     rates: np.ndarray  # [Y, B, S, D] hazards per year (exponential steps)
     intensity: np.ndarray  # [Y, B, S] clock speed of each step
     dest_prob: np.ndarray  # [Y, B, S, D] where a child goes when it leaves a step
     stays: tuple[StayLaw, ...]  # [S] each step's stay law (sim.model.stays)
+    close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
+    review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
+    review_prob: np.ndarray  # [S, D] probability per review of each move
     entries: np.ndarray  # [Y] new cases per year (baseline volume)
     extra_entries: np.ndarray  # [Y] extra new cases per year from the strategy
     entry_step_prob: np.ndarray  # [Y, S]
     entry_band_prob: np.ndarray  # [B]
     stock: np.ndarray  # [S, B] children at the start
     effect: np.ndarray  # [Y] how far the strategy has ramped in (0..1)
-    active: np.ndarray  # bool[Y] the strategy's programme runs this year
-    programme_cost: np.ndarray  # [Y] fixed and one-off programme costs
-    cost_per_child_reached: float
-    reached: np.ndarray  # bool[S]
-    discount: np.ndarray  # [Y] discount factor per year (start year = 1)
-    start_year: int
+    entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
+
+
+@dataclass(frozen=True, eq=False)
+class Places:
+    """Places on steps with a limit, and what a child does when a step is full."""
+
     capacity: np.ndarray  # [Y, S] places (inf: no limit)
     overflow_to: np.ndarray  # int[S] step a refused child goes to (-1: it waits)
     max_wait: np.ndarray  # [S] years a child waits before overflowing (inf: no limit)
     wait_on: np.ndarray  # int[S] step a child waits on (-1: where it is)
     new_case_wait: np.ndarray  # int[S] step a new case waits on while the step is full
     queue_kind: np.ndarray  # int[S] 0 first come first served, 1 oldest first, 2 youngest first
-    close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
-    review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
-    review_prob: np.ndarray  # [S, D] probability per review of each move
+
+
+@dataclass(frozen=True, eq=False)
+class Money:
+    """Costs, who pays them, and discounting (within the horizon)."""
+
+    cost_per_year: np.ndarray  # [S]
+    entry_cost: np.ndarray  # [S]
+    active: np.ndarray  # bool[Y] the strategy's programme runs this year
+    programme_cost: np.ndarray  # [Y] fixed and one-off programme costs
+    cost_per_child_reached: float
+    reached: np.ndarray  # bool[S]
     casework_cost: np.ndarray  # [Y] caseworkers' cost (also inside programme_cost)
+    discount: np.ndarray  # [Y] discount factor per year (start year = 1)
+    step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
+    programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
+    casework_payers: np.ndarray  # [P] caseworkers' cost by payer
+
+
+@dataclass(frozen=True, eq=False)
+class AdultLife:
+    """Adult life after the staircase (``scenario.adult``; ``adult_years == 0``: not counted)."""
+
     adult_cost: np.ndarray  # [S, B] cost per year of adult life by highest step and band first reached
     adult_years: int
     adult_from_age: float
     adult_payers: np.ndarray  # [P]
     long_discount: np.ndarray  # discount factors far beyond the horizon, for adult life
-    step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
-    programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
-    casework_payers: np.ndarray  # [P] caseworkers' cost by payer
     adult_outcomes: tuple[str, ...] = ()  # adult outcomes counted (scenario.adult.outcomes)
     # [O, S] share in each outcome above the reference, by highest step
     adult_excess: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
+
+
+@dataclass(frozen=True, eq=False)
+class Staircase:
+    """One arm of a scenario, compiled: its :class:`Dynamics`, :class:`Places`,
+    :class:`Money` and :class:`AdultLife`.
+
+    Every attribute of the parts reads as the staircase's own (``st.rates`` is
+    ``st.dynamics.rates``); :meth:`with_parts` changes some of them.
+    """
+
+    dynamics: Dynamics
+    places: Places
+    money: Money
+    adult_life: AdultLife
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
+
+    # Every attribute of the parts, by the name the engines and the economics read.
+    step_ids = _Part[tuple[str, ...]]("dynamics")
+    placement = _Part[np.ndarray]("dynamics")
+    band_edges = _Part[np.ndarray]("dynamics")
+    leave_age = _Part[np.ndarray]("dynamics")
+    start_year = _Part[int]("dynamics")
+    rates = _Part[np.ndarray]("dynamics")
+    intensity = _Part[np.ndarray]("dynamics")
+    dest_prob = _Part[np.ndarray]("dynamics")
+    stays = _Part[tuple[StayLaw, ...]]("dynamics")
+    close_rate = _Part[np.ndarray]("dynamics")
+    review_interval = _Part[np.ndarray]("dynamics")
+    review_prob = _Part[np.ndarray]("dynamics")
+    entries = _Part[np.ndarray]("dynamics")
+    extra_entries = _Part[np.ndarray]("dynamics")
+    entry_step_prob = _Part[np.ndarray]("dynamics")
+    entry_band_prob = _Part[np.ndarray]("dynamics")
+    stock = _Part[np.ndarray]("dynamics")
+    effect = _Part[np.ndarray]("dynamics")
+    entry_reach = _Part["np.ndarray | None"]("dynamics")
+    capacity = _Part[np.ndarray]("places")
+    overflow_to = _Part[np.ndarray]("places")
+    max_wait = _Part[np.ndarray]("places")
+    wait_on = _Part[np.ndarray]("places")
+    new_case_wait = _Part[np.ndarray]("places")
+    queue_kind = _Part[np.ndarray]("places")
+    cost_per_year = _Part[np.ndarray]("money")
+    entry_cost = _Part[np.ndarray]("money")
+    active = _Part[np.ndarray]("money")
+    programme_cost = _Part[np.ndarray]("money")
+    cost_per_child_reached = _Part[float]("money")
+    reached = _Part[np.ndarray]("money")
+    casework_cost = _Part[np.ndarray]("money")
+    discount = _Part[np.ndarray]("money")
+    step_payers = _Part[np.ndarray]("money")
+    programme_payers = _Part[np.ndarray]("money")
+    casework_payers = _Part[np.ndarray]("money")
+    adult_cost = _Part[np.ndarray]("adult_life")
+    adult_years = _Part[int]("adult_life")
+    adult_from_age = _Part[float]("adult_life")
+    adult_payers = _Part[np.ndarray]("adult_life")
+    long_discount = _Part[np.ndarray]("adult_life")
+    adult_outcomes = _Part[tuple[str, ...]]("adult_life")
+    adult_excess = _Part[np.ndarray]("adult_life")
+
+    def with_parts(self, **changes: Any) -> Staircase:
+        """A copy with some attributes changed, by their names (``rates=...``, ``unreached=None``)."""
+        parts: dict[str, dict[str, Any]] = {}
+        top = {}
+        for name, value in changes.items():
+            where = type(self).__dict__.get(name)
+            if isinstance(where, _Part):
+                parts.setdefault(where.part, {})[name] = value
+            else:
+                top[name] = value
+        for part, values in parts.items():
+            top[part] = replace(getattr(self, part), **values)
+        return replace(self, **top)
 
     @property
     def dur_kind(self) -> np.ndarray:
@@ -125,14 +238,6 @@ class Staircase:
     @property
     def horizon(self) -> int:
         return len(self.entries)
-
-    @property
-    def closed_col(self) -> int:
-        return self.n_steps
-
-    @property
-    def aged_out_col(self) -> int:
-        return self.n_steps + 1
 
 
 def whole_stock(stock: np.ndarray) -> np.ndarray:
@@ -435,45 +540,48 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         )
 
     st = Staircase(
-        step_ids=tuple(steps),
-        placement=np.array([scenario.steps[s].placement for s in steps]),
-        cost_per_year=prices("cost_per_year"),
-        entry_cost=prices("entry_cost"),
-        band_edges=np.array(scenario.band_edges, dtype=float),
-        leave_age=leave_age,
-        rates=rates,
-        intensity=intensity,
-        dest_prob=dest_prob,
-        stays=stays,
-        entries=np.full(Y, scenario.entries_per_year),
-        extra_entries=levers.extra_entries,
-        entry_step_prob=levers.entry_step_prob,
-        entry_band_prob=np.array([pop.entry_age_shares.get(lab, 0.0) for lab in labels]),
-        stock=stock,
-        effect=effect,
-        active=levers.active,
-        programme_cost=levers.programme_cost + casework_cost,
-        cost_per_child_reached=levers.cost_per_child_reached,
-        reached=levers.reached,
-        discount=discount_factors(scenario, Y),
-        start_year=scenario.start_year,
-        capacity=levers.capacity,
-        **_queues(scenario),
-        close_rate=rates[..., S].copy(),
-        review_interval=review_interval,
-        review_prob=review_prob,
-        casework_cost=casework_cost,
-        **_adult(scenario),
-        step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
-        programme_payers=_payers(iv.payers if iv is not None else None),
-        casework_payers=_payers(scenario.casework.payers if scenario.casework is not None else None),
+        dynamics=Dynamics(
+            step_ids=tuple(steps),
+            placement=np.array([scenario.steps[s].placement for s in steps]),
+            band_edges=np.array(scenario.band_edges, dtype=float),
+            leave_age=leave_age,
+            start_year=scenario.start_year,
+            rates=rates,
+            intensity=intensity,
+            dest_prob=dest_prob,
+            stays=stays,
+            close_rate=rates[..., S].copy(),
+            review_interval=review_interval,
+            review_prob=review_prob,
+            entries=np.full(Y, scenario.entries_per_year),
+            extra_entries=levers.extra_entries,
+            entry_step_prob=levers.entry_step_prob,
+            entry_band_prob=np.array([pop.entry_age_shares.get(lab, 0.0) for lab in labels]),
+            stock=stock,
+            effect=effect,
+        ),
+        places=Places(capacity=levers.capacity, **_queues(scenario)),
+        money=Money(
+            cost_per_year=prices("cost_per_year"),
+            entry_cost=prices("entry_cost"),
+            active=levers.active,
+            programme_cost=levers.programme_cost + casework_cost,
+            cost_per_child_reached=levers.cost_per_child_reached,
+            reached=levers.reached,
+            casework_cost=casework_cost,
+            discount=discount_factors(scenario, Y),
+            step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
+            programme_payers=_payers(iv.payers if iv is not None else None),
+            casework_payers=_payers(scenario.casework.payers if scenario.casework is not None else None),
+        ),
+        adult_life=AdultLife(**_adult(scenario)),
     )
     if levers.entry_reach is not None:
         # Children who entered elsewhere keep the baseline's rates: an arm of
         # their own, the same in all but the effect on rates.
         other = _rate_tables(base, np.ones_like(levers.ratio), effect, stays)
-        unreached = replace(
-            st, rates=other[0], intensity=other[1], dest_prob=other[2], close_rate=other[0][..., S].copy()
+        unreached = st.with_parts(
+            rates=other[0], intensity=other[1], dest_prob=other[2], close_rate=other[0][..., S].copy()
         )
-        st = replace(st, entry_reach=levers.entry_reach, unreached=unreached)
+        st = st.with_parts(entry_reach=levers.entry_reach, unreached=unreached)
     return st
