@@ -433,3 +433,38 @@ def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
     # SimPy's clock (t + (end - t)) and the engine's exact ends may differ in the last bit.
     np.testing.assert_allclose(a, spells(simulate_naive(st, 3)), rtol=0, atol=1e-9)
     assert (a[:, 6] >= 0).sum() + (a[:, 7] >= 0).sum() > 100  # the limit binds
+
+
+def test_simpy_internals_the_engine_relies_on():
+    """The DES schedules its own ``__slots__`` objects as SimPy events (``_Child``, ``_Timer``):
+    it fills ``env``, ``callbacks``, ``_ok`` and ``_value`` itself, calls ``env.schedule`` and
+    reads ``env._now``. If a SimPy release changes any of that, this fails before the engine
+    does (pyproject.toml pins SimPy's minor version for the same reason)."""
+    import simpy
+    from simpy.events import NORMAL
+
+    from sim.engines.des import _Child, _Timer
+
+    major, minor = (int(x) for x in simpy.__version__.split(".")[:2])
+    assert (major, minor) == (4, 1), f"SimPy {simpy.__version__}: check these internals, then widen the pin"
+    env = simpy.Environment(initial_time=0.5)
+    assert env._now == env.now == 0.5  # the engine reads _now (a plain attribute) for speed
+    seen = []
+    for kind, delay in ((_Child, 2.0), (_Timer, 1.0)):
+        ev = kind()
+        # What the engine does: the slots SimPy reads, then schedule() with a delay.
+        ev.env, ev._ok, ev._value, ev.callbacks = (
+            env,
+            True,
+            None,
+            [lambda e, k=kind: seen.append((k, env._now))],
+        )
+        env.schedule(ev, NORMAL, delay)
+    env.run(until=10.0)
+    # Processed in time order, callbacks cleared (SimPy sets them to None), no failure raised.
+    assert seen == [(_Timer, 1.5), (_Child, 2.5)]
+    # The same object is scheduled again with a new callback list once SimPy has processed it.
+    ev.callbacks = [lambda e: seen.append(("again", env._now))]
+    env.schedule(ev, NORMAL, 1.0)
+    env.run(until=20.0)
+    assert seen[-1] == ("again", 11.0)

@@ -274,3 +274,137 @@ def test_a_child_who_entered_elsewhere_is_not_reached_in_the_des():
     # Baseline rates out of 'mid': low 0.3, placed 0.1-0.3 by age, closed 0.5.
     assert 0.1 / 0.9 - 0.01 < share < 0.3 / 1.1 + 0.01
     assert (log.from_step[log.step == 1] == FROM_OUTSIDE).any()
+
+
+# ---------------------------------------------------------------------------
+# A strategy's effects (sim.model.effects): transforms of the baseline's arrays
+# ---------------------------------------------------------------------------
+
+
+def _levers_and_strategy(scenario: Scenario):
+    from sim.model.effects import Strategy, fade, ramp, running
+    from sim.model.staircase import _baseline_levers, price_factor
+
+    runs = running(scenario)
+    strategy = Strategy(
+        scenario,
+        effect=ramp(scenario) * fade(scenario),
+        resources=ramp(scenario) * runs,
+        runs=runs,
+        to_price_year=price_factor(scenario, scenario.intervention.price_year),
+    )
+    return _baseline_levers(scenario), strategy
+
+
+CAPPED = {
+    "steps.placed.capacity": {"places": 150, "overflow_to": "mid"},
+    "steps.mid.capacity": {"places": 400, "wait_on": "low"},
+}
+
+
+def _rich_plan() -> Scenario:
+    plan = {
+        **PLAN,
+        "reached_age_bands": ["12-17"],
+        "reached_entry_steps": ["low"],
+        "entry": {"extra_entries_per_year": 20.0, "entry_step_shares": {"low": 0.9, "mid": 0.1}},
+        "extra_places": {"placed": {"places": 10, "cost_per_place_per_year": 1000.0}},
+        "one_off_cost": 5e5,
+        "reached_steps": ["mid"],
+        "cost_per_child_reached": 100.0,
+    }
+    return Scenario.from_dict(toy_dict()).with_changes({**CAPPED, "intervention": plan})
+
+
+def test_each_effect_returns_new_arrays_and_leaves_its_input_alone():
+    from dataclasses import fields
+
+    from sim.model.effects import EFFECTS
+
+    levers, strategy = _levers_and_strategy(_rich_plan())
+    for effect in EFFECTS:
+        before = {f.name: np.copy(getattr(levers, f.name)) for f in fields(levers)}
+        after = effect(levers, strategy)
+        for name, value in before.items():
+            np.testing.assert_array_equal(
+                getattr(levers, name), value, err_msg=f"{effect.__name__} changed {name}"
+            )
+        levers = after
+
+
+def test_effects_set_what_their_keys_say():
+    from sim.model.effects import (
+        entry_change,
+        extra_places,
+        hazard_ratios,
+        programme_costs,
+        reached_age_bands,
+    )
+
+    levers, strategy = _levers_and_strategy(_rich_plan())
+    mid, placed = 1, 2
+    ratio = hazard_ratios(levers, strategy).ratio
+    assert (ratio[:, mid, placed] == 0.5).all() and (
+        np.delete(ratio.reshape(3, -1), mid * 5 + placed, 1) == 1
+    ).all()
+    banded = reached_age_bands(hazard_ratios(levers, strategy), strategy).ratio
+    np.testing.assert_array_equal(banded[:, mid, placed], [1.0, 1.0, 0.5])
+    entry = entry_change(levers, strategy)
+    np.testing.assert_allclose(entry.extra_entries, 20.0 * strategy.effect)  # entry replaces PLAN's share
+    np.testing.assert_allclose(entry.entry_step_prob[-1], [0.9, 0.1, 0.0])  # full effect
+    np.testing.assert_allclose(entry.entry_step_prob[0], [0.6, 0.3, 0.1])  # before the start
+    places = extra_places(levers, strategy)
+    np.testing.assert_array_equal(places.capacity[:, placed], 150 + np.round(10 * strategy.resources))
+    np.testing.assert_allclose(places.programme_cost, 10 * strategy.resources * 1000.0)
+    cost = programme_costs(levers, strategy)
+    assert (
+        cost.programme_cost[1] == 1e6 + 5e5 and cost.programme_cost[0] == 0.0
+    )  # the one-off in the first year
+    assert cost.reached.tolist() == [False, True, False] and cost.cost_per_child_reached == 100.0
+
+
+def test_an_effect_list_is_applied_in_order_and_a_new_effect_is_one_function():
+    from dataclasses import replace
+
+    from sim.model.effects import EFFECTS, apply_effects
+
+    levers, strategy = _levers_and_strategy(_rich_plan())
+
+    def double_entries(lv, st):  # a new kind of effect: one function of (Levers, Strategy)
+        return replace(lv, extra_entries=2 * lv.extra_entries)
+
+    once = apply_effects(levers, strategy)
+    twice = apply_effects(levers, strategy, (*EFFECTS, double_entries))
+    np.testing.assert_array_equal(twice.extra_entries, 2 * once.extra_entries)
+    # compile_staircase lays the effects over the baseline: the arm has the levers' arrays.
+    st = compile_staircase(_rich_plan())
+    np.testing.assert_array_equal(st.capacity, once.capacity)
+    np.testing.assert_array_equal(st.entry_step_prob, once.entry_step_prob)
+    np.testing.assert_array_equal(st.entry_reach, [True, False, False])
+    assert st.unreached is not None and st.unreached.unreached is None
+
+
+def test_staircase_parts_read_as_its_own_attributes_and_with_parts_changes_the_right_part():
+    from dataclasses import fields
+
+    from sim.model.staircase import AdultLife, Dynamics, Money, Places, Staircase
+
+    st = compile_staircase(_rich_plan())
+    for part, kind in (
+        ("dynamics", Dynamics),
+        ("places", Places),
+        ("money", Money),
+        ("adult_life", AdultLife),
+    ):
+        assert isinstance(getattr(st, part), kind)
+        for f in fields(kind):
+            assert getattr(st, f.name) is getattr(getattr(st, part), f.name)
+            assert isinstance(Staircase.__dict__[f.name], object)  # documented on the class too
+    # The children the effect does not reach share everything but the rates.
+    other = st.unreached
+    assert other.money is st.money and other.places is st.places and other.adult_life is st.adult_life
+    assert other.stock is st.stock and other.rates is not st.rates
+    fewer = st.with_parts(stock=st.stock * 0, unreached=None)
+    assert fewer.stock.sum() == 0 and fewer.unreached is None and fewer.rates is st.rates
+    assert st.stock.sum() > 0  # the original is unchanged
+    assert not hasattr(st, "closed_col")

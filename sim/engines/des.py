@@ -31,14 +31,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.model.staircase import EXPONENTIAL, MIXTURE, WEIBULL, Staircase, whole_stock
+from sim.model.staircase import Staircase, whole_stock
 
 ROW = 16
 """Uniforms pre-drawn per child: 2 for entry, 2 per stay (7 stays)."""
@@ -284,16 +283,16 @@ class _Run:
         edges = st.band_edges.tolist()
         inner = edges[1:-1]
         leave_age = st.leave_age.tolist()
-        kind = st.dur_kind.tolist()
-        par = st.dur_params.tolist()
+        # Each step's stay law turns one uniform into an amount of step clock;
+        # children on the staircase at the start draw from the law of the stay
+        # they are found in (a mixture's is length-biased).
+        amount_of = (
+            [law.sampler() for law in st.stays],
+            [law.at_start().sampler() for law in st.stays],
+        )
         # Clock and destination tables per group of children (reached or not).
         tables = self.per_group(self._stay_tables)
         g_intensity, g_dest, g_const_rate, g_const_dest = (tuple(t[i] for t in tables) for i in range(4))
-        # Stock children on a mixture step are more often long-stayers (length bias).
-        stock_short = [
-            p[0] * p[1] / (p[0] * p[1] + (1 - p[0]) * p[2]) if kind[s] == MIXTURE else 0.0
-            for s, p in enumerate(par)
-        ]
         # Case reviews: interval per year, and where a review sends a child.
         interval = st.review_interval.T.tolist()  # [s][y]
         review_p = st.review_prob.sum(axis=1).tolist()
@@ -302,7 +301,6 @@ class _Run:
         ).tolist()
         has_review = [p > 0 and math.isfinite(min(iv)) for p, iv in zip(review_p, interval)]
         reviews = self.reviews  # [y][s] reviews held
-        inv_norm = NormalDist().inv_cdf
         log = math.log
         inf = math.inf
         draw = self.draw
@@ -314,21 +312,7 @@ class _Run:
             u2 = draw(child)
             birth = child.birth
             # Amount of "step clock" this stay needs.
-            kd = kind[s]
-            if kd == EXPONENTIAL:
-                amount = -log(1.0 - u1)
-            elif kd == MIXTURE:
-                p, m1, m2 = par[s]
-                if stock:
-                    p = stock_short[s]
-                if u1 < p:
-                    amount = -log(1.0 - u1 / p) * m1
-                else:
-                    amount = -log(1.0 - (u1 - p) / (1.0 - p)) * m2
-            elif kd == WEIBULL:
-                amount = par[s][0] * (-log(1.0 - u1)) ** (1.0 / par[s][1])
-            else:  # LOGNORMAL
-                amount = math.exp(par[s][0] + par[s][1] * inv_norm(min(max(u1, 1e-12), 1 - 1e-12)))
+            amount = amount_of[stock][s](u1)
             leave_t = birth + leave_age[s]
             rate = g_const_rate[g][s]
             y = b = -1

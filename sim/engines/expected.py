@@ -22,13 +22,11 @@ refused with a clear message: use the discrete-event engine for them.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from scipy.linalg import expm
 
 from sim.errors import EngineNotApplicable
-from sim.model.staircase import EXPONENTIAL, MIXTURE, Staircase
+from sim.model.staircase import Staircase
 
 MEASURES = (
     "stock_end",
@@ -72,23 +70,18 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
     owner: list[int] = []
     speed: list[float] = []
     split: list[list[tuple[int, float]]] = []
-    for s in range(st.n_steps):
-        kind = int(st.dur_kind[s])
-        if kind == EXPONENTIAL:
-            split.append([(len(owner), 1.0)])
-            owner.append(s)
-            speed.append(1.0)
-        elif kind == MIXTURE:
-            p, m1, m2 = st.dur_params[s]
-            split.append([(len(owner), p), (len(owner) + 1, 1 - p)])
-            owner += [s, s]
-            speed += [1.0 / m1, 1.0 / m2]
-        else:
+    for s, law in enumerate(st.stays):
+        form = law.phases()
+        if form is None:
             raise EngineNotApplicable(
-                f"step '{st.step_ids[s]}' has a Weibull or lognormal duration, which the "
+                f"step '{st.step_ids[s]}' has a {law.title} duration, which the "
                 "expected engine cannot represent; use the discrete-event engine (--engine des, or "
                 "engine='des' in Python), or a mixture duration"
             )
+        weights, means = form
+        split.append([(len(owner) + i, w) for i, w in enumerate(weights)])
+        owner += [s] * len(weights)
+        speed += [1.0 / m for m in means]
     return owner, speed, split
 
 
@@ -180,8 +173,8 @@ def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
     """
     reach = st.entry_reach
     parts = [
-        replace(
-            arm, entry_step_prob=arm.entry_step_prob * keep, stock=arm.stock * keep[:, None], unreached=None
+        arm.with_parts(
+            entry_step_prob=arm.entry_step_prob * keep, stock=arm.stock * keep[:, None], unreached=None
         )
         for arm, keep in ((st, reach.astype(float)), (st.unreached, (~reach).astype(float)))
     ]
@@ -221,7 +214,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # Rate from each phase to each destination, [Y, B, P, D].
     R = np.empty((Y, B, P, D))
     for p, s in enumerate(owner):
-        if st.dur_kind[s] == EXPONENTIAL:
+        if st.stays[s].rates_are_hazards:  # the rates themselves (exactly, not intensity x share)
             R[:, :, p, :] = st.rates[:, :, s, :]
         else:
             R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
@@ -274,14 +267,12 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             X = expm(M * h)
             E[y, b], F[y, b], G[y, b] = X[:P, :P], X[:P, P : 2 * P], X[:P, 2 * P :]
 
-    # Initial stock on the centred age grid; mixture stock is length-biased.
+    # Initial stock on the centred age grid, split over phases by the law of
+    # the stay it is found in (a mixture's is length-biased).
     x = np.zeros((P, C + 1))
     for s in range(S):
-        parts = split[s]
-        if len(parts) == 2:
-            p, m1, m2 = st.dur_params[s]
-            q = p * m1 / (p * m1 + (1 - p) * m2)
-            parts = [(parts[0][0], q), (parts[1][0], 1 - q)]
+        weights, _ = st.stays[s].at_start().phases()
+        parts = [(ph, w) for (ph, _), w in zip(split[s], weights)]
         for b in range(B):
             n = st.stock[s, b]
             if n == 0:

@@ -2,7 +2,9 @@
 
 A :class:`Staircase` holds, for one arm (a baseline, or a baseline with its
 strategy laid over it), everything the engines need as numpy arrays indexed
-by ``[year, age band, step, destination]``. Destinations are the steps, then
+by ``[year, age band, step, destination]``, in four parts: its
+:class:`Dynamics` (how children move), :class:`Places` (limits and queues),
+:class:`Money` (costs, payers, discounting) and :class:`AdultLife`. Destinations are the steps, then
 ``CLOSED_COL`` (case closed) and ``AGED_OUT_COL`` (left at the leaving age,
 used where a move would go to a step the child is too old for).
 
@@ -17,70 +19,201 @@ runs faster or slower in other bands in proportion to the total rate.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from sim.scenario import CLOSED, PAYERS, Exponential, Lognormal, Mixture, Scenario, Weibull, capped_steps
+from sim.model.effects import Levers, Strategy, apply_effects, fade, ramp, running
+from sim.model.stays import StayLaw, stay_law
+from sim.scenario import CLOSED, PAYERS, Scenario, capped_steps
+
+T = TypeVar("T")
 
 EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
+"""Codes of :attr:`Staircase.dur_kind`, kept for code that still reads them
+(``sim/run/estimates.py``); the engines ask each step's :class:`StayLaw`."""
+
+
+class _Part(Generic[T]):
+    """An attribute of one of a :class:`Staircase`'s parts, read as the staircase's own.
+
+    The engines and the economics read ``st.rates``, ``st.capacity``, ... as
+    they always did; the staircase keeps them in four parts.
+    """
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute, for documentation tools
+        return getattr(getattr(obj, self.part), self.name)
 
 
 @dataclass(frozen=True, eq=False)
-class Staircase:
-    """One arm of a scenario, compiled.
-
-    Attributes are arrays; ``S`` steps, ``B`` age bands, ``Y`` years, and
-    ``D = S + 2`` destinations (steps, case closed, aged out).
-    """
+class Dynamics:
+    """How children enter, move, wait out reviews and leave (``S`` steps, ``B`` age bands,
+    ``Y`` years, ``D = S + 2`` destinations: the steps, case closed, aged out)."""
 
     step_ids: tuple[str, ...]
     placement: np.ndarray  # bool[S]
-    cost_per_year: np.ndarray  # [S]
-    entry_cost: np.ndarray  # [S]
     band_edges: np.ndarray  # [B+1], last is the oldest leaving age
     leave_age: np.ndarray  # [S]
+    start_year: int
     rates: np.ndarray  # [Y, B, S, D] hazards per year (exponential steps)
     intensity: np.ndarray  # [Y, B, S] clock speed of each step
     dest_prob: np.ndarray  # [Y, B, S, D] where a child goes when it leaves a step
-    dur_kind: np.ndarray  # int[S]
-    dur_params: np.ndarray  # [S, 3]
+    stays: tuple[StayLaw, ...]  # [S] each step's stay law (sim.model.stays)
+    close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
+    review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
+    review_prob: np.ndarray  # [S, D] probability per review of each move
     entries: np.ndarray  # [Y] new cases per year (baseline volume)
     extra_entries: np.ndarray  # [Y] extra new cases per year from the strategy
     entry_step_prob: np.ndarray  # [Y, S]
     entry_band_prob: np.ndarray  # [B]
     stock: np.ndarray  # [S, B] children at the start
     effect: np.ndarray  # [Y] how far the strategy has ramped in (0..1)
-    active: np.ndarray  # bool[Y] the strategy's programme runs this year
-    programme_cost: np.ndarray  # [Y] fixed and one-off programme costs
-    cost_per_child_reached: float
-    reached: np.ndarray  # bool[S]
-    discount: np.ndarray  # [Y] discount factor per year (start year = 1)
-    start_year: int
+    entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
+
+
+@dataclass(frozen=True, eq=False)
+class Places:
+    """Places on steps with a limit, and what a child does when a step is full."""
+
     capacity: np.ndarray  # [Y, S] places (inf: no limit)
     overflow_to: np.ndarray  # int[S] step a refused child goes to (-1: it waits)
     max_wait: np.ndarray  # [S] years a child waits before overflowing (inf: no limit)
     wait_on: np.ndarray  # int[S] step a child waits on (-1: where it is)
     new_case_wait: np.ndarray  # int[S] step a new case waits on while the step is full
     queue_kind: np.ndarray  # int[S] 0 first come first served, 1 oldest first, 2 youngest first
-    close_rate: np.ndarray  # [Y, B, S] rate of case closure while waiting on a step
-    review_interval: np.ndarray  # [Y, S] years between case reviews (inf: no reviews)
-    review_prob: np.ndarray  # [S, D] probability per review of each move
+
+
+@dataclass(frozen=True, eq=False)
+class Money:
+    """Costs, who pays them, and discounting (within the horizon)."""
+
+    cost_per_year: np.ndarray  # [S]
+    entry_cost: np.ndarray  # [S]
+    active: np.ndarray  # bool[Y] the strategy's programme runs this year
+    programme_cost: np.ndarray  # [Y] fixed and one-off programme costs
+    cost_per_child_reached: float
+    reached: np.ndarray  # bool[S]
     casework_cost: np.ndarray  # [Y] caseworkers' cost (also inside programme_cost)
+    discount: np.ndarray  # [Y] discount factor per year (start year = 1)
+    step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
+    programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
+    casework_payers: np.ndarray  # [P] caseworkers' cost by payer
+
+
+@dataclass(frozen=True, eq=False)
+class AdultLife:
+    """Adult life after the staircase (``scenario.adult``; ``adult_years == 0``: not counted)."""
+
     adult_cost: np.ndarray  # [S, B] cost per year of adult life by highest step and band first reached
     adult_years: int
     adult_from_age: float
     adult_payers: np.ndarray  # [P]
     long_discount: np.ndarray  # discount factors far beyond the horizon, for adult life
-    step_payers: np.ndarray  # [S, P] share of each step's cost by payer (PAYERS order)
-    programme_payers: np.ndarray  # [P] the programme's costs (but caseworkers) by payer
-    casework_payers: np.ndarray  # [P] caseworkers' cost by payer
     adult_outcomes: tuple[str, ...] = ()  # adult outcomes counted (scenario.adult.outcomes)
     # [O, S] share in each outcome above the reference, by highest step
     adult_excess: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    entry_reach: np.ndarray | None = None  # bool[S] the effect reaches children who entered on these steps
+
+
+@dataclass(frozen=True, eq=False)
+class Staircase:
+    """One arm of a scenario, compiled: its :class:`Dynamics`, :class:`Places`,
+    :class:`Money` and :class:`AdultLife`.
+
+    Every attribute of the parts reads as the staircase's own (``st.rates`` is
+    ``st.dynamics.rates``); :meth:`with_parts` changes some of them.
+    """
+
+    dynamics: Dynamics
+    places: Places
+    money: Money
+    adult_life: AdultLife
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
+
+    # Every attribute of the parts, by the name the engines and the economics read.
+    step_ids = _Part[tuple[str, ...]]("dynamics")
+    placement = _Part[np.ndarray]("dynamics")
+    band_edges = _Part[np.ndarray]("dynamics")
+    leave_age = _Part[np.ndarray]("dynamics")
+    start_year = _Part[int]("dynamics")
+    rates = _Part[np.ndarray]("dynamics")
+    intensity = _Part[np.ndarray]("dynamics")
+    dest_prob = _Part[np.ndarray]("dynamics")
+    stays = _Part[tuple[StayLaw, ...]]("dynamics")
+    close_rate = _Part[np.ndarray]("dynamics")
+    review_interval = _Part[np.ndarray]("dynamics")
+    review_prob = _Part[np.ndarray]("dynamics")
+    entries = _Part[np.ndarray]("dynamics")
+    extra_entries = _Part[np.ndarray]("dynamics")
+    entry_step_prob = _Part[np.ndarray]("dynamics")
+    entry_band_prob = _Part[np.ndarray]("dynamics")
+    stock = _Part[np.ndarray]("dynamics")
+    effect = _Part[np.ndarray]("dynamics")
+    entry_reach = _Part["np.ndarray | None"]("dynamics")
+    capacity = _Part[np.ndarray]("places")
+    overflow_to = _Part[np.ndarray]("places")
+    max_wait = _Part[np.ndarray]("places")
+    wait_on = _Part[np.ndarray]("places")
+    new_case_wait = _Part[np.ndarray]("places")
+    queue_kind = _Part[np.ndarray]("places")
+    cost_per_year = _Part[np.ndarray]("money")
+    entry_cost = _Part[np.ndarray]("money")
+    active = _Part[np.ndarray]("money")
+    programme_cost = _Part[np.ndarray]("money")
+    cost_per_child_reached = _Part[float]("money")
+    reached = _Part[np.ndarray]("money")
+    casework_cost = _Part[np.ndarray]("money")
+    discount = _Part[np.ndarray]("money")
+    step_payers = _Part[np.ndarray]("money")
+    programme_payers = _Part[np.ndarray]("money")
+    casework_payers = _Part[np.ndarray]("money")
+    adult_cost = _Part[np.ndarray]("adult_life")
+    adult_years = _Part[int]("adult_life")
+    adult_from_age = _Part[float]("adult_life")
+    adult_payers = _Part[np.ndarray]("adult_life")
+    long_discount = _Part[np.ndarray]("adult_life")
+    adult_outcomes = _Part[tuple[str, ...]]("adult_life")
+    adult_excess = _Part[np.ndarray]("adult_life")
+
+    def with_parts(self, **changes: Any) -> Staircase:
+        """A copy with some attributes changed, by their names (``rates=...``, ``unreached=None``)."""
+        parts: dict[str, dict[str, Any]] = {}
+        top = {}
+        for name, value in changes.items():
+            where = type(self).__dict__.get(name)
+            if isinstance(where, _Part):
+                parts.setdefault(where.part, {})[name] = value
+            else:
+                top[name] = value
+        for part, values in parts.items():
+            top[part] = replace(getattr(self, part), **values)
+        return replace(self, **top)
+
+    @property
+    def dur_kind(self) -> np.ndarray:
+        """``int[S]``: :data:`EXPONENTIAL`, :data:`MIXTURE` for any other law with a
+        phase-type form, :data:`WEIBULL` for a law without one (old codes, kept for
+        callers that test them; prefer :attr:`stays` and :attr:`phase_type`)."""
+        return np.array(
+            [
+                EXPONENTIAL if law.rates_are_hazards else MIXTURE if law.phases() is not None else WEIBULL
+                for law in self.stays
+            ],
+            dtype=np.int64,
+        )
+
+    @property
+    def phase_type(self) -> bool:
+        """Whether every step's stay law has a phase-type form (the analytic engine can run it)."""
+        return all(law.phases() is not None for law in self.stays)
 
     @property
     def capped(self) -> np.ndarray:
@@ -105,14 +238,6 @@ class Staircase:
     @property
     def horizon(self) -> int:
         return len(self.entries)
-
-    @property
-    def closed_col(self) -> int:
-        return self.n_steps
-
-    @property
-    def aged_out_col(self) -> int:
-        return self.n_steps + 1
 
 
 def whole_stock(stock: np.ndarray) -> np.ndarray:
@@ -173,67 +298,11 @@ def discount_factors(scenario: Scenario, years: int) -> np.ndarray:
     return np.concatenate([back, forward])[:years]
 
 
-def ramp(scenario: Scenario) -> np.ndarray:
-    """How far the strategy has ramped in, per year (0 before it starts).
-
-    The effect grows linearly over ``ramp_up_years``: in its first year it is
-    ``1 / ramp_up_years`` of the full effect, full from year ``ramp_up_years``.
-    """
-    years = scenario.horizon_years
-    iv = scenario.intervention
-    out = np.zeros(years)
-    if iv is None:
-        return out
-    k = scenario.start_year + np.arange(years) - iv.start_year
-    if iv.ramp_up_years == 0:
-        out[k >= 0] = 1.0
-    else:
-        out = np.clip((k + 1) / iv.ramp_up_years, 0.0, 1.0)
-    return out
-
-
 def price_factor(scenario: Scenario, year: int | None) -> float:
     """Multiply a cost given in ``year`` prices by this for the scenario's price year."""
     if year is None or year == scenario.price_year or scenario.prices is None:
         return 1.0
     return scenario.prices.factor(year, scenario.price_year)
-
-
-def running(scenario: Scenario) -> np.ndarray:
-    """Whether the programme runs (and costs) in each year."""
-    iv = scenario.intervention
-    years = scenario.start_year + np.arange(scenario.horizon_years)
-    if iv is None:
-        return np.zeros(len(years), dtype=bool)
-    end = iv.end_year if iv.end_year is not None else years[-1]
-    return (years >= iv.start_year) & (years <= end)
-
-
-def fade(scenario: Scenario) -> np.ndarray:
-    """How much of the (ramped) effect is left in each year (1: all of it).
-
-    Without ``fading`` and ``end_year`` the effect lasts. Otherwise it starts
-    to decline after ``fading.after_year`` (default: ``end_year``, else the
-    year before the start), halving every ``half_life_years``, measured at
-    mid-year: a half-life of 0 ends it at once, ``inf`` never.
-    """
-    iv = scenario.intervention
-    years = scenario.start_year + np.arange(scenario.horizon_years)
-    out = np.ones(len(years))
-    if iv is None or (iv.fading is None and iv.end_year is None):
-        return out
-    f = iv.fading
-    after = f.after_year if f is not None and f.after_year is not None else iv.end_year
-    if after is None:
-        after = iv.start_year - 1
-    half = f.half_life_years if f is not None else 0.0
-    t = years - after - 0.5  # years since the decline began, at mid-year
-    late = t > 0
-    if half == 0:
-        out[late] = 0.0
-    elif np.isfinite(half):
-        out[late] = 0.5 ** (t[late] / half)
-    return out
 
 
 def _payers(shares) -> np.ndarray:
@@ -251,175 +320,150 @@ def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> fl
 
 
 def _rate_tables(
-    scenario: Scenario, base: np.ndarray, ratio: np.ndarray, effect: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    base: np.ndarray, ratio: np.ndarray, effect: np.ndarray, stays: tuple[StayLaw, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rates ``[Y, B, S, D]`` with the hazard ratios ramped in, and from them each
-    step's clock speed, where a child goes when it leaves, and the stay laws."""
-    steps = scenario.step_ids
-    S = len(steps)
+    step's clock speed and where a child goes when it leaves."""
     rates = base[None] * ratio[None] ** effect[:, None, None, None]
 
     total = rates.sum(axis=3)
     base_total = base.sum(axis=2)
-    dur_kind = np.zeros(S, dtype=np.int64)
-    dur_params = np.zeros((S, 3))
     intensity = total.copy()
-    for s, sid in enumerate(steps):
-        d = scenario.steps[sid].duration
-        if isinstance(d, Exponential):
+    for s, law in enumerate(stays):
+        if law.rates_are_hazards:
             continue
-        # Non-exponential stays: the duration law says how long, the rates say
-        # where to. The law holds in the first age band with any rates; in other
-        # bands (and under a strategy) the step's clock runs faster or slower in
+        # Other stays: the duration law says how long, the rates say where to.
+        # The law holds in the first age band with any rates; in other bands
+        # (and under a strategy) the step's clock runs faster or slower in
         # proportion to the total rate out of the step.
         positive = np.flatnonzero(base_total[:, s] > 0)
         reference = base_total[positive[0], s] if len(positive) else 0.0
         intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
-        if isinstance(d, Mixture):
-            dur_kind[s] = MIXTURE
-            dur_params[s] = (d.short_share, d.short_mean_years, d.long_mean_years)
-        elif isinstance(d, Weibull):
-            dur_kind[s] = WEIBULL
-            dur_params[s] = (d.mean_years / math.gamma(1 + 1 / d.shape), d.shape, 0.0)
-        elif isinstance(d, Lognormal):
-            dur_kind[s] = LOGNORMAL
-            dur_params[s] = (math.log(d.mean_years) - d.sigma**2 / 2, d.sigma, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
-    return rates, intensity, dest_prob, dur_kind, dur_params
+    return rates, intensity, dest_prob
 
 
-def compile_staircase(scenario: Scenario) -> Staircase:
-    """Compile a scenario (with its intervention, if any) for the engines."""
+def _base_rates(scenario: Scenario, leave_age: np.ndarray) -> np.ndarray:
+    """The baseline's rates ``[B, S, D]`` from the transition tables.
+
+    A move to a step the child is too old for ends the case at the leaving age
+    (``aged_out``), and a move listed in a step's review happens only at
+    reviews (its rate goes).
+    """
     steps = scenario.step_ids
-    S, Y = len(steps), scenario.horizon_years
+    S = len(steps)
     labels = scenario.band_labels
     edges = np.array(scenario.band_edges, dtype=float)
-    B, D = len(labels), S + 2
-    pop = scenario.population
     idx = {s: i for i, s in enumerate(steps)}
     closed, aged_out = S, S + 1
-    last_child_band = [lab for lab, lo in zip(labels, edges) if lo < pop.leaving_age][-1]
-
-    aftercare = set(pop.aftercare_steps or (s for s in steps if scenario.steps[s].placement))
-    top = pop.aftercare_until_age or pop.leaving_age
-    leave_age = np.array(
-        [top if (s in aftercare and pop.aftercare_until_age) else pop.leaving_age for s in steps],
-        dtype=float,
-    )
-
-    base = np.zeros((B, S, D))
+    last_child_band = [lab for lab, lo in zip(labels, edges) if lo < scenario.population.leaving_age][-1]
+    base = np.zeros((len(labels), S, S + 2))
     for src, row in scenario.transitions.items():
         for dst, rate in row.items():
             j = closed if dst == CLOSED else idx[dst]
             for b, lab in enumerate(labels):
                 base[b, idx[src], j] = _band_value(rate, lab, last_child_band)
-    # A move to a step the child is too old for ends the case at the leaving age.
-    for b in range(B):
+    for b in range(len(labels)):
         too_old = edges[b] >= leave_age
         base[b, :, aged_out] += base[b, :, :S][:, too_old].sum(axis=1)
         base[b, :, :S][:, too_old] = 0.0
-
-    # A move listed in a step's review happens only at reviews: its rate goes.
     for sid, step in scenario.steps.items():
         if step.review is not None:
             for dst in step.review.moves:
                 base[:, idx[sid], closed if dst == CLOSED else idx[dst]] = 0.0
+    return base
 
-    # The effect on rates and entry ramps in and may fade; resources bought
-    # (places, caseworkers) follow the ramp while the programme runs.
-    runs = running(scenario)
-    resources = ramp(scenario) * runs
-    effect = ramp(scenario) * fade(scenario)
-    iv = scenario.intervention
-    ratio = np.ones((B, S, D))
-    if iv is not None:
-        for src, row in iv.hazard_ratios.items():
-            for dst, hr in row.items():
-                ratio[:, idx[src], closed if dst == CLOSED else idx[dst]] = hr
-        if iv.reached_age_bands is not None:  # only children of these ages are reached
-            ratio[[b for b, lab in enumerate(labels) if lab not in iv.reached_age_bands]] = 1.0
-    rates, intensity, dest_prob, dur_kind, dur_params = _rate_tables(scenario, base, ratio, effect)
 
-    base_entries = scenario.entries_per_year
-    entries = np.full(Y, base_entries)
-    step_base = np.array([pop.entry_step_shares.get(s, 0.0) for s in steps])
-    step_new = step_base
-    extra = np.zeros(Y)
-    if iv is not None:
-        extra = (iv.entry.extra_entries_per_year + iv.entry.extra_entries_share * base_entries) * effect
-        if iv.entry.entry_step_shares is not None:
-            step_new = np.array([iv.entry.entry_step_shares.get(s, 0.0) for s in steps])
-    entry_step_prob = (1 - effect)[:, None] * step_base[None] + effect[:, None] * step_new[None]
-    entry_band_prob = np.array([pop.entry_age_shares.get(lab, 0.0) for lab in labels])
+def _leave_ages(scenario: Scenario) -> np.ndarray:
+    """Each step's leaving age: the aftercare age on aftercare steps, else the leaving age."""
+    pop, steps = scenario.population, scenario.step_ids
+    aftercare = set(pop.aftercare_steps or (s for s in steps if scenario.steps[s].placement))
+    top = pop.aftercare_until_age or pop.leaving_age
+    return np.array(
+        [top if (s in aftercare and pop.aftercare_until_age) else pop.leaving_age for s in steps],
+        dtype=float,
+    )
 
-    stock = np.zeros((S, B))
-    for sid, st in pop.initial_stock.items():
-        stock[idx[sid]] = [st.children * st.age_shares.get(lab, 0.0) for lab in labels]
 
-    programme = np.zeros(Y)
-    reached = np.zeros(S, dtype=bool)
-    active = np.zeros(Y, dtype=bool)
-    per_child = 0.0
-    if iv is not None:
-        k = scenario.start_year + np.arange(Y) - iv.start_year
-        active = runs
-        to_price_year = price_factor(scenario, iv.price_year)
-        programme[active] += iv.cost_per_year * to_price_year
-        programme[k == 0] += iv.one_off_cost * to_price_year
-        per_child = iv.cost_per_child_reached * to_price_year
-        reached[[idx[s] for s in iv.reached_steps]] = True
-
-    # Capacity: places per year (a strategy's extra places ramp in with its effect).
+def _baseline_levers(scenario: Scenario) -> Levers:
+    """The arrays a strategy changes, as the baseline has them."""
+    steps = scenario.step_ids
+    S, Y, B = len(steps), scenario.horizon_years, len(scenario.band_labels)
+    step_base = np.array([scenario.population.entry_step_shares.get(s, 0.0) for s in steps])
     capacity = np.full((Y, S), np.inf)
-    overflow_to = np.full(S, -1)
-    max_wait = np.full(S, np.inf)
-    wait_on = np.full(S, -1)
-    new_case_wait = np.full(S, -1)
-    queue_kind = np.zeros(S, dtype=np.int64)
+    for sid, places in capped_steps(scenario).items():
+        capacity[:, steps.index(sid)] = places
+    return Levers(
+        ratio=np.ones((B, S, S + 2)),
+        extra_entries=np.zeros(Y),
+        entry_step_prob=np.repeat(step_base[None], Y, axis=0),
+        capacity=capacity,
+        programme_cost=np.zeros(Y),
+        extra_caseworkers=np.zeros(Y),
+        active=np.zeros(Y, dtype=bool),
+        reached=np.zeros(S, dtype=bool),
+    )
+
+
+def _queues(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Where children go or wait when a step with a limit is full, and in what order."""
+    steps = scenario.step_ids
+    S = len(steps)
+    idx = {s: i for i, s in enumerate(steps)}
+    out = {
+        "overflow_to": np.full(S, -1),
+        "max_wait": np.full(S, np.inf),
+        "wait_on": np.full(S, -1),
+        "new_case_wait": np.full(S, -1),
+        "queue_kind": np.zeros(S, dtype=np.int64),
+    }
     kinds = {"fifo": 0, "oldest_first": 1, "youngest_first": 2}
     limited = capped_steps(scenario)
-    for sid, places in limited.items():
+    for sid in limited:
         i = idx[sid]
         cap = scenario.steps[sid].capacity
-        capacity[:, i] = places
-        if iv is not None and sid in iv.extra_places:
-            extra_p = iv.extra_places[sid]
-            capacity[:, i] += np.round(extra_p.places * resources)
-            programme += (
-                extra_p.places
-                * resources
-                * extra_p.cost_per_place_per_year
-                * price_factor(scenario, iv.price_year)
-            )
         if cap.overflow_to is not None:
-            overflow_to[i] = idx[cap.overflow_to]
-            max_wait[i] = cap.max_wait_years or 0.0
+            out["overflow_to"][i] = idx[cap.overflow_to]
+            out["max_wait"][i] = cap.max_wait_years or 0.0
         if cap.wait_on is not None:
-            wait_on[i] = new_case_wait[i] = idx[cap.wait_on]
+            out["wait_on"][i] = out["new_case_wait"][i] = idx[cap.wait_on]
         else:
             below = [idx[x] for x in steps[:i] if x not in limited]
-            new_case_wait[i] = below[-1] if below else -1
-        queue_kind[i] = kinds[cap.queue]
+            out["new_case_wait"][i] = below[-1] if below else -1
+        out["queue_kind"][i] = kinds[cap.queue]
+    return out
 
-    # Reviews: the interval scales with caseworkers' caseload.
+
+def _reviews(scenario: Scenario, extra_caseworkers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Case reviews: interval ``[Y, S]`` (it scales with caseworkers' caseload),
+    probability per review of each move ``[S, D]``, and the caseworkers' cost ``[Y]``."""
+    steps = scenario.step_ids
+    S, Y = len(steps), scenario.horizon_years
+    idx = {s: i for i, s in enumerate(steps)}
     review_interval = np.full((Y, S), np.inf)
-    review_prob = np.zeros((S, D))
+    review_prob = np.zeros((S, S + 2))
     cw = scenario.casework
     caseload_factor = np.ones(Y)
     casework_cost = np.zeros(Y)
     if cw is not None:
-        workers = cw.caseworkers + (iv.extra_caseworkers if iv is not None else 0.0) * resources
+        workers = cw.caseworkers + extra_caseworkers
         caseload_factor = cw.cases / workers / cw.reference_caseload
         casework_cost = workers * cw.cost_per_caseworker * price_factor(scenario, cw.price_year)
-        programme += casework_cost
     for sid, step in scenario.steps.items():
         if step.review is None:
             continue
         review_interval[:, idx[sid]] = step.review.interval_months / 12.0 * caseload_factor
         for dst, p in step.review.moves.items():
-            review_prob[idx[sid], closed if dst == CLOSED else idx[dst]] = p
+            review_prob[idx[sid], S if dst == CLOSED else idx[dst]] = p
+    return review_interval, review_prob, casework_cost
 
+
+def _adult(scenario: Scenario) -> dict:
+    """Adult life's costs ``[S, B]`` by highest step and band first reached, and outcomes above the reference."""
+    steps, labels = scenario.step_ids, scenario.band_labels
+    S, B = len(steps), len(labels)
+    idx = {s: i for i, s in enumerate(steps)}
     adult = scenario.adult
     adult_cost = np.zeros((S, B))
     if adult is not None:
@@ -436,73 +480,108 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         ]
         # An outcome's cost per person-year above the reference (whatever the age first reached).
         adult_cost += (excess[o] * outcome.cost_per_year * to_price_year)[:, None]
+    return {
+        "adult_cost": adult_cost,
+        "adult_years": adult.years if adult is not None else 0,
+        "adult_outcomes": tuple(outcomes),
+        "adult_excess": excess,
+        "adult_from_age": float(adult.from_age) if adult is not None else 0.0,
+        "adult_payers": _payers(adult.payers if adult is not None else None),
+        "long_discount": (
+            discount_factors(scenario, scenario.horizon_years + 130) if adult is not None else np.zeros(0)
+        ),
+    }
+
+
+def compile_staircase(scenario: Scenario) -> Staircase:
+    """Compile a scenario (with its intervention, if any) for the engines.
+
+    The baseline's arrays come from the scenario's tables; a strategy's
+    effects then transform the ones it changes (:mod:`sim.model.effects`),
+    and the rate tables follow from the baseline's rates and the ramped-in
+    hazard ratios.
+    """
+    steps = scenario.step_ids
+    S, Y = len(steps), scenario.horizon_years
+    labels = scenario.band_labels
+    pop = scenario.population
+    leave_age = _leave_ages(scenario)
+    base = _base_rates(scenario, leave_age)
+    stays = tuple(stay_law(scenario.steps[sid].duration) for sid in steps)
+
+    # The effect on rates and entry ramps in and may fade; resources bought
+    # (places, caseworkers) follow the ramp while the programme runs.
+    effect = ramp(scenario) * fade(scenario)
+    levers = _baseline_levers(scenario)
+    iv = scenario.intervention
+    if iv is not None:
+        runs = running(scenario)
+        strategy = Strategy(
+            scenario,
+            effect=effect,
+            resources=ramp(scenario) * runs,
+            runs=runs,
+            to_price_year=price_factor(scenario, iv.price_year),
+        )
+        levers = apply_effects(levers, strategy)
+    rates, intensity, dest_prob = _rate_tables(base, levers.ratio, effect, stays)
+    review_interval, review_prob, casework_cost = _reviews(scenario, levers.extra_caseworkers)
+
+    stock = np.zeros((S, len(labels)))
+    for sid, found in pop.initial_stock.items():
+        stock[steps.index(sid)] = [found.children * found.age_shares.get(lab, 0.0) for lab in labels]
+
+    def prices(key: str) -> np.ndarray:
+        return np.array(
+            [
+                getattr(scenario.steps[s], key) * price_factor(scenario, scenario.steps[s].price_year)
+                for s in steps
+            ]
+        )
 
     st = Staircase(
-        step_ids=tuple(steps),
-        placement=np.array([scenario.steps[s].placement for s in steps]),
-        cost_per_year=np.array(
-            [
-                scenario.steps[s].cost_per_year * price_factor(scenario, scenario.steps[s].price_year)
-                for s in steps
-            ]
+        dynamics=Dynamics(
+            step_ids=tuple(steps),
+            placement=np.array([scenario.steps[s].placement for s in steps]),
+            band_edges=np.array(scenario.band_edges, dtype=float),
+            leave_age=leave_age,
+            start_year=scenario.start_year,
+            rates=rates,
+            intensity=intensity,
+            dest_prob=dest_prob,
+            stays=stays,
+            close_rate=rates[..., S].copy(),
+            review_interval=review_interval,
+            review_prob=review_prob,
+            entries=np.full(Y, scenario.entries_per_year),
+            extra_entries=levers.extra_entries,
+            entry_step_prob=levers.entry_step_prob,
+            entry_band_prob=np.array([pop.entry_age_shares.get(lab, 0.0) for lab in labels]),
+            stock=stock,
+            effect=effect,
         ),
-        entry_cost=np.array(
-            [
-                scenario.steps[s].entry_cost * price_factor(scenario, scenario.steps[s].price_year)
-                for s in steps
-            ]
+        places=Places(capacity=levers.capacity, **_queues(scenario)),
+        money=Money(
+            cost_per_year=prices("cost_per_year"),
+            entry_cost=prices("entry_cost"),
+            active=levers.active,
+            programme_cost=levers.programme_cost + casework_cost,
+            cost_per_child_reached=levers.cost_per_child_reached,
+            reached=levers.reached,
+            casework_cost=casework_cost,
+            discount=discount_factors(scenario, Y),
+            step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
+            programme_payers=_payers(iv.payers if iv is not None else None),
+            casework_payers=_payers(scenario.casework.payers if scenario.casework is not None else None),
         ),
-        band_edges=edges,
-        leave_age=leave_age,
-        rates=rates,
-        intensity=intensity,
-        dest_prob=dest_prob,
-        dur_kind=dur_kind,
-        dur_params=dur_params,
-        entries=entries,
-        extra_entries=extra,
-        entry_step_prob=entry_step_prob,
-        entry_band_prob=entry_band_prob,
-        stock=stock,
-        effect=effect,
-        active=active,
-        programme_cost=programme,
-        cost_per_child_reached=per_child,
-        reached=reached,
-        discount=discount_factors(scenario, Y),
-        start_year=scenario.start_year,
-        capacity=capacity,
-        overflow_to=overflow_to,
-        max_wait=max_wait,
-        wait_on=wait_on,
-        new_case_wait=new_case_wait,
-        queue_kind=queue_kind,
-        close_rate=rates[..., closed].copy(),
-        review_interval=review_interval,
-        review_prob=review_prob,
-        casework_cost=casework_cost,
-        adult_cost=adult_cost,
-        adult_years=adult.years if adult is not None else 0,
-        adult_outcomes=tuple(outcomes),
-        adult_excess=excess,
-        adult_from_age=float(adult.from_age) if adult is not None else 0.0,
-        adult_payers=_payers(adult.payers if adult is not None else None),
-        long_discount=discount_factors(scenario, Y + 130) if adult is not None else np.zeros(0),
-        step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
-        programme_payers=_payers(iv.payers if iv is not None else None),
-        casework_payers=_payers(cw.payers if cw is not None else None),
+        adult_life=AdultLife(**_adult(scenario)),
     )
-    if iv is not None and iv.reached_entry_steps is not None:
+    if levers.entry_reach is not None:
         # Children who entered elsewhere keep the baseline's rates: an arm of
         # their own, the same in all but the effect on rates.
-        other = _rate_tables(scenario, base, np.ones_like(ratio), effect)
-        unreached = replace(
-            st,
-            rates=other[0],
-            intensity=other[1],
-            dest_prob=other[2],
-            close_rate=other[0][..., closed].copy(),
+        other = _rate_tables(base, np.ones_like(levers.ratio), effect, stays)
+        unreached = st.with_parts(
+            rates=other[0], intensity=other[1], dest_prob=other[2], close_rate=other[0][..., S].copy()
         )
-        reach = np.array([s in iv.reached_entry_steps for s in steps])
-        st = replace(st, entry_reach=reach, unreached=unreached)
+        st = st.with_parts(entry_reach=levers.entry_reach, unreached=unreached)
     return st
