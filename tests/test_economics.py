@@ -8,7 +8,8 @@ from conftest import INTERVENTION, SCENARIOS
 
 import sim
 from sim.economics.comparison import compare_arrays, payback_index, programme_costs, step_costs
-from sim.engines.expected import MEASURES, expected_measures
+from sim.engines.expected import expected_measures
+from sim.engines.measures import MEASURES
 from sim.model.staircase import compile_staircase
 
 

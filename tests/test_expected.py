@@ -7,7 +7,8 @@ import pytest
 from conftest import toy_dict
 
 from sim.engines.des import simulate_des
-from sim.engines.expected import ADDITIVE, EngineNotApplicable, expected_measures
+from sim.engines.expected import EngineNotApplicable, expected_measures
+from sim.engines.measures import ADDITIVE
 from sim.engines.spells import measures_from_spells
 from sim.model.staircase import compile_staircase
 from sim.scenario import Scenario

@@ -25,44 +25,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import expm
 
+from sim.engines.measures import MEASURES
 from sim.errors import EngineNotApplicable
 from sim.model.staircase import Staircase
-
-MEASURES = (
-    "stock_end",
-    "child_years",
-    "new_cases",
-    "moves_in",
-    "moves_up",
-    "moves_down",
-    "closed",
-    "aged_out",
-    "placement_entries",
-    "reviews",
-    "waiting_end",
-    "waiting_years",
-    "waits_started",
-    "overflows",
-    "wait_mean",
-    "wait_p90",
-    "adult_leavers",
-    "adult_cost_pv",
-)
-"""Measures per year and step, shared by both engines (see :mod:`sim.engines.spells`).
-
-``adult_leavers`` and ``adult_cost_pv`` are the children who left the
-staircase in the year by the highest step they reached, and the present
-value of their adult-life costs (``scenario.adult``). The DES reads them
-from each child's spells; the analytic engine follows the highest step (and
-the band it was first reached in) as part of the state.
-
-The waiting measures are indexed by the full step children wait for (the
-time itself is spent, and costed, on the step they wait on); ``wait_mean``
-and ``wait_p90`` are over waits that ended in the year (``nan`` if none).
-"""
-
-ADDITIVE = tuple(m for m in MEASURES if m not in ("wait_mean", "wait_p90"))
-"""Measures that add up over years, steps and replications."""
 
 
 def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int, float]]]]:
@@ -195,7 +160,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     Returns
     -------
     dict of str to numpy.ndarray
-        Each of :data:`MEASURES` as a ``[year, step]`` array, plus ``"flows"``
+        Each of :data:`~sim.engines.measures.MEASURES` as a ``[year, step]`` array, plus ``"flows"``
         ``[year, step, destination]``.
     """
     if st.unreached is not None:

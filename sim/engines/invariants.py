@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
-from sim.engines.expected import ADDITIVE
+from sim.engines.measures import ADDITIVE
 from sim.errors import InvariantError
 from sim.model.staircase import Staircase, whole_stock
 
@@ -79,7 +79,7 @@ def check_measures(
     Parameters
     ----------
     measures : dict of str to numpy.ndarray
-        As produced by either engine (:data:`sim.engines.expected.MEASURES`).
+        As produced by either engine (:data:`sim.engines.measures.MEASURES`).
     st : Staircase
         The arm they belong to.
     replication : int, optional

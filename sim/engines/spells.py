@@ -1,7 +1,7 @@
 """From the spell log to yearly tables, vectorised (never a row per event).
 
 Both engines end here in the same shape: a ``[year, step]`` array per
-measure (:data:`sim.engines.expected.MEASURES`). :func:`measures_from_spells` turns a
+measure (:data:`sim.engines.measures.MEASURES`). :func:`measures_from_spells` turns a
 discrete-event spell log into it; the expected engine produces it directly.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, SpellLog
-from sim.engines.expected import MEASURES
+from sim.engines.measures import MEASURES
 from sim.model.staircase import Staircase
 
 

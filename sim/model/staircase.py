@@ -30,10 +30,6 @@ from sim.scenario import CLOSED, PAYERS, Scenario, capped_steps
 
 T = TypeVar("T")
 
-EXPONENTIAL, MIXTURE, WEIBULL, LOGNORMAL = 0, 1, 2, 3
-"""Codes of :attr:`Staircase.dur_kind`, kept for code that still reads them
-(``sim/run/estimates.py``); the engines ask each step's :class:`StayLaw`."""
-
 
 class _Part(Generic[T]):
     """An attribute of one of a :class:`Staircase`'s parts, read as the staircase's own.
@@ -196,19 +192,6 @@ class Staircase:
         for part, values in parts.items():
             top[part] = replace(getattr(self, part), **values)
         return replace(self, **top)
-
-    @property
-    def dur_kind(self) -> np.ndarray:
-        """``int[S]``: :data:`EXPONENTIAL`, :data:`MIXTURE` for any other law with a
-        phase-type form, :data:`WEIBULL` for a law without one (old codes, kept for
-        callers that test them; prefer :attr:`stays` and :attr:`phase_type`)."""
-        return np.array(
-            [
-                EXPONENTIAL if law.rates_are_hazards else MIXTURE if law.phases() is not None else WEIBULL
-                for law in self.stays
-            ],
-            dtype=np.int64,
-        )
 
     @property
     def phase_type(self) -> bool:
@@ -386,7 +369,24 @@ def _leave_ages(scenario: Scenario) -> np.ndarray:
     )
 
 
-def _baseline_levers(scenario: Scenario) -> Levers:
+def strategy_of(scenario: Scenario) -> Strategy | None:
+    """A scenario's intervention and when it takes effect, for the effects to read (``None``: none)."""
+    iv = scenario.intervention
+    if iv is None:
+        return None
+    # The effect on rates and entry ramps in and may fade; resources bought
+    # (places, caseworkers) follow the ramp while the programme runs.
+    runs = running(scenario)
+    return Strategy(
+        scenario,
+        effect=ramp(scenario) * fade(scenario),
+        resources=ramp(scenario) * runs,
+        runs=runs,
+        to_price_year=price_factor(scenario, iv.price_year),
+    )
+
+
+def baseline_levers(scenario: Scenario) -> Levers:
     """The arrays a strategy changes, as the baseline has them."""
     steps = scenario.step_ids
     S, Y, B = len(steps), scenario.horizon_years, len(scenario.band_labels)
@@ -509,20 +509,11 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     base = _base_rates(scenario, leave_age)
     stays = tuple(stay_law(scenario.steps[sid].duration) for sid in steps)
 
-    # The effect on rates and entry ramps in and may fade; resources bought
-    # (places, caseworkers) follow the ramp while the programme runs.
+    # How far the effect has ramped in and not faded, year by year: the rates read it too.
     effect = ramp(scenario) * fade(scenario)
-    levers = _baseline_levers(scenario)
-    iv = scenario.intervention
-    if iv is not None:
-        runs = running(scenario)
-        strategy = Strategy(
-            scenario,
-            effect=effect,
-            resources=ramp(scenario) * runs,
-            runs=runs,
-            to_price_year=price_factor(scenario, iv.price_year),
-        )
+    levers = baseline_levers(scenario)
+    strategy = strategy_of(scenario)
+    if strategy is not None:
         levers = apply_effects(levers, strategy)
     rates, intensity, dest_prob = _rate_tables(base, levers.ratio, effect, stays)
     review_interval, review_prob, casework_cost = _reviews(scenario, levers.extra_caseworkers)
@@ -571,7 +562,9 @@ def compile_staircase(scenario: Scenario) -> Staircase:
             casework_cost=casework_cost,
             discount=discount_factors(scenario, Y),
             step_payers=np.array([_payers(scenario.steps[sid].payers) for sid in steps]),
-            programme_payers=_payers(iv.payers if iv is not None else None),
+            programme_payers=_payers(
+                scenario.intervention.payers if scenario.intervention is not None else None
+            ),
             casework_payers=_payers(scenario.casework.payers if scenario.casework is not None else None),
         ),
         adult_life=AdultLife(**_adult(scenario)),

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.staircase import EXPONENTIAL, MIXTURE, Staircase
+from sim.model.staircase import Staircase
 
 MC_LEVEL = 0.95
 """Confidence level of the Monte Carlo interval of a mean."""
@@ -68,7 +68,7 @@ def analytic_is_exact(st: Staircase) -> bool:
     limited places and no step has case reviews (which the analytic engine
     counts as a rate, an approximation).
     """
-    stays = all(int(k) in (EXPONENTIAL, MIXTURE) for k in st.dur_kind)
+    stays = st.phase_type
     arms = [st] if st.unreached is None else [st, st.unreached]
     no_reviews = all(not np.isfinite(a.review_interval).any() for a in arms)
     return stays and no_reviews and not st.capped.any()

@@ -27,8 +27,9 @@ from sim.economics.comparison import (
     step_costs,
 )
 from sim.engines.des import simulate_des
-from sim.engines.expected import ADDITIVE, MEASURES, expected_measures
+from sim.engines.expected import expected_measures
 from sim.engines.invariants import InvariantError, check_measures
+from sim.engines.measures import ADDITIVE, MEASURES
 from sim.engines.spells import measures_from_spells
 from sim.errors import OptionError, PairError
 from sim.model.staircase import Staircase, compile_staircase
