@@ -294,10 +294,12 @@ def cli() -> str:
         "",
     ]
     for name, sub in subs.items():
+        text = _cell(helps.get(name) or "")
         lines += [
             f"## `trappesim {name}` {{#trappesim-{name}}}",
             "",
-            _cell(helps.get(name) or "").capitalize() + ".",
+            # The first letter up, the rest as written (str.capitalize would write "json schema", "npv").
+            text[:1].upper() + text[1:] + ".",
             "",
         ]
         lines += ["```text", " ".join(sub.format_usage().split()).removeprefix("usage: "), "```", ""]

@@ -54,14 +54,18 @@ _MODULES = {
 _MOVED = {
     "des": "sim.engines.des",
     "distributions": "sim.scenario.distributions",
+    "estimates": "sim.run.estimates",
     "experiment": "sim.run.experiment",
+    "invariants": "sim.engines.invariants",
     "language": "sim.outputs.language",
+    "plausibility": "sim.scenario.plausibility",
     "report": "sim.outputs.report",
     "results": "sim.outputs.results",
     "spells": "sim.engines.spells",
     "staircase": "sim.model.staircase",
     "uncertainty": "sim.analysis.uncertainty",
     "workbook": "sim.outputs.workbook",
+    "workers": "sim.run.workers",
 }
 """Modules of version 0.1 that moved into subpackages: ``sim.des`` still works, with a warning."""
 

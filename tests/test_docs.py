@@ -191,7 +191,8 @@ def test_python_examples_run(page, tmp_path, monkeypatch):
         if block.lang != "python":
             continue
         code = _to_tmp(block.body, tmp_path)
-        exec(compile("\n" * (block.line) + code, str(page), "exec"), namespace)
+        # dont_inherit: an example runs as a user runs it, without this file's __future__ imports.
+        exec(compile("\n" * (block.line) + code, str(page), "exec", dont_inherit=True), namespace)
     # Nothing was written into the repository.
     assert set(REPO.iterdir()) == before
 

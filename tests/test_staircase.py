@@ -282,18 +282,9 @@ def test_a_child_who_entered_elsewhere_is_not_reached_in_the_des():
 
 
 def _levers_and_strategy(scenario: Scenario):
-    from sim.model.effects import Strategy, fade, ramp, running
-    from sim.model.staircase import _baseline_levers, price_factor
+    from sim.model.staircase import baseline_levers, strategy_of
 
-    runs = running(scenario)
-    strategy = Strategy(
-        scenario,
-        effect=ramp(scenario) * fade(scenario),
-        resources=ramp(scenario) * runs,
-        runs=runs,
-        to_price_year=price_factor(scenario, scenario.intervention.price_year),
-    )
-    return _baseline_levers(scenario), strategy
+    return baseline_levers(scenario), strategy_of(scenario)
 
 
 CAPPED = {
