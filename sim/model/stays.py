@@ -57,7 +57,10 @@ class StayLaw:
        mean, registry).
 
     The engines, :func:`sim.model.staircase.compile_staircase` and validation
-    need no change.
+    need no change. Optional: the law's Danish and English name in
+    ``_DISTS`` of :mod:`sim.outputs.language` (else the report shows its
+    ``dist``), and plausible ranges of its parameters in
+    :mod:`sim.scenario.plausibility`.
     """
 
     dist: ClassVar[str]
