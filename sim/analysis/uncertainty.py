@@ -16,11 +16,11 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.economics.comparison import check_perspective, compare_arrays, money_label, payback_index
 from sim.errors import NothingUncertain, OptionError, PairError
 from sim.model.staircase import compile_staircase
+from sim.run.estimates import t_quantile
 from sim.run.experiment import (
     DEFAULT_SEED,
     PROJECTION,
@@ -151,7 +151,7 @@ class PSAResult:
                 cov = np.cov(inv, avoided)
                 var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (n * avoided.mean() ** 2)
                 se = float(np.sqrt(max(var, 0.0)))
-        half = stats.t.ppf(0.975, max(n - 1, 1)) * se
+        half = t_quantile(n) * se
         unit = (
             f"{money}; ratio of mean investment to mean placements avoided; one ratio: no range of outcomes"
         )

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.cli.common import EXIT_FAILED, EXIT_OK, default_out, fail, plausible, workers_of, write
+from sim.cli.common import EXIT_FAILED, EXIT_OK, destination, fail, plausible, workers_of, write
 from sim.cli.options import AT_LEAST_0, SEED, add_output, add_strict, add_where
 from sim.outputs import language as L
-from sim.outputs.results import check_destination
 from sim.run.experiment import DEFAULT_SEED
 from sim.scenario import load_scenario
 
@@ -67,8 +66,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     target = args.scenario_out or args.scenario.with_name(f"{args.scenario.stem}-calibrated.toml")
     if target.exists():
         return fail(f"{target}: exists; choose another --scenario-out (a scenario file is never replaced)")
-    out = args.out or default_out(f"{scenario.name}-calibration")
-    check_destination(out, args.force)
+    out = destination(args, f"{scenario.name}-calibration")
     lang = L.resolve(args.lang, scenario)
     workers = workers_of(args)
     print(

@@ -11,7 +11,7 @@ from pathlib import Path
 from sim.errors import PairError, ScenarioError
 from sim.outputs import language as L
 from sim.outputs.report import interval_notes, key_figures
-from sim.outputs.results import write_results
+from sim.outputs.results import check_destination, write_results
 from sim.run.experiment import Comparison, Result, check_pair
 from sim.scenario import Scenario, load_scenario, stock_above_places
 from sim.scenario.plausibility import check_arms, check_scenario
@@ -127,6 +127,13 @@ def load_pair(args: argparse.Namespace) -> tuple[dict[str, Path], Scenario, Scen
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     check_pair_of(args, base, strategy)
     return files, base, strategy
+
+
+def destination(args: argparse.Namespace, name: str) -> Path:
+    """The results folder to write: ``--out``, else ``results/NAME-<date-time>``; checked before anything runs."""
+    out = args.out or default_out(name)
+    check_destination(out, args.force)
+    return out
 
 
 def workers_of(args: argparse.Namespace) -> int | str:

@@ -7,7 +7,7 @@ import sys
 import time
 
 from sim.analysis.uncertainty import psa
-from sim.cli.common import EXIT_OK, default_out, load_pair, notes, plausible, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
     add_output,
@@ -20,7 +20,6 @@ from sim.cli.options import (
 from sim.errors import NothingUncertain, ScenarioError
 from sim.outputs import language as L
 from sim.outputs.report import format_value
-from sim.outputs.results import check_destination
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,8 +42,7 @@ def _psa(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{args.baseline} and {args.strategy}", "", NothingUncertain.advice("psa"))
     # A number uncertain in the strategy only is one the arms differ in: plausible warns.
     plausible(args, files, {"baseline": base, "strategy": strategy})
-    out = args.out or default_out(f"{strategy.name}-vs-{base.name}-psa")
-    check_destination(out, args.force)
+    out = destination(args, f"{strategy.name}-vs-{base.name}-psa")
     workers = workers_of(args)
     print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
     start = time.perf_counter()

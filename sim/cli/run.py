@@ -10,7 +10,7 @@ from pathlib import Path
 from sim.cli.common import (
     EXIT_OK,
     check_pair_of,
-    default_out,
+    destination,
     notes,
     plausible,
     print_summary,
@@ -19,7 +19,6 @@ from sim.cli.common import (
 )
 from sim.cli.options import add_common, add_perspective, add_two_files
 from sim.model.staircase import compile_staircase
-from sim.outputs.results import check_destination
 from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
 from sim.run.experiment import Comparison, Result, compare, simulate
 from sim.scenario import Scenario, load_scenario
@@ -47,8 +46,7 @@ def _simulate(args: argparse.Namespace) -> int:
     scenarios: dict[str, Scenario] = {role: load_scenario(path) for role, path in files.items()}
     notes(files, scenarios)
     names = "-vs-".join(s.name for s in reversed(scenarios.values()))
-    out = args.out or default_out(names)
-    check_destination(out, args.force)
+    out = destination(args, names)
     if args.command == "compare":
         check_pair_of(args, scenarios["baseline"], scenarios["strategy"])
     plausible(args, files, scenarios)

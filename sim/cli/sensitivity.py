@@ -6,7 +6,7 @@ import argparse
 import time
 
 from sim.analysis.uncertainty import Sensitivity, global_sensitivity
-from sim.cli.common import EXIT_OK, default_out, load_pair, plausible, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
     add_output,
@@ -18,7 +18,6 @@ from sim.cli.options import (
 )
 from sim.outputs import language as L
 from sim.outputs.report import outcome_name, sensitivity_value, text_table
-from sim.outputs.results import check_destination
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _sensitivity(args: argparse.Namespace) -> int:
     files, base, strategy = load_pair(args)
     plausible(args, files, {"baseline": base, "strategy": strategy})
-    out = args.out or default_out(f"{strategy.name}-vs-{base.name}-sensitivity")
-    check_destination(out, args.force)
+    out = destination(args, f"{strategy.name}-vs-{base.name}-sensitivity")
     start = time.perf_counter()
     workers = workers_of(args)
     table = global_sensitivity(

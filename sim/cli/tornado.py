@@ -6,11 +6,10 @@ import argparse
 import time
 
 from sim.analysis.uncertainty import tornado
-from sim.cli.common import EXIT_OK, default_out, load_pair, plausible, whose, write
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, whose, write
 from sim.cli.options import add_output, add_perspective, add_seed_engine, add_strict, add_two_files
 from sim.outputs import language as L
 from sim.outputs.report import outcome_name, outcome_value, parameter_value, text_table
-from sim.outputs.results import check_destination
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _tornado(args: argparse.Namespace) -> int:
     files, base, strategy = load_pair(args)
     plausible(args, files, {"baseline": base, "strategy": strategy})
-    out = args.out or default_out(f"{strategy.name}-vs-{base.name}-tornado")
-    check_destination(out, args.force)
+    out = destination(args, f"{strategy.name}-vs-{base.name}-tornado")
     start = time.perf_counter()
     result = tornado(
         base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective

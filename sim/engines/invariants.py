@@ -295,7 +295,7 @@ def check(result) -> None:
     result : Result or Comparison
         Every replication of every arm is checked (:func:`check_measures`).
     """
-    arms = [result.base, result.strategy] if hasattr(result, "strategy") else [result]
+    arms = list(result.arms.values())
     found: list[Violation] = []
     for arm in arms:
         found += check_measures(arm.measures, arm.staircase)

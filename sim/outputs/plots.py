@@ -170,7 +170,7 @@ def _means(result: Result, lang: Lang) -> str:
 def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children on each step at year end; baseline beside strategy for a comparison."""
     lang = _lang(result, lang)
-    arms = [result.base, result.strategy] if isinstance(result, Comparison) else [result]
+    arms = list(result.arms.values())
     colours = step_colours(arms[0].staircase.n_steps)
     fig = Figure(
         figsize=(11 if len(arms) == 2 else 7.5, 5.6 if len(arms) == 2 else 5.2), layout="constrained"

@@ -232,11 +232,7 @@ def manifest(
         scenarios = {"baseline": result.base, "strategy": result.strategy}
         engine, seed, replications = result.engine, result.seed, 1
     else:
-        arms = (
-            {"baseline": result.base, "strategy": result.strategy}
-            if isinstance(result, Comparison)
-            else {"scenario": result}
-        )
+        arms = result.arms
         scenarios = {role: arm.scenario for role, arm in arms.items()}
         first = next(iter(arms.values()))
         engine, seed, replications = first.engine, first.seed, first.replications
@@ -409,12 +405,10 @@ def _write_tables(result, tmp: Path) -> None:
         arrays.update({f"parameter:{c}": result.parameters[c].to_numpy() for c in result.parameters})
         np.savez_compressed(tmp / ARRAYS, **arrays)
         return
+    arms = result.arms
     if isinstance(result, Comparison):
-        arms = {"baseline": result.base, "strategy": result.strategy}
         _csv(result.summary, tmp / "comparison.csv")
         _csv(result.yearly, tmp / "comparison_yearly.csv")
-    else:
-        arms = {"scenario": result}
     _csv(
         pd.concat([a.yearly.assign(arm=k) for k, a in arms.items()], ignore_index=True),
         tmp / "yearly.csv",

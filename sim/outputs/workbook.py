@@ -260,7 +260,7 @@ def write_workbook(
     ws.title = sheet_name("summary", lang)
     _summary(ws, result, lang, psa, pngs or {})
 
-    arms = {"baseline": result.base, "strategy": result.strategy} if cmp else {"scenario": result}
+    arms = result.arms
     arm_names = {
         "baseline": L.column("baseline", lang),
         "strategy": L.column("strategy", lang),

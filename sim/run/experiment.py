@@ -37,6 +37,7 @@ from sim.run.estimates import (
     CHILDREN_FLOOR,
     FLOOR,
     MAX_REPLICATIONS,
+    MC_LEVEL,
     MIN_REPLICATIONS,
     PRECISION,
     RANGE,
@@ -563,7 +564,7 @@ def share_row(name: str, hits: np.ndarray, unit: str, mean_from: str) -> pd.Data
     hits = np.asarray(hits, dtype=bool)
     n, k = len(hits), int(hits.sum())
     p = k / n
-    lo, hi = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    lo, hi = stats.binomtest(k, n).proportion_ci(MC_LEVEL, method="wilson")
     row = {
         "mean": p,
         "mc_se": float(np.sqrt(p * (1 - p) / n)),

@@ -23,7 +23,8 @@ def _distribution(dist: str) -> dict[str, Any]:
     props: dict[str, Any] = {"dist": {"const": dist}, "source": {"type": "string"}}
     props["bounds"] = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
     for key in sorted(ALLOWED_KEYS[dist]):
-        props[key] = {"type": "number"} if dist != "dirichlet" or key != "mean" else {"type": "object"}
+        # A Dirichlet's mean is a table of shares; every other parameter is a number.
+        props[key] = {"type": "object"} if (dist, key) == ("dirichlet", "mean") else {"type": "number"}
     return {"type": "object", "properties": props, "required": ["dist"], "additionalProperties": False}
 
 
