@@ -818,6 +818,47 @@ def test_ctrl_c_while_starting_prints_one_line_and_no_traceback(how, tmp_path):
             assert len(lines) == 1 and lines[0].startswith("trappesim: interrupted"), err
 
 
+_UNRAISABLE_CTRL_C = """
+import signal, sys, time, weakref
+import sim.cli
+from sim.__main__ import main
+
+class Lock:
+    pass
+
+def command(argv=None):
+    # As in the import system's _get_module_lock: Ctrl-C arrives while Python runs a weakref
+    # callback, where an exception cannot propagate (an "unraisable" one).
+    lock = Lock()
+    ref = weakref.ref(lock, lambda ref: signal.raise_signal(signal.SIGINT))
+    del lock
+    for _ in range(500):  # the command goes on: a Ctrl-C must still stop it
+        time.sleep(0.01)
+    print("not interrupted")
+    return 0
+
+sim.cli.main = command
+sys.exit(main())
+"""
+
+
+def test_ctrl_c_in_a_weakref_callback_still_interrupts_with_one_line():
+    """Ctrl-C where Python cannot raise it (a weakref callback, ``__del__``) is neither a
+    traceback ("Exception ignored in ...") nor lost: the command stops as after any Ctrl-C."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _UNRAISABLE_CTRL_C], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 130, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stderr == "trappesim: interrupted\n" and proc.stdout == ""
+
+
+def test_other_unraisable_exceptions_are_still_reported():
+    code = _UNRAISABLE_CTRL_C.replace("signal.raise_signal(signal.SIGINT)", "1 / 0").replace("500", "1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == "not interrupted\n", proc.stderr
+    assert "Exception ignored in" in proc.stderr and "ZeroDivisionError" in proc.stderr
+
+
 # ---------------------------------------------------------------------------
 # Plausibility: warnings before anything runs, --strict, hard limits
 # ---------------------------------------------------------------------------

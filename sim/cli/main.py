@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the same clean-up runs: workers killed, no folder left."""
 
+    signum = signal.SIGTERM
+    """The signal, delivered again if it came where Python could not raise it (:mod:`sim.__main__`)."""
+
 
 def _terminate(signum: int, frame: object) -> None:
     raise Terminated
