@@ -6,9 +6,13 @@ under it (NumPy, pandas, SciPy, Matplotlib: seconds) are imported inside
 instead of a traceback.
 """
 
+from __future__ import annotations
+
+import _thread
 import os
 import signal
 import sys
+import time
 
 INTERRUPTED, TERMINATED, PIPE_CLOSED = 130, 143, 141
 """Exit codes after Ctrl-C, SIGTERM and a closed pipe (128 + the signal's number), as shells report them."""
@@ -20,10 +24,51 @@ _interrupted = False
 """Whether Ctrl-C came: inside a library's import it can surface as another error (NumPy: ImportError)."""
 
 
+_deferring = False
+"""Whether :func:`_unraisable` is running: an interruption raised there would be lost again."""
+
+
 def _on_sigint(signum: int, frame: object) -> None:
     global _interrupted
     _interrupted = True
+    if _deferring:  # a second Ctrl-C while the first is being passed on: that one will do
+        return
     raise KeyboardInterrupt
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """``sys.unraisablehook``: Ctrl-C that came where Python cannot raise it is passed on, not lost.
+
+    Python runs some code where an exception cannot propagate (a weakref
+    callback, such as the import system's, or ``__del__``); Ctrl-C arriving
+    there would be printed as "Exception ignored in ..." with a traceback, and
+    the command would go on. Instead the signal is delivered again once this
+    hook has returned: the handler then raises where the program can act on it,
+    and the command stops as after any Ctrl-C. Other unraisable exceptions go
+    to the hook that was there before.
+    """
+    global _deferring
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        _previous_unraisablehook(unraisable)
+        return
+    signum = getattr(unraisable.exc_type, "signum", signal.SIGINT)  # SIGTERM: sim.cli.main.Terminated
+    _deferring = True
+    try:
+        # Not signal.raise_signal here: its handler would run at once, inside
+        # this hook, and Python would report the hook's failure instead.
+        _thread.start_new_thread(_deliver, (signum,))
+    finally:
+        _deferring = False  # no call after this: the signal is handled after the hook returns
+
+
+def _deliver(signum: int) -> None:
+    """In a thread of its own: deliver ``signum`` to the main thread once :func:`_unraisable` has returned."""
+    while _deferring:
+        time.sleep(0.001)
+    _thread.interrupt_main(signum)
+
+
+_previous_unraisablehook = sys.unraisablehook
 
 
 def main() -> int:
@@ -33,7 +78,9 @@ def main() -> int:
     its workers and removed what it had half written, and taking the
     libraries down in order would only add a second or more.
     """
+    global _previous_unraisablehook
     signal.signal(signal.SIGINT, _on_sigint)
+    _previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _unraisable
     try:
         try:
             from sim.cli import main as cli
@@ -43,6 +90,7 @@ def main() -> int:
             # Only leaving is left to do: a second Ctrl-C now ends the program
             # quietly (the shell reports 130) instead of printing a traceback.
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            sys.unraisablehook = _previous_unraisablehook
     except KeyboardInterrupt:
         print("trappesim: interrupted", file=sys.stderr)
         code = INTERRUPTED

@@ -772,6 +772,86 @@ def test_import_sim_offers_every_name_it_offered_before():
         sim.nonsense  # noqa: B018
 
 
+HEAVY = {
+    "SALib",
+    "babel",
+    "dask",
+    "distributed",
+    "jinja2",
+    "matplotlib",
+    "numpy",
+    "openpyxl",
+    "pandas",
+    "pydantic",
+    "scipy",
+    "simpy",
+}
+"""Libraries that take tens or hundreds of milliseconds to import: only a command that needs one loads it."""
+
+
+def _heavy_loaded(code: str) -> list[str]:
+    """The heavy libraries in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    heavy = json.dumps(sorted(HEAVY))
+    probe = f"import json, sys\n{code}\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy}))))"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def _command(*argv: str) -> str:
+    """Code that runs ``trappesim ARGV`` as the console script does, in the probing interpreter."""
+    return f"from sim.__main__ import main\nsys.argv = ['trappesim', *{list(argv)!r}]\nassert main() == 0"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("import sim", id="import sim"),
+        pytest.param("import sim.cli", id="import sim.cli"),
+        pytest.param("from sim.cli import build_parser; build_parser().format_help()", id="build_parser"),
+        *(
+            pytest.param(_command(*argv), id=" ".join(argv))
+            for argv in (
+                ["--version"],
+                ["--help"],
+                *([command, "--help"] for command in ("run", "compare", "psa", "sensitivity", "calibrate")),
+            )
+        ),
+    ],
+)
+def test_help_and_version_load_no_library(code):
+    """``--version`` and ``--help`` answer in a tenth of a second: the parser imports no heavy library."""
+    assert _heavy_loaded(code) == []
+
+
+def test_commands_load_the_libraries_they_need_only():
+    checked = _heavy_loaded(_command("check", str(SCENARIOS / "denmark-baseline.toml")))
+    assert checked == ["numpy", "pydantic"]  # a scenario without uncertain numbers: no SciPy
+    writing = _heavy_loaded("import sim.outputs.results, sim.outputs.plots, sim.outputs.writers")
+    assert not {"matplotlib", "openpyxl", "SALib", "dask", "distributed"} & set(writing)
+    drawn = _heavy_loaded("import sim.outputs.plots as p; p.step_colours(3)")
+    assert "matplotlib" in drawn and "openpyxl" not in drawn
+
+
+def test_the_parsers_defaults_are_those_of_the_library():
+    """The parser's copies of constants it cannot import without NumPy (sim.cli.options)."""
+    from sim.cli import options
+    from sim.outputs import language
+    from sim.run import estimates, experiment
+    from sim.scenario import PERSPECTIVES
+
+    assert options.DEFAULT_SEED == experiment.DEFAULT_SEED
+    assert options.PRECISION == estimates.PRECISION
+    assert (options.MIN_REPLICATIONS, options.MAX_REPLICATIONS) == (
+        estimates.MIN_REPLICATIONS,
+        estimates.MAX_REPLICATIONS,
+    )
+    assert options.PERSPECTIVES == PERSPECTIVES
+    assert options.LANGUAGES == language.LANGUAGES
+
+
 def _loading_libraries(pid: int) -> bool:
     """Whether the command has begun loading NumPy (the first library the command line imports)."""
     try:
@@ -792,8 +872,8 @@ def test_ctrl_c_while_starting_prints_one_line_and_no_traceback(how, tmp_path):
     the command has begun loading its libraries, after a delay.
     """
     for delay in (0.0, 0.1, 0.25, 0.5, 0.8, 1.2):
-        proc = subprocess.Popen(
-            [sys.executable, *how, "--help"],
+        proc = subprocess.Popen(  # not --help: it loads no library (test_help_and_version_load_no_library)
+            [sys.executable, *how, "check", str(SCENARIOS / "municipality-uncertain.toml")],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -810,12 +890,53 @@ def test_ctrl_c_while_starting_prints_one_line_and_no_traceback(how, tmp_path):
             proc.kill()
             proc.wait(timeout=10)
         assert "Traceback" not in err, f"after {delay} s:\n{err}"
-        # 0: the help was printed before the signal came; a process ended by the
+        # 0: the check was done before the signal came; a process ended by the
         # signal itself (after main returned) is reported by shells as 130 too.
         assert proc.returncode in (0, 130, -signal.SIGINT), (delay, proc.returncode, err)
         if proc.returncode == 130:
             lines = err.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("trappesim: interrupted"), err
+
+
+_UNRAISABLE_CTRL_C = """
+import signal, sys, time, weakref
+import sim.cli
+from sim.__main__ import main
+
+class Lock:
+    pass
+
+def command(argv=None):
+    # As in the import system's _get_module_lock: Ctrl-C arrives while Python runs a weakref
+    # callback, where an exception cannot propagate (an "unraisable" one).
+    lock = Lock()
+    ref = weakref.ref(lock, lambda ref: signal.raise_signal(signal.SIGINT))
+    del lock
+    for _ in range(500):  # the command goes on: a Ctrl-C must still stop it
+        time.sleep(0.01)
+    print("not interrupted")
+    return 0
+
+sim.cli.main = command
+sys.exit(main())
+"""
+
+
+def test_ctrl_c_in_a_weakref_callback_still_interrupts_with_one_line():
+    """Ctrl-C where Python cannot raise it (a weakref callback, ``__del__``) is neither a
+    traceback ("Exception ignored in ...") nor lost: the command stops as after any Ctrl-C."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _UNRAISABLE_CTRL_C], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 130, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stderr == "trappesim: interrupted\n" and proc.stdout == ""
+
+
+def test_other_unraisable_exceptions_are_still_reported():
+    code = _UNRAISABLE_CTRL_C.replace("signal.raise_signal(signal.SIGINT)", "1 / 0").replace("500", "1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == "not interrupted\n", proc.stderr
+    assert "Exception ignored in" in proc.stderr and "ZeroDivisionError" in proc.stderr
 
 
 # ---------------------------------------------------------------------------

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from sim.analysis.uncertainty import break_even
 from sim.cli.common import EXIT_OK, load_pair, plausible, whose
 from sim.cli.options import AT_LEAST_0, add_lang, add_perspective, add_seed_engine, add_strict, add_two_files
-from sim.outputs import language as L
-from sim.outputs.report import text_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +32,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_breakeven)
 
 
+def break_even(*args, **kwargs):
+    """:func:`sim.analysis.uncertainty.break_even`, imported when the command runs (not to build the parser)."""
+    from sim.analysis.uncertainty import break_even
+
+    return break_even(*args, **kwargs)
+
+
 def _breakeven(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sim.outputs import language as L
+    from sim.outputs.report import text_table
+
     files, base, strategy = load_pair(args)
     plausible(args, files, {"baseline": base, "strategy": strategy})
     r = break_even(

@@ -7,13 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from sim.cli.common import EXIT_FAILED, EXIT_OK, destination, fail, plausible, workers_of, write
-from sim.cli.options import AT_LEAST_0, SEED, add_output, add_strict, add_where
-from sim.outputs import language as L
-from sim.run.experiment import DEFAULT_SEED
-from sim.scenario import load_scenario
+from sim.cli.options import AT_LEAST_0, DEFAULT_SEED, SEED, add_output, add_strict, add_where
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from sim.analysis.calibrate import calibrate, check, read_observed, write_calibrated
+    from sim.outputs import language as L
+    from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     plausible(args, {"scenario": args.scenario}, {"scenario": scenario})
@@ -92,6 +89,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _significant(x: float, lang: str, digits: int = 6) -> str:
     """A number to ``digits`` significant digits in the language's format (never in e-notation)."""
+    import numpy as np
+
+    from sim.outputs import language as L
+
     if not np.isfinite(x):
         return "–" if np.isnan(x) else "∞"
     if x == 0:
@@ -104,6 +105,10 @@ def _significant(x: float, lang: str, digits: int = 6) -> str:
 
 def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -> None:
     """What the fit found, in ``lang``: each key before and after, the goodness of fit, rows left out."""
+    import numpy as np
+
+    from sim.outputs import language as L
+
     head = "cal_header_failed" if failed else "cal_header"
     print(f"\n{L.t(head, lang, name=cal.scenario.name, file=args.observed, n=len(cal.fit), dof=cal.dof)}")
     for r in cal.table.itertuples():

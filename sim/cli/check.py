@@ -7,11 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-import tomli_w
-
 from sim.cli.common import EXIT_OK, notes, plausible
 from sim.cli.options import add_strict
-from sim.scenario import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import tomli_w
+
+    from sim.scenario import load_scenario
+
     scenario = load_scenario(args.scenario)
     notes({"scenario": args.scenario}, {"scenario": scenario})
     plausible(args, {"scenario": args.scenario}, {"scenario": scenario})

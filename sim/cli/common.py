@@ -1,4 +1,8 @@
-"""What the commands share: exit codes, loading and checking the files, warnings, writing, printing."""
+"""What the commands share: exit codes, loading and checking the files, warnings, writing, printing.
+
+Imported to build the parser, so it imports NumPy, pandas and the rest only
+inside the functions that run a command.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,13 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import PairError, ScenarioError
-from sim.outputs import language as L
-from sim.outputs.report import interval_notes, key_figures
-from sim.outputs.results import check_destination, write_results
-from sim.run.experiment import Comparison, Result, check_pair
-from sim.scenario import Scenario, load_scenario, stock_above_places
-from sim.scenario.plausibility import check_arms, check_scenario
+
+if TYPE_CHECKING:
+    from sim.run.experiment import Comparison, Result
+    from sim.scenario import Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -31,6 +34,9 @@ def fail(message: str) -> int:
 
 
 def print_summary(result: Result | Comparison, out: Path, lang: str | None) -> None:
+    from sim.outputs import language as L
+    from sim.run.experiment import Comparison
+
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
     for line in summary_lines(result, lang):
@@ -40,6 +46,10 @@ def print_summary(result: Result | Comparison, out: Path, lang: str | None) -> N
 
 def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
     """The terminal summary of a run or comparison: key figures, what their intervals mean, money."""
+    from sim.outputs import language as L
+    from sim.outputs.report import interval_notes, key_figures
+    from sim.run.experiment import Comparison
+
     res = result.base if isinstance(result, Comparison) else result
     scenario = res.scenario
     kf = key_figures(result, lang)
@@ -71,12 +81,16 @@ def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
 
 def write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:
     """Write the results folder, recording the command line as given."""
+    from sim.outputs.results import write_results
+
     command = ["trappesim", *sys.argv[1:]]
     write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
     args.written = out  # an interruption from here on leaves a complete folder
 
 
 def notes(files: dict, scenarios: dict[str, Scenario]) -> None:
+    from sim.scenario import stock_above_places
+
     for role, scenario in scenarios.items():
         for note in stock_above_places(scenario):
             print(f"trappesim: note: {files[role]}: {note}", file=sys.stderr)
@@ -85,6 +99,8 @@ def notes(files: dict, scenarios: dict[str, Scenario]) -> None:
 def plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenario]) -> None:
     """Warn about each implausible number, and each number the two arms differ in, before anything
     runs; with ``--strict`` stop there (exit 2)."""
+    from sim.scenario.plausibility import check_arms, check_scenario
+
     findings = []
     for role, scenario in scenarios.items():
         findings += check_scenario(scenario, files[role])
@@ -110,6 +126,8 @@ def plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenar
 
 def check_pair_of(args: argparse.Namespace, base: Scenario, strategy: Scenario) -> None:
     """Refuse two files that cannot be compared before anything runs, naming both."""
+    from sim.run.experiment import check_pair
+
     try:
         check_pair(base, strategy)
     except PairError as err:
@@ -118,11 +136,15 @@ def check_pair_of(args: argparse.Namespace, base: Scenario, strategy: Scenario) 
 
 def whose(perspective: str, lang: str) -> str:
     """Whose money a printed NPV counts, and the option that chose it."""
+    from sim.outputs import language as L
+
     return L.t("cli_whose_money", lang, whose=L.t("persp_" + perspective, lang), perspective=perspective)
 
 
 def load_pair(args: argparse.Namespace) -> tuple[dict[str, Path], Scenario, Scenario]:
     """The two files of a command that compares, loaded and checked to be comparable, naming both."""
+    from sim.scenario import load_scenario
+
     files = {"baseline": args.baseline, "strategy": args.strategy}
     base, strategy = load_scenario(args.baseline), load_scenario(args.strategy)
     check_pair_of(args, base, strategy)
@@ -131,6 +153,8 @@ def load_pair(args: argparse.Namespace) -> tuple[dict[str, Path], Scenario, Scen
 
 def destination(args: argparse.Namespace, name: str) -> Path:
     """The results folder to write: ``--out``, else ``results/NAME-<date-time>``; checked before anything runs."""
+    from sim.outputs.results import check_destination
+
     out = args.out or default_out(name)
     check_destination(out, args.force)
     return out

@@ -3,6 +3,10 @@
 Each command is a module of this package with ``register(sub)``, which adds
 its parser and sets ``handler``: the function that runs it. A new command is
 one module, added to :data:`COMMANDS`.
+
+Building the parser imports no NumPy, pandas, SciPy, Matplotlib or pydantic
+(``--version`` and ``--help`` take a tenth of a second, not seconds): each
+command imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -19,11 +23,28 @@ from sim.cli import breakeven, calibrate, check, psa, report, run, schema, sensi
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_TERMINATED, fail
 from sim.cli.options import Parser
 from sim.errors import EngineNotApplicable, UserError
-from sim.outputs.results import version
-from sim.scenario.plausibility import PlausibilityWarning
 
 COMMANDS = (run, psa, tornado, sensitivity, breakeven, calibrate, report, check, schema)
 """The commands, in the order ``--help`` lists them (``run`` adds ``run`` and ``compare``)."""
+
+
+def version() -> str:
+    """The installed trappesim version (:func:`sim.outputs.results.version`, without what that module imports)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _v
+
+    try:
+        return _v("trappesim")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0+unknown"
+
+
+class _Version(argparse._VersionAction):
+    """``--version``, looking the version up only when asked (importlib.metadata takes tens of ms)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        self.version = f"trappesim {version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trappesim",
         description="Simulate the indsatstrappe: placements avoided by a preventive strategy, and what it costs.",
     )
-    parser.add_argument("--version", action="version", version=f"trappesim {version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
@@ -41,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the same clean-up runs: workers killed, no folder left."""
+
+    signum = signal.SIGTERM
+    """The signal, delivered again if it came where Python could not raise it (:mod:`sim.__main__`)."""
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -86,6 +110,8 @@ def _guarded(args: argparse.Namespace) -> int:
     exception is a bug in Trappesim and is left to show its traceback
     (exit code 1), so that it is reported, not taken for a typo.
     """
+    from sim.scenario.plausibility import PlausibilityWarning
+
     # load_scenario's warnings: the commands print them, in their own words (plausible).
     warnings.filterwarnings("ignore", category=PlausibilityWarning, module=r"sim\.cli(\..*)?$")
     try:

@@ -1,4 +1,10 @@
-"""Options shared by the commands, and the checks argparse makes of them before anything runs."""
+"""Options shared by the commands, and the checks argparse makes of them before anything runs.
+
+The parser is built without NumPy, pandas, SciPy or pydantic (``--help`` in a
+tenth of a second): the defaults and choices it shows are plain data here,
+copies of the constants of modules too heavy to import for them (tests check
+that each copy agrees with its source).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.cli.common import EXIT_USAGE
-from sim.outputs import language as L
-from sim.run.estimates import MAX_REPLICATIONS, MIN_REPLICATIONS, PRECISION
-from sim.run.experiment import DEFAULT_SEED
-from sim.scenario import PERSPECTIVES
+
+DEFAULT_SEED = 20240101
+"""As :data:`sim.run.experiment.DEFAULT_SEED`."""
+PRECISION, MIN_REPLICATIONS, MAX_REPLICATIONS = 0.02, 10, 100
+"""As :data:`sim.run.estimates.PRECISION`, ``MIN_REPLICATIONS`` and ``MAX_REPLICATIONS``."""
+PERSPECTIVES = ("kommune", "region", "stat", "society")
+"""As :data:`sim.scenario.PERSPECTIVES`."""
+LANGUAGES = ("da", "en")
+"""As :data:`sim.outputs.language.LANGUAGES`."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -109,7 +120,7 @@ def add_strict(p: argparse.ArgumentParser) -> None:
 def add_lang(p: argparse.ArgumentParser, what: str = "charts, workbook, report and printed summary") -> None:
     p.add_argument(
         "--lang",
-        choices=L.LANGUAGES,
+        choices=LANGUAGES,
         help=f"language of the {what}: da or en (default: the scenario's, Danish unless it says)",
     )
 

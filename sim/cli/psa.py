@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-from sim.analysis.uncertainty import psa
 from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
@@ -18,8 +17,6 @@ from sim.cli.options import (
     add_where,
 )
 from sim.errors import NothingUncertain, ScenarioError
-from sim.outputs import language as L
-from sim.outputs.report import format_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_psa)
 
 
+def psa(*args, **kwargs):
+    """:func:`sim.analysis.uncertainty.psa`, imported when the command runs (not to build the parser)."""
+    from sim.analysis.uncertainty import psa
+
+    return psa(*args, **kwargs)
+
+
 def _psa(args: argparse.Namespace) -> int:
+    from sim.outputs import language as L
+    from sim.outputs.report import format_value
+
     files, base, strategy = load_pair(args)
     notes(files, {"baseline": base, "strategy": strategy})
     if not base.uncertain and not strategy.uncertain:

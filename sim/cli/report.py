@@ -7,7 +7,6 @@ from pathlib import Path
 
 from sim.cli.common import EXIT_OK
 from sim.cli.options import add_lang
-from sim.outputs.results import remake_reports
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from sim.outputs.results import remake_reports
+
     written = remake_reports(args.folder, args.lang, args.extras)
     print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
     for name in written:

@@ -18,10 +18,6 @@ from sim.cli.common import (
     write,
 )
 from sim.cli.options import add_common, add_perspective, add_two_files
-from sim.model.staircase import compile_staircase
-from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
-from sim.run.experiment import Comparison, Result, compare, simulate
-from sim.scenario import Scenario, load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from sim.model.staircase import compile_staircase
+    from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
+    from sim.run.experiment import Comparison, Result, compare, simulate
+    from sim.scenario import Scenario, load_scenario
+
     files = (
         {"scenario": args.scenario}
         if args.command == "run"

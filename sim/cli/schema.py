@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sim.cli.common import EXIT_OK
 from sim.errors import OutputExistsError
-from sim.scenario.jsonschema import json_schema
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def schema_text() -> str:
     """The JSON Schema as the file ``scenarios/trappesim.schema.json`` holds it."""
+    from sim.scenario.jsonschema import json_schema
+
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.analysis.uncertainty import Sensitivity, global_sensitivity
 from sim.cli.common import EXIT_OK, destination, load_pair, plausible, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
@@ -16,8 +15,6 @@ from sim.cli.options import (
     add_two_files,
     add_where,
 )
-from sim.outputs import language as L
-from sim.outputs.report import outcome_name, sensitivity_value, text_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +34,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_sensitivity)
 
 
+def global_sensitivity(*args, **kwargs):
+    """:func:`sim.analysis.uncertainty.global_sensitivity`, imported when the command runs (not to build
+    the parser)."""
+    from sim.analysis.uncertainty import global_sensitivity
+
+    return global_sensitivity(*args, **kwargs)
+
+
 def _sensitivity(args: argparse.Namespace) -> int:
+    from sim.analysis.uncertainty import Sensitivity
+    from sim.outputs import language as L
+    from sim.outputs.report import outcome_name, sensitivity_value, text_table
+
     files, base, strategy = load_pair(args)
     plausible(args, files, {"baseline": base, "strategy": strategy})
     out = destination(args, f"{strategy.name}-vs-{base.name}-sensitivity")

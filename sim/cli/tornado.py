@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.analysis.uncertainty import tornado
 from sim.cli.common import EXIT_OK, destination, load_pair, plausible, whose, write
 from sim.cli.options import add_output, add_perspective, add_seed_engine, add_strict, add_two_files
-from sim.outputs import language as L
-from sim.outputs.report import outcome_name, outcome_value, parameter_value, text_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_tornado)
 
 
+def tornado(*args, **kwargs):
+    """:func:`sim.analysis.uncertainty.tornado`, imported when the command runs (not to build the parser)."""
+    from sim.analysis.uncertainty import tornado
+
+    return tornado(*args, **kwargs)
+
+
 def _tornado(args: argparse.Namespace) -> int:
+    from sim.outputs import language as L
+    from sim.outputs.report import outcome_name, outcome_value, parameter_value, text_table
+
     files, base, strategy = load_pair(args)
     plausible(args, files, {"baseline": base, "strategy": strategy})
     out = destination(args, f"{strategy.name}-vs-{base.name}-tornado")

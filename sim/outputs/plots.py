@@ -8,22 +8,24 @@ it Jupyter prints only its text form). One visual identity: a fixed colour per
 step, light for the least intrusive and dark for the most (cividis: readable
 for colour-blind readers and in greyscale print), placements hatched, titles
 that state the finding, and the price year and discount rate on every money
-chart.
+chart. Matplotlib is imported when a chart is drawn, not with this module.
 """
 
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from sim.analysis.uncertainty import PSAResult, Tornado
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
 from sim.run.experiment import Comparison, Result, centred
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 INTERVAL_LABEL = L.TEXT["interval_reps"][0]
 """The legend entry of a 90 % interval over replications (English)."""
@@ -31,6 +33,8 @@ INTERVAL_LABEL = L.TEXT["interval_reps"][0]
 
 def step_colours(n: int) -> list[tuple[float, float, float, float]]:
     """A fixed colour per step, from light (step 1) to dark (last step)."""
+    from matplotlib import colormaps
+
     cmap = colormaps["cividis"]
     return [cmap(v) for v in np.linspace(0.95, 0.05, n)]
 
@@ -49,6 +53,7 @@ def _lang(result, lang: str | None) -> Lang:
 
 def _counts(lang: Lang) -> FuncFormatter:
     """Counts as they are: "5", "2.5" (means over replications need not be whole)."""
+    from matplotlib.ticker import FuncFormatter
 
     def fmt(x: float, _pos: int | None = None) -> str:
         whole = abs(x - round(x)) < 1e-9
@@ -59,6 +64,8 @@ def _counts(lang: Lang) -> FuncFormatter:
 
 def _money_axis(ax, values: np.ndarray, currency: str, lang: Lang, axis: str = "y") -> str:
     """Ticks in millions or billions; returns the unit for the axis label."""
+    from matplotlib.ticker import FuncFormatter
+
     top = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
     scale = "bn" if top >= 2e9 else "m" if top >= 1e6 else "units"
     div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
@@ -90,6 +97,8 @@ def _footnote(fig: Figure, text: str) -> None:
 
 def _year_axis(ax, years: np.ndarray, max_ticks: int = 11) -> None:
     """Year ticks that always include the last year (the one titles speak of)."""
+    from matplotlib.ticker import FuncFormatter
+
     first, last = int(years[0]), int(years[-1])
     step = max(1, int(np.ceil((last - first) / (max_ticks - 1))))
     ax.set_xticks(np.arange(last, first - 1, -step)[::-1])
@@ -120,6 +129,8 @@ def _strategy_start(ax, cmp: Comparison, lang: Lang) -> None:
 
 def _yearly_figure(cmp: Comparison) -> tuple[Figure, object, object, np.ndarray]:
     """A one-panel figure for a comparison's yearly table."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 5), layout="constrained")
     y = cmp.yearly
     return fig, fig.subplots(), y, y["year"].to_numpy()
@@ -169,6 +180,8 @@ def _means(result: Result, lang: Lang) -> str:
 
 def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children on each step at year end; baseline beside strategy for a comparison."""
+    from matplotlib.figure import Figure
+
     lang = _lang(result, lang)
     arms = list(result.arms.values())
     colours = step_colours(arms[0].staircase.n_steps)
@@ -235,6 +248,8 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
     difference as bars, with the strategy's start marked and a title that
     states the finding.
     """
+    from matplotlib.figure import Figure
+
     lang = _lang(cmp, lang)
     years = cmp.years
     several = cmp.base.replications > 1
@@ -455,6 +470,8 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     Each bar's value stands outside its end (a bar too small to show has
     none); labels never overlap a bar or each other.
     """
+    from matplotlib.figure import Figure
+
     lang = _lang(cmp, lang)
     scenario = cmp.base.scenario
     st = cmp.base.staircase
@@ -560,6 +577,8 @@ def _capacity_figure(
     result: Result | Comparison, panels: list[tuple[str, object]], formatter, title, lang: Lang, ylim_top=None
 ) -> Figure:
     """Lines per step with places, one panel per measure; solid without, dashed with the strategy."""
+    from matplotlib.figure import Figure
+
     arms = _arms(result, lang)
     first = arms[0][1]
     capped = np.flatnonzero(np.any([a.staircase.capped for _, a in arms], axis=0))
@@ -617,6 +636,8 @@ def waiting_list(result: Result | Comparison, lang: str | None = None) -> Figure
 
 def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Share of places in use over each year, per step with places."""
+    from matplotlib.ticker import FuncFormatter
+
     lang = _lang(result, lang)
 
     def used(arm: Result) -> np.ndarray:
@@ -638,6 +659,9 @@ def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
 
 def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
     """Probability that the strategy has paid back (cumulative NPV > 0), by year."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     lang = _lang(psa, lang)
     b = psa.breakeven
     years = b["year"].to_numpy()
@@ -669,6 +693,8 @@ def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
 
 def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
     """Histogram of the net present value over draws."""
+    from matplotlib.figure import Figure
+
     lang = _lang(psa, lang)
     npv = psa.arrays["total_npv"]
     currency = psa.base.currency
@@ -707,6 +733,8 @@ OUTCOME_LABEL = {
 
 def tornado(result: Tornado, lang: str | None = None) -> Figure:
     """One-way sensitivity: the outcome with each uncertain number at its low and high value."""
+    from matplotlib.figure import Figure
+
     lang = _lang(result, lang)
     tab = result.table.iloc[::-1]  # widest bar on top
     fig = Figure(figsize=(10, 2.2 + 0.45 * max(len(tab), 1)), layout="constrained")
@@ -744,6 +772,9 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
 
 def calibration(cal, lang: str | None = None) -> Figure:
     """Observed numbers against the model before and after calibration, one panel per series."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     lang = L.resolve(lang, cal.scenario)
     fit = cal.fit
     series = list(dict.fromkeys(zip(fit["measure"], fit["step"])))

@@ -23,14 +23,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy
 
 from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
 from sim.economics.comparison import compare_arrays
 from sim.errors import OutputExistsError, ResultsFolderError
 from sim.model.staircase import compile_staircase
 from sim.outputs import language as L
-from sim.outputs.writers import write_reports
 from sim.run.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
 
@@ -286,7 +284,7 @@ def manifest(
         "environment": {
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "scipy": scipy.__version__,
+            "scipy": _scipy_version(),
             "pandas": pd.__version__,
             **_versions("simpy"),
             **_versions("matplotlib", "pydantic", "openpyxl", "babel", "jinja2", "SALib"),
@@ -324,6 +322,12 @@ def _finite(x: float) -> float | None:
     """A number for strict JSON: nan and infinities become null."""
     x = float(x)
     return x if np.isfinite(x) else None
+
+
+def _scipy_version() -> str:
+    import scipy
+
+    return scipy.__version__
 
 
 def _versions(*packages: str) -> dict[str, str]:
@@ -455,6 +459,8 @@ def write_results(
     with atomic_folder(out, force) as tmp:
         _write_tables(result, tmp)
         meta = manifest(result, inputs, command, wall_time)
+        from sim.outputs.writers import write_reports  # Matplotlib, openpyxl: only to write
+
         write_reports(result, tmp, meta, lang)
         meta["write_seconds"] = round(time.perf_counter() - start, 3)
         (tmp / "manifest.json").write_text(
@@ -612,6 +618,8 @@ def remake_reports(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
+        from sim.outputs.writers import write_reports  # Matplotlib, openpyxl: only to write
+
         written = write_reports(result, tmp, meta, lang, extras)
         # Every writer's files replace the old ones only now that all are made.
         for made in sorted(tmp.iterdir()):

@@ -27,7 +27,7 @@ from typing import Any
 
 from sim.analysis.calibrate import Calibration
 from sim.analysis.uncertainty import PSAResult, Tornado
-from sim.outputs import plots, report, workbook
+from sim.outputs import plots, report
 from sim.run.experiment import Comparison, Result
 
 
@@ -115,6 +115,8 @@ def _write_charts(out: Output) -> list[str]:
 
 
 def _write_workbook(out: Output) -> list[str]:
+    from sim.outputs import workbook  # openpyxl: only to write the workbook
+
     workbook.write_workbook(out.result, out.folder / "report.xlsx", out.meta, out.lang, out.extras, out.pngs)
     return ["report.xlsx"]
 

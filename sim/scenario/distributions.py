@@ -25,14 +25,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.errors import DistributionError
 
 UNIVARIATE = ("beta", "gamma", "lognormal", "normal", "uniform", "triangular")
 DISTRIBUTIONS = (*UNIVARIATE, "dirichlet")
 PSA_STREAM = 101
-Z95 = stats.norm.ppf(0.95)
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy is imported only for a scenario with uncertain numbers: a quarter of a second.
+    if name == "Z95":  # the 95th percentile of the standard normal
+        from scipy import stats
+
+        return stats.norm.ppf(0.95)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,8 @@ class _Point:
 
 def frozen(spec: dict) -> Any:
     """A frozen ``scipy.stats`` distribution for a univariate spec."""
+    from scipy import stats
+
     d = spec["dist"]
     if d == "normal":
         mean, sd = _num(spec, "mean"), _num(spec, "sd")
@@ -153,7 +162,7 @@ def frozen(spec: dict) -> Any:
                 )
             if p95 == median:
                 return _Point(median)
-            sigma = math.log(p95 / median) / Z95
+            sigma = math.log(p95 / median) / stats.norm.ppf(0.95)  # Z95
             return stats.lognorm(sigma, scale=median)
         mean, sd = _num(spec, "mean"), _num(spec, "sd")
         _positive_sd(sd)
