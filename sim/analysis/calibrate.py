@@ -47,7 +47,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, least_squares
 
 from sim.errors import OptionError
 from sim.outputs import language as L
@@ -598,6 +597,8 @@ def calibrate(
         max(1e-4, math.log1p(2.0 / p.start) / max(abs(x), 1e-9)) if p.whole else 1e-4
         for p, x in zip(params, x0)
     ]
+    from scipy.optimize import least_squares  # SciPy only when a calibration runs
+
     sol = least_squares(
         residuals, x0, method="trf", x_scale="jac", diff_step=steps, max_nfev=200 * len(params)
     )
@@ -853,6 +854,8 @@ def fit_stay_mixture(
             f"no mixture with short stays of {short_mean_years} years gives an exit share of "
             f"{exit_share_observed:.0%} with a mean stay of {mean_years} years"
         )
+    from scipy.optimize import brentq
+
     p = brentq(gap, lo, hi, xtol=1e-12)
     long_mean = (mean_years - p * short_mean_years) / (1 - p)
     return StayMixture(p, short_mean_years, long_mean, exit_share_observed, mean_years, single)

@@ -17,7 +17,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.economics.comparison import (
     check_perspective,
@@ -564,6 +563,8 @@ def share_row(name: str, hits: np.ndarray, unit: str, mean_from: str) -> pd.Data
     hits = np.asarray(hits, dtype=bool)
     n, k = len(hits), int(hits.sum())
     p = k / n
+    from scipy import stats  # only for a share's interval: SciPy costs start-up time
+
     lo, hi = stats.binomtest(k, n).proportion_ci(MC_LEVEL, method="wilson")
     row = {
         "mean": p,
