@@ -20,6 +20,7 @@ applies. Writers never simulate: they read the result.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from sim.analysis.calibrate import Calibration
 from sim.analysis.uncertainty import PSAResult, Tornado
 from sim.outputs import plots, report
 from sim.run.experiment import Comparison, Result
+from sim.run.workers import map_tasks
 
 
 @dataclass
@@ -93,18 +95,33 @@ def charts(result: Any, lang: str | None = None) -> dict[str, Callable[[], Any]]
 
 
 def save_charts(result: Any, folder: Path, lang: str | None) -> dict[str, bytes]:
-    """Write every chart of ``result`` into ``folder`` as PNG and SVG; return the PNG bytes by stem."""
-    made = charts(result, lang)
-    if not made:
+    """Write every chart of ``result`` into ``folder`` as PNG and SVG; return the PNG bytes by stem.
+
+    Several charts are drawn side by side on the machine's cores: Matplotlib's
+    text layout makes each chart take about half a second, and a comparison has
+    seven of them.
+    """
+    todo = [i for i, c in enumerate(CHARTS) if isinstance(result, c.kinds) and c.when(result)]
+    if not todo:
         return {}
     folder.mkdir(exist_ok=True)
-    pngs: dict[str, bytes] = {}
-    for stem, draw in made.items():
-        fig = draw()
-        fig.savefig(folder / f"{stem}.png", dpi=150)
-        fig.savefig(folder / f"{stem}.svg", metadata={"Date": None})
-        pngs[stem] = (folder / f"{stem}.png").read_bytes()
-    return pngs
+    tasks = [(i, result, lang, folder) for i in todo]
+    workers = min(len(tasks), os.cpu_count() or 1) if CHART_WORKERS is None else CHART_WORKERS
+    return dict(map_tasks(_save_chart, tasks, workers))
+
+
+CHART_WORKERS: int | None = None
+"""Processes that draw a result's charts (``None``: one per core, at most one per chart)."""
+
+
+def _save_chart(task: tuple[int, Any, str | None, Path]) -> tuple[str, bytes]:
+    """Draw chart ``CHARTS[i]`` of a result and save it: one task of :func:`save_charts`."""
+    i, result, lang, folder = task
+    chart = CHARTS[i]
+    fig = chart.draw(result, lang)
+    fig.savefig(folder / f"{chart.stem}.png", dpi=150)
+    fig.savefig(folder / f"{chart.stem}.svg", metadata={"Date": None})
+    return chart.stem, (folder / f"{chart.stem}.png").read_bytes()
 
 
 def _write_charts(out: Output) -> list[str]:
