@@ -1,4 +1,4 @@
-"""The analytic expected-value engine: Kolmogorov forward equations.
+"""The analytic expected-value engine: Kolmogorov forward equations, cohort by cohort.
 
 The staircase with exponential stays is a continuous-time Markov chain over
 steps; a two-group mixture of stays adds a hidden short and long phase to a
@@ -6,10 +6,26 @@ step (phase-type). Ageing is deterministic and rates change at age-band edges
 and calendar years, so the state is tracked on an age grid of ``1/K`` years:
 within a sub-step of length ``h = 1/K`` no child crosses a band edge or a year
 boundary, the generator is constant, and the forward equations with a constant
-inflow of new cases are solved exactly with one matrix exponential of an
+inflow of new cases are solved exactly by the matrix exponential of an
 augmented generator (Van Loan), which also gives the occupancy integral from
 which child-years and every flow follow. After each sub-step the age grid
 shifts by one cell and children at the leaving age leave.
+
+That is the model; the computation avoids stepping it sub-step by sub-step.
+Rates change only from one calendar year to the next, so the years are
+grouped into runs with the same rates, and the exponentials of all runs and
+bands are taken at once (:mod:`sim.engines.propagators`). Children do not
+interact, so each cell of the grid (a cohort) evolves on its own: within a
+year it takes ``K`` sub-steps along its diagonal, and along a stretch of
+cells with the same band and the same steps left open (a *segment*) every
+sub-step applies the same matrix. A cohort's year is then a product of at
+most a few powers of those matrices, and the sums of its states over the
+sub-steps (its occupancy) are sums of powers; both are tabulated once per run
+for every power up to ``K``. A year moves cohort ``c`` to cell ``c + K``, so
+the state at the start of every year is found by sweeping the age grid one
+year-wide block at a time, each block for all the years of a run at once.
+Occupancy by segment and year, and from it every measure, follows by matrix
+products. The numbers are those of the sub-step recursion, to rounding.
 
 With an ``[adult]`` table the state also remembers the highest step a child
 has reached (and, when adult costs differ by age, the band it first reached
@@ -23,9 +39,9 @@ refused with a clear message: use the discrete-event engine for them.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import expm
 
 from sim.engines.measures import MEASURES
+from sim.engines.propagators import powers, prefix_sums, van_loan
 from sim.errors import EngineNotApplicable
 from sim.model.staircase import Staircase
 
@@ -60,7 +76,7 @@ class _History:
     the present value of their adult-life costs (as :func:`sim.engines.spells.adult_measures`).
     """
 
-    def __init__(self, st: Staircase, owner: list[int], into: np.ndarray, cells_per_year: int) -> None:
+    def __init__(self, st: Staircase, owner: list[int], into: np.ndarray) -> None:
         S, B = st.n_steps, len(st.band_edges) - 1
         by_band = bool((st.adult_cost != st.adult_cost[:, :1]).any())  # does the age first reached matter?
         n_bands = B if by_band else 1
@@ -83,50 +99,22 @@ class _History:
                         self.move[b, s, n, index[to]] += into[s, p2]
         self.by_high = np.zeros((N, S))
         self.by_high[np.arange(N), self.high] = 1.0
-        self.h = 1.0 / cells_per_year  # the age grid's cell, and the sub-step, in years
-        self.leavers = np.zeros((st.horizon, S))
-        self.pv = np.zeros((st.horizon, S))
-        self.st = st
 
     def state(self, phase: int, step: int, band: int) -> int:
         """The state of a child in ``phase`` whose highest step is ``step``, first reached in ``band``."""
         return self.index[(phase, step, band if self.n_bands > 1 else 0)]
 
-    def _weights(self, t: float, age: np.ndarray) -> np.ndarray:
-        """Present value of one unit of yearly adult cost for children leaving at time ``t`` and ``age``
-        (mid sub-step): adult life starts at ``from_age``, or at leaving if later."""
-        begin = t + np.maximum(0.0, self.st.adult_from_age - age)
-        return self.st.adult_window(np.floor(begin + 1e-9).astype(np.int64))
+    def leavers(self, exits, exits_w, aged, aged_w) -> tuple[np.ndarray, np.ndarray]:
+        """Leavers by year and highest step, and the present value of their adult costs.
 
-    def exits_in_substep(self, y, k, x, F, G, R, inflow_band, slices) -> None:
-        """Children whose case closes (or who move to a step they are too old for) in sub-step ``k``."""
-        S, h = self.st.n_steps, self.h
-        t = y + (k + 0.5) * h  # mid sub-step; a child in cell c is then (c + 0.5) h old
-        for b, sl in enumerate(slices):
-            cells = np.arange(sl.start, sl.stop)
-            if len(cells) == 0:
-                continue
-            exit_rate = R[y, b, :, S] + R[y, b, :, S + 1]
-            if not exit_rate.any():
-                continue
-            occ = F[y, b] @ x[:, sl]  # occupancy of each state and cell over the sub-step
-            g = G[y, b] @ inflow_band[b] / len(cells)  # new cases, per cell
-            self._leave(y, exit_rate[:, None] * (occ + g[:, None]), self._weights(t, (cells + 0.5) * h))
-
-    def aged_out_in_substep(self, y, k, top, gone) -> None:
-        """Children reaching the leaving age (``top``: the end of the grid; ``gone``: their step's)."""
-        C, h = gone.shape[1], self.h
-        t = y + (k + 0.5) * h
-        ages = np.r_[np.arange(C) * h, C * h] - 0.5 * h  # their ages at mid sub-step
-        flow = np.concatenate([gone, top[:, None]], axis=1)
-        if not flow.any():
-            return
-        self._leave(y, flow, self._weights(t, ages))
-
-    def _leave(self, y: int, flow: np.ndarray, weights: np.ndarray) -> None:
-        """Count children leaving (``flow``, by state and cell) by highest step, and their adult costs."""
-        self.leavers[y] += flow.sum(axis=1) @ self.by_high
-        self.pv[y] += (flow @ weights * self.cost) @ self.by_high
+        ``exits`` and ``aged`` are the children whose case closed (or who moved
+        to a step they are too old for) and who reached the leaving age, by
+        year and state; the ``_w`` twins are the same weighted by the present
+        value of a year of adult life, by when it starts.
+        """
+        count = (exits + aged) @ self.by_high
+        pv = ((exits_w + aged_w) * self.cost) @ self.by_high
+        return count, pv
 
 
 def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
@@ -145,6 +133,54 @@ def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
     ]
     a, b = (expected_measures(p, cells_per_year) for p in parts)
     return {m: a[m] + b[m] for m in a}
+
+
+def _cohort_pieces(K: int, C: int, seg_of: np.ndarray, seg_end: np.ndarray) -> list[tuple]:
+    """How each cohort's year splits over segments.
+
+    Cohort ``i`` starts the year in cell ``i - (K - 1)`` (cells below 0 are
+    children not yet on the staircase: they come onto cell 0 one sub-step at
+    a time). It takes ``K`` sub-steps, fewer if it leaves the grid. Level
+    ``m`` lists the cohorts with an ``m``-th piece, its segment and its number
+    of sub-steps.
+    """
+    n = C + K - 1
+    start = np.arange(n) - (K - 1)
+    cell = np.maximum(start, 0)
+    left = K - np.maximum(-start, 0)
+    levels = []
+    idx = np.arange(n)
+    while idx.size:
+        seg = seg_of[cell[idx]]
+        length = np.minimum(left[idx], seg_end[seg] - cell[idx])
+        levels.append((idx, seg, length))
+        cell[idx] += length
+        left[idx] -= length
+        idx = idx[(left[idx] > 0) & (cell[idx] < C)]
+    return levels
+
+
+def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
+    """Each cohort's year, from the tables of a chunk of runs (leading axis).
+
+    Returns ``U`` and ``V``, the state at the end of the year from the state at
+    its start and from the year's new cases by entry step (``[run, cohort, P,
+    P]`` and ``[run, cohort, P, S]``), and ``AccU``, ``AccV``, the same for the
+    sum of its states at the start of its sub-steps: for the first pieces of
+    cohorts ``first`` (the others' are the same as one of these), then for
+    every later piece.
+    """
+    idx, seg, length = levels[0]  # every cohort, from the identity
+    U, V = Pow[:, seg, length], SumD[:, seg, length]
+    acc_u, acc_v = [Sum[:, seg[first], length[first]]], [Sum2D[:, seg[first], length[first]]]
+    for idx, seg, length in levels[1:]:
+        pw, sm = Pow[:, seg, length], Sum[:, seg, length]
+        u, v = U[:, idx], V[:, idx]
+        acc_u.append(sm @ u)
+        acc_v.append(sm @ v + Sum2D[:, seg, length])
+        U[:, idx] = pw @ u
+        V[:, idx] = pw @ v + SumD[:, seg, length]
+    return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
 
 
 def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.ndarray]:
@@ -169,20 +205,19 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     h = 1.0 / K
     owner, speed, split = _phases(st)
     P, S, Y = len(owner), st.n_steps, st.horizon
-    D = S + 2
-    owner_a = np.array(owner)
     B = len(st.band_edges) - 1
     cell_edges = np.rint(st.band_edges * K).astype(int)
-    C = cell_edges[-1]
+    band_width = np.diff(cell_edges)  # cells per band
+    C = int(cell_edges[-1])
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    R = np.empty((Y, B, P, D))
-    for p, s in enumerate(owner):
-        if st.stays[s].rates_are_hazards:  # the rates themselves (exactly, not intensity x share)
-            R[:, :, p, :] = st.rates[:, :, s, :]
-        else:
-            R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
+    hazards = np.array([st.stays[s].rates_are_hazards for s in owner])[:, None]
+    R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
+        hazards,
+        st.rates[:, :, owner, :],
+        (st.intensity[:, :, owner] * np.array(speed))[..., None] * st.dest_prob[:, :, owner, :],
+    )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
         raise EngineNotApplicable(
@@ -193,8 +228,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # Case reviews enter as rates: probability per review / interval. Exact as
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
-    for p, s in enumerate(owner):
-        R[:, :, p, :] += (per_year[:, s, None] * st.review_prob[s])[:, None, :]
+    R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
     into = np.zeros((S, P))  # how a child entering step s splits over phases
     for s, parts in enumerate(split):
         for p, w in parts:
@@ -202,114 +236,187 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
-    aug = _History(st, owner, into, K) if st.has_adult else None
+    aug = _History(st, owner, into) if st.has_adult else None
     if aug is not None:
         R = R[:, :, aug.phase, :]
         owner = [owner[p] for p in aug.phase]
         P = len(owner)
-        owner_a = np.array(owner)
+    owner_a = np.array(owner, dtype=int)
+    enter = np.broadcast_to(into, (B, S, P)) if aug is None else aug.enter  # a new case on step s in band b
+    rate_in = (st.entries + st.extra_entries)[:, None] * st.entry_step_prob  # new cases per year [Y, S]
 
-    # Van Loan blocks per (year, band): E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    E = np.empty((Y, B, P, P))
-    F = np.empty_like(E)
-    G = np.empty_like(E)
-    eye = np.eye(P)
-    for y in range(Y):
-        if y > 0 and np.array_equal(R[y], R[y - 1]):
-            # Most years repeat the last (a strategy ramps in, then holds).
-            E[y], F[y], G[y] = E[y - 1], F[y - 1], G[y - 1]
-            continue
-        for b in range(B):
-            if aug is None:
-                A = into.T @ R[y, b, :, :S].T  # A[p', p]: rate p -> p' via destination step
-            else:
-                A = np.einsum("ns,snm->mn", R[y, b, :, :S], aug.move[b])
-            A[np.diag_indices(P)] -= R[y, b].sum(axis=1)
-            M = np.zeros((3 * P, 3 * P))
-            M[:P, :P] = A
-            M[:P, P : 2 * P] = eye
-            M[P : 2 * P, 2 * P :] = eye
-            X = expm(M * h)
-            E[y, b], F[y, b], G[y, b] = X[:P, :P], X[:P, P : 2 * P], X[:P, 2 * P :]
+    # Runs of years with the same rates, and per run and band the Van Loan
+    # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
+    new_run = np.r_[True, (R[1:] != R[:-1]).reshape(Y - 1, -1).any(axis=1)]
+    run_start = np.flatnonzero(new_run)
+    run_end = np.r_[run_start[1:], Y]
+    run_of = np.cumsum(new_run) - 1
+    T = len(run_start)
+    R_run = R[run_start]
+    if aug is None:
+        A = np.einsum("sp,tbqs->tbpq", into, R_run[..., :S])  # A[p', p]: rate p -> p' via destination step
+    else:
+        A = np.einsum("tbns,bsnm->tbmn", R_run[..., :S], aug.move)
+    diag = np.arange(P)
+    A[..., diag, diag] -= R_run.sum(axis=-1)
+    E, F, G = van_loan(A, h)  # [T, B, P, P]
 
     # Initial stock on the centred age grid, split over phases by the law of
     # the stay it is found in (a mixture's is length-biased).
-    x = np.zeros((P, C + 1))
+    # A band's stock is spread evenly over its cells (half cells at its edges);
+    # the top half-cell sits at the leaving age itself: keep it just below.
+    cells = np.arange(C + 1)
+    lo, hi = cell_edges[:-1, None], cell_edges[1:, None]  # [B, 1]
+    spread = ((cells >= lo) & (cells <= hi)) * np.where((cells == lo) | (cells == hi), 0.5, 1.0)  # [B, C + 1]
+    spread = np.broadcast_to(spread, (S, B, C + 1)).copy()
+    top = hi[:, 0][None, :] >= np.minimum(leave_cell, C)[:, None]  # [S, B]
+    tops = np.nonzero(top)
+    spread[tops[0], tops[1], hi[tops[1], 0] - 1] += spread[tops[0], tops[1], hi[tops[1], 0]]
+    spread[tops[0], tops[1], hi[tops[1], 0]] = 0.0
+    spread *= (st.stock / spread.sum(axis=2))[..., None]
+    to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
     for s in range(S):
         weights, _ = st.stays[s].at_start().phases()
-        parts = [(ph, w) for (ph, _), w in zip(split[s], weights)]
-        for b in range(B):
-            n = st.stock[s, b]
-            if n == 0:
-                continue
-            lo, hi = cell_edges[b], cell_edges[b + 1]
-            w = np.ones(hi - lo + 1)
-            w[0] = w[-1] = 0.5
-            w *= n / w.sum()
-            if hi >= min(leave_cell[s], C):
-                # The top half-cell sits at the leaving age itself: keep it just below.
-                w[-2] += w[-1]
-                w[-1] = 0.0
-            for ph, share in parts:
-                if aug is None:
-                    x[ph, lo : hi + 1] += share * w
-                else:  # on the staircase at the start: its step is the highest so far
-                    x[aug.state(ph, s, b), lo : hi + 1] += share * w
+        for (ph, _), share in zip(split[s], weights):
+            for b in range(B):  # with adult life: its step is the highest so far
+                to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
+    x = np.einsum("sbp,sbc->pc", to_state, spread)
     x = x[:, :C]
     # Stock beyond a step's leaving age cannot stay.
-    for p in range(P):
-        x[p, leave_cell[owner[p]] :] = 0.0
+    cells = np.arange(C)
+    keep = cells[None, :] < leave_cell[owner_a][:, None]  # [P, C]: cells a phase's children may be in
+    x = x * keep
 
-    out = {m: np.zeros((Y, S)) for m in MEASURES}
-    flows = np.zeros((Y, S, D))
-    band_cells = [np.arange(cell_edges[b], cell_edges[b + 1]) for b in range(B)]
+    # A sub-step from cell j: E of its band, new cases of the band (per cell)
+    # through F, then the grid shifts and phases closed in cell j + 1 (the
+    # step's leaving age; every phase past the grid) leave. Segments are runs
+    # of cells where that is the same (and, with adult life, on the same side
+    # of the age adult life starts at, which its discounting depends on).
+    open_after = np.zeros((C, P))
+    open_after[:-1] = keep[:, 1:].T
+    band_of = np.repeat(np.arange(B), band_width)
+    adult = (cells + 0.5) * h >= st.adult_from_age if aug is not None else np.zeros(C, dtype=bool)
+    edge = np.r_[
+        True,
+        (band_of[1:] != band_of[:-1])
+        | (open_after[1:] != open_after[:-1]).any(axis=1)
+        | (adult[1:] != adult[:-1]),
+    ]
+    seg_start = np.flatnonzero(edge)
+    seg_end = np.r_[seg_start[1:], C]
+    seg_of = np.cumsum(edge) - 1
+    seg_band, seg_open, seg_adult = band_of[seg_start], open_after[seg_start], adult[seg_start]
+    seg_cells = seg_end - seg_start
+    n_seg = len(seg_start)
+    levels = _cohort_pieces(K, C, seg_of, seg_end)
+    n_coh = C + K - 1
+    piece_coh = np.concatenate([lv[0] for lv in levels])
+    piece_seg = np.concatenate([lv[1] for lv in levels])
+    piece_len = np.concatenate([lv[2] for lv in levels])
+    # Years of delay before adult life starts, for a cohort below from_age.
+    start_cell = np.arange(n_coh) - (K - 1)
+    delay = (
+        np.floor(st.adult_from_age - start_cell * h + 1e-9).astype(np.int64)
+        if aug is not None
+        else 0 * start_cell
+    )
+    # Pieces that start the year have matrices that depend only on their
+    # segment and length: runs of cohorts with the same (and the same
+    # discounting) are summed before they are multiplied. Later pieces are
+    # each their own group. Groups: runs of several cohorts, then the others.
+    seg0, len0 = levels[0][1], levels[0][2]
+    key = np.stack([seg0, len0, np.where(seg_adult[seg0], 0, delay)])
+    first0 = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)])
+    count0 = np.diff(np.r_[first0, n_coh])
+    many = count0 > 1
+    ranges = [(int(a), int(a + n)) for a, n in zip(first0[many], count0[many])]
+    n_rest = len(piece_coh) - n_coh  # pieces after the first (cohorts crossing segments)
+    order = np.r_[np.flatnonzero(many), np.flatnonzero(~many), len(first0) + np.arange(n_rest)]
+    g_piece = np.r_[first0, n_coh + np.arange(n_rest)][order]
+    g_count = np.r_[count0, np.ones(n_rest, dtype=int)][order]
+    single = piece_coh[g_piece[len(ranges) :]]  # cohorts of the one-cohort groups
+    g_seg, g_coh = piece_seg[g_piece], piece_coh[g_piece]
+    g_hot = (g_seg[None, :] == np.arange(n_seg)[:, None]).astype(float)  # sums groups by segment
+    g_steps = g_count * piece_len[g_piece]  # cell sub-steps each group covers in a year
+    L = int(min(K, seg_cells.max()))
+    # New cases per cell and sub-step, by entry step: [T, segment, P, S].
+    Din = (
+        seg_open[None, :, :, None]
+        * np.einsum("tbpq,bsq->tbps", F, enter)[:, seg_band]
+        * (st.entry_band_prob / band_width)[seg_band][None, :, None, None]
+    )
+
+    # X[i, :, y]: cohort in cell i - (K - 1) at the start of year y (cells below 0 empty).
+    X = np.zeros((n_coh, P, Y + 1))
+    X[K - 1 :, :, 0] = x.T
+    acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
+    if aug is not None:
+        accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
+    blocks = [(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))]
+    per_run = (n_coh + len(piece_coh)) * P * (P + S) + 3 * n_seg * (L + 1) * P * (P + S)
+    chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
+    for t0 in range(0, T, chunk):
+        ts = slice(t0, min(T, t0 + chunk))
+        M = seg_open[None, :, :, None] * E[ts][:, seg_band]  # one sub-step in each segment
+        Pow = powers(M, L)  # [t, segment, l, P, P]: l sub-steps
+        Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
+        Sum2 = prefix_sums(Sum, axis=2)
+        d = Din[ts][:, :, None]
+        U, V, AccU, AccV = _compose(levels, first0, Pow, Sum, Sum @ d, Sum2 @ d)
+        AccU, AccV = AccU[:, order], AccV[:, order] * g_count[:, None, None]
+        for k, t in enumerate(range(ts.start, ts.stop)):
+            y0, y1 = run_start[t], run_end[t]
+            r = rate_in[y0:y1].T  # [S, years]
+            # A year moves cohort i to cell i + 1 (index i + K).
+            if y1 - y0 <= len(blocks) // 2:  # a few years: one at a time, every cohort at once
+                for y in range(y0, y1):
+                    new = V[k, : C - 1] @ rate_in[y]
+                    new[K - 1 :] += (U[k, K - 1 : C - 1] @ X[K - 1 : C - 1, :, y, None])[..., 0]
+                    X[K:, :, y + 1] = new
+            else:  # sweep the grid a year-wide block at a time, all the run's years at once
+                for lo, hi in blocks:
+                    if lo >= hi:
+                        continue
+                    src, dst = slice(lo - 1, hi - 1), slice(lo + K - 1, hi + K - 1)
+                    new = V[k, src] @ r
+                    if lo >= K:  # the cohorts were on the grid at the start of the year
+                        new += U[k, src] @ X[src, :, y0:y1]
+                    X[dst, :, y0 + 1 : y1 + 1] = new
+            now = X[:, :, y0:y1]
+            Xg = np.concatenate([np.stack([now[a:b].sum(axis=0) for a, b in ranges]), now[single]])
+            v = AccU[k] @ Xg + AccV[k] @ r  # [group, P, years]
+            acc[y0:y1] = np.einsum("sg,gpy->ysp", g_hot, v)
+            if aug is not None:
+                # Present value of a year of adult life for children leaving a
+                # group: it starts at from_age (the cohort's, within the year)
+                # or at leaving if older; as sim.engines.spells.adult_measures.
+                years = np.arange(y0, y1)[:, None]
+                w = st.adult_window(np.where(seg_adult[g_seg], years, years + delay[g_coh]))  # [years, group]
+                accw[y0:y1] = np.einsum("sg,gpy,yg->ysp", g_hot, v, w)
+                wl[y0:y1] = (w * g_steps) @ g_hot.T
+
+    # Occupancy integrals (generators are constant within a year and band),
+    # and from them child-years and every flow.
     occ_step = np.zeros((P, S))  # sums phases into their steps
     occ_step[np.arange(P), owner_a] = 1.0
-
-    band_ind = np.zeros((C, B))  # sums cells into their age bands
-    for b in range(B):
-        band_ind[band_cells[b], b] = 1.0
-    keep = np.ones((P, C))  # cells a phase's children may still be in
-    for p in range(P):
-        keep[p, leave_cell[owner[p]] :] = 0.0
-    gone = 1.0 - keep
-    slices = [slice(int(cell_edges[b]), int(cell_edges[b + 1])) for b in range(B)]
-    zero_col = np.zeros((P, 1))
-
-    for y in range(Y):
-        rate_in = (st.entries[y] + st.extra_entries[y]) * st.entry_step_prob[y]  # [S]
-        # New cases within a sub-step: constant per cell of their entry band.
-        if aug is None:
-            inflow_phase = rate_in @ into  # [P] per year
-            inflow_band = [inflow_phase * st.entry_band_prob[b] for b in range(B)]  # [P] per year, whole band
-        else:
-            inflow_band = [(rate_in @ aug.enter[b]) * st.entry_band_prob[b] for b in range(B)]
-        add = [(F[y, b] @ inflow_band[b] / len(band_cells[b]))[:, None] for b in range(B)]
-        x_sum = np.zeros((P, B))  # sum over sub-steps of the state at their start, by band
-        aged = np.zeros(P)
-        for k in range(K):
-            x_sum += x @ band_ind
-            if aug is not None:
-                aug.exits_in_substep(y, k, x, F, G, R, inflow_band, slices)
-            new_x = np.empty_like(x)
-            for b in range(B):
-                new_x[:, slices[b]] = E[y, b] @ x[:, slices[b]] + add[b]
-            # Age by one cell; children reaching their step's leaving age leave.
-            aged += new_x[:, -1]
-            x = np.concatenate([zero_col, new_x[:, :-1]], axis=1)
-            if aug is not None:
-                aug.aged_out_in_substep(y, k, new_x[:, -1], x * gone)
-            aged += (x * gone).sum(axis=1)
-            x *= keep
-        # Occupancy integrals for the year (generators are constant within it),
-        # and from them child-years and every flow.
-        for b in range(B):
-            occ = F[y, b] @ x_sum[:, b] + K * (G[y, b] @ inflow_band[b])
-            out["child_years"][y] += occ @ occ_step
-            flows[y] += occ_step.T @ (occ[:, None] * R[y, b])
-        out["aged_out"][y] += aged @ occ_step
-        out["new_cases"][y] = rate_in
-        out["stock_end"][y] = x.sum(axis=1) @ occ_step
+    band_hot = (seg_band[:, None] == np.arange(B)[None, :]).astype(float)
+    inflow = st.entry_band_prob[None, :, None] * np.einsum(
+        "ys,bsp->ybp", rate_in, enter
+    )  # [Y, B, P] per year
+    E_y, F_y, G_y = E[run_of], F[run_of], G[run_of]
+    occ = np.einsum("ybpq,ybq->ybp", F_y, np.einsum("ysp,sb->ybp", acc, band_hot))
+    occ += K * np.einsum("ybpq,ybq->ybp", G_y, inflow)
+    out = {m: np.zeros((Y, S)) for m in MEASURES}
+    out["child_years"] = occ.sum(axis=1) @ occ_step
+    flows = np.einsum("ps,ypd->ysd", occ_step, (occ[..., None] * R).sum(axis=1))
+    # Children reaching their step's leaving age (or the grid's end) in each segment.
+    add = np.einsum("ybpq,ybq->ybp", F_y, inflow) / band_width[None, :, None]  # per cell and sub-step
+    E_s, add_s = E_y[:, seg_band], add[:, seg_band]
+    gone = 1.0 - seg_open
+    aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
+    out["aged_out"] = aged.sum(axis=1) @ occ_step
+    out["new_cases"] = rate_in.copy()
+    out["stock_end"] = X[K - 1 :, :, 1:].sum(axis=0).T @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()
@@ -327,5 +434,19 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     out["wait_p90"] = np.full((Y, S), np.nan)
     out["flows"] = flows
     if aug is not None:
-        out["adult_leavers"], out["adult_cost_pv"] = aug.leavers, aug.pv
+        # Leavers: case closed (or moved to a step they are too old for), and aged out.
+        F_s, G_s = F_y[:, seg_band], G_y[:, seg_band]
+        new_per_cell = (
+            np.einsum("yspq,ysq->ysp", G_s, inflow[:, seg_band]) / band_width[seg_band][None, :, None]
+        )
+        exit_rate = (R[..., S] + R[..., S + 1])[:, seg_band]  # [Y, segment, P]
+        occ_s = np.einsum("yspq,ysq->ysp", F_s, acc) + (seg_cells * K)[None, :, None] * new_per_cell
+        occ_w = np.einsum("yspq,ysq->ysp", F_s, accw) + wl[..., None] * new_per_cell
+        aged_w = gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)
+        out["adult_leavers"], out["adult_cost_pv"] = aug.leavers(
+            (exit_rate * occ_s).sum(axis=1),
+            (exit_rate * occ_w).sum(axis=1),
+            aged.sum(axis=1),
+            aged_w.sum(axis=1),
+        )
     return out
