@@ -11,21 +11,26 @@ augmented generator (Van Loan), which also gives the occupancy integral from
 which child-years and every flow follow. After each sub-step the age grid
 shifts by one cell and children at the leaving age leave.
 
-That is the model; the computation avoids stepping it sub-step by sub-step.
+That is the model; the computation does not step it sub-step by sub-step.
 Rates change only from one calendar year to the next, so the years are
-grouped into runs with the same rates, and the exponentials of all runs and
-bands are taken at once (:mod:`sim.engines.propagators`). Children do not
-interact, so each cell of the grid (a cohort) evolves on its own: within a
-year it takes ``K`` sub-steps along its diagonal, and along a stretch of
-cells with the same band and the same steps left open (a *segment*) every
-sub-step applies the same matrix. A cohort's year is then a product of at
-most a few powers of those matrices, and the sums of its states over the
-sub-steps (its occupancy) are sums of powers; both are tabulated once per run
-for every power up to ``K``. A year moves cohort ``c`` to cell ``c + K``, so
-the state at the start of every year is found by sweeping the age grid one
-year-wide block at a time, each block for all the years of a run at once.
+grouped into runs with the same rates, and E, F and G of every run and band
+are computed at once (:mod:`sim.engines.propagators`). Children do not
+interact, so each cell of the grid (a cohort) can be followed on its own: in a
+year it takes ``K`` sub-steps along its diagonal, and along a stretch of cells
+with the same band and the same steps still open (a *segment*) every sub-step
+applies the same matrix. A cohort's year is then a product of a few powers of
+those matrices, and the sum of its states over the sub-steps (from which its
+occupancy follows) a matching sum of powers. The powers and their running
+sums up to ``K`` are tabulated once per run; only cohorts that cross into
+another segment during the year need a product of their own. A year moves a
+cohort ``K`` cells on, so the state at the start of every year is found by
+sweeping the grid one year-wide block at a time, each block for all the years
+of a run at once (runs of a few years: a year at a time, all cohorts at once).
 Occupancy by segment and year, and from it every measure, follows by matrix
-products. The numbers are those of the sub-step recursion, to rounding.
+products over all years. The segments and each cohort's pieces depend only on
+the grid, the leaving ages and the adult age, and are kept between calls. The
+numbers are those of the sub-step recursion, to rounding (the tests hold them
+to it at 1e-11).
 
 With an ``[adult]`` table the state also remembers the highest step a child
 has reached (and, when adult costs differ by age, the band it first reached
@@ -37,6 +42,9 @@ refused with a clear message: use the discrete-event engine for them.
 """
 
 from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -160,20 +168,125 @@ def _cohort_pieces(K: int, C: int, seg_of: np.ndarray, seg_end: np.ndarray) -> l
     return levels
 
 
+@functools.lru_cache(maxsize=64)
+def _grid(
+    K: int, cell_edges: tuple[int, ...], leave_cell: tuple[int, ...], adult_from: float | None
+) -> SimpleNamespace:
+    """The age grid's segments, each cohort's pieces of a year and their groups.
+
+    They depend only on the grid (``K`` cells a year, band edges in cells),
+    each state's leaving age in cells and, with adult life, the age it starts
+    at; not on any rate. So both arms of a comparison, and every draw of an
+    uncertainty analysis, share them. Arrays are read-only.
+    """
+    h = 1.0 / K
+    C, B = cell_edges[-1], len(cell_edges) - 1
+    P = len(leave_cell)
+    band_width = np.diff(cell_edges)
+    cells = np.arange(C)
+    keep = cells[None, :] < np.array(leave_cell)[:, None]  # [P, C]: cells a state's children may be in
+    # A sub-step from cell j: E of its band, new cases of the band (per cell)
+    # through F, then the grid shifts and phases closed in cell j + 1 (the
+    # step's leaving age; every phase past the grid) leave. Segments are runs
+    # of cells where that is the same (and, with adult life, on the same side
+    # of the age adult life starts at, which its discounting depends on).
+    open_after = np.zeros((C, P))
+    open_after[:-1] = keep[:, 1:].T
+    band_of = np.repeat(np.arange(B), band_width)
+    adult = (cells + 0.5) * h >= adult_from if adult_from is not None else np.zeros(C, dtype=bool)
+    edge = np.r_[
+        True,
+        (band_of[1:] != band_of[:-1])
+        | (open_after[1:] != open_after[:-1]).any(axis=1)
+        | (adult[1:] != adult[:-1]),
+    ]
+    seg_start = np.flatnonzero(edge)
+    seg_end = np.r_[seg_start[1:], C]
+    seg_of = np.cumsum(edge) - 1
+    seg_band, seg_open, seg_adult = band_of[seg_start], open_after[seg_start], adult[seg_start]
+    seg_cells = seg_end - seg_start
+    n_seg = len(seg_start)
+    levels = _cohort_pieces(K, C, seg_of, seg_end)
+    n_coh = C + K - 1
+    piece_coh = np.concatenate([lv[0] for lv in levels])
+    piece_seg = np.concatenate([lv[1] for lv in levels])
+    piece_len = np.concatenate([lv[2] for lv in levels])
+    # Years of delay before adult life starts, for a cohort below from_age.
+    start_cell = np.arange(n_coh) - (K - 1)
+    delay = (
+        np.floor(adult_from - start_cell * h + 1e-9).astype(np.int64)
+        if adult_from is not None
+        else 0 * start_cell
+    )
+    # Pieces that start the year have matrices that depend only on their
+    # segment and length: runs of cohorts with the same (and the same
+    # discounting) are summed before they are multiplied. Later pieces are
+    # each their own group. Groups are ordered by segment.
+    seg0, len0 = levels[0][1], levels[0][2]
+    key = np.stack([seg0, len0, np.where(seg_adult[seg0], 0, delay)])
+    first0 = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)])
+    n_rest = len(piece_coh) - n_coh  # pieces after the first (cohorts crossing segments)
+    g_piece = np.r_[first0, n_coh + np.arange(n_rest)]
+    g_count = np.r_[np.diff(np.r_[first0, n_coh]), np.ones(n_rest, dtype=int)]
+    order = np.argsort(piece_seg[g_piece], kind="stable")
+    g_piece, g_count = g_piece[order], g_count[order]
+    g_seg, g_coh = piece_seg[g_piece], piece_coh[g_piece]
+    many = np.flatnonzero(g_count > 1)
+    # Each cohort's year in the tables (segment, sub-steps), or after them if it crosses segments.
+    L = int(min(K, seg_cells.max()))
+    year_of = seg0 * (L + 1) + len0
+    if len(levels) > 1:
+        year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
+    grid = SimpleNamespace(
+        keep=keep,
+        seg_band=seg_band,
+        seg_open=seg_open,
+        seg_adult=seg_adult,
+        seg_cells=seg_cells,
+        n_seg=n_seg,
+        n_coh=n_coh,
+        n_pieces=len(piece_coh),
+        L=L,
+        year_of=year_of,
+        levels=levels,
+        delay=delay,
+        first0=first0,
+        order=order,
+        g_seg=g_seg,
+        g_coh=g_coh,
+        g_count=g_count,
+        g_bounds=np.searchsorted(g_seg, np.arange(n_seg + 1)),  # groups of segment s: g_bounds[s] to [s + 1]
+        ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
+        single=np.flatnonzero(g_count == 1),
+        g_hot=(g_seg[None, :] == np.arange(n_seg)[:, None]).astype(float),  # sums groups by segment
+        g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
+        blocks=[(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))],  # year-wide, by end cell
+    )
+    for value in [*vars(grid).values(), *(a for lv in levels for a in lv)]:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return grid
+
+
 def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
     """Each cohort's year, from the tables of a chunk of runs (leading axis).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
-    P]`` and ``[run, cohort, P, S]``), and ``AccU``, ``AccV``, the same for the
-    sum of its states at the start of its sub-steps: for the first pieces of
-    cohorts ``first`` (the others' are the same as one of these), then for
-    every later piece.
+    P]`` and ``[run, cohort, P, S]``) for the cohorts that cross segments
+    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``), and
+    ``AccU``, ``AccV``, the same for the sum of its states at the start of its
+    sub-steps: for the first pieces of cohorts ``first`` (the others' are the
+    same as one of these), then for every later piece.
     """
-    idx, seg, length = levels[0]  # every cohort, from the identity
-    U, V = Pow[:, seg, length], SumD[:, seg, length]
+    _, seg, length = levels[0]  # every cohort, from the identity
     acc_u, acc_v = [Sum[:, seg[first], length[first]]], [Sum2D[:, seg[first], length[first]]]
+    if len(levels) == 1:
+        return Pow[:, :0, 0], SumD[:, :0, 0], acc_u[0], acc_v[0]
+    crossing = levels[1][0]
+    U, V = Pow[:, seg[crossing], length[crossing]], SumD[:, seg[crossing], length[crossing]]
     for idx, seg, length in levels[1:]:
+        idx = np.searchsorted(crossing, idx)
         pw, sm = Pow[:, seg, length], Sum[:, seg, length]
         u, v = U[:, idx], V[:, idx]
         acc_u.append(sm @ u)
@@ -247,7 +360,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
 
     # Runs of years with the same rates, and per run and band the Van Loan
     # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    new_run = np.r_[True, (R[1:] != R[:-1]).reshape(Y - 1, -1).any(axis=1)]
+    new_run = np.r_[True, (R[1:] != R[:-1]).any(axis=(1, 2, 3))]
     run_start = np.flatnonzero(new_run)
     run_end = np.r_[run_start[1:], Y]
     run_of = np.cumsum(new_run) - 1
@@ -280,65 +393,20 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         for (ph, _), share in zip(split[s], weights):
             for b in range(B):  # with adult life: its step is the highest so far
                 to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
-    x = np.einsum("sbp,sbc->pc", to_state, spread)
-    x = x[:, :C]
-    # Stock beyond a step's leaving age cannot stay.
-    cells = np.arange(C)
-    keep = cells[None, :] < leave_cell[owner_a][:, None]  # [P, C]: cells a phase's children may be in
-    x = x * keep
+    x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
 
-    # A sub-step from cell j: E of its band, new cases of the band (per cell)
-    # through F, then the grid shifts and phases closed in cell j + 1 (the
-    # step's leaving age; every phase past the grid) leave. Segments are runs
-    # of cells where that is the same (and, with adult life, on the same side
-    # of the age adult life starts at, which its discounting depends on).
-    open_after = np.zeros((C, P))
-    open_after[:-1] = keep[:, 1:].T
-    band_of = np.repeat(np.arange(B), band_width)
-    adult = (cells + 0.5) * h >= st.adult_from_age if aug is not None else np.zeros(C, dtype=bool)
-    edge = np.r_[
-        True,
-        (band_of[1:] != band_of[:-1])
-        | (open_after[1:] != open_after[:-1]).any(axis=1)
-        | (adult[1:] != adult[:-1]),
-    ]
-    seg_start = np.flatnonzero(edge)
-    seg_end = np.r_[seg_start[1:], C]
-    seg_of = np.cumsum(edge) - 1
-    seg_band, seg_open, seg_adult = band_of[seg_start], open_after[seg_start], adult[seg_start]
-    seg_cells = seg_end - seg_start
-    n_seg = len(seg_start)
-    levels = _cohort_pieces(K, C, seg_of, seg_end)
-    n_coh = C + K - 1
-    piece_coh = np.concatenate([lv[0] for lv in levels])
-    piece_seg = np.concatenate([lv[1] for lv in levels])
-    piece_len = np.concatenate([lv[2] for lv in levels])
-    # Years of delay before adult life starts, for a cohort below from_age.
-    start_cell = np.arange(n_coh) - (K - 1)
-    delay = (
-        np.floor(st.adult_from_age - start_cell * h + 1e-9).astype(np.int64)
-        if aug is not None
-        else 0 * start_cell
+    # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
+    adult_from = float(st.adult_from_age) if aug is not None else None
+    grid = _grid(K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
+    x = x * grid.keep  # stock beyond a step's leaving age cannot stay
+    seg_band, seg_open, seg_cells, n_seg, n_coh = (
+        grid.seg_band,
+        grid.seg_open,
+        grid.seg_cells,
+        grid.n_seg,
+        grid.n_coh,
     )
-    # Pieces that start the year have matrices that depend only on their
-    # segment and length: runs of cohorts with the same (and the same
-    # discounting) are summed before they are multiplied. Later pieces are
-    # each their own group. Groups: runs of several cohorts, then the others.
-    seg0, len0 = levels[0][1], levels[0][2]
-    key = np.stack([seg0, len0, np.where(seg_adult[seg0], 0, delay)])
-    first0 = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)])
-    count0 = np.diff(np.r_[first0, n_coh])
-    many = count0 > 1
-    ranges = [(int(a), int(a + n)) for a, n in zip(first0[many], count0[many])]
-    n_rest = len(piece_coh) - n_coh  # pieces after the first (cohorts crossing segments)
-    order = np.r_[np.flatnonzero(many), np.flatnonzero(~many), len(first0) + np.arange(n_rest)]
-    g_piece = np.r_[first0, n_coh + np.arange(n_rest)][order]
-    g_count = np.r_[count0, np.ones(n_rest, dtype=int)][order]
-    single = piece_coh[g_piece[len(ranges) :]]  # cohorts of the one-cohort groups
-    g_seg, g_coh = piece_seg[g_piece], piece_coh[g_piece]
-    g_hot = (g_seg[None, :] == np.arange(n_seg)[:, None]).astype(float)  # sums groups by segment
-    g_steps = g_count * piece_len[g_piece]  # cell sub-steps each group covers in a year
-    L = int(min(K, seg_cells.max()))
+    g_seg, g_coh, g_bounds, g_hot = grid.g_seg, grid.g_coh, grid.g_bounds, grid.g_hot
     # New cases per cell and sub-step, by entry step: [T, segment, P, S].
     Din = (
         seg_open[None, :, :, None]
@@ -352,48 +420,70 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
-    blocks = [(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))]
-    per_run = (n_coh + len(piece_coh)) * P * (P + S) + 3 * n_seg * (L + 1) * P * (P + S)
+    blocks = grid.blocks
+    per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
     chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
     for t0 in range(0, T, chunk):
         ts = slice(t0, min(T, t0 + chunk))
         M = seg_open[None, :, :, None] * E[ts][:, seg_band]  # one sub-step in each segment
-        Pow = powers(M, L)  # [t, segment, l, P, P]: l sub-steps
+        Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
         Sum2 = prefix_sums(Sum, axis=2)
         d = Din[ts][:, :, None]
-        U, V, AccU, AccV = _compose(levels, first0, Pow, Sum, Sum @ d, Sum2 @ d)
-        AccU, AccV = AccU[:, order], AccV[:, order] * g_count[:, None, None]
+        SumD = Sum @ d
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
+        # Each cohort's year: a table entry, or its own product if it crosses segments.
+        U = np.concatenate([Pow.reshape(len(Pow), -1, P, P), U], axis=1)
+        V = np.concatenate([SumD.reshape(len(Pow), -1, P, S), V], axis=1)
+        AccU, AccV = AccU[:, grid.order], AccV[:, grid.order] * grid.g_count[:, None, None]
+        # A segment's groups side by side, to multiply their states in one product.
+        AccU_seg = [
+            AccU[:, a:b].transpose(0, 2, 1, 3).reshape(len(AccU), P, -1)
+            for a, b in zip(g_bounds, g_bounds[1:])
+        ]
+        AccV_seg = np.einsum("sg,tgpq->tspq", g_hot, AccV)
         for k, t in enumerate(range(ts.start, ts.stop)):
             y0, y1 = run_start[t], run_end[t]
+            ny = y1 - y0
             r = rate_in[y0:y1].T  # [S, years]
+            VR = (V[k] @ r)[grid.year_of]  # [cohort, P, years]: from the year's new cases
+            U_k = U[k, grid.year_of]
             # A year moves cohort i to cell i + 1 (index i + K).
-            if y1 - y0 <= len(blocks) // 2:  # a few years: one at a time, every cohort at once
+            if ny <= 3:  # a few years: one at a time, every cohort at once
                 for y in range(y0, y1):
-                    new = V[k, : C - 1] @ rate_in[y]
-                    new[K - 1 :] += (U[k, K - 1 : C - 1] @ X[K - 1 : C - 1, :, y, None])[..., 0]
-                    X[K:, :, y + 1] = new
+                    X[K:, :, y + 1] = VR[: C - 1, :, y - y0]
+                    X[2 * K - 1 :, :, y + 1] += (U_k[K - 1 : C - 1] @ X[K - 1 : C - 1, :, y, None])[..., 0]
             else:  # sweep the grid a year-wide block at a time, all the run's years at once
                 for lo, hi in blocks:
                     if lo >= hi:
                         continue
                     src, dst = slice(lo - 1, hi - 1), slice(lo + K - 1, hi + K - 1)
-                    new = V[k, src] @ r
                     if lo >= K:  # the cohorts were on the grid at the start of the year
-                        new += U[k, src] @ X[src, :, y0:y1]
-                    X[dst, :, y0 + 1 : y1 + 1] = new
+                        X[dst, :, y0 + 1 : y1 + 1] = U_k[src] @ X[src, :, y0:y1] + VR[src]
+                    else:
+                        X[dst, :, y0 + 1 : y1 + 1] = VR[src]
+            # Occupancy: the groups' states at the start of the year, then by segment.
             now = X[:, :, y0:y1]
-            Xg = np.concatenate([np.stack([now[a:b].sum(axis=0) for a, b in ranges]), now[single]])
-            v = AccU[k] @ Xg + AccV[k] @ r  # [group, P, years]
-            acc[y0:y1] = np.einsum("sg,gpy->ysp", g_hot, v)
+            Xg = np.empty((len(g_seg), P, ny))
+            Xg[grid.single] = now[g_coh[grid.single]]
+            for g, a, b in grid.ranges:
+                Xg[g] = now[a:b].sum(axis=0)
+            for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[a:b].reshape(-1, ny)).T
+            acc[y0:y1] += np.einsum("spq,qy->ysp", AccV_seg[k], r)
             if aug is not None:
                 # Present value of a year of adult life for children leaving a
                 # group: it starts at from_age (the cohort's, within the year)
                 # or at leaving if older; as sim.engines.spells.adult_measures.
                 years = np.arange(y0, y1)[:, None]
-                w = st.adult_window(np.where(seg_adult[g_seg], years, years + delay[g_coh]))  # [years, group]
-                accw[y0:y1] = np.einsum("sg,gpy,yg->ysp", g_hot, v, w)
-                wl[y0:y1] = (w * g_steps) @ g_hot.T
+                w = st.adult_window(
+                    np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
+                )  # [years, group]
+                Xg *= w.T[:, None, :]
+                for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[a:b].reshape(-1, ny)).T
+                accw[y0:y1] += np.einsum("sg,gpy,yg->ysp", g_hot, AccV[k] @ r, w)
+                wl[y0:y1] = (w * grid.g_steps) @ g_hot.T
 
     # Occupancy integrals (generators are constant within a year and band),
     # and from them child-years and every flow.
