@@ -258,7 +258,6 @@ def _grid(
         g_bounds=np.searchsorted(g_seg, np.arange(n_seg + 1)),  # groups of segment s: g_bounds[s] to [s + 1]
         ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
         single=np.flatnonzero(g_count == 1),
-        g_hot=(g_seg[None, :] == np.arange(n_seg)[:, None]).astype(float),  # sums groups by segment
         g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
         blocks=[(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))],  # year-wide, by end cell
     )
@@ -266,6 +265,17 @@ def _grid(
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
     return grid
+
+
+def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """``A [..., P, S]`` times each year's new cases by entry step ``r [years, S]``: ``[years, ..., P]``.
+
+    A sum over entry steps in a fixed order, the same for any number of years.
+    """
+    out = np.zeros((len(r), *A.shape[:-1]))
+    for s in range(A.shape[-1]):
+        out += A[..., s] * r[:, s].reshape(-1, *[1] * (A.ndim - 1))
+    return out
 
 
 def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
@@ -406,17 +416,20 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         grid.n_seg,
         grid.n_coh,
     )
-    g_seg, g_coh, g_bounds, g_hot = grid.g_seg, grid.g_coh, grid.g_bounds, grid.g_hot
+    g_seg, g_coh, g_bounds = grid.g_seg, grid.g_coh, grid.g_bounds
     # New cases per cell and sub-step, by entry step: [T, segment, P, S].
     Din = (
         seg_open[None, :, :, None]
-        * np.einsum("tbpq,bsq->tbps", F, enter)[:, seg_band]
+        * (F @ enter.transpose(0, 2, 1))[:, seg_band]
         * (st.entry_band_prob / band_width)[seg_band][None, :, None, None]
     )
 
-    # X[i, :, y]: cohort in cell i - (K - 1) at the start of year y (cells below 0 empty).
-    X = np.zeros((n_coh, P, Y + 1))
-    X[K - 1 :, :, 0] = x.T
+    # X[y, i]: cohort in cell i - (K - 1) at the start of year y (cells below 0 empty).
+    # Years are never a dimension of a matrix product or a sum: each year's
+    # numbers come from the same operations however the years are batched, so
+    # arms with the same rates up to a year agree exactly up to it.
+    X = np.zeros((Y + 1, n_coh, P))
+    X[0, K - 1 :] = x.T
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
@@ -441,36 +454,37 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             AccU[:, a:b].transpose(0, 2, 1, 3).reshape(len(AccU), P, -1)
             for a, b in zip(g_bounds, g_bounds[1:])
         ]
-        AccV_seg = np.einsum("sg,tgpq->tspq", g_hot, AccV)
+        AccV_seg = np.stack([AccV[:, a:b].sum(axis=1) for a, b in zip(g_bounds, g_bounds[1:])], axis=1)
         for k, t in enumerate(range(ts.start, ts.stop)):
             y0, y1 = run_start[t], run_end[t]
             ny = y1 - y0
-            r = rate_in[y0:y1].T  # [S, years]
-            VR = (V[k] @ r)[grid.year_of]  # [cohort, P, years]: from the year's new cases
+            r = rate_in[y0:y1]  # [years, S]
             U_k = U[k, grid.year_of]
+
+            VR = _by_entry(V[k], r)[:, grid.year_of]  # [years, cohort, P]: from the year's new cases
             # A year moves cohort i to cell i + 1 (index i + K).
             if ny <= 3:  # a few years: one at a time, every cohort at once
                 for y in range(y0, y1):
-                    X[K:, :, y + 1] = VR[: C - 1, :, y - y0]
-                    X[2 * K - 1 :, :, y + 1] += (U_k[K - 1 : C - 1] @ X[K - 1 : C - 1, :, y, None])[..., 0]
+                    X[y + 1, K:] = VR[y - y0, : C - 1]
+                    X[y + 1, 2 * K - 1 :] += (U_k[K - 1 : C - 1] @ X[y, K - 1 : C - 1, :, None])[..., 0]
             else:  # sweep the grid a year-wide block at a time, all the run's years at once
                 for lo, hi in blocks:
                     if lo >= hi:
                         continue
                     src, dst = slice(lo - 1, hi - 1), slice(lo + K - 1, hi + K - 1)
                     if lo >= K:  # the cohorts were on the grid at the start of the year
-                        X[dst, :, y0 + 1 : y1 + 1] = U_k[src] @ X[src, :, y0:y1] + VR[src]
+                        X[y0 + 1 : y1 + 1, dst] = VR[:, src] + (U_k[src] @ X[y0:y1, src, :, None])[..., 0]
                     else:
-                        X[dst, :, y0 + 1 : y1 + 1] = VR[src]
+                        X[y0 + 1 : y1 + 1, dst] = VR[:, src]
             # Occupancy: the groups' states at the start of the year, then by segment.
-            now = X[:, :, y0:y1]
-            Xg = np.empty((len(g_seg), P, ny))
-            Xg[grid.single] = now[g_coh[grid.single]]
+            now = X[y0:y1]
+            Xg = np.empty((ny, len(g_seg), P))
+            Xg[:, grid.single] = now[:, g_coh[grid.single]]
             for g, a, b in grid.ranges:
-                Xg[g] = now[a:b].sum(axis=0)
+                Xg[:, g] = now[:, a:b].sum(axis=1)
             for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[a:b].reshape(-1, ny)).T
-            acc[y0:y1] += np.einsum("spq,qy->ysp", AccV_seg[k], r)
+                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
+            acc[y0:y1] += _by_entry(AccV_seg[k], r)
             if aug is not None:
                 # Present value of a year of adult life for children leaving a
                 # group: it starts at from_age (the cohort's, within the year)
@@ -479,11 +493,13 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
                 w = st.adult_window(
                     np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
                 )  # [years, group]
-                Xg *= w.T[:, None, :]
+                Xg *= w[:, :, None]
+                new_w = _by_entry(AccV[k], r) * w[:, :, None]  # [years, group, P]
+                steps_w = w * grid.g_steps
                 for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[a:b].reshape(-1, ny)).T
-                accw[y0:y1] += np.einsum("sg,gpy,yg->ysp", g_hot, AccV[k] @ r, w)
-                wl[y0:y1] = (w * grid.g_steps) @ g_hot.T
+                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
+                    accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
+                    wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
 
     # Occupancy integrals (generators are constant within a year and band),
     # and from them child-years and every flow.
@@ -506,7 +522,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
     out["aged_out"] = aged.sum(axis=1) @ occ_step
     out["new_cases"] = rate_in.copy()
-    out["stock_end"] = X[K - 1 :, :, 1:].sum(axis=0).T @ occ_step
+    out["stock_end"] = X[1:, K - 1 :].sum(axis=1) @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()

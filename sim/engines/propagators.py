@@ -49,9 +49,8 @@ def van_loan(A: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarra
         P[1] = X
     for k in range(2, _DEGREE + 1):
         P[k] = P[k - 1] @ X
-    k = np.arange(_DEGREE + 1)
-    coef = np.array([[1.0 / factorial(j + i) for j in k] for i in range(3)])  # [series, k]
-    E, F, G = np.tensordot(coef, P, axes=1)
+    # Summed term by term, in order: each matrix's result does not depend on the stack around it.
+    E, F, G = (sum(P[k] / factorial(k + i) for k in range(_DEGREE + 1)) for i in range(3))
     F *= step[..., None, None]
     G *= (step * step)[..., None, None]
     for i in range(int(s.max(initial=0))):
