@@ -25,12 +25,14 @@ sums up to ``K`` are tabulated once per run; only cohorts that cross into
 another segment during the year need a product of their own. A year moves a
 cohort ``K`` cells on, so the state at the start of every year is found by
 sweeping the grid one year-wide block at a time, each block for all the years
-of a run at once (runs of a few years: a year at a time, all cohorts at once).
-Occupancy by segment and year, and from it every measure, follows by matrix
-products over all years. The segments and each cohort's pieces depend only on
-the grid, the leaving ages and the adult age, and are kept between calls. The
-numbers are those of the sub-step recursion, to rounding (the tests hold them
-to it at 1e-11).
+of a run at once. Occupancy by segment and year, and from it every measure,
+follows by matrix products over all years. Years are never a dimension of a
+matrix product or of a sum, only stacked side by side, so a year's numbers do
+not depend on how many years share its rates: two arms with the same rates
+until a strategy starts agree exactly until then. The segments and each
+cohort's pieces depend only on the grid, the leaving ages and the adult age,
+and are kept between calls. The numbers are those of the sub-step recursion,
+to rounding (the tests hold them to it at 1e-11).
 
 With an ``[adult]`` table the state also remembers the highest step a child
 has reached (and, when adult costs differ by age, the band it first reached
@@ -237,6 +239,19 @@ def _grid(
     year_of = seg0 * (L + 1) + len0
     if len(levels) > 1:
         year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
+    # The sweep's work per year-wide block: cohorts that share their year's
+    # matrix (runs of equal year_of) move together, the others one by one.
+    blocks, block_parts = [(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))], []
+    for lo, hi in blocks:
+        src = np.arange(lo - 1, hi - 1)
+        if lo < K or lo >= hi:  # cohorts below the grid at the start of the year: no state to move
+            block_parts.append(([], src[:0]))
+            continue
+        cut = np.flatnonzero(np.r_[True, year_of[src][1:] != year_of[src][:-1], True])
+        spans = list(zip(cut[:-1], cut[1:]))
+        shared = [(int(src[a]), int(src[b - 1]) + 1) for a, b in spans if b - a > 1]
+        alone = np.array([src[a] for a, b in spans if b - a == 1], dtype=int)
+        block_parts.append((shared, alone))
     grid = SimpleNamespace(
         keep=keep,
         seg_band=seg_band,
@@ -259,7 +274,8 @@ def _grid(
         ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
         single=np.flatnonzero(g_count == 1),
         g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
-        blocks=[(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))],  # year-wide, by end cell
+        blocks=blocks,  # year-wide, by end cell
+        block_parts=block_parts,
     )
     for value in [*vars(grid).values(), *(a for lv in levels for a in lv)]:
         if isinstance(value, np.ndarray):
@@ -433,7 +449,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
-    blocks = grid.blocks
     per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
     chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
     for t0 in range(0, T, chunk):
@@ -459,23 +474,20 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             y0, y1 = run_start[t], run_end[t]
             ny = y1 - y0
             r = rate_in[y0:y1]  # [years, S]
-            U_k = U[k, grid.year_of]
 
             VR = _by_entry(V[k], r)[:, grid.year_of]  # [years, cohort, P]: from the year's new cases
-            # A year moves cohort i to cell i + 1 (index i + K).
-            if ny <= 3:  # a few years: one at a time, every cohort at once
-                for y in range(y0, y1):
-                    X[y + 1, K:] = VR[y - y0, : C - 1]
-                    X[y + 1, 2 * K - 1 :] += (U_k[K - 1 : C - 1] @ X[y, K - 1 : C - 1, :, None])[..., 0]
-            else:  # sweep the grid a year-wide block at a time, all the run's years at once
-                for lo, hi in blocks:
-                    if lo >= hi:
-                        continue
-                    src, dst = slice(lo - 1, hi - 1), slice(lo + K - 1, hi + K - 1)
-                    if lo >= K:  # the cohorts were on the grid at the start of the year
-                        X[y0 + 1 : y1 + 1, dst] = VR[:, src] + (U_k[src] @ X[y0:y1, src, :, None])[..., 0]
-                    else:
-                        X[y0 + 1 : y1 + 1, dst] = VR[:, src]
+            # A year moves cohort i to cell i + 1 (index i + K): sweep the grid
+            # a year-wide block at a time, all the run's years at once.
+            for (lo, hi), (shared, alone) in zip(grid.blocks, grid.block_parts):
+                if lo >= hi:
+                    continue
+                X[y0 + 1 : y1 + 1, lo + K - 1 : hi + K - 1] = VR[:, lo - 1 : hi - 1]
+                for a, b in shared:  # one matrix for these cohorts
+                    X[y0 + 1 : y1 + 1, a + K : b + K] += X[y0:y1, a:b] @ U[k, grid.year_of[a]].T
+                if len(alone):
+                    X[y0 + 1 : y1 + 1, alone + K] += (U[k, grid.year_of[alone]] @ X[y0:y1, alone, :, None])[
+                        ..., 0
+                    ]
             # Occupancy: the groups' states at the start of the year, then by segment.
             now = X[y0:y1]
             Xg = np.empty((ny, len(g_seg), P))
