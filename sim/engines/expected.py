@@ -1,4 +1,4 @@
-"""The analytic expected-value engine: Kolmogorov forward equations.
+"""The analytic expected-value engine: Kolmogorov forward equations, cohort by cohort.
 
 The staircase with exponential stays is a continuous-time Markov chain over
 steps; a two-group mixture of stays adds a hidden short and long phase to a
@@ -6,10 +6,33 @@ step (phase-type). Ageing is deterministic and rates change at age-band edges
 and calendar years, so the state is tracked on an age grid of ``1/K`` years:
 within a sub-step of length ``h = 1/K`` no child crosses a band edge or a year
 boundary, the generator is constant, and the forward equations with a constant
-inflow of new cases are solved exactly with one matrix exponential of an
+inflow of new cases are solved exactly by the matrix exponential of an
 augmented generator (Van Loan), which also gives the occupancy integral from
 which child-years and every flow follow. After each sub-step the age grid
 shifts by one cell and children at the leaving age leave.
+
+That is the model; the computation does not step it sub-step by sub-step.
+Rates change only from one calendar year to the next, so the years are
+grouped into runs with the same rates, and E, F and G of every run and band
+are computed at once (:mod:`sim.engines.propagators`). Children do not
+interact, so each cell of the grid (a cohort) can be followed on its own: in a
+year it takes ``K`` sub-steps along its diagonal, and along a stretch of cells
+with the same band and the same steps still open (a *segment*) every sub-step
+applies the same matrix. A cohort's year is then a product of a few powers of
+those matrices, and the sum of its states over the sub-steps (from which its
+occupancy follows) a matching sum of powers. The powers and their running
+sums up to ``K`` are tabulated once per run; only cohorts that cross into
+another segment during the year need a product of their own. A year moves a
+cohort ``K`` cells on, so the state at the start of every year is found by
+sweeping the grid one year-wide block at a time, each block for all the years
+of a run at once. Occupancy by segment and year, and from it every measure,
+follows by matrix products over all years. Years are never a dimension of a
+matrix product or of a sum, only stacked side by side, so a year's numbers do
+not depend on how many years share its rates: two arms with the same rates
+until a strategy starts agree exactly until then. The segments and each
+cohort's pieces depend only on the grid, the leaving ages and the adult age,
+and are kept between calls. The numbers are those of the sub-step recursion,
+to rounding (the tests hold them to it at 1e-11).
 
 With an ``[adult]`` table the state also remembers the highest step a child
 has reached (and, when adult costs differ by age, the band it first reached
@@ -22,10 +45,13 @@ refused with a clear message: use the discrete-event engine for them.
 
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 import numpy as np
-from scipy.linalg import expm
 
 from sim.engines.measures import MEASURES
+from sim.engines.propagators import powers, prefix_sums, van_loan
 from sim.errors import EngineNotApplicable
 from sim.model.staircase import Staircase
 
@@ -60,7 +86,7 @@ class _History:
     the present value of their adult-life costs (as :func:`sim.engines.spells.adult_measures`).
     """
 
-    def __init__(self, st: Staircase, owner: list[int], into: np.ndarray, cells_per_year: int) -> None:
+    def __init__(self, st: Staircase, owner: list[int], into: np.ndarray) -> None:
         S, B = st.n_steps, len(st.band_edges) - 1
         by_band = bool((st.adult_cost != st.adult_cost[:, :1]).any())  # does the age first reached matter?
         n_bands = B if by_band else 1
@@ -83,50 +109,22 @@ class _History:
                         self.move[b, s, n, index[to]] += into[s, p2]
         self.by_high = np.zeros((N, S))
         self.by_high[np.arange(N), self.high] = 1.0
-        self.h = 1.0 / cells_per_year  # the age grid's cell, and the sub-step, in years
-        self.leavers = np.zeros((st.horizon, S))
-        self.pv = np.zeros((st.horizon, S))
-        self.st = st
 
     def state(self, phase: int, step: int, band: int) -> int:
         """The state of a child in ``phase`` whose highest step is ``step``, first reached in ``band``."""
         return self.index[(phase, step, band if self.n_bands > 1 else 0)]
 
-    def _weights(self, t: float, age: np.ndarray) -> np.ndarray:
-        """Present value of one unit of yearly adult cost for children leaving at time ``t`` and ``age``
-        (mid sub-step): adult life starts at ``from_age``, or at leaving if later."""
-        begin = t + np.maximum(0.0, self.st.adult_from_age - age)
-        return self.st.adult_window(np.floor(begin + 1e-9).astype(np.int64))
+    def leavers(self, exits, exits_w, aged, aged_w) -> tuple[np.ndarray, np.ndarray]:
+        """Leavers by year and highest step, and the present value of their adult costs.
 
-    def exits_in_substep(self, y, k, x, F, G, R, inflow_band, slices) -> None:
-        """Children whose case closes (or who move to a step they are too old for) in sub-step ``k``."""
-        S, h = self.st.n_steps, self.h
-        t = y + (k + 0.5) * h  # mid sub-step; a child in cell c is then (c + 0.5) h old
-        for b, sl in enumerate(slices):
-            cells = np.arange(sl.start, sl.stop)
-            if len(cells) == 0:
-                continue
-            exit_rate = R[y, b, :, S] + R[y, b, :, S + 1]
-            if not exit_rate.any():
-                continue
-            occ = F[y, b] @ x[:, sl]  # occupancy of each state and cell over the sub-step
-            g = G[y, b] @ inflow_band[b] / len(cells)  # new cases, per cell
-            self._leave(y, exit_rate[:, None] * (occ + g[:, None]), self._weights(t, (cells + 0.5) * h))
-
-    def aged_out_in_substep(self, y, k, top, gone) -> None:
-        """Children reaching the leaving age (``top``: the end of the grid; ``gone``: their step's)."""
-        C, h = gone.shape[1], self.h
-        t = y + (k + 0.5) * h
-        ages = np.r_[np.arange(C) * h, C * h] - 0.5 * h  # their ages at mid sub-step
-        flow = np.concatenate([gone, top[:, None]], axis=1)
-        if not flow.any():
-            return
-        self._leave(y, flow, self._weights(t, ages))
-
-    def _leave(self, y: int, flow: np.ndarray, weights: np.ndarray) -> None:
-        """Count children leaving (``flow``, by state and cell) by highest step, and their adult costs."""
-        self.leavers[y] += flow.sum(axis=1) @ self.by_high
-        self.pv[y] += (flow @ weights * self.cost) @ self.by_high
+        ``exits`` and ``aged`` are the children whose case closed (or who moved
+        to a step they are too old for) and who reached the leaving age, by
+        year and state; the ``_w`` twins are the same weighted by the present
+        value of a year of adult life, by when it starts.
+        """
+        count = (exits + aged) @ self.by_high
+        pv = ((exits_w + aged_w) * self.cost) @ self.by_high
+        return count, pv
 
 
 def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
@@ -145,6 +143,183 @@ def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
     ]
     a, b = (expected_measures(p, cells_per_year) for p in parts)
     return {m: a[m] + b[m] for m in a}
+
+
+def _cohort_pieces(K: int, C: int, seg_of: np.ndarray, seg_end: np.ndarray) -> list[tuple]:
+    """How each cohort's year splits over segments.
+
+    Cohort ``i`` starts the year in cell ``i - (K - 1)`` (cells below 0 are
+    children not yet on the staircase: they come onto cell 0 one sub-step at
+    a time). It takes ``K`` sub-steps, fewer if it leaves the grid. Level
+    ``m`` lists the cohorts with an ``m``-th piece, its segment and its number
+    of sub-steps.
+    """
+    n = C + K - 1
+    start = np.arange(n) - (K - 1)
+    cell = np.maximum(start, 0)
+    left = K - np.maximum(-start, 0)
+    levels = []
+    idx = np.arange(n)
+    while idx.size:
+        seg = seg_of[cell[idx]]
+        length = np.minimum(left[idx], seg_end[seg] - cell[idx])
+        levels.append((idx, seg, length))
+        cell[idx] += length
+        left[idx] -= length
+        idx = idx[(left[idx] > 0) & (cell[idx] < C)]
+    return levels
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(
+    K: int, cell_edges: tuple[int, ...], leave_cell: tuple[int, ...], adult_from: float | None
+) -> SimpleNamespace:
+    """The age grid's segments, each cohort's pieces of a year and their groups.
+
+    They depend only on the grid (``K`` cells a year, band edges in cells),
+    each state's leaving age in cells and, with adult life, the age it starts
+    at; not on any rate. So both arms of a comparison, and every draw of an
+    uncertainty analysis, share them. Arrays are read-only.
+    """
+    h = 1.0 / K
+    C, B = cell_edges[-1], len(cell_edges) - 1
+    P = len(leave_cell)
+    band_width = np.diff(cell_edges)
+    cells = np.arange(C)
+    keep = cells[None, :] < np.array(leave_cell)[:, None]  # [P, C]: cells a state's children may be in
+    # A sub-step from cell j: E of its band, new cases of the band (per cell)
+    # through F, then the grid shifts and phases closed in cell j + 1 (the
+    # step's leaving age; every phase past the grid) leave. Segments are runs
+    # of cells where that is the same (and, with adult life, on the same side
+    # of the age adult life starts at, which its discounting depends on).
+    open_after = np.zeros((C, P))
+    open_after[:-1] = keep[:, 1:].T
+    band_of = np.repeat(np.arange(B), band_width)
+    adult = (cells + 0.5) * h >= adult_from if adult_from is not None else np.zeros(C, dtype=bool)
+    edge = np.r_[
+        True,
+        (band_of[1:] != band_of[:-1])
+        | (open_after[1:] != open_after[:-1]).any(axis=1)
+        | (adult[1:] != adult[:-1]),
+    ]
+    seg_start = np.flatnonzero(edge)
+    seg_end = np.r_[seg_start[1:], C]
+    seg_of = np.cumsum(edge) - 1
+    seg_band, seg_open, seg_adult = band_of[seg_start], open_after[seg_start], adult[seg_start]
+    seg_cells = seg_end - seg_start
+    n_seg = len(seg_start)
+    levels = _cohort_pieces(K, C, seg_of, seg_end)
+    n_coh = C + K - 1
+    piece_coh = np.concatenate([lv[0] for lv in levels])
+    piece_seg = np.concatenate([lv[1] for lv in levels])
+    piece_len = np.concatenate([lv[2] for lv in levels])
+    # Years of delay before adult life starts, for a cohort below from_age.
+    start_cell = np.arange(n_coh) - (K - 1)
+    delay = (
+        np.floor(adult_from - start_cell * h + 1e-9).astype(np.int64)
+        if adult_from is not None
+        else 0 * start_cell
+    )
+    # Pieces that start the year have matrices that depend only on their
+    # segment and length: runs of cohorts with the same (and the same
+    # discounting) are summed before they are multiplied. Later pieces are
+    # each their own group. Groups are ordered by segment.
+    seg0, len0 = levels[0][1], levels[0][2]
+    key = np.stack([seg0, len0, np.where(seg_adult[seg0], 0, delay)])
+    first0 = np.flatnonzero(np.r_[True, (key[:, 1:] != key[:, :-1]).any(axis=0)])
+    n_rest = len(piece_coh) - n_coh  # pieces after the first (cohorts crossing segments)
+    g_piece = np.r_[first0, n_coh + np.arange(n_rest)]
+    g_count = np.r_[np.diff(np.r_[first0, n_coh]), np.ones(n_rest, dtype=int)]
+    order = np.argsort(piece_seg[g_piece], kind="stable")
+    g_piece, g_count = g_piece[order], g_count[order]
+    g_seg, g_coh = piece_seg[g_piece], piece_coh[g_piece]
+    many = np.flatnonzero(g_count > 1)
+    # Each cohort's year in the tables (segment, sub-steps), or after them if it crosses segments.
+    L = int(min(K, seg_cells.max()))
+    year_of = seg0 * (L + 1) + len0
+    if len(levels) > 1:
+        year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
+    # The sweep's work per year-wide block: cohorts that share their year's
+    # matrix (runs of equal year_of) move together, the others one by one.
+    blocks, block_parts = [(max(a * K, 1), min(a * K + K, C)) for a in range(-(-C // K))], []
+    for lo, hi in blocks:
+        src = np.arange(lo - 1, hi - 1)
+        if lo < K or lo >= hi:  # cohorts below the grid at the start of the year: no state to move
+            block_parts.append(([], src[:0]))
+            continue
+        cut = np.flatnonzero(np.r_[True, year_of[src][1:] != year_of[src][:-1], True])
+        spans = list(zip(cut[:-1], cut[1:]))
+        shared = [(int(src[a]), int(src[b - 1]) + 1) for a, b in spans if b - a > 1]
+        alone = np.array([src[a] for a, b in spans if b - a == 1], dtype=int)
+        block_parts.append((shared, alone))
+    grid = SimpleNamespace(
+        keep=keep,
+        seg_band=seg_band,
+        seg_open=seg_open,
+        seg_adult=seg_adult,
+        seg_cells=seg_cells,
+        n_seg=n_seg,
+        n_coh=n_coh,
+        n_pieces=len(piece_coh),
+        L=L,
+        year_of=year_of,
+        levels=levels,
+        delay=delay,
+        first0=first0,
+        order=order,
+        g_seg=g_seg,
+        g_coh=g_coh,
+        g_count=g_count,
+        g_bounds=np.searchsorted(g_seg, np.arange(n_seg + 1)),  # groups of segment s: g_bounds[s] to [s + 1]
+        ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
+        single=np.flatnonzero(g_count == 1),
+        g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
+        blocks=blocks,  # year-wide, by end cell
+        block_parts=block_parts,
+    )
+    for value in [*vars(grid).values(), *(a for lv in levels for a in lv)]:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return grid
+
+
+def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """``A [..., P, S]`` times each year's new cases by entry step ``r [years, S]``: ``[years, ..., P]``.
+
+    A sum over entry steps in a fixed order, the same for any number of years.
+    """
+    out = np.zeros((len(r), *A.shape[:-1]))
+    for s in range(A.shape[-1]):
+        out += A[..., s] * r[:, s].reshape(-1, *[1] * (A.ndim - 1))
+    return out
+
+
+def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
+    """Each cohort's year, from the tables of a chunk of runs (leading axis).
+
+    Returns ``U`` and ``V``, the state at the end of the year from the state at
+    its start and from the year's new cases by entry step (``[run, cohort, P,
+    P]`` and ``[run, cohort, P, S]``) for the cohorts that cross segments
+    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``), and
+    ``AccU``, ``AccV``, the same for the sum of its states at the start of its
+    sub-steps: for the first pieces of cohorts ``first`` (the others' are the
+    same as one of these), then for every later piece.
+    """
+    _, seg, length = levels[0]  # every cohort, from the identity
+    acc_u, acc_v = [Sum[:, seg[first], length[first]]], [Sum2D[:, seg[first], length[first]]]
+    if len(levels) == 1:
+        return Pow[:, :0, 0], SumD[:, :0, 0], acc_u[0], acc_v[0]
+    crossing = levels[1][0]
+    U, V = Pow[:, seg[crossing], length[crossing]], SumD[:, seg[crossing], length[crossing]]
+    for idx, seg, length in levels[1:]:
+        idx = np.searchsorted(crossing, idx)
+        pw, sm = Pow[:, seg, length], Sum[:, seg, length]
+        u, v = U[:, idx], V[:, idx]
+        acc_u.append(sm @ u)
+        acc_v.append(sm @ v + Sum2D[:, seg, length])
+        U[:, idx] = pw @ u
+        V[:, idx] = pw @ v + SumD[:, seg, length]
+    return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
 
 
 def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.ndarray]:
@@ -169,20 +344,19 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     h = 1.0 / K
     owner, speed, split = _phases(st)
     P, S, Y = len(owner), st.n_steps, st.horizon
-    D = S + 2
-    owner_a = np.array(owner)
     B = len(st.band_edges) - 1
     cell_edges = np.rint(st.band_edges * K).astype(int)
-    C = cell_edges[-1]
+    band_width = np.diff(cell_edges)  # cells per band
+    C = int(cell_edges[-1])
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    R = np.empty((Y, B, P, D))
-    for p, s in enumerate(owner):
-        if st.stays[s].rates_are_hazards:  # the rates themselves (exactly, not intensity x share)
-            R[:, :, p, :] = st.rates[:, :, s, :]
-        else:
-            R[:, :, p, :] = (st.intensity[:, :, s] * speed[p])[..., None] * st.dest_prob[:, :, s, :]
+    hazards = np.array([st.stays[s].rates_are_hazards for s in owner])[:, None]
+    R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
+        hazards,
+        st.rates[:, :, owner, :],
+        (st.intensity[:, :, owner] * np.array(speed))[..., None] * st.dest_prob[:, :, owner, :],
+    )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
         raise EngineNotApplicable(
@@ -193,8 +367,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # Case reviews enter as rates: probability per review / interval. Exact as
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
-    for p, s in enumerate(owner):
-        R[:, :, p, :] += (per_year[:, s, None] * st.review_prob[s])[:, None, :]
+    R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
     into = np.zeros((S, P))  # how a child entering step s splits over phases
     for s, parts in enumerate(split):
         for p, w in parts:
@@ -202,114 +375,166 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
-    aug = _History(st, owner, into, K) if st.has_adult else None
+    aug = _History(st, owner, into) if st.has_adult else None
     if aug is not None:
         R = R[:, :, aug.phase, :]
         owner = [owner[p] for p in aug.phase]
         P = len(owner)
-        owner_a = np.array(owner)
+    owner_a = np.array(owner, dtype=int)
+    enter = np.broadcast_to(into, (B, S, P)) if aug is None else aug.enter  # a new case on step s in band b
+    rate_in = (st.entries + st.extra_entries)[:, None] * st.entry_step_prob  # new cases per year [Y, S]
 
-    # Van Loan blocks per (year, band): E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    E = np.empty((Y, B, P, P))
-    F = np.empty_like(E)
-    G = np.empty_like(E)
-    eye = np.eye(P)
-    for y in range(Y):
-        if y > 0 and np.array_equal(R[y], R[y - 1]):
-            # Most years repeat the last (a strategy ramps in, then holds).
-            E[y], F[y], G[y] = E[y - 1], F[y - 1], G[y - 1]
-            continue
-        for b in range(B):
-            if aug is None:
-                A = into.T @ R[y, b, :, :S].T  # A[p', p]: rate p -> p' via destination step
-            else:
-                A = np.einsum("ns,snm->mn", R[y, b, :, :S], aug.move[b])
-            A[np.diag_indices(P)] -= R[y, b].sum(axis=1)
-            M = np.zeros((3 * P, 3 * P))
-            M[:P, :P] = A
-            M[:P, P : 2 * P] = eye
-            M[P : 2 * P, 2 * P :] = eye
-            X = expm(M * h)
-            E[y, b], F[y, b], G[y, b] = X[:P, :P], X[:P, P : 2 * P], X[:P, 2 * P :]
+    # Runs of years with the same rates, and per run and band the Van Loan
+    # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
+    new_run = np.r_[True, (R[1:] != R[:-1]).any(axis=(1, 2, 3))]
+    run_start = np.flatnonzero(new_run)
+    run_end = np.r_[run_start[1:], Y]
+    run_of = np.cumsum(new_run) - 1
+    T = len(run_start)
+    R_run = R[run_start]
+    if aug is None:
+        A = np.einsum("sp,tbqs->tbpq", into, R_run[..., :S])  # A[p', p]: rate p -> p' via destination step
+    else:
+        A = np.einsum("tbns,bsnm->tbmn", R_run[..., :S], aug.move)
+    diag = np.arange(P)
+    A[..., diag, diag] -= R_run.sum(axis=-1)
+    E, F, G = van_loan(A, h)  # [T, B, P, P]
 
     # Initial stock on the centred age grid, split over phases by the law of
     # the stay it is found in (a mixture's is length-biased).
-    x = np.zeros((P, C + 1))
+    # A band's stock is spread evenly over its cells (half cells at its edges);
+    # the top half-cell sits at the leaving age itself: keep it just below.
+    cells = np.arange(C + 1)
+    lo, hi = cell_edges[:-1, None], cell_edges[1:, None]  # [B, 1]
+    spread = ((cells >= lo) & (cells <= hi)) * np.where((cells == lo) | (cells == hi), 0.5, 1.0)  # [B, C + 1]
+    spread = np.broadcast_to(spread, (S, B, C + 1)).copy()
+    top = hi[:, 0][None, :] >= np.minimum(leave_cell, C)[:, None]  # [S, B]
+    tops = np.nonzero(top)
+    spread[tops[0], tops[1], hi[tops[1], 0] - 1] += spread[tops[0], tops[1], hi[tops[1], 0]]
+    spread[tops[0], tops[1], hi[tops[1], 0]] = 0.0
+    spread *= (st.stock / spread.sum(axis=2))[..., None]
+    to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
     for s in range(S):
         weights, _ = st.stays[s].at_start().phases()
-        parts = [(ph, w) for (ph, _), w in zip(split[s], weights)]
-        for b in range(B):
-            n = st.stock[s, b]
-            if n == 0:
-                continue
-            lo, hi = cell_edges[b], cell_edges[b + 1]
-            w = np.ones(hi - lo + 1)
-            w[0] = w[-1] = 0.5
-            w *= n / w.sum()
-            if hi >= min(leave_cell[s], C):
-                # The top half-cell sits at the leaving age itself: keep it just below.
-                w[-2] += w[-1]
-                w[-1] = 0.0
-            for ph, share in parts:
-                if aug is None:
-                    x[ph, lo : hi + 1] += share * w
-                else:  # on the staircase at the start: its step is the highest so far
-                    x[aug.state(ph, s, b), lo : hi + 1] += share * w
-    x = x[:, :C]
-    # Stock beyond a step's leaving age cannot stay.
-    for p in range(P):
-        x[p, leave_cell[owner[p]] :] = 0.0
+        for (ph, _), share in zip(split[s], weights):
+            for b in range(B):  # with adult life: its step is the highest so far
+                to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
+    x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
 
-    out = {m: np.zeros((Y, S)) for m in MEASURES}
-    flows = np.zeros((Y, S, D))
-    band_cells = [np.arange(cell_edges[b], cell_edges[b + 1]) for b in range(B)]
+    # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
+    adult_from = float(st.adult_from_age) if aug is not None else None
+    grid = _grid(K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
+    x = x * grid.keep  # stock beyond a step's leaving age cannot stay
+    seg_band, seg_open, seg_cells, n_seg, n_coh = (
+        grid.seg_band,
+        grid.seg_open,
+        grid.seg_cells,
+        grid.n_seg,
+        grid.n_coh,
+    )
+    g_seg, g_coh, g_bounds = grid.g_seg, grid.g_coh, grid.g_bounds
+    # New cases per cell and sub-step, by entry step: [T, segment, P, S].
+    Din = (
+        seg_open[None, :, :, None]
+        * (F @ enter.transpose(0, 2, 1))[:, seg_band]
+        * (st.entry_band_prob / band_width)[seg_band][None, :, None, None]
+    )
+
+    # X[y, i]: cohort in cell i - (K - 1) at the start of year y (cells below 0 empty).
+    # Years are never a dimension of a matrix product or a sum: each year's
+    # numbers come from the same operations however the years are batched, so
+    # arms with the same rates up to a year agree exactly up to it.
+    X = np.zeros((Y + 1, n_coh, P))
+    X[0, K - 1 :] = x.T
+    acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
+    if aug is not None:
+        accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
+    per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
+    chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
+    for t0 in range(0, T, chunk):
+        ts = slice(t0, min(T, t0 + chunk))
+        M = seg_open[None, :, :, None] * E[ts][:, seg_band]  # one sub-step in each segment
+        Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
+        Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
+        Sum2 = prefix_sums(Sum, axis=2)
+        d = Din[ts][:, :, None]
+        SumD = Sum @ d
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
+        # Each cohort's year: a table entry, or its own product if it crosses segments.
+        U = np.concatenate([Pow.reshape(len(Pow), -1, P, P), U], axis=1)
+        V = np.concatenate([SumD.reshape(len(Pow), -1, P, S), V], axis=1)
+        AccU, AccV = AccU[:, grid.order], AccV[:, grid.order] * grid.g_count[:, None, None]
+        # A segment's groups side by side, to multiply their states in one product.
+        AccU_seg = [
+            AccU[:, a:b].transpose(0, 2, 1, 3).reshape(len(AccU), P, -1)
+            for a, b in zip(g_bounds, g_bounds[1:])
+        ]
+        AccV_seg = np.stack([AccV[:, a:b].sum(axis=1) for a, b in zip(g_bounds, g_bounds[1:])], axis=1)
+        for k, t in enumerate(range(ts.start, ts.stop)):
+            y0, y1 = run_start[t], run_end[t]
+            ny = y1 - y0
+            r = rate_in[y0:y1]  # [years, S]
+
+            VR = _by_entry(V[k], r)[:, grid.year_of]  # [years, cohort, P]: from the year's new cases
+            # A year moves cohort i to cell i + 1 (index i + K): sweep the grid
+            # a year-wide block at a time, all the run's years at once.
+            for (lo, hi), (shared, alone) in zip(grid.blocks, grid.block_parts):
+                if lo >= hi:
+                    continue
+                X[y0 + 1 : y1 + 1, lo + K - 1 : hi + K - 1] = VR[:, lo - 1 : hi - 1]
+                for a, b in shared:  # one matrix for these cohorts
+                    X[y0 + 1 : y1 + 1, a + K : b + K] += X[y0:y1, a:b] @ U[k, grid.year_of[a]].T
+                if len(alone):
+                    X[y0 + 1 : y1 + 1, alone + K] += (U[k, grid.year_of[alone]] @ X[y0:y1, alone, :, None])[
+                        ..., 0
+                    ]
+            # Occupancy: the groups' states at the start of the year, then by segment.
+            now = X[y0:y1]
+            Xg = np.empty((ny, len(g_seg), P))
+            Xg[:, grid.single] = now[:, g_coh[grid.single]]
+            for g, a, b in grid.ranges:
+                Xg[:, g] = now[:, a:b].sum(axis=1)
+            for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
+            acc[y0:y1] += _by_entry(AccV_seg[k], r)
+            if aug is not None:
+                # Present value of a year of adult life for children leaving a
+                # group: it starts at from_age (the cohort's, within the year)
+                # or at leaving if older; as sim.engines.spells.adult_measures.
+                years = np.arange(y0, y1)[:, None]
+                w = st.adult_window(
+                    np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
+                )  # [years, group]
+                Xg *= w[:, :, None]
+                new_w = _by_entry(AccV[k], r) * w[:, :, None]  # [years, group, P]
+                steps_w = w * grid.g_steps
+                for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
+                    accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
+                    wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
+
+    # Occupancy integrals (generators are constant within a year and band),
+    # and from them child-years and every flow.
     occ_step = np.zeros((P, S))  # sums phases into their steps
     occ_step[np.arange(P), owner_a] = 1.0
-
-    band_ind = np.zeros((C, B))  # sums cells into their age bands
-    for b in range(B):
-        band_ind[band_cells[b], b] = 1.0
-    keep = np.ones((P, C))  # cells a phase's children may still be in
-    for p in range(P):
-        keep[p, leave_cell[owner[p]] :] = 0.0
-    gone = 1.0 - keep
-    slices = [slice(int(cell_edges[b]), int(cell_edges[b + 1])) for b in range(B)]
-    zero_col = np.zeros((P, 1))
-
-    for y in range(Y):
-        rate_in = (st.entries[y] + st.extra_entries[y]) * st.entry_step_prob[y]  # [S]
-        # New cases within a sub-step: constant per cell of their entry band.
-        if aug is None:
-            inflow_phase = rate_in @ into  # [P] per year
-            inflow_band = [inflow_phase * st.entry_band_prob[b] for b in range(B)]  # [P] per year, whole band
-        else:
-            inflow_band = [(rate_in @ aug.enter[b]) * st.entry_band_prob[b] for b in range(B)]
-        add = [(F[y, b] @ inflow_band[b] / len(band_cells[b]))[:, None] for b in range(B)]
-        x_sum = np.zeros((P, B))  # sum over sub-steps of the state at their start, by band
-        aged = np.zeros(P)
-        for k in range(K):
-            x_sum += x @ band_ind
-            if aug is not None:
-                aug.exits_in_substep(y, k, x, F, G, R, inflow_band, slices)
-            new_x = np.empty_like(x)
-            for b in range(B):
-                new_x[:, slices[b]] = E[y, b] @ x[:, slices[b]] + add[b]
-            # Age by one cell; children reaching their step's leaving age leave.
-            aged += new_x[:, -1]
-            x = np.concatenate([zero_col, new_x[:, :-1]], axis=1)
-            if aug is not None:
-                aug.aged_out_in_substep(y, k, new_x[:, -1], x * gone)
-            aged += (x * gone).sum(axis=1)
-            x *= keep
-        # Occupancy integrals for the year (generators are constant within it),
-        # and from them child-years and every flow.
-        for b in range(B):
-            occ = F[y, b] @ x_sum[:, b] + K * (G[y, b] @ inflow_band[b])
-            out["child_years"][y] += occ @ occ_step
-            flows[y] += occ_step.T @ (occ[:, None] * R[y, b])
-        out["aged_out"][y] += aged @ occ_step
-        out["new_cases"][y] = rate_in
-        out["stock_end"][y] = x.sum(axis=1) @ occ_step
+    band_hot = (seg_band[:, None] == np.arange(B)[None, :]).astype(float)
+    inflow = st.entry_band_prob[None, :, None] * np.einsum(
+        "ys,bsp->ybp", rate_in, enter
+    )  # [Y, B, P] per year
+    E_y, F_y, G_y = E[run_of], F[run_of], G[run_of]
+    occ = np.einsum("ybpq,ybq->ybp", F_y, np.einsum("ysp,sb->ybp", acc, band_hot))
+    occ += K * np.einsum("ybpq,ybq->ybp", G_y, inflow)
+    out = {m: np.zeros((Y, S)) for m in MEASURES}
+    out["child_years"] = occ.sum(axis=1) @ occ_step
+    flows = np.einsum("ps,ypd->ysd", occ_step, (occ[..., None] * R).sum(axis=1))
+    # Children reaching their step's leaving age (or the grid's end) in each segment.
+    add = np.einsum("ybpq,ybq->ybp", F_y, inflow) / band_width[None, :, None]  # per cell and sub-step
+    E_s, add_s = E_y[:, seg_band], add[:, seg_band]
+    gone = 1.0 - seg_open
+    aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
+    out["aged_out"] = aged.sum(axis=1) @ occ_step
+    out["new_cases"] = rate_in.copy()
+    out["stock_end"] = X[1:, K - 1 :].sum(axis=1) @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()
@@ -327,5 +552,19 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     out["wait_p90"] = np.full((Y, S), np.nan)
     out["flows"] = flows
     if aug is not None:
-        out["adult_leavers"], out["adult_cost_pv"] = aug.leavers, aug.pv
+        # Leavers: case closed (or moved to a step they are too old for), and aged out.
+        F_s, G_s = F_y[:, seg_band], G_y[:, seg_band]
+        new_per_cell = (
+            np.einsum("yspq,ysq->ysp", G_s, inflow[:, seg_band]) / band_width[seg_band][None, :, None]
+        )
+        exit_rate = (R[..., S] + R[..., S + 1])[:, seg_band]  # [Y, segment, P]
+        occ_s = np.einsum("yspq,ysq->ysp", F_s, acc) + (seg_cells * K)[None, :, None] * new_per_cell
+        occ_w = np.einsum("yspq,ysq->ysp", F_s, accw) + wl[..., None] * new_per_cell
+        aged_w = gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)
+        out["adult_leavers"], out["adult_cost_pv"] = aug.leavers(
+            (exit_rate * occ_s).sum(axis=1),
+            (exit_rate * occ_w).sum(axis=1),
+            aged.sum(axis=1),
+            aged_w.sum(axis=1),
+        )
     return out
