@@ -562,3 +562,51 @@ def test_salib_is_imported_only_when_global_sensitivity_runs():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "gamma", "mean": 470_000, "sd": 60_000},
+        {"dist": "beta", "mean": 0.3, "sd": 0.05},
+        {"dist": "lognormal", "median": 0.85, "p95": 1.0},
+        {"dist": "lognormal", "mean": 2.0, "sd": 0.5},
+        {"dist": "normal", "mean": 1.0, "sd": 0.2},
+        {"dist": "uniform", "low": 0.1, "high": 0.4},
+        {"dist": "triangular", "low": 0.25, "mode": 0.33, "high": 0.45},
+        {"dist": "gamma", "mean": 5.0, "sd": 0},
+    ],
+)
+def test_quantiles_of_a_whole_sample_are_those_one_at_a_time(spec):
+    """Global sensitivity takes each number's quantiles for the whole sample at once."""
+    from sim.scenario.distributions import Uncertain
+
+    u = Uncertain("x", spec)
+    q = np.clip(np.random.default_rng(3).random(300), 1e-9, 1 - 1e-9)
+    one = [float(u.draw_quantiles((x,))[0]) for x in q]
+    assert u.draw_quantiles(q).tolist() == one
+
+
+def test_sobol_indices_are_those_of_the_full_path():
+    """The quantiles per run and the full path per run (as before) give the same indices."""
+    from sim.analysis.uncertainty import _draw_pair, global_sensitivity, sobol_indices
+
+    base, plan = _pair()
+    ub, us = {u.path: u for u in base.uncertain}, {u.path: u for u in plan.uncertain}
+    names = sorted(set(ub) | set(us))
+
+    def func(q: np.ndarray) -> np.ndarray:
+        out = []
+        for i, row in enumerate(np.clip(q, 1e-9, 1 - 1e-9)):
+            vb, vs = {}, {}
+            for j, path in enumerate(names):
+                if path in ub:
+                    vb[path] = float(ub[path].draw_quantiles((row[j],))[0])
+                if path in us:
+                    vs[path] = float(us[path].draw_quantiles((row[j],))[0])
+            out.append(_draw_pair((base, plan, vb, vs, "expected", 2, i, "kommune"))["total_npv"][0])
+        return np.array(out)
+
+    want = sobol_indices(func, names, 8, 2).sort_values("ST", ascending=False, ignore_index=True)
+    got = global_sensitivity(base, plan, n=8, seed=2, engine="expected")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)

@@ -707,15 +707,18 @@ def global_sensitivity(
 
     def func(q: np.ndarray) -> np.ndarray:
         q = np.clip(q, 1e-9, 1 - 1e-9)
-        tasks = []
-        for i, row in enumerate(q):
-            vb, vs = {}, {}
-            for j, path in enumerate(names):
-                if path in ub:
-                    vb[path] = float(ub[path].draw_quantiles((row[j],))[0])
-                if path in us:
-                    vs[path] = float(us[path].draw_quantiles((row[j],))[0])
-            tasks.append((pair, vb, vs, i))
+        # Each number's values at all the sample's quantiles at once (scipy builds a distribution once,
+        # not once a run); the same values as one at a time.
+        cols_b = {
+            path: ub[path].draw_quantiles(q[:, j]).tolist() for j, path in enumerate(names) if path in ub
+        }
+        cols_s = {
+            path: us[path].draw_quantiles(q[:, j]).tolist() for j, path in enumerate(names) if path in us
+        }
+        tasks = [
+            (pair, {p: c[i] for p, c in cols_b.items()}, {p: c[i] for p, c in cols_s.items()}, i)
+            for i in range(len(q))
+        ]
         results = _map(_pair_draw, tasks, workers, progress)
         if key not in results[0]:
             raise OptionError(f"unknown outcome '{outcome}'")
