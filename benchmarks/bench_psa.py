@@ -101,13 +101,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100 draws, Sobol N = 64, 2 DES draws")
     ap.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
+    ap.add_argument("--draws", type=int, help="PSA draws (default 1,000; --quick: 100)")
+    ap.add_argument("--sobol-n", type=int, help="Sobol base sample N (default 1,024; --quick: 64)")
     ap.add_argument("--no-des", action="store_true", help="leave out the DES row")
     args = ap.parse_args()
     w = args.workers
     base, plan = uncertain_pair()
 
     # 1. PSA, national pair, analytic engine.
-    n = 100 if args.quick else 1000
+    n = args.draws or (100 if args.quick else 1000)
     psa(base, plan, draws=4, engine="expected", workers=1)  # imports and caches warm, as for both
     new, res = clock(psa, base, plan, draws=n, engine="expected", workers=w)
     ref, arrays = clock(full_psa, base, plan, n, w)
@@ -119,7 +121,7 @@ def main() -> None:
     )
 
     # 2. Sobol indices (Saltelli: N x (2k + 2) runs of both arms, k = 5 numbers).
-    sobol_n = 64 if args.quick else 1024
+    sobol_n = args.sobol_n or (64 if args.quick else 1024)
     new, table = clock(global_sensitivity, base, plan, n=sobol_n, engine="expected", workers=w)
     k = len(table)
     runs = sobol_n * (2 * k + 2)

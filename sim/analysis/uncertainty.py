@@ -92,6 +92,7 @@ then ``compile_staircase``.
 """
 
 
+@cache
 def _kind(path: str) -> str | None:
     """What a draw of ``path`` changes (:data:`COMPILED_PARAMETERS`), ``None``: fixed the full way."""
     for pattern, kind in COMPILED_PARAMETERS:
@@ -139,20 +140,34 @@ class _Arm:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.uncertain = {u.path for u in scenario.uncertain}
-        self.staircase: Staircase | None = None
-        self.ratio: np.ndarray | None = None
-        try:
-            # What a draw leaves as it is must pass a draw's validation (which checks
-            # hazard ratios, as with_changes does not): then only what it changes is checked.
-            scenario.with_values({})
-            self.staircase = compile_staircase(scenario)
-            self.ratio = hazard_ratio_table(scenario)
-        except Exception:  # every draw goes the full way, and says what is wrong as it always did
-            self.staircase = self.ratio = None
+        self._compiled: tuple[Staircase | None, np.ndarray | None] | None = None
         self._measures: dict | None = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_measures": None}  # a worker computes its own
+        # A worker compiles the arm itself, once per chunk of tasks: the scenario is a
+        # tenth of the size of its compiled arrays (a Dask cluster gets one per task).
+        return {**self.__dict__, "_compiled": None, "_measures": None}
+
+    def _compile(self) -> tuple[Staircase | None, np.ndarray | None]:
+        if self._compiled is None:
+            try:
+                # What a draw leaves as it is must pass a draw's validation (which checks
+                # hazard ratios, as with_changes does not): then only what it changes is checked.
+                self.scenario.with_values({})
+                self._compiled = (compile_staircase(self.scenario), hazard_ratio_table(self.scenario))
+            except Exception:  # every draw goes the full way, and says what is wrong as it always did
+                self._compiled = (None, None)
+        return self._compiled
+
+    @property
+    def staircase(self) -> Staircase | None:
+        """The arm compiled with every uncertain number at its mean (``None``: draws go the full way)."""
+        return self._compile()[0]
+
+    @property
+    def ratio(self) -> np.ndarray | None:
+        """The hazard ratios at full effect ``[B, S, D]`` of :attr:`staircase`."""
+        return self._compile()[1]
 
     def fix(self, values: dict[str, Any]) -> Staircase:
         """The compiled arm with ``values`` (``{path: value}``) in place of its uncertain numbers."""
