@@ -30,13 +30,14 @@ sys.path.insert(0, str(ROOT))
 from sim.analysis.uncertainty import (  # noqa: E402
     _draw_pair,
     _draws,
+    _Pair,
     global_sensitivity,
     psa,
     tornado,
 )
 from sim.engines.expected import expected_measures  # noqa: E402
 from sim.model.staircase import compile_staircase  # noqa: E402
-from sim.run.experiment import DEFAULT_SEED  # noqa: E402
+from sim.run.experiment import DEFAULT_SEED, replication  # noqa: E402
 from sim.run.workers import map_tasks  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
@@ -89,6 +90,33 @@ def engine_alone(base: Scenario, plan: Scenario, n: int) -> float:
     return (time.perf_counter() - t) * n / k
 
 
+def per_draw(base: Scenario, plan: Scenario, n: int = 12, repeats: int = 5) -> tuple[float, float, float]:
+    """Milliseconds a draw of both arms takes in one process: the engine alone, and beyond it the
+    fast path and the full path (interleaved, the best of ``repeats``: the least disturbed)."""
+    _, vb = _draws(base, DEFAULT_SEED, n)
+    _, vs = _draws(plan, DEFAULT_SEED, n)
+    pair = _Pair(base, plan, "expected", DEFAULT_SEED, "kommune")
+    arms = [(pair.base.fix(vb[d]), pair.strategy.fix(vs[d])) for d in range(n)]
+
+    def engine() -> None:
+        for a, b in arms:
+            replication(a, "expected", DEFAULT_SEED, 0), replication(b, "expected", DEFAULT_SEED, 0)
+
+    def fast() -> None:
+        for d in range(n):
+            pair.run(vb[d], vs[d], d)
+
+    def full() -> None:
+        for d in range(n):
+            _draw_pair((base, plan, vb[d], vs[d], "expected", DEFAULT_SEED, d, "kommune"))
+
+    best = {f: np.inf for f in (engine, fast, full)}
+    for _ in range(repeats):
+        for f in best:
+            best[f] = min(best[f], clock(f)[0] / n * 1e3)
+    return best[engine], best[fast] - best[engine], best[full] - best[engine]
+
+
 def ratio_row(label: str, new: float, ref: float, engine: float, workers: int, note: str = "") -> None:
     print(f"{label}")
     print(
@@ -108,6 +136,15 @@ def main() -> None:
     w = args.workers
     base, plan = uncertain_pair()
 
+    # 0. One draw, in one process: what the engine takes, and what the work around it adds.
+    e, fast, full = per_draw(base, plan)
+    print("0. A draw of both arms of the national pair, analytic engine, 1 process (best of 5)")
+    print(
+        f"   engine {e:5.1f} ms; beyond it: now {fast:4.1f} ms, full path {full:4.1f} ms "
+        f"({f'{full / fast:.1f} x' if fast > 0.1 else 'within noise'}); 1,000 draws over {w} workers at this engine: "
+        f"now {(e + fast) / w:4.1f} s, full path {(e + full) / w:4.1f} s"
+    )
+
     # 1. PSA, national pair, analytic engine.
     n = args.draws or (100 if args.quick else 1000)
     psa(base, plan, draws=4, engine="expected", workers=1)  # imports and caches warm, as for both
@@ -122,11 +159,14 @@ def main() -> None:
 
     # 2. Sobol indices (Saltelli: N x (2k + 2) runs of both arms, k = 5 numbers).
     sobol_n = args.sobol_n or (64 if args.quick else 1024)
-    new, table = clock(global_sensitivity, base, plan, n=sobol_n, engine="expected", workers=w)
-    k = len(table)
+    k = 5  # the pair's univariate uncertain numbers
     runs = sobol_n * (2 * k + 2)
-    sample = min(runs, 100 if args.quick else 500)  # the full path on part of the sample, scaled
-    ref = clock(full_psa, base, plan, sample, w)[0] * runs / sample
+    sample = min(runs, 100 if args.quick else 500)  # the full path on part as many runs, scaled
+    # Half of the reference before, half after: a machine whose load drifts biases neither way.
+    ref = clock(full_psa, base, plan, sample // 2, w)[0]
+    new, table = clock(global_sensitivity, base, plan, n=sobol_n, engine="expected", workers=w)
+    ref = (ref + clock(full_psa, base, plan, sample - sample // 2, w)[0]) * runs / sample
+    assert len(table) == k
     engine = engine_alone(base, plan, runs)
     ratio_row(
         f"2. Sobol indices, N = {sobol_n:,} ({runs:,} runs of both arms), analytic engine, {w} workers",

@@ -11,6 +11,7 @@ strategy has paid back by each year, and the cost per placement avoided.
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any, ClassVar
@@ -126,6 +127,10 @@ def _same_motion(a: Staircase, b: Staircase) -> bool:
     return _same_motion(a.unreached, b.unreached)
 
 
+_COMPILED: dict[str, tuple] = {}
+"""Arms compiled in this process, by their token: a worker compiles an arm once, not once per chunk."""
+
+
 class _Arm:
     """One arm of a PSA, validated and compiled once; a draw changes the compiled arrays.
 
@@ -140,15 +145,18 @@ class _Arm:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.uncertain = {u.path for u in scenario.uncertain}
+        self.token = uuid.uuid4().hex
         self._compiled: tuple[Staircase | None, np.ndarray | None] | None = None
         self._measures: dict | None = None
 
     def __getstate__(self) -> dict:
-        # A worker compiles the arm itself, once per chunk of tasks: the scenario is a
-        # tenth of the size of its compiled arrays (a Dask cluster gets one per task).
+        # A worker compiles the arm itself, once (_COMPILED): the scenario is a tenth of
+        # the size of its compiled arrays (a Dask cluster gets one per task).
         return {**self.__dict__, "_compiled": None, "_measures": None}
 
     def _compile(self) -> tuple[Staircase | None, np.ndarray | None]:
+        if self._compiled is None:
+            self._compiled = _COMPILED.get(self.token)
         if self._compiled is None:
             try:
                 # What a draw leaves as it is must pass a draw's validation (which checks
@@ -157,6 +165,9 @@ class _Arm:
                 self._compiled = (compile_staircase(self.scenario), hazard_ratio_table(self.scenario))
             except Exception:  # every draw goes the full way, and says what is wrong as it always did
                 self._compiled = (None, None)
+            if len(_COMPILED) >= 8:
+                _COMPILED.clear()
+            _COMPILED[self.token] = self._compiled
         return self._compiled
 
     @property
