@@ -399,3 +399,52 @@ def test_staircase_parts_read_as_its_own_attributes_and_with_parts_changes_the_r
     assert fewer.stock.sum() == 0 and fewer.unreached is None and fewer.rates is st.rates
     assert st.stock.sum() > 0  # the original is unchanged
     assert not hasattr(st, "closed_col")
+
+
+def assert_same_staircase(a, b) -> None:
+    """Two compiled arms hold the same numbers, array by array (bit for bit)."""
+    from dataclasses import fields
+
+    for part in ("dynamics", "places", "money", "adult_life"):
+        pa, pb = getattr(a, part), getattr(b, part)
+        for f in fields(pa):
+            x, y = getattr(pa, f.name), getattr(pb, f.name)
+            if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+                assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray), f.name
+                assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), f"{part}.{f.name}"
+            else:
+                assert x == y or repr(x) == repr(y), f"{part}.{f.name}"
+    assert (a.unreached is None) == (b.unreached is None)
+    if a.unreached is not None:
+        assert_same_staircase(a.unreached, b.unreached)
+
+
+@pytest.mark.parametrize("reach", [None, ["low"]])
+def test_recompiled_gives_what_compile_gives(toy, reach):
+    """Costs, rates and hazard ratios changed in the compiled arrays, as compiling the changed scenario does."""
+    from sim.model.staircase import hazard_ratio_table, recompiled
+
+    iv = {
+        "start_year": 2025,
+        "ramp_up_years": 2,
+        "hazard_ratios": {"mid": {"placed": 0.7}, "low": {"mid": 0.9}},
+        "reached_age_bands": ["0-5", "6-11"],
+    }
+    if reach:
+        iv["reached_entry_steps"] = reach
+    plan = toy.with_changes({"intervention": iv})
+    st = compile_staircase(plan)
+    changed = plan.with_changes(
+        {
+            "steps.placed.cost_per_year": 612_345.5,
+            "steps.mid.entry_cost": 1_234.25,
+            "transitions.mid.placed": 0.1234,
+            "intervention.hazard_ratios.mid.placed": 0.55,
+        }
+    )
+    fast = recompiled(st, changed, costs=True, ratio=hazard_ratio_table(changed))
+    assert_same_staircase(fast, compile_staircase(changed))
+    assert fast.places is st.places and fast.adult_life is st.adult_life  # the parts not changed are shared
+    only_money = recompiled(st, changed, costs=True)
+    assert only_money.dynamics is st.dynamics
+    assert recompiled(st, changed) is st

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import toy_dict
+from generated import scenario_dicts
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+from test_staircase import assert_same_staircase
 
 import sim
 from sim.analysis.uncertainty import NothingUncertain, psa
 from sim.cli import main as cli
+from sim.errors import ScenarioError
+from sim.run.experiment import DEFAULT_SEED
 from sim.scenario import Scenario
 
 PLAN = {
@@ -350,3 +358,255 @@ def test_the_library_refuses_nothing_uncertain_before_running_anything(toy, monk
     with_shares = toy.with_changes({"population.entry_step_shares": shares})
     with pytest.raises(NothingUncertain, match="dirichlet, is not varied on its own"):
         U.tornado(with_shares, with_shares.with_changes({"name": "plan", "intervention": {**PLAN}}))
+
+
+# ---------------------------------------------------------------------------
+# Draws without validating and compiling whole scenarios: the same numbers
+# ---------------------------------------------------------------------------
+
+
+def _full(scenario: Scenario, values: dict):
+    """The full path: validate the drawn scenario, compile it (or the error it raises)."""
+    from sim.model.staircase import compile_staircase
+
+    try:
+        return compile_staircase(scenario.with_values(values))
+    except ScenarioError as err:
+        return err
+
+
+def _fast(scenario: Scenario, values: dict):
+    from sim.analysis.uncertainty import _Arm
+
+    try:
+        return _Arm(scenario).fix(values)
+    except ScenarioError as err:
+        return err
+
+
+def _assert_same_fix(scenario: Scenario, values: dict) -> None:
+    full, fast = _full(scenario, values), _fast(scenario, values)
+    if isinstance(full, ScenarioError) or isinstance(fast, ScenarioError):
+        assert type(full) is type(fast) and str(full) == str(fast), (values, full, fast)
+    else:
+        assert_same_staircase(fast, full)
+
+
+def _national_pair() -> tuple[Scenario, Scenario]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_psa import uncertain_pair
+
+    return uncertain_pair()
+
+
+def test_the_compiled_parameter_map_covers_what_it_says():
+    from sim.analysis.uncertainty import _kind
+
+    assert _kind("steps.foster.cost_per_year") == "costs"
+    assert _kind("transitions.home.closed") == _kind("transitions.home.closed.0-5") == "rates"
+    assert _kind("intervention.hazard_ratios.home.foster") == "ratios"
+    assert _kind("intervention.cost_per_year") == "compile"
+    for path in (
+        "population.entry_step_shares",  # shares that must sum to 1
+        "population.entries_per_year",  # read by other checks
+        "steps.foster.duration.long_mean_years",
+        "steps.foster.capacity.places",  # a whole number
+        "intervention.entry.extra_entries_share",
+    ):
+        assert _kind(path) is None, path
+
+
+@pytest.mark.parametrize("which", ["toy", "national", "shipped"])
+def test_a_draw_compiles_to_the_arrays_of_the_full_path(which):
+    """Every uncertain number at many values, one at a time and all together, in each arm."""
+    from sim.scenario import load_scenario
+
+    if which == "toy":
+        arms = _pair()
+    elif which == "national":
+        arms = _national_pair()
+    else:
+        root = __import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios"
+        arms = tuple(
+            load_scenario(root / f)
+            for f in ("municipality-uncertain.toml", "municipality-early-detection-uncertain.toml")
+        )
+    for scenario in arms:
+        uncertain = [u for u in scenario.uncertain if u.dist != "dirichlet"]
+        assert uncertain
+        for q in (0.001, 0.05, 0.5, 0.95, 0.999):
+            values = {u.path: float(u.draw_quantiles((q,))[0]) for u in uncertain}
+            _assert_same_fix(scenario, values)
+            for path, value in values.items():
+                _assert_same_fix(scenario, {path: value})
+        _assert_same_fix(scenario, {})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [-1.0, 0.0, 1e-300, 2e9, 2e15, float("nan"), float("inf"), 3, True],
+    ids=["negative", "zero", "tiny", "2e9", "2e15", "nan", "inf", "int", "bool"],
+)
+def test_a_draw_validation_would_refuse_is_refused_as_it_always_was(value):
+    base, plan = _national_pair()
+    for scenario in (base, plan):
+        for u in scenario.uncertain:
+            _assert_same_fix(scenario, {u.path: value})
+    # A rate times its hazard ratio beyond the hard limit.
+    _assert_same_fix(plan, {"transitions.home.closed": 1e5, "intervention.hazard_ratios.home.foster": 1e5})
+    _assert_same_fix(plan, {"intervention.hazard_ratios.home.foster": 1e8})
+
+
+def test_a_negative_draw_stops_the_psa_with_the_full_paths_error():
+    from sim.analysis.uncertainty import _draw_pair, _draws
+
+    d = toy_dict()
+    d["transitions"]["mid"]["placed"] = {"dist": "normal", "mean": 0.05, "sd": 0.2}
+    base = Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": PLAN})
+    _, vb = _draws(base, 1, 20)
+    _, vs = _draws(plan, 1, 20)
+    first = next(i for i in range(20) if vb[i]["transitions.mid.placed"] < 0)
+    with pytest.raises(ScenarioError) as full:
+        for i in range(first + 1):
+            _draw_pair((base, plan, vb[i], vs[i], "expected", 1, i, "kommune"))
+    with pytest.raises(ScenarioError) as fast:
+        psa(base, plan, draws=20, seed=1, engine="expected")
+    assert str(fast.value) == str(full.value) and "must be at least 0" in str(fast.value)
+
+
+@pytest.mark.parametrize("engine", ["expected", "des"])
+def test_psa_and_tornado_give_the_numbers_of_the_full_path(engine):
+    """The same draws, in the same order, give the same numbers, bit for bit, as validating and
+    compiling each drawn scenario (the DES: its common random numbers too)."""
+    from sim.analysis.uncertainty import _draw_pair, _draws, tornado
+
+    base, plan = _pair()
+    n = 12 if engine == "expected" else 3
+    result = psa(base, plan, draws=n, seed=7, engine=engine)
+    _, vb = _draws(base, 7, n)
+    _, vs = _draws(plan, 7, n)
+    full = [_draw_pair((base, plan, vb[d], vs[d], engine, 7, d, "kommune")) for d in range(n)]
+    for key in full[0]:
+        np.testing.assert_array_equal(result.arrays[key], np.concatenate([r[key] for r in full]), err_msg=key)
+    t = tornado(base, plan, engine=engine)
+    for _, row in t.table.iterrows():
+        path = row.parameter
+        for side in ("low", "high"):
+            vb = {path: row[side]} if path in {u.path for u in base.uncertain} else {}
+            vs = {path: row[side]} if path in {u.path for u in plan.uncertain} else {}
+            want = _draw_pair((base, plan, vb, vs, engine, DEFAULT_SEED, 0, "kommune"))["total_npv"][0]
+            assert row[f"outcome_{side}"] == want
+
+
+def test_national_psa_gives_the_numbers_of_the_full_path_on_two_workers():
+    from sim.analysis.uncertainty import _draw_pair, _draws
+
+    base, plan = _national_pair()
+    n = 6
+    result = psa(base, plan, draws=n, seed=5, engine="expected", workers=2)
+    _, vb = _draws(base, 5, n)
+    _, vs = _draws(plan, 5, n)
+    full = [_draw_pair((base, plan, vb[d], vs[d], "expected", 5, d, "kommune")) for d in range(n)]
+    for key in full[0]:
+        np.testing.assert_array_equal(result.arrays[key], np.concatenate([r[key] for r in full]), err_msg=key)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_dicts(), picks=hs.data())
+def test_generated_draws_compile_to_the_arrays_of_the_full_path(data, picks):
+    """Random scenarios across the schema, random numbers of the compiled-parameter map, random values."""
+    from sim.analysis.uncertainty import _kind
+
+    plan = Scenario.from_dict(data)
+    base = copy.deepcopy(data)
+    base.pop("intervention", None)
+    for scenario in (Scenario.from_dict(base), plan):
+        flat = []
+        for sid in scenario.steps:
+            flat += [f"steps.{sid}.cost_per_year", f"steps.{sid}.entry_cost"]
+        for src, row in scenario.transitions.items():
+            for dst, rate in row.items():
+                flat += (
+                    [f"transitions.{src}.{dst}.{b}" for b in rate]
+                    if isinstance(rate, dict)
+                    else [f"transitions.{src}.{dst}"]
+                )
+        if scenario.intervention is not None:
+            iv = scenario.intervention
+            flat += [
+                f"intervention.hazard_ratios.{s}.{d}" for s, row in iv.hazard_ratios.items() for d in row
+            ]
+            flat += ["intervention.cost_per_year", "intervention.one_off_cost"]
+        assert all(_kind(p) for p in flat)
+        paths = picks.draw(hs.lists(hs.sampled_from(flat), min_size=1, max_size=4, unique=True))
+        value = hs.one_of(
+            hs.floats(0, 5),
+            hs.floats(0, 2e6),
+            hs.sampled_from([0.0, -0.5, 1e7, 2e9, 2e15, 7]),
+        )
+        values = {p: picks.draw(value) for p in paths}
+        _assert_same_fix(scenario, values)
+
+
+def test_salib_is_imported_only_when_global_sensitivity_runs():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import sim.analysis.uncertainty as u; import sim.cli.main; "
+        "assert 'SALib' not in sys.modules, 'imported'; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "gamma", "mean": 470_000, "sd": 60_000},
+        {"dist": "beta", "mean": 0.3, "sd": 0.05},
+        {"dist": "lognormal", "median": 0.85, "p95": 1.0},
+        {"dist": "lognormal", "mean": 2.0, "sd": 0.5},
+        {"dist": "normal", "mean": 1.0, "sd": 0.2},
+        {"dist": "uniform", "low": 0.1, "high": 0.4},
+        {"dist": "triangular", "low": 0.25, "mode": 0.33, "high": 0.45},
+        {"dist": "gamma", "mean": 5.0, "sd": 0},
+    ],
+)
+def test_quantiles_of_a_whole_sample_are_those_one_at_a_time(spec):
+    """Global sensitivity takes each number's quantiles for the whole sample at once."""
+    from sim.scenario.distributions import Uncertain
+
+    u = Uncertain("x", spec)
+    q = np.clip(np.random.default_rng(3).random(300), 1e-9, 1 - 1e-9)
+    one = [float(u.draw_quantiles((x,))[0]) for x in q]
+    assert u.draw_quantiles(q).tolist() == one
+
+
+def test_sobol_indices_are_those_of_the_full_path():
+    """The quantiles per run and the full path per run (as before) give the same indices."""
+    from sim.analysis.uncertainty import _draw_pair, global_sensitivity, sobol_indices
+
+    base, plan = _pair()
+    ub, us = {u.path: u for u in base.uncertain}, {u.path: u for u in plan.uncertain}
+    names = sorted(set(ub) | set(us))
+
+    def func(q: np.ndarray) -> np.ndarray:
+        out = []
+        for i, row in enumerate(np.clip(q, 1e-9, 1 - 1e-9)):
+            vb, vs = {}, {}
+            for j, path in enumerate(names):
+                if path in ub:
+                    vb[path] = float(ub[path].draw_quantiles((row[j],))[0])
+                if path in us:
+                    vs[path] = float(us[path].draw_quantiles((row[j],))[0])
+            out.append(_draw_pair((base, plan, vb, vs, "expected", 2, i, "kommune"))["total_npv"][0])
+        return np.array(out)
+
+    want = sobol_indices(func, names, 8, 2).sort_values("ST", ascending=False, ignore_index=True)
+    got = global_sensitivity(base, plan, n=8, seed=2, engine="expected")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)

@@ -10,16 +10,19 @@ strategy has paid back by each year, and the cost per placement avoided.
 
 from __future__ import annotations
 
+import math
+import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import ClassVar
+from functools import cache, cached_property
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from sim.economics.comparison import check_perspective, compare_arrays, money_label, payback_index
 from sim.errors import NothingUncertain, OptionError, PairError
-from sim.model.staircase import compile_staircase
+from sim.model.staircase import Staircase, compile_staircase, hazard_ratio_table, recompiled
 from sim.run.estimates import t_quantile
 from sim.run.experiment import (
     DEFAULT_SEED,
@@ -33,6 +36,7 @@ from sim.run.experiment import (
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
+from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside
 
 OUTCOMES = {
     "placement_entries_avoided": "children, whole horizon",
@@ -47,15 +51,208 @@ OUTCOMES = {
 
 
 def _draw_pair(args: tuple) -> dict[str, np.ndarray]:
+    """One draw of both arms the full way: a scenario validated and compiled per arm.
+
+    The reference for :class:`_Pair`, which gives the same numbers without
+    validating and compiling whole scenarios; break-even's searches use it.
+    """
     base, strategy, values_b, values_s, engine, seed, d, *rest = args
     perspective = rest[0] if rest else "kommune"
-    # Fixing the draw happens in the worker: it validates a scenario per arm.
     base = base.with_values(values_b) if values_b else base
     strategy = strategy.with_values(values_s) if values_s else strategy
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
     ma = {k: v[None] for k, v in replication(st_a, engine, seed, d).items()}
     mb = {k: v[None] for k, v in replication(st_b, engine, seed, d).items()}
     return compare_arrays(ma, mb, st_a, st_b, perspective)
+
+
+# ---------------------------------------------------------------------------
+# Draws without validating and compiling whole scenarios
+# ---------------------------------------------------------------------------
+
+COMPILED_PARAMETERS: tuple[tuple[str, str], ...] = (
+    ("steps.*.cost_per_year", "costs"),
+    ("steps.*.entry_cost", "costs"),
+    ("transitions.*.*", "rates"),
+    ("transitions.*.*.*", "rates"),  # one age band's rate
+    ("intervention.hazard_ratios.*.*", "ratios"),
+    ("intervention.cost_per_year", "compile"),
+    ("intervention.one_off_cost", "compile"),
+)
+"""The compiled-parameter map: uncertain numbers a draw changes in the compiled arm, not in the file.
+
+``costs``: the steps' costs (:class:`~sim.model.staircase.Money` only: the
+engines' measures of the arm do not change); ``rates`` and ``ratios``: the
+rate tables (:func:`~sim.model.staircase.recompiled`); ``compile``: the
+drawn scenario is compiled again, but not validated again. Each of these is
+a number at least 0 whose hard limits (:data:`~sim.scenario.plausibility.LIMITS`)
+are checked on the draw as validation checks them. Any other number (one
+that changes the structure, shares that must sum to 1, a whole number, a
+number other checks read) is fixed the full way: ``Scenario.with_values``,
+then ``compile_staircase``.
+"""
+
+
+@cache
+def _kind(path: str) -> str | None:
+    """What a draw of ``path`` changes (:data:`COMPILED_PARAMETERS`), ``None``: fixed the full way."""
+    for pattern, kind in COMPILED_PARAMETERS:
+        if _matches(pattern, path, bands=False):
+            return kind
+    return None
+
+
+@cache
+def _limits(key: str) -> tuple:
+    """The hard limits that cover ``key``."""
+    return tuple(b for b in LIMITS if any(_matches(p, key, b.bands) for p in b.keys))
+
+
+def _set(node: Any, parts: list[str], value: Any) -> Any:
+    """A copy of ``node`` with ``value`` at ``parts``, sharing everything else (nothing validated)."""
+    if not parts:
+        return value
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, BaseModel):
+        return node.model_copy(update={head: _set(getattr(node, head), rest, value)})
+    return {**node, head: _set(node[head], rest, value)}
+
+
+def _same_motion(a: Staircase, b: Staircase) -> bool:
+    """Whether two compiled arms share every part the engines read (all but :class:`Money`)."""
+    if a.dynamics is not b.dynamics or a.places is not b.places or a.adult_life is not b.adult_life:
+        return False
+    if a.unreached is None or b.unreached is None:
+        return a.unreached is b.unreached
+    return _same_motion(a.unreached, b.unreached)
+
+
+_COMPILED: dict[str, tuple] = {}
+"""Arms compiled in this process, by their token: a worker compiles an arm once, not once per chunk."""
+
+
+class _Arm:
+    """One arm of a PSA, validated and compiled once; a draw changes the compiled arrays.
+
+    :meth:`fix` gives the compiled arm of a draw: the same arrays as
+    ``compile_staircase(scenario.with_values(values))``, without validating
+    and compiling the whole scenario where the numbers drawn allow it
+    (:data:`COMPILED_PARAMETERS`). A drawn value that validation might
+    refuse (a negative rate drawn from a normal, a value beyond its hard
+    limit) goes the full way, which refuses it as it always did.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.uncertain = {u.path for u in scenario.uncertain}
+        self.token = uuid.uuid4().hex
+        self._compiled: tuple[Staircase | None, np.ndarray | None] | None = None
+        self._measures: dict | None = None
+
+    def __getstate__(self) -> dict:
+        # A worker compiles the arm itself, once (_COMPILED): the scenario is a tenth of
+        # the size of its compiled arrays (a Dask cluster gets one per task).
+        return {**self.__dict__, "_compiled": None, "_measures": None}
+
+    def _compile(self) -> tuple[Staircase | None, np.ndarray | None]:
+        if self._compiled is None:
+            self._compiled = _COMPILED.get(self.token)
+        if self._compiled is None:
+            try:
+                # What a draw leaves as it is must pass a draw's validation (which checks
+                # hazard ratios, as with_changes does not): then only what it changes is checked.
+                self.scenario.with_values({})
+                self._compiled = (compile_staircase(self.scenario), hazard_ratio_table(self.scenario))
+            except Exception:  # every draw goes the full way, and says what is wrong as it always did
+                self._compiled = (None, None)
+            if len(_COMPILED) >= 8:
+                _COMPILED.clear()
+            _COMPILED[self.token] = self._compiled
+        return self._compiled
+
+    @property
+    def staircase(self) -> Staircase | None:
+        """The arm compiled with every uncertain number at its mean (``None``: draws go the full way)."""
+        return self._compile()[0]
+
+    @property
+    def ratio(self) -> np.ndarray | None:
+        """The hazard ratios at full effect ``[B, S, D]`` of :attr:`staircase`."""
+        return self._compile()[1]
+
+    def fix(self, values: dict[str, Any]) -> Staircase:
+        """The compiled arm with ``values`` (``{path: value}``) in place of its uncertain numbers."""
+        if not values:
+            return self.staircase if self.staircase is not None else compile_staircase(self.scenario)
+        kinds = {_kind(p) for p in values}
+        if self.staircase is not None and None not in kinds:
+            drawn = self.scenario
+            for path, value in values.items():
+                drawn = _set(drawn, path.split("."), value)
+            if self._valid(drawn, values):
+                if "compile" in kinds:
+                    return compile_staircase(drawn)
+                ratio = None
+                if "ratios" in kinds:
+                    ratio = hazard_ratio_table(drawn)
+                elif "rates" in kinds:
+                    ratio = self.ratio
+                return recompiled(self.staircase, drawn, costs="costs" in kinds, ratio=ratio)
+        return compile_staircase(self.scenario.with_values(values))
+
+    def _valid(self, drawn: Scenario, values: dict[str, Any]) -> bool:
+        """Whether validation surely accepts the drawn values (``False``: it may not; go the full way)."""
+        for path, value in values.items():
+            # A number at least 0 (strict: a float, finite).
+            if type(value) is not float or not math.isfinite(value) or value < 0:
+                return False
+            parts = path.split(".")
+            checks = [(path, value)]
+            if parts[0] == "transitions":
+                if value == 0:
+                    return False  # a step's way out drawn to 0: the checks of the whole scenario read it
+                iv = drawn.intervention
+                ratio = iv.hazard_ratios.get(parts[1], {}).get(parts[2]) if iv is not None else None
+                if ratio is not None:
+                    # Its hard limit is on the rate times the ratio.
+                    key = f"intervention.hazard_ratios.{parts[1]}.{parts[2]}"
+                    if key in self.uncertain and key not in values:
+                        return False  # its draws' reach is checked against this rate
+                    checks.append((key, ratio))
+            for key, v in checks:
+                for bound in _limits(key):
+                    got = _measured(bound, drawn, key, v)
+                    if got is not None and _outside(bound, got[0]):
+                        return False
+        return True
+
+    def measures(self, st: Staircase, engine: str, seed: int, d: int) -> dict[str, np.ndarray]:
+        """A draw's measures of the arm: the central arm's, computed once, where the draw changed only money."""
+        if engine == "expected" and self.staircase is not None and _same_motion(st, self.staircase):
+            if self._measures is None:
+                self._measures = replication(self.staircase, engine, seed, 0)
+            return self._measures
+        return replication(st, engine, seed, d)
+
+
+class _Pair:
+    """A baseline and a strategy, each validated and compiled once, for many draws."""
+
+    def __init__(self, base: Scenario, strategy: Scenario, engine: str, seed: int, perspective: str) -> None:
+        self.base, self.strategy = _Arm(base), _Arm(strategy)
+        self.engine, self.seed, self.perspective = engine, seed, perspective
+
+    def run(self, values_b: dict, values_s: dict, d: int) -> dict[str, np.ndarray]:
+        """Draw ``d`` of both arms, with common random numbers (as :func:`_draw_pair`)."""
+        st_a, st_b = self.base.fix(values_b), self.strategy.fix(values_s)
+        ma = {k: v[None] for k, v in self.base.measures(st_a, self.engine, self.seed, d).items()}
+        mb = {k: v[None] for k, v in self.strategy.measures(st_b, self.engine, self.seed, d).items()}
+        return compare_arrays(ma, mb, st_a, st_b, self.perspective)
+
+
+def _pair_draw(args: tuple) -> dict[str, np.ndarray]:
+    pair, values_b, values_s, d = args
+    return pair.run(values_b, values_s, d)
 
 
 def _draws(scenario: Scenario, seed: int, n: int) -> tuple[dict, list[dict]]:
@@ -213,8 +410,10 @@ def psa(
     paths = sorted(set(ub) | set(us))
     vb, values_b = _draws(base, seed, draws)
     vs, values_s = _draws(strategy, seed, draws)
-    tasks = [(base, strategy, values_b[d], values_s[d], engine, seed, d, perspective) for d in range(draws)]
-    results = _map(_draw_pair, tasks, workers, progress)
+    pair = _Pair(base, strategy, engine, seed, perspective)
+    # Sent to a worker once per chunk of tasks (pickle keeps one copy of what they share).
+    tasks = [(pair, values_b[d], values_s[d], d) for d in range(draws)]
+    results = _map(_pair_draw, tasks, workers, progress)
     arrays = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     columns: dict[str, np.ndarray] = {"draw": np.arange(draws)}
     for p in paths:
@@ -419,10 +618,12 @@ def tornado(
     if all(u.dist == "dirichlet" for u in [*ub.values(), *us.values()]):  # sets of shares stay at their means
         raise NothingUncertain(NothingUncertain.advice("tornado"))
 
+    pair = _Pair(base, strategy, engine, seed, perspective)
+
     def run(path: str | None, value: float | None) -> float:
         vb = {path: value} if path in ub else {}
         vs = {path: value} if path in us else {}
-        res = _draw_pair((base, strategy, vb, vs, engine, seed, 0, perspective))
+        res = pair.run(vb, vs, 0)
         if key not in res:
             raise OptionError(f"unknown outcome '{outcome}'")
         return float(res[key][0])
@@ -528,19 +729,23 @@ def global_sensitivity(
     if len(names) < 2:
         raise NothingUncertain("global sensitivity needs at least two numbers given as distributions")
     key = f"total_{outcome}"
+    pair = _Pair(base, strategy, engine, seed, perspective)
 
     def func(q: np.ndarray) -> np.ndarray:
         q = np.clip(q, 1e-9, 1 - 1e-9)
-        tasks = []
-        for i, row in enumerate(q):
-            vb, vs = {}, {}
-            for j, path in enumerate(names):
-                if path in ub:
-                    vb[path] = float(ub[path].draw_quantiles((row[j],))[0])
-                if path in us:
-                    vs[path] = float(us[path].draw_quantiles((row[j],))[0])
-            tasks.append((base, strategy, vb, vs, engine, seed, i, perspective))
-        results = _map(_draw_pair, tasks, workers, progress)
+        # Each number's values at all the sample's quantiles at once (scipy builds a distribution once,
+        # not once a run); the same values as one at a time.
+        cols_b = {
+            path: ub[path].draw_quantiles(q[:, j]).tolist() for j, path in enumerate(names) if path in ub
+        }
+        cols_s = {
+            path: us[path].draw_quantiles(q[:, j]).tolist() for j, path in enumerate(names) if path in us
+        }
+        tasks = [
+            (pair, {p: c[i] for p, c in cols_b.items()}, {p: c[i] for p, c in cols_s.items()}, i)
+            for i in range(len(q))
+        ]
+        results = _map(_pair_draw, tasks, workers, progress)
         if key not in results[0]:
             raise OptionError(f"unknown outcome '{outcome}'")
         return np.array([r[key][0] for r in results])

@@ -493,6 +493,63 @@ def _adult(scenario: Scenario) -> dict:
     }
 
 
+def step_prices(scenario: Scenario, key: str) -> np.ndarray:
+    """Each step's ``cost_per_year`` or ``entry_cost`` ``[S]`` in the scenario's price year."""
+    return np.array(
+        [
+            getattr(scenario.steps[s], key) * price_factor(scenario, scenario.steps[s].price_year)
+            for s in scenario.step_ids
+        ]
+    )
+
+
+def hazard_ratio_table(scenario: Scenario) -> np.ndarray:
+    """The hazard ratios at full effect ``[B, S, D]`` as :func:`compile_staircase` applies them (1: none)."""
+    levers = baseline_levers(scenario)
+    strategy = strategy_of(scenario)
+    if strategy is not None:
+        levers = apply_effects(levers, strategy)
+    return levers.ratio
+
+
+def recompiled(
+    st: Staircase, scenario: Scenario, costs: bool = False, ratio: np.ndarray | None = None
+) -> Staircase:
+    """``st`` compiled again from ``scenario`` in the parts a changed number reaches, and only those.
+
+    For a scenario that differs from the one ``st`` was compiled from only in
+    numbers the parts named can hold (a PSA draw): ``costs``, the steps'
+    ``cost_per_year`` and ``entry_cost``; ``ratio`` (the
+    :func:`hazard_ratio_table` of ``scenario``), the transitions' rates and
+    the hazard ratios, which give the rate tables (``rates``,
+    ``intensity``, ``dest_prob``, ``close_rate``, and the arm of the children
+    the effect does not reach). The arrays are the ones
+    :func:`compile_staircase` gives ``scenario``, computed the same way;
+    every other part is ``st``'s own (the same objects).
+    """
+    changes: dict[str, Any] = {}
+    if costs:
+        changes["cost_per_year"] = step_prices(scenario, "cost_per_year")
+        changes["entry_cost"] = step_prices(scenario, "entry_cost")
+    if ratio is not None:
+        S = st.n_steps
+        base = _base_rates(scenario, st.leave_age)
+        rates, intensity, dest_prob = _rate_tables(base, ratio, st.effect, st.stays)
+        changes.update(rates=rates, intensity=intensity, dest_prob=dest_prob, close_rate=rates[..., S].copy())
+    if not changes:
+        return st
+    out = st.with_parts(**changes)
+    if st.unreached is not None:
+        unreached = st.unreached.with_parts(**changes)
+        if ratio is not None:
+            other = _rate_tables(base, np.ones_like(ratio), st.effect, st.stays)
+            unreached = unreached.with_parts(
+                rates=other[0], intensity=other[1], dest_prob=other[2], close_rate=other[0][..., S].copy()
+            )
+        out = out.with_parts(unreached=unreached)
+    return out
+
+
 def compile_staircase(scenario: Scenario) -> Staircase:
     """Compile a scenario (with its intervention, if any) for the engines.
 
@@ -522,14 +579,6 @@ def compile_staircase(scenario: Scenario) -> Staircase:
     for sid, found in pop.initial_stock.items():
         stock[steps.index(sid)] = [found.children * found.age_shares.get(lab, 0.0) for lab in labels]
 
-    def prices(key: str) -> np.ndarray:
-        return np.array(
-            [
-                getattr(scenario.steps[s], key) * price_factor(scenario, scenario.steps[s].price_year)
-                for s in steps
-            ]
-        )
-
     st = Staircase(
         dynamics=Dynamics(
             step_ids=tuple(steps),
@@ -553,8 +602,8 @@ def compile_staircase(scenario: Scenario) -> Staircase:
         ),
         places=Places(capacity=levers.capacity, **_queues(scenario)),
         money=Money(
-            cost_per_year=prices("cost_per_year"),
-            entry_cost=prices("entry_cost"),
+            cost_per_year=step_prices(scenario, "cost_per_year"),
+            entry_cost=step_prices(scenario, "entry_cost"),
             active=levers.active,
             programme_cost=levers.programme_cost + casework_cost,
             cost_per_child_reached=levers.cost_per_child_reached,
