@@ -37,6 +37,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from sim.engines.paths import BulkStay, Draws, entries
 from sim.model.staircase import Staircase, whole_stock
 
 ROW = 16
@@ -143,15 +144,21 @@ class _Run:
         self.UX = rngs[STREAM_EXTRA_CHILDREN].random((len(extra_times), ROW), dtype=np.float32)
         is_extra = np.concatenate([np.zeros(len(base_times), np.int8), np.ones(len(extra_times), np.int8)])
         all_times = np.concatenate([base_times, extra_times])
-        order = np.argsort(all_times, kind="stable")
-        self.arrival_t: list[float] = all_times[order].tolist()
+        # The base times are sorted already: only the strategy's need merging in.
+        order = np.argsort(all_times, kind="stable") if len(extra_times) else np.arange(len(all_times))
+        self.arrival_times = all_times[order]
         self.arrival_extra = is_extra[order].tobytes()
-        self.n_arrivals = len(self.arrival_t)
+        self.n_arrivals = len(self.arrival_times)
         # A strategy that reaches children by entry step: group 0 is reached
         # (the arm's own tables), group 1 is not (st.unreached's).
         reach = st.entry_reach
         self.group = [0] * self.S if reach is None else [0 if r else 1 for r in reach.tolist()]
         self.arms = (st, st.unreached if st.unreached is not None else st)
+
+    @property
+    def arrival_t(self) -> list[float]:
+        """The arrival times as Python floats (for the event loops)."""
+        return self.arrival_times.tolist()
 
     def per_group(self, make: Callable[[Staircase], Any]) -> tuple:
         """``make(arm)`` for each group of children, computed once per distinct arm."""
@@ -505,7 +512,87 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     SpellLog
     """
     with _collector_paused():
+        if eager and not st.capped.any():
+            return _simulate_free(st, seed, replication)
         return _simulate(st, seed, replication, eager)
+
+
+def _overflow_row(seed: int, replication: int) -> Callable[[int, int], list[float]]:
+    """A child's uniforms beyond its row: its own stream, keyed by its id."""
+
+    def row(cid: int, extra: int) -> list[float]:
+        key = (replication, STREAM_EXTRA_CHILDREN + 1 + extra, cid)
+        g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
+        return g.random(256).tolist()
+
+    return row
+
+
+def _simulate_free(st: Staircase, seed: int, replication: int) -> SpellLog:
+    """Without capacity limits no child can change another's path: every stay of
+    every child is sampled in bulk (:mod:`sim.engines.paths`), round by round."""
+    run = _Run(st, seed, replication)
+    S, Y = run.S, run.Y
+    e = entries(run)
+    reviews = np.zeros((Y, S), dtype=np.int64)
+    stay = BulkStay(st, run.arms, reviews)
+    draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+    n_all = len(e["cid"])
+    cid, s, t, birth, g = e["cid"], e["step"], e["t"], e["birth"], e["group"]
+    stock: np.ndarray | None = e["stock"]
+    frm = np.where(e["stock"], FROM_STOCK, FROM_OUTSIDE).astype(np.int8)
+    key = np.arange(n_all, dtype=np.int32 if n_all < 2**31 else np.int64)
+    k = np.full(n_all, 2, dtype=np.int64)
+    rounds: list[list] = []
+    while len(cid):
+        end, to = stay(cid, s, t, birth, g, stock, k, draws)
+        stock = None
+        rounds.append(
+            [key, s.astype(np.int8), frm, to.astype(np.int8), t, end, (t - birth).astype(np.float32)]
+        )
+        k = k + stay.draws_per_stay[s]
+        mv = (to >= 0) & (to < S)
+        frm = s[mv].astype(np.int8)
+        cid, key, birth, g, k, s, t = cid[mv], key[mv], birth[mv], g[mv], k[mv], to[mv], end[mv]
+    del cid, birth, g, k, s, t, frm
+    # Each child's stays together, in the order the children entered: child by
+    # child, as the event engine writes them. Round i holds each moving child's
+    # i-th stay; it goes to the child's first row plus i.
+    n_spells = np.zeros(n_all, dtype=np.int64)
+    for r in rounds:
+        n_spells[r[0]] += 1
+    first = np.cumsum(n_spells) - n_spells
+    total = int(n_spells.sum())
+    child = np.repeat(e["cid"], n_spells)
+    extra = np.repeat(e["extra"], n_spells)
+    del e, n_spells
+    pos = [first[r[0]] + i if i else first for i, r in enumerate(rounds)]
+    del first
+    cols = []
+    for j, dtype in enumerate((np.int8, np.int8, np.int8, np.float64, np.float64, np.float32), start=1):
+        out = np.empty(total, dtype=dtype)
+        for p, r in zip(pos, rounds):
+            out[p] = r[j]
+            r[j] = None
+        cols.append(out)
+    del rounds, pos
+    step, from_step, to_step, start, end, age = cols
+    none = np.full(total, -1, dtype=np.int8)
+    return SpellLog(
+        child=child,
+        step=step,
+        from_step=from_step,
+        to_step=to_step,
+        start=start,
+        end=end,
+        age_start=age,
+        extra=extra,
+        wait_for=none,
+        overflowed_from=none.copy(),
+        reviews=reviews.astype(np.float64),
+        n_children=run.n_base + len(run.UX),
+        horizon=Y,
+    )
 
 
 def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellLog:
