@@ -128,3 +128,61 @@ def test_bulk_paths_are_reproducible_and_in_the_event_engines_order():
     assert len(first) == len(np.unique(a.child)) == a.n_children
     same = a.child[1:] == a.child[:-1]
     np.testing.assert_array_equal(a.end[:-1][same], a.start[1:][same])
+
+
+# --- Capacity: free stretches in bulk, the rest event by event ----------------
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1), replication=hs.integers(0, 3))
+def test_paths_with_places_equal_one_event_per_move(data, seed, replication):
+    """Places that bind, waiting, overflow, every queue order, extra places, reviews:
+    following the bulk paths and handing refused children to the event engine
+    gives the spells of scheduling every move."""
+    for scenario in _arms(data):
+        st = compile_staircase(scenario)
+        assert_same_spells(
+            simulate_des(st, seed, replication), simulate_des(st, seed, replication, eager=False)
+        )
+
+
+def _naive_applies(st) -> bool:
+    capped = np.flatnonzero(st.capped)
+    return all(
+        st.queue_kind[j] == 0
+        and st.capacity[0, j] > 0
+        and (st.capacity[:, j] == st.capacity[0, j]).all()
+        and (st.overflow_to[j] < 0 or not st.capped[st.overflow_to[j]])
+        and st.stock[j].sum() <= st.capacity[0, j]
+        for j in capped
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1))
+def test_paths_with_places_equal_the_simpy_resource_reference(data, seed):
+    st = compile_staircase(Scenario.from_dict(data))
+    if _naive_applies(st):
+        assert_same_spells(simulate_des(st, seed), simulate_naive(st, seed))
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [
+        {"places": 60},
+        {"places": 60, "queue": "oldest_first"},
+        {"places": 60, "queue": "youngest_first", "wait_on": "low"},
+        {"places": 40, "overflow_to": "low", "max_wait_years": 0.1},
+        {"places": 40, "overflow_to": "mid"},
+    ],
+)
+def test_busy_children_with_places_equal_one_event_per_move(capacity):
+    """Children who move often, review, run past their row and are refused often."""
+    st = compile_staircase(_busy(True).with_changes({"steps.placed.capacity": capacity}))
+    a = simulate_des(st, 5, 2)
+    assert (a.wait_for >= 0).sum() + (a.overflowed_from >= 0).sum() > 100  # the places bind
+    assert_same_spells(a, simulate_des(st, 5, 2, eager=False))

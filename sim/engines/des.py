@@ -119,6 +119,8 @@ class _Child:
         "pending",
         "wait",
         "grp",
+        "key",
+        "i",
     )
 
 
@@ -528,71 +530,289 @@ def _overflow_row(seed: int, replication: int) -> Callable[[int, int], list[floa
     return row
 
 
-def _simulate_free(st: Staircase, seed: int, replication: int) -> SpellLog:
-    """Without capacity limits no child can change another's path: every stay of
-    every child is sampled in bulk (:mod:`sim.engines.paths`), round by round."""
-    run = _Run(st, seed, replication)
-    S, Y = run.S, run.Y
-    e = entries(run)
-    reviews = np.zeros((Y, S), dtype=np.int64)
-    stay = BulkStay(st, run.arms, reviews)
-    draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+@dataclass
+class _Paths:
+    """Every child's stays as if no step were ever full, child by child in entry
+    order: child ``c`` (in entry order) has stays ``first[c] .. first[c] + n[c] - 1``."""
+
+    first: np.ndarray
+    n: np.ndarray
+    step: np.ndarray
+    from_step: np.ndarray
+    to_step: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    age: np.ndarray
+    k: np.ndarray  # the index of the stay's first uniform in the child's row
+    total: int
+
+
+def _free_paths(run: _Run, e: dict[str, np.ndarray], stay: BulkStay, draws: Draws) -> _Paths:
+    """Sample every stay of every child in bulk, round by round (round ``i``: each
+    child's ``i``-th stay), and lay them out child by child."""
+    S = run.S
     n_all = len(e["cid"])
     cid, s, t, birth, g = e["cid"], e["step"], e["t"], e["birth"], e["group"]
     stock: np.ndarray | None = e["stock"]
     frm = np.where(e["stock"], FROM_STOCK, FROM_OUTSIDE).astype(np.int8)
     key = np.arange(n_all, dtype=np.int32 if n_all < 2**31 else np.int64)
-    k = np.full(n_all, 2, dtype=np.int64)
+    k: np.ndarray | int = 2
     rounds: list[list] = []
     while len(cid):
         end, to = stay(cid, s, t, birth, g, stock, k, draws)
         stock = None
+        kk = np.full(len(cid), k, dtype=np.int32) if np.isscalar(k) else k.astype(np.int32)
         rounds.append(
-            [key, s.astype(np.int8), frm, to.astype(np.int8), t, end, (t - birth).astype(np.float32)]
+            [key, s.astype(np.int8), frm, to.astype(np.int8), t, end, (t - birth).astype(np.float32), kk]
         )
-        k = k + stay.draws_per_stay[s]
+        k = kk + stay.draws_per_stay[s]
         mv = (to >= 0) & (to < S)
         frm = s[mv].astype(np.int8)
         cid, key, birth, g, k, s, t = cid[mv], key[mv], birth[mv], g[mv], k[mv], to[mv], end[mv]
     del cid, birth, g, k, s, t, frm
-    # Each child's stays together, in the order the children entered: child by
-    # child, as the event engine writes them. Round i holds each moving child's
-    # i-th stay; it goes to the child's first row plus i.
+    # Round i holds each moving child's i-th stay: it goes to the child's first row plus i.
     n_spells = np.zeros(n_all, dtype=np.int64)
     for r in rounds:
         n_spells[r[0]] += 1
     first = np.cumsum(n_spells) - n_spells
     total = int(n_spells.sum())
-    child = np.repeat(e["cid"], n_spells)
-    extra = np.repeat(e["extra"], n_spells)
-    del e, n_spells
     pos = [first[r[0]] + i if i else first for i, r in enumerate(rounds)]
-    del first
     cols = []
-    for j, dtype in enumerate((np.int8, np.int8, np.int8, np.float64, np.float64, np.float32), start=1):
+    types = (np.int8, np.int8, np.int8, np.float64, np.float64, np.float32, np.int32)
+    for j, dtype in enumerate(types, start=1):
         out = np.empty(total, dtype=dtype)
         for p, r in zip(pos, rounds):
             out[p] = r[j]
             r[j] = None
         cols.append(out)
     del rounds, pos
-    step, from_step, to_step, start, end, age = cols
-    none = np.full(total, -1, dtype=np.int8)
+    return _Paths(first, n_spells, *cols, total=total)
+
+
+def _simulate_free(st: Staircase, seed: int, replication: int) -> SpellLog:
+    """Without capacity limits no child can change another's path: every stay of
+    every child is sampled in bulk (:mod:`sim.engines.paths`), round by round."""
+    run = _Run(st, seed, replication)
+    e = entries(run)
+    reviews = np.zeros((run.Y, run.S), dtype=np.int64)
+    stay = BulkStay(st, run.arms, reviews)
+    draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+    p = _free_paths(run, e, stay, draws)
+    child = np.repeat(e["cid"], p.n)
+    extra = np.repeat(e["extra"], p.n)
+    none = np.full(p.total, -1, dtype=np.int8)
     return SpellLog(
         child=child,
-        step=step,
-        from_step=from_step,
-        to_step=to_step,
-        start=start,
-        end=end,
-        age_start=age,
+        step=p.step,
+        from_step=p.from_step,
+        to_step=p.to_step,
+        start=p.start,
+        end=p.end,
+        age_start=p.age,
         extra=extra,
         wait_for=none,
         overflowed_from=none.copy(),
         reviews=reviews.astype(np.float64),
         n_children=run.n_base + len(run.UX),
-        horizon=Y,
+        horizon=run.Y,
     )
+
+
+class _PathFollower:
+    """Children on their free paths, through a run with capacity limits.
+
+    Every child's stays are first sampled in bulk as if no step were ever full
+    (:func:`_free_paths`). The event loop then only visits the moments where
+    another child could matter: a new case arriving on a step with places, a
+    child due to move onto one, a child leaving one (its place frees). While
+    every such moment finds a place, the child's sampled stays are exactly the
+    ones the event engine would draw (the same uniforms, in the same order), so
+    they stand and are written to the log in bulk at the end. The first time a
+    child is refused (or sent on), it *diverges*: from there its stays after
+    that moment are dropped and the scalar event engine takes the child over,
+    from the same state and the same next uniform.
+    """
+
+    def __init__(
+        self,
+        run: _Run,
+        seed: int,
+        replication: int,
+        take: Callable,
+        leave: Callable,
+        has_place: Callable,
+        refused: Callable,
+        route: Callable,
+        settle: Callable,
+        new_child: Callable,
+        at: Callable,
+    ) -> None:
+        st, S = run.st, run.S
+        self.run = run
+        e = self.e = entries(run)
+        self.bulk_reviews = np.zeros((run.Y, S), dtype=np.int64)
+        stay = BulkStay(st, run.arms, self.bulk_reviews)
+        self.draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+        self.stay = stay
+        P = self.P = _free_paths(run, e, stay, self.draws)
+        n_keys = len(e["cid"])
+        capped_np = st.capped
+        # The stock takes its places at the start (it may exceed them).
+        for j in np.flatnonzero(capped_np).tolist():
+            for _ in range(int(run.counts[j].sum())):
+                take(j)
+        # New cases too old for their entry step never enter (route()).
+        arrival = ~e["stock"]
+        gone = arrival & (e["t"] - e["birth"] >= st.leave_age[e["step"]])
+        # Moments that need an event: the end of a stay on a step with places
+        # (its place frees), or of a stay that moves onto one.
+        step = P.step.astype(np.int64)
+        to = P.to_step.astype(np.int64)
+        moves = (to >= 0) & (to < S)
+        flag = (capped_np[step] & (to != CENSORED)) | (moves & capped_np[np.clip(to, 0, S - 1)])
+        del step, to, moves
+        nxt = np.where(flag, np.arange(P.total), P.total)
+        del flag
+        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+        stop = np.repeat(P.first + P.n, P.n)
+        nxt[nxt >= stop] = -1
+        del stop
+        # Each child's first such moment: its arrival on a step with places, or
+        # the end of its first stay that needs an event.
+        at_capped = arrival & capped_np[e["step"]] & ~gone
+        has = (P.n > 0) & ~gone & ~at_capped
+        first_cp = np.full(n_keys, -1, dtype=np.int64)
+        first_cp[has] = nxt[P.first[has]]
+        feed_arrival = np.flatnonzero(at_capped)
+        feed_stay = np.flatnonzero(first_cp >= 0)
+        times = np.concatenate([e["t"][feed_arrival], P.end[first_cp[feed_stay]]])
+        keys = np.concatenate([feed_arrival, feed_stay])
+        kinds = np.concatenate([np.zeros(len(feed_arrival), np.int8), np.ones(len(feed_stay), np.int8)])
+        order = np.argsort(times, kind="stable")
+        # Per child: how many of its sampled stays stand (in the log; for the count of reviews).
+        self.valid = np.where(gone, 0, P.n)
+        self.rev_valid = self.valid.copy()
+        valid, rev_valid = self.valid, self.rev_valid
+
+        # Scalar access for the event loop: memoryviews give Python numbers at once.
+        feed_t = memoryview(times[order])
+        feed_key = memoryview(keys[order])
+        feed_kind = memoryview(kinds[order])
+        first_cp_v = memoryview(first_cp)
+        P_end, P_start = memoryview(P.end), memoryview(P.start)
+        P_step, P_to, P_from = memoryview(P.step), memoryview(P.to_step), memoryview(P.from_step)
+        P_k = memoryview(P.k)
+        first = memoryview(P.first)
+        nxt_v = memoryview(nxt)
+        self._nxt = nxt
+        cid_v, birth_v = memoryview(e["cid"]), memoryview(e["birth"])
+        group_v, extra_v, step0 = memoryview(e["group"]), memoryview(e["extra"]), memoryview(e["step"])
+        n_base = run.n_base
+        row, row_x = run._rows(run.U), run._rows(run.UX)
+        dps = stay.draws_per_stay.tolist()
+        capped = capped_np.tolist()
+        path_cb: list = [None]
+        n_feed = len(order)
+
+        def make(c: int) -> _Child:
+            cid = cid_v[c]
+            extra = extra_v[c]
+            child = new_child(cid, row_x(cid - n_base) if extra else row(cid), extra)
+            child.birth, child.grp, child.key = birth_v[c], group_v[c], c
+            return child
+
+        def follow(child: _Child, j: int) -> None:
+            m = nxt_v[j]
+            if m >= 0:
+                child.i = m
+                child.callbacks = path_cb
+                at(child, P_end[m])
+
+        def on_path(child: _Child) -> None:
+            i = child.i
+            t, s, to = P_end[i], P_step[i], P_to[i]
+            if 0 <= to < S:
+                if capped[to] and not has_place(to, t):
+                    c = child.key
+                    valid[c] = i - first[c]
+                    rev_valid[c] = i - first[c] + 1
+                    child.k = P_k[i] + dps[s]
+                    refused(child, s, P_start[i], t, to, P_from[i], -1)
+                    return
+                leave(s, t)
+                take(to)
+                follow(child, i + 1)
+            else:
+                leave(s, t)
+
+        def on_feed(ev: _Child) -> None:
+            n = ev.k
+            c = feed_key[n]
+            if feed_kind[n]:
+                child = make(c)
+                child.i = first_cp_v[c]
+                on_path(child)
+            else:
+                t, j = feed_t[n], step0[c]
+                child = make(c)
+                where = route(child, j, t, -1)
+                if where[0] == j and where[1] < 0 and where[2] < 0:
+                    take(j)
+                    follow(child, first[c])
+                else:
+                    valid[c] = rev_valid[c] = 0
+                    child.k = 2
+                    settle(child, where, t, FROM_OUTSIDE)
+            ev.k = n + 1
+            if n + 1 < n_feed:
+                ev.callbacks = feed_cb
+                at(ev, feed_t[n + 1])
+
+        path_cb[0] = on_path
+        feed_cb = [on_feed]
+        if n_feed:
+            ev = new_child(-1, memoryview(b""), 0)
+            ev.k = 0
+            ev.callbacks = feed_cb
+            at(ev, feed_t[0])
+
+    def spell_log(self) -> SpellLog:
+        """The stays that stand from the bulk paths, then those the event engine wrote."""
+        run, P, e = self.run, self.P, self.e
+        n_keys = len(e["cid"])
+        key = np.repeat(np.arange(n_keys, dtype=np.int64), P.n)
+        local = np.arange(P.total, dtype=np.int64) - P.first[key]
+        reviews = self.bulk_reviews
+        if self.stay.any_review:
+            # Reviews held in stays the event engine never drew: taken back out.
+            gone = local >= self.rev_valid[key]
+            if gone.any():
+                counted = np.zeros_like(reviews)
+                recount = BulkStay(run.st, run.arms, counted)
+                kg = key[gone]
+                recount(e["cid"][kg], P.step[gone].astype(np.int64), P.start[gone], e["birth"][kg],
+                        e["group"][kg], None, P.k[gone].astype(np.int64), self.draws)  # fmt: skip
+                reviews = reviews - counted
+        keep = local < self.valid[key]
+        del local
+        key = key[keep]
+        scalar = run.spell_log()
+        none = np.full(len(key), -1, dtype=np.int8)
+        return SpellLog(
+            child=np.concatenate([e["cid"][key], scalar.child]),
+            step=np.concatenate([P.step[keep], scalar.step]),
+            from_step=np.concatenate([P.from_step[keep], scalar.from_step]),
+            to_step=np.concatenate([P.to_step[keep], scalar.to_step]),
+            start=np.concatenate([P.start[keep], scalar.start]),
+            end=np.concatenate([P.end[keep], scalar.end]),
+            age_start=np.concatenate([P.age[keep], scalar.age_start]),
+            extra=np.concatenate([e["extra"][key], scalar.extra]),
+            wait_for=np.concatenate([none, scalar.wait_for]),
+            overflowed_from=np.concatenate([none, scalar.overflowed_from]),
+            reviews=reviews.astype(np.float64) + scalar.reviews,
+            n_children=scalar.n_children,
+            horizon=run.Y,
+        )
 
 
 def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellLog:
@@ -817,33 +1037,39 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         c.cid, c.u, c.k, c.extra, c.wait = cid, u, 2, extra, None
         return c
 
-    for child, s in run.stock_children(new_child):
-        take(s)  # the stock may exceed the places: no one is admitted until there is room
-        enter(child, s, 0.0, FROM_STOCK, True)
+    follow = None
+    if eager:
+        follow = _PathFollower(
+            run, seed, replication, take, leave, has_place, refused, route, settle, new_child, at
+        )
+    else:
+        for child, s in run.stock_children(new_child):
+            take(s)  # the stock may exceed the places: no one is admitted until there is room
+            enter(child, s, 0.0, FROM_STOCK, True)
 
-    # New cases: one arrival event that reschedules itself keeps the queue small.
-    arrival = run.make_arrival(new_child)
-    times, n = run.arrival_t, run.n_arrivals
-    # One event object serves every arrival: it is rescheduled, never rebuilt.
-    clock = new_child(-1, memoryview(b""), 0)
-    clock.k = 0
+        # New cases: one arrival event that reschedules itself keeps the queue small.
+        arrival = run.make_arrival(new_child)
+        times, n = run.arrival_t, run.n_arrivals
+        # One event object serves every arrival: it is rescheduled, never rebuilt.
+        clock = new_child(-1, memoryview(b""), 0)
+        clock.k = 0
 
-    def on_arrival(ev: _Child) -> None:
-        i = ev.k
-        t = times[i]
-        child, s = arrival(i, t)
-        if any_capped:
-            settle(child, route(child, s, t, -1), t, FROM_OUTSIDE)
-        else:
-            enter(child, s, t, FROM_OUTSIDE, False)
-        ev.k = i + 1
-        if i + 1 < n:
-            ev.callbacks = [on_arrival]
-            at(ev, times[i + 1])
+        def on_arrival(ev: _Child) -> None:
+            i = ev.k
+            t = times[i]
+            child, s = arrival(i, t)
+            if any_capped:
+                settle(child, route(child, s, t, -1), t, FROM_OUTSIDE)
+            else:
+                enter(child, s, t, FROM_OUTSIDE, False)
+            ev.k = i + 1
+            if i + 1 < n:
+                ev.callbacks = [on_arrival]
+                at(ev, times[i + 1])
 
-    if n:
-        clock.callbacks = [on_arrival]
-        at(clock, times[0])
+        if n:
+            clock.callbacks = [on_arrival]
+            at(clock, times[0])
 
     # More places from a strategy: admit from the queue when they come.
     for y in range(1, Y):
@@ -857,7 +1083,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         for _, _, child, current in queues[j]:
             if child.wait is current:
                 end_wait(child, math.inf, CENSORED)
-    return run.spell_log()
+    return run.spell_log() if follow is None else follow.spell_log()
 
 
 def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
