@@ -1,22 +1,44 @@
 """The discrete-event engine (SimPy): children moving on the staircase.
 
-Design, measured in ``benchmarks/``. A child is a small ``__slots__`` object
-that SimPy can schedule directly as an event with one shared callback, rather
-than a generator process per child: SimPy's cost per event grows with the
-number of live processes, and most children are on the staircase for years.
-New cases arrive through one event object that reschedules itself. Each stay
-is written to the spell log when it starts (its end and where it leads are
-known then). A move is scheduled as an event only where something could
-happen in between that changes it; without capacity limits children do not
-interact, so a child's next stays follow at once (``eager``), which gives the
-same spells as scheduling every move (tested) at a fraction of the cost.
+Design, measured in ``benchmarks/bench_engine.py``.
+
+*Free paths in bulk.* Where a child's path cannot be changed by anyone else,
+its stays depend only on its own row of uniforms, so they are sampled for all
+children at once with numpy (:mod:`sim.engines.paths`), in rounds: round
+``i`` draws every still-moving child's ``i``-th stay (amount from the stay
+law, the step's clock through calendar years and age bands, case reviews,
+the destination, ageing out, censoring at the horizon). Without capacity
+limits that is the whole run: no events at all.
+
+*Events where children meet.* With capacity limits, every child's path is
+still sampled in bulk first, as if no step were ever full. The SimPy loop
+then visits only the moments where another child could matter: a new case
+arriving on a step with places, a child due to move onto one, and a stay on
+one ending (its place frees and the queue moves). While each such moment
+finds a place, the sampled stays stand (:class:`_PathFollower`) and go to the
+log in bulk at the end. The first time a child is refused (or sent on), the
+scalar event engine takes it over from that state, with its next uniform:
+waits, queues (first come first served, oldest or youngest first), overflow,
+admissions and everything after them are SimPy events, one per move. There a
+child is a small ``__slots__`` object that SimPy schedules directly as an
+event with one shared callback (not a generator process per child: SimPy's
+cost per event grows with the number of live processes), the ends of waits
+share one alarm, and each stay is written to the spell log when it starts.
+
+``eager=False`` skips the bulk paths and schedules every move as an event;
+:func:`simulate_naive` is the textbook SimPy model (a generator process per
+child, ``simpy.Resource`` for places). Both give the same spells (tested):
+steps exact, times to within about 1e-15 years, since numpy's ``log``,
+``exp`` and ``**`` may round the last bit differently from :mod:`math`'s.
 
 Common random numbers: every child owns a fixed row of uniforms (keyed by the
 seed, the replication and the child's id), used in order: two for its entry,
-then two per stay. The same child therefore draws the same numbers in the
-baseline and in the strategy until the strategy changes its path, and results
-do not depend on the order in which events happen or on the number of workers.
-Children a strategy adds (earlier detection) come from their own streams.
+then two per stay (three on a step with case reviews), one per wait; beyond
+the row, its own stream keyed by its id. The same child therefore draws the
+same numbers in the baseline and in the strategy until the strategy changes
+its path, and results do not depend on the order in which events happen or
+on the number of workers. Children a strategy adds (earlier detection) come
+from their own streams.
 
 The engine knows nothing of files, pandas or plots: it returns arrays.
 """
@@ -504,10 +526,10 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     replication : int
         Replication number; with ``seed`` it keys every random stream.
     eager : bool
-        Follow a child's moves at once where nothing can happen in between
-        that would change them (moves between steps without a capacity
-        limit). The spells are the same as with ``eager=False``, which
-        schedules every move as an event; eager is faster.
+        Sample children's paths in bulk where no one else can change them,
+        and use events only where children meet (places). The spells are the
+        same as with ``eager=False``, which schedules every move as an event
+        (times to within an ulp or two); eager is much faster.
 
     Returns
     -------
