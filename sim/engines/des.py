@@ -497,7 +497,7 @@ class _Run:
 class _Timer:
     """The alarm event that ends waits (case closed, aged out, or waited too long)."""
 
-    __slots__ = ("env", "callbacks", "_value", "_ok", "reason")
+    __slots__ = ("env", "callbacks", "_value", "_ok", "reason", "step")
 
 
 @contextmanager
@@ -668,6 +668,7 @@ class _PathFollower:
         settle: Callable,
         new_child: Callable,
         at: Callable,
+        free_later: Callable,
     ) -> None:
         st, S = run.st, run.S
         self.run = run
@@ -691,8 +692,11 @@ class _PathFollower:
         step = P.step.astype(np.int64)
         to = P.to_step.astype(np.int64)
         moves = (to >= 0) & (to < S)
-        flag = (capped_np[step] & (to != CENSORED)) | (moves & capped_np[np.clip(to, 0, S - 1)])
-        del step, to, moves
+        onto = moves & capped_np[np.clip(to, 0, S - 1)]
+        flag = (capped_np[step] & (to != CENSORED)) | onto
+        # Of those, the ones that only free a place (no move onto a step with places).
+        pure = (flag & ~onto).astype(np.int8)
+        del step, to, moves, onto
         nxt = np.where(flag, np.arange(P.total), P.total)
         del flag
         nxt = np.minimum.accumulate(nxt[::-1])[::-1]
@@ -705,6 +709,11 @@ class _PathFollower:
         has = (P.n > 0) & ~gone & ~at_capped
         first_cp = np.full(n_keys, -1, dtype=np.int64)
         first_cp[has] = nxt[P.first[has]]
+        # Children whose first such moment only frees a place (the stock on steps
+        # with places) are followed from the start; the others when it comes.
+        starts_pure = np.flatnonzero(first_cp >= 0)
+        starts_pure = starts_pure[pure[first_cp[starts_pure]] == 1]
+        first_cp[starts_pure] = -1
         feed_arrival = np.flatnonzero(at_capped)
         feed_stay = np.flatnonzero(first_cp >= 0)
         times = np.concatenate([e["t"][feed_arrival], P.end[first_cp[feed_stay]]])
@@ -726,13 +735,13 @@ class _PathFollower:
         P_k = memoryview(P.k)
         first = memoryview(P.first)
         nxt_v = memoryview(nxt)
+        pure_v = memoryview(pure)
         self._nxt = nxt
         cid_v, birth_v = memoryview(e["cid"]), memoryview(e["birth"])
         group_v, extra_v, step0 = memoryview(e["group"]), memoryview(e["extra"]), memoryview(e["step"])
         n_base = run.n_base
         row, row_x = run._rows(run.U), run._rows(run.UX)
         dps = stay.draws_per_stay.tolist()
-        capped = capped_np.tolist()
         path_cb: list = [None]
         n_feed = len(order)
 
@@ -743,29 +752,37 @@ class _PathFollower:
             child.birth, child.grp, child.key = birth_v[c], group_v[c], c
             return child
 
-        def follow(child: _Child, j: int) -> None:
+        def follow(c: int, j: int, child: _Child | None) -> None:
+            """Follow child ``c`` (in entry order) from its stay ``j``: places it frees
+            go to ``free_later``; its next move onto a step with places is an event."""
             m = nxt_v[j]
+            while m >= 0 and pure_v[m]:
+                free_later(P_step[m], P_end[m])
+                to = P_to[m]
+                if not 0 <= to < S:
+                    return
+                m = nxt_v[m + 1]
             if m >= 0:
+                if child is None:
+                    child = make(c)
                 child.i = m
                 child.callbacks = path_cb
                 at(child, P_end[m])
 
         def on_path(child: _Child) -> None:
+            # Due to move onto a step with places (perhaps from one).
             i = child.i
             t, s, to = P_end[i], P_step[i], P_to[i]
-            if 0 <= to < S:
-                if capped[to] and not has_place(to, t):
-                    c = child.key
-                    valid[c] = i - first[c]
-                    rev_valid[c] = i - first[c] + 1
-                    child.k = P_k[i] + dps[s]
-                    refused(child, s, P_start[i], t, to, P_from[i], -1)
-                    return
-                leave(s, t)
-                take(to)
-                follow(child, i + 1)
-            else:
-                leave(s, t)
+            if not has_place(to, t):
+                c = child.key
+                valid[c] = i - first[c]
+                rev_valid[c] = i - first[c] + 1
+                child.k = P_k[i] + dps[s]
+                refused(child, s, P_start[i], t, to, P_from[i], -1)
+                return
+            leave(s, t)
+            take(to)
+            follow(child.key, i + 1, child)
 
         def on_feed(ev: _Child) -> None:
             n = ev.k
@@ -780,7 +797,7 @@ class _PathFollower:
                 where = route(child, j, t, -1)
                 if where[0] == j and where[1] < 0 and where[2] < 0:
                     take(j)
-                    follow(child, first[c])
+                    follow(c, first[c], child)
                 else:
                     valid[c] = rev_valid[c] = 0
                     child.k = 2
@@ -792,6 +809,8 @@ class _PathFollower:
 
         path_cb[0] = on_path
         feed_cb = [on_feed]
+        for c in starts_pure.tolist():
+            follow(c, first[c], None)
         if n_feed:
             ev = new_child(-1, memoryview(b""), 0)
             ev.k = 0
@@ -867,8 +886,53 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def year_of(t: float) -> int:
         return min(int(t), Y - 1)
 
+    # Places freed by children on their bulk paths (:class:`_PathFollower`)
+    # need no event while no one queues for the step: their ends wait in a
+    # heap per step, counted out when someone asks for a place, and get one
+    # alarm (at the earliest) while the step has a queue.
+    lazy: list[list[float]] = [[] for _ in range(S)]
+    lazy_alarm = [[math.inf, 0] for _ in range(S)]  # time of the live alarm, its generation
+    lazy_cb: list = [None]
+
     def has_place(j: int, t: float) -> bool:
-        return not capped[j] or occupied[j] < cap[year_of(t)][j]
+        if not capped[j]:
+            return True
+        lz = lazy[j]
+        while lz and lz[0] <= t:
+            heappop(lz)
+            occupied[j] -= 1
+        return occupied[j] < cap[year_of(t)][j]
+
+    def free_later(j: int, t: float) -> None:
+        """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
+        heappush(lazy[j], t)
+        if queues[j] and t < lazy_alarm[j][0]:
+            arm(j)
+
+    def arm(j: int) -> None:
+        alarm_j = lazy_alarm[j]
+        t = lazy[j][0]
+        if t < env._now:  # cannot happen: asking for a place counts out the past ends
+            raise RuntimeError(f"engine bug: a place on step {j} freed at {t!r} was not counted out")
+        alarm_j[0], alarm_j[1] = t, alarm_j[1] + 1
+        ev = _Timer()
+        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, lazy_cb
+        ev.reason, ev.step = alarm_j[1], j
+        at(ev, t)
+
+    def on_lazy(ev: _Timer) -> None:
+        j = ev.step
+        if ev.reason != lazy_alarm[j][1]:
+            return  # replaced by an earlier alarm
+        lazy_alarm[j][0] = math.inf
+        t = env._now
+        lz = lazy[j]
+        while lz and lz[0] <= t:
+            heappop(lz)
+            occupied[j] -= 1
+            admit(j, t)
+        if lz and queues[j]:
+            arm(j)
 
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
@@ -993,6 +1057,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         # The entry carries the wait it belongs to: a child who overflowed and
         # queues again must not keep its old place in line.
         heappush(queues[j], (key, seq[0], child, current))
+        if lazy[j] and lazy[j][0] < lazy_alarm[j][0]:
+            arm(j)
         end, reason = wait(child, w, t, j)
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
@@ -1051,7 +1117,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             leave(w, t)
             enter(child, j, t, w, False)
 
-    due[0], left[0], timer_cb[0] = on_due, on_left, on_timer
+    due[0], left[0], timer_cb[0], lazy_cb[0] = on_due, on_left, on_timer, on_lazy
 
     def new_child(cid: int, u: memoryview, extra: int) -> _Child:
         c = _Child()
@@ -1062,7 +1128,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     follow = None
     if eager:
         follow = _PathFollower(
-            run, seed, replication, take, leave, has_place, refused, route, settle, new_child, at
+            run, seed, replication, take, leave, has_place, refused, route, settle, new_child, at, free_later
         )
     else:
         for child, s in run.stock_children(new_child):
