@@ -13,8 +13,10 @@ limits that is the whole run: no events at all.
 *Events where children meet.* With capacity limits, every child's path is
 still sampled in bulk first, as if no step were ever full. The SimPy loop
 then visits only the moments where another child could matter: a new case
-arriving on a step with places, a child due to move onto one, and a stay on
-one ending (its place frees and the queue moves). While each such moment
+arriving on a step with places, and a child due to move onto one. A place
+freed on a bulk path needs no event while no one queues for the step (the
+ends wait in a heap per step, counted out when someone asks for a place, with
+one alarm at the earliest while there is a queue). While each such moment
 finds a place, the sampled stays stand (:class:`_PathFollower`) and go to the
 log in bulk at the end. The first time a child is refused (or sent on), the
 scalar event engine takes it over from that state, with its next uniform:
@@ -646,7 +648,8 @@ class _PathFollower:
     Every child's stays are first sampled in bulk as if no step were ever full
     (:func:`_free_paths`). The event loop then only visits the moments where
     another child could matter: a new case arriving on a step with places, a
-    child due to move onto one, a child leaving one (its place frees). While
+    child due to move onto one, a child leaving one (its place frees: through
+    ``free_later``, an event only while the step has a queue). While
     every such moment finds a place, the child's sampled stays are exactly the
     ones the event engine would draw (the same uniforms, in the same order), so
     they stand and are written to the log in bulk at the end. The first time a
