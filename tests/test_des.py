@@ -180,9 +180,13 @@ def test_engine_equals_naive_simpy_reference(kind):
         order = np.lexsort((log.start, log.child))
         return np.column_stack([log.child, log.step, log.from_step, log.to_step, log.start, log.end])[order]
 
-    eager = spells(simulate_des(st, 21, 2))
-    np.testing.assert_array_equal(eager, spells(simulate_des(st, 21, 2, eager=False)))
-    np.testing.assert_array_equal(eager, spells(simulate_naive(st, 21, 2)))
+    # The steps are exact; times to 1e-9 (the bulk sampler's numpy log and exp
+    # may round the last bit differently from the scalar model's math.log and exp).
+    bulk = spells(simulate_des(st, 21, 2))
+    one_by_one = spells(simulate_des(st, 21, 2, eager=False))
+    np.testing.assert_array_equal(one_by_one, spells(simulate_naive(st, 21, 2)))
+    np.testing.assert_array_equal(bulk[:, :4], one_by_one[:, :4])
+    np.testing.assert_allclose(bulk[:, 4:], one_by_one[:, 4:], rtol=0, atol=1e-9)
 
 
 # --- Capacity, waiting lists, overflow, reviews ------------------------------

@@ -113,3 +113,61 @@ def test_compiled_staircase_asks_each_steps_law(toy):
     with pytest.raises(EngineNotApplicable, match="Weibull duration"):
         expected_measures(st)
     assert compile_staircase(toy).phase_type
+
+
+# --- Vectorised samplers (the engine's bulk paths) ---------------------------
+
+
+def _grid() -> np.ndarray:
+    """The DES's float32 uniforms, and the edges of [0, 1)."""
+    u = np.random.default_rng(5).random(50_000, dtype=np.float32).astype(np.float64)
+    return np.concatenate([u, [0.0, 2.0**-24, 0.5, 0.075, 0.925, 1 - 2.0**-24]])
+
+
+@pytest.mark.parametrize("duration", LAWS_UNDER_TEST, ids=lambda d: d.dist)
+def test_vectorised_sampler_equals_the_scalar_one(duration):
+    # Equal to the last ulp or two: numpy's log, exp and ** may round the last bit differently.
+    u = _grid()
+    for law in (stay_law(duration), stay_law(duration).at_start()):
+        scalar = law.sampler()
+        expected = np.array([scalar(x) for x in u.tolist()])
+        np.testing.assert_allclose(law.sample(u), expected, rtol=4e-15, atol=0)
+
+
+@pytest.mark.parametrize("duration", LAWS_UNDER_TEST, ids=lambda d: d.dist)
+def test_mixture_form_is_the_samplers_formula(duration):
+    law = stay_law(duration)
+    form = law.as_mixture()
+    if form is None:
+        assert isinstance(law, (WeibullStay, LognormalStay))
+        return
+    p, m1, m2 = form
+    u = _grid()
+    short = u < p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        via_form = -np.log(1.0 - np.where(short, u / p, (u - p) / (1.0 - p))) * np.where(short, m1, m2)
+    np.testing.assert_array_equal(via_form, law.sample(u))
+
+
+def test_normal_quantile_is_normaldists():
+    from statistics import NormalDist
+
+    from sim.model.stays import normal_quantile
+
+    p = np.clip(_grid(), 1e-12, 1 - 1e-12)
+    p = np.concatenate([p, [1e-300, 0.02425, 0.97575, 0.5 - 0.425, 0.5 + 0.425, np.nextafter(0.075, 1)]])
+    inv = NormalDist().inv_cdf
+    np.testing.assert_allclose(normal_quantile(p), [inv(x) for x in p.tolist()], rtol=4e-15, atol=4e-15)
+
+
+def test_a_law_without_a_vectorised_sampler_falls_back_to_the_scalar_one():
+    class Uniform(StayLaw):
+        dist = "test-uniform"
+        title = "uniform"
+
+        def sampler(self):
+            return lambda u: 2.0 * u
+
+    u = _grid()
+    np.testing.assert_array_equal(Uniform().sample(u), 2.0 * u)
+    assert Uniform().as_mixture() is None

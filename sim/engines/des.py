@@ -1,22 +1,46 @@
 """The discrete-event engine (SimPy): children moving on the staircase.
 
-Design, measured in ``benchmarks/``. A child is a small ``__slots__`` object
-that SimPy can schedule directly as an event with one shared callback, rather
-than a generator process per child: SimPy's cost per event grows with the
-number of live processes, and most children are on the staircase for years.
-New cases arrive through one event object that reschedules itself. Each stay
-is written to the spell log when it starts (its end and where it leads are
-known then). A move is scheduled as an event only where something could
-happen in between that changes it; without capacity limits children do not
-interact, so a child's next stays follow at once (``eager``), which gives the
-same spells as scheduling every move (tested) at a fraction of the cost.
+Design, measured in ``benchmarks/bench_engine.py``.
+
+*Free paths in bulk.* Where a child's path cannot be changed by anyone else,
+its stays depend only on its own row of uniforms, so they are sampled for all
+children at once with numpy (:mod:`sim.engines.paths`), in rounds: round
+``i`` draws every still-moving child's ``i``-th stay (amount from the stay
+law, the step's clock through calendar years and age bands, case reviews,
+the destination, ageing out, censoring at the horizon). Without capacity
+limits that is the whole run: no events at all.
+
+*Events where children meet.* With capacity limits, every child's path is
+still sampled in bulk first, as if no step were ever full. The SimPy loop
+then visits only the moments where another child could matter: a new case
+arriving on a step with places, and a child due to move onto one. A place
+freed on a bulk path needs no event while no one queues for the step (the
+ends wait in a heap per step, counted out when someone asks for a place, with
+one alarm at the earliest while there is a queue). While each such moment
+finds a place, the sampled stays stand (:class:`_PathFollower`) and go to the
+log in bulk at the end. The first time a child is refused (or sent on), the
+scalar event engine takes it over from that state, with its next uniform:
+waits, queues (first come first served, oldest or youngest first), overflow,
+admissions and everything after them are SimPy events, one per move. There a
+child is a small ``__slots__`` object that SimPy schedules directly as an
+event with one shared callback (not a generator process per child: SimPy's
+cost per event grows with the number of live processes), the ends of waits
+share one alarm, and each stay is written to the spell log when it starts.
+
+``eager=False`` skips the bulk paths and schedules every move as an event;
+:func:`simulate_naive` is the textbook SimPy model (a generator process per
+child, ``simpy.Resource`` for places). Both give the same spells (tested):
+steps exact, times to within about 1e-15 years, since numpy's ``log``,
+``exp`` and ``**`` may round the last bit differently from :mod:`math`'s.
 
 Common random numbers: every child owns a fixed row of uniforms (keyed by the
 seed, the replication and the child's id), used in order: two for its entry,
-then two per stay. The same child therefore draws the same numbers in the
-baseline and in the strategy until the strategy changes its path, and results
-do not depend on the order in which events happen or on the number of workers.
-Children a strategy adds (earlier detection) come from their own streams.
+then two per stay (three on a step with case reviews), one per wait; beyond
+the row, its own stream keyed by its id. The same child therefore draws the
+same numbers in the baseline and in the strategy until the strategy changes
+its path, and results do not depend on the order in which events happen or
+on the number of workers. Children a strategy adds (earlier detection) come
+from their own streams.
 
 The engine knows nothing of files, pandas or plots: it returns arrays.
 """
@@ -37,6 +61,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from sim.engines.paths import BulkStay, Draws, entries
 from sim.model.staircase import Staircase, whole_stock
 
 ROW = 16
@@ -118,6 +143,8 @@ class _Child:
         "pending",
         "wait",
         "grp",
+        "key",
+        "i",
     )
 
 
@@ -143,15 +170,21 @@ class _Run:
         self.UX = rngs[STREAM_EXTRA_CHILDREN].random((len(extra_times), ROW), dtype=np.float32)
         is_extra = np.concatenate([np.zeros(len(base_times), np.int8), np.ones(len(extra_times), np.int8)])
         all_times = np.concatenate([base_times, extra_times])
-        order = np.argsort(all_times, kind="stable")
-        self.arrival_t: list[float] = all_times[order].tolist()
+        # The base times are sorted already: only the strategy's need merging in.
+        order = np.argsort(all_times, kind="stable") if len(extra_times) else np.arange(len(all_times))
+        self.arrival_times = all_times[order]
         self.arrival_extra = is_extra[order].tobytes()
-        self.n_arrivals = len(self.arrival_t)
+        self.n_arrivals = len(self.arrival_times)
         # A strategy that reaches children by entry step: group 0 is reached
         # (the arm's own tables), group 1 is not (st.unreached's).
         reach = st.entry_reach
         self.group = [0] * self.S if reach is None else [0 if r else 1 for r in reach.tolist()]
         self.arms = (st, st.unreached if st.unreached is not None else st)
+
+    @property
+    def arrival_t(self) -> list[float]:
+        """The arrival times as Python floats (for the event loops)."""
+        return self.arrival_times.tolist()
 
     def per_group(self, make: Callable[[Staircase], Any]) -> tuple:
         """``make(arm)`` for each group of children, computed once per distinct arm."""
@@ -466,7 +499,7 @@ class _Run:
 class _Timer:
     """The alarm event that ends waits (case closed, aged out, or waited too long)."""
 
-    __slots__ = ("env", "callbacks", "_value", "_ok", "reason")
+    __slots__ = ("env", "callbacks", "_value", "_ok", "reason", "step")
 
 
 @contextmanager
@@ -495,17 +528,335 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
     replication : int
         Replication number; with ``seed`` it keys every random stream.
     eager : bool
-        Follow a child's moves at once where nothing can happen in between
-        that would change them (moves between steps without a capacity
-        limit). The spells are the same as with ``eager=False``, which
-        schedules every move as an event; eager is faster.
+        Sample children's paths in bulk where no one else can change them,
+        and use events only where children meet (places). The spells are the
+        same as with ``eager=False``, which schedules every move as an event
+        (times to within an ulp or two); eager is much faster.
 
     Returns
     -------
     SpellLog
     """
     with _collector_paused():
+        if eager and not st.capped.any():
+            return _simulate_free(st, seed, replication)
         return _simulate(st, seed, replication, eager)
+
+
+def _overflow_row(seed: int, replication: int) -> Callable[[int, int], list[float]]:
+    """A child's uniforms beyond its row: its own stream, keyed by its id."""
+
+    def row(cid: int, extra: int) -> list[float]:
+        key = (replication, STREAM_EXTRA_CHILDREN + 1 + extra, cid)
+        g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
+        return g.random(256).tolist()
+
+    return row
+
+
+@dataclass
+class _Paths:
+    """Every child's stays as if no step were ever full, child by child in entry
+    order: child ``c`` (in entry order) has stays ``first[c] .. first[c] + n[c] - 1``."""
+
+    first: np.ndarray
+    n: np.ndarray
+    step: np.ndarray
+    from_step: np.ndarray
+    to_step: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    age: np.ndarray
+    k: np.ndarray  # the index of the stay's first uniform in the child's row
+    total: int
+
+
+def _free_paths(run: _Run, e: dict[str, np.ndarray], stay: BulkStay, draws: Draws) -> _Paths:
+    """Sample every stay of every child in bulk, round by round (round ``i``: each
+    child's ``i``-th stay), and lay them out child by child."""
+    S = run.S
+    n_all = len(e["cid"])
+    cid, s, t, birth, g = e["cid"], e["step"], e["t"], e["birth"], e["group"]
+    stock: np.ndarray | None = e["stock"]
+    frm = np.where(e["stock"], FROM_STOCK, FROM_OUTSIDE).astype(np.int8)
+    key = np.arange(n_all, dtype=np.int32 if n_all < 2**31 else np.int64)
+    k: np.ndarray | int = 2
+    rounds: list[list] = []
+    while len(cid):
+        end, to = stay(cid, s, t, birth, g, stock, k, draws)
+        stock = None
+        kk = np.full(len(cid), k, dtype=np.int32) if np.isscalar(k) else k.astype(np.int32)
+        rounds.append(
+            [key, s.astype(np.int8), frm, to.astype(np.int8), t, end, (t - birth).astype(np.float32), kk]
+        )
+        k = kk + stay.draws_per_stay[s]
+        mv = (to >= 0) & (to < S)
+        frm = s[mv].astype(np.int8)
+        cid, key, birth, g, k, s, t = cid[mv], key[mv], birth[mv], g[mv], k[mv], to[mv], end[mv]
+    del cid, birth, g, k, s, t, frm
+    # Round i holds each moving child's i-th stay: it goes to the child's first row plus i.
+    n_spells = np.zeros(n_all, dtype=np.int64)
+    for r in rounds:
+        n_spells[r[0]] += 1
+    first = np.cumsum(n_spells) - n_spells
+    total = int(n_spells.sum())
+    pos = [first[r[0]] + i if i else first for i, r in enumerate(rounds)]
+    cols = []
+    types = (np.int8, np.int8, np.int8, np.float64, np.float64, np.float32, np.int32)
+    for j, dtype in enumerate(types, start=1):
+        out = np.empty(total, dtype=dtype)
+        for p, r in zip(pos, rounds):
+            out[p] = r[j]
+            r[j] = None
+        cols.append(out)
+    del rounds, pos
+    return _Paths(first, n_spells, *cols, total=total)
+
+
+def _simulate_free(st: Staircase, seed: int, replication: int) -> SpellLog:
+    """Without capacity limits no child can change another's path: every stay of
+    every child is sampled in bulk (:mod:`sim.engines.paths`), round by round."""
+    run = _Run(st, seed, replication)
+    e = entries(run)
+    reviews = np.zeros((run.Y, run.S), dtype=np.int64)
+    stay = BulkStay(st, run.arms, reviews)
+    draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+    p = _free_paths(run, e, stay, draws)
+    child = np.repeat(e["cid"], p.n)
+    extra = np.repeat(e["extra"], p.n)
+    none = np.full(p.total, -1, dtype=np.int8)
+    return SpellLog(
+        child=child,
+        step=p.step,
+        from_step=p.from_step,
+        to_step=p.to_step,
+        start=p.start,
+        end=p.end,
+        age_start=p.age,
+        extra=extra,
+        wait_for=none,
+        overflowed_from=none.copy(),
+        reviews=reviews.astype(np.float64),
+        n_children=run.n_base + len(run.UX),
+        horizon=run.Y,
+    )
+
+
+class _PathFollower:
+    """Children on their free paths, through a run with capacity limits.
+
+    Every child's stays are first sampled in bulk as if no step were ever full
+    (:func:`_free_paths`). The event loop then only visits the moments where
+    another child could matter: a new case arriving on a step with places, a
+    child due to move onto one, a child leaving one (its place frees: through
+    ``free_later``, an event only while the step has a queue). While
+    every such moment finds a place, the child's sampled stays are exactly the
+    ones the event engine would draw (the same uniforms, in the same order), so
+    they stand and are written to the log in bulk at the end. The first time a
+    child is refused (or sent on), it *diverges*: from there its stays after
+    that moment are dropped and the scalar event engine takes the child over,
+    from the same state and the same next uniform.
+    """
+
+    def __init__(
+        self,
+        run: _Run,
+        seed: int,
+        replication: int,
+        take: Callable,
+        leave: Callable,
+        has_place: Callable,
+        refused: Callable,
+        route: Callable,
+        settle: Callable,
+        new_child: Callable,
+        at: Callable,
+        free_later: Callable,
+    ) -> None:
+        st, S = run.st, run.S
+        self.run = run
+        e = self.e = entries(run)
+        self.bulk_reviews = np.zeros((run.Y, S), dtype=np.int64)
+        stay = BulkStay(st, run.arms, self.bulk_reviews)
+        self.draws = Draws(run.U, run.UX, run.n_base, _overflow_row(seed, replication))
+        self.stay = stay
+        P = self.P = _free_paths(run, e, stay, self.draws)
+        n_keys = len(e["cid"])
+        capped_np = st.capped
+        # The stock takes its places at the start (it may exceed them).
+        for j in np.flatnonzero(capped_np).tolist():
+            for _ in range(int(run.counts[j].sum())):
+                take(j)
+        # New cases too old for their entry step never enter (route()).
+        arrival = ~e["stock"]
+        gone = arrival & (e["t"] - e["birth"] >= st.leave_age[e["step"]])
+        # Moments that need an event: the end of a stay on a step with places
+        # (its place frees), or of a stay that moves onto one.
+        step = P.step.astype(np.int64)
+        to = P.to_step.astype(np.int64)
+        moves = (to >= 0) & (to < S)
+        onto = moves & capped_np[np.clip(to, 0, S - 1)]
+        flag = (capped_np[step] & (to != CENSORED)) | onto
+        # Of those, the ones that only free a place (no move onto a step with places).
+        pure = (flag & ~onto).astype(np.int8)
+        del step, to, moves, onto
+        nxt = np.where(flag, np.arange(P.total), P.total)
+        del flag
+        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+        stop = np.repeat(P.first + P.n, P.n)
+        nxt[nxt >= stop] = -1
+        del stop
+        # Each child's first such moment: its arrival on a step with places, or
+        # the end of its first stay that needs an event.
+        at_capped = arrival & capped_np[e["step"]] & ~gone
+        has = (P.n > 0) & ~gone & ~at_capped
+        first_cp = np.full(n_keys, -1, dtype=np.int64)
+        first_cp[has] = nxt[P.first[has]]
+        # Children whose first such moment only frees a place (the stock on steps
+        # with places) are followed from the start; the others when it comes.
+        starts_pure = np.flatnonzero(first_cp >= 0)
+        starts_pure = starts_pure[pure[first_cp[starts_pure]] == 1]
+        first_cp[starts_pure] = -1
+        feed_arrival = np.flatnonzero(at_capped)
+        feed_stay = np.flatnonzero(first_cp >= 0)
+        times = np.concatenate([e["t"][feed_arrival], P.end[first_cp[feed_stay]]])
+        keys = np.concatenate([feed_arrival, feed_stay])
+        kinds = np.concatenate([np.zeros(len(feed_arrival), np.int8), np.ones(len(feed_stay), np.int8)])
+        order = np.argsort(times, kind="stable")
+        # Per child: how many of its sampled stays stand (in the log; for the count of reviews).
+        self.valid = np.where(gone, 0, P.n)
+        self.rev_valid = self.valid.copy()
+        valid, rev_valid = self.valid, self.rev_valid
+
+        # Scalar access for the event loop: memoryviews give Python numbers at once.
+        feed_t = memoryview(times[order])
+        feed_key = memoryview(keys[order])
+        feed_kind = memoryview(kinds[order])
+        first_cp_v = memoryview(first_cp)
+        P_end, P_start = memoryview(P.end), memoryview(P.start)
+        P_step, P_to, P_from = memoryview(P.step), memoryview(P.to_step), memoryview(P.from_step)
+        P_k = memoryview(P.k)
+        first = memoryview(P.first)
+        nxt_v = memoryview(nxt)
+        pure_v = memoryview(pure)
+        self._nxt = nxt
+        cid_v, birth_v = memoryview(e["cid"]), memoryview(e["birth"])
+        group_v, extra_v, step0 = memoryview(e["group"]), memoryview(e["extra"]), memoryview(e["step"])
+        n_base = run.n_base
+        row, row_x = run._rows(run.U), run._rows(run.UX)
+        dps = stay.draws_per_stay.tolist()
+        path_cb: list = [None]
+        n_feed = len(order)
+
+        def make(c: int) -> _Child:
+            cid = cid_v[c]
+            extra = extra_v[c]
+            child = new_child(cid, row_x(cid - n_base) if extra else row(cid), extra)
+            child.birth, child.grp, child.key = birth_v[c], group_v[c], c
+            return child
+
+        def follow(c: int, j: int, child: _Child | None) -> None:
+            """Follow child ``c`` (in entry order) from its stay ``j``: places it frees
+            go to ``free_later``; its next move onto a step with places is an event."""
+            m = nxt_v[j]
+            while m >= 0 and pure_v[m]:
+                free_later(P_step[m], P_end[m])
+                to = P_to[m]
+                if not 0 <= to < S:
+                    return
+                m = nxt_v[m + 1]
+            if m >= 0:
+                if child is None:
+                    child = make(c)
+                child.i = m
+                child.callbacks = path_cb
+                at(child, P_end[m])
+
+        def on_path(child: _Child) -> None:
+            # Due to move onto a step with places (perhaps from one).
+            i = child.i
+            t, s, to = P_end[i], P_step[i], P_to[i]
+            if not has_place(to, t):
+                c = child.key
+                valid[c] = i - first[c]
+                rev_valid[c] = i - first[c] + 1
+                child.k = P_k[i] + dps[s]
+                refused(child, s, P_start[i], t, to, P_from[i], -1)
+                return
+            leave(s, t)
+            take(to)
+            follow(child.key, i + 1, child)
+
+        def on_feed(ev: _Child) -> None:
+            n = ev.k
+            c = feed_key[n]
+            if feed_kind[n]:
+                child = make(c)
+                child.i = first_cp_v[c]
+                on_path(child)
+            else:
+                t, j = feed_t[n], step0[c]
+                child = make(c)
+                where = route(child, j, t, -1)
+                if where[0] == j and where[1] < 0 and where[2] < 0:
+                    take(j)
+                    follow(c, first[c], child)
+                else:
+                    valid[c] = rev_valid[c] = 0
+                    child.k = 2
+                    settle(child, where, t, FROM_OUTSIDE)
+            ev.k = n + 1
+            if n + 1 < n_feed:
+                ev.callbacks = feed_cb
+                at(ev, feed_t[n + 1])
+
+        path_cb[0] = on_path
+        feed_cb = [on_feed]
+        for c in starts_pure.tolist():
+            follow(c, first[c], None)
+        if n_feed:
+            ev = new_child(-1, memoryview(b""), 0)
+            ev.k = 0
+            ev.callbacks = feed_cb
+            at(ev, feed_t[0])
+
+    def spell_log(self) -> SpellLog:
+        """The stays that stand from the bulk paths, then those the event engine wrote."""
+        run, P, e = self.run, self.P, self.e
+        n_keys = len(e["cid"])
+        key = np.repeat(np.arange(n_keys, dtype=np.int64), P.n)
+        local = np.arange(P.total, dtype=np.int64) - P.first[key]
+        reviews = self.bulk_reviews
+        if self.stay.any_review:
+            # Reviews held in stays the event engine never drew: taken back out.
+            gone = local >= self.rev_valid[key]
+            if gone.any():
+                counted = np.zeros_like(reviews)
+                recount = BulkStay(run.st, run.arms, counted)
+                kg = key[gone]
+                recount(e["cid"][kg], P.step[gone].astype(np.int64), P.start[gone], e["birth"][kg],
+                        e["group"][kg], None, P.k[gone].astype(np.int64), self.draws)  # fmt: skip
+                reviews = reviews - counted
+        keep = local < self.valid[key]
+        del local
+        key = key[keep]
+        scalar = run.spell_log()
+        none = np.full(len(key), -1, dtype=np.int8)
+        return SpellLog(
+            child=np.concatenate([e["cid"][key], scalar.child]),
+            step=np.concatenate([P.step[keep], scalar.step]),
+            from_step=np.concatenate([P.from_step[keep], scalar.from_step]),
+            to_step=np.concatenate([P.to_step[keep], scalar.to_step]),
+            start=np.concatenate([P.start[keep], scalar.start]),
+            end=np.concatenate([P.end[keep], scalar.end]),
+            age_start=np.concatenate([P.age[keep], scalar.age_start]),
+            extra=np.concatenate([e["extra"][key], scalar.extra]),
+            wait_for=np.concatenate([none, scalar.wait_for]),
+            overflowed_from=np.concatenate([none, scalar.overflowed_from]),
+            reviews=reviews.astype(np.float64) + scalar.reviews,
+            n_children=scalar.n_children,
+            horizon=run.Y,
+        )
 
 
 def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellLog:
@@ -538,8 +889,53 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def year_of(t: float) -> int:
         return min(int(t), Y - 1)
 
+    # Places freed by children on their bulk paths (:class:`_PathFollower`)
+    # need no event while no one queues for the step: their ends wait in a
+    # heap per step, counted out when someone asks for a place, and get one
+    # alarm (at the earliest) while the step has a queue.
+    lazy: list[list[float]] = [[] for _ in range(S)]
+    lazy_alarm = [[math.inf, 0] for _ in range(S)]  # time of the live alarm, its generation
+    lazy_cb: list = [None]
+
     def has_place(j: int, t: float) -> bool:
-        return not capped[j] or occupied[j] < cap[year_of(t)][j]
+        if not capped[j]:
+            return True
+        lz = lazy[j]
+        while lz and lz[0] <= t:
+            heappop(lz)
+            occupied[j] -= 1
+        return occupied[j] < cap[year_of(t)][j]
+
+    def free_later(j: int, t: float) -> None:
+        """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
+        heappush(lazy[j], t)
+        if queues[j] and t < lazy_alarm[j][0]:
+            arm(j)
+
+    def arm(j: int) -> None:
+        alarm_j = lazy_alarm[j]
+        t = lazy[j][0]
+        if t < env._now:  # cannot happen: asking for a place counts out the past ends
+            raise RuntimeError(f"engine bug: a place on step {j} freed at {t!r} was not counted out")
+        alarm_j[0], alarm_j[1] = t, alarm_j[1] + 1
+        ev = _Timer()
+        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, lazy_cb
+        ev.reason, ev.step = alarm_j[1], j
+        at(ev, t)
+
+    def on_lazy(ev: _Timer) -> None:
+        j = ev.step
+        if ev.reason != lazy_alarm[j][1]:
+            return  # replaced by an earlier alarm
+        lazy_alarm[j][0] = math.inf
+        t = env._now
+        lz = lazy[j]
+        while lz and lz[0] <= t:
+            heappop(lz)
+            occupied[j] -= 1
+            admit(j, t)
+        if lz and queues[j]:
+            arm(j)
 
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
@@ -664,6 +1060,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         # The entry carries the wait it belongs to: a child who overflowed and
         # queues again must not keep its old place in line.
         heappush(queues[j], (key, seq[0], child, current))
+        if lazy[j] and lazy[j][0] < lazy_alarm[j][0]:
+            arm(j)
         end, reason = wait(child, w, t, j)
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
@@ -722,7 +1120,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             leave(w, t)
             enter(child, j, t, w, False)
 
-    due[0], left[0], timer_cb[0] = on_due, on_left, on_timer
+    due[0], left[0], timer_cb[0], lazy_cb[0] = on_due, on_left, on_timer, on_lazy
 
     def new_child(cid: int, u: memoryview, extra: int) -> _Child:
         c = _Child()
@@ -730,33 +1128,39 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         c.cid, c.u, c.k, c.extra, c.wait = cid, u, 2, extra, None
         return c
 
-    for child, s in run.stock_children(new_child):
-        take(s)  # the stock may exceed the places: no one is admitted until there is room
-        enter(child, s, 0.0, FROM_STOCK, True)
+    follow = None
+    if eager:
+        follow = _PathFollower(
+            run, seed, replication, take, leave, has_place, refused, route, settle, new_child, at, free_later
+        )
+    else:
+        for child, s in run.stock_children(new_child):
+            take(s)  # the stock may exceed the places: no one is admitted until there is room
+            enter(child, s, 0.0, FROM_STOCK, True)
 
-    # New cases: one arrival event that reschedules itself keeps the queue small.
-    arrival = run.make_arrival(new_child)
-    times, n = run.arrival_t, run.n_arrivals
-    # One event object serves every arrival: it is rescheduled, never rebuilt.
-    clock = new_child(-1, memoryview(b""), 0)
-    clock.k = 0
+        # New cases: one arrival event that reschedules itself keeps the queue small.
+        arrival = run.make_arrival(new_child)
+        times, n = run.arrival_t, run.n_arrivals
+        # One event object serves every arrival: it is rescheduled, never rebuilt.
+        clock = new_child(-1, memoryview(b""), 0)
+        clock.k = 0
 
-    def on_arrival(ev: _Child) -> None:
-        i = ev.k
-        t = times[i]
-        child, s = arrival(i, t)
-        if any_capped:
-            settle(child, route(child, s, t, -1), t, FROM_OUTSIDE)
-        else:
-            enter(child, s, t, FROM_OUTSIDE, False)
-        ev.k = i + 1
-        if i + 1 < n:
-            ev.callbacks = [on_arrival]
-            at(ev, times[i + 1])
+        def on_arrival(ev: _Child) -> None:
+            i = ev.k
+            t = times[i]
+            child, s = arrival(i, t)
+            if any_capped:
+                settle(child, route(child, s, t, -1), t, FROM_OUTSIDE)
+            else:
+                enter(child, s, t, FROM_OUTSIDE, False)
+            ev.k = i + 1
+            if i + 1 < n:
+                ev.callbacks = [on_arrival]
+                at(ev, times[i + 1])
 
-    if n:
-        clock.callbacks = [on_arrival]
-        at(clock, times[0])
+        if n:
+            clock.callbacks = [on_arrival]
+            at(clock, times[0])
 
     # More places from a strategy: admit from the queue when they come.
     for y in range(1, Y):
@@ -770,7 +1174,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         for _, _, child, current in queues[j]:
             if child.wait is current:
                 end_wait(child, math.inf, CENSORED)
-    return run.spell_log()
+    return run.spell_log() if follow is None else follow.spell_log()
 
 
 def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:

@@ -1,0 +1,188 @@
+"""Free paths sampled in bulk (sim.engines.paths) against the event engine and the naive reference."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from conftest import toy_dict
+from generated import scenario_dicts
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+
+from sim.engines.des import ROW, simulate_des, simulate_naive
+from sim.model.staircase import compile_staircase
+from sim.scenario import Scenario
+
+
+def spells(log) -> np.ndarray:
+    """The spell log as a table in a fixed order (child, then start)."""
+    order = np.lexsort((log.end, log.start, log.child))
+    cols = (
+        log.child,
+        log.step,
+        log.from_step,
+        log.to_step,
+        log.extra,
+        log.wait_for,
+        log.overflowed_from,
+        log.start,
+        log.end,
+        log.age_start,
+    )
+    return np.column_stack(cols)[order]
+
+
+def assert_same_spells(a, b) -> None:
+    """Steps, codes and counts exact; times to 1e-9 years (numpy's log and exp may
+    round the last bit differently from math's)."""
+    x, y = spells(a), spells(b)
+    assert x.shape == y.shape
+    np.testing.assert_array_equal(x[:, :7], y[:, :7])
+    np.testing.assert_allclose(x[:, 7:9], y[:, 7:9], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(x[:, 9], y[:, 9], rtol=1e-6, atol=1e-6)  # float32 ages
+    np.testing.assert_array_equal(a.reviews, b.reviews)
+    assert a.n_children == b.n_children and a.horizon == b.horizon
+
+
+def without_places(data: dict) -> dict:
+    """The same scenario with no capacity limit anywhere (so every path is free)."""
+    data = copy.deepcopy(data)
+    for step in data["steps"].values():
+        step.pop("capacity", None)
+    data.get("intervention", {}).pop("extra_places", None)
+    return data
+
+
+def _arms(data: dict) -> list[Scenario]:
+    plan = Scenario.from_dict(data)
+    if "intervention" not in data:
+        return [plan]
+    base = copy.deepcopy(data)
+    del base["intervention"]
+    return [Scenario.from_dict(base), plan]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1), replication=hs.integers(0, 3))
+def test_bulk_paths_equal_one_event_per_move(data, seed, replication):
+    """Every stay law, age bands, aftercare, reviews and caseloads, strategies
+    with extra entries, targeting and ramps: the same spells as the event engine."""
+    for scenario in _arms(without_places(data)):
+        st = compile_staircase(scenario)
+        assert_same_spells(
+            simulate_des(st, seed, replication), simulate_des(st, seed, replication, eager=False)
+        )
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(intervention=True), seed=hs.integers(0, 2**32 - 1))
+def test_bulk_paths_equal_the_naive_reference(data, seed):
+    st = compile_staircase(Scenario.from_dict(without_places(data)))
+    assert_same_spells(simulate_des(st, seed), simulate_naive(st, seed))
+
+
+def _busy(reviews: bool = False) -> Scenario:
+    """Children who move often: many have more stays than their row of uniforms covers."""
+    d = toy_dict()
+    d["horizon_years"] = 12
+    d["transitions"]["low"] = {"mid": 3.0, "closed": 0.2}
+    d["transitions"]["mid"] = {"low": 3.0, "placed": 0.5}
+    d["transitions"]["placed"] = {"mid": 2.0}
+    d["steps"]["placed"]["duration"] = {"dist": "weibull", "mean_years": 0.4, "shape": 1.5}
+    if reviews:
+        d["steps"]["mid"]["review"] = {"interval_months": 2, "moves": {"closed": 0.1, "low": 0.2}}
+    d["intervention"] = {
+        "start_year": 2025,
+        "ramp_up_years": 3,
+        "hazard_ratios": {"mid": {"placed": 0.5}},
+        "entry": {"extra_entries_share": 0.3},
+    }
+    return Scenario.from_dict(d)
+
+
+@pytest.mark.parametrize("reviews", [False, True])
+def test_children_beyond_their_row_draw_from_their_own_stream(reviews):
+    st = compile_staircase(_busy(reviews))
+    log = simulate_des(st, 7, 1)
+    stays = np.bincount(log.child)
+    per_stay = 3 if reviews else 2
+    assert (2 + per_stay * stays > ROW).sum() > 100  # many children use their overflow stream
+    assert log.extra.sum() > 0
+    assert_same_spells(log, simulate_des(st, 7, 1, eager=False))
+    assert_same_spells(log, simulate_naive(st, 7, 1))
+
+
+def test_bulk_paths_are_reproducible_and_in_the_event_engines_order():
+    st = compile_staircase(_busy(True))
+    a, b = simulate_des(st, 3), simulate_des(st, 3)
+    for f in ("child", "step", "from_step", "to_step", "start", "end", "age_start", "extra", "reviews"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+    # Each child's stays together, in order, children in the order they entered.
+    first = np.flatnonzero(np.r_[True, a.child[1:] != a.child[:-1]])
+    assert len(first) == len(np.unique(a.child)) == a.n_children
+    same = a.child[1:] == a.child[:-1]
+    np.testing.assert_array_equal(a.end[:-1][same], a.start[1:][same])
+
+
+# --- Capacity: free stretches in bulk, the rest event by event ----------------
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1), replication=hs.integers(0, 3))
+def test_paths_with_places_equal_one_event_per_move(data, seed, replication):
+    """Places that bind, waiting, overflow, every queue order, extra places, reviews:
+    following the bulk paths and handing refused children to the event engine
+    gives the spells of scheduling every move."""
+    for scenario in _arms(data):
+        st = compile_staircase(scenario)
+        assert_same_spells(
+            simulate_des(st, seed, replication), simulate_des(st, seed, replication, eager=False)
+        )
+
+
+def _naive_applies(st) -> bool:
+    capped = np.flatnonzero(st.capped)
+    return all(
+        st.queue_kind[j] == 0
+        and st.capacity[0, j] > 0
+        and (st.capacity[:, j] == st.capacity[0, j]).all()
+        and (st.overflow_to[j] < 0 or not st.capped[st.overflow_to[j]])
+        and st.stock[j].sum() <= st.capacity[0, j]
+        for j in capped
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1))
+def test_paths_with_places_equal_the_simpy_resource_reference(data, seed):
+    st = compile_staircase(Scenario.from_dict(data))
+    if _naive_applies(st):
+        assert_same_spells(simulate_des(st, seed), simulate_naive(st, seed))
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [
+        {"places": 60},
+        {"places": 60, "queue": "oldest_first"},
+        {"places": 60, "queue": "youngest_first", "wait_on": "low"},
+        {"places": 40, "overflow_to": "low", "max_wait_years": 0.1},
+        {"places": 40, "overflow_to": "mid"},
+    ],
+)
+def test_busy_children_with_places_equal_one_event_per_move(capacity):
+    """Children who move often, review, run past their row and are refused often."""
+    st = compile_staircase(_busy(True).with_changes({"steps.placed.capacity": capacity}))
+    a = simulate_des(st, 5, 2)
+    assert (a.wait_for >= 0).sum() + (a.overflowed_from >= 0).sum() > 100  # the places bind
+    assert_same_spells(a, simulate_des(st, 5, 2, eager=False))
