@@ -472,3 +472,54 @@ def test_simpy_internals_the_engine_relies_on():
     env.schedule(ev, NORMAL, 1.0)
     env.run(until=20.0)
     assert seen[-1] == ("again", 11.0)
+
+
+# ---------------------------------------------------------------------------
+# A child who needs more uniforms than its row and its first overflow block
+# ---------------------------------------------------------------------------
+
+
+def _bouncing(capacity: bool) -> Scenario:
+    """Children moving between two steps about 60 times a year for 10 years: 600 stays each."""
+    placed = {"name_da": "Anbragt", "name_en": "Placed", "placement": True}
+    if capacity:
+        placed["capacity"] = {"places": 30, "wait_on": "home"}
+    return Scenario.from_dict(
+        {
+            "name": "bouncing",
+            "start_year": 2000,
+            "horizon_years": 10,
+            "price_year": 2000,
+            "steps": {"home": {"name_da": "Hjemme", "name_en": "Home"}, "placed": placed},
+            "population": {
+                "children": 1_000,
+                "age_bands": [0],
+                "leaving_age": 30,
+                "entries_per_year": 2,
+                "entry_age_shares": {"0-29": 1.0},
+                "entry_step_shares": {"home": 1.0},
+            },
+            "transitions": {"home": {"placed": 60.0, "closed": 0.01}, "placed": {"home": 60.0}},
+        }
+    )
+
+
+@pytest.mark.parametrize("capacity", [False, True], ids=["free", "places"])
+def test_a_child_with_hundreds_of_stays_draws_from_its_own_stream_as_far_as_it_needs(capacity):
+    """Its row holds 16 uniforms and the first overflow block 256; the stream goes on (it used to
+    raise IndexError), and the engine, its event form and the naive reference still agree."""
+    st = compile_staircase(_bouncing(capacity))
+    log = simulate_des(st, seed=3)
+    assert np.bincount(log.child).max() > 300  # well past 16 + 256 uniforms for some child
+    for other in (simulate_des(st, seed=3, eager=False), simulate_naive(st, seed=3)):
+        x, y = (np.lexsort((a.start, a.child)) for a in (log, other))
+        assert np.array_equal(log.child[x], other.child[y]) and np.array_equal(log.step[x], other.step[y])
+        assert np.allclose(log.end[x], other.end[y], rtol=0, atol=1e-9)
+
+
+def test_an_overflow_stream_is_the_same_however_far_it_is_read():
+    from sim.engines.des import _overflow_row
+
+    a, b = _overflow_row(7, 0)(5, 0), _overflow_row(7, 0)(5, 0)
+    far = a[1000]
+    assert [a[j] for j in range(256)] == [b[j] for j in range(256)] and b[1000] == far

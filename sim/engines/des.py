@@ -255,8 +255,8 @@ class _Run:
 
     def make_draw(self) -> Callable[[_Child], float]:
         """The child's next uniform: from its pre-drawn row, then from its own stream."""
-        seed, replication = self.seed, self.replication
-        extra_rows: dict[int, list[float]] = {}
+        overflow = _overflow_row(self.seed, self.replication)
+        extra_rows: dict[int, _Overflow] = {}
         self._extra_rows = extra_rows
 
         def draw(child: _Child) -> float:
@@ -267,9 +267,7 @@ class _Run:
             row = extra_rows.get(child.cid)
             if row is None:
                 # Rare: a child with more stays than its row; keyed by its id.
-                key = (replication, STREAM_EXTRA_CHILDREN + 1 + child.extra, child.cid)
-                g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
-                row = extra_rows[child.cid] = g.random(256).tolist()
+                row = extra_rows[child.cid] = overflow(child.cid, child.extra)
             return row[k - ROW]
 
         return draw
@@ -543,13 +541,31 @@ def simulate_des(st: Staircase, seed: int, replication: int = 0, eager: bool = T
         return _simulate(st, seed, replication, eager)
 
 
-def _overflow_row(seed: int, replication: int) -> Callable[[int, int], list[float]]:
+class _Overflow:
+    """A child's uniforms beyond its row: its own stream, as long as the child needs.
+
+    It grows 256 numbers at a time; a stream's numbers are the same however it
+    is cut, so a longer run never changes the numbers drawn before.
+    """
+
+    __slots__ = ("generator", "values")
+
+    def __init__(self, generator: np.random.Generator) -> None:
+        self.generator = generator
+        self.values: list[float] = generator.random(256).tolist()
+
+    def __getitem__(self, j: int) -> float:
+        while j >= len(self.values):
+            self.values += self.generator.random(256).tolist()
+        return self.values[j]
+
+
+def _overflow_row(seed: int, replication: int) -> Callable[[int, int], _Overflow]:
     """A child's uniforms beyond its row: its own stream, keyed by its id."""
 
-    def row(cid: int, extra: int) -> list[float]:
+    def row(cid: int, extra: int) -> _Overflow:
         key = (replication, STREAM_EXTRA_CHILDREN + 1 + extra, cid)
-        g = np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
-        return g.random(256).tolist()
+        return _Overflow(np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key))))
 
     return row
 

@@ -30,7 +30,7 @@ class Draws:
     ``U`` holds the rows of the base children (ids ``0 .. n_base - 1``) and
     ``UX`` those of the children a strategy adds (ids from ``n_base``);
     uniforms beyond a row come from the child's own stream, ``overflow(cid,
-    extra)`` (a list of floats, cached here per child).
+    extra)`` (indexable as far as the child needs, cached here per child).
     """
 
     def __init__(
@@ -38,13 +38,13 @@ class Draws:
         U: np.ndarray,
         UX: np.ndarray,
         n_base: int,
-        overflow: Callable[[int, int], list[float]],
-        cache: dict[int, list[float]] | None = None,
+        overflow: Callable[[int, int], Any],
+        cache: dict[int, Any] | None = None,
     ) -> None:
         self.U, self.UX, self.n_base = U, UX, n_base
         self.width = U.shape[1]
         self.overflow = overflow
-        self.cache: dict[int, list[float]] = {} if cache is None else cache
+        self.cache: dict[int, Any] = {} if cache is None else cache
 
     def __call__(self, cid: np.ndarray, k: np.ndarray | int) -> np.ndarray:
         """Uniform ``k[i]`` (or ``k``) of child ``cid[i]``, as float64 (exactly the float32 value)."""
