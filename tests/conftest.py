@@ -88,3 +88,9 @@ def write_scenario(tmp_path: Path):
         return path
 
     return write
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow statistical tests first: on several cores (pytest-xdist) the longest ones then
+    start at once instead of last, and the short ones fill in around them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
