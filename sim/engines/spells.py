@@ -14,12 +14,21 @@ from sim.engines.measures import MEASURES
 from sim.model.staircase import Staircase
 
 
-def _count(Y: int, S: int, years: np.ndarray, steps: np.ndarray, weights=None) -> np.ndarray:
-    """Sum ``weights`` (or count) into a ``[Y, S]`` table; years outside are dropped."""
-    ok = (years >= 0) & (years < Y)
-    flat = years[ok] * S + steps[ok]
-    w = None if weights is None else weights[ok]
-    return np.bincount(flat, weights=w, minlength=Y * S).reshape(Y, S).astype(float)
+def _count(
+    Y: int, S: int, years: np.ndarray, steps: np.ndarray, weights=None, where: np.ndarray | None = None
+) -> np.ndarray:
+    """Sum ``weights`` (or count) into a ``[Y, S]`` table, over the rows ``where`` is true (all rows
+    if ``None``); years outside are dropped.
+
+    Rows left out go to one spare bin instead of being copied out first: a
+    spell log has millions of rows, and each bin still adds its own rows in
+    the log's order (the same sums to the last bit).
+    """
+    keep = (years >= 0) & (years < Y)
+    if where is not None:
+        keep &= where
+    flat = np.where(keep, years * S + steps, Y * S)
+    return np.bincount(flat, weights=weights, minlength=Y * S + 1)[: Y * S].reshape(Y, S).astype(float)
 
 
 def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
@@ -48,50 +57,46 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     # Present at the end of 31 December of year y: start < y + 1 <= end (a
     # child who moves at midnight counts where it was). A difference array
     # over years: +1 in the first such year, -1 after the last.
-    lo = np.floor(start).astype(np.int32)
-    hi = np.minimum(np.floor(end).astype(np.int32) - 1, Y - 1)
+    hi = np.minimum(ye - 1, Y - 1)
     hi[np.isinf(log.end)] = Y - 1
-    keep = hi >= lo
-    diff = _count(Y + 1, S, lo[keep], step[keep]) - _count(Y + 1, S, hi[keep] + 1, step[keep])
+    keep = hi >= ys
+    diff = _count(Y + 1, S, ys, step, where=keep) - _count(Y + 1, S, hi + 1, step, where=keep)
     out["stock_end"] = np.cumsum(diff, axis=0)[:Y]
-    del lo, hi, keep, diff
+    del hi, keep, diff
 
     # Child-years: partial first and last years, whole years in between.
     same = ys == ye
     d = ~same
-    cy = _count(Y, S, ys[same], step[same], (end - start)[same])
-    cy += _count(Y, S, ys[d], step[d], ((ys + 1) - start)[d])
-    cy += _count(Y, S, ye[d], step[d], (end - ye)[d])
-    first, last, sd = ys[d] + 1, ye[d], step[d]
-    has = last > first
-    full = _count(Y + 1, S, first[has], sd[has]) - _count(Y + 1, S, np.minimum(last[has], Y), sd[has])
+    cy = _count(Y, S, ys, step, end - start, where=same)
+    cy += _count(Y, S, ys, step, (ys + 1) - start, where=d)
+    cy += _count(Y, S, ye, step, end - ye, where=d)
+    has = d & (ye > ys + 1)
+    full = _count(Y + 1, S, ys + 1, step, where=has) - _count(Y + 1, S, np.minimum(ye, Y), step, where=has)
     out["child_years"] = cy + np.cumsum(full, axis=0)[:Y]
-    del same, d, first, last, sd, has, full, end
+    del same, d, has, full, end, ye
 
     frm = log.from_step
     new = frm == FROM_OUTSIDE
-    out["new_cases"] = _count(Y, S, ys[new], step[new])
+    out["new_cases"] = _count(Y, S, ys, step, where=new)
     moved_in = (frm >= 0) & (frm != step)  # staying on to wait is no move
-    out["moves_in"] = _count(Y, S, ys[moved_in], step[moved_in])
+    out["moves_in"] = _count(Y, S, ys, step, where=moved_in)
     placed = st.placement
     came_from_unplaced = new | (moved_in & ~placed[np.maximum(frm, 0)])
     first_placed = placed[step] & came_from_unplaced
-    out["placement_entries"] = _count(Y, S, ys[first_placed], step[first_placed])
+    out["placement_entries"] = _count(Y, S, ys, step, where=first_placed)
     del new, moved_in, came_from_unplaced, first_placed, ys
 
-    to = log.to_step
+    to = log.to_step.astype(np.int32)
+    # Ended stays by the year they end (censored ones end at inf: no year).
     ended = to != CENSORED
-    ye_end = np.floor(log.end[ended]).astype(np.int32)
-    s_end, t_end = step[ended], to[ended].astype(np.int32)
+    ye_end = np.where(ended, np.floor(np.where(ended, log.end, 0.0)), -1).astype(np.int32)
     # Staying on to wait for a full step (WAITS) is no move: the waiting stay
     # that follows starts on the same step, and is no move in either.
-    moves = (t_end >= 0) & (t_end < S)
-    up = moves & (t_end > s_end)
-    down = moves & (t_end < s_end)
-    out["moves_up"] = _count(Y, S, ye_end[up], s_end[up])
-    out["moves_down"] = _count(Y, S, ye_end[down], s_end[down])
-    out["closed"] = _count(Y, S, ye_end[t_end == S], s_end[t_end == S])
-    out["aged_out"] = _count(Y, S, ye_end[t_end == S + 1], s_end[t_end == S + 1])
+    moves = ended & (to >= 0) & (to < S)
+    out["moves_up"] = _count(Y, S, ye_end, step, where=moves & (to > step))
+    out["moves_down"] = _count(Y, S, ye_end, step, where=moves & (to < step))
+    out["closed"] = _count(Y, S, ye_end, step, where=to == S)
+    out["aged_out"] = _count(Y, S, ye_end, step, where=to == S + 1)
     out.update(_waiting(log, Y, S))
     out["reviews"] = log.reviews.astype(float)
     out.update(adult_measures(log, st))
