@@ -252,6 +252,17 @@ def _grid(
         shared = [(int(src[a]), int(src[b - 1]) + 1) for a, b in spans if b - a > 1]
         alone = np.array([src[a] for a, b in spans if b - a == 1], dtype=int)
         block_parts.append((shared, alone))
+    # The sweep needs each year's matrix only for cohorts that start it on
+    # the grid's cells below the last: rows of the tables it reads.
+    rows, row_of = np.unique(year_of[: max(C - 1, 0)], return_inverse=True)
+    sweep = []  # per block: (first cell, end cell, shared spans (a, b, row), alone cohorts, their rows)
+    for (lo, hi), (shared, alone) in zip(blocks, block_parts):
+        if lo >= hi:
+            continue
+        if lo < K:
+            sweep.append((lo, hi, None, None, row_of[lo - 1 : hi - 1]))
+            continue
+        sweep.append((lo, hi, [(a, b, int(row_of[a])) for a, b in shared], alone, row_of[alone]))
     grid = SimpleNamespace(
         keep=keep,
         seg_band=seg_band,
@@ -276,8 +287,14 @@ def _grid(
         g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
         blocks=blocks,  # year-wide, by end cell
         block_parts=block_parts,
+        rows=rows,
+        sweep=sweep,
     )
-    for value in [*vars(grid).values(), *(a for lv in levels for a in lv)]:
+    for value in [
+        *vars(grid).values(),
+        *(a for lv in levels for a in lv),
+        *(a for sw in sweep for a in sw if isinstance(a, np.ndarray)),
+    ]:
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
     return grid
@@ -291,6 +308,15 @@ def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     out = np.zeros((len(r), *A.shape[:-1]))
     for s in range(A.shape[-1]):
         out += A[..., s] * r[:, s].reshape(-1, *[1] * (A.ndim - 1))
+    return out
+
+
+def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """As :func:`_by_entry`, with each year's own ``A`` ``[years, ..., P, S]``: ``[years, ..., P]``."""
+    out = np.zeros(A.shape[:-1])
+    r = r.reshape(len(r), *[1] * (A.ndim - 2), A.shape[-1])
+    for s in range(A.shape[-1]):
+        out += A[..., s] * r[..., s]
     return out
 
 
@@ -449,6 +475,13 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
+    # Tables of each run (chunks of runs at once): the year's matrices of the
+    # cohorts the sweep moves, and what occupancy needs of each group.
+    rows, n_grp = grid.rows, len(g_seg)
+    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, len(rows), P, S))
+    AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
+    AccV_seg = np.empty((T, n_seg, P, S))
+    AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
     per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
     chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
     for t0 in range(0, T, chunk):
@@ -461,57 +494,57 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         SumD = Sum @ d
         U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
         # Each cohort's year: a table entry, or its own product if it crosses segments.
-        U = np.concatenate([Pow.reshape(len(Pow), -1, P, P), U], axis=1)
-        V = np.concatenate([SumD.reshape(len(Pow), -1, P, S), V], axis=1)
+        n = len(Pow)
+        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1)[:, rows]
+        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1)[:, rows]
         AccU, AccV = AccU[:, grid.order], AccV[:, grid.order] * grid.g_count[:, None, None]
         # A segment's groups side by side, to multiply their states in one product.
-        AccU_seg = [
-            AccU[:, a:b].transpose(0, 2, 1, 3).reshape(len(AccU), P, -1)
-            for a, b in zip(g_bounds, g_bounds[1:])
-        ]
-        AccV_seg = np.stack([AccV[:, a:b].sum(axis=1) for a, b in zip(g_bounds, g_bounds[1:])], axis=1)
-        for k, t in enumerate(range(ts.start, ts.stop)):
-            y0, y1 = run_start[t], run_end[t]
-            ny = y1 - y0
-            r = rate_in[y0:y1]  # [years, S]
+        for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+            AccU_seg[s][ts] = AccU[:, a:b].transpose(0, 2, 1, 3).reshape(n, P, -1)
+            AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
+        if aug is not None:
+            AccV_all[ts] = AccV
 
-            VR = _by_entry(V[k], r)[:, grid.year_of]  # [years, cohort, P]: from the year's new cases
-            # A year moves cohort i to cell i + 1 (index i + K): sweep the grid
-            # a year-wide block at a time, all the run's years at once.
-            for (lo, hi), (shared, alone) in zip(grid.blocks, grid.block_parts):
-                if lo >= hi:
-                    continue
-                X[y0 + 1 : y1 + 1, lo + K - 1 : hi + K - 1] = VR[:, lo - 1 : hi - 1]
-                for a, b in shared:  # one matrix for these cohorts
-                    X[y0 + 1 : y1 + 1, a + K : b + K] += X[y0:y1, a:b] @ U[k, grid.year_of[a]].T
-                if len(alone):
-                    X[y0 + 1 : y1 + 1, alone + K] += (U[k, grid.year_of[alone]] @ X[y0:y1, alone, :, None])[
-                        ..., 0
-                    ]
-            # Occupancy: the groups' states at the start of the year, then by segment.
-            now = X[y0:y1]
-            Xg = np.empty((ny, len(g_seg), P))
-            Xg[:, grid.single] = now[:, g_coh[grid.single]]
-            for g, a, b in grid.ranges:
-                Xg[:, g] = now[:, a:b].sum(axis=1)
+    # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
+    # year-wide block at a time, all years at once, each with its run's matrices.
+    one = T == 1
+    VR = _by_entry(Vt[0], rate_in) if one else _by_entry_yearly(Vt[run_of], rate_in)  # [Y, row, P]
+    for lo, hi, shared, alone, arows in grid.sweep:
+        if shared is None:  # cohorts below the grid at the start of the year: no state to move
+            X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
+            continue
+        for a, b, j in shared:  # one matrix for these cohorts
+            Uj = Ut[0, j].T if one else Ut[run_of, j].transpose(0, 2, 1)
+            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, j, None]
+        if len(alone):
+            Ua = Ut[0, arows] if one else Ut[run_of[:, None], arows]
+            X[1:, alone + K] = (Ua @ X[:-1, alone, :, None])[..., 0] + VR[:, arows]
+    # Occupancy: the groups' states at the start of the year, then by segment.
+    Xg = np.empty((Y, n_grp, P))
+    Xg[:, grid.single] = X[:-1, g_coh[grid.single]]
+    for g, a, b in grid.ranges:
+        Xg[:, g] = X[:-1, a:b].sum(axis=1)
+    for t in range(T):
+        y0, y1 = run_start[t], run_end[t]
+        ny = y1 - y0
+        for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+            acc[y0:y1, s] = (AccU_seg[s][t] @ Xg[y0:y1, a:b].reshape(ny, -1, 1))[..., 0]
+        if aug is not None:
+            # Present value of a year of adult life for children leaving a
+            # group: it starts at from_age (the cohort's, within the year)
+            # or at leaving if older; as sim.engines.spells.adult_measures.
+            years = np.arange(y0, y1)[:, None]
+            w = st.adult_window(
+                np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
+            )  # [years, group]
+            Xw = Xg[y0:y1] * w[:, :, None]
+            new_w = _by_entry(AccV_all[t], rate_in[y0:y1]) * w[:, :, None]  # [years, group, P]
+            steps_w = w * grid.g_steps
             for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
-            acc[y0:y1] += _by_entry(AccV_seg[k], r)
-            if aug is not None:
-                # Present value of a year of adult life for children leaving a
-                # group: it starts at from_age (the cohort's, within the year)
-                # or at leaving if older; as sim.engines.spells.adult_measures.
-                years = np.arange(y0, y1)[:, None]
-                w = st.adult_window(
-                    np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
-                )  # [years, group]
-                Xg *= w[:, :, None]
-                new_w = _by_entry(AccV[k], r) * w[:, :, None]  # [years, group, P]
-                steps_w = w * grid.g_steps
-                for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
-                    accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
-                    wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
+                accw[y0:y1, s] = (AccU_seg[s][t] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
+                accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
+                wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
+    acc += _by_entry(AccV_seg[0], rate_in) if one else _by_entry_yearly(AccV_seg[run_of], rate_in)
 
     # Occupancy integrals (generators are constant within a year and band),
     # and from them child-years and every flow.
