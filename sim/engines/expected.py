@@ -331,20 +331,33 @@ def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
     sub-steps: for the first pieces of cohorts ``first`` (the others' are the
     same as one of these), then for every later piece.
     """
+    # Tables flattened to [run, (segment, length), ...]; entries taken along
+    # axis 1 stay contiguous (fancy indexing after a slice would not).
+    n = Pow.shape[2]
+    Pow, Sum, SumD, Sum2D = (a.reshape(a.shape[0], -1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
     _, seg, length = levels[0]  # every cohort, from the identity
-    acc_u, acc_v = [Sum[:, seg[first], length[first]]], [Sum2D[:, seg[first], length[first]]]
+    at = seg[first] * n + length[first]
+    acc_u, acc_v = [Sum.take(at, axis=1)], [Sum2D.take(at, axis=1)]
     if len(levels) == 1:
-        return Pow[:, :0, 0], SumD[:, :0, 0], acc_u[0], acc_v[0]
+        return Pow[:, :0], SumD[:, :0], acc_u[0], acc_v[0]
     crossing = levels[1][0]
-    U, V = Pow[:, seg[crossing], length[crossing]], SumD[:, seg[crossing], length[crossing]]
+    at = seg[crossing] * n + length[crossing]
+    U, V = Pow.take(at, axis=1), SumD.take(at, axis=1)
     for idx, seg, length in levels[1:]:
-        idx = np.searchsorted(crossing, idx)
-        pw, sm = Pow[:, seg, length], Sum[:, seg, length]
-        u, v = U[:, idx], V[:, idx]
+        at = seg * n + length
+        pw, sm = Pow.take(at, axis=1), Sum.take(at, axis=1)
+        if len(idx) == len(crossing):  # every crossing cohort
+            u, v = U, V
+        else:
+            idx = np.searchsorted(crossing, idx)
+            u, v = U.take(idx, axis=1), V.take(idx, axis=1)
         acc_u.append(sm @ u)
-        acc_v.append(sm @ v + Sum2D[:, seg, length])
-        U[:, idx] = pw @ u
-        V[:, idx] = pw @ v + SumD[:, seg, length]
+        acc_v.append(sm @ v + Sum2D.take(at, axis=1))
+        if len(idx) == len(crossing):
+            U, V = pw @ u, pw @ v + SumD.take(at, axis=1)
+        else:
+            U[:, idx] = pw @ u
+            V[:, idx] = pw @ v + SumD.take(at, axis=1)
     return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
 
 
@@ -462,7 +475,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # New cases per cell and sub-step, by entry step: [T, segment, P, S].
     Din = (
         seg_open[None, :, :, None]
-        * (F @ enter.transpose(0, 2, 1))[:, seg_band]
+        * (F @ enter.transpose(0, 2, 1)).take(seg_band, axis=1)
         * (st.entry_band_prob / band_width)[seg_band][None, :, None, None]
     )
 
@@ -482,11 +495,11 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
-    per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
-    chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
-    for t0 in range(0, T, chunk):
-        ts = slice(t0, min(T, t0 + chunk))
-        M = seg_open[None, :, :, None] * E[ts][:, seg_band]  # one sub-step in each segment
+    # One run at a time: batching runs saves few calls but makes arrays large
+    # enough for the allocator to map fresh pages for each, which costs more.
+    for t0 in range(T):
+        ts = slice(t0, t0 + 1)
+        M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
         Sum2 = prefix_sums(Sum, axis=2)
@@ -495,9 +508,12 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
         # Each cohort's year: a table entry, or its own product if it crosses segments.
         n = len(Pow)
-        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1)[:, rows]
-        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1)[:, rows]
-        AccU, AccV = AccU[:, grid.order], AccV[:, grid.order] * grid.g_count[:, None, None]
+        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1).take(rows, axis=1)
+        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1).take(rows, axis=1)
+        AccU, AccV = (
+            AccU.take(grid.order, axis=1),
+            AccV.take(grid.order, axis=1) * grid.g_count[:, None, None],
+        )
         # A segment's groups side by side, to multiply their states in one product.
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
             AccU_seg[s][ts] = AccU[:, a:b].transpose(0, 2, 1, 3).reshape(n, P, -1)
@@ -508,7 +524,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
     # year-wide block at a time, all years at once, each with its run's matrices.
     one = T == 1
-    VR = _by_entry(Vt[0], rate_in) if one else _by_entry_yearly(Vt[run_of], rate_in)  # [Y, row, P]
+    VR = np.empty((Y, len(rows), P))  # [Y, row, P]: from the year's new cases
+    for t in range(T):
+        VR[run_start[t] : run_end[t]] = _by_entry(Vt[t], rate_in[run_start[t] : run_end[t]])
     for lo, hi, shared, alone, arows in grid.sweep:
         if shared is None:  # cohorts below the grid at the start of the year: no state to move
             X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
@@ -516,9 +534,12 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         for a, b, j in shared:  # one matrix for these cohorts
             Uj = Ut[0, j].T if one else Ut[run_of, j].transpose(0, 2, 1)
             X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, j, None]
-        if len(alone):
-            Ua = Ut[0, arows] if one else Ut[run_of[:, None], arows]
-            X[1:, alone + K] = (Ua @ X[:-1, alone, :, None])[..., 0] + VR[:, arows]
+        if len(alone):  # each its own matrix: by run (a stack by year would be large)
+            for t in range(T):
+                y0, y1 = run_start[t], run_end[t]
+                X[y0 + 1 : y1 + 1, alone + K] = (Ut[t, arows] @ X[y0:y1, alone, :, None])[..., 0] + VR[
+                    y0:y1, arows
+                ]
     # Occupancy: the groups' states at the start of the year, then by segment.
     Xg = np.empty((Y, n_grp, P))
     Xg[:, grid.single] = X[:-1, g_coh[grid.single]]
