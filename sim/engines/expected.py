@@ -544,7 +544,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     Xg = np.empty((Y, n_grp, P))
     Xg[:, grid.single] = X[:-1, g_coh[grid.single]]
     for g, a, b in grid.ranges:
-        Xg[:, g] = X[:-1, a:b].sum(axis=1)
+        Xg[:, g] = (np.ones((1, b - a)) @ X[:-1, a:b])[:, 0]  # a product per year: faster than sum(axis=1)
     for t in range(T):
         y0, y1 = run_start[t], run_end[t]
         ny = y1 - y0
@@ -588,7 +588,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
     out["aged_out"] = aged.sum(axis=1) @ occ_step
     out["new_cases"] = rate_in.copy()
-    out["stock_end"] = X[1:, K - 1 :].sum(axis=1) @ occ_step
+    out["stock_end"] = (np.ones((1, C)) @ X[1:, K - 1 :])[:, 0] @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()
