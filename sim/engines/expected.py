@@ -321,7 +321,7 @@ def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
-    """Each cohort's year, from the tables of a chunk of runs (leading axis).
+    """Each cohort's year, from the tables of runs (leading axis).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
@@ -488,7 +488,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
-    # Tables of each run (chunks of runs at once): the year's matrices of the
+    # Tables of each run: the year's matrices of the
     # cohorts the sweep moves, and what occupancy needs of each group.
     rows, n_grp = grid.rows, len(g_seg)
     Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, len(rows), P, S))
@@ -502,10 +502,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
-        Sum2 = prefix_sums(Sum, axis=2)
-        d = Din[ts][:, :, None]
-        SumD = Sum @ d
-        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
+        SumD = Sum @ Din[ts][:, :, None]  # the same from new cases
+        Sum2D = prefix_sums(SumD, axis=2)  # and their sums, for occupancy
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
         # Each cohort's year: a table entry, or its own product if it crosses segments.
         n = len(Pow)
         Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1).take(rows, axis=1)

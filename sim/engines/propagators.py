@@ -88,7 +88,9 @@ def powers(M: np.ndarray, n: int) -> np.ndarray:
 
 def prefix_sums(X: np.ndarray, axis: int) -> np.ndarray:
     """Exclusive running sums along ``axis``: entry ``l`` is the sum of entries ``0..l-1`` (the first is zero)."""
-    X = np.moveaxis(np.asarray(X, dtype=float), axis, 0)
+    X = np.asarray(X, dtype=float)
+    axis = axis % X.ndim
     out = np.zeros_like(X)
-    np.cumsum(X[:-1], axis=0, out=out[1:])
-    return np.moveaxis(out, 0, axis)
+    lead = (slice(None),) * axis
+    np.cumsum(X[(*lead, slice(None, -1))], axis=axis, out=out[(*lead, slice(1, None))])
+    return out
