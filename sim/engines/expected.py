@@ -76,6 +76,32 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
     return owner, speed, split
 
 
+@functools.lru_cache(maxsize=64)
+def _structure(stays: tuple, step_ids: tuple[str, ...]) -> SimpleNamespace:
+    """What the stay laws alone fix (cached: arms and draws share their laws): see :func:`_phases`.
+
+    ``into[s, p]``: how a child entering step ``s`` splits over phases;
+    ``at_start``: per step, the phases' shares of a stock found on it.
+    """
+    owner, speed, split = _phases(SimpleNamespace(stays=stays, step_ids=step_ids))
+    into = np.zeros((len(stays), len(owner)))
+    for s, parts in enumerate(split):
+        for p, w in parts:
+            into[s, p] = w
+    out = SimpleNamespace(
+        owner=owner,
+        speed=np.array(speed),
+        split=split,
+        hazards=np.array([stays[s].rates_are_hazards for s in owner])[:, None],
+        into=into,
+        at_start=[law.at_start().phases()[0] for law in stays],
+    )
+    for value in vars(out).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return out
+
+
 class _History:
     """States that remember a child's highest step (and the band it first reached it in).
 
@@ -381,7 +407,8 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         return _by_reach(st, cells_per_year)
     K = int(cells_per_year)
     h = 1.0 / K
-    owner, speed, split = _phases(st)
+    struct = _structure(st.stays, tuple(st.step_ids))
+    owner, speed, split, into = struct.owner, struct.speed, struct.split, struct.into
     P, S, Y = len(owner), st.n_steps, st.horizon
     B = len(st.band_edges) - 1
     cell_edges = np.rint(st.band_edges * K).astype(int)
@@ -390,11 +417,11 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    hazards = np.array([st.stays[s].rates_are_hazards for s in owner])[:, None]
+    hazards = struct.hazards
     R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
         hazards,
         st.rates[:, :, owner, :],
-        (st.intensity[:, :, owner] * np.array(speed))[..., None] * st.dest_prob[:, :, owner, :],
+        (st.intensity[:, :, owner] * speed)[..., None] * st.dest_prob[:, :, owner, :],
     )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
@@ -407,10 +434,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
     R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
-    into = np.zeros((S, P))  # how a child entering step s splits over phases
-    for s, parts in enumerate(split):
-        for p, w in parts:
-            into[s, p] = w
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
@@ -454,8 +477,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     spread *= (st.stock / spread.sum(axis=2))[..., None]
     to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
     for s in range(S):
-        weights, _ = st.stays[s].at_start().phases()
-        for (ph, _), share in zip(split[s], weights):
+        for (ph, _), share in zip(split[s], struct.at_start[s]):
             for b in range(B):  # with adult life: its step is the highest so far
                 to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
     x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
