@@ -309,7 +309,6 @@ def _grid(
         g_count=g_count,
         g_bounds=np.searchsorted(g_seg, np.arange(n_seg + 1)),  # groups of segment s: g_bounds[s] to [s + 1]
         ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
-        single=np.flatnonzero(g_count == 1),
         g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
         blocks=blocks,  # year-wide, by end cell
         block_parts=block_parts,
@@ -562,8 +561,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
                     y0:y1, arows
                 ]
     # Occupancy: the groups' states at the start of the year, then by segment.
-    Xg = np.empty((Y, n_grp, P))
-    Xg[:, grid.single] = X[:-1, g_coh[grid.single]]
+    Xg = X[:-1].take(g_coh, axis=1)  # a group's first cohort; groups of many are summed below
     for g, a, b in grid.ranges:
         Xg[:, g] = (np.ones((1, b - a)) @ X[:-1, a:b])[:, 0]  # a product per year: faster than sum(axis=1)
     for t in range(T):
