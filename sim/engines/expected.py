@@ -25,11 +25,14 @@ sums up to ``K`` are tabulated once per run; only cohorts that cross into
 another segment during the year need a product of their own. A year moves a
 cohort ``K`` cells on, so the state at the start of every year is found by
 sweeping the grid one year-wide block at a time, each block for all the years
-of a run at once. Occupancy by segment and year, and from it every measure,
-follows by matrix products over all years. Years are never a dimension of a
-matrix product or of a sum, only stacked side by side, so a year's numbers do
-not depend on how many years share its rates: two arms with the same rates
-until a strategy starts agree exactly until then. The segments and each
+at once, each year with its run's matrices. Occupancy by segment and year, and
+from it every measure, follows by matrix products over all years. Years are
+never a dimension of a matrix product or of a sum, only stacked side by side,
+so a year's numbers do not depend on how many years share its rates: two arms
+with the same rates until a strategy starts agree exactly until then. The
+tables are computed one run at a time (arrays that hold several runs are large
+enough for the allocator to map fresh pages for each, which costs more than
+the calls saved), and what the stay laws fix is cached on the laws. The segments and each
 cohort's pieces depend only on the grid, the leaving ages and the adult age,
 and are kept between calls. The numbers are those of the sub-step recursion,
 to rounding (the tests hold them to it at 1e-11).
