@@ -25,11 +25,14 @@ sums up to ``K`` are tabulated once per run; only cohorts that cross into
 another segment during the year need a product of their own. A year moves a
 cohort ``K`` cells on, so the state at the start of every year is found by
 sweeping the grid one year-wide block at a time, each block for all the years
-of a run at once. Occupancy by segment and year, and from it every measure,
-follows by matrix products over all years. Years are never a dimension of a
-matrix product or of a sum, only stacked side by side, so a year's numbers do
-not depend on how many years share its rates: two arms with the same rates
-until a strategy starts agree exactly until then. The segments and each
+at once, each year with its run's matrices. Occupancy by segment and year, and
+from it every measure, follows by matrix products over all years. Years are
+never a dimension of a matrix product or of a sum, only stacked side by side,
+so a year's numbers do not depend on how many years share its rates: two arms
+with the same rates until a strategy starts agree exactly until then. The
+tables are computed one run at a time (arrays that hold several runs are large
+enough for the allocator to map fresh pages for each, which costs more than
+the calls saved), and what the stay laws fix is cached on the laws. The segments and each
 cohort's pieces depend only on the grid, the leaving ages and the adult age,
 and are kept between calls. The numbers are those of the sub-step recursion,
 to rounding (the tests hold them to it at 1e-11).
@@ -74,6 +77,32 @@ def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int,
         owner += [s] * len(weights)
         speed += [1.0 / m for m in means]
     return owner, speed, split
+
+
+@functools.lru_cache(maxsize=64)
+def _structure(stays: tuple, step_ids: tuple[str, ...]) -> SimpleNamespace:
+    """What the stay laws alone fix (cached: arms and draws share their laws): see :func:`_phases`.
+
+    ``into[s, p]``: how a child entering step ``s`` splits over phases;
+    ``at_start``: per step, the phases' shares of a stock found on it.
+    """
+    owner, speed, split = _phases(SimpleNamespace(stays=stays, step_ids=step_ids))
+    into = np.zeros((len(stays), len(owner)))
+    for s, parts in enumerate(split):
+        for p, w in parts:
+            into[s, p] = w
+    out = SimpleNamespace(
+        owner=owner,
+        speed=np.array(speed),
+        split=split,
+        hazards=np.array([stays[s].rates_are_hazards for s in owner])[:, None],
+        into=into,
+        at_start=[law.at_start().phases()[0] for law in stays],
+    )
+    for value in vars(out).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return out
 
 
 class _History:
@@ -252,6 +281,17 @@ def _grid(
         shared = [(int(src[a]), int(src[b - 1]) + 1) for a, b in spans if b - a > 1]
         alone = np.array([src[a] for a, b in spans if b - a == 1], dtype=int)
         block_parts.append((shared, alone))
+    # The sweep needs each year's matrix only for cohorts that start it on
+    # the grid's cells below the last: rows of the tables it reads.
+    rows, row_of = np.unique(year_of[: max(C - 1, 0)], return_inverse=True)
+    sweep = []  # per block: (first cell, end cell, shared spans (a, b, row), alone cohorts, their rows)
+    for (lo, hi), (shared, alone) in zip(blocks, block_parts):
+        if lo >= hi:
+            continue
+        if lo < K:
+            sweep.append((lo, hi, None, None, row_of[lo - 1 : hi - 1]))
+            continue
+        sweep.append((lo, hi, [(a, b, int(row_of[a])) for a, b in shared], alone, row_of[alone]))
     grid = SimpleNamespace(
         keep=keep,
         seg_band=seg_band,
@@ -272,12 +312,17 @@ def _grid(
         g_count=g_count,
         g_bounds=np.searchsorted(g_seg, np.arange(n_seg + 1)),  # groups of segment s: g_bounds[s] to [s + 1]
         ranges=[(int(g), int(g_coh[g]), int(g_coh[g] + g_count[g])) for g in many],  # group, its cohorts
-        single=np.flatnonzero(g_count == 1),
         g_steps=g_count * piece_len[g_piece],  # cell sub-steps each group covers in a year
         blocks=blocks,  # year-wide, by end cell
         block_parts=block_parts,
+        rows=rows,
+        sweep=sweep,
     )
-    for value in [*vars(grid).values(), *(a for lv in levels for a in lv)]:
+    for value in [
+        *vars(grid).values(),
+        *(a for lv in levels for a in lv),
+        *(a for sw in sweep for a in sw if isinstance(a, np.ndarray)),
+    ]:
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
     return grid
@@ -294,8 +339,17 @@ def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
+def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """As :func:`_by_entry`, with each year's own ``A`` ``[years, ..., P, S]``: ``[years, ..., P]``."""
+    out = np.zeros(A.shape[:-1])
+    r = r.reshape(len(r), *[1] * (A.ndim - 2), A.shape[-1])
+    for s in range(A.shape[-1]):
+        out += A[..., s] * r[..., s]
+    return out
+
+
 def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
-    """Each cohort's year, from the tables of a chunk of runs (leading axis).
+    """Each cohort's year, from the tables of runs (leading axis).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
@@ -305,20 +359,33 @@ def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
     sub-steps: for the first pieces of cohorts ``first`` (the others' are the
     same as one of these), then for every later piece.
     """
+    # Tables flattened to [run, (segment, length), ...]; entries taken along
+    # axis 1 stay contiguous (fancy indexing after a slice would not).
+    n = Pow.shape[2]
+    Pow, Sum, SumD, Sum2D = (a.reshape(a.shape[0], -1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
     _, seg, length = levels[0]  # every cohort, from the identity
-    acc_u, acc_v = [Sum[:, seg[first], length[first]]], [Sum2D[:, seg[first], length[first]]]
+    at = seg[first] * n + length[first]
+    acc_u, acc_v = [Sum.take(at, axis=1)], [Sum2D.take(at, axis=1)]
     if len(levels) == 1:
-        return Pow[:, :0, 0], SumD[:, :0, 0], acc_u[0], acc_v[0]
+        return Pow[:, :0], SumD[:, :0], acc_u[0], acc_v[0]
     crossing = levels[1][0]
-    U, V = Pow[:, seg[crossing], length[crossing]], SumD[:, seg[crossing], length[crossing]]
+    at = seg[crossing] * n + length[crossing]
+    U, V = Pow.take(at, axis=1), SumD.take(at, axis=1)
     for idx, seg, length in levels[1:]:
-        idx = np.searchsorted(crossing, idx)
-        pw, sm = Pow[:, seg, length], Sum[:, seg, length]
-        u, v = U[:, idx], V[:, idx]
+        at = seg * n + length
+        pw, sm = Pow.take(at, axis=1), Sum.take(at, axis=1)
+        if len(idx) == len(crossing):  # every crossing cohort
+            u, v = U, V
+        else:
+            idx = np.searchsorted(crossing, idx)
+            u, v = U.take(idx, axis=1), V.take(idx, axis=1)
         acc_u.append(sm @ u)
-        acc_v.append(sm @ v + Sum2D[:, seg, length])
-        U[:, idx] = pw @ u
-        V[:, idx] = pw @ v + SumD[:, seg, length]
+        acc_v.append(sm @ v + Sum2D.take(at, axis=1))
+        if len(idx) == len(crossing):
+            U, V = pw @ u, pw @ v + SumD.take(at, axis=1)
+        else:
+            U[:, idx] = pw @ u
+            V[:, idx] = pw @ v + SumD.take(at, axis=1)
     return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
 
 
@@ -342,7 +409,8 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         return _by_reach(st, cells_per_year)
     K = int(cells_per_year)
     h = 1.0 / K
-    owner, speed, split = _phases(st)
+    struct = _structure(st.stays, tuple(st.step_ids))
+    owner, speed, split, into = struct.owner, struct.speed, struct.split, struct.into
     P, S, Y = len(owner), st.n_steps, st.horizon
     B = len(st.band_edges) - 1
     cell_edges = np.rint(st.band_edges * K).astype(int)
@@ -351,11 +419,11 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    hazards = np.array([st.stays[s].rates_are_hazards for s in owner])[:, None]
+    hazards = struct.hazards
     R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
         hazards,
         st.rates[:, :, owner, :],
-        (st.intensity[:, :, owner] * np.array(speed))[..., None] * st.dest_prob[:, :, owner, :],
+        (st.intensity[:, :, owner] * speed)[..., None] * st.dest_prob[:, :, owner, :],
     )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
@@ -368,10 +436,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
     R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
-    into = np.zeros((S, P))  # how a child entering step s splits over phases
-    for s, parts in enumerate(split):
-        for p, w in parts:
-            into[s, p] = w
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
@@ -415,8 +479,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     spread *= (st.stock / spread.sum(axis=2))[..., None]
     to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
     for s in range(S):
-        weights, _ = st.stays[s].at_start().phases()
-        for (ph, _), share in zip(split[s], weights):
+        for (ph, _), share in zip(split[s], struct.at_start[s]):
             for b in range(B):  # with adult life: its step is the highest so far
                 to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
     x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
@@ -436,7 +499,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # New cases per cell and sub-step, by entry step: [T, segment, P, S].
     Din = (
         seg_open[None, :, :, None]
-        * (F @ enter.transpose(0, 2, 1))[:, seg_band]
+        * (F @ enter.transpose(0, 2, 1)).take(seg_band, axis=1)
         * (st.entry_band_prob / band_width)[seg_band][None, :, None, None]
     )
 
@@ -449,69 +512,82 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     acc = np.empty((Y, n_seg, P))  # sum over sub-steps of the state at their start, by segment
     if aug is not None:
         accw, wl = np.empty((Y, n_seg, P)), np.empty((Y, n_seg))
-    per_run = (n_coh + grid.n_pieces) * P * (P + S) + 3 * n_seg * (grid.L + 1) * P * (P + S)
-    chunk = max(1, int(4e6 // per_run))  # runs tabulated at once (bounds memory)
-    for t0 in range(0, T, chunk):
-        ts = slice(t0, min(T, t0 + chunk))
-        M = seg_open[None, :, :, None] * E[ts][:, seg_band]  # one sub-step in each segment
+    # Tables of each run: the year's matrices of the
+    # cohorts the sweep moves, and what occupancy needs of each group.
+    rows, n_grp = grid.rows, len(g_seg)
+    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, len(rows), P, S))
+    AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
+    AccV_seg = np.empty((T, n_seg, P, S))
+    AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
+    # One run at a time: batching runs saves few calls but makes arrays large
+    # enough for the allocator to map fresh pages for each, which costs more.
+    for t0 in range(T):
+        ts = slice(t0, t0 + 1)
+        M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
-        Sum2 = prefix_sums(Sum, axis=2)
-        d = Din[ts][:, :, None]
-        SumD = Sum @ d
-        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2 @ d)
+        SumD = Sum @ Din[ts][:, :, None]  # the same from new cases
+        Sum2D = prefix_sums(SumD, axis=2)  # and their sums, for occupancy
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
         # Each cohort's year: a table entry, or its own product if it crosses segments.
-        U = np.concatenate([Pow.reshape(len(Pow), -1, P, P), U], axis=1)
-        V = np.concatenate([SumD.reshape(len(Pow), -1, P, S), V], axis=1)
-        AccU, AccV = AccU[:, grid.order], AccV[:, grid.order] * grid.g_count[:, None, None]
+        n = len(Pow)
+        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1).take(rows, axis=1)
+        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1).take(rows, axis=1)
+        AccU, AccV = (
+            AccU.take(grid.order, axis=1),
+            AccV.take(grid.order, axis=1) * grid.g_count[:, None, None],
+        )
         # A segment's groups side by side, to multiply their states in one product.
-        AccU_seg = [
-            AccU[:, a:b].transpose(0, 2, 1, 3).reshape(len(AccU), P, -1)
-            for a, b in zip(g_bounds, g_bounds[1:])
-        ]
-        AccV_seg = np.stack([AccV[:, a:b].sum(axis=1) for a, b in zip(g_bounds, g_bounds[1:])], axis=1)
-        for k, t in enumerate(range(ts.start, ts.stop)):
-            y0, y1 = run_start[t], run_end[t]
-            ny = y1 - y0
-            r = rate_in[y0:y1]  # [years, S]
+        for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+            AccU_seg[s][ts] = AccU[:, a:b].transpose(0, 2, 1, 3).reshape(n, P, -1)
+            AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
+        if aug is not None:
+            AccV_all[ts] = AccV
 
-            VR = _by_entry(V[k], r)[:, grid.year_of]  # [years, cohort, P]: from the year's new cases
-            # A year moves cohort i to cell i + 1 (index i + K): sweep the grid
-            # a year-wide block at a time, all the run's years at once.
-            for (lo, hi), (shared, alone) in zip(grid.blocks, grid.block_parts):
-                if lo >= hi:
-                    continue
-                X[y0 + 1 : y1 + 1, lo + K - 1 : hi + K - 1] = VR[:, lo - 1 : hi - 1]
-                for a, b in shared:  # one matrix for these cohorts
-                    X[y0 + 1 : y1 + 1, a + K : b + K] += X[y0:y1, a:b] @ U[k, grid.year_of[a]].T
-                if len(alone):
-                    X[y0 + 1 : y1 + 1, alone + K] += (U[k, grid.year_of[alone]] @ X[y0:y1, alone, :, None])[
-                        ..., 0
-                    ]
-            # Occupancy: the groups' states at the start of the year, then by segment.
-            now = X[y0:y1]
-            Xg = np.empty((ny, len(g_seg), P))
-            Xg[:, grid.single] = now[:, g_coh[grid.single]]
-            for g, a, b in grid.ranges:
-                Xg[:, g] = now[:, a:b].sum(axis=1)
+    # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
+    # year-wide block at a time, all years at once, each with its run's matrices.
+    one = T == 1
+    VR = np.empty((Y, len(rows), P))  # [Y, row, P]: from the year's new cases
+    for t in range(T):
+        VR[run_start[t] : run_end[t]] = _by_entry(Vt[t], rate_in[run_start[t] : run_end[t]])
+    for lo, hi, shared, alone, arows in grid.sweep:
+        if shared is None:  # cohorts below the grid at the start of the year: no state to move
+            X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
+            continue
+        for a, b, j in shared:  # one matrix for these cohorts
+            Uj = Ut[0, j].T if one else Ut[run_of, j].transpose(0, 2, 1)
+            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, j, None]
+        if len(alone):  # each its own matrix: by run (a stack by year would be large)
+            for t in range(T):
+                y0, y1 = run_start[t], run_end[t]
+                X[y0 + 1 : y1 + 1, alone + K] = (Ut[t, arows] @ X[y0:y1, alone, :, None])[..., 0] + VR[
+                    y0:y1, arows
+                ]
+    # Occupancy: the groups' states at the start of the year, then by segment.
+    Xg = X[:-1].take(g_coh, axis=1)  # a group's first cohort; groups of many are summed below
+    for g, a, b in grid.ranges:
+        Xg[:, g] = (np.ones((1, b - a)) @ X[:-1, a:b])[:, 0]  # a product per year: faster than sum(axis=1)
+    for t in range(T):
+        y0, y1 = run_start[t], run_end[t]
+        ny = y1 - y0
+        for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
+            acc[y0:y1, s] = (AccU_seg[s][t] @ Xg[y0:y1, a:b].reshape(ny, -1, 1))[..., 0]
+        if aug is not None:
+            # Present value of a year of adult life for children leaving a
+            # group: it starts at from_age (the cohort's, within the year)
+            # or at leaving if older; as sim.engines.spells.adult_measures.
+            years = np.arange(y0, y1)[:, None]
+            w = st.adult_window(
+                np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
+            )  # [years, group]
+            Xw = Xg[y0:y1] * w[:, :, None]
+            new_w = _by_entry(AccV_all[t], rate_in[y0:y1]) * w[:, :, None]  # [years, group, P]
+            steps_w = w * grid.g_steps
             for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                acc[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
-            acc[y0:y1] += _by_entry(AccV_seg[k], r)
-            if aug is not None:
-                # Present value of a year of adult life for children leaving a
-                # group: it starts at from_age (the cohort's, within the year)
-                # or at leaving if older; as sim.engines.spells.adult_measures.
-                years = np.arange(y0, y1)[:, None]
-                w = st.adult_window(
-                    np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
-                )  # [years, group]
-                Xg *= w[:, :, None]
-                new_w = _by_entry(AccV[k], r) * w[:, :, None]  # [years, group, P]
-                steps_w = w * grid.g_steps
-                for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                    accw[y0:y1, s] = (AccU_seg[s][k] @ Xg[:, a:b].reshape(ny, -1, 1))[..., 0]
-                    accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
-                    wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
+                accw[y0:y1, s] = (AccU_seg[s][t] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
+                accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
+                wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
+    acc += _by_entry(AccV_seg[0], rate_in) if one else _by_entry_yearly(AccV_seg[run_of], rate_in)
 
     # Occupancy integrals (generators are constant within a year and band),
     # and from them child-years and every flow.
@@ -534,7 +610,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
     out["aged_out"] = aged.sum(axis=1) @ occ_step
     out["new_cases"] = rate_in.copy()
-    out["stock_end"] = X[1:, K - 1 :].sum(axis=1) @ occ_step
+    out["stock_end"] = (np.ones((1, C)) @ X[1:, K - 1 :])[:, 0] @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()

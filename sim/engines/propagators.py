@@ -25,6 +25,8 @@ _DEGREE = 13
 """Taylor degree on the scaled step; with its 1-norm at most :data:`_THETA` the
 remainder is below ``0.5^14 / 14! e^0.5``, about 1e-15 relative."""
 _THETA = 0.5
+_FACTORIALS = np.array([[float(factorial(k + i)) for k in range(_DEGREE + 1)] for i in range(3)])
+"""``(k + i)!`` that divide the ``k``-th power in the series of ``E``, ``F`` and ``G`` (``i = 0, 1, 2``)."""
 
 
 def van_loan(A: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,8 +51,9 @@ def van_loan(A: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarra
         P[1] = X
     for k in range(2, _DEGREE + 1):
         P[k] = P[k - 1] @ X
-    # Summed term by term, in order: each matrix's result does not depend on the stack around it.
-    E, F, G = (sum(P[k] / factorial(k + i) for k in range(_DEGREE + 1)) for i in range(3))
+    # Summed term by term, in order (a sum along an outer axis): each
+    # matrix's result does not depend on the stack around it.
+    E, F, G = (P[None] / _FACTORIALS.reshape(3, _DEGREE + 1, *[1] * (P.ndim - 1))).sum(axis=1)
     F *= step[..., None, None]
     G *= (step * step)[..., None, None]
     for i in range(int(s.max(initial=0))):
@@ -88,7 +91,9 @@ def powers(M: np.ndarray, n: int) -> np.ndarray:
 
 def prefix_sums(X: np.ndarray, axis: int) -> np.ndarray:
     """Exclusive running sums along ``axis``: entry ``l`` is the sum of entries ``0..l-1`` (the first is zero)."""
-    X = np.moveaxis(np.asarray(X, dtype=float), axis, 0)
+    X = np.asarray(X, dtype=float)
+    axis = axis % X.ndim
     out = np.zeros_like(X)
-    np.cumsum(X[:-1], axis=0, out=out[1:])
-    return np.moveaxis(out, 0, axis)
+    lead = (slice(None),) * axis
+    np.cumsum(X[(*lead, slice(None, -1))], axis=axis, out=out[(*lead, slice(1, None))])
+    return out
