@@ -1,0 +1,184 @@
+"""Every row of the speed table in one run: the engines, the PSA, the first command, start-up, the suite.
+
+Run from the repository root (a quiet machine gives the figures the docs quote):
+
+    python benchmarks/speed.py              # every row (about 10 minutes: the suite is one row)
+    python benchmarks/speed.py --no-suite   # without the test suite's row
+    python benchmarks/speed.py --quick      # smaller runs, no suite: a smoke test of this script
+
+It prints a Markdown table, the one in ``docs/explanation/speed.md``: what was
+measured, the figure, the target and whether it is met. Ratios are against the
+naive SimPy reference (one generator process per child, the same model and the
+same random numbers) measured in the same process, so they hold on any machine;
+absolute times are this machine's. ``bench_engine.py`` and ``bench_psa.py``
+print the same rows in more detail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_engine import FACTORS, _national, cpu_of, same_spells, scaled, with_capacity  # noqa: E402
+from bench_psa import uncertain_pair  # noqa: E402
+
+from sim.analysis.uncertainty import psa  # noqa: E402
+from sim.engines.des import simulate_des, simulate_naive  # noqa: E402
+from sim.engines.expected import expected_measures  # noqa: E402
+from sim.model.staircase import compile_staircase  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "denmark-baseline.toml"
+STRATEGY = ROOT / "scenarios" / "denmark-early-detection.toml"
+ROWS: list[tuple[str, str, str, str]] = []
+QUICK = False
+"""Smaller runs: the targets are for the full sizes, so none is judged."""
+
+
+def row(what: str, figure: str, target: str, met: bool) -> None:
+    """Add a row to the table and show it at once (the full run takes minutes)."""
+    verdict = "n/a (--quick)" if QUICK else "yes" if met else "**no**"
+    ROWS.append((what, figure, target, verdict))
+    print(f"  {what}: {figure} (target {target}): {verdict}", flush=True)
+
+
+def wall(cmd: list[str], repeat: int, **kwargs) -> float:
+    """The best wall time of a command run ``repeat`` times as a whole process."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, **kwargs)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def des_rows(small: int, large: int, repeat: int) -> None:
+    for capacity, ratio_target, large_target in ((False, 0.05, 1.5), (True, 0.10, 6.0)):
+        scenario = scaled(small)
+        st = compile_staircase(with_capacity(scenario, *FACTORS[small]) if capacity else scenario)
+        t_ref, _, ref = cpu_of(lambda st=st: simulate_naive(st, seed=1), repeat)
+        t_eng, _, eng = cpu_of(lambda st=st: simulate_des(st, seed=1), repeat)
+        if not same_spells(ref, eng):
+            raise SystemExit(
+                "the engine's spells differ from the naive reference's: the timings mean nothing"
+            )
+        kind = "capacity binding" if capacity else "no capacity"
+        r = t_eng / t_ref
+        row(
+            f"DES, {eng.n_children:,} children, {kind}: engine / naive SimPy reference",
+            f"{t_eng:.2f} s / {t_ref:.2f} s = {r:.3f}",
+            f"<= {ratio_target}",
+            r <= ratio_target,
+        )
+        nat = _national(large, capacity)
+        if capacity:
+            growth = nat["seconds"] / t_eng
+            row(
+                f"DES, {nat['children']:,} children, capacity binding ({nat['waited']:.0%} wait), one core",
+                f"{nat['seconds']:.1f} s ({growth:.1f}x the {eng.n_children:,} run), {nat['peak_mb']:.0f} MB",
+                f"<= {large_target} s, growth <= 11x",
+                nat["seconds"] <= large_target and growth <= 11,
+            )
+        else:
+            row(
+                f"DES, {nat['children']:,} children, no capacity, one core",
+                f"{nat['seconds']:.2f} s, {nat['peak_mb']:.0f} MB",
+                f"<= {large_target} s, <= 400 MB",
+                nat["seconds"] <= large_target and nat["peak_mb"] <= 400,
+            )
+
+
+def expected_row() -> None:
+    st = compile_staircase(load_scenario(BASELINE))
+    t, _, _ = cpu_of(lambda: expected_measures(st), 30)
+    row("expected engine, national baseline", f"{t * 1e3:.1f} ms", "<= 5 ms", t <= 0.005)
+
+
+def psa_row(draws: int) -> None:
+    base, plan = uncertain_pair()
+    psa(base, plan, draws=min(draws, 20), engine="expected", workers=2)  # warm: imports, caches
+    t = time.perf_counter()
+    psa(base, plan, draws=draws, engine="expected", workers=2)
+    t = time.perf_counter() - t
+    target = 10 * draws / 1000
+    row(
+        f"PSA, {draws:,} draws of the national pair, expected engine, 2 cores",
+        f"{t:.1f} s",
+        f"<= {target:g} s",
+        t <= target,
+    )
+
+
+def workers_row(draws: int) -> None:
+    base, plan = uncertain_pair()
+    times, tables = {}, {}
+    for w in (1, 2):
+        t = time.perf_counter()
+        tables[w] = psa(base, plan, draws=draws, engine="des", workers=w).table
+        times[w] = time.perf_counter() - t
+    if not tables[1].equals(tables[2]):
+        raise SystemExit("the DES gave other numbers on 2 workers than on 1: the timings mean nothing")
+    s = times[1] / times[2]
+    row(
+        f"DES on 2 workers against 1 (PSA on the DES, {draws} draws of the national pair, identical results)",
+        f"{times[1]:.1f} s / {times[2]:.1f} s = {s:.2f}x",
+        ">= 1.9x",
+        s >= 1.9,
+    )
+
+
+def command_rows() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "sim", "compare", str(BASELINE), str(STRATEGY), "-o", f"{tmp}/out"]
+        t = wall(cmd, 1)
+    row("first README command, after the install, 2 cores", f"{t:.0f} s", "<= 30 s", t <= 30)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    v = wall([sys.executable, "-m", "sim", "--version"], 5, env=env)
+    h = wall([sys.executable, "-m", "sim", "--help"], 5, env=env)
+    row(
+        "`trappesim --version` / `trappesim --help`",
+        f"{v:.2f} s / {h:.2f} s",
+        "<= 0.3 s / <= 0.5 s",
+        v <= 0.3 and h <= 0.5,
+    )
+
+
+def suite_row() -> None:
+    t = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1, cwd=ROOT)
+    row("test suite, 2 cores", f"{t / 60:.1f} min", "<= 4 min wall", t <= 240)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--quick", action="store_true", help="smaller runs and no suite: checks this script works"
+    )
+    ap.add_argument("--no-suite", action="store_true", help="leave out the test suite's row")
+    args = ap.parse_args()
+    global QUICK
+    quick = QUICK = args.quick
+    print(f"Measuring on {os.cpu_count()} cores ...", flush=True)
+    des_rows(20_000 if quick else 100_000, 200_000 if quick else 1_000_000, 1 if quick else 2)
+    expected_row()
+    psa_row(100 if quick else 1000)
+    workers_row(2 if quick else 4)
+    if not quick:
+        command_rows()
+    if not (quick or args.no_suite):
+        suite_row()
+    print("\n| what | measured | target | met |\n|---|---|---|---|")
+    for what, figure, target, verdict in ROWS:
+        print(f"| {what} | {figure} | {target} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
