@@ -12,9 +12,12 @@ scenario (checked by :func:`sim.scenario.Scenario.from_dict`).
 
 from __future__ import annotations
 
+import copy
 import math
 
 from hypothesis import strategies as hs
+
+from sim.scenario import Scenario
 
 BANDS = [(0,), (0, 12), (0, 6, 12), (0, 3, 10, 15)]
 LEAVING_AGE = 18
@@ -238,3 +241,13 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
         if arrives and "wait_on" not in cap and not sends_at_once and not below:
             cap["wait_on"] = draw(hs.sampled_from(uncapped))
     return data
+
+
+def arms(data: dict) -> list[Scenario]:
+    """The scenario of a generated dict and, if it has a strategy, its baseline (the same without it)."""
+    plan = Scenario.from_dict(data)
+    if "intervention" not in data:
+        return [plan]
+    base = copy.deepcopy(data)
+    del base["intervention"]
+    return [Scenario.from_dict(base), plan]

@@ -8,12 +8,10 @@ independent conservation check found (issue 12); each failed before its fix.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 from conftest import AGES3, SCENARIOS, toy_dict
-from generated import scenario_dicts
+from generated import arms, scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
@@ -32,21 +30,11 @@ GENERATED = settings(
 )
 
 
-def _arms(data: dict) -> list[Scenario]:
-    """The scenario and, if it has a strategy, its baseline (the same without it)."""
-    plan = Scenario.from_dict(data)
-    if "intervention" not in data:
-        return [plan]
-    base = copy.deepcopy(data)
-    del base["intervention"]
-    return [Scenario.from_dict(base), plan]
-
-
 @pytest.mark.slow
 @GENERATED
 @given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1))
 def test_generated_scenarios_keep_every_invariant(data, seed):
-    for scenario in _arms(data):
+    for scenario in arms(data):
         st = compile_staircase(scenario)
         log = simulate_des(st, seed, 0)
         found = check_spells(log, st, 0)
@@ -57,7 +45,7 @@ def test_generated_scenarios_keep_every_invariant(data, seed):
 @given(data=scenario_dicts())
 def test_the_analytic_engines_tables_add_up_too(data):
     """The same table rules hold for the expected engine, wherever it applies."""
-    for scenario in _arms(data):
+    for scenario in arms(data):
         st = compile_staircase(scenario)
         try:
             m = expected_measures(st)

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 import pytest
 from conftest import toy_dict
-from generated import scenario_dicts
+from generated import arms, scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
@@ -55,15 +55,6 @@ def without_places(data: dict) -> dict:
     return data
 
 
-def _arms(data: dict) -> list[Scenario]:
-    plan = Scenario.from_dict(data)
-    if "intervention" not in data:
-        return [plan]
-    base = copy.deepcopy(data)
-    del base["intervention"]
-    return [Scenario.from_dict(base), plan]
-
-
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
@@ -71,7 +62,7 @@ def _arms(data: dict) -> list[Scenario]:
 def test_bulk_paths_equal_one_event_per_move(data, seed, replication):
     """Every stay law, age bands, aftercare, reviews and caseloads, strategies
     with extra entries, targeting and ramps: the same spells as the event engine."""
-    for scenario in _arms(without_places(data)):
+    for scenario in arms(without_places(data)):
         st = compile_staircase(scenario)
         assert_same_spells(
             simulate_des(st, seed, replication), simulate_des(st, seed, replication, eager=False)
@@ -141,7 +132,7 @@ def test_paths_with_places_equal_one_event_per_move(data, seed, replication):
     """Places that bind, waiting, overflow, every queue order, extra places, reviews:
     following the bulk paths and handing refused children to the event engine
     gives the spells of scheduling every move."""
-    for scenario in _arms(data):
+    for scenario in arms(data):
         st = compile_staircase(scenario)
         assert_same_spells(
             simulate_des(st, seed, replication), simulate_des(st, seed, replication, eager=False)
