@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import toy_dict
+from conftest import assert_same_spells, toy_dict
 from generated import arms, scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
@@ -14,36 +14,6 @@ from hypothesis import strategies as hs
 from sim.engines.des import ROW, simulate_des, simulate_naive
 from sim.model.staircase import compile_staircase
 from sim.scenario import Scenario
-
-
-def spells(log) -> np.ndarray:
-    """The spell log as a table in a fixed order (child, then start)."""
-    order = np.lexsort((log.end, log.start, log.child))
-    cols = (
-        log.child,
-        log.step,
-        log.from_step,
-        log.to_step,
-        log.extra,
-        log.wait_for,
-        log.overflowed_from,
-        log.start,
-        log.end,
-        log.age_start,
-    )
-    return np.column_stack(cols)[order]
-
-
-def assert_same_spells(a, b) -> None:
-    """Steps, codes and counts exact; times to 1e-9 years (numpy's log and exp may
-    round the last bit differently from math's)."""
-    x, y = spells(a), spells(b)
-    assert x.shape == y.shape
-    np.testing.assert_array_equal(x[:, :7], y[:, :7])
-    np.testing.assert_allclose(x[:, 7:9], y[:, 7:9], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(x[:, 9], y[:, 9], rtol=1e-6, atol=1e-6)  # float32 ages
-    np.testing.assert_array_equal(a.reviews, b.reviews)
-    assert a.n_children == b.n_children and a.horizon == b.horizon
 
 
 def without_places(data: dict) -> dict:
