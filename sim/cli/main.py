@@ -23,20 +23,10 @@ from sim.cli import breakeven, calibrate, check, psa, report, run, schema, sensi
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_TERMINATED, fail
 from sim.cli.options import Parser
 from sim.errors import EngineNotApplicable, UserError
+from sim.version import version
 
 COMMANDS = (run, psa, tornado, sensitivity, breakeven, calibrate, report, check, schema)
 """The commands, in the order ``--help`` lists them (``run`` adds ``run`` and ``compare``)."""
-
-
-def version() -> str:
-    """The installed trappesim version (:func:`sim.outputs.results.version`, without what that module imports)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _v
-
-    try:
-        return _v("trappesim")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0+unknown"
 
 
 class _Version(argparse._VersionAction):

@@ -31,6 +31,7 @@ from sim.model.staircase import compile_staircase
 from sim.outputs import language as L
 from sim.run.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
+from sim.version import version
 
 
 def FLOAT_FORMAT(x: float, kind: str = "value") -> str:  # noqa: N802 (kept for callers formatting one number)
@@ -40,17 +41,6 @@ def FLOAT_FORMAT(x: float, kind: str = "value") -> str:  # noqa: N802 (kept for 
     float residue such as 504.84999999999997 (see :data:`sim.outputs.language.PRECISION`).
     """
     return L.plain_number(x, kind)
-
-
-def version() -> str:
-    """The installed trappesim version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _v
-
-    try:
-        return _v("trappesim")
-    except PackageNotFoundError:  # running from a source tree without install
-        return "0+unknown"
 
 
 def file_hash(path: str | Path) -> str:
