@@ -116,13 +116,13 @@ def test_break_even_cost_matches_the_closed_form():
 
 
 def test_break_even_effect_gives_zero_npv_and_an_interval():
-    from sim.analysis.uncertainty import _npv, _scaled_effect, break_even
+    from sim.analysis.uncertainty import _npv, break_even, scaled_effect
 
     base, plan = _pair()
     plan = plan.with_changes({"intervention.cost_per_year": 8e6})  # dear enough to need most of the effect
     r = break_even(base, plan, on="effect", draws=5)
     assert 0 < r.value < 5
-    npv = _npv(base, _scaled_effect(plan, r.value), "expected", 1)
+    npv = _npv(base, scaled_effect(plan, r.value), "expected", 1)
     assert abs(npv) < 1e-4 * abs(r.npv_as_given) + 1e3
     median_hr = plan.intervention.hazard_ratios["mid"]["placed"]
     assert r.hazard_ratios["mid"]["placed"] == pytest.approx(median_hr**r.value, rel=1e-9)

@@ -52,6 +52,7 @@ from sim.errors import OptionError
 from sim.outputs import language as L
 from sim.run.experiment import DEFAULT_SEED, Result, simulate
 from sim.scenario import Scenario, ScenarioError, ScenarioLike, as_scenario
+from sim.scenario.files import edit_toml
 
 FITTED = ("stock_end", "entries", "exits", "new_cases", "placement_entries")
 """Measures the model gives, and calibration fits."""
@@ -738,42 +739,18 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
     problem = cal.problem()
     if problem is not None:
         raise CalibrationError(str(out), "", f"not written: the fit failed: {problem}")
-    doc = tomlkit.parse(source.read_text(encoding="utf-8-sig"))
-    if isinstance(doc.get("extends"), str):
-        parent = (source.parent / doc["extends"]).resolve()
-        doc["extends"] = Path(os.path.relpath(parent, out.parent.resolve())).as_posix()
+    extends = None
+    raw = tomlkit.parse(source.read_text(encoding="utf-8-sig")).get("extends")
+    if isinstance(raw, str):
+        parent = (source.parent / raw).resolve()
+        extends = Path(os.path.relpath(parent, out.parent.resolve())).as_posix()
     stamp = f"calibrated to {Path(data_file).name} on {date.today().isoformat()}"
     fitted = cal.fitted.to_dict()
-    for row in cal.table.itertuples():
-        if not row.identified:  # the data did not give it: the file keeps its own number
-            continue
-        value = _get(fitted, row.key)
-        was = _get(cal.scenario.to_dict(), row.key)
-        parts = row.key.split(".")
-        node, holder = doc, None  # holder: the item written on one line (an inline table), if any
-        for part in parts[:-1]:
-            if part not in node:
-                node[part] = tomlkit.table()
-            if holder is None and isinstance(node[part], tomlkit.items.InlineTable):
-                holder = (node, part)
-            node = node[part]
-        if isinstance(value, dict):
-            item = tomlkit.inline_table()
-            item.update({k: round(v, 6) for k, v in value.items()})
-        elif isinstance(was, int) and not isinstance(was, bool):
-            item = tomlkit.item(int(value))
-        else:
-            item = tomlkit.item(round(float(value), 6))
-        target_parent, target_key = holder or (node, parts[-1])
-        old = target_parent.get(target_key)
-        kept = getattr(getattr(old, "trivia", None), "comment", "") or ""
-        kept = kept.lstrip("#").strip()
-        # A second calibration replaces the first one's stamp rather than stacking them.
-        kept = re.sub(r"^calibrated to .*? on \d{4}-\d{2}-\d{2} \(was [^)]*\)(; )?", "", kept)
-        kept = "; " + kept if kept else ""
-        node[parts[-1]] = item
-        target_parent[target_key].comment(f"{stamp} (was {_short(was)}){kept}")
-    text = tomlkit.dumps(doc)
+    # Only what the data gave: a number it did not identify keeps the file's own value.
+    changes = {row.key: _get(fitted, row.key) for row in cal.table.itertuples() if row.identified}
+    text = edit_toml(
+        source.read_text(encoding="utf-8-sig"), changes, stamp, cal.scenario.to_dict(), extends, digits=6
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
@@ -782,12 +759,6 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
     finally:
         tmp.unlink(missing_ok=True)  # an interruption leaves no hidden half-file
     return out
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {v:.10g}" for k, v in value.items()) + "}"
-    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------------------------

@@ -453,7 +453,7 @@ def _npv(base: Scenario, strategy: Scenario, engine: str, seed: int, perspective
     return float(_draw_pair((base, strategy, {}, {}, engine, seed, 0, perspective))["total_npv"][0])
 
 
-def _scaled_effect(strategy: Scenario, theta: float) -> Scenario:
+def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
     """The strategy with ``theta`` times its effect: every hazard ratio r becomes
     r ** theta, extra entries scale by theta, and entry shares move theta of
     the way from the baseline's to the strategy's (kept >= 0, summing to 1)."""
@@ -501,7 +501,7 @@ def _solve_one(
         return brentq(f, lo, hi, xtol=1.0, rtol=1e-9)
 
     def g(theta: float) -> float:
-        return _npv(base, _scaled_effect(strategy, theta), engine, seed, perspective)
+        return _npv(base, scaled_effect(strategy, theta), engine, seed, perspective)
 
     hi = 1.0
     while g(hi) < 0:  # widen until the effect pays back
@@ -556,7 +556,7 @@ def break_even(
     value = _solve_one(base, strategy, on, engine, seed, perspective)
     hrs: dict[str, dict[str, float]] = {}
     if on == "effect" and np.isfinite(value):
-        hrs = _scaled_effect(strategy, value).intervention.hazard_ratios
+        hrs = scaled_effect(strategy, value).intervention.hazard_ratios
     solved = np.zeros(0)
     if draws:
         _, values_b = _draws(base, seed, draws)

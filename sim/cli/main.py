@@ -19,13 +19,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sim.cli import breakeven, calibrate, check, psa, report, run, schema, sensitivity, tornado
+from sim.cli import breakeven, calibrate, check, psa, report, run, schema, sensitivity, serve, tornado
 from sim.cli.common import EXIT_INTERRUPTED, EXIT_TERMINATED, fail
 from sim.cli.options import Parser
 from sim.errors import EngineNotApplicable, UserError
 from sim.version import version
 
-COMMANDS = (run, psa, tornado, sensitivity, breakeven, calibrate, report, check, schema)
+COMMANDS = (run, psa, tornado, sensitivity, breakeven, calibrate, report, check, schema, serve)
 """The commands, in the order ``--help`` lists them (``run`` adds ``run`` and ``compare``)."""
 
 

@@ -48,7 +48,7 @@ from sim.run.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.run.workers import Workers
+from sim.run.workers import Progress, Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario, ScenarioLike, as_scenario
 
@@ -632,7 +632,7 @@ def _run_batches(
     precision: float,
     max_replications: int,
     workers: Workers,
-    progress: bool,
+    progress: Progress,
     exact: bool,
     targets: Callable[[list], list[Target]],
 ) -> list:
@@ -646,12 +646,18 @@ def _run_batches(
     n = replications or MIN_REPLICATIONS
     runs: list = []
     while True:
-        runs += _map(fn, [make_task(r) for r in range(len(runs), n)], workers, progress)
+        report = _over_batches(progress, len(runs), n) if callable(progress) else progress
+        runs += _map(fn, [make_task(r) for r in range(len(runs), n)], workers, report)
         if replications is not None or exact:
             return runs
         n = next_replications(len(runs), targets(runs), precision, max_replications)
         if n == len(runs):
             return runs
+
+
+def _over_batches(progress: Callable[[int, int], None], start: int, goal: int) -> Callable[[int, int], None]:
+    """A batch's progress as replications done of those planned so far."""
+    return lambda done, _total: progress(start + done, goal)
 
 
 def simulate(
@@ -660,7 +666,7 @@ def simulate(
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
-    progress: bool = False,
+    progress: Progress = False,
     precision: float = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
 ) -> Result:
@@ -680,8 +686,10 @@ def simulate(
     workers : int, None, str or distributed.Client
         Processes to use (``None``: all cores), or a Dask scheduler address
         or client. Results are the same wherever they run.
-    progress : bool
-        Show a progress bar on the terminal (never in pipes or logs).
+    progress : bool or callable
+        Show a progress bar on the terminal (never in pipes or logs), or call
+        ``progress(done, planned)`` after each replication (a callable may
+        raise to stop the run).
     precision : float
         Without ``replications``: run until the 95 % Monte Carlo half-width
         of the mean placements and total cost is at most this share of

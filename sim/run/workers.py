@@ -66,11 +66,44 @@ def resolve_workers(workers: int | None, n_tasks: int) -> int:
     return min(workers, n_tasks)
 
 
-def progress_bar(total: int, progress: bool) -> tqdm:
-    """A progress bar only for a person watching: silent in pipes, logs and CI."""
-    return tqdm(
-        total=total, disable=not (progress and sys.stderr.isatty()), file=sys.stderr, unit="run", leave=False
+Progress = Any
+"""Progress of a run: ``True`` for a bar on the terminal (never in pipes or logs), ``False`` for
+none, or a callable ``report(done, total)`` called after each task (a web page's progress; it may
+raise to stop the run, which then ends as on Ctrl-C)."""
+
+
+def progress_bar(total: int, progress: Progress) -> tqdm | _Reporting:
+    """A progress bar only for a person watching: silent in pipes, logs and CI.
+
+    With a callable ``progress``, the bar also tells it each task done.
+    """
+    bar = tqdm(
+        total=total,
+        disable=not (progress is True and sys.stderr.isatty()),
+        file=sys.stderr,
+        unit="run",
+        leave=False,
     )
+    return _Reporting(bar, progress, total) if callable(progress) else bar
+
+
+class _Reporting:
+    """A progress bar that also calls ``report(done, total)`` after each task."""
+
+    def __init__(self, bar: tqdm, report: Callable[[int, int], None], total: int) -> None:
+        self.bar, self.report, self.total, self.done = bar, report, total, 0
+
+    def __enter__(self) -> _Reporting:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+    def update(self) -> None:
+        self.bar.update()
+        self.done += 1
+        self.report(self.done, self.total)
 
 
 def is_dask(workers: Workers) -> bool:
@@ -79,7 +112,7 @@ def is_dask(workers: Workers) -> bool:
 
 
 def map_tasks(
-    fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Workers = 1, progress: bool = False
+    fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Workers = 1, progress: Progress = False
 ) -> list:
     """Run ``fn`` on every task; the results come back in task order.
 
@@ -91,8 +124,9 @@ def map_tasks(
         One argument of ``fn`` per task.
     workers : int, None, str or distributed.Client
         See :data:`Workers`.
-    progress : bool
-        Show a progress bar on the terminal (never in pipes or logs).
+    progress : bool or callable
+        Show a progress bar on the terminal (never in pipes or logs), or
+        call ``progress(done, total)`` after each task (:data:`Progress`).
 
     Returns
     -------
@@ -270,7 +304,9 @@ def _running(pid: int) -> bool:
         return True
 
 
-def _dask_map(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Any, progress: bool = False) -> list:
+def _dask_map(
+    fn: Callable[[Any], Any], tasks: Sequence[Any], workers: Any, progress: Progress = False
+) -> list:
     """Run tasks on a Dask cluster; results come back in task order."""
     try:
         from distributed import Client, as_completed

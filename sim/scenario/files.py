@@ -127,6 +127,102 @@ def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
     return path
 
 
+def edit_toml(
+    text: str,
+    changes: dict[str, Any],
+    stamp: str,
+    was: dict[str, Any],
+    extends: str | None = None,
+    digits: int | None = None,
+) -> str:
+    """A scenario file's text with values replaced, its comments and layout kept (tomlkit).
+
+    Each changed value gets the comment ``"STAMP (was OLD)"``, followed by
+    the comment it had; a stamp of an earlier edit with the same first word
+    is replaced, not stacked. A key the file inherits through ``extends`` is
+    added to it; a value ``None`` removes the key, with a comment saying so.
+
+    Parameters
+    ----------
+    changes : dict
+        Dotted key to new value (a number, a list of tables, a table, ``None``).
+    stamp : str
+        What made the change, e.g. ``"what-if page on 2026-11-28"``.
+    was : dict
+        The resolved scenario's values before the change (``Scenario.to_dict()``).
+    extends : str, optional
+        A new ``extends`` line (the file is written somewhere else).
+    digits : int, optional
+        Round floats to this many decimals; default: written exactly, so the
+        file gives back the very numbers (Python's shortest round-trip form).
+    """
+    doc = tomlkit.parse(text)
+    if extends is not None:
+        doc["extends"] = extends
+    first = re.escape(stamp.split()[0])
+    for key, value in changes.items():
+        parts = key.split(".")
+        node, holder = doc, None  # holder: the item written on one line (an inline table), if any
+        for part in parts[:-1]:
+            if part not in node:
+                node[part] = tomlkit.table()
+            if holder is None and isinstance(node[part], tomlkit.items.InlineTable):
+                holder = (node, part)
+            node = node[part]
+        old = _dig(was, key)
+        target_parent, target_key = holder or (node, parts[-1])
+        kept = getattr(getattr(target_parent.get(target_key), "trivia", None), "comment", "") or ""
+        kept = re.sub(rf"^{first} .*? \(was [^)]*\)(; )?", "", kept.lstrip("#").strip())
+        note = f"{stamp} (was {_short(old)})" + ("; " + kept if kept else "")
+        if value is None:
+            if parts[-1] in node:
+                del node[parts[-1]]
+            node.add(tomlkit.comment(f"{parts[-1]} removed: {note}"))
+            continue
+        node[parts[-1]] = _item(value, old, digits)
+        if isinstance(target_parent[target_key], tomlkit.items.Table):
+            target_parent[target_key].add(tomlkit.comment(note))
+        else:
+            target_parent[target_key].comment(note)
+    return tomlkit.dumps(doc)
+
+
+def _dig(data: dict, key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _item(value: Any, old: Any, digits: int | None) -> Any:
+    """A TOML item for a value: tables on one line, whole numbers kept whole."""
+    if isinstance(value, dict):
+        item = tomlkit.inline_table()
+        item.update({k: _item(v, None, digits) for k, v in value.items()})
+        return item
+    if isinstance(value, list | tuple):
+        arr = tomlkit.array()
+        arr.extend(_item(v, None, digits) for v in value)
+        return arr
+    if isinstance(value, bool) or isinstance(value, str):
+        return tomlkit.item(value)
+    if isinstance(value, int) or (isinstance(old, int) and not isinstance(old, bool)):
+        return tomlkit.item(int(value))
+    return tomlkit.item(round(float(value), digits) if digits is not None else float(value))
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if value is None:
+        return "not set"
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
+
+
 def scenario_notes(path: str | Path) -> dict[str, str]:
     """The comment written beside each number in a scenario file and the files it extends.
 

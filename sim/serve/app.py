@@ -1,0 +1,483 @@
+"""The what-if page's web application (Starlette; templates with Jinja2; htmx in the page).
+
+Every route is a thin client of the library: levers -> ``with_changes`` ->
+``sim.compare`` -> ``sim.key_figures``. No state changes on GET: the page's
+state lives in its URL, and only POST starts or cancels a simulation. A
+request names scenario files by their name in the :class:`Library`, never
+by a path.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sim.errors import UserError
+from sim.outputs import language as L
+from sim.scenario import Scenario
+from sim.serve import jobs as J
+from sim.serve.levers import GROUPS, Lever, State, levers, query, read
+from sim.serve.library import Library, UnknownFile
+from sim.serve.whatif import BreakEvenCache, View, break_even_effect, break_even_text, compute
+from sim.serve.words import word
+
+HERE = Path(__file__).parent
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body the page accepts (a form of levers is below 2 kB)."""
+MAX_URL_BYTES = 8 * 1024
+"""The longest URL (the page's state, with three variants, is below 2 kB)."""
+MAX_VARIANTS = 3
+"""Variants saved side by side."""
+
+_ENV = Environment(
+    loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
+    autoescape=select_autoescape(["html"]),
+)
+_STATIC_VERSION = "1"
+
+
+class Page:
+    """What the server knows: the files it may read, its pair, its runs and caches."""
+
+    def __init__(self, library: Library, pair: tuple[str, str] | None = None) -> None:
+        self.library = library
+        self.pair = pair
+        self.jobs = J.Jobs()
+        self.break_even = BreakEvenCache()
+
+
+# ---------------------------------------------------------------------------
+# Reading a request
+# ---------------------------------------------------------------------------
+
+
+class Context:
+    """One request's pair, language and levers, read from its query or form."""
+
+    def __init__(self, page: Page, params: dict[str, str], variants: list[str]) -> None:
+        names = (params.get("base"), params.get("strategy"))
+        if names[0] is None or names[1] is None:
+            if page.pair is None:
+                raise UnknownFile("choose a baseline and a strategy")
+            names = page.pair
+        self.names: tuple[str, str] = (str(names[0]), str(names[1]))
+        self.base: Scenario = page.library.load(self.names[0])
+        self.strategy: Scenario = page.library.load(self.names[1])
+        from sim.run.experiment import check_pair
+
+        check_pair(self.base, self.strategy)
+        lang = params.get("lang")
+        self.lang = lang if lang in L.LANGUAGES else L.resolve(None, self.base)
+        self.levers: list[Lever] = levers(self.base, self.strategy)
+        self.state: State = read(self.levers, params, self.lang)
+        self.variants = [v for v in variants if v][:MAX_VARIANTS]
+
+    def query(
+        self, state: State | None = None, lang: str | None = None, variants: list[str] | None = None
+    ) -> str:
+        """The page's URL query for a state (default: this one)."""
+        items = [("base", self.names[0]), ("strategy", self.names[1]), ("lang", lang or self.lang)]
+        items += list(query(self.levers, state or self.state).items())
+        items += [("v", v) for v in (self.variants if variants is None else variants)]
+        return urlencode(items)
+
+    def levers_query(self, state: State | None = None) -> str:
+        """Only the moved levers: what a variant saves."""
+        return urlencode(query(self.levers, state or self.state))
+
+    def key(self, state: State | None = None) -> tuple:
+        """What identifies a state's numbers (not its language)."""
+        return (*self.names, self.levers_query(state), (state or self.state).perspective)
+
+
+async def _params(request: Request) -> tuple[dict[str, str], list[str]]:
+    if request.method == "POST":
+        form = await request.form()
+        pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    else:
+        pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    params = {k: v for k, v in pairs if k != "v"}
+    variants = [v for k, v in pairs if k == "v"]
+    return params, variants
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+
+def _render(
+    name: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any
+) -> HTMLResponse:
+    html = _ENV.get_template(name).render(**values)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _common(ctx: Context) -> dict[str, Any]:
+    lang = ctx.lang
+    return {
+        "lang": lang,
+        "w": lambda key, **kw: word(key, lang, **kw),
+        "t": lambda key, **kw: L.t(key, lang, **kw),
+        "col": lambda name: L.column(name, lang, ctx.base),
+        "ctx": ctx,
+        "static": _STATIC_VERSION,
+    }
+
+
+def _view(page: Page, ctx: Context, state: State | None = None) -> View:
+    return compute(ctx.levers, state or ctx.state, ctx.base, ctx.strategy, ctx.lang)
+
+
+def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
+    out = []
+    for i, v in enumerate(ctx.variants):
+        raw = dict(parse_qsl(v, keep_blank_values=True))
+        state = read(ctx.levers, raw, ctx.lang)
+        view = _view(page, ctx, state)
+        by_id = {lv.id: lv for lv in ctx.levers}
+        moved = [
+            f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].shown(state.values[k])}" for k in state.moved
+        ]
+        out.append({"index": i, "view": view, "moved": moved, "query": v})
+    return out
+
+
+def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
+    out = []
+    for g in GROUPS:
+        items = []
+        first_hr = True
+        for lv in ctx.levers:
+            if lv.group != g:
+                continue
+            raw = ctx.state.values[lv.id]
+            items.append(
+                {
+                    "lever": lv,
+                    "label": lv.label(ctx.lang, ctx.base),
+                    "value": lv.shown(raw),
+                    "default": lv.shown(lv.default),
+                    "moved": lv.id in ctx.state.moved,
+                    "error": view.errors.get(lv.id, ""),
+                    "unit": word("unit_" + lv.unit, ctx.lang) if lv.unit != "choice" else "",
+                    "choices": [(c, word("persp_" + c, ctx.lang)) for c in lv.choices],
+                    "heading": word("hr_heading", ctx.lang) if lv.id.startswith("hr.") and first_hr else "",
+                }
+            )
+            first_hr = first_hr and not lv.id.startswith("hr.")
+        if items:
+            out.append({"id": g, "name": word("group_" + g, ctx.lang), "levers": items})
+    return out
+
+
+def _job_for(page: Page, ctx: Context) -> J.Job | None:
+    """The newest run of this state (shown beside it), if any."""
+    key = ctx.key()
+    with page.jobs._lock:
+        found = [j for j in page.jobs._jobs.values() if j.key == key]
+    return found[-1] if found else None
+
+
+def _job_values(ctx: Context, job: J.Job | None) -> dict[str, Any]:
+    if job is None:
+        return {"job": None}
+    values: dict[str, Any] = {"job": job, "seconds": L.number(job.seconds, ctx.lang, 1)}
+    if job.state == "done":
+        from sim.outputs.report import interval_notes, key_figures
+
+        values["figures"] = key_figures(job.result, ctx.lang).to_dict("records")
+        values["interval_notes"] = interval_notes(job.result, ctx.lang)
+        values["runs"] = L.runs(job.result.base.replications, ctx.lang)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Routes
+# ---------------------------------------------------------------------------
+
+
+async def index(request: Request) -> Response:
+    page: Page = request.app.state.page
+    params, variants = await _params(request)
+    if page.pair is None and ("base" not in params or "strategy" not in params):
+        pairs, broken = page.library.pairs()
+        lang = params.get("lang") if params.get("lang") in L.LANGUAGES else "da"
+        files = sorted(page.library.files())
+        return _render(
+            "pairs.html",
+            lang=lang,
+            w=lambda key, **kw: word(key, lang, **kw),
+            pairs=[
+                {**p.__dict__, "query": urlencode({"base": p.base, "strategy": p.strategy, "lang": lang})}
+                for p in pairs
+            ],
+            broken=broken,
+            files=files,
+            folder=str(page.library.folder or ""),
+            static=_STATIC_VERSION,
+        )
+    ctx = Context(page, params, variants)
+    view = _view(page, ctx)
+    return _render(
+        "page.html",
+        **_common(ctx),
+        view=view,
+        groups=_groups(ctx, view),
+        variants=_variant_views(page, ctx),
+        max_variants=MAX_VARIANTS,
+        **_job_values(ctx, _job_for(page, ctx)),
+    )
+
+
+async def whatif(request: Request) -> Response:
+    """A lever moved: the figures and charts again, the messages beside the fields, the URL."""
+    page: Page = request.app.state.page
+    params, variants = await _params(request)
+    ctx = Context(page, params, variants)
+    started = time.perf_counter()
+    view = _view(page, ctx)
+    ms = (time.perf_counter() - started) * 1e3
+    headers = {"HX-Replace-Url": "/?" + ctx.query(), "Server-Timing": f"whatif;dur={ms:.1f}"}
+    return _render(
+        "results.html",
+        headers=headers,
+        **_common(ctx),
+        view=view,
+        groups=_groups(ctx, view),
+        oob=True,
+        **_job_values(ctx, _job_for(page, ctx)),
+    )
+
+
+async def breakeven(request: Request) -> Response:
+    """The effect size at which the strategy breaks even, for the effect lever's mark."""
+    page: Page = request.app.state.page
+    params, variants = await _params(request)
+    ctx = Context(page, params, variants)
+    view = _view(page, ctx)
+    text, share = "", None
+    if view.ok:
+        a, _ = view.arms
+        at_full = State({**ctx.state.values, "effect": 100.0}, {}, ctx.state.moved)
+        from sim.serve.levers import arms as make_arms
+
+        made = make_arms(ctx.levers, at_full, ctx.base, ctx.strategy, ctx.lang)
+        if not isinstance(made, dict):
+            key = (
+                *ctx.names,
+                ctx.levers_query(
+                    State(
+                        {**ctx.state.values, "effect": 100.0},
+                        {},
+                        tuple(m for m in ctx.state.moved if m != "effect"),
+                    )
+                ),
+                ctx.state.perspective,
+            )
+            theta = page.break_even.get(
+                key, lambda: break_even_effect(made[0], made[1], ctx.state.perspective)
+            )
+            text = break_even_text(theta, ctx.lang)
+            share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None
+    return _render("breakeven.html", **_common(ctx), text=text, share=share)
+
+
+async def variants(request: Request) -> Response:
+    """Save the current state as a variant, or remove one; then the page's URL again (303)."""
+    page: Page = request.app.state.page
+    params, saved = await _params(request)
+    ctx = Context(page, params, saved)
+    action = params.get("action", "save")
+    kept = list(ctx.variants)
+    if action == "save":
+        kept = ([*kept, ctx.levers_query()])[-MAX_VARIANTS:]
+    elif action.startswith("remove:"):
+        try:
+            kept.pop(int(action.split(":", 1)[1]))
+        except (ValueError, IndexError):
+            pass
+    return RedirectResponse("/?" + ctx.query(variants=kept), status_code=303)
+
+
+async def simulate(request: Request) -> Response:
+    """Start the discrete-event simulation of the current state, in the background."""
+    page: Page = request.app.state.page
+    params, saved = await _params(request)
+    ctx = Context(page, params, saved)
+    view = _view(page, ctx)
+    if not view.ok:
+        return _render("job.html", **_common(ctx), job=None, message=next(iter(view.errors.values())))
+    a, b = view.arms
+    perspective = ctx.state.perspective
+    workers = request.app.state.workers
+
+    def run(progress):
+        import sim
+
+        return sim.compare(a, b, engine="des", perspective=perspective, workers=workers, progress=progress)
+
+    try:
+        job = page.jobs.start(ctx.key(), run)
+    except J.Busy:
+        return _render("job.html", **_common(ctx), job=None, message=word("busy", ctx.lang))
+    return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+
+
+async def job_status(request: Request) -> Response:
+    page: Page = request.app.state.page
+    params, saved = await _params(request)
+    ctx = Context(page, params, saved)
+    job = page.jobs.get(request.path_params["job"])
+    if job is None:
+        return _render("job.html", **_common(ctx), job=None, message=word("no_run", ctx.lang))
+    return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+
+
+async def job_cancel(request: Request) -> Response:
+    page: Page = request.app.state.page
+    params, saved = await _params(request)
+    ctx = Context(page, params, saved)
+    job = page.jobs.cancel(request.path_params["job"])
+    return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+
+
+async def download(request: Request) -> Response:
+    """The current state as files: the strategy (and baseline) as TOML, report.html, report.xlsx."""
+    from sim.serve import files as F
+
+    page: Page = request.app.state.page
+    params, saved = await _params(request)
+    ctx = Context(page, params, saved)
+    view = _view(page, ctx)
+    what = request.path_params["what"]
+    if not view.ok:
+        return PlainTextResponse(word("download_invalid", ctx.lang), status_code=400)
+    paths = (page.library.path(ctx.names[0]), page.library.path(ctx.names[1]))
+    texts = F.what_if_files(paths, (ctx.base, ctx.strategy), view.arms, date.today())
+    if what == "strategy.toml":
+        name, text = texts["strategy"]
+        return Response(text, media_type="application/toml", headers=_attachment(name))
+    if what == "baseline.toml":
+        name, text = texts["baseline"]
+        return Response(text, media_type="application/toml", headers=_attachment(name))
+    if what in ("report.html", "report.xlsx"):
+        with tempfile.TemporaryDirectory(prefix="trappesim-serve-") as tmp:
+            out = F.write_report(Path(tmp), paths, texts, ctx.state.perspective, ctx.lang)
+            data = (out / what).read_bytes()
+        kind = (
+            "text/html; charset=utf-8"
+            if what.endswith(".html")
+            else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )
+        stem = texts["strategy"][0].removesuffix(".toml")
+        return Response(data, media_type=kind, headers=_attachment(f"{stem}-{what}"))
+    return PlainTextResponse("not found", status_code=404)
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+# ---------------------------------------------------------------------------
+# The application
+# ---------------------------------------------------------------------------
+
+
+async def _user_error(request: Request, exc: Exception) -> Response:
+    """A user's mistake (an unknown file, a pair that cannot be compared): said, never a traceback."""
+    status = 404 if isinstance(exc, UnknownFile) else 400
+    return _render("problem.html", status=status, message=str(exc), static=_STATIC_VERSION)
+
+
+async def _bug(request: Request, exc: Exception) -> Response:
+    return _render(
+        "problem.html",
+        status=500,
+        message="Trappesim met an error it did not expect; the server's terminal has the details.",
+        static=_STATIC_VERSION,
+    )
+
+
+class Limits:
+    """Refuse a request whose URL or body is too large (414, 413), before anything reads it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) + len(scope.get("path", "")) > MAX_URL_BYTES:
+            await PlainTextResponse("URL too long", status_code=414)(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await PlainTextResponse("request too large", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await PlainTextResponse("request too large", status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def make_app(library: Library, pair: tuple[str, str] | None = None, workers: Any = None) -> Any:
+    """The what-if page as an ASGI application.
+
+    Parameters
+    ----------
+    library : Library
+        The scenario files the page may read.
+    pair : (str, str), optional
+        The baseline's and strategy's names in the library to open at ``/``;
+        without it ``/`` lists the pairs.
+    workers : int or None
+        Processes for "Run the simulation" (``None``: all cores).
+    """
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/whatif", whatif, methods=["POST"]),
+        Route("/breakeven", breakeven, methods=["POST"]),
+        Route("/variants", variants, methods=["POST"]),
+        Route("/simulate", simulate, methods=["POST"]),
+        Route("/jobs/{job}", job_status, methods=["GET"]),
+        Route("/jobs/{job}/cancel", job_cancel, methods=["POST"]),
+        Route("/download/{what}", download, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Limits)],
+        exception_handlers={UserError: _user_error, Exception: _bug},
+    )
+    app.state.page = Page(library, pair)
+    app.state.workers = workers
+    return app

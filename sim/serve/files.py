@@ -1,0 +1,145 @@
+"""The page's state as files: scenario TOML that keeps the original's comments, and its reports.
+
+A downloaded strategy is the original file with each value the levers moved
+replaced and commented with its old value and the date; values are written
+exactly (Python's shortest round-trip form), so ``trappesim compare`` on the
+downloaded files gives the page's figures to the last digit (tested). Levers
+that move both arms (horizon, discounting, places) change the baseline: it is
+downloaded too, and the strategy then extends it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.files import edit_toml
+
+UNITS = ("intervention.entry.entry_step_shares", "discounting.periods")
+"""Values written whole, as one line, rather than key by key."""
+
+
+def differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The dotted keys whose values differ between two resolved scenarios (``to_dict()``)."""
+    out: dict[str, Any] = {}
+    for key in sorted({*old, *new}):
+        path = f"{prefix}{key}"
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(b, dict) and path not in UNITS:
+            out.update(differences(a if isinstance(a, dict) else {}, b, path + "."))
+        elif isinstance(b, dict):
+            out[path] = {k: v for k, v in b.items() if v is not None}
+        elif b is None and isinstance(a, dict):
+            out[path] = None
+        elif b is not None:
+            out[path] = b
+    return out
+
+
+def what_if_files(
+    paths: tuple[Path, Path], originals: tuple[Scenario, Scenario], arms: tuple[Scenario, Scenario], day: date
+) -> dict[str, tuple[str, str] | None]:
+    """The strategy file of a state (and the baseline's, if the state changes both arms).
+
+    Returns
+    -------
+    dict
+        ``{"strategy": (file name, text), "baseline": (file name, text) or None}``.
+    """
+    stamp = f"what-if page on {day.isoformat()}"
+    base_path, strategy_path = paths
+    base_changes = differences(originals[0].to_dict(), arms[0].to_dict())
+    strategy_changes = differences(originals[1].to_dict(), arms[1].to_dict())
+    # The pair's changes live in the baseline, which the strategy extends.
+    strategy_changes = {k: v for k, v in strategy_changes.items() if k not in base_changes}
+    out: dict[str, tuple[str, str] | None] = {"baseline": None}
+    extends = None
+    if base_changes:
+        name = f"{base_path.stem}-whatif.toml"
+        text = edit_toml(_read(base_path), base_changes, stamp, originals[0].to_dict())
+        out["baseline"] = (name, _header(text, base_path, None, day))
+        extends = name
+    name = f"{strategy_path.stem}-whatif.toml"
+    text = edit_toml(_read(strategy_path), strategy_changes, stamp, originals[1].to_dict(), extends)
+    out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day))
+    return out
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8-sig")
+
+
+def _header(text: str, source: Path, baseline: tuple[str, str] | None, day: date) -> str:
+    """Say where the file came from and where to save it, below a ``#:schema`` line."""
+    lines = [
+        f"# Made from {source.name} by the Trappesim what-if page on {day.isoformat()};",
+        "# each changed value says its old value. Save it in the folder of "
+        + source.name
+        + (f", beside {baseline[0]}." if baseline else "."),
+    ]
+    head, _, rest = text.partition("\n")
+    if head.startswith("#:schema"):
+        return head + "\n" + "\n".join(lines) + "\n" + rest
+    return "\n".join(lines) + "\n" + text
+
+
+def write_report(
+    folder: Path,
+    paths: tuple[Path, Path],
+    texts: dict[str, tuple[str, str] | None],
+    perspective: str,
+    lang: str,
+    result: Any = None,
+) -> Path:
+    """A results folder of the state (reports included), from its files as downloaded.
+
+    The files are written into ``folder`` (a ``extends`` pointing back to the
+    original folder), loaded as ``trappesim compare`` loads them, compared with
+    the expected engine unless ``result`` (a finished simulation of the same
+    state) is given, and written with :func:`sim.outputs.results.write_results`.
+    """
+    import sim
+    from sim.outputs.results import write_results
+
+    base_path = paths[0]
+    if texts["baseline"] is not None:
+        name, text = texts["baseline"]
+        base_path = folder / name
+        base_path.write_text(_absolute_extends(text, paths[0]), encoding="utf-8")
+    name, text = texts["strategy"]
+    strategy_path = folder / name
+    target = base_path if texts["baseline"] is not None else paths[1]
+    strategy_path.write_text(
+        _absolute_extends(text, target if texts["baseline"] is not None else paths[1]), encoding="utf-8"
+    )
+    started = time.perf_counter()
+    if result is None:
+        result = sim.compare(
+            load_scenario(base_path), load_scenario(strategy_path), engine="expected", perspective=perspective
+        )
+    out = folder / "results"
+    write_results(
+        result,
+        out,
+        {"baseline": base_path, "strategy": strategy_path},
+        ["trappesim", "serve"],
+        time.perf_counter() - started,
+        lang=lang,
+    )
+    return out
+
+
+def _absolute_extends(text: str, source: Path) -> str:
+    """The text with ``extends`` made absolute, resolved from ``source``'s folder (for a copy elsewhere)."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    if isinstance(doc.get("extends"), str):
+        doc["extends"] = os.fspath((source.parent / str(doc["extends"])).resolve())
+    return tomlkit.dumps(doc)

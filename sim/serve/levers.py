@@ -1,0 +1,378 @@
+"""The levers of the what-if page: what a negotiation moves, read from and written to scenarios.
+
+A lever shows a number in the unit a finance officer says aloud (a percent,
+millions of kroner, a year) and knows the scenario key it sets. The page's
+state is the levers' raw text, as in the URL's query; :func:`read` turns it
+into values and messages, and :func:`arms` into the two scenarios, through
+``Scenario.with_changes``: the same validation as a file. A lever left at the
+files' value changes nothing, so an untouched page is the files themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import PairError, ScenarioError
+from sim.outputs import language as L
+from sim.scenario import PERSPECTIVES, Scenario
+from sim.serve.words import word
+
+# Levers by group, in the order the page shows them.
+GROUPS = ("effect", "programme", "timing", "pair")
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One control of the page.
+
+    ``scale`` turns the shown number into the scenario's (``percent``: 0.01,
+    ``dkk_m``: 1e6); ``scope`` says which arm it changes: ``strategy``,
+    ``pair`` (both arms, e.g. the horizon) or ``view`` (no arm: the payer
+    perspective, the effect size, which scales the strategy's changes).
+    """
+
+    id: str
+    group: str
+    unit: str
+    default: float | int | str | None
+    low: float
+    high: float
+    step: float
+    key: str = ""
+    scope: str = "strategy"
+    whole: bool = False
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    words: tuple[str, dict[str, str]] = ("", {})
+
+    @property
+    def scale(self) -> float:
+        return {"percent": 0.01, "dkk_m": 1e6}.get(self.unit, 1.0)
+
+    def label(self, lang: str, base: Scenario) -> str:
+        """The lever's name on the page."""
+        key, names = self.words
+        values = {k: L.step_name(base, v, lang) if v != "closed" else _closed(lang) for k, v in names.items()}
+        return word(key or self.id, lang, **values)
+
+    def shown(self, value: Any) -> str:
+        """A value as the field shows it (``""`` for none)."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if self.whole:
+            return str(int(value))
+        return f"{float(value):.10g}"
+
+
+def _closed(lang: str) -> str:
+    return "afsluttet" if lang == "da" else "case closed"
+
+
+def _display(value: float | None, scale: float) -> float | None:
+    # Round away the binary noise of the division (0.035 / 0.01 = 3.5000000000000004), not the value.
+    return None if value is None else float(f"{value / scale:.12g}")
+
+
+def levers(base: Scenario, strategy: Scenario) -> list[Lever]:
+    """The levers of a baseline and strategy pair, each at the files' value."""
+    iv = strategy.intervention
+    if iv is None:
+        raise PairError(f"'{strategy.name}' has no [intervention]: the page moves a strategy's levers")
+    out = [Lever("effect", "effect", "percent", 100.0, 0.0, 150.0, 5.0, scope="view")]
+    for src, row in iv.hazard_ratios.items():
+        for dst, r in row.items():
+            out.append(
+                Lever(
+                    f"hr.{src}.{dst}",
+                    "effect",
+                    "ratio",
+                    float(r),
+                    0.0,
+                    10.0,
+                    0.01,
+                    key=f"intervention.hazard_ratios.{src}.{dst}",
+                    words=("hr", {"src": src, "dst": dst}),
+                )
+            )
+    out += [
+        Lever(
+            "extra_share",
+            "effect",
+            "percent",
+            _display(iv.entry.extra_entries_share, 0.01),
+            0.0,
+            100.0,
+            1.0,
+            key="intervention.entry.extra_entries_share",
+        ),
+        Lever(
+            "extra_per_year",
+            "effect",
+            "children",
+            float(iv.entry.extra_entries_per_year),
+            0.0,
+            100_000.0,
+            1.0,
+            key="intervention.entry.extra_entries_per_year",
+        ),
+        Lever(
+            "cost",
+            "programme",
+            "dkk_m",
+            _display(iv.cost_per_year, 1e6),
+            0.0,
+            100_000.0,
+            0.1,
+            key="intervention.cost_per_year",
+        ),
+        Lever(
+            "one_off",
+            "programme",
+            "dkk_m",
+            _display(iv.one_off_cost, 1e6),
+            0.0,
+            100_000.0,
+            0.1,
+            key="intervention.one_off_cost",
+        ),
+    ]
+    y0, y1 = base.start_year, base.start_year + base.horizon_years - 1
+    out += [
+        Lever("start", "timing", "year", iv.start_year, y0, y1, 1, key="intervention.start_year", whole=True),
+        Lever(
+            "ramp",
+            "timing",
+            "years",
+            iv.ramp_up_years,
+            0,
+            50,
+            1,
+            key="intervention.ramp_up_years",
+            whole=True,
+        ),
+        Lever(
+            "end",
+            "timing",
+            "year",
+            iv.end_year,
+            y0,
+            y1,
+            1,
+            key="intervention.end_year",
+            whole=True,
+            optional=True,
+        ),
+        Lever(
+            "half_life",
+            "timing",
+            "years",
+            iv.fading.half_life_years
+            if iv.fading is not None and math.isfinite(iv.fading.half_life_years)
+            else None,
+            0.0,
+            100.0,
+            0.5,
+            key="intervention.fading.half_life_years",
+            optional=True,
+        ),
+    ]
+    for s in base.step_ids:
+        cap = base.steps[s].capacity
+        if cap is not None and cap.places != "unlimited":
+            out.append(
+                Lever(
+                    f"places.{s}",
+                    "pair",
+                    "places",
+                    int(cap.places),
+                    0,
+                    1_000_000,
+                    1,
+                    key=f"steps.{s}.capacity.places",
+                    scope="pair",
+                    whole=True,
+                    words=("places", {"step": s}),
+                )
+            )
+    first = base.discounting.periods[0].rate if base.discounting.periods else 0.0
+    out += [
+        Lever(
+            "discount",
+            "pair",
+            "percent",
+            _display(first, 0.01),
+            0.0,
+            15.0,
+            0.1,
+            key="discounting",
+            scope="pair",
+        ),
+        Lever(
+            "horizon",
+            "pair",
+            "years",
+            base.horizon_years,
+            1,
+            100,
+            1,
+            key="horizon_years",
+            scope="pair",
+            whole=True,
+        ),
+        Lever(
+            "perspective",
+            "pair",
+            "choice",
+            "kommune",
+            0,
+            0,
+            0,
+            scope="view",
+            choices=PERSPECTIVES,
+        ),
+    ]
+    return out
+
+
+@dataclass(frozen=True)
+class State:
+    """The page's levers read: their values, and a message for each that cannot be used."""
+
+    values: dict[str, Any]
+    errors: dict[str, str]
+    moved: tuple[str, ...]
+    """The levers away from the files' values, in the page's order."""
+
+    @property
+    def effect(self) -> float:
+        """The effect size as a share (1: as assumed)."""
+        return self.values["effect"] / 100.0
+
+    @property
+    def perspective(self) -> str:
+        return self.values["perspective"]
+
+
+def _example(lever: Lever) -> str:
+    return lever.shown(lever.default if lever.default is not None else lever.low)
+
+
+def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
+    """Read the levers' text (a query or form); a lever not given keeps the files' value.
+
+    Numbers may be written the Danish way (``3,5``); a message in ``lang``
+    names what is allowed. Nothing here reads a file or runs a model.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for lever in all_levers:
+        text = raw.get(lever.id)
+        if text is None:
+            values[lever.id] = lever.default
+            continue
+        text = str(text).strip()
+        if lever.choices:
+            if text not in lever.choices:
+                errors[lever.id] = word("err_choice", lang, allowed=", ".join(lever.choices))
+                values[lever.id] = lever.default
+            else:
+                values[lever.id] = text
+            continue
+        if text == "":
+            if lever.optional:
+                values[lever.id] = None
+            else:
+                errors[lever.id] = word("err_required", lang)
+                values[lever.id] = lever.default
+            continue
+        try:
+            x = float(text.replace("\u2212", "-").replace(" ", "").replace(",", "."))
+        except ValueError:
+            errors[lever.id] = word("err_number", lang, example=_example(lever))
+            values[lever.id] = lever.default
+            continue
+        if lever.whole and (not math.isfinite(x) or x != int(x)):
+            errors[lever.id] = word("err_whole", lang, example=_example(lever))
+        elif not (math.isfinite(x) and lever.low <= x <= lever.high):
+            errors[lever.id] = word(
+                "err_range", lang, low=lever.shown(lever.low), high=lever.shown(lever.high)
+            )
+        values[lever.id] = (int(x) if lever.whole else x) if lever.id not in errors else lever.default
+    moved = tuple(lv.id for lv in all_levers if values[lv.id] != lv.default and lv.id not in errors)
+    return State(values, errors, moved)
+
+
+def query(all_levers: list[Lever], state: State) -> dict[str, str]:
+    """The state as query parameters: only the levers moved away from the files' values."""
+    by_id = {lv.id: lv for lv in all_levers}
+    return {k: by_id[k].shown(state.values[k]) for k in state.moved}
+
+
+def changes(all_levers: list[Lever], state: State, base: Scenario) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dotted-key changes of the moved levers: (both arms', the strategy's own).
+
+    The effect size is not among them: it scales the strategy's changes
+    after they are made (:func:`arms`).
+    """
+    pair: dict[str, Any] = {}
+    own: dict[str, Any] = {}
+    by_id = {lv.id: lv for lv in all_levers}
+    for lid in state.moved:
+        lever = by_id[lid]
+        if lever.scope == "view":
+            continue
+        value = state.values[lid]
+        if lid == "discount":
+            periods = [p.model_dump() for p in base.discounting.periods] or [{"from_year": 0}]
+            periods[0]["rate"] = value * lever.scale
+            value = {**base.discounting.model_dump(), "periods": periods}
+        elif lid == "half_life":
+            if value is None:  # no fading: the effect ends with the programme
+                (pair if lever.scope == "pair" else own)["intervention.fading"] = None
+                continue
+        elif value is not None and not lever.whole:
+            value = value * lever.scale if lever.scale != 1.0 else value
+        (pair if lever.scope == "pair" else own)[lever.key] = value
+    return pair, own
+
+
+def lever_of(all_levers: list[Lever], key: str) -> str | None:
+    """The lever that sets a scenario key (or a table above it), for a message from validation."""
+    best = None
+    for lever in all_levers:
+        if lever.key and (key == lever.key or key.startswith(lever.key + ".")):
+            best = lever.id
+    if best is None and key.startswith("intervention.fading"):
+        best = "half_life"
+    if best is None and key.startswith("discounting"):
+        best = "discount"
+    return best
+
+
+def arms(
+    all_levers: list[Lever], state: State, base: Scenario, strategy: Scenario, lang: str
+) -> tuple[Scenario, Scenario] | dict[str, str]:
+    """The two scenarios of a state, validated as files are; or messages by lever.
+
+    Both arms take the pair's changes (the horizon, discounting, places);
+    the strategy takes its own, then its effect is scaled by the effect size
+    as break-even scales it: every hazard ratio ``r`` becomes ``r ** theta``,
+    extra entries ``theta`` times theirs.
+    """
+    from sim.analysis.uncertainty import scaled_effect
+
+    pair, own = changes(all_levers, state, base)
+    try:
+        a = base.with_changes(pair) if pair else base
+        b = strategy.with_changes({**pair, **own}) if pair or own else strategy
+        if state.effect != 1.0:
+            b = scaled_effect(b, state.effect)
+    except ScenarioError as err:
+        where = lever_of(all_levers, err.key) or "effect"
+        return {where: word("err_scenario", lang, message=err.message)}
+    return a, b

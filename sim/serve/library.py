@@ -1,0 +1,115 @@
+"""The scenario files the page may read: those it was given and those under its folder.
+
+A request names a file by the name this library gave it; the name is looked
+up here and never joined to a path. So ``../`` or an absolute path in a
+request can only be an unknown name (tested).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.files import extends_chain
+
+MAX_FILE_BYTES = 1_000_000
+"""A scenario file larger than this is not read (the shipped ones are below 20 kB)."""
+
+
+class UnknownFile(UserError, LookupError):
+    """A request named a file the page was not given and that is not under its folder."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A baseline and a strategy that extends it, by their names in the library."""
+
+    base: str
+    strategy: str
+    title: str
+
+
+class Library:
+    """Scenario files by name: the files given, and ``*.toml`` under ``folder`` (not below ``results``).
+
+    Parameters
+    ----------
+    folder : Path, optional
+        The served folder.
+    given : list of Path
+        Files named on the command line (they may lie elsewhere).
+    """
+
+    def __init__(self, folder: Path | None, given: list[Path] = ()) -> None:
+        self.folder = folder.resolve() if folder is not None else None
+        self.given = [Path(p).resolve() for p in given]
+        self._lock = threading.Lock()
+        self._cache: dict[Path, tuple[float, Scenario]] = {}
+
+    def files(self) -> dict[str, Path]:
+        """Every readable file by its name: a path relative to the folder, or a given file's name."""
+        out: dict[str, Path] = {}
+        if self.folder is not None and self.folder.is_dir():
+            for p in sorted(self.folder.rglob("*.toml")):
+                rel = p.relative_to(self.folder)
+                if any(part.startswith(".") or part == "results" for part in rel.parts):
+                    continue
+                out[rel.as_posix()] = p.resolve()
+        for p in self.given:
+            name = p.relative_to(self.folder).as_posix() if self._under(p) else p.name
+            out.setdefault(name, p)
+        return out
+
+    def _under(self, path: Path) -> bool:
+        return self.folder is not None and path.is_relative_to(self.folder)
+
+    def path(self, name: str) -> Path:
+        """The file a name stands for; :class:`UnknownFile` for any other name."""
+        found = self.files().get(name)
+        if found is None:
+            raise UnknownFile(f"'{name}' is not one of the scenario files this page serves")
+        return found
+
+    def load(self, name: str) -> Scenario:
+        """The scenario of a file (validated as ``trappesim check`` does), read again when it changes."""
+        path = self.path(name)
+        stamp = max(p.stat().st_mtime for p in [path, *extends_chain(path)])
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UnknownFile(f"'{name}' is larger than {MAX_FILE_BYTES:,} bytes: not a scenario file")
+        with self._lock:
+            hit = self._cache.get(path)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        scenario = load_scenario(path)
+        with self._lock:
+            self._cache[path] = (stamp, scenario)
+        return scenario
+
+    def pairs(self) -> tuple[list[Pair], dict[str, str]]:
+        """Strategies with the baseline they extend; and the files that cannot be read, with why."""
+        files = self.files()
+        by_path = {p: n for n, p in files.items()}
+        pairs: list[Pair] = []
+        broken: dict[str, str] = {}
+        for name, path in files.items():
+            try:
+                scenario = self.load(name)
+            except (UserError, OSError, ValueError) as err:
+                broken[name] = str(err)
+                continue
+            if scenario.intervention is None:
+                continue
+            for parent in extends_chain(path):
+                base = by_path.get(parent.resolve())
+                if base is None:
+                    continue
+                try:
+                    if self.load(base).intervention is None:
+                        pairs.append(Pair(base, name, scenario.title or scenario.name))
+                        break
+                except (UserError, OSError, ValueError):
+                    break
+        return pairs, broken

@@ -1,0 +1,210 @@
+"""What the page shows for a state of its levers: figures and charts from the expected engine.
+
+The server is the library's client: the arms come from ``with_changes``
+(:func:`sim.serve.levers.arms`), the comparison from :func:`sim.compare`
+with the expected engine, the figures from :func:`sim.key_figures`, the same
+as the command line's. Steps with a limit on places make children wait for
+each other, which the expected engine cannot represent: the live figures then
+lift the limits, and say so; "Run the simulation" counts the places.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.outputs import language as L
+from sim.scenario import Scenario
+from sim.serve import charts
+from sim.serve.levers import Lever, State, arms
+from sim.serve.words import word
+
+LIVE_ROWS = ("placement_entries_avoided", "npv", "roi", "payback_year")
+"""The figures the page shows large, in this order."""
+
+
+@dataclass
+class View:
+    """One state of the page, computed: the figures, the charts, and the messages by lever."""
+
+    state: State
+    errors: dict[str, str]
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    headline: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    uncapped: bool = False
+    arms: tuple[Scenario, Scenario] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.arms is not None
+
+
+def uncapped(scenario: Scenario) -> Scenario:
+    """The scenario with every limit on places lifted (for the expected engine)."""
+    capped = {
+        f"steps.{s}.capacity.places": "unlimited"
+        for s in scenario.step_ids
+        if scenario.steps[s].capacity is not None and scenario.steps[s].capacity.places != "unlimited"
+    }
+    extra = {
+        f"intervention.extra_places.{s}": None
+        for s in (scenario.intervention.extra_places if scenario.intervention else {})
+    }
+    if not capped:
+        return scenario
+    data = scenario.with_changes(capped)
+    if extra:
+        data = data.with_changes({"intervention.extra_places": {}})
+    return data
+
+
+def has_places(scenario: Scenario) -> bool:
+    """Whether a step of the scenario has a limit on its places."""
+    return any(
+        scenario.steps[s].capacity is not None and scenario.steps[s].capacity.places != "unlimited"
+        for s in scenario.step_ids
+    )
+
+
+def comparison(base: Scenario, strategy: Scenario, perspective: str):
+    """The expected engine's comparison of two arms (limits on places lifted)."""
+    import sim
+
+    return sim.compare(uncapped(base), uncapped(strategy), engine="expected", perspective=perspective)
+
+
+def compute(levers: list[Lever], state: State, base: Scenario, strategy: Scenario, lang: str) -> View:
+    """The view of a state: its figures and charts, or the messages that stop them."""
+    if state.errors:
+        return View(state, dict(state.errors))
+    made = arms(levers, state, base, strategy, lang)
+    if isinstance(made, dict):
+        return View(state, made)
+    a, b = made
+    view = View(state, {}, arms=made)
+    view.uncapped = has_places(a) or has_places(b)
+    cmp = comparison(a, b, state.perspective)
+    fill(view, cmp, lang)
+    return view
+
+
+def fill(view: View, cmp, lang: str) -> None:
+    """Figures, headline and charts of a comparison, into ``view``."""
+    from sim.outputs.report import key_figures
+
+    kf = key_figures(cmp, lang)
+    view.figures = kf.to_dict("records")
+    by = {r["metric"]: r for r in view.figures}
+    view.headline = [by[m] for m in LIVE_ROWS if m in by]
+    view.charts = draw(cmp, lang)
+    view.notes = [L.money_note(cmp.base.scenario, lang)]
+
+
+def draw(cmp, lang: str) -> dict[str, str]:
+    """The page's three charts of a comparison, as SVG."""
+    base = cmp.base.scenario
+    years = [int(y) for y in cmp.years]
+    placed = {}
+    for key, arm in (("without", cmp.base), ("with", cmp.strategy)):
+        placed[key] = (arm.mean_measures["stock_end"] * arm.staircase.placement).sum(-1)
+    iv = cmp.strategy.scenario.intervention
+    m = cmp.mean_arrays
+    currency = base.currency
+    pay = float(m["total_payback_year"][0])
+    D = cmp.base.staircase.discount
+    invest = float((m["investment"] * D).sum(-1)[0])
+    by_step = (m["savings_by_step"] * D[:, None]).sum(1)[0]
+    items = [(L.t("investment", lang), -invest)]
+    items += [(L.step_name(base, s, lang), float(by_step[j])) for j, s in enumerate(base.step_ids)]
+    unit = L.money_note(base, lang)
+    return {
+        "placed": charts.placed(
+            years,
+            [float(x) for x in placed["without"]],
+            [float(x) for x in placed["with"]],
+            iv.start_year if iv is not None else None,
+            {
+                "without": L.t("without", lang),
+                "with": L.t("with", lang),
+                "start": L.t("strategy_starts", lang, year=iv.start_year if iv else ""),
+                "axis": L.t("placed_axis", lang),
+                "title": L.t("placed_axis", lang),
+            },
+            lang,
+        ),
+        "jcurve": charts.jcurve(
+            years,
+            [float(x) for x in m["cum_net_savings_discounted"][0]],
+            pay if math.isfinite(pay) else None,
+            currency,
+            {
+                "axis": L.t("cum_net_expected", lang),
+                "payback": L.t("payback_mark", lang, year=int(pay)) if math.isfinite(pay) else "",
+                "title": L.t("cum_net_expected", lang) + ". " + unit,
+            },
+            lang,
+        ),
+        "waterfall": charts.waterfall(
+            items,
+            L.t("kf_npv", lang),
+            currency,
+            {"axis": L.t("kf_npv", lang), "title": L.t("kf_npv", lang) + ". " + unit},
+            lang,
+        ),
+    }
+
+
+class BreakEvenCache:
+    """Break-even effects by the state's arms and perspective (a search takes about half a second)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._values: OrderedDict[tuple, float] = OrderedDict()
+        self.size = size
+
+    def get(self, key: tuple, solve) -> float:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = solve()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
+def break_even_effect(base: Scenario, strategy: Scenario, perspective: str) -> float:
+    """The share of the strategy's assumed effect at which its NPV is zero (nan: none; inf: never)."""
+    import sim
+
+    try:
+        return float(
+            sim.break_even(uncapped(base), uncapped(strategy), on="effect", perspective=perspective).value
+        )
+    except ValueError:
+        return math.nan
+
+
+def break_even_text(theta: float, lang: str) -> str:
+    """``"pays back from 36 % of the assumed effect"`` (or why there is no such share)."""
+    if theta is None or (isinstance(theta, float) and math.isnan(theta)):
+        return word("be_none", lang)
+    if math.isinf(theta) or theta > 64:
+        return word("be_never", lang)
+    if theta <= 0:
+        return word("be_always", lang)
+    return word("be_from", lang, share=L.percent(theta, lang))
+
+
+def as_float(x: Any) -> float:
+    """A plain float of a number or a one-element array."""
+    return float(np.asarray(x).reshape(-1)[0])

@@ -1,0 +1,158 @@
+"""The what-if page's own words, in English and Danish (the figures' words are :mod:`sim.outputs.language`'s)."""
+
+from __future__ import annotations
+
+WORDS: dict[str, tuple[str, str]] = {
+    # (English, Danish)
+    "group_effect": ("Effect", "Effekt"),
+    "group_programme": ("Programme", "Indsatsen"),
+    "group_timing": ("Timing", "Tidsplan"),
+    "group_pair": ("Both arms", "Begge forløb"),
+    "effect": ("Effect size (share of the assumed effect)", "Effektstørrelse (andel af den antagne effekt)"),
+    "hr": ("{src} → {dst}", "{src} → {dst}"),
+    "hr_heading": (
+        "Hazard ratios: factors on the baseline's rates of moving, at full effect",
+        "Hazardratioer: faktorer på basis' overgangsrater, ved fuld effekt",
+    ),
+    "extra_share": ("Extra new cases found by earlier detection", "Ekstra nye sager fra tidligere opsporing"),
+    "extra_per_year": ("Extra new cases a year", "Ekstra nye sager om året"),
+    "cost": ("Programme cost per year", "Indsatsens udgift pr. år"),
+    "one_off": ("One-off cost in the start year", "Engangsudgift i startåret"),
+    "start": ("Start year", "Startår"),
+    "ramp": ("Ramp-up (years to full effect)", "Indfasning (år til fuld effekt)"),
+    "end": (
+        "Last year of the programme (empty: to the horizon)",
+        "Indsatsens sidste år (tomt: til horisonten)",
+    ),
+    "half_life": (
+        "Effect's half-life after the programme ends (years; empty: ends at once)",
+        "Effektens halveringstid efter indsatsen (år; tomt: ophører straks)",
+    ),
+    "places": ("Places on {step}", "Pladser på {step}"),
+    "discount": ("Discount rate, years 0-35", "Diskonteringsrente, år 0-35"),
+    "horizon": ("Horizon (years)", "Tidshorisont (år)"),
+    "perspective": ("Whose money", "Hvis penge"),
+    "persp_kommune": ("the municipality (kommune)", "kommunen"),
+    "persp_region": ("the region", "regionen"),
+    "persp_stat": ("the state (stat)", "staten"),
+    "persp_society": ("society", "samfundet"),
+    "unit_percent": ("%", "%"),
+    "unit_dkk_m": ("DKK m", "mio. kr."),
+    "unit_year": ("", ""),
+    "unit_years": ("years", "år"),
+    "unit_children": ("children a year", "børn om året"),
+    "unit_places": ("places", "pladser"),
+    "unit_ratio": ("× rate", "× rate"),
+    "err_number": ("Write a number, e.g. {example}.", "Skriv et tal, fx {example}."),
+    "err_whole": ("Write a whole number, e.g. {example}.", "Skriv et helt tal, fx {example}."),
+    "err_range": ("Allowed: {low} to {high}.", "Tilladt: {low} til {high}."),
+    "err_choice": ("Allowed: {allowed}.", "Tilladt: {allowed}."),
+    "err_required": ("A value is needed here.", "Her skal stå en værdi."),
+    "err_scenario": ("Not allowed: {message}", "Ikke tilladt: {message}"),
+    "be_from": (
+        "pays back from {share} of the assumed effect",
+        "tjener sig hjem fra {share} af den antagne effekt",
+    ),
+    "be_never": ("does not pay back at any effect size", "tjener sig ikke hjem ved nogen effektstørrelse"),
+    "be_always": ("pays back even without any effect", "tjener sig hjem selv uden effekt"),
+    "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
+    "be_wait": ("finding the break-even effect …", "finder break-even-effekten …"),
+    "whatif": ("what-if", "hvad nu hvis"),
+    "pairs_title": ("Choose a strategy and its baseline", "Vælg en strategi og dens basis"),
+    "pairs_folder": ("Scenario files in {folder}", "Scenariefiler i {folder}"),
+    "extends": ("extends", "bygger på"),
+    "no_pairs": (
+        "No strategy file here extends a baseline. Choose two files below.",
+        "Ingen strategifil her bygger på en basis. Vælg to filer nedenfor.",
+    ),
+    "own_pair": ("Or choose two files", "Eller vælg to filer"),
+    "baseline": ("Baseline", "Basis"),
+    "strategy": ("Strategy", "Strategi"),
+    "open": ("Open", "Åbn"),
+    "broken": ("Files that cannot be read", "Filer der ikke kan læses"),
+    "compared_with": ("compared with {base}", "sammenlignet med {base}"),
+    "other_files": ("other files", "andre filer"),
+    "levers_note": (
+        "A field away from the files' value is marked, with the files' value below it. Numbers may be "
+        "written with a decimal comma.",
+        "Et felt, der afviger fra filernes værdi, er markeret, med filernes værdi under sig. Tal kan skrives "
+        "med decimalkomma.",
+    ),
+    "file_value": ("in the files: {value}", "i filerne: {value}"),
+    "save_variant": ("Save as variant", "Gem som variant"),
+    "variants_full": (
+        "Three variants are kept: saving drops the oldest.",
+        "Der gemmes tre varianter: den ældste udgår ved næste.",
+    ),
+    "reset": ("Back to the files' values", "Tilbage til filernes værdier"),
+    "variants": ("Variants side by side", "Varianter side om side"),
+    "variant": ("Variant {n}", "Variant {n}"),
+    "changes": ("Changed levers", "Ændrede håndtag"),
+    "as_files": ("as in the files", "som i filerne"),
+    "remove": ("remove", "fjern"),
+    "variants_note": (
+        "Expected values from the analytic model, each with its own levers; the page's link keeps them.",
+        "Forventede værdier fra den analytiske model, hver med sine egne håndtag; sidens link gemmer dem.",
+    ),
+    "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
+    "live_note": (
+        "Expected values from the analytic model, {y0}-{y1}, {perspective}'s money: without chance variation, "
+        "so without intervals; run the simulation for those. A placement only delayed within the horizon is "
+        "not counted as avoided.",
+        "Forventede værdier fra den analytiske model, {y0}-{y1}, {perspective}s penge: uden tilfældig "
+        "variation og derfor uden intervaller; kør simuleringen for dem. En anbringelse, der kun udskydes "
+        "inden for perioden, tælles ikke som undgået.",
+    ),
+    "uncapped_note": (
+        "These live figures lift the limits on places (the analytic model cannot make children wait); the "
+        "simulation counts the places.",
+        "Disse tal ser bort fra grænserne for antal pladser (den analytiske model kan ikke lade børn vente); "
+        "simuleringen tæller pladserne med.",
+    ),
+    "all_figures": ("All figures", "Alle tal"),
+    "downloads": ("Take it with you", "Tag det med"),
+    "dl_strategy": ("Strategy as TOML", "Strategien som TOML"),
+    "dl_baseline": ("Baseline as TOML", "Basis som TOML"),
+    "downloads_note": (
+        "The TOML files keep the original comments; each changed value says its old value and the date. "
+        "trappesim compare on them with --engine expected --perspective {perspective} gives these figures.",
+        "TOML-filerne beholder de oprindelige kommentarer; hver ændret værdi angiver sin gamle værdi og "
+        "datoen. trappesim compare på dem med --engine expected --perspective {perspective} giver disse tal.",
+    ),
+    "fix_fields": (
+        "A lever has a value that cannot be used; its field says why. The figures return when it is mended.",
+        "Et håndtag har en værdi, der ikke kan bruges; feltet siger hvorfor. Tallene vender tilbage, når "
+        "den er rettet.",
+    ),
+    "sim_title": ("The simulation, with intervals", "Simuleringen, med intervaller"),
+    "sim_note": (
+        "Follows every child through the staircase (discrete-event simulation), with as many replications as "
+        "a precision of 2 % needs: the intervals say how precise the means are and where the outcome may "
+        "fall by chance.",
+        "Følger hvert barn gennem trappen (diskret hændelsessimulering) med så mange kørsler, som en "
+        "præcision på 2 % kræver: intervallerne siger, hvor præcise gennemsnittene er, og hvor udfaldet kan "
+        "falde ved tilfældighed.",
+    ),
+    "run": ("Run the simulation", "Kør simuleringen"),
+    "cancel": ("Cancel", "Annullér"),
+    "progress": ("{done} of {planned} replications, {seconds} s", "{done} af {planned} kørsler, {seconds} s"),
+    "cancelled": ("Cancelled after {seconds} s.", "Annulleret efter {seconds} s."),
+    "failed": ("The simulation failed: {error}", "Simuleringen fejlede: {error}"),
+    "sim_done": ("Simulated: {runs}, {seconds} s.", "Simuleret: {runs}, {seconds} s."),
+    "busy": (
+        "A simulation is already running: wait for it, or cancel it.",
+        "En simulering kører allerede: vent på den, eller annullér den.",
+    ),
+    "no_run": ("That simulation is no longer kept.", "Den simulering gemmes ikke længere."),
+    "download_invalid": (
+        "The levers have a value that cannot be used: nothing to download.",
+        "Håndtagene har en værdi, der ikke kan bruges: intet at hente.",
+    ),
+}
+"""The page's words for its levers and their messages (English, Danish)."""
+
+
+def word(key: str, lang: str, **values: object) -> str:
+    """A lever word in ``lang`` (``"da"`` or ``"en"``), placeholders filled."""
+    en, da = WORDS[key]
+    return (da if lang == "da" else en).format(**values)
