@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -31,7 +32,7 @@ from sim.scenario import Scenario
 from sim.serve import jobs as J
 from sim.serve.levers import GROUPS, Lever, State, levers, query, read
 from sim.serve.library import Library, UnknownFile
-from sim.serve.whatif import BreakEvenCache, View, break_even_effect, break_even_text, compute
+from sim.serve.whatif import ArmCache, BreakEvenCache, View, break_even_effect, break_even_text, compute
 from sim.serve.words import word
 
 HERE = Path(__file__).parent
@@ -57,6 +58,8 @@ class Page:
         self.pair = pair
         self.jobs = J.Jobs()
         self.break_even = BreakEvenCache()
+        self.arms = ArmCache()
+        self.arms_kept: dict[int, Scenario] = {}
 
 
 # ---------------------------------------------------------------------------
@@ -82,6 +85,7 @@ class Context:
         lang = params.get("lang")
         self.lang = lang if lang in L.LANGUAGES else L.resolve(None, self.base)
         self.levers: list[Lever] = levers(self.base, self.strategy)
+        self.scope = {lv.id: lv.scope for lv in self.levers}
         self.state: State = read(self.levers, params, self.lang)
         self.variants = [v for v in variants if v][:MAX_VARIANTS]
 
@@ -139,7 +143,12 @@ def _common(ctx: Context) -> dict[str, Any]:
 
 
 def _view(page: Page, ctx: Context, state: State | None = None) -> View:
-    return compute(ctx.levers, state or ctx.state, ctx.base, ctx.strategy, ctx.lang)
+    state = state or ctx.state
+    pair = {k: v for k, v in query(ctx.levers, state).items() if ctx.scope[k] == "pair"}
+    # The baseline's arm depends on its file and the levers that move both arms, nothing else.
+    key = (ctx.names[0], id(ctx.base), tuple(sorted(pair.items())))
+    page.arms_kept[id(ctx.base)] = ctx.base  # its id is in the key: kept, so never reused
+    return compute(ctx.levers, state, ctx.base, ctx.strategy, ctx.lang, page.arms, key)
 
 
 def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
@@ -288,8 +297,8 @@ async def breakeven(request: Request) -> Response:
                 ),
                 ctx.state.perspective,
             )
-            theta = page.break_even.get(
-                key, lambda: break_even_effect(made[0], made[1], ctx.state.perspective)
+            theta = await run_in_threadpool(  # half a second: the page's other requests go on
+                page.break_even.get, key, lambda: break_even_effect(made[0], made[1], ctx.state.perspective)
             )
             text = break_even_text(theta, ctx.lang)
             share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None
@@ -375,8 +384,13 @@ async def download(request: Request) -> Response:
         name, text = texts["baseline"]
         return Response(text, media_type="application/toml", headers=_attachment(name))
     if what in ("report.html", "report.xlsx"):
+        job = _job_for(page, ctx)
+        result = job.result if job is not None and job.state == "done" else None
         with tempfile.TemporaryDirectory(prefix="trappesim-serve-") as tmp:
-            out = F.write_report(Path(tmp), paths, texts, ctx.state.perspective, ctx.lang)
+            # Charts and workbook take seconds: in a thread, so the page's other requests go on.
+            out = await run_in_threadpool(
+                F.write_report, Path(tmp), paths, texts, ctx.state.perspective, ctx.lang, result
+            )
             data = (out / what).read_bytes()
         kind = (
             "text/html; charset=utf-8"

@@ -73,15 +73,77 @@ def has_places(scenario: Scenario) -> bool:
     )
 
 
-def comparison(base: Scenario, strategy: Scenario, perspective: str):
-    """The expected engine's comparison of two arms (limits on places lifted)."""
-    import sim
+class ArmCache:
+    """The baseline's compiled arm and expected measures, by the levers that change it.
 
-    return sim.compare(uncapped(base), uncapped(strategy), engine="expected", perspective=perspective)
+    Most lever moves change only the strategy: the baseline's arm (half the
+    work of a comparison) is then taken from here.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._arms: OrderedDict[Any, tuple] = OrderedDict()
+        self.size = size
+
+    def get(self, key: Any, scenario: Scenario) -> tuple:
+        """The arm of ``scenario``, which ``key`` must identify (with the file it came from)."""
+        with self._lock:
+            hit = self._arms.get(key)
+            if hit is not None:
+                self._arms.move_to_end(key)
+                return hit
+        st, measures = _arm(scenario)
+        with self._lock:
+            self._arms[key] = (st, measures)
+            while len(self._arms) > self.size:
+                self._arms.popitem(last=False)
+        return st, measures
 
 
-def compute(levers: list[Lever], state: State, base: Scenario, strategy: Scenario, lang: str) -> View:
-    """The view of a state: its figures and charts, or the messages that stop them."""
+def _arm(scenario: Scenario) -> tuple:
+    from sim.model.staircase import compile_staircase
+    from sim.run.experiment import DEFAULT_SEED, _stack, replication
+
+    st = compile_staircase(scenario)
+    return st, _stack([replication(st, "expected", DEFAULT_SEED, 0)])
+
+
+def comparison(
+    base: Scenario, strategy: Scenario, perspective: str, cache: ArmCache | None = None, key: Any = None
+):
+    """The expected engine's comparison of two arms (limits on places lifted), as :func:`sim.compare` makes it.
+
+    With a cache, the baseline's arm is computed once per ``key`` (the
+    levers that change it); the numbers are the same (tested against
+    ``sim.compare`` on the downloaded files).
+    """
+    from sim.economics.comparison import check_perspective, compare_arrays
+    from sim.run.experiment import DEFAULT_SEED, Comparison, Result, check_pair
+
+    a, b = uncapped(base), uncapped(strategy)
+    check_perspective(perspective)
+    check_pair(a, b)
+    st_a, ma = cache.get(key, a) if cache is not None and key is not None else _arm(a)
+    st_b, mb = _arm(b)
+    res_a = Result(a, st_a, "expected", DEFAULT_SEED, 1, ma, None, None)
+    res_b = Result(b, st_b, "expected", DEFAULT_SEED, 1, mb, None, None)
+    return Comparison(res_a, res_b, compare_arrays(ma, mb, st_a, st_b, perspective), perspective)
+
+
+def compute(
+    levers: list[Lever],
+    state: State,
+    base: Scenario,
+    strategy: Scenario,
+    lang: str,
+    cache: ArmCache | None = None,
+    key: Any = None,
+) -> View:
+    """The view of a state: its figures and charts, or the messages that stop them.
+
+    ``cache`` and ``key`` keep the baseline's arm between states whose
+    levers leave it alone (:class:`ArmCache`).
+    """
     if state.errors:
         return View(state, dict(state.errors))
     made = arms(levers, state, base, strategy, lang)
@@ -90,7 +152,7 @@ def compute(levers: list[Lever], state: State, base: Scenario, strategy: Scenari
     a, b = made
     view = View(state, {}, arms=made)
     view.uncapped = has_places(a) or has_places(b)
-    cmp = comparison(a, b, state.perspective)
+    cmp = comparison(a, b, state.perspective, cache, key)
     fill(view, cmp, lang)
     return view
 
