@@ -381,6 +381,8 @@ async def download(request: Request) -> Response:
         name, text = texts["strategy"]
         return Response(text, media_type="application/toml", headers=_attachment(name))
     if what == "baseline.toml":
+        if texts["baseline"] is None:  # no lever moved both arms: the baseline is its file
+            return PlainTextResponse(word("baseline_unchanged", ctx.lang), status_code=404)
         name, text = texts["baseline"]
         return Response(text, media_type="application/toml", headers=_attachment(name))
     if what in ("report.html", "report.xlsx"):

@@ -144,6 +144,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "En simulering kører allerede: vent på den, eller annullér den.",
     ),
     "no_run": ("That simulation is no longer kept.", "Den simulering gemmes ikke længere."),
+    "baseline_unchanged": (
+        "No lever changed the baseline: use its own file.",
+        "Ingen håndtag har ændret basis: brug dens egen fil.",
+    ),
     "download_invalid": (
         "The levers have a value that cannot be used: nothing to download.",
         "Håndtagene har en værdi, der ikke kan bruges: intet at hente.",

@@ -1,0 +1,327 @@
+"""The what-if page's server (``trappesim serve``), through Starlette's test client.
+
+The page in a real browser: tests/test_serve_browser.py.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from starlette.testclient import TestClient
+
+import sim
+from sim.serve.app import MAX_BODY_BYTES, make_app
+from sim.serve.levers import levers, read
+from sim.serve.library import Library
+from sim.serve.whatif import ArmCache, compute
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIONAL = ("denmark-baseline.toml", "denmark-early-detection.toml")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A copy of the shipped scenarios: downloads are saved beside them."""
+    out = tmp_path_factory.mktemp("served") / "scenarios"
+    shutil.copytree(ROOT / "scenarios", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def client(folder) -> TestClient:
+    return TestClient(make_app(Library(folder), NATIONAL), raise_server_exceptions=False)
+
+
+def form(**levers: str) -> dict[str, str]:
+    return {"base": NATIONAL[0], "strategy": NATIONAL[1], "lang": "en", **levers}
+
+
+def cards(html: str) -> dict[str, str]:
+    """The headline cards' values by metric."""
+    return dict(
+        re.findall(
+            r'data-metric="([a-z_]+)">\s*<div class="label">[^<]*</div>\s*<div class="value">([^<]*)<', html
+        )
+    )
+
+
+def test_page_opens_with_the_files_figures(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    shown = cards(r.text)
+    cmp = sim.compare(*(ROOT / "scenarios" / n for n in NATIONAL), engine="expected")
+    kf = sim.key_figures(cmp, "da").set_index("metric")
+    assert shown["npv"] == kf.loc["npv", "text"]  # the files' scenario language: Danish
+    assert shown["payback_year"] == kf.loc["payback_year", "text"]
+
+
+def test_effect_lever_changes_the_figures_and_the_url(client):
+    full = cards(client.post("/whatif", data=form()).text)
+    r = client.post("/whatif", data=form(effect="40"))
+    assert r.status_code == 200
+    half = cards(r.text)
+    assert (
+        half["npv"] != full["npv"] and half["placement_entries_avoided"] != full["placement_entries_avoided"]
+    )
+    url = r.headers["HX-Replace-Url"]
+    assert parse_qs(urlsplit(url).query)["effect"] == ["40"]
+    # The URL reopens the same state.
+    assert cards(client.get(url).text) == half
+
+
+@pytest.mark.parametrize(
+    ("lever", "value", "lang", "words"),
+    [
+        ("cost", "abc", "en", "Write a number"),
+        ("cost", "abc", "da", "Skriv et tal"),
+        ("start", "2025.5", "en", "whole number"),
+        ("effect", "400", "en", "Allowed: 0 to 150"),
+        ("discount", "-150", "da", "Tilladt"),
+        ("perspective", "kingdom", "en", "Allowed: kommune, region, stat, society"),
+    ],
+)
+def test_a_bad_value_gets_a_message_beside_its_field(client, lever, value, lang, words):
+    r = client.post("/whatif", data={**form(**{lever: value}), "lang": lang})
+    assert r.status_code == 200
+    message = re.search(rf'id="err-{re.escape(lever)}"[^>]*>([^<]*)<', r.text).group(1)
+    assert words in message
+    assert "Traceback" not in r.text
+
+
+def test_a_value_validation_refuses_is_said_beside_its_field(client):
+    """The lever's own range allows it; the scenario's validation does not (end before start)."""
+    r = client.post("/whatif", data=form(start="2030", end="2026"))
+    message = re.search(r'id="err-end"[^>]*>([^<]*)<', r.text).group(1)
+    assert "Not allowed" in message and "Traceback" not in r.text
+
+
+def test_levers_read_danish_decimal_commas():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
+    lv = levers(base, plan)
+    state = read(lv, {"discount": "2,5", "cost": "400,5"}, "da")
+    assert not state.errors and state.values["discount"] == 2.5 and state.values["cost"] == 400.5
+
+
+def test_a_lever_at_the_files_value_changes_nothing():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
+    lv = levers(base, plan)
+    raw = {x.id: x.shown(x.default) for x in lv}
+    state = read(lv, raw, "en")
+    assert state.moved == () and not state.errors
+    view = compute(lv, state, base, plan, "en")
+    assert view.arms[0] is base and view.arms[1] is plan
+
+
+def test_cached_baseline_arm_gives_the_same_numbers():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
+    lv = levers(base, plan)
+    cache = ArmCache()
+    for effect in ("100", "60", "60"):
+        state = read(lv, {"effect": effect, "perspective": "society"}, "en")
+        cached = compute(lv, state, base, plan, "en", cache, ("base",))
+        plain = compute(lv, state, base, plan, "en")
+        rows = lambda v: [(r["metric"], r["centre"], r["text"]) for r in v.figures]  # noqa: E731
+        assert rows(cached) == rows(plain)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"effect": "50", "cost": "300"}, {"horizon": "15", "discount": "2.5", "start": "2027"}]
+)
+def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, changes):
+    """trappesim compare on the downloaded files gives the page's numbers to the last digit."""
+    base, plan = (sim.load_scenario(folder / n) for n in NATIONAL)
+    lv = levers(base, plan)
+    view = compute(lv, read(lv, changes, "en"), base, plan, "en")
+    page = {r["metric"]: r["centre"] for r in view.figures}
+    files = {}
+    pair_moved = "horizon" in changes
+    for what in ("strategy.toml", "baseline.toml"):
+        r = client.get(f"/download/{what}", params=form(**changes))
+        if what == "baseline.toml" and not pair_moved:
+            assert r.status_code == 404 and "use its own file" in r.text
+            continue
+        assert r.status_code == 200
+        name = re.search(r'filename="([^"]+)"', r.headers["content-disposition"]).group(1)
+        files[what] = folder / name
+        files[what].write_text(r.text, encoding="utf-8")  # saved where the file says it belongs
+    text = files["strategy.toml"].read_text()
+    assert f"what-if page on {date.today().isoformat()} (was" in text
+    assert "# the partnership evaluation (2018)" in text or "horizon" in changes  # comments kept
+    base_file = files["baseline.toml"] if pair_moved else folder / NATIONAL[0]
+    cmp = sim.compare(base_file, files["strategy.toml"], engine="expected")
+    again = sim.key_figures(cmp, "en").set_index("metric")["centre"].to_dict()
+    assert again == page
+    out = tmp_path / "out"
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "compare",
+            str(base_file),
+            str(files["strategy.toml"]),
+            "--engine",
+            "expected",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert sim.load_results(out).summary.loc["npv", "mean"] == page["npv"]
+
+
+def test_variants_live_in_the_url(client):
+    r = client.post("/variants", data={**form(effect="50"), "action": "save"}, follow_redirects=False)
+    assert r.status_code == 303
+    url = r.headers["location"]
+    assert parse_qs(urlsplit(url).query)["v"] == ["effect=50"]
+    page = client.get(url).text
+    assert 'id="variants"' in page and "Variant 1" in page
+    # At most three: a fourth drops the oldest.
+    for effect in ("60", "70", "80"):
+        q = parse_qs(urlsplit(url).query)
+        data = {**form(effect=effect), "v": q.get("v", []), "action": "save"}
+        url = client.post("/variants", data=data, follow_redirects=False).headers["location"]
+    assert parse_qs(urlsplit(url).query)["v"] == ["effect=60", "effect=70", "effect=80"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../pyproject.toml", "/etc/passwd", "..%2Fpyproject.toml", "data/../../pyproject.toml", "nope.toml"],
+)
+def test_no_path_from_a_request_reaches_the_file_system(client, name):
+    r = client.get("/", params={"base": name, "strategy": NATIONAL[1]})
+    assert r.status_code == 404
+    assert "not one of the scenario files this page serves" in r.text and "Traceback" not in r.text
+    assert client.get(f"/download/strategy.toml?base={name}&strategy={NATIONAL[1]}").status_code == 404
+
+
+def test_library_lists_pairs_and_broken_files(folder, tmp_path):
+    shutil.copytree(folder, tmp_path / "s")
+    (tmp_path / "s" / "broken.toml").write_text("horizon_years = [", encoding="utf-8")
+    pairs, broken = Library(tmp_path / "s").pairs()
+    assert ("denmark-baseline.toml", "denmark-early-detection.toml") in {(p.base, p.strategy) for p in pairs}
+    assert "broken.toml" in broken
+    page = TestClient(make_app(Library(tmp_path / "s"))).get("/")
+    assert (
+        page.status_code == 200 and "denmark-early-detection.toml" in page.text and "broken.toml" in page.text
+    )
+
+
+def test_requests_are_size_limited_and_get_changes_nothing(client):
+    assert client.post("/whatif", content=b"x" * (MAX_BODY_BYTES + 1)).status_code == 413
+    assert client.get("/?" + "a=b&" * 5000).status_code == 414
+    for path in ("/whatif", "/simulate", "/variants", "/breakeven"):
+        assert client.get(path).status_code == 405  # state changes only on POST
+    assert client.post("/download/strategy.toml", data=form()).status_code == 405
+
+
+def test_static_files_are_vendored(client):
+    page = client.get("/").text
+    scripts = re.findall(r'<script src="([^"]+)"', page) + re.findall(
+        r'<link rel="stylesheet" href="([^"]+)"', page
+    )
+    assert scripts and all(s.startswith("/static/") for s in scripts)  # nothing from another host
+    for s in scripts:
+        assert client.get(s).status_code == 200
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
+
+
+def test_break_even_effect_is_marked(client):
+    r = client.post("/breakeven", data=form())
+    share = float(re.search(r'data-share="([0-9.]+)"', r.text).group(1))
+    be = sim.break_even(*(ROOT / "scenarios" / n for n in NATIONAL), on="effect")
+    assert share == pytest.approx(100 * be.value)
+    assert f"{round(100 * be.value)}\u00a0% of the assumed effect" in r.text
+
+
+def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
+    app = make_app(
+        Library(folder), ("municipality-template.toml", "municipality-early-detection.toml"), workers=1
+    )
+    client = TestClient(app)
+    data = {
+        "base": "municipality-template.toml",
+        "strategy": "municipality-early-detection.toml",
+        "lang": "en",
+    }
+    r = client.post("/simulate", data=data)
+    job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
+    deadline = time.monotonic() + 120
+    while "Simulated:" not in r.text:
+        assert time.monotonic() < deadline and "failed" not in r.text
+        time.sleep(0.3)
+        r = client.get(f"/jobs/{job}", params=data)
+    assert "kf" in r.text and "replications" in r.text  # the intervals table, and how many runs
+    # Started again, and cancelled at once: it stops after the replication it waits for.
+    r = client.post("/simulate", data={**data, "effect": "50"})
+    job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
+    client.post(f"/jobs/{job}/cancel", data=data)
+    state = app.state.page.jobs.get(job)
+    deadline = time.monotonic() + 60
+    while state.state == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state.state in ("cancelled", "done")
+
+
+def test_fifty_concurrent_lever_changes_are_all_answered(client):
+    """A bounded load test: 50 changes at once, each answered correctly (the time is benchmarks/serve.py's)."""
+
+    def change(effect: int) -> tuple[int, str]:
+        r = client.post("/whatif", data=form(effect=str(effect)))
+        return r.status_code, cards(r.text).get("npv", "")
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(change, range(50, 100)))
+    assert all(code == 200 and npv for code, npv in answers)
+    assert len({npv for _, npv in answers}) > 40  # each its own answer, not a neighbour's
+
+
+def test_serve_command_refuses_bad_input_in_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        (ROOT / "scenarios" / NATIONAL[1]).read_text().replace("ramp_up_years = 3", "ramp_up_yeras = 3")
+    )
+    shutil.copy(ROOT / "scenarios" / NATIONAL[0], tmp_path / NATIONAL[0])
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "serve", str(tmp_path / NATIONAL[0]), str(bad), "--no-browser"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "ramp_up_yeras" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "serve", str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and "two files" in r.stderr
+
+
+def test_serve_warns_when_listening_beyond_this_machine():
+    """--host other than 127.0.0.1 warns before anything else (the port here is in use: exit 2 after it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        port = s.getsockname()[1]
+        r = subprocess.run(
+            [sys.executable, "-m", "sim", "serve", "--host", "0.0.0.0", "--port", str(port), "--no-browser"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+    assert "warning: listening on 0.0.0.0" in r.stderr
+    assert r.returncode == 2 and "choose another --port" in r.stderr
