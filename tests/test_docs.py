@@ -276,6 +276,8 @@ IGNORED = (
     "ruff ",
     "python -m pytest",
     "python benchmarks",
+    # A server that runs until Ctrl-C: tests/test_serve.py and tests/test_serve_browser.py run the page.
+    "trappesim serve",
 )
 
 

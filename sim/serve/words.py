@@ -96,10 +96,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
     "live_note": (
-        "Expected values from the analytic model, {y0}-{y1}, {perspective}'s money: without chance variation, "
+        "Expected values from the analytic model, {y0}-{y1}, {whose} money: without chance variation, "
         "so without intervals; run the simulation for those. A placement only delayed within the horizon is "
         "not counted as avoided.",
-        "Forventede værdier fra den analytiske model, {y0}-{y1}, {perspective}s penge: uden tilfældig "
+        "Forventede værdier fra den analytiske model, {y0}-{y1}, {whose} penge: uden tilfældig "
         "variation og derfor uden intervaller; kør simuleringen for dem. En anbringelse, der kun udskydes "
         "inden for perioden, tælles ikke som undgået.",
     ),
