@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, TimeoutError
 from contextlib import contextmanager
 from typing import Any
 
@@ -105,6 +105,10 @@ class _Reporting:
         self.done += 1
         self.report(self.done, self.total)
 
+    def poll(self) -> None:
+        """Tell the callable again (while a task runs): it may raise to stop the run."""
+        self.report(self.done, self.total)
+
 
 def is_dask(workers: Workers) -> bool:
     """Whether ``workers`` names a Dask cluster (an address or a ``distributed.Client``)."""
@@ -166,11 +170,22 @@ def map_tasks(
             with _signals_held():
                 for _ in range(n):  # a task each starts every worker now, while Ctrl-C is held
                     pool.submit(int)
-            results = pool.map(fn, tasks, chunksize=chunk)
             out = []
-            for r in results:
-                out.append(r)
-                bar.update()
+            if callable(progress):
+                # Asked again every quarter second while a task runs, so that a run the
+                # caller cancels (its callable raises) stops at once, not after the task.
+                for future in [pool.submit(fn, t) for t in tasks]:
+                    while True:
+                        try:
+                            out.append(future.result(timeout=0.25))
+                            break
+                        except TimeoutError:
+                            bar.poll()
+                    bar.update()
+            else:
+                for r in pool.map(fn, tasks, chunksize=chunk):
+                    out.append(r)
+                    bar.update()
         except BaseException:
             # Ctrl-C, SIGTERM or a failure: the running replications are thrown
             # away; waiting for them is what made Ctrl-C take minutes.

@@ -25,12 +25,14 @@
     tick.hidden = false;
   }
   document.addEventListener("input", mirror);
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "results") {
+  // Once per lever change (not once per swapped piece: the messages beside the fields
+  // and the language links come in the same answer).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "levers" && event.detail.successful) {
       // The break-even effect depends on every lever but the effect size itself.
       document.body.dispatchEvent(new Event("refresh-breakeven"));
     }
-    placeTick();
   });
+  document.addEventListener("htmx:afterSwap", placeTick);
   document.addEventListener("DOMContentLoaded", placeTick);
 })();
