@@ -110,7 +110,7 @@ def console_errors(page) -> list[str]:
         if msg.type != "error" or msg.location.get("url", "").endswith("/favicon.ico"):
             return
         if ABORTED.match(msg.text):
-            return  # superseded; too many of them: test_one_break_even_request_per_move
+            return  # a request a newer one replaced; how many: test_one_break_even_request_per_move
         errors.append(f"{msg.text} ({msg.location.get('url')})")
 
     page.on("console", seen)

@@ -53,6 +53,7 @@ from sim.outputs import language as L
 from sim.run.experiment import DEFAULT_SEED, Result, simulate
 from sim.scenario import Scenario, ScenarioError, ScenarioLike, as_scenario
 from sim.scenario.files import edit_toml
+from sim.scenario.files import value_at as _get
 
 FITTED = ("stock_end", "entries", "exits", "new_cases", "placement_entries")
 """Measures the model gives, and calibration fits."""
@@ -350,15 +351,6 @@ def model_values(result: Result, rows: pd.DataFrame) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------
-
-
-def _get(data: dict, key: str) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _is_share(key: str) -> bool:

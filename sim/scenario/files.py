@@ -169,7 +169,7 @@ def edit_toml(
             if holder is None and isinstance(node[part], tomlkit.items.InlineTable):
                 holder = (node, part)
             node = node[part]
-        old = _dig(was, key)
+        old = value_at(was, key)
         target_parent, target_key = holder or (node, parts[-1])
         kept = getattr(getattr(target_parent.get(target_key), "trivia", None), "comment", "") or ""
         kept = re.sub(rf"^{first} .*? \(was [^)]*\)(; )?", "", kept.lstrip("#").strip())
@@ -187,7 +187,8 @@ def edit_toml(
     return tomlkit.dumps(doc)
 
 
-def _dig(data: dict, key: str) -> Any:
+def value_at(data: dict, key: str) -> Any:
+    """The value at a dotted key of nested tables, or None where a part is missing."""
     node: Any = data
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:

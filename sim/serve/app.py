@@ -193,6 +193,16 @@ def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
     return out
 
 
+def _downloads(ctx: Context, view: View) -> dict[str, str]:
+    """The names the downloaded files get (as :func:`sim.serve.files.what_if_files` names them)."""
+    base, strategy = Path(ctx.names[0]), Path(ctx.names[1])
+    changed = view.arms is not None and view.arms[0] is not ctx.base
+    return {
+        "strategy": f"{strategy.stem}-whatif.toml",
+        "baseline": f"{base.stem}-whatif.toml" if changed else base.name,
+    }
+
+
 def _job_for(page: Page, ctx: Context) -> J.Job | None:
     """The newest run of this state (shown beside it), if any."""
     key = ctx.key()
@@ -245,6 +255,7 @@ async def index(request: Request) -> Response:
         "page.html",
         **_common(ctx),
         view=view,
+        downloads=_downloads(ctx, view),
         groups=_groups(ctx, view),
         variants=_variant_views(page, ctx),
         max_variants=MAX_VARIANTS,
@@ -266,6 +277,7 @@ async def whatif(request: Request) -> Response:
         headers=headers,
         **_common(ctx),
         view=view,
+        downloads=_downloads(ctx, view),
         groups=_groups(ctx, view),
         oob=True,
         **_job_values(ctx, _job_for(page, ctx)),

@@ -43,8 +43,12 @@ _NARROW = set("iljtfrI.,:;'|!()[] ")
 _WIDE = set("mwMW@%")
 
 
+SOFT_HYPHEN = "\u00ad"
+"""Where a long word may break ("Netto\u00adnutidsværdi"): never drawn, preferred when hyphenating."""
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(str(text).replace(SOFT_HYPHEN, ""), quote=True)
 
 
 def _c(v: float) -> str:
@@ -64,7 +68,7 @@ def _finite(x: object) -> float | None:
 def _width(text: str, size: float, bold: bool = False) -> float:
     """Rough rendered width of ``text`` at font ``size``, erring wide (as for DejaVu Sans or Verdana)."""
     em = 0.0
-    for ch in text:
+    for ch in text.replace(SOFT_HYPHEN, ""):
         if ch in _NARROW:
             em += 0.34
         elif ch in _WIDE:
@@ -538,6 +542,13 @@ def _hyphenate(word: str, size: float, room: float, bold: bool) -> list[str]:
     vowel (as in "foranstalt-ninger"), nearest the middle, else as late as fits."""
     if _width(word, size, bold) <= room or len(word) < 6:
         return [word]
+    if SOFT_HYPHEN in word:  # the caller knows where the word breaks: the latest such place that fits
+        marks = [
+            i for i, ch in enumerate(word) if ch == SOFT_HYPHEN and _width(word[:i] + "-", size, bold) <= room
+        ]
+        if marks:
+            cut = marks[-1]
+            return [word[:cut] + "-", *_hyphenate(word[cut + 1 :], size, room, bold)]
     fits = [i for i in range(3, len(word) - 2) if _width(word[:i] + "-", size, bold) <= room]
     if not fits:
         return [word]

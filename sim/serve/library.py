@@ -15,6 +15,13 @@ from sim.errors import UserError
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.files import extends_chain
 
+
+def check_pair(base: Scenario, strategy: Scenario) -> None:
+    from sim.run.experiment import check_pair as check  # the engines: only when pairs are listed
+
+    check(base, strategy)
+
+
 MAX_FILE_BYTES = 1_000_000
 """A scenario file larger than this is not read (the shipped ones are below 20 kB)."""
 
@@ -102,14 +109,18 @@ class Library:
                 continue
             if scenario.intervention is None:
                 continue
-            for parent in extends_chain(path):
-                base = by_path.get(parent.resolve())
-                if base is None:
-                    continue
+            # The nearest file up the extends chain that it can be compared with (same steps,
+            # years, area and adult life); else another baseline here that can (a lifetime
+            # strategy that extends a plain one, beside the lifetime baseline).
+            chain = [by_path[p.resolve()] for p in extends_chain(path) if p.resolve() in by_path]
+            others = [n for n in files if n not in chain and n != name]
+            for base in [*chain, *others]:
                 try:
-                    if self.load(base).intervention is None:
+                    candidate = self.load(base)
+                    if candidate.intervention is None:
+                        check_pair(candidate, scenario)
                         pairs.append(Pair(base, name, scenario.title or scenario.name))
                         break
                 except (UserError, OSError, ValueError):
-                    break
+                    continue
         return pairs, broken

@@ -215,7 +215,8 @@ def draw(cmp, lang: str) -> dict[str, str]:
         ),
         "waterfall": charts.waterfall(
             items,
-            L.t("kf_npv", lang),
+            # Danish compounds break between their parts, not where a vowel rule would cut them.
+            L.t("kf_npv", lang).replace("Nettonutids", "Netto" + charts.SOFT_HYPHEN + "nutids"),
             currency,
             {"axis": L.t("kf_npv", lang), "title": L.t("kf_npv", lang) + ". " + unit},
             lang,
@@ -224,24 +225,40 @@ def draw(cmp, lang: str) -> dict[str, str]:
 
 
 class BreakEvenCache:
-    """Break-even effects by the state's arms and perspective (a search takes about half a second)."""
+    """Break-even effects by the state's arms and perspective (a search takes about half a second).
+
+    Requests for the same key while it is being solved wait for that search
+    instead of starting their own.
+    """
 
     def __init__(self, size: int = 256) -> None:
         self._lock = threading.Lock()
         self._values: OrderedDict[tuple, float] = OrderedDict()
+        self._solving: dict[tuple, threading.Event] = {}
         self.size = size
 
     def get(self, key: tuple, solve) -> float:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = solve()
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                running = self._solving.get(key)
+                if running is None:
+                    done = self._solving[key] = threading.Event()
+                    break
+            running.wait()
+        try:
+            value = solve()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._solving.pop(key, None)
+            done.set()
 
 
 def break_even_effect(base: Scenario, strategy: Scenario, perspective: str) -> float:

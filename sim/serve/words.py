@@ -115,10 +115,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "dl_baseline": ("Baseline as TOML", "Basis som TOML"),
     "downloads_note": (
         "The TOML files keep the original comments; each changed value says its old value and the date. "
-        "trappesim compare on them with --engine expected --perspective {perspective} gives these figures.",
+        "Saved beside the original files, this command gives the figures above:",
         "TOML-filerne beholder de oprindelige kommentarer; hver ændret værdi angiver sin gamle værdi og "
-        "datoen. trappesim compare på dem med --engine expected --perspective {perspective} giver disse tal.",
+        "datoen. Gemt ved siden af de oprindelige filer giver denne kommando tallene ovenfor:",
     ),
+    "cancelling": ("Cancelling …", "Annullerer …"),
     "fix_fields": (
         "A lever has a value that cannot be used; its field says why. The figures return when it is mended.",
         "Et håndtag har en værdi, der ikke kan bruges; feltet siger hvorfor. Tallene vender tilbage, når "
