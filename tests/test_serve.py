@@ -325,3 +325,26 @@ def test_serve_warns_when_listening_beyond_this_machine():
         )
     assert "warning: listening on 0.0.0.0" in r.stderr
     assert r.returncode == 2 and "choose another --port" in r.stderr
+
+
+def test_library_skips_hidden_results_and_deep_folders(tmp_path):
+    """Serving a project's root must not walk (or list) its virtual environment or results."""
+    for rel in (
+        ".venv/lib/pyproject.toml",
+        "results/run/x.toml",
+        "a/b/c/d/deep.toml",
+        "a/near.toml",
+        "top.toml",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("name = 'x'\n", encoding="utf-8")
+    assert sorted(Library(tmp_path).files()) == ["a/near.toml", "top.toml"]
+
+
+def test_download_names_are_safe_in_the_header(client):
+    from sim.serve.app import _attachment
+
+    header = _attachment('strat"egi;æ.toml')["Content-Disposition"]
+    assert header.startswith(
+        "attachment; filename=\"strat_egi__.toml\"; filename*=UTF-8''strat%22egi%3B%C3%A6.toml"
+    )

@@ -417,7 +417,11 @@ async def download(request: Request) -> Response:
 
 
 def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+    """A download's header: an ASCII name for old browsers, the real one (RFC 6266) for the rest."""
+    from urllib.parse import quote
+
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    return {"Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"}
 
 
 # ---------------------------------------------------------------------------

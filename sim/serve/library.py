@@ -7,7 +7,9 @@ request can only be an unknown name (tested).
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,10 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
 
 MAX_FILE_BYTES = 1_000_000
 """A scenario file larger than this is not read (the shipped ones are below 20 kB)."""
+RESCAN_SECONDS = 2.0
+"""How long the list of files is kept before the folder is looked at again."""
+MAX_DEPTH = 3
+"""Folders below the served folder that are looked into."""
 
 
 class UnknownFile(UserError, LookupError):
@@ -55,20 +61,35 @@ class Library:
         self.given = [Path(p).resolve() for p in given]
         self._lock = threading.Lock()
         self._cache: dict[Path, tuple[float, Scenario]] = {}
+        self._files: dict[str, Path] | None = None
+        self._scanned = 0.0
 
     def files(self) -> dict[str, Path]:
-        """Every readable file by its name: a path relative to the folder, or a given file's name."""
+        """Every readable file by its name: a path relative to the folder, or a given file's name.
+
+        Looked up again at most every :data:`RESCAN_SECONDS` (a file added while the page
+        runs appears), and only :data:`MAX_DEPTH` folders deep, skipping hidden folders and
+        ``results``: serving a project's root must not walk its virtual environment.
+        """
+        with self._lock:
+            if self._files is not None and time.monotonic() - self._scanned < RESCAN_SECONDS:
+                return dict(self._files)
         out: dict[str, Path] = {}
         if self.folder is not None and self.folder.is_dir():
-            for p in sorted(self.folder.rglob("*.toml")):
-                rel = p.relative_to(self.folder)
-                if any(part.startswith(".") or part == "results" for part in rel.parts):
-                    continue
-                out[rel.as_posix()] = p.resolve()
+            for top, dirs, names in os.walk(self.folder):
+                rel = Path(top).relative_to(self.folder)
+                dirs[:] = sorted(
+                    d for d in dirs if not d.startswith(".") and d != "results" and len(rel.parts) < MAX_DEPTH
+                )
+                for n in sorted(names):
+                    if n.endswith(".toml") and not n.startswith("."):
+                        out[(rel / n).as_posix()] = (Path(top) / n).resolve()
         for p in self.given:
             name = p.relative_to(self.folder).as_posix() if self._under(p) else p.name
             out.setdefault(name, p)
-        return out
+        with self._lock:
+            self._files, self._scanned = out, time.monotonic()
+        return dict(out)
 
     def _under(self, path: Path) -> bool:
         return self.folder is not None and path.is_relative_to(self.folder)
