@@ -205,10 +205,7 @@ def _downloads(ctx: Context, view: View) -> dict[str, str]:
 
 def _job_for(page: Page, ctx: Context) -> J.Job | None:
     """The newest run of this state (shown beside it), if any."""
-    key = ctx.key()
-    with page.jobs._lock:
-        found = [j for j in page.jobs._jobs.values() if j.key == key]
-    return found[-1] if found else None
+    return page.jobs.latest(ctx.key())
 
 
 def _job_values(ctx: Context, job: J.Job | None) -> dict[str, Any]:

@@ -102,6 +102,17 @@ class Jobs:
         with self._lock:
             return self._jobs.get(job_id)
 
+    def latest(self, key: tuple) -> Job | None:
+        """The newest run of a state, if one is kept."""
+        with self._lock:
+            found = [j for j in self._jobs.values() if j.key == key]
+        return found[-1] if found else None
+
+    def running(self) -> list[Job]:
+        """The runs still going."""
+        with self._lock:
+            return [j for j in self._jobs.values() if j.state == "running"]
+
     def cancel(self, job_id: str) -> Job | None:
         """Ask a run to stop; it stops after the replication it is waiting for."""
         job = self.get(job_id)
