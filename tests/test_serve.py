@@ -6,6 +6,7 @@ The page in a real browser: tests/test_serve_browser.py.
 from __future__ import annotations
 
 import concurrent.futures
+import html
 import re
 import shutil
 import subprocess
@@ -348,3 +349,46 @@ def test_download_names_are_safe_in_the_header(client):
     assert header.startswith(
         "attachment; filename=\"strat_egi__.toml\"; filename*=UTF-8''strat%22egi%3B%C3%A6.toml"
     )
+
+
+def test_a_payer_the_files_leave_alone_is_said_so(client):
+    """In the shipped files the municipality pays every line: the region's figures are all 0, and
+    society's are the municipality's; the page says why rather than looking broken."""
+    region = client.post("/whatif", data=form(perspective="region")).text
+    assert "neither pays for the strategy nor saves by it" in region
+    be = client.post("/breakeven", data=form(perspective="region")).text
+    assert "not touched" in be and "data-share" not in be  # not "pays back even without any effect"
+    society = html.unescape(client.post("/whatif", data=form(perspective="society")).text)
+    assert "society's figures are the municipality's" in society
+    assert "payer-note" not in client.post("/whatif", data=form()).text
+
+
+def test_break_even_beyond_the_lever_is_said_so():
+    from sim.serve.whatif import break_even_text
+
+    assert break_even_text(42.71, "en") == (
+        "does not pay back within the horizon at up to 150 % of the assumed effect (only from 4,271 %)".replace(
+            " %", "\u00a0%"
+        )
+    )
+    assert "36" in break_even_text(0.36, "da")
+
+
+def test_every_message_at_once_in_the_levers_words(client):
+    """An unreadable field and a value validation refuses are both said, the key named as the lever is."""
+    r = client.post("/whatif", data=form(effect="1,5e", end="2020"))
+    effect = re.search(r'id="err-effect"[^>]*>([^<]*)<', r.text).group(1)
+    end = html.unescape(re.search(r'id="err-end"[^>]*>([^<]*)<', r.text).group(1))
+    assert "Write a number" in effect
+    assert "'Start year'" in end and "start_year" not in end
+
+
+def test_variants_show_values_as_a_danish_reader_reads_them(client):
+    url = client.post(
+        "/variants",
+        data={**form(cost="657.6", perspective="society"), "lang": "da", "action": "save"},
+        follow_redirects=False,
+    ).headers["location"]
+    page = client.get(url).text
+    assert "657,6\u00a0mio. kr." in page and "samfundet" in page
+    assert 'value="657,6"' in page  # the field too, with a decimal comma

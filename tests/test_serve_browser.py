@@ -235,6 +235,23 @@ def test_bad_value_is_said_beside_the_field(page, served, console_errors, lang, 
     assert "Traceback" not in page.content()
 
 
+def test_moved_levers_are_marked_while_typing(page, served, console_errors):
+    """A lever away from the files' value is marked at once, the files' value below it; back, unmarked."""
+    page.goto(url_of(served, lang="da"))
+    lever, was = page.locator("#lever-cost"), page.locator("#lever-cost .was")
+    expect(was).to_be_hidden()
+    page.fill("#f-cost", "600")
+    expect(lever).to_have_class(re.compile(r"\bmoved\b"), timeout=TIMEOUT)
+    expect(was).to_be_visible()
+    expect(was).to_contain_text("548")
+    page.fill("#f-cost", "548,0")  # the files' value, written the Danish way
+    expect(lever).not_to_have_class(re.compile(r"\bmoved\b"), timeout=TIMEOUT)
+    expect(was).to_be_hidden()
+    page.locator("#f-effect-range").fill("50")
+    expect(page.locator("#lever-effect")).to_have_class(re.compile(r"\bmoved\b"), timeout=TIMEOUT)
+    assert console_errors == []
+
+
 def test_perspective(page, served, console_errors):
     """The payer lever: the figures are the chosen payer's, and the URL says which."""
     page.goto(url_of(served, lang="en"))

@@ -224,6 +224,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "persp_region": ("the region's", "regionens"),
     "persp_stat": ("the state's", "statens"),
     "persp_society": ("society's", "samfundets"),
+    "whose_money": ("The figures count {whose} money.", "Tallene tæller {whose} penge."),
     "kf_adult": (
         "Adult-life costs avoided, projected beyond the horizon",
         "Undgåede udgifter i voksenlivet, fremskrevet ud over perioden",

@@ -530,7 +530,9 @@ def render_html(
         engine=L.engine_name(meta.get("engine", ""), lang),
         answer=answer,
         key_figures=kf.to_dict("records"),
-        money_note=L.money_note(base, lang),
+        # Whose money, always: a report made for the region must say so even where its lines are all zero.
+        money_note=L.money_note(base, lang)
+        + (" " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang)) if cmp else ""),
         interval_notes=interval_notes(result, lang),
         exact_means=result.mean_from == "exact",
         charts=charts,

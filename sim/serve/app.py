@@ -31,6 +31,7 @@ from sim.outputs import language as L
 from sim.scenario import Scenario
 from sim.serve import jobs as J
 from sim.serve.levers import GROUPS, Lever, State, levers, query, read
+from sim.serve.levers import arms as make_arms
 from sim.serve.library import Library, UnknownFile
 from sim.serve.whatif import ArmCache, BreakEvenCache, View, break_even_effect, break_even_text, compute
 from sim.serve.words import word
@@ -87,6 +88,7 @@ class Context:
         self.levers: list[Lever] = levers(self.base, self.strategy)
         self.scope = {lv.id: lv.scope for lv in self.levers}
         self.state: State = read(self.levers, params, self.lang)
+        self.raw = params
         self.variants = [v for v in variants if v][:MAX_VARIANTS]
 
     def query(
@@ -159,7 +161,8 @@ def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
         view = _view(page, ctx, state)
         by_id = {lv.id: lv for lv in ctx.levers}
         moved = [
-            f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].shown(state.values[k])}" for k in state.moved
+            f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].display(state.values[k], ctx.lang, unit=True)}"
+            for k in state.moved
         ]
         out.append({"index": i, "view": view, "moved": moved, "query": v})
     return out
@@ -178,8 +181,9 @@ def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
                 {
                     "lever": lv,
                     "label": lv.label(ctx.lang, ctx.base),
-                    "value": lv.shown(raw),
-                    "default": lv.shown(lv.default),
+                    "value": _field(lv, raw, ctx),
+                    "default": lv.display(lv.default, ctx.lang, unit=True),
+                    "raw_default": lv.shown(lv.default),
                     "moved": lv.id in ctx.state.moved,
                     "error": view.errors.get(lv.id, ""),
                     "unit": word("unit_" + lv.unit, ctx.lang) if lv.unit != "choice" else "",
@@ -201,6 +205,15 @@ def _downloads(ctx: Context, view: View) -> dict[str, str]:
         "strategy": f"{strategy.stem}-whatif.toml",
         "baseline": f"{base.stem}-whatif.toml" if changed else base.name,
     }
+
+
+def _field(lever: Lever, value: Any, ctx: Context) -> str:
+    """What a field holds: the text typed if it cannot be used, else the value in the page's language."""
+    if lever.id in ctx.state.errors:
+        return str(ctx.raw.get(lever.id, ""))
+    if lever.choices or value is None:
+        return lever.shown(value)
+    return lever.display(value, ctx.lang)
 
 
 def _job_for(page: Page, ctx: Context) -> J.Job | None:
@@ -288,24 +301,17 @@ async def breakeven(request: Request) -> Response:
     ctx = Context(page, params, variants)
     view = _view(page, ctx)
     text, share = "", None
-    if view.ok:
-        a, _ = view.arms
-        at_full = State({**ctx.state.values, "effect": 100.0}, {}, ctx.state.moved)
-        from sim.serve.levers import arms as make_arms
-
-        made = make_arms(ctx.levers, at_full, ctx.base, ctx.strategy, ctx.lang)
+    figures = {r["metric"]: r["centre"] for r in view.figures}
+    if view.ok and figures.get("investment_pv") == 0 and figures.get("gross_savings_pv") == 0:
+        text = word("be_nothing", ctx.lang, whose=L.t("persp_" + ctx.state.perspective, ctx.lang))
+    elif view.ok:
+        # The break-even effect of the other levers as they stand (the effect lever at 100 %).
+        full = State(
+            {**ctx.state.values, "effect": 100.0}, {}, tuple(m for m in ctx.state.moved if m != "effect")
+        )
+        made = make_arms(ctx.levers, full, ctx.base, ctx.strategy, ctx.lang)
         if not isinstance(made, dict):
-            key = (
-                *ctx.names,
-                ctx.levers_query(
-                    State(
-                        {**ctx.state.values, "effect": 100.0},
-                        {},
-                        tuple(m for m in ctx.state.moved if m != "effect"),
-                    )
-                ),
-                ctx.state.perspective,
-            )
+            key = (*ctx.names, ctx.levers_query(full), ctx.state.perspective)
             theta = await run_in_threadpool(  # half a second: the page's other requests go on
                 page.break_even.get, key, lambda: break_even_effect(made[0], made[1], ctx.state.perspective)
             )

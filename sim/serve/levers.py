@@ -58,8 +58,19 @@ class Lever:
         values = {k: L.step_name(base, v, lang) if v != "closed" else _closed(lang) for k, v in names.items()}
         return word(key or self.id, lang, **values)
 
+    def display(self, value: Any, lang: str, unit: bool = False) -> str:
+        """A value as a person reads it: a decimal comma in Danish, a payer by name, with its unit."""
+        if self.choices:
+            return word("persp_" + str(value), lang)
+        text = self.shown(value)
+        if lang == "da":
+            text = text.replace(".", ",")
+        if unit and text and self.unit not in ("year", "choice"):
+            text += "\u00a0" + word("unit_" + self.unit, lang)
+        return text or "–"
+
     def shown(self, value: Any) -> str:
-        """A value as the field shows it (``""`` for none)."""
+        """A value as the URL holds it (``""`` for none): the same in every language."""
         if value is None:
             return ""
         if isinstance(value, str):
@@ -374,5 +385,16 @@ def arms(
             b = scaled_effect(b, state.effect)
     except ScenarioError as err:
         where = lever_of(all_levers, err.key) or "effect"
-        return {where: word("err_scenario", lang, message=err.message)}
+        return {where: word("err_scenario", lang, message=_in_words(err.message, all_levers, base, lang))}
     return a, b
+
+
+def _in_words(message: str, all_levers: list[Lever], base: Scenario, lang: str) -> str:
+    """A validation message with the file's key names replaced by the levers' names ("start_year" -> "Start year")."""
+    import re
+
+    for lever in all_levers:
+        last = lever.key.rsplit(".", 1)[-1] if lever.key else ""
+        if "_" in last:
+            message = re.sub(rf"\b{re.escape(last)}\b", f"'{lever.label(lang, base)}'", message)
+    return message

@@ -40,6 +40,7 @@ class View:
     notes: list[str] = field(default_factory=list)
     uncapped: bool = False
     arms: tuple[Scenario, Scenario] | None = None
+    payer_note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -144,11 +145,10 @@ def compute(
     ``cache`` and ``key`` keep the baseline's arm between states whose
     levers leave it alone (:class:`ArmCache`).
     """
-    if state.errors:
-        return View(state, dict(state.errors))
-    made = arms(levers, state, base, strategy, lang)
-    if isinstance(made, dict):
-        return View(state, made)
+    made = arms(levers, state, base, strategy, lang)  # unreadable levers at the files' values
+    if state.errors or isinstance(made, dict):
+        # Every message at once: what could not be read, and what validation refuses of the rest.
+        return View(state, {**(made if isinstance(made, dict) else {}), **state.errors})
     a, b = made
     view = View(state, {}, arms=made)
     view.uncapped = has_places(a) or has_places(b)
@@ -167,6 +167,7 @@ def fill(view: View, cmp, lang: str) -> None:
     view.headline = [by[m] for m in LIVE_ROWS if m in by]
     view.charts = draw(cmp, lang)
     view.notes = [L.money_note(cmp.base.scenario, lang)]
+    view.payer_note = payer_note(cmp, lang)
 
 
 def draw(cmp, lang: str) -> dict[str, str]:
@@ -273,15 +274,30 @@ def break_even_effect(base: Scenario, strategy: Scenario, perspective: str) -> f
         return math.nan
 
 
-def break_even_text(theta: float, lang: str) -> str:
-    """``"pays back from 36 % of the assumed effect"`` (or why there is no such share)."""
+def break_even_text(theta: float, lang: str, top: float = 1.5) -> str:
+    """``"pays back from 36 % of the assumed effect"`` (or why there is no such share on the lever)."""
     if theta is None or (isinstance(theta, float) and math.isnan(theta)):
         return word("be_none", lang)
     if math.isinf(theta) or theta > 64:
         return word("be_never", lang)
     if theta <= 0:
         return word("be_always", lang)
+    if theta > top:  # true, but off the lever: say so rather than "from 4,271 %"
+        return word("be_beyond", lang, top=L.percent(top, lang), share=L.percent(theta, lang))
     return word("be_from", lang, share=L.percent(theta, lang))
+
+
+def payer_note(cmp, lang: str) -> str:
+    """Why the chosen payer's figures look as they do, where the files make them trivial ('' if not)."""
+    from sim.outputs.report import has_payers
+
+    m = cmp.mean_arrays
+    whose = L.t("persp_" + cmp.perspective, lang)
+    if float(m["total_investment_pv"][0]) == 0 and float(m["total_gross_savings_pv"][0]) == 0:
+        return word("zero_payer", lang, whose=whose)
+    if cmp.perspective == "society" and not has_payers(cmp):
+        return word("society_is_kommune", lang)
+    return ""
 
 
 def as_float(x: Any) -> float:

@@ -54,6 +54,24 @@ WORDS: dict[str, tuple[str, str]] = {
         "tjener sig hjem fra {share} af den antagne effekt",
     ),
     "be_never": ("does not pay back at any effect size", "tjener sig ikke hjem ved nogen effektstørrelse"),
+    "be_beyond": (
+        "does not pay back within the horizon at up to {top} of the assumed effect (only from {share})",
+        "tjener sig ikke hjem inden for perioden ved op til {top} af den antagne effekt (først fra {share})",
+    ),
+    "be_nothing": (
+        "{whose} money is not touched: no effect size changes it",
+        "{whose} penge berøres ikke: ingen effektstørrelse ændrer dem",
+    ),
+    "zero_payer": (
+        "In these files {whose} budget neither pays for the strategy nor saves by it: every figure is 0. "
+        "Choose another payer, or give the steps and the programme payers (see the payers guide).",
+        "I disse filer hverken betaler eller sparer {whose} budget ved strategien: alle tal er 0. Vælg en "
+        "anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
+    ),
+    "society_is_kommune": (
+        "In these files the municipality pays every cost, so society's figures are the municipality's.",
+        "I disse filer betaler kommunen alle udgifter, så samfundets tal er kommunens.",
+    ),
     "be_always": ("pays back even without any effect", "tjener sig hjem selv uden effekt"),
     "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
     "be_wait": ("finding the break-even effect …", "finder break-even-effekten …"),

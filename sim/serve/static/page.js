@@ -24,7 +24,24 @@
     tick.title = text.textContent;
     tick.hidden = false;
   }
+  // A lever away from the files' value is marked at once, with the files' value shown below it.
+  function same(text, value) {
+    var a = String(text).trim().replace(",", "."), b = String(value).trim();
+    if (a === b) { return true; }
+    return a !== "" && b !== "" && !isNaN(Number(a)) && Number(a) === Number(b);
+  }
+  function mark(event) {
+    var lever = event.target.closest && event.target.closest(".lever");
+    if (!lever || lever.dataset.default === undefined) { return; }
+    var field = lever.querySelector("select, input[type=text]");
+    var moved = !same(field.value, lever.dataset.default);
+    lever.classList.toggle("moved", moved);
+    var was = lever.querySelector(".was");
+    if (was) { was.hidden = !moved; }
+  }
   document.addEventListener("input", mirror);
+  document.addEventListener("input", mark);
+  document.addEventListener("change", mark);
   // Once per lever change (not once per swapped piece: the messages beside the fields
   // and the language links come in the same answer).
   document.addEventListener("htmx:afterRequest", function (event) {
