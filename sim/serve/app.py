@@ -216,6 +216,17 @@ def _field(lever: Lever, value: Any, ctx: Context) -> str:
     return lever.display(value, ctx.lang)
 
 
+def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
+    """What the page and its answer to a lever move both show of a state."""
+    return {
+        **_common(ctx),
+        "view": view,
+        "downloads": _downloads(ctx, view),
+        "groups": _groups(ctx, view),
+        **_job_values(ctx, _job_for(page, ctx)),
+    }
+
+
 def _job_for(page: Page, ctx: Context) -> J.Job | None:
     """The newest run of this state (shown beside it), if any."""
     return page.jobs.latest(ctx.key())
@@ -262,14 +273,7 @@ async def index(request: Request) -> Response:
     ctx = Context(page, params, variants)
     view = _view(page, ctx)
     return _render(
-        "page.html",
-        **_common(ctx),
-        view=view,
-        downloads=_downloads(ctx, view),
-        groups=_groups(ctx, view),
-        variants=_variant_views(page, ctx),
-        max_variants=MAX_VARIANTS,
-        **_job_values(ctx, _job_for(page, ctx)),
+        "page.html", **_shown(page, ctx, view), variants=_variant_views(page, ctx), max_variants=MAX_VARIANTS
     )
 
 
@@ -282,16 +286,7 @@ async def whatif(request: Request) -> Response:
     view = _view(page, ctx)
     ms = (time.perf_counter() - started) * 1e3
     headers = {"HX-Replace-Url": "/?" + ctx.query(), "Server-Timing": f"whatif;dur={ms:.1f}"}
-    return _render(
-        "results.html",
-        headers=headers,
-        **_common(ctx),
-        view=view,
-        downloads=_downloads(ctx, view),
-        groups=_groups(ctx, view),
-        oob=True,
-        **_job_values(ctx, _job_for(page, ctx)),
-    )
+    return _render("results.html", headers=headers, **_shown(page, ctx, view), oob=True)
 
 
 async def breakeven(request: Request) -> Response:
