@@ -392,3 +392,17 @@ def test_variants_show_values_as_a_danish_reader_reads_them(client):
     page = client.get(url).text
     assert "657,6\u00a0mio. kr." in page and "samfundet" in page
     assert 'value="657,6"' in page  # the field too, with a decimal comma
+
+
+def test_a_strategy_through_places_is_not_shown_as_only_its_cost(folder):
+    """The live figures lift limits on places: a strategy that adds places then has no effect, and the
+    page says so above the figures (the simulation counts the places)."""
+    pair = ("municipality-foster-shortage.toml", "municipality-foster-recruitment.toml")
+    client = TestClient(make_app(Library(folder), pair))
+    page = html.unescape(client.get("/", params={"lang": "en"}).text)
+    assert "works through places on steps with a limit" in page and "lift the limits on places" in page
+    r = client.post(
+        "/whatif", data={"base": pair[0], "strategy": pair[1], "lang": "en", "places.foster": "20"}
+    )
+    assert r.status_code == 200 and 'id="err-places.foster"' in r.text
+    assert "works through places" not in client.post("/whatif", data=form()).text

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import UserError
 from sim.outputs import language as L
 from sim.scenario import Scenario
 from sim.serve import charts
@@ -39,6 +40,7 @@ class View:
     charts: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     uncapped: bool = False
+    through_places: bool = False
     arms: tuple[Scenario, Scenario] | None = None
     payer_note: str = ""
 
@@ -48,22 +50,25 @@ class View:
 
 
 def uncapped(scenario: Scenario) -> Scenario:
-    """The scenario with every limit on places lifted (for the expected engine)."""
-    capped = {
+    """The scenario with every limit on places lifted (for the expected engine), and so no extra places."""
+    changes: dict[str, Any] = {
         f"steps.{s}.capacity.places": "unlimited"
         for s in scenario.step_ids
         if scenario.steps[s].capacity is not None and scenario.steps[s].capacity.places != "unlimited"
     }
-    extra = {
-        f"intervention.extra_places.{s}": None
-        for s in (scenario.intervention.extra_places if scenario.intervention else {})
-    }
-    if not capped:
+    if not changes:
         return scenario
-    data = scenario.with_changes(capped)
-    if extra:
-        data = data.with_changes({"intervention.extra_places": {}})
-    return data
+    if scenario.intervention is not None and scenario.intervention.extra_places:
+        changes["intervention.extra_places"] = {}  # places added to a step without a limit mean nothing
+    return scenario.with_changes(changes)
+
+
+def _places(scenario: Scenario) -> dict[str, Any]:
+    return {
+        s: scenario.steps[s].capacity.places
+        for s in scenario.step_ids
+        if scenario.steps[s].capacity is not None
+    }
 
 
 def has_places(scenario: Scenario) -> bool:
@@ -152,7 +157,14 @@ def compute(
     a, b = made
     view = View(state, {}, arms=made)
     view.uncapped = has_places(a) or has_places(b)
-    cmp = comparison(a, b, state.perspective, cache, key)
+    # A strategy that works through places (more of them) has no effect at all once limits are lifted.
+    view.through_places = view.uncapped and (
+        bool(b.intervention is not None and b.intervention.extra_places) or _places(a) != _places(b)
+    )
+    try:
+        cmp = comparison(a, b, state.perspective, cache, key)
+    except UserError as err:  # said on the page, beside no field in particular; never a broken page
+        return View(state, {"page": str(err)})
     fill(view, cmp, lang)
     return view
 

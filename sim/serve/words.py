@@ -127,6 +127,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Disse tal ser bort fra grænserne for antal pladser (den analytiske model kan ikke lade børn vente); "
         "simuleringen tæller pladserne med.",
     ),
+    "through_places": (
+        "This strategy works through places on steps with a limit, which the live figures cannot count: they "
+        "show its cost without its effect. Run the simulation below for what it does.",
+        "Denne strategi virker gennem pladser på trin med en grænse, som de løbende tal ikke kan tælle: de viser "
+        "dens udgift uden dens effekt. Kør simuleringen nedenfor for, hvad den gør.",
+    ),
     "all_figures": ("All figures", "Alle tal"),
     "downloads": ("Take it with you", "Tag det med"),
     "dl_strategy": ("Strategy as TOML", "Strategien som TOML"),
