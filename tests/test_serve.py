@@ -266,6 +266,10 @@ def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
         time.sleep(0.3)
         r = client.get(f"/jobs/{job}", params=data)
     assert "kf" in r.text and "replications" in r.text  # the intervals table, and how many runs
+    # The reports of that state now carry the simulation's intervals.
+    assert 'id="job-html"' in r.text
+    report = client.get("/download/report.html", params=data).text
+    assert "Precision" in report and "Range of outcomes" in report
     # Started again, and cancelled at once: it stops after the replication it waits for.
     r = client.post("/simulate", data={**data, "effect": "50"})
     job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
@@ -406,3 +410,7 @@ def test_a_strategy_through_places_is_not_shown_as_only_its_cost(folder):
     )
     assert r.status_code == 200 and 'id="err-places.foster"' in r.text
     assert "works through places" not in client.post("/whatif", data=form()).text
+    # Its reports come from the simulation: not offered, and refused in words, until it has run.
+    assert 'id="dl-html"' not in page
+    r = client.get("/download/report.html", params={"lang": "en"})
+    assert r.status_code == 409 and "run it for these levers first" in r.text

@@ -197,13 +197,15 @@ def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
     return out
 
 
-def _downloads(ctx: Context, view: View) -> dict[str, str]:
+def _downloads(ctx: Context, view: View, job: J.Job | None) -> dict[str, Any]:
     """The names the downloaded files get (as :func:`sim.serve.files.what_if_files` names them)."""
     base, strategy = Path(ctx.names[0]), Path(ctx.names[1])
     changed = view.arms is not None and view.arms[0] is not ctx.base
     return {
         "strategy": f"{strategy.stem}-whatif.toml",
         "baseline": f"{base.stem}-whatif.toml" if changed else base.name,
+        # The expected engine cannot count places: such a pair's reports come from its simulation.
+        "reports": not view.uncapped or (job is not None and job.state == "done"),
     }
 
 
@@ -221,7 +223,7 @@ def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
     return {
         **_common(ctx),
         "view": view,
-        "downloads": _downloads(ctx, view),
+        "downloads": _downloads(ctx, view, _job_for(page, ctx)),
         "groups": _groups(ctx, view),
         **_job_values(ctx, _job_for(page, ctx)),
     }
@@ -398,6 +400,8 @@ async def download(request: Request) -> Response:
     if what in ("report.html", "report.xlsx"):
         job = _job_for(page, ctx)
         result = job.result if job is not None and job.state == "done" else None
+        if result is None and view.uncapped:
+            return PlainTextResponse(word("reports_need_run", ctx.lang), status_code=409)
         with tempfile.TemporaryDirectory(prefix="trappesim-serve-") as tmp:
             # Charts and workbook take seconds: in a thread, so the page's other requests go on.
             out = await run_in_threadpool(

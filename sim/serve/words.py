@@ -143,6 +143,19 @@ WORDS: dict[str, tuple[str, str]] = {
         "TOML-filerne beholder de oprindelige kommentarer; hver ændret værdi angiver sin gamle værdi og "
         "datoen. Gemt ved siden af de oprindelige filer giver denne kommando tallene ovenfor:",
     ),
+    "downloads_note_places": (
+        "The TOML files keep the original comments; each changed value says its old value and the date. "
+        "Saved beside the original files, this command runs their simulation, places counted; the reports "
+        "come from the simulation: run it here first.",
+        "TOML-filerne beholder de oprindelige kommentarer; hver ændret værdi angiver sin gamle værdi og "
+        "datoen. Gemt ved siden af de oprindelige filer kører denne kommando deres simulering med pladserne "
+        "talt med; rapporterne kommer fra simuleringen: kør den her først.",
+    ),
+    "reports_need_run": (
+        "A pair with places gets its reports from the simulation: run it for these levers first.",
+        "Et par med pladser får sine rapporter fra simuleringen: kør den for disse håndtag først.",
+    ),
+    "reports_from_run": ("with this simulation's intervals", "med denne simulerings intervaller"),
     "cancelling": ("Cancelling …", "Annullerer …"),
     "fix_fields": (
         "A lever has a value that cannot be used; its field says why. The figures return when it is mended.",
