@@ -414,3 +414,17 @@ def test_a_strategy_through_places_is_not_shown_as_only_its_cost(folder):
     assert 'id="dl-html"' not in page
     r = client.get("/download/report.html", params={"lang": "en"})
     assert r.status_code == 409 and "run it for these levers first" in r.text
+
+
+def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_path):
+    shutil.copytree(folder, tmp_path / "s")
+    lib = Library(tmp_path / "s")
+    first = lib.load(NATIONAL[1])
+    assert lib.load(NATIONAL[1]) is first  # unchanged: kept
+    parent = tmp_path / "s" / NATIONAL[0]
+    parent.write_text(parent.read_text().replace("horizon_years = 26", "horizon_years = 20"))
+    import os
+
+    os.utime(parent, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    again = lib.load(NATIONAL[1])
+    assert again is not first and again.horizon_years == 20

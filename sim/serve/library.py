@@ -60,7 +60,7 @@ class Library:
         self.folder = folder.resolve() if folder is not None else None
         self.given = [Path(p).resolve() for p in given]
         self._lock = threading.Lock()
-        self._cache: dict[Path, tuple[float, Scenario]] = {}
+        self._cache: dict[Path, tuple[tuple[tuple[Path, int], ...], Scenario]] = {}
         self._files: dict[str, Path] | None = None
         self._scanned = 0.0
 
@@ -102,18 +102,28 @@ class Library:
         return found
 
     def load(self, name: str) -> Scenario:
-        """The scenario of a file (validated as ``trappesim check`` does), read again when it changes."""
+        """The scenario of a file (validated as ``trappesim check`` does), read again when it changes.
+
+        A file is read again when it or a file it extends has a new modification time (a
+        ``stat`` each, not a parse: the page asks at every lever move).
+        """
         path = self.path(name)
-        stamp = max(p.stat().st_mtime for p in [path, *extends_chain(path)])
         if path.stat().st_size > MAX_FILE_BYTES:
             raise UnknownFile(f"'{name}' is larger than {MAX_FILE_BYTES:,} bytes: not a scenario file")
         with self._lock:
             hit = self._cache.get(path)
-            if hit is not None and hit[0] == stamp:
-                return hit[1]
+        if hit is not None:
+            stamps, scenario = hit
+            try:
+                if all(p.stat().st_mtime_ns == t for p, t in stamps):
+                    return scenario
+            except OSError:
+                pass
+        files = [path, *extends_chain(path)]
+        stamps = tuple((p, p.stat().st_mtime_ns) for p in files)
         scenario = load_scenario(path)
         with self._lock:
-            self._cache[path] = (stamp, scenario)
+            self._cache[path] = (stamps, scenario)
         return scenario
 
     def pairs(self) -> tuple[list[Pair], dict[str, str]]:
