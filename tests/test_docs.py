@@ -179,20 +179,20 @@ def _to_tmp(code: str, tmp: Path) -> str:
     return re.sub(rf'"([\w-]+\.(?:{suffixes}))"', lambda m: repr(str(tmp / m.group(1))), code)
 
 
-@pytest.mark.parametrize("page", _pages_with("python"), ids=_id)
-def test_python_examples_run(page, tmp_path, monkeypatch):
+@pytest.mark.parametrize("doc", _pages_with("python"), ids=_id)
+def test_python_examples_run(doc, tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
     monkeypatch.chdir(REPO)
     namespace: dict = {"__name__": "__docs__"}
     before = set(REPO.iterdir())
-    for block in blocks(page):
+    for block in blocks(doc):
         if block.lang != "python":
             continue
         code = _to_tmp(block.body, tmp_path)
         # dont_inherit: an example runs as a user runs it, without this file's __future__ imports.
-        exec(compile("\n" * (block.line) + code, str(page), "exec", dont_inherit=True), namespace)
+        exec(compile("\n" * (block.line) + code, str(doc), "exec", dont_inherit=True), namespace)
     # Nothing was written into the repository.
     assert set(REPO.iterdir()) == before
 
@@ -294,15 +294,15 @@ def _pages_with_commands() -> list[Path]:
     ]
 
 
-@pytest.mark.parametrize("page", _pages_with_commands(), ids=_id)
-def test_commands_run(page, tmp_path, scheduler, monkeypatch, capsys):
+@pytest.mark.parametrize("doc", _pages_with_commands(), ids=_id)
+def test_commands_run(doc, tmp_path, scheduler, monkeypatch, capsys):
     from sim.cli import main
 
     work = tmp_path / "repo"
     shutil.copytree(REPO / "scenarios", work / "scenarios")
     monkeypatch.chdir(work)
     ran = 0
-    for block in blocks(page):
+    for block in blocks(doc):
         if block.title and block.lang not in ("bash", "console"):
             target = work / block.title
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -318,7 +318,7 @@ def test_commands_run(page, tmp_path, scheduler, monkeypatch, capsys):
             if line.startswith(IGNORED):
                 continue
             args = shlex.split(line)
-            assert args[0] in RUNS, f"{page}:{block.line}: the test cannot run '{line}'"
+            assert args[0] in RUNS, f"{doc}:{block.line}: the test cannot run '{line}'"
             if args[0] == "cp":
                 shutil.copy(work / args[1], work / args[2])
                 continue
@@ -333,15 +333,15 @@ def test_commands_run(page, tmp_path, scheduler, monkeypatch, capsys):
             # the libraries are imported once, not once a command.
             returned = main(args)
             out, err = capsys.readouterr()
-            where = f"{page.relative_to(REPO)}:{block.line}: trappesim {' '.join(args)}"
+            where = f"{doc.relative_to(REPO)}:{block.line}: trappesim {' '.join(args)}"
             assert returned == code, f"{where}\n{out[-2000:]}\n{err[-3000:]}"
             for expected in shown:
                 assert expected in err, (
-                    f"{where}: the page shows a line the command did not print:\n{expected}\n{err}"
+                    f"{where}: the doc shows a line the command did not print:\n{expected}\n{err}"
                 )
             ran += 1
     if not ran:
-        pytest.skip(f"every command on {_id(page)} awaits a subcommand this version does not have")
+        pytest.skip(f"every command on {_id(doc)} awaits a subcommand this version does not have")
 
 
 # ---------------------------------------------------------------------------
@@ -360,14 +360,14 @@ def _failing_on_purpose(page: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("page", _pages_with("toml", "json"), ids=_id)
-def test_toml_and_json_examples_are_valid(page, tmp_path):
+@pytest.mark.parametrize("doc", _pages_with("toml", "json"), ids=_id)
+def test_toml_and_json_examples_are_valid(doc, tmp_path):
     from sim import load_scenario
 
     work = tmp_path / "repo"
     shutil.copytree(REPO / "scenarios", work / "scenarios")
-    broken = _failing_on_purpose(page)
-    for block in blocks(page):
+    broken = _failing_on_purpose(doc)
+    for block in blocks(doc):
         if block.lang == "json":
             json.loads(block.body)
             continue
@@ -376,12 +376,12 @@ def test_toml_and_json_examples_are_valid(page, tmp_path):
         data = tomllib.loads(block.body)  # parses
         if block.title in broken:
             continue  # shown failing: the command test checks its error
-        _check_unknown_keys(Scenario, data, f"{page}:{block.line}", "")  # only real keys
+        _check_unknown_keys(Scenario, data, f"{doc}:{block.line}", "")  # only real keys
         if block.title:
             target = work / block.title
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.body, encoding="utf-8")
-    for block in blocks(page):
+    for block in blocks(doc):
         if block.lang == "toml" and block.title and block.title not in broken:
             assert isinstance(load_scenario(work / block.title), Scenario)  # a whole file: it loads
 
