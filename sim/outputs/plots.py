@@ -460,6 +460,19 @@ def _bar_label(ax, x: float, end: float, value: float, currency: str, scale: str
     )
 
 
+def npv_parts(cmp: Comparison, lang: Lang) -> list[tuple[str, float]]:
+    """The net present value in parts: the investment (negative), then each step's discounted
+    savings (means; they add up to the NPV). The waterfall charts' bars, here and on the what-if page."""
+    scenario = cmp.base.scenario
+    D = cmp.base.staircase.discount
+    invest = float((cmp.mean_arrays["investment"] * D).sum(-1)[0])
+    by_step = (cmp.mean_arrays["savings_by_step"] * D[:, None]).sum(1)[0]  # [step]
+    return [
+        (t("investment", lang), -invest),
+        *((L.step_name(scenario, s, lang), float(by_step[j])) for j, s in enumerate(scenario.step_ids)),
+    ]
+
+
 def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     """Net present value built up: investment, then the savings on each step.
 
@@ -475,17 +488,10 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     lang = _lang(cmp, lang)
     scenario = cmp.base.scenario
     st = cmp.base.staircase
-    D = st.discount
-    invest = float((cmp.mean_arrays["investment"] * D).sum(-1)[0])
-    by_step = (cmp.mean_arrays["savings_by_step"] * D[:, None]).sum(1)[0]  # [step]
-    labels = [t("investment", lang)]
-    values = [-invest]
+    labels, values = (list(x) for x in zip(*npv_parts(cmp, lang), strict=True))
+    invest, savings = -values[0], float(np.sum(values[1:]))
     colours = step_colours(st.n_steps)
-    bar_colours = ["0.35"]
-    for j, s in enumerate(st.step_ids):
-        labels.append(L.step_name(scenario, s, lang))
-        values.append(float(by_step[j]))
-        bar_colours.append(colours[j])
+    bar_colours = ["0.35", *colours[: st.n_steps]]
     npv = float(np.sum(values))
     starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
     n_bars = len(values) + 1 + (2 if cmp.has_adult else 0)
@@ -545,7 +551,6 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     unit = _money_axis(ax, ends, scenario.currency, lang)
     ax.set_ylabel(t("discounted", lang, currency=unit))
     ax.grid(axis="y", alpha=0.3)
-    savings = float(by_step.sum())
     title = t(
         # Savings below zero are costs: "-5 bn saved" would say the opposite twice.
         "waterfall_title" if savings >= 0 else "waterfall_title_cost",

@@ -28,10 +28,10 @@ from starlette.staticfiles import StaticFiles
 
 from sim.errors import UserError
 from sim.outputs import language as L
+from sim.run.experiment import check_pair
 from sim.scenario import Scenario
 from sim.serve import jobs as J
 from sim.serve.levers import GROUPS, Lever, State, levers, query, read
-from sim.serve.levers import arms as make_arms
 from sim.serve.library import Library, UnknownFile
 from sim.serve.whatif import ArmCache, BreakEvenCache, View, break_even_effect, break_even_text, compute
 from sim.serve.words import word
@@ -80,8 +80,6 @@ class Context:
         self.names: tuple[str, str] = (str(names[0]), str(names[1]))
         self.base: Scenario = page.library.load(self.names[0])
         self.strategy: Scenario = page.library.load(self.names[1])
-        from sim.run.experiment import check_pair
-
         check_pair(self.base, self.strategy)
         lang = params.get("lang")
         self.lang = lang if lang in L.LANGUAGES else L.resolve(None, self.base)
@@ -198,12 +196,14 @@ def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
 
 
 def _downloads(ctx: Context, view: View, job: J.Job | None) -> dict[str, Any]:
-    """The names the downloaded files get (as :func:`sim.serve.files.what_if_files` names them)."""
+    """The names the downloaded files get, and whether the reports can be made yet."""
+    from sim.serve.files import what_if_name
+
     base, strategy = Path(ctx.names[0]), Path(ctx.names[1])
     changed = view.arms is not None and view.arms[0] is not ctx.base
     return {
-        "strategy": f"{strategy.stem}-whatif.toml",
-        "baseline": f"{base.stem}-whatif.toml" if changed else base.name,
+        "strategy": what_if_name(strategy),
+        "baseline": what_if_name(base) if changed else base.name,
         # The expected engine cannot count places: such a pair's reports come from its simulation.
         "reports": not view.uncapped or (job is not None and job.state == "done"),
     }
@@ -220,12 +220,13 @@ def _field(lever: Lever, value: Any, ctx: Context) -> str:
 
 def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
     """What the page and its answer to a lever move both show of a state."""
+    job = _job_for(page, ctx)
     return {
         **_common(ctx),
         "view": view,
-        "downloads": _downloads(ctx, view, _job_for(page, ctx)),
+        "downloads": _downloads(ctx, view, job),
         "groups": _groups(ctx, view),
-        **_job_values(ctx, _job_for(page, ctx)),
+        **_job_values(ctx, job),
     }
 
 
@@ -296,21 +297,21 @@ async def breakeven(request: Request) -> Response:
     page: Page = request.app.state.page
     params, variants = await _params(request)
     ctx = Context(page, params, variants)
-    view = _view(page, ctx)
     text, share = "", None
-    figures = {r["metric"]: r["centre"] for r in view.figures}
-    if view.ok and figures.get("investment_pv") == 0 and figures.get("gross_savings_pv") == 0:
-        text = word("be_nothing", ctx.lang, whose=L.t("persp_" + ctx.state.perspective, ctx.lang))
-    elif view.ok:
-        # The break-even effect of the other levers as they stand (the effect lever at 100 %).
+    if not ctx.state.errors:
+        # The break-even effect of the other levers as they stand: the state at 100 % of the effect.
         full = State(
             {**ctx.state.values, "effect": 100.0}, {}, tuple(m for m in ctx.state.moved if m != "effect")
         )
-        made = make_arms(ctx.levers, full, ctx.base, ctx.strategy, ctx.lang)
-        if not isinstance(made, dict):
+        view = _view(page, ctx, full)
+        figures = {r["metric"]: r["centre"] for r in view.figures}
+        if view.ok and figures["investment_pv"] == 0 and figures["gross_savings_pv"] == 0:
+            text = word("be_nothing", ctx.lang, whose=L.t("persp_" + ctx.state.perspective, ctx.lang))
+        elif view.ok:
+            a, b = view.arms
             key = (*ctx.names, ctx.levers_query(full), ctx.state.perspective)
             theta = await run_in_threadpool(  # half a second: the page's other requests go on
-                page.break_even.get, key, lambda: break_even_effect(made[0], made[1], ctx.state.perspective)
+                page.break_even.get, key, lambda: break_even_effect(a, b, ctx.state.perspective)
             )
             text = break_even_text(theta, ctx.lang)
             share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None

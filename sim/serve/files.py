@@ -54,21 +54,27 @@ def what_if_files(
     """
     stamp = f"what-if page on {day.isoformat()}"
     base_path, strategy_path = paths
-    base_changes = differences(originals[0].to_dict(), arms[0].to_dict())
-    strategy_changes = differences(originals[1].to_dict(), arms[1].to_dict())
+    was_base, was_strategy = originals[0].to_dict(), originals[1].to_dict()
+    base_changes = differences(was_base, arms[0].to_dict())
+    strategy_changes = differences(was_strategy, arms[1].to_dict())
     # The pair's changes live in the baseline, which the strategy extends.
     strategy_changes = {k: v for k, v in strategy_changes.items() if k not in base_changes}
     out: dict[str, tuple[str, str] | None] = {"baseline": None}
     extends = None
     if base_changes:
-        name = f"{base_path.stem}-whatif.toml"
-        text = edit_toml(_read(base_path), base_changes, stamp, originals[0].to_dict())
+        name = what_if_name(base_path)
+        text = edit_toml(_read(base_path), base_changes, stamp, was_base)
         out["baseline"] = (name, _header(text, base_path, None, day))
         extends = name
-    name = f"{strategy_path.stem}-whatif.toml"
-    text = edit_toml(_read(strategy_path), strategy_changes, stamp, originals[1].to_dict(), extends)
+    name = what_if_name(strategy_path)
+    text = edit_toml(_read(strategy_path), strategy_changes, stamp, was_strategy, extends)
     out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day))
     return out
+
+
+def what_if_name(path: Path) -> str:
+    """The name a file of the page's state gets: ``denmark-early-detection-whatif.toml``."""
+    return f"{path.stem}-whatif.toml"
 
 
 def _read(path: Path) -> str:
@@ -114,9 +120,9 @@ def write_report(
         base_path.write_text(_absolute_extends(text, paths[0]), encoding="utf-8")
     name, text = texts["strategy"]
     strategy_path = folder / name
-    target = base_path if texts["baseline"] is not None else paths[1]
+    # Its extends names the what-if baseline beside it, or the original baseline beside the original.
     strategy_path.write_text(
-        _absolute_extends(text, target if texts["baseline"] is not None else paths[1]), encoding="utf-8"
+        _absolute_extends(text, strategy_path if texts["baseline"] else paths[1]), "utf-8"
     )
     started = time.perf_counter()
     if result is None:

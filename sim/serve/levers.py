@@ -65,7 +65,7 @@ class Lever:
         text = self.shown(value)
         if lang == "da":
             text = text.replace(".", ",")
-        if unit and text and self.unit not in ("year", "choice"):
+        if unit and text and self.unit != "year":
             text += "\u00a0" + word("unit_" + self.unit, lang)
         return text or "–"
 
@@ -84,7 +84,7 @@ def _closed(lang: str) -> str:
     return "afsluttet" if lang == "da" else "case closed"
 
 
-def _display(value: float | None, scale: float) -> float | None:
+def _in_unit(value: float | None, scale: float) -> float | None:
     # Round away the binary noise of the division (0.035 / 0.01 = 3.5000000000000004), not the value.
     return None if value is None else float(f"{value / scale:.12g}")
 
@@ -115,7 +115,7 @@ def levers(base: Scenario, strategy: Scenario) -> list[Lever]:
             "extra_share",
             "effect",
             "percent",
-            _display(iv.entry.extra_entries_share, 0.01),
+            _in_unit(iv.entry.extra_entries_share, 0.01),
             0.0,
             100.0,
             1.0,
@@ -135,7 +135,7 @@ def levers(base: Scenario, strategy: Scenario) -> list[Lever]:
             "cost",
             "programme",
             "dkk_m",
-            _display(iv.cost_per_year, 1e6),
+            _in_unit(iv.cost_per_year, 1e6),
             0.0,
             100_000.0,
             0.1,
@@ -145,7 +145,7 @@ def levers(base: Scenario, strategy: Scenario) -> list[Lever]:
             "one_off",
             "programme",
             "dkk_m",
-            _display(iv.one_off_cost, 1e6),
+            _in_unit(iv.one_off_cost, 1e6),
             0.0,
             100_000.0,
             0.1,
@@ -216,7 +216,7 @@ def levers(base: Scenario, strategy: Scenario) -> list[Lever]:
             "discount",
             "pair",
             "percent",
-            _display(first, 0.01),
+            _in_unit(first, 0.01),
             0.0,
             15.0,
             0.1,
@@ -337,18 +337,16 @@ def changes(all_levers: list[Lever], state: State, base: Scenario) -> tuple[dict
         lever = by_id[lid]
         if lever.scope == "view":
             continue
+        into = pair if lever.scope == "pair" else own
         value = state.values[lid]
         if lid == "discount":
             periods = [p.model_dump() for p in base.discounting.periods] or [{"from_year": 0}]
             periods[0]["rate"] = value * lever.scale
-            value = {**base.discounting.model_dump(), "periods": periods}
-        elif lid == "half_life":
-            if value is None:  # no fading: the effect ends with the programme
-                (pair if lever.scope == "pair" else own)["intervention.fading"] = None
-                continue
-        elif value is not None and not lever.whole:
-            value = value * lever.scale if lever.scale != 1.0 else value
-        (pair if lever.scope == "pair" else own)[lever.key] = value
+            into[lever.key] = {**base.discounting.model_dump(), "periods": periods}
+        elif lid == "half_life" and value is None:  # no fading: the effect ends with the programme
+            into["intervention.fading"] = None
+        else:
+            into[lever.key] = value if value is None or lever.whole else value * lever.scale
     return pair, own
 
 
@@ -358,10 +356,8 @@ def lever_of(all_levers: list[Lever], key: str) -> str | None:
     for lever in all_levers:
         if lever.key and (key == lever.key or key.startswith(lever.key + ".")):
             best = lever.id
-    if best is None and key.startswith("intervention.fading"):
+    if best is None and key.startswith("intervention.fading"):  # the table's other keys
         best = "half_life"
-    if best is None and key.startswith("discounting"):
-        best = "discount"
     return best
 
 

@@ -14,15 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.run.experiment import check_pair
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.files import extends_chain
-
-
-def check_pair(base: Scenario, strategy: Scenario) -> None:
-    from sim.run.experiment import check_pair as check  # the engines: only when pairs are listed
-
-    check(base, strategy)
-
 
 MAX_FILE_BYTES = 1_000_000
 """A scenario file larger than this is not read (the shipped ones are below 20 kB)."""

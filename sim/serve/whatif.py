@@ -16,10 +16,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from sim.errors import UserError
 from sim.outputs import language as L
+from sim.outputs.plots import npv_parts
 from sim.scenario import Scenario
 from sim.serve import charts
 from sim.serve.levers import Lever, State, arms
@@ -53,8 +52,8 @@ def uncapped(scenario: Scenario) -> Scenario:
     """The scenario with every limit on places lifted (for the expected engine), and so no extra places."""
     changes: dict[str, Any] = {
         f"steps.{s}.capacity.places": "unlimited"
-        for s in scenario.step_ids
-        if scenario.steps[s].capacity is not None and scenario.steps[s].capacity.places != "unlimited"
+        for s, places in _places(scenario).items()
+        if places != "unlimited"
     }
     if not changes:
         return scenario
@@ -64,6 +63,7 @@ def uncapped(scenario: Scenario) -> Scenario:
 
 
 def _places(scenario: Scenario) -> dict[str, Any]:
+    """The places of each step with a capacity table (a number, or ``"unlimited"``)."""
     return {
         s: scenario.steps[s].capacity.places
         for s in scenario.step_ids
@@ -73,10 +73,7 @@ def _places(scenario: Scenario) -> dict[str, Any]:
 
 def has_places(scenario: Scenario) -> bool:
     """Whether a step of the scenario has a limit on its places."""
-    return any(
-        scenario.steps[s].capacity is not None and scenario.steps[s].capacity.places != "unlimited"
-        for s in scenario.step_ids
-    )
+    return any(places != "unlimited" for places in _places(scenario).values())
 
 
 class ArmCache:
@@ -193,11 +190,7 @@ def draw(cmp, lang: str) -> dict[str, str]:
     m = cmp.mean_arrays
     currency = base.currency
     pay = float(m["total_payback_year"][0])
-    D = cmp.base.staircase.discount
-    invest = float((m["investment"] * D).sum(-1)[0])
-    by_step = (m["savings_by_step"] * D[:, None]).sum(1)[0]
-    items = [(L.t("investment", lang), -invest)]
-    items += [(L.step_name(base, s, lang), float(by_step[j])) for j, s in enumerate(base.step_ids)]
+    items = npv_parts(cmp, lang)
     unit = L.money_note(base, lang)
     return {
         "placed": charts.placed(
@@ -310,8 +303,3 @@ def payer_note(cmp, lang: str) -> str:
     if cmp.perspective == "society" and not has_payers(cmp):
         return word("society_is_kommune", lang)
     return ""
-
-
-def as_float(x: Any) -> float:
-    """A plain float of a number or a one-element array."""
-    return float(np.asarray(x).reshape(-1)[0])
