@@ -428,3 +428,67 @@ def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_pa
     os.utime(parent, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     again = lib.load(NATIONAL[1])
     assert again is not first and again.horizon_years == 20
+
+
+def test_worker_processes_give_the_same_page(folder):
+    """``trappesim serve`` computes lever moves in a process per core: the page is the same, byte for byte."""
+    here = TestClient(make_app(Library(folder), NATIONAL))
+    app = make_app(Library(folder), NATIONAL, live=1)
+    try:
+        there = TestClient(app)
+        for data in (form(effect="55"), form(effect="55", lang="da"), form(start="2029", cost="x")):
+            a, b = here.post("/whatif", data=data), there.post("/whatif", data=data)
+            assert a.status_code == b.status_code == 200
+            assert a.text == b.text
+        v = "effect=70"
+        assert here.get("/", params={**form(), "v": v}).text == there.get("/", params={**form(), "v": v}).text
+    finally:
+        app.state.page.close()
+
+
+def test_a_state_seen_before_is_answered_without_computing_again(folder, monkeypatch):
+    import sim.serve.app as A
+
+    computed = []
+    real = A._view
+    monkeypatch.setattr(
+        A, "_view", lambda page, ctx, state=None: computed.append(1) or real(page, ctx, state)
+    )
+    with TestClient(make_app(Library(folder), NATIONAL)) as client:  # one event loop, as under uvicorn
+        first = client.post("/whatif", data=form(effect="61"))
+        assert client.post("/whatif", data=form(effect="61")).text == first.text
+        assert len(computed) == 1
+        client.post("/whatif", data=form(effect="61", lang="da"))  # another language: its own words
+        assert len(computed) == 2
+        for _ in range(2):  # a value the page cannot read is not kept: its message quotes what was typed
+            client.post("/whatif", data=form(effect="61", cost="abc"))
+        assert len(computed) == 4
+
+
+def test_requests_for_a_state_being_computed_wait_for_that_computation(folder):
+    app = make_app(Library(folder), NATIONAL, live=1)
+    page, submitted = app.state.page, []
+    real = page.live.submit
+    page.live.submit = lambda fn, *args: submitted.append(args) or real(fn, *args)
+    try:
+        with TestClient(app) as client, concurrent.futures.ThreadPoolExecutor(8) as pool:
+            texts = set(pool.map(lambda _: client.post("/whatif", data=form(effect="62")).text, range(8)))
+    finally:
+        page.close()
+    assert len(texts) == 1 and len(submitted) == 1
+
+
+def test_a_file_changed_on_disk_gives_new_figures_for_the_same_state(folder, tmp_path):
+    import os
+
+    shutil.copytree(folder, tmp_path / "s")
+    client = TestClient(make_app(Library(tmp_path / "s"), NATIONAL))
+    before = cards(client.post("/whatif", data=form(effect="80")).text)
+    path = tmp_path / "s" / NATIONAL[1]
+    text = path.read_text()
+    assert "cost_per_year" in text
+    changed = re.sub(r"(\bcost_per_year\s*=\s*)([0-9_.e]+)", lambda m: m[1] + "1_000_000_000", text, count=1)
+    path.write_text(changed)
+    os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    after = cards(client.post("/whatif", data=form(effect="80")).text)
+    assert after["npv"] != before["npv"]

@@ -80,7 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
 
     folder = tmp_path_factory.mktemp("served") / "scenarios"
     shutil.copytree(SCENARIOS, folder, ignore=shutil.ignore_patterns("results"))
-    app = make_app(Library(folder), NATIONAL, workers=2)
+    app = make_app(Library(folder), NATIONAL, workers=2, live=2)  # as `trappesim serve` on 2 cores
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -95,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail("the what-if page's server did not start")
         time.sleep(0.02)
     yield SimpleNamespace(url=f"http://127.0.0.1:{port}", folder=folder, app=app)
-    app.state.page.jobs.cancel_all()
+    app.state.page.close()
     server.should_exit = True
     thread.join(10)
     sock.close()

@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
     import socket
     import threading
     import webbrowser
@@ -96,7 +97,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from sim.serve.app import make_app
 
-    app = make_app(library, pair, workers=args.workers)
+    cores = os.cpu_count() or 1
+    # Each lever move on a core of its own when there are several (a room moves many levers at once).
+    app = make_app(library, pair, workers=args.workers, live=cores if cores > 1 else 0)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     print(f"trappesim: serve: the what-if page is at {url} (Ctrl-C stops it)", file=sys.stderr)
@@ -106,5 +109,5 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server.run(sockets=[sock])
     finally:
-        app.state.page.jobs.cancel_all()
+        app.state.page.close()
     return EXIT_OK

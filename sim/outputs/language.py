@@ -11,18 +11,28 @@ are for programs, not for reading.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Literal
 
 import numpy as np
-from babel.numbers import format_decimal, get_currency_symbol
+from babel import Locale
+from babel.numbers import NumberPattern, get_currency_symbol, parse_pattern
 
 from sim.errors import OptionError
 
 Lang = Literal["da", "en"]
 LANGUAGES: tuple[Lang, ...] = ("da", "en")
 _LOCALE = {"da": "da_DK", "en": "en_GB"}
+
+
+@functools.cache
+def _locale(lang: Lang) -> Locale:
+    # Parsed once: babel would parse the name at every number (the what-if page writes hundreds a second).
+    return Locale.parse(_LOCALE[lang])
+
+
 NBSP = "\u00a0"  # keeps "3,5 %" and "12 mio. kr." on one line
 
 # key: (English, Danish). Placeholders are filled by :func:`t`.
@@ -412,16 +422,21 @@ def number(x: float, lang: Lang, decimals: int = 0, signed: bool = False) -> str
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     if round(x, decimals) == 0:
         x = 0.0  # no "-0" for a small negative number
-    text = format_decimal(x, format=pattern, locale=_LOCALE[lang])
+    text = _pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else "")).apply(x, _locale(lang))
     return "+" + text if signed and round(x, decimals) > 0 else text
+
+
+@functools.cache
+def _pattern(pattern: str) -> NumberPattern:
+    # babel.numbers.format_decimal without parsing the pattern again at every number.
+    return parse_pattern(pattern)
 
 
 def decimal(x: float, lang: Lang) -> str:
     """A number with as many decimals as it needs (up to six): ``0.35`` as ``"0,35"`` (da)."""
-    return format_decimal(x, format="#,##0.######", locale=_LOCALE[lang])
+    return _pattern("#,##0.######").apply(x, _locale(lang))
 
 
 def percent(share: float, lang: Lang, decimals: int = 0) -> str:
@@ -435,9 +450,10 @@ def percent(share: float, lang: Lang, decimals: int = 0) -> str:
     return f"{number(100 * share, lang, decimals)}{NBSP}%"
 
 
+@functools.cache
 def currency_symbol(currency: str, lang: Lang) -> str:
     """``"kr."`` for DKK in Danish; the ISO code otherwise."""
-    return get_currency_symbol(currency, locale=_LOCALE[lang]) if lang == "da" else currency
+    return get_currency_symbol(currency, locale=_locale(lang)) if lang == "da" else currency
 
 
 def money(

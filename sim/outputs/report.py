@@ -134,12 +134,25 @@ def key_figures(
         mean), ``precision`` ("exact", "± x" or empty) and ``interval`` (the
         range).
     """
+    return pd.DataFrame(key_figure_records(result, lang, psa), columns=list(KEY_FIGURE_COLUMNS))
+
+
+_KEY_FIGURE_NUMBERS = ("metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind")
+KEY_FIGURE_COLUMNS = (*_KEY_FIGURE_NUMBERS, "group", "unit", "text", "precision", "interval")
+"""The columns of :func:`key_figures`, and the keys of each of :func:`key_figure_records`' rows."""
+
+
+def key_figure_records(
+    result: Result | Comparison, lang: str | None = None, psa: PSAResult | None = None
+) -> list[dict[str, Any]]:
+    """:func:`key_figures` as a list of plain dicts, one per figure (no DataFrame: the what-if page
+    asks for them at every lever move)."""
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
     reps = result.base.replications if isinstance(result, Comparison) else result.replications
     engine = result.base.engine if isinstance(result, Comparison) else result.engine
     y0, y1 = int(result.years[0]), int(result.years[-1])
-    s = result.summary
+    s = result.summary_rows
     rows: list[tuple[str, str, str]]
     if isinstance(result, Comparison):
         rows = list(_COMPARISON_ROWS)
@@ -165,7 +178,7 @@ def key_figures(
     out = []
     groups: dict[str, str] = {}  # budget (default), projection, payers, psa: shown apart
     for metric, label, kind in rows:
-        r = s.loc[metric]
+        r = s[metric]
         if metric == "payback_year" and reps == 1:
             label = "kf_payback_one"
         text = t(label, lang, year=y1, y0=y0, y1=y1)
@@ -180,17 +193,17 @@ def key_figures(
             text = t(label, lang)
             if has_payers(result, adult=True) or has_payers(result):
                 text += f" ({t('persp_' + result.perspective, lang)})"
-            out.append((metric, text, *estimate(s.loc[metric]), "money"))
+            out.append((metric, text, *estimate(s[metric]), "money"))
             groups[metric] = "projection"
         for key, outcome in result.adult_outcomes.items():
             metric = f"adult_{key}_change"
             name = outcome.name_da if lang == "da" else outcome.name_en
-            out.append((metric, t("kf_adult_outcome", lang, name=name), *estimate(s.loc[metric]), "persons"))
+            out.append((metric, t("kf_adult_outcome", lang, name=name), *estimate(s[metric]), "persons"))
             groups[metric] = "projection"
     if isinstance(result, Comparison) and has_payers(result):
         for payer in PERSPECTIVES:
             metric = f"npv_{payer}"
-            out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s.loc[metric]), "money"))
+            out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s[metric]), "money"))
             groups[metric] = "payers"
     if psa is not None:
         p = psa.summary
@@ -229,35 +242,30 @@ def key_figures(
                 "share",
             )
         )
-    df = pd.DataFrame(
-        out, columns=["metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind"]
-    )
+    records = [dict(zip(_KEY_FIGURE_NUMBERS, row)) for row in out]
     # "Fewer placed: -17" is a double negative: a figure that went the other way says so.
-    for i, r in df.iterrows():
+    for r in records:
         other = _OTHER_WAY.get(r["metric"])
         if other is not None and r["centre"] < 0:
-            df.loc[i, "label"] = t(other, lang)
-            df.loc[i, ["centre", "mc_low", "mc_high", "p5", "p95"]] = [
+            r["label"] = t(other, lang)
+            r["centre"], r["mc_low"], r["mc_high"], r["p5"], r["p95"] = (
                 -r["centre"],
                 -r["mc_high"],
                 -r["mc_low"],
                 -r["p95"],
                 -r["p5"],
-            ]
+            )
     groups["probability_npv_positive"] = "psa"
-    df["group"] = [groups.get(m, "budget") for m in df["metric"]]
-    df["unit"] = [_unit(k, scenario, lang) for k in df["kind"]]
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
-    df["text"] = [fmt(v, k) for v, k in zip(df["centre"], df["kind"])]
-    df["precision"] = [
-        _precision_text(se, hi - c if np.isfinite(hi) else np.nan, k, engine, lang, scenario.currency)
-        for se, c, hi, k in zip(df["mc_se"], df["centre"], df["mc_high"], df["kind"])
-    ]
-    df["interval"] = [
-        "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
-        for lo, hi, k in zip(df["p5"], df["p95"], df["kind"])
-    ]
-    return df
+    for r in records:
+        k, lo, hi = r["kind"], r["p5"], r["p95"]
+        r["group"] = groups.get(r["metric"], "budget")
+        r["unit"] = _unit(k, scenario, lang)
+        r["text"] = fmt(r["centre"], k)
+        half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
+        r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
+        r["interval"] = "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
+    return records
 
 
 def interval_notes(result: Result | Comparison, lang: str) -> list[str]:

@@ -177,6 +177,8 @@ class Result:
     @cached_property
     def mean_measures(self) -> dict[str, np.ndarray]:
         """Each measure's mean ``[year, step]``: exact where the analytic engine is, else over replications."""
+        if self.exact is None and self.replications == 1:
+            return {m: self.measures[m][0] for m in MEASURES}  # the mean of one run, bit for bit
         out = {}
         for m in MEASURES:
             if m in ADDITIVE:
@@ -310,6 +312,11 @@ class Result:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Key figures over the horizon: mean with its Monte Carlo interval, and the range of outcomes."""
+        return _frame(self.summary_rows)
+
+    @cached_property
+    def summary_rows(self) -> dict[str, dict]:
+        """:attr:`summary`'s rows as plain dicts by metric."""
         rows = {k: (np.asarray(v, dtype=float), u) for k, (v, u) in self._headline(self.totals).items()}
         means = {
             k: float(np.asarray(v)[0])
@@ -321,7 +328,7 @@ class Result:
         est = {k: (means[k], 0.0 if exact else float(standard_error(v))) for k, (v, _) in rows.items()}
         if self.exact is not None:  # outcomes centred on the exact means (see centred)
             rows = {k: (centred(v, means[k]), u) for k, (v, u) in rows.items()}
-        return summary_frame(rows, est, self.mean_from)
+        return summary_records(rows, est, self.mean_from)
 
     def precision_targets(self) -> list[Target]:
         """The headline measures the precision rule watches: placements and total cost."""
@@ -407,6 +414,8 @@ class Comparison:
         """The comparison of the two arms' mean measures: each key ``[1, ...]`` (ratios and
         payback of the means, not means of ratios)."""
         b, s = self.base, self.strategy
+        if b.replications == s.replications == 1 and b.exact is None and s.exact is None:
+            return self.arrays  # one run each: its arrays are those of the means, bit for bit
         one = lambda r: {m: v[None] for m, v in r.mean_measures.items()}  # noqa: E731
         return compare_arrays(one(b), one(s), b.staircase, s.staircase, self.perspective)
 
@@ -449,7 +458,20 @@ class Comparison:
     def summary(self) -> pd.DataFrame:
         """Placements avoided, investment, savings, NPV, ROI, payback: means with their Monte
         Carlo intervals, and the range of outcomes over replications."""
-        a = self.arrays
+        df = _frame(self.summary_rows)
+        pay = self.arrays["total_payback_year"]
+        if len(pay) == 1:  # a share of one expected value is no probability
+            return df
+        unit = "share of replications (chance, not parameter uncertainty)"
+        shares = [
+            share_row("share_paying_back", ~np.isnan(pay), unit, "replications"),
+            share_row("share_npv_positive", self.outcomes("total_npv") > 0, unit, "replications"),
+        ]
+        return pd.concat([df, *shares])
+
+    @cached_property
+    def summary_rows(self) -> dict[str, dict]:
+        """:attr:`summary`'s rows as plain dicts by metric (without the shares of replications)."""
         money = money_label(self.base.scenario) + f"; perspective: {self.perspective}"
         rows = {
             "placement_entries_avoided": ("total_placement_entries_avoided", "children, whole horizon"),
@@ -481,18 +503,9 @@ class Comparison:
             rows[f"npv_{payer}"] = (f"total_npv_{payer}", f"{plain}; paid by {payer}")
         m = self.mean_arrays
         est = {name: (float(m[key][0]), float(self.se(key))) for name, (key, _) in rows.items()}
-        df = summary_frame(
+        return summary_records(
             {name: (self.outcomes(key), unit) for name, (key, unit) in rows.items()}, est, self.mean_from
         )
-        pay = a["total_payback_year"]
-        if len(pay) == 1:  # a share of one expected value is no probability
-            return df
-        unit = "share of replications (chance, not parameter uncertainty)"
-        shares = [
-            share_row("share_paying_back", ~np.isnan(pay), unit, "replications"),
-            share_row("share_npv_positive", self.outcomes("total_npv") > 0, unit, "replications"),
-        ]
-        return pd.concat([df, *shares])
 
     def precision_targets(self) -> list[Target]:
         """The headline measures the precision rule watches: placements avoided and NPV.
@@ -587,16 +600,32 @@ def summary_frame(
 ) -> pd.DataFrame:
     """One row per metric: its mean (``estimates``: mean and standard error, else over ``rows``),
     the Monte Carlo interval of the mean, and the range of outcomes over ``rows``."""
-    out = []
+    return _frame(summary_records(rows, estimates, mean_from))
+
+
+def _frame(records: dict[str, dict]) -> pd.DataFrame:
+    return pd.DataFrame(list(records.values()), columns=list(SUMMARY_COLUMNS)).set_index("metric")
+
+
+def summary_records(
+    rows: dict[str, tuple[np.ndarray, str]],
+    estimates: dict[str, tuple[float, float]] | None = None,
+    mean_from: str = "replications",
+) -> dict[str, dict]:
+    """:func:`summary_frame`'s rows as plain dicts by metric (the what-if page reads them at every move)."""
+    out = {}
     for name, (v, unit) in rows.items():
         v = np.asarray(v, dtype=float)
         n = len(v)
         # "No payback" counts as later than any year when ranking replications.
         ranked = np.where(np.isnan(v), np.inf, v)
-        # Interpolating between "never" and a year, or between two years, means
-        # nothing: payback years are order statistics.
-        method = "inverted_cdf" if (np.isnan(v).any() or name == "payback_year") else "linear"
-        lo, med, hi = np.percentile(ranked, [RANGE[0], 50, RANGE[1]], method=method)
+        if n == 1:  # expected values: there is no range of outcomes, and the median is the value
+            lo, med, hi = np.nan, ranked[0], np.nan
+        else:
+            # Interpolating between "never" and a year, or between two years, means
+            # nothing: payback years are order statistics.
+            method = "inverted_cdf" if (np.isnan(v).any() or name == "payback_year") else "linear"
+            lo, med, hi = np.percentile(ranked, [RANGE[0], 50, RANGE[1]], method=method)
         if estimates is not None and name in estimates:
             mean, se = estimates[name]
         else:
@@ -605,24 +634,20 @@ def summary_frame(
             ok = len(finite) == n and name != "payback_year"
             mean = float(finite.mean()) if ok else np.nan
             se = float(standard_error(v)) if ok else np.nan
-        if n == 1:  # expected values: there is no range of outcomes
-            lo = hi = np.nan
         half = 0.0 if se == 0.0 else t_quantile(n) * se
-        out.append(
-            {
-                "metric": name,
-                "mean": mean,
-                "mc_se": se,
-                "mc_low": mean - half if np.isfinite(half) else np.nan,
-                "mc_high": mean + half if np.isfinite(half) else np.nan,
-                "median": med if np.isfinite(med) else np.nan,
-                "p5": lo if np.isfinite(lo) else np.nan,
-                "p95": hi if np.isfinite(hi) else np.nan,
-                "unit": unit,
-                "mean_from": mean_from,
-            }
-        )
-    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS)).set_index("metric")
+        out[name] = {
+            "metric": name,
+            "mean": mean,
+            "mc_se": se,
+            "mc_low": mean - half if np.isfinite(half) else np.nan,
+            "mc_high": mean + half if np.isfinite(half) else np.nan,
+            "median": med if np.isfinite(med) else np.nan,
+            "p5": lo if np.isfinite(lo) else np.nan,
+            "p95": hi if np.isfinite(hi) else np.nan,
+            "unit": unit,
+            "mean_from": mean_from,
+        }
+    return out
 
 
 def _run_batches(

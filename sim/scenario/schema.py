@@ -505,16 +505,21 @@ class Scenario(_Model):
                     raise ScenarioError("<changes>", key, f"'{part}' is not a table")
                 node = nxt
             node[parts[-1]] = value
-        return Scenario.from_dict(data, file="<changes>")
+        return Scenario._validated(data, "<changes>")  # data is this call's own: no copy
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<dict>") -> Scenario:
         """Validate plain data (as read from TOML) into a Scenario."""
+        return cls._validated(copy.deepcopy(data), file)  # the checks take distributions out of it
+
+    @classmethod
+    def _validated(cls, data: dict[str, Any], file: str) -> Scenario:
+        """:meth:`from_dict` on data it may change."""
         # The checks read the schema: imported here, not above.
         from sim.scenario.checks import _check_consistency
         from sim.scenario.validation import _check_unknown_keys, _from_pydantic, _take_distributions
 
-        data, uncertain = _take_distributions(copy.deepcopy(data), file)
+        data, uncertain = _take_distributions(data, file)
         _check_unknown_keys(cls, data, file, "")
         try:
             scenario = cls.model_validate(data)
@@ -534,7 +539,7 @@ class Scenario(_Model):
         data = self.to_dict()
         for path, value in values.items():
             apply_draw(data, path, value)
-        return Scenario.from_dict(data, file="<draw>")
+        return Scenario._validated(data, "<draw>")
 
 
 def _band_edges(pop: Population) -> list[int]:

@@ -9,9 +9,13 @@ by a path.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import multiprocessing
+import signal
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,8 @@ MAX_URL_BYTES = 8 * 1024
 """The longest URL (the page's state, with three variants, is below 2 kB)."""
 MAX_VARIANTS = 3
 """Variants saved side by side."""
+VIEWS_KEPT = 512
+"""States whose figures and charts the page keeps (about 40 kB each)."""
 
 _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
@@ -52,15 +58,69 @@ _STATIC_VERSION = "1"
 
 
 class Page:
-    """What the server knows: the files it may read, its pair, its runs and caches."""
+    """What the server knows: the files it may read, its pair, its runs and caches.
 
-    def __init__(self, library: Library, pair: tuple[str, str] | None = None) -> None:
+    With ``live`` > 0 the figures of a lever move are computed in that many
+    worker processes (each with its own caches), so that a room's moves use
+    every core; the server's process reads requests and writes pages.
+    """
+
+    def __init__(self, library: Library, pair: tuple[str, str] | None = None, live: int = 0) -> None:
         self.library = library
         self.pair = pair
         self.jobs = J.Jobs()
         self.break_even = BreakEvenCache()
         self.arms = ArmCache()
         self.arms_kept: dict[int, Scenario] = {}
+        self._levers: dict[tuple[int, int], tuple[Scenario, Scenario, list[Lever]]] = {}
+        self.views: dict[tuple, tuple[Scenario, Scenario, asyncio.Future]] = {}
+        self.live: ProcessPoolExecutor | None = None
+        if live > 0:
+            self.live = ProcessPoolExecutor(
+                live,
+                # Not forked: the server has threads (a run, a break-even search) that a fork would copy mid-step.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start,
+                initargs=(library.folder, library.given, pair),
+            )
+            for _ in range(live):  # started now, not at the first move; each computes the pair once
+                self.live.submit(_worker_warm)
+
+    def levers_of(self, base: Scenario, strategy: Scenario) -> list[Lever]:
+        """The levers of a pair of files as read (the same list until a file is read again)."""
+        kept = self._levers.get((id(base), id(strategy)))
+        if kept is None or kept[0] is not base or kept[1] is not strategy:
+            kept = self._levers[(id(base), id(strategy))] = (base, strategy, levers(base, strategy))
+        return kept[2]
+
+    def close(self) -> None:
+        """Stop the runs and the worker processes (when the server stops)."""
+        self.jobs.cancel_all()
+        if self.live is not None:
+            self.live.shutdown(cancel_futures=True)
+
+
+_WORKER: Page | None = None
+"""A worker process's own page (files, caches): see :attr:`Page.live`."""
+
+
+def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] | None) -> None:
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends the pool
+    _WORKER = Page(Library(folder, given), pair)
+
+
+def _worker_warm() -> None:
+    if _WORKER is not None and _WORKER.pair is not None:
+        _worker_view({})  # the baseline's arm, cached before the first move
+    time.sleep(0.2)  # so that the next warm-up goes to another worker
+
+
+def _worker_view(params: dict[str, str]) -> View:
+    """The view of the state in ``params`` (pair, language, levers), in a worker process."""
+    assert _WORKER is not None
+    ctx = Context(_WORKER, params, [])
+    return _view(_WORKER, ctx).shipped()
 
 
 # ---------------------------------------------------------------------------
@@ -83,7 +143,7 @@ class Context:
         check_pair(self.base, self.strategy)
         lang = params.get("lang")
         self.lang = lang if lang in L.LANGUAGES else L.resolve(None, self.base)
-        self.levers: list[Lever] = levers(self.base, self.strategy)
+        self.levers: list[Lever] = page.levers_of(self.base, self.strategy)
         self.scope = {lv.id: lv.scope for lv in self.levers}
         self.state: State = read(self.levers, params, self.lang)
         self.raw = params
@@ -151,12 +211,49 @@ def _view(page: Page, ctx: Context, state: State | None = None) -> View:
     return compute(ctx.levers, state, ctx.base, ctx.strategy, ctx.lang, page.arms, key)
 
 
-def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
+async def _live_view(page: Page, ctx: Context, raw: dict[str, str] | None = None) -> View:
+    """The view of the request's state (or of the levers in ``raw``), in a worker process if the page has them.
+
+    A state seen lately (a variant, a lever moved back, a second screen on
+    the same link) is answered from :attr:`Page.views`; requests for a state
+    being computed wait for that computation.
+    """
+    state = ctx.state if raw is None else read(ctx.levers, raw, ctx.lang)
+    if state.errors:  # its messages quote what was typed: not kept
+        return await _computed(page, ctx, state, raw)
+    key = (*ctx.key(state), ctx.lang)
+    kept = page.views.get(key)
+    # The files' objects are part of the key: a file read again (changed on disk) is a new state.
+    if kept is not None and kept[0] is ctx.base and kept[1] is ctx.strategy:
+        if kept[2].done() and not kept[2].cancelled() and kept[2].exception() is None:
+            return kept[2].result()
+        if not kept[2].done() and kept[2].get_loop() is asyncio.get_running_loop():
+            return await asyncio.shield(kept[2])
+    made = asyncio.ensure_future(_computed(page, ctx, state, raw))
+    page.views[key] = (ctx.base, ctx.strategy, made)
+    while len(page.views) > VIEWS_KEPT:
+        page.views.pop(next(iter(page.views)))
+    return await asyncio.shield(made)
+
+
+async def _computed(page: Page, ctx: Context, state: State, raw: dict[str, str] | None) -> View:
+    if page.live is None:
+        return _view(page, ctx, state)
+    params = {
+        **(ctx.raw if raw is None else raw),
+        "base": ctx.names[0],
+        "strategy": ctx.names[1],
+        "lang": ctx.lang,
+    }
+    return await asyncio.wrap_future(page.live.submit(_worker_view, params))
+
+
+async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
+    raws = [dict(parse_qsl(v, keep_blank_values=True)) for v in ctx.variants]
+    views = await asyncio.gather(*(_live_view(page, ctx, raw) for raw in raws))
     out = []
-    for i, v in enumerate(ctx.variants):
-        raw = dict(parse_qsl(v, keep_blank_values=True))
-        state = read(ctx.levers, raw, ctx.lang)
-        view = _view(page, ctx, state)
+    for i, (v, view) in enumerate(zip(ctx.variants, views)):
+        state = view.state
         by_id = {lv.id: lv for lv in ctx.levers}
         moved = [
             f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].display(state.values[k], ctx.lang, unit=True)}"
@@ -200,7 +297,7 @@ def _downloads(ctx: Context, view: View, job: J.Job | None) -> dict[str, Any]:
     from sim.serve.files import what_if_name
 
     base, strategy = Path(ctx.names[0]), Path(ctx.names[1])
-    changed = view.arms is not None and view.arms[0] is not ctx.base
+    changed = view.base_changed
     return {
         "strategy": what_if_name(strategy),
         "baseline": what_if_name(base) if changed else base.name,
@@ -240,9 +337,9 @@ def _job_values(ctx: Context, job: J.Job | None) -> dict[str, Any]:
         return {"job": None}
     values: dict[str, Any] = {"job": job, "seconds": L.number(job.seconds, ctx.lang, 1)}
     if job.state == "done":
-        from sim.outputs.report import interval_notes, key_figures
+        from sim.outputs.report import interval_notes, key_figure_records
 
-        values["figures"] = key_figures(job.result, ctx.lang).to_dict("records")
+        values["figures"] = key_figure_records(job.result, ctx.lang)
         values["interval_notes"] = interval_notes(job.result, ctx.lang)
         values["runs"] = L.runs(job.result.base.replications, ctx.lang)
     return values
@@ -274,10 +371,8 @@ async def index(request: Request) -> Response:
             static=_STATIC_VERSION,
         )
     ctx = Context(page, params, variants)
-    view = _view(page, ctx)
-    return _render(
-        "page.html", **_shown(page, ctx, view), variants=_variant_views(page, ctx), max_variants=MAX_VARIANTS
-    )
+    view, shown = await asyncio.gather(_live_view(page, ctx), _variant_views(page, ctx))
+    return _render("page.html", **_shown(page, ctx, view), variants=shown, max_variants=MAX_VARIANTS)
 
 
 async def whatif(request: Request) -> Response:
@@ -286,7 +381,7 @@ async def whatif(request: Request) -> Response:
     params, variants = await _params(request)
     ctx = Context(page, params, variants)
     started = time.perf_counter()
-    view = _view(page, ctx)
+    view = await _live_view(page, ctx)
     ms = (time.perf_counter() - started) * 1e3
     headers = {"HX-Replace-Url": "/?" + ctx.query(), "Server-Timing": f"whatif;dur={ms:.1f}"}
     return _render("results.html", headers=headers, **_shown(page, ctx, view), oob=True)
@@ -484,7 +579,9 @@ class _TooLarge(Exception):
     pass
 
 
-def make_app(library: Library, pair: tuple[str, str] | None = None, workers: Any = None) -> Any:
+def make_app(
+    library: Library, pair: tuple[str, str] | None = None, workers: Any = None, live: int = 0
+) -> Any:
     """The what-if page as an ASGI application.
 
     Parameters
@@ -496,7 +593,10 @@ def make_app(library: Library, pair: tuple[str, str] | None = None, workers: Any
         without it ``/`` lists the pairs.
     workers : int or None
         Processes for "Run the simulation" (``None``: all cores).
+    live : int
+        Processes for the figures of each lever move (0: in the server's own process).
     """
+
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/whatif", whatif, methods=["POST"]),
@@ -513,6 +613,6 @@ def make_app(library: Library, pair: tuple[str, str] | None = None, workers: Any
         middleware=[Middleware(Limits)],
         exception_handlers={UserError: _user_error, Exception: _bug},
     )
-    app.state.page = Page(library, pair)
+    app.state.page = Page(library, pair, live)
     app.state.workers = workers
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sim.errors import UserError
@@ -42,10 +42,17 @@ class View:
     through_places: bool = False
     arms: tuple[Scenario, Scenario] | None = None
     payer_note: str = ""
+    computed: bool = False
+    base_changed: bool = False
+    last_year: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors and self.arms is not None
+        return not self.errors and self.computed
+
+    def shipped(self) -> View:
+        """The view without its arms, as a worker process sends it back (what the page shows)."""
+        return replace(self, arms=None)
 
 
 def uncapped(scenario: Scenario) -> Scenario:
@@ -152,7 +159,9 @@ def compute(
         # Every message at once: what could not be read, and what validation refuses of the rest.
         return View(state, {**(made if isinstance(made, dict) else {}), **state.errors})
     a, b = made
-    view = View(state, {}, arms=made)
+    view = View(
+        state, {}, arms=made, base_changed=a is not base, last_year=a.start_year + a.horizon_years - 1
+    )
     view.uncapped = has_places(a) or has_places(b)
     # A strategy that works through places (more of them) has no effect at all once limits are lifted.
     view.through_places = view.uncapped and (
@@ -168,15 +177,15 @@ def compute(
 
 def fill(view: View, cmp, lang: str) -> None:
     """Figures, headline and charts of a comparison, into ``view``."""
-    from sim.outputs.report import key_figures
+    from sim.outputs.report import key_figure_records
 
-    kf = key_figures(cmp, lang)
-    view.figures = kf.to_dict("records")
+    view.figures = key_figure_records(cmp, lang)
     by = {r["metric"]: r for r in view.figures}
     view.headline = [by[m] for m in LIVE_ROWS if m in by]
     view.charts = draw(cmp, lang)
     view.notes = [L.money_note(cmp.base.scenario, lang)]
     view.payer_note = payer_note(cmp, lang)
+    view.computed = True
 
 
 def draw(cmp, lang: str) -> dict[str, str]:
