@@ -492,3 +492,39 @@ def test_a_file_changed_on_disk_gives_new_figures_for_the_same_state(folder, tmp
     os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     after = cards(client.post("/whatif", data=form(effect="80")).text)
     assert after["npv"] != before["npv"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"intervention.end_year": 2020},
+        {"intervention.fading": {"half_life_years": 2.0, "after_year": 2000}},
+        {"discounting.to_year": 1990},
+        {"horizon_years": 0},
+        {"intervention.ramp_up_years": 60},
+        {"discounting.periods": [{"from_year": 0, "rate": 1.5}]},
+        {"discounting.periods": [{"from_year": 0, "rate": -1.5}]},
+    ],
+)
+def test_validation_messages_a_lever_can_cause_are_said_in_danish(changes):
+    """Every pattern of :data:`SCENARIO_DA` meets a message that validation really writes."""
+    from sim.errors import ScenarioError
+    from sim.serve.words import scenario_message
+
+    strategy = sim.load_scenario(ROOT / "scenarios" / NATIONAL[1])
+    with pytest.raises(ScenarioError) as err:
+        strategy.with_changes(changes)
+    said = scenario_message(err.value.message, "da")
+    assert said != err.value.message
+    assert not re.search(r"\b(must|got|before|year|at least|at most|above|below)\b", said), said
+    assert scenario_message(err.value.message, "en") == err.value.message
+
+
+def test_a_horizon_before_the_discount_year_is_said_beside_the_horizon(client):
+    for lang, expected in (("da", "Tidshorisonten skal nå 2024"), ("en", "The horizon must reach 2024")):
+        r = client.post("/whatif", data=form(horizon="3", lang=lang))
+        errors = dict(re.findall(r'class="error" id="err-([a-z_.]+)"[^>]*>([^<]+)<', r.text))
+        assert html.unescape(errors["horizon"]).startswith(expected)
+        assert "discount" not in errors
+    danish = client.post("/whatif", data=form(end="2020", lang="da")).text
+    assert "må ikke ligge før" in html.unescape(danish)

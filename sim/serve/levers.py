@@ -18,7 +18,7 @@ from typing import Any
 from sim.errors import PairError, ScenarioError
 from sim.outputs import language as L
 from sim.scenario import PERSPECTIVES, Scenario
-from sim.serve.words import word
+from sim.serve.words import scenario_message, word
 
 # Levers by group, in the order the page shows them.
 GROUPS = ("effect", "programme", "timing", "pair")
@@ -380,8 +380,13 @@ def arms(
         if state.effect != 1.0:
             b = scaled_effect(b, state.effect)
     except ScenarioError as err:
+        if err.key == "discounting.to_year" and base.discounting.to_year is not None:
+            # Of the levers, only the horizon can end the years simulated before the year discounted to.
+            last = base.start_year + int(state.values.get("horizon", base.horizon_years)) - 1
+            return {"horizon": word("err_discount_year", lang, year=base.discounting.to_year, last=last)}
         where = lever_of(all_levers, err.key) or "effect"
-        return {where: word("err_scenario", lang, message=_in_words(err.message, all_levers, base, lang))}
+        said = scenario_message(_in_words(err.message, all_levers, base, lang), lang)
+        return {where: word("err_scenario", lang, message=said)}
     return a, b
 
 

@@ -49,6 +49,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "err_choice": ("Allowed: {allowed}.", "Tilladt: {allowed}."),
     "err_required": ("A value is needed here.", "Her skal stå en værdi."),
     "err_scenario": ("Not allowed: {message}", "Ikke tilladt: {message}"),
+    "err_discount_year": (
+        "The horizon must reach {year}, the year amounts are discounted to (it now ends in {last}).",
+        "Tidshorisonten skal nå {year}, året beløbene tilbagediskonteres til (den slutter nu i {last}).",
+    ),
     "be_from": (
         "pays back from {share} of the assumed effect",
         "tjener sig hjem fra {share} af den antagne effekt",
@@ -192,6 +196,38 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
 }
 """The page's words for its levers and their messages (English, Danish)."""
+
+
+SCENARIO_DA: tuple[tuple[str, str], ...] = (
+    # Validation's messages (English, as the command line writes them) as the Danish page says them.
+    (r"^must not be before (.+) (\d+) \(got (\d+)\)$", r"må ikke ligge før \1 \2 (fik \3)"),
+    (
+        r"^must be (\d+) \(fade from the start\) or later \(got (\d+)\)$",
+        r"skal være \1 (aftager fra starten) eller senere (fik \2)",
+    ),
+    (
+        r"^must be a simulated year, (\d+) to (\d+) \(got (\d+)\)$",
+        r"skal være et simuleret år, \1 til \2 (fik \3)",
+    ),
+    (r"^must be at least (\S+) \(got (.+)\)$", r"skal være mindst \1 (fik \2)"),
+    (r"^must be above (\S+) \(got (.+)\)$", r"skal være over \1 (fik \2)"),
+    (r"^must be at most (\S+) \(got (.+)\)$", r"må højst være \1 (fik \2)"),
+    (r"^must be below (\S+) \(got (.+)\)$", r"skal være under \1 (fik \2)"),
+)
+"""Patterns of validation's messages that a lever can cause, and their Danish (tested one by one)."""
+
+
+def scenario_message(message: str, lang: str) -> str:
+    """A message of the scenario's validation in ``lang`` (unchanged if no pattern knows it)."""
+    if lang != "da":
+        return message
+    import re
+
+    for pattern, danish in SCENARIO_DA:
+        said, n = re.subn(pattern, danish, message)
+        if n:
+            return said
+    return message
 
 
 def word(key: str, lang: str, **values: object) -> str:
