@@ -17,6 +17,7 @@ print the same rows in more detail.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import numpy as np  # noqa: E402
 from bench_engine import FACTORS, _national, cpu_of, same_spells, scaled, with_capacity  # noqa: E402
 from bench_psa import uncertain_pair  # noqa: E402
 
@@ -134,6 +136,40 @@ def workers_row(draws: int) -> None:
         ">= 1.9x",
         s >= 1.9,
     )
+    # What this machine gives two processes at all: NumPy work on arrays of the DES's size (memory-bound,
+    # as the DES is) and plain Python (cache-resident). The DES cannot scale better than the first.
+    for name, work in (
+        ("NumPy on arrays of a national run's size", _numpy_work),
+        ("plain Python", _python_work),
+    ):
+        t1 = time.perf_counter()
+        for i in range(4):
+            work(i)
+        t1 = time.perf_counter() - t1
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            t2 = time.perf_counter()
+            pool.map(work, range(4), chunksize=1)
+            t2 = time.perf_counter() - t2
+        print(f"    reference, this machine: {name} on 2 processes against 1: {t1 / t2:.2f}x", flush=True)
+
+
+def _numpy_work(seed: int) -> float:
+    """Gathers, sorts and logarithms on arrays of a million children (about 160 MB): memory-bound."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((1_000_000, 20))
+    idx = rng.integers(0, 1_000_000, 1_000_000)
+    total = 0.0
+    for k in range(20):
+        total += float(np.log(a[idx, k]).sum() + np.sort(a[:, k])[::1000].sum())
+    return total
+
+
+def _python_work(seed: int) -> int:
+    """A loop of integer arithmetic: no memory traffic."""
+    s = seed
+    for i in range(3_000_000):
+        s = (s + i * i) % 1_000_003
+    return s
 
 
 def command_rows() -> None:

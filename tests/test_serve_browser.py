@@ -210,6 +210,24 @@ def test_one_break_even_request_per_move(page, served):
     assert len(asked) == 1, f"{len(asked)} break-even requests for one move"
 
 
+def test_leaving_a_field_does_not_ask_for_the_same_state_again(page, served):
+    """Typing asks once; leaving the field ("change") asks nothing more (its answer could swap the
+    language links from under a click)."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.post_data or "") if r.url.endswith("/whatif") else None)
+    page.goto(url_of(served, lang="en"))
+    with page.expect_response("**/whatif", timeout=TIMEOUT):
+        page.fill("#f-cost", "410")
+    page.press("#f-cost", "Tab")  # leaves the field: "change"
+    page.wait_for_timeout(600)
+    assert len(asked) == 1, asked
+    with page.expect_response("**/whatif", timeout=TIMEOUT):  # a new value is asked for, of course
+        page.fill("#f-cost", "420")
+    page.press("#f-cost", "Tab")
+    page.wait_for_timeout(600)
+    assert len(asked) == 2, asked
+
+
 @pytest.mark.parametrize(("lang", "message"), [("en", "Write a number"), ("da", "Skriv et tal")])
 def test_bad_value_is_said_beside_the_field(page, served, console_errors, lang, message):
     page.goto(url_of(served, lang=lang))

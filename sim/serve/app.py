@@ -54,7 +54,7 @@ _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
     autoescape=select_autoescape(["html"]),
 )
-_STATIC_VERSION = "1"
+_STATIC_VERSION = "2"
 
 
 class Page:

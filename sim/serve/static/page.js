@@ -50,6 +50,22 @@
       document.body.dispatchEvent(new Event("refresh-breakeven"));
     }
   });
+  // A field left after typing fires "change" for the state just asked for: not asked again.
+  // (Its answer would swap the language links under a click on one of them, losing the click.)
+  var lastSent = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.id !== "levers") { return; }
+    var sent = new URLSearchParams(new FormData(elt)).toString();
+    if (sent === lastSent) { event.preventDefault(); return; }
+    lastSent = sent;
+    event.detail.xhr.trappesimSent = sent;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A state whose answer failed (not one replaced by a newer state) may be asked again.
+    var xhr = event.detail.xhr;
+    if (!event.detail.successful && xhr && xhr.trappesimSent === lastSent) { lastSent = null; }
+  });
   document.addEventListener("htmx:afterSwap", placeTick);
   document.addEventListener("DOMContentLoaded", placeTick);
 })();
