@@ -51,6 +51,10 @@ class ScenarioError(UserError, ValueError):
         at = f"key '{key}': " if key else ""
         super().__init__(f"{where}{at}{message}")
 
+    def __reduce__(self):
+        # Rebuilt from its three parts after pickling (an error raised in a worker process).
+        return (type(self), (self.file, self.key, self.message))
+
 
 class PairError(UserError, ValueError):
     """A baseline and a strategy that cannot be compared (other steps, years, area or adult life)."""
@@ -104,3 +108,6 @@ class InvariantError(TrappesimError, AssertionError):
         self.violations = violations
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(f"{violations[0]}{more}")
+
+    def __reduce__(self):
+        return (type(self), (self.violations,))

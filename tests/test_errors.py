@@ -86,3 +86,20 @@ def test_a_bug_exits_1_with_a_traceback_and_a_mistake_exits_2_with_one_line(tmp_
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "a programming slip" in proc.stderr
     assert "a bug in Trappesim" in proc.stderr
+
+
+def test_errors_survive_pickling():
+    """An error raised in a worker process (the what-if page's, a run's) comes back whole."""
+    import pickle
+
+    from sim.analysis.calibrate import CalibrationError
+    from sim.errors import DataFileError, InvariantError, ScenarioError
+
+    for err in (
+        ScenarioError("a.toml", "steps.foster", "must be positive"),
+        DataFileError("d.csv", "year", "not a year"),
+        CalibrationError("c.toml", "observed", "too few"),
+        InvariantError(["children in != out + present", "another"]),
+    ):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err) and vars(back) == vars(err)

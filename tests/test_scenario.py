@@ -439,3 +439,16 @@ def test_a_destination_is_never_suggested_as_its_own_step():
     with pytest.raises(ScenarioError) as err:  # a hazard ratio scales a move the baseline has
         Scenario.from_dict(d)
     assert "Did you mean 'placed'? Allowed: low, placed, closed." in str(err.value)
+
+
+def test_with_changes_leaves_the_callers_tables_alone():
+    """A table given to with_changes, distributions and all, is the caller's after the call as before."""
+    import copy
+
+    s = load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")
+    ratios = s.to_dict()["intervention"]["hazard_ratios"]
+    assert any(isinstance(v, dict) and "dist" in v for row in ratios.values() for v in row.values())
+    given = copy.deepcopy(ratios)
+    changed = s.with_changes({"intervention.hazard_ratios": ratios})
+    assert ratios == given
+    assert changed.input_hash() == s.input_hash()

@@ -528,3 +528,20 @@ def test_a_horizon_before_the_discount_year_is_said_beside_the_horizon(client):
         assert "discount" not in errors
     danish = client.post("/whatif", data=form(end="2020", lang="da")).text
     assert "må ikke ligge før" in html.unescape(danish)
+
+
+def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):
+    app = make_app(Library(folder), NATIONAL, live=1)
+    page = app.state.page
+    try:
+        with TestClient(app) as client:
+            assert client.post("/whatif", data=form(effect="57")).status_code == 200
+            for process in list(page.live._processes.values()):  # killed, as by the OOM killer
+                process.kill()
+                process.join(10)
+            r = client.post("/whatif", data=form(effect="58"))  # a broken pool: answered here
+            assert r.status_code == 200 and cards(r.text)["npv"]
+            r = client.post("/whatif", data=form(effect="59"))  # new workers
+            assert r.status_code == 200 and cards(r.text)["npv"]
+    finally:
+        page.close()

@@ -504,8 +504,9 @@ class Scenario(_Model):
                 if not isinstance(nxt, dict):
                     raise ScenarioError("<changes>", key, f"'{part}' is not a table")
                 node = nxt
-            node[parts[-1]] = value
-        return Scenario._validated(data, "<changes>")  # data is this call's own: no copy
+            # Tables are copied: validation takes distributions out of them, and they are the caller's.
+            node[parts[-1]] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+        return Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<dict>") -> Scenario:

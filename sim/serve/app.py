@@ -16,6 +16,7 @@ import signal
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
     autoescape=select_autoescape(["html"]),
 )
-_STATIC_VERSION = "2"
+_STATIC_VERSION = "3"
 
 
 class Page:
@@ -74,17 +75,20 @@ class Page:
         self.arms_kept: dict[int, Scenario] = {}
         self._levers: dict[tuple[int, int], tuple[Scenario, Scenario, list[Lever]]] = {}
         self.views: dict[tuple, tuple[Scenario, Scenario, asyncio.Future]] = {}
-        self.live: ProcessPoolExecutor | None = None
-        if live > 0:
-            self.live = ProcessPoolExecutor(
-                live,
-                # Not forked: the server has threads (a run, a break-even search) that a fork would copy mid-step.
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_start,
-                initargs=(library.folder, library.given, pair),
-            )
-            for _ in range(live):  # started now, not at the first move; each computes the pair once
-                self.live.submit(_worker_warm)
+        self.processes = live
+        self.live: ProcessPoolExecutor | None = self._start_live() if live > 0 else None
+
+    def _start_live(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            self.processes,
+            # Not forked: the server has threads (a run, a break-even search) that a fork would copy mid-step.
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(self.library.folder, self.library.given, self.pair),
+        )
+        for _ in range(self.processes):  # started now, not at the first move; each computes the pair once
+            pool.submit(_worker_warm)
+        return pool
 
     def levers_of(self, base: Scenario, strategy: Scenario) -> list[Lever]:
         """The levers of a pair of files as read (the same list until a file is read again)."""
@@ -92,6 +96,12 @@ class Page:
         if kept is None or kept[0] is not base or kept[1] is not strategy:
             kept = self._levers[(id(base), id(strategy))] = (base, strategy, levers(base, strategy))
         return kept[2]
+
+    def restart_live(self) -> None:
+        """New worker processes in place of a pool that lost one (a broken pool refuses every task)."""
+        if self.live is not None:
+            self.live.shutdown(wait=False, cancel_futures=True)
+        self.live = self._start_live()
 
     def close(self) -> None:
         """Stop the runs and the worker processes (when the server stops)."""
@@ -112,7 +122,10 @@ def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] 
 
 def _worker_warm() -> None:
     if _WORKER is not None and _WORKER.pair is not None:
-        _worker_view({})  # the baseline's arm, cached before the first move
+        try:
+            _worker_view({})  # the baseline's arm, cached before the first move
+        except UserError:
+            pass  # a broken file is said at the first request, by the server
     time.sleep(0.2)  # so that the next warm-up goes to another worker
 
 
@@ -245,7 +258,12 @@ async def _computed(page: Page, ctx: Context, state: State, raw: dict[str, str] 
         "strategy": ctx.names[1],
         "lang": ctx.lang,
     }
-    return await asyncio.wrap_future(page.live.submit(_worker_view, params))
+    try:
+        return await asyncio.wrap_future(page.live.submit(_worker_view, params))
+    except BrokenProcessPool:
+        # A worker died (killed, out of memory): new workers for the next moves, this one here.
+        page.restart_live()
+        return _view(page, ctx, state)
 
 
 async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:

@@ -52,20 +52,33 @@
   });
   // A field left after typing fires "change" for the state just asked for: not asked again.
   // (Its answer would swap the language links under a click on one of them, losing the click.)
+  // Dropped at htmx:confirm, before hx-sync would abort the request already on its way.
   var lastSent = null;
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  function formOf(event) {
     var elt = event.detail.elt;
-    if (!elt || elt.id !== "levers") { return; }
-    var sent = new URLSearchParams(new FormData(elt)).toString();
-    if (sent === lastSent) { event.preventDefault(); return; }
+    return elt && elt.id === "levers" ? new URLSearchParams(new FormData(elt)).toString() : null;
+  }
+  document.addEventListener("htmx:confirm", function (event) {
+    var sent = formOf(event);
+    if (sent !== null && sent === lastSent) { event.preventDefault(); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var sent = formOf(event);
+    if (sent === null) { return; }
     lastSent = sent;
     event.detail.xhr.trappesimSent = sent;
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    // A state whose answer failed (not one replaced by a newer state) may be asked again.
+  // A state whose answer failed may be asked again; one whose request was replaced by the
+  // same state's (htmx aborts the older request first) is still on its way.
+  function failed(event) {
     var xhr = event.detail.xhr;
-    if (!event.detail.successful && xhr && xhr.trappesimSent === lastSent) { lastSent = null; }
+    if (xhr && xhr.trappesimSent === lastSent) { lastSent = null; }
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.failed === true) { failed(event); }
   });
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:timeout", failed);
   document.addEventListener("htmx:afterSwap", placeTick);
   document.addEventListener("DOMContentLoaded", placeTick);
 })();
