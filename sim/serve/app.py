@@ -37,6 +37,7 @@ from sim.run.experiment import check_pair
 from sim.scenario import Scenario
 from sim.serve import jobs as J
 from sim.serve.levers import GROUPS, Lever, State, levers, query, read
+from sim.serve.levers import arms as make_arms
 from sim.serve.library import Library, UnknownFile
 from sim.serve.whatif import ArmCache, BreakEvenCache, View, break_even_effect, break_even_text, compute
 from sim.serve.words import word
@@ -269,10 +270,10 @@ async def _computed(page: Page, ctx: Context, state: State, raw: dict[str, str] 
 async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
     raws = [dict(parse_qsl(v, keep_blank_values=True)) for v in ctx.variants]
     views = await asyncio.gather(*(_live_view(page, ctx, raw) for raw in raws))
+    by_id = {lv.id: lv for lv in ctx.levers}
     out = []
     for i, (v, view) in enumerate(zip(ctx.variants, views)):
         state = view.state
-        by_id = {lv.id: lv for lv in ctx.levers}
         moved = [
             f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].display(state.values[k], ctx.lang, unit=True)}"
             for k in state.moved
@@ -416,16 +417,20 @@ async def breakeven(request: Request) -> Response:
         full = State(
             {**ctx.state.values, "effect": 100.0}, {}, tuple(m for m in ctx.state.moved if m != "effect")
         )
-        view = _view(page, ctx, full)
+        # Its figures as any state's: kept, or from a worker (an effect move asks for the same state again).
+        view = await _live_view(page, ctx, query(ctx.levers, full))
         figures = {r["metric"]: r["centre"] for r in view.figures}
         if view.ok and figures["investment_pv"] == 0 and figures["gross_savings_pv"] == 0:
             text = word("be_nothing", ctx.lang, whose=L.t("persp_" + ctx.state.perspective, ctx.lang))
         elif view.ok:
-            a, b = view.arms
+
+            def solve() -> float:  # only when not found before: the arms, then the search
+                a, b = make_arms(ctx.levers, full, ctx.base, ctx.strategy, ctx.lang)
+                return break_even_effect(a, b, ctx.state.perspective)
+
             key = (*ctx.names, ctx.levers_query(full), ctx.state.perspective)
-            theta = await run_in_threadpool(  # half a second: the page's other requests go on
-                page.break_even.get, key, lambda: break_even_effect(a, b, ctx.state.perspective)
-            )
+            # Half a second: in a thread, so the page's other requests go on.
+            theta = await run_in_threadpool(page.break_even.get, key, solve)
             text = break_even_text(theta, ctx.lang)
             share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None
     return _render("breakeven.html", **_common(ctx), text=text, share=share)
@@ -614,7 +619,6 @@ def make_app(
     live : int
         Processes for the figures of each lever move (0: in the server's own process).
     """
-
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/whatif", whatif, methods=["POST"]),
