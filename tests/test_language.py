@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import SCENARIOS
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from sim.outputs import language as L
 from sim.scenario import Scenario
@@ -28,6 +31,26 @@ def plain(text: str) -> str:
 def test_numbers(x, decimals, da, en):
     assert L.number(x, "da", decimals) == da
     assert L.number(x, "en", decimals) == en
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    x=hs.one_of(
+        hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e16, max_value=1e16),
+        hs.floats(-10, 10).map(lambda v: round(v, 3)),  # halves and ties at the rounding digit
+        hs.integers(-(10**15), 10**15),
+        hs.floats(-1e12, 1e12).map(np.float64),
+        hs.sampled_from([0.125, 2.675, -2.5, 0.5, 1.5, 1e22, -1e-300, float("inf"), -float("inf")]),
+    ),
+    decimals=hs.integers(0, 3),
+    lang=hs.sampled_from(L.LANGUAGES),
+)
+def test_numbers_are_babels_to_the_character(x, decimals, lang):
+    """The quick formatter writes what babel's CLDR pattern writes, for any number."""
+    if round(x, decimals) == 0:
+        x = 0.0  # number() writes no "-0" (tested above)
+    pattern = L.parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
+    assert L.number(x, lang, decimals) == pattern.apply(x, L._locale(lang))
 
 
 def test_nan_is_a_dash_not_nan():

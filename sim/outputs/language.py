@@ -11,6 +11,7 @@ are for programs, not for reading.
 
 from __future__ import annotations
 
+import decimal as decimal_module
 import functools
 import math
 import re
@@ -424,8 +425,29 @@ def number(x: float, lang: Lang, decimals: int = 0, signed: bool = False) -> str
         return "–"
     if round(x, decimals) == 0:
         x = 0.0  # no "-0" for a small negative number
-    text = _pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else "")).apply(x, _locale(lang))
+    text = _grouped(x, lang, decimals)
     return "+" + text if signed and round(x, decimals) > 0 else text
+
+
+# Python's "," and "." as the CLDR group and decimal signs of each language
+# (Danish "." and ","; English as Python); both minus signs are "-".
+_SEPARATORS = {"da": str.maketrans({",": ".", ".": ","}), "en": str.maketrans({})}
+_QUANTUM = [decimal_module.Decimal(1).scaleb(-d) for d in range(10)]
+
+
+def _grouped(x: float, lang: Lang, decimals: int) -> str:
+    """Babel's pattern ``#,##0.00`` (as many zeros as ``decimals``) in ``lang``, without its per-call lookups.
+
+    The same steps as :meth:`babel.numbers.NumberPattern.apply` (the
+    number's ``str`` as a Decimal, rounded half to even at the context's
+    precision, grouped by threes), about twenty times faster; the tests hold
+    it to babel's output. Anything else goes to babel.
+    """
+    value = decimal_module.Decimal(str(x))
+    if not value.is_finite() or decimals >= len(_QUANTUM):
+        return _pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else "")).apply(x, _locale(lang))
+    text = f"{abs(value).normalize().quantize(_QUANTUM[decimals]):,f}".translate(_SEPARATORS[lang])
+    return "-" + text if value.is_signed() else text
 
 
 @functools.cache
