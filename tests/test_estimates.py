@@ -23,7 +23,7 @@ from sim.run.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.run.experiment import centred, compare, expected, simulate
+from sim.run.experiment import centred, compare, expected, simulate, wilson_interval
 from sim.scenario import Scenario
 
 
@@ -47,6 +47,26 @@ def test_student_t_quantiles():
     assert t_quantile(10) == pytest.approx(2.262, rel=1e-3)
     assert t_quantile(10_000) == pytest.approx(1.960, rel=1e-3)
     assert t_quantile(1) == math.inf
+
+
+def test_t_quantiles_and_p_values_are_scipy_stats_own():
+    """Taken from scipy.special (scipy.stats costs start-up time): the same numbers, to the bit."""
+    from scipy import stats
+
+    for n in (2, 3, 5, 10, 31, 1000):
+        assert t_quantile(n) == stats.t.ppf(0.975, n - 1)
+        y = np.linspace(0, 1, n) ** 2
+        ok = agreement(y, 0.3)
+        assert ok["p"] == 2 * stats.t.sf(abs(ok["z"]), n - 1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 40, 100, 1000, 12345])
+def test_wilson_interval_is_scipys_to_the_bit(n):
+    from scipy import stats
+
+    for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+        ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+        assert wilson_interval(k, n) == (ci.low, ci.high)
 
 
 def test_standard_error_of_a_mean_and_of_a_constant():
