@@ -6,6 +6,7 @@ The page in a real browser: tests/test_serve_browser.py.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import html
 import re
 import shutil
@@ -181,6 +182,12 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     )
     assert cli.returncode == 0, cli.stderr
     assert sim.load_results(out).summary.loc["npv", "mean"] == page["npv"]
+    # The report of the state names the files as downloaded, each with the hash of its bytes.
+    report = client.get("/download/report.html", params=form(**changes)).text
+    assert "trappesim-serve-" not in report and str(tmp_path) not in report
+    for what, path in files.items():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert f"<code>{path.name}</code><br><code>sha256 {digest}</code>" in report, what
 
 
 def test_variants_live_in_the_url(client):

@@ -200,6 +200,7 @@ def manifest(
     inputs: dict[str, str | Path],
     command: list[str],
     wall_time: float,
+    shown: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """What makes a results folder reproducible.
 
@@ -212,7 +213,16 @@ def manifest(
         The command line.
     wall_time : float
         Seconds the simulation took.
+    shown : dict, optional
+        Input files read from a working copy, by path: the name and SHA-256
+        of the file the user has (the what-if page's downloads), recorded
+        in place of the copy's path and hash.
     """
+    shown = shown or {}
+
+    def named(path: Path) -> tuple[str, str]:
+        return shown.get(str(path)) or (str(path), file_hash(path))
+
     if result.kind == "calibration":
         scenarios = {"scenario": result.scenario, "calibrated": result.fitted}
         engine, seed, replications = "expected", result.seed, result.des_replications
@@ -231,7 +241,7 @@ def manifest(
     )
     scen = {
         role: {
-            "file": str(inputs.get(role, "")),
+            "file": named(Path(inputs[role]))[0] if role in inputs else "",
             "input_hash": sc.input_hash(),
             "resolved": sc.to_dict(),
             # The comment beside each number (its source and confidence), for the reports.
@@ -242,12 +252,14 @@ def manifest(
     files: dict[str, str] = {}
     for p in inputs.values():
         path = Path(p)
-        files[str(path)] = file_hash(path)
+        name, digest = named(path)
+        files[name] = digest
         data = path.read_text(encoding="utf-8")
         # Files a scenario extends are inputs too.
         if path.suffix == ".toml" and "extends" in data:
             for parent in extends_chain(path):
-                files[str(parent)] = file_hash(parent)
+                name, digest = named(parent)
+                files[name] = digest
     combined = hashlib.sha256(
         json.dumps({k: v["input_hash"] for k, v in scen.items()}, sort_keys=True).encode()
     ).hexdigest()
@@ -432,6 +444,7 @@ def write_results(
     wall_time: float,
     force: bool = False,
     lang: str | None = None,
+    shown: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """Write a complete results folder (CSV, arrays, charts, reports, manifest) atomically.
 
@@ -439,6 +452,8 @@ def write_results(
     ----------
     lang : {"da", "en"}, optional
         Language of charts and reports; default the scenario's (Danish unless it says otherwise).
+    shown : dict, optional
+        Input files under another name and hash in the provenance (see :func:`manifest`).
 
     Returns
     -------
@@ -448,7 +463,7 @@ def write_results(
     start = time.perf_counter()
     with atomic_folder(out, force) as tmp:
         _write_tables(result, tmp)
-        meta = manifest(result, inputs, command, wall_time)
+        meta = manifest(result, inputs, command, wall_time, shown)
         from sim.outputs.writers import write_reports  # Matplotlib, openpyxl: only to write
 
         write_reports(result, tmp, meta, lang)

@@ -10,6 +10,7 @@ downloaded too, and the strategy then extends it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from datetime import date
@@ -114,12 +115,17 @@ def write_report(
     from sim.outputs.results import write_results
 
     base_path = paths[0]
+    # The provenance names the files as downloaded (their names, the hash of their
+    # text), not these working copies, whose extends point back to the served folder.
+    shown: dict[str, tuple[str, str]] = {}
     if texts["baseline"] is not None:
         name, text = texts["baseline"]
         base_path = folder / name
         base_path.write_text(_absolute_extends(text, paths[0]), encoding="utf-8")
+        shown[str(base_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
     name, text = texts["strategy"]
     strategy_path = folder / name
+    shown[str(strategy_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
     # Its extends names the what-if baseline beside it, or the original baseline beside the original.
     strategy_path.write_text(
         _absolute_extends(text, strategy_path if texts["baseline"] else paths[1]), "utf-8"
@@ -137,6 +143,7 @@ def write_report(
         ["trappesim", "serve"],
         time.perf_counter() - started,
         lang=lang,
+        shown=shown,
     )
     return out
 
