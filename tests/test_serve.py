@@ -22,9 +22,10 @@ from starlette.testclient import TestClient
 
 import sim
 from sim.serve.app import MAX_BODY_BYTES, make_app
-from sim.serve.levers import levers, read
+from sim.serve.levers import arms, levers, read
 from sim.serve.library import Library
 from sim.serve.whatif import ArmCache, compute
+from sim.serve.words import word
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIONAL = ("denmark-baseline.toml", "denmark-early-detection.toml")
@@ -491,6 +492,8 @@ def test_a_file_changed_on_disk_gives_new_figures_for_the_same_state(folder, tmp
     shutil.copytree(folder, tmp_path / "s")
     client = TestClient(make_app(Library(tmp_path / "s"), NATIONAL))
     before = cards(client.post("/whatif", data=form(effect="80")).text)
+    break_even = client.post("/breakeven", data=form(effect="80")).text
+    assert "pays back from" in break_even
     path = tmp_path / "s" / NATIONAL[1]
     text = path.read_text()
     assert "cost_per_year" in text
@@ -499,6 +502,8 @@ def test_a_file_changed_on_disk_gives_new_figures_for_the_same_state(folder, tmp
     os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     after = cards(client.post("/whatif", data=form(effect="80")).text)
     assert after["npv"] != before["npv"]
+    # The break-even effect is searched again: a billion a year is never paid back.
+    assert client.post("/breakeven", data=form(effect="80")).text != break_even
 
 
 @pytest.mark.parametrize(
@@ -535,6 +540,20 @@ def test_a_horizon_before_the_discount_year_is_said_beside_the_horizon(client):
         assert "discount" not in errors
     danish = client.post("/whatif", data=form(end="2020", lang="da")).text
     assert "må ikke ligge før" in html.unescape(danish)
+
+
+def test_the_horizon_message_quotes_the_year_of_the_file_it_is_about(folder):
+    """A strategy discounted to a later year than its baseline: its own year is the one said."""
+    base = sim.load_scenario(folder / NATIONAL[0])
+    later = base.discounting.to_year + 2
+    plan = sim.load_scenario(folder / NATIONAL[1]).with_changes({"discounting.to_year": later})
+    lv = levers(base, plan)
+    horizon = (
+        base.discounting.to_year - base.start_year + 1
+    )  # reaches the baseline's year, not the strategy's
+    said = arms(lv, read(lv, {"horizon": str(horizon)}, "en"), base, plan, "en")
+    last = base.discounting.to_year
+    assert said == {"horizon": word("err_discount_year", "en", year=later, last=last)}
 
 
 def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):

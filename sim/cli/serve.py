@@ -9,6 +9,8 @@ from pathlib import Path
 from sim.cli.common import EXIT_OK
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+LIVE_WORKERS_MAX = 8
+"""Most worker processes for lever moves (one per core up to this): more would only hold memory."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -97,9 +99,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     from sim.serve.app import make_app
 
-    cores = os.cpu_count() or 1
-    # Each lever move on a core of its own when there are several (a room moves many levers at once).
-    app = make_app(library, pair, workers=args.workers, live=cores if cores > 1 else 0)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # Each lever move on a core of its own when there are several (a room moves many levers at
+    # once), up to LIVE_WORKERS_MAX: each worker holds the whole model (~150 MB).
+    live = min(cores, LIVE_WORKERS_MAX) if cores > 1 else 0
+    app = make_app(library, pair, workers=args.workers, live=live)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     print(f"trappesim: serve: the what-if page is at {url} (Ctrl-C stops it)", file=sys.stderr)

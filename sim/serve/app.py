@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 import tempfile
 import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -39,7 +40,15 @@ from sim.serve import jobs as J
 from sim.serve.levers import GROUPS, Lever, State, levers, query, read
 from sim.serve.levers import arms as make_arms
 from sim.serve.library import Library, UnknownFile
-from sim.serve.whatif import ArmCache, BreakEvenCache, View, break_even_effect, break_even_text, compute
+from sim.serve.whatif import (
+    ArmCache,
+    BreakEvenCache,
+    Loaded,
+    View,
+    break_even_effect,
+    break_even_text,
+    compute,
+)
 from sim.serve.words import word
 
 HERE = Path(__file__).parent
@@ -51,6 +60,8 @@ MAX_VARIANTS = 3
 """Variants saved side by side."""
 VIEWS_KEPT = 512
 """States whose figures and charts the page keeps (about 40 kB each)."""
+LEVER_TABLES_KEPT = 16
+"""Pairs of files as read whose lever tables the page keeps (a file changed on disk is read again)."""
 
 _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
@@ -73,9 +84,8 @@ class Page:
         self.jobs = J.Jobs()
         self.break_even = BreakEvenCache()
         self.arms = ArmCache()
-        self.arms_kept: dict[int, Scenario] = {}
-        self._levers: dict[tuple[int, int], tuple[Scenario, Scenario, list[Lever]]] = {}
-        self.views: dict[tuple, tuple[Scenario, Scenario, asyncio.Future]] = {}
+        self._levers: OrderedDict[tuple[Loaded, Loaded], list[Lever]] = OrderedDict()
+        self.views: OrderedDict[tuple, asyncio.Future] = OrderedDict()
         self.processes = live
         self.live: ProcessPoolExecutor | None = self._start_live() if live > 0 else None
 
@@ -93,10 +103,13 @@ class Page:
 
     def levers_of(self, base: Scenario, strategy: Scenario) -> list[Lever]:
         """The levers of a pair of files as read (the same list until a file is read again)."""
-        kept = self._levers.get((id(base), id(strategy)))
-        if kept is None or kept[0] is not base or kept[1] is not strategy:
-            kept = self._levers[(id(base), id(strategy))] = (base, strategy, levers(base, strategy))
-        return kept[2]
+        key = (Loaded(base), Loaded(strategy))
+        kept = self._levers.get(key)
+        if kept is None:
+            kept = self._levers[key] = levers(base, strategy)
+            while len(self._levers) > LEVER_TABLES_KEPT:  # files read again: the old versions' go
+                self._levers.popitem(last=False)
+        return kept
 
     def restart_live(self) -> None:
         """New worker processes in place of a pool that lost one (a broken pool refuses every task)."""
@@ -177,8 +190,9 @@ class Context:
         return urlencode(query(self.levers, state or self.state))
 
     def key(self, state: State | None = None) -> tuple:
-        """What identifies a state's numbers (not its language)."""
-        return (*self.names, self.levers_query(state), (state or self.state).perspective)
+        """What identifies a state's numbers (not its language): the files as read, the levers, the payer."""
+        files = (Loaded(self.base), Loaded(self.strategy))
+        return (*self.names, *files, self.levers_query(state), (state or self.state).perspective)
 
 
 async def _params(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -219,9 +233,8 @@ def _common(ctx: Context) -> dict[str, Any]:
 def _view(page: Page, ctx: Context, state: State | None = None) -> View:
     state = state or ctx.state
     pair = {k: v for k, v in query(ctx.levers, state).items() if ctx.scope[k] == "pair"}
-    # The baseline's arm depends on its file and the levers that move both arms, nothing else.
-    key = (ctx.names[0], id(ctx.base), tuple(sorted(pair.items())))
-    page.arms_kept[id(ctx.base)] = ctx.base  # its id is in the key: kept, so never reused
+    # The baseline's arm depends on its file as read and the levers that move both arms, nothing else.
+    key = (ctx.names[0], Loaded(ctx.base), tuple(sorted(pair.items())))
     return compute(ctx.levers, state, ctx.base, ctx.strategy, ctx.lang, page.arms, key)
 
 
@@ -235,16 +248,15 @@ async def _live_view(page: Page, ctx: Context, raw: dict[str, str] | None = None
     state = ctx.state if raw is None else read(ctx.levers, raw, ctx.lang)
     if state.errors:  # its messages quote what was typed: not kept
         return await _computed(page, ctx, state, raw)
-    key = (*ctx.key(state), ctx.lang)
+    key = (*ctx.key(state), ctx.lang)  # the files as read are in it: a file changed on disk is a new state
     kept = page.views.get(key)
-    # The files' objects are part of the key: a file read again (changed on disk) is a new state.
-    if kept is not None and kept[0] is ctx.base and kept[1] is ctx.strategy:
-        if kept[2].done() and not kept[2].cancelled() and kept[2].exception() is None:
-            return kept[2].result()
-        if not kept[2].done() and kept[2].get_loop() is asyncio.get_running_loop():
-            return await asyncio.shield(kept[2])
+    if kept is not None:
+        if kept.done() and not kept.cancelled() and kept.exception() is None:
+            return kept.result()
+        if not kept.done() and kept.get_loop() is asyncio.get_running_loop():
+            return await asyncio.shield(kept)
     made = asyncio.ensure_future(_computed(page, ctx, state, raw))
-    page.views[key] = (ctx.base, ctx.strategy, made)
+    page.views[key] = made
     while len(page.views) > VIEWS_KEPT:
         page.views.pop(next(iter(page.views)))
     return await asyncio.shield(made)
@@ -428,7 +440,7 @@ async def breakeven(request: Request) -> Response:
                 a, b = make_arms(ctx.levers, full, ctx.base, ctx.strategy, ctx.lang)
                 return break_even_effect(a, b, ctx.state.perspective)
 
-            key = (*ctx.names, ctx.levers_query(full), ctx.state.perspective)
+            key = ctx.key(full)  # the files as read: a file changed on disk is searched again
             # Half a second: in a thread, so the page's other requests go on.
             theta = await run_in_threadpool(page.break_even.get, key, solve)
             text = break_even_text(theta, ctx.lang)

@@ -374,16 +374,18 @@ def arms(
     from sim.analysis.uncertainty import scaled_effect
 
     pair, own = changes(all_levers, state, base)
+    arm = base  # the file whose copy is being made: a message quotes its years
     try:
         a = base.with_changes(pair) if pair else base
+        arm = strategy
         b = strategy.with_changes({**pair, **own}) if pair or own else strategy
         if state.effect != 1.0:
             b = scaled_effect(b, state.effect)
     except ScenarioError as err:
-        if err.key == "discounting.to_year" and base.discounting.to_year is not None:
+        if err.key == "discounting.to_year" and arm.discounting.to_year is not None:
             # Of the levers, only the horizon can end the years simulated before the year discounted to.
-            last = base.start_year + int(state.values.get("horizon", base.horizon_years)) - 1
-            return {"horizon": word("err_discount_year", lang, year=base.discounting.to_year, last=last)}
+            last = arm.start_year + int(state.values.get("horizon", arm.horizon_years)) - 1
+            return {"horizon": word("err_discount_year", lang, year=arm.discounting.to_year, last=last)}
         where = lever_of(all_levers, err.key) or "effect"
         said = scenario_message(_in_words(err.message, all_levers, base, lang), lang)
         return {where: word("err_scenario", lang, message=said)}

@@ -83,6 +83,29 @@ def has_places(scenario: Scenario) -> bool:
     return any(places != "unlimited" for places in _places(scenario).values())
 
 
+class Loaded:
+    """A loaded file's object as part of a cache key: equal only to itself.
+
+    A file read again (changed on disk) is a new object, so every figure kept
+    for the old one is a miss; and the key holds the object, so its ``id``
+    is never reused while a cache keeps the entry.
+    """
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loaded) and other.obj is self.obj
+
+    def __repr__(self) -> str:
+        return f"Loaded({type(self.obj).__name__} at {id(self.obj):#x})"
+
+
 class ArmCache:
     """The baseline's compiled arm and expected measures, by the levers that change it.
 
