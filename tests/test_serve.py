@@ -8,8 +8,10 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import html
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -189,6 +191,17 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     for what, path in files.items():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert f"<code>{path.name}</code><br><code>sha256 {digest}</code>" in report, what
+
+
+def test_a_report_names_no_working_copy_under_a_linked_temporary_folder(client, tmp_path, monkeypatch):
+    """As on macOS, where the temporary folder is reached through a link (/var -> /private/var)."""
+    import tempfile
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "link"))
+    report = client.get("/download/report.html", params=form(horizon="15")).text  # both files made
+    assert "whatif.toml" in report and "trappesim-serve-" not in report
 
 
 def test_variants_live_in_the_url(client):
@@ -554,6 +567,47 @@ def test_the_horizon_message_quotes_the_year_of_the_file_it_is_about(folder):
     said = arms(lv, read(lv, {"horizon": str(horizon)}, "en"), base, plan, "en")
     last = base.discounting.to_year
     assert said == {"horizon": word("err_discount_year", "en", year=later, last=last)}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_killed_server_leaves_no_worker_behind(folder):
+    """kill -9 of the server (no clean-up can run in it): its worker processes end too."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from sim.serve.app import make_app\n"
+        "from sim.serve.library import Library\n"
+        f"page = make_app(Library(Path({str(folder)!r})), {NATIONAL!r}, live=2).state.page\n"
+        "page.live.submit(int).result()\n"
+        "print(*page.live._processes, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    workers = [int(w) for w in proc.stdout.readline().split()]
+    assert len(workers) == 2
+
+    def running(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
+    try:
+        assert all(running(w) for w in workers)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 5
+        while any(running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(running(w) for w in workers), "workers still running 5 s after kill -9 of the server"
+    finally:
+        proc.kill()
+        for w in workers:
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):

@@ -13,6 +13,17 @@ LIVE_WORKERS_MAX = 8
 """Most worker processes for lever moves (one per core up to this): more would only hold memory."""
 
 
+def live_workers() -> int:
+    """Worker processes for the page's lever moves: one per core this process may use, at most
+    :data:`LIVE_WORKERS_MAX`; none on one core (the server computes them itself)."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # Each lever move on a core of its own (a room moves many levers at once); each worker holds
+    # the whole model (about 150 MB).
+    return min(cores, LIVE_WORKERS_MAX) if cores > 1 else 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``serve`` command to the parser."""
     p = sub.add_parser(
@@ -47,7 +58,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
     import socket
     import threading
     import webbrowser
@@ -99,11 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from sim.serve.app import make_app
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    # Each lever move on a core of its own when there are several (a room moves many levers at
-    # once), up to LIVE_WORKERS_MAX: each worker holds the whole model (~150 MB).
-    live = min(cores, LIVE_WORKERS_MAX) if cores > 1 else 0
-    app = make_app(library, pair, workers=args.workers, live=live)
+    app = make_app(library, pair, workers=args.workers, live=live_workers())
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     print(f"trappesim: serve: the what-if page is at {url} (Ctrl-C stops it)", file=sys.stderr)

@@ -444,7 +444,7 @@ def _grouped(x: float, lang: Lang, decimals: int) -> str:
     it to babel's output. Anything else goes to babel.
     """
     value = decimal_module.Decimal(str(x))
-    if not value.is_finite() or decimals >= len(_QUANTUM):
+    if not value.is_finite() or not 0 <= decimals < len(_QUANTUM):
         return _pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else "")).apply(x, _locale(lang))
     text = f"{abs(value).normalize().quantize(_QUANTUM[decimals]):,f}".translate(_SEPARATORS[lang])
     return "-" + text if value.is_signed() else text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
 import signal
 import tempfile
 import time
@@ -95,7 +96,7 @@ class Page:
             # Not forked: the server has threads (a run, a break-even search) that a fork would copy mid-step.
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
-            initargs=(self.library.folder, self.library.given, self.pair),
+            initargs=(self.library.folder, self.library.given, self.pair, os.getpid()),
         )
         for _ in range(self.processes):  # started now, not at the first move; each computes the pair once
             pool.submit(_worker_warm)
@@ -128,9 +129,16 @@ _WORKER: Page | None = None
 """A worker process's own page (files, caches): see :attr:`Page.live`."""
 
 
-def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] | None) -> None:
+def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] | None, server: int) -> None:
     global _WORKER
+    from threadpoolctl import threadpool_limits
+
+    from sim.run.workers import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends the pool
+    # A server killed (kill -9, a closed terminal) leaves no worker behind, as the command line's workers.
+    die_with_parent(server)
+    threadpool_limits(1)  # one core each: BLAS threads on top would fight the other workers for the cores
     _WORKER = Page(Library(folder, given), pair)
 
 

@@ -114,6 +114,9 @@ def write_report(
     import sim
     from sim.outputs.results import write_results
 
+    # Resolved: the copies' paths are compared with the resolved ones of extends (a temporary
+    # folder under a link, as macOS's /var is, would otherwise name a copy).
+    folder = folder.resolve()
     base_path = paths[0]
     # The provenance names the files as downloaded (their names, the hash of their
     # text), not these working copies, whose extends point back to the served folder.
