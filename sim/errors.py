@@ -57,7 +57,7 @@ class ScenarioError(UserError, ValueError):
 
 
 class PairError(UserError, ValueError):
-    """A baseline and a strategy that cannot be compared (other steps, years, area or adult life)."""
+    """A baseline and a strategy that cannot be compared (other steps, years, area, money or adult life)."""
 
 
 class DistributionError(UserError, ValueError):

@@ -682,6 +682,20 @@ def test_report_refuses_a_run_folder_as_an_extra(compared, ran, tmp_path, capsys
     assert "only psa, tornado and sensitivity folders" in capsys.readouterr().err
 
 
+def test_compare_refuses_a_strategy_with_its_own_discount_rate(write_scenario, tmp_path, capsys):
+    d = toy_dict()
+    base = write_scenario(d, "base.toml")
+    own = {"periods": [{"from_year": 0, "rate": 0.06}], "source": "the plan's own"}
+    plan = write_scenario(
+        {**d, "name": "plan", "discounting": own, "intervention": INTERVENTION}, "plan.toml"
+    )
+    out = tmp_path / "results"
+    assert cli("compare", base, plan, *FAST, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert f"{base} and {plan}: " in err and "differ in discounting" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_compare_refuses_arms_that_count_adult_life_differently(write_scenario, tmp_path, capsys):
     d = toy_dict()
     base = write_scenario(d, "base.toml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS
+from conftest import INTERVENTION, SCENARIOS
 
 import sim
 from sim.scenario import Scenario
@@ -51,6 +51,26 @@ def test_compare_refuses_different_areas(toy):
     other = toy.with_changes({"population.children": 1})
     with pytest.raises(ValueError, match="different areas"):
         sim.compare(toy, other, replications=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"discounting.periods": [{"from_year": 0, "rate": 0.06}]}, "discounting"),
+        ({"discounting.to_year": 2026}, "discounting"),
+        ({"price_year": 2021}, "price_year"),
+        ({"currency": "EUR"}, "currency"),
+    ],
+)
+def test_compare_and_psa_refuse_a_strategy_that_counts_money_otherwise(toy, changes, key):
+    """A comparison counts money by the baseline's rules: a strategy's own would be ignored without a word."""
+    from sim.analysis.uncertainty import psa
+
+    plan = toy.with_changes({"intervention": INTERVENTION, **changes})
+    for run in (lambda: sim.compare(toy, plan, engine="expected"), lambda: psa(toy, plan, draws=2)):
+        with pytest.raises(ValueError, match=f"must count money alike .* differ in {key};"):
+            run()
+    sim.compare(toy, toy.with_changes({"intervention": INTERVENTION}), engine="expected")  # alike: compared
 
 
 def test_compare_and_psa_refuse_arms_that_count_adult_life_differently(toy):

@@ -788,6 +788,23 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
             f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
             "a strategy should extend the baseline it is compared with"
         )
+    # The comparison counts both arms' money as the baseline's: in its currency and price year,
+    # discounted by its rates. A strategy's own would be ignored without a word.
+    money = {
+        "discounting": lambda s: (
+            s.discount_year,
+            tuple((p.from_year, p.rate) for p in s.discounting.periods),
+        ),
+        "price_year": lambda s: s.price_year,
+        "currency": lambda s: s.currency,
+    }
+    differ = [key for key, of in money.items() if of(base) != of(strategy)]
+    if differ:
+        raise PairError(
+            f"baseline '{base.name}' and strategy '{strategy.name}' must count money alike (a comparison "
+            f"counts both in the baseline's currency, price year and discount rates), but they differ in "
+            f"{' and '.join(differ)}; give both the same (e.g. in a file both extend)"
+        )
     if base.adult != strategy.adult:
         # Otherwise the adult costs of one arm would count as avoided (or added).
         which = (
