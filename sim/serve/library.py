@@ -135,7 +135,7 @@ class Library:
             if scenario.intervention is None:
                 continue
             # The nearest file up the extends chain that it can be compared with (same steps,
-            # years, area and adult life); else another baseline here that can (a lifetime
+            # years, area, money and adult life); else another baseline here that can (a lifetime
             # strategy that extends a plain one, beside the lifetime baseline).
             chain = [by_path[p.resolve()] for p in extends_chain(path) if p.resolve() in by_path]
             others = [n for n in files if n not in chain and n != name]
