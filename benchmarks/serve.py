@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
+import signal
 import socket
 import time
 import urllib.parse
@@ -43,7 +45,12 @@ def _percentiles(values: list[float]) -> str:
 def _serve(port: int) -> None:
     """The page on ``port``, until the process is stopped (as `trappesim serve` runs it)."""
     app = make_app(Library(ROOT / "scenarios"), PAIR, live=LIVE)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    except KeyboardInterrupt:  # uvicorn stops, then raises the SIGINT it caught again
+        pass
+    finally:  # the workers too
+        app.state.page.close()
 
 
 def main() -> None:
@@ -85,8 +92,8 @@ def main() -> None:
     print(f"  at the client, one at a time   {_percentiles([c for c, _ in one])}")
     print(f"  at the client, 50 at once      {_percentiles(new)}   (target p95 <= 200 ms)")
     print(f"  the same 50 again, at once     {_percentiles(seen)}   (states the page keeps)")
-    server.terminate()
-    server.join(10)
+    os.kill(server.pid, signal.SIGINT)  # as Ctrl-C stops `trappesim serve`
+    server.join(20)
 
 
 if __name__ == "__main__":
