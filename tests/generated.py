@@ -228,6 +228,8 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
             iv["reached_entry_steps"] = draw(hs.lists(hs.sampled_from(ids), min_size=1, unique=True))
         if draw(hs.booleans()):
             iv["reached_steps"] = draw(hs.lists(hs.sampled_from(ids), max_size=2, unique=True))
+        if not iv.get("reached_steps"):
+            iv["cost_per_child_reached"] = 0.0  # a cost per child reached needs steps to reach (validation)
         data["intervention"] = iv
     # A step children reach from outside (new cases, the strategy's too, or
     # overflow) and that may be full needs a step below it without places to

@@ -109,6 +109,19 @@ def test_unknown_age_band_and_missing_band():
     assert "missing: 12-17" in _error(d).message
 
 
+def test_a_cost_per_child_reached_needs_steps_to_reach():
+    """Without reached_steps nobody is reached: the cost was left out of every figure without a word."""
+    d = toy_dict()
+    d["intervention"] = {"start_year": 2026, "cost_per_child_reached": 5_000.0}
+    err = _error(d)
+    assert err.key == "intervention.cost_per_child_reached"
+    assert "reached_steps" in err.message and "allowed: low, mid, placed" in err.message
+    d["intervention"]["reached_steps"] = ["low"]
+    Scenario.from_dict(d)  # with steps: valid
+    d["intervention"] = {"start_year": 2026, "cost_per_child_reached": 0.0}
+    Scenario.from_dict(d)  # no cost: nothing to reach
+
+
 def test_shares_must_sum_to_one():
     d = toy_dict()
     d["population"]["entry_step_shares"]["low"] = 0.7

@@ -222,6 +222,14 @@ def _check_consistency(s: Scenario, file: str) -> None:
             _shares_sum_to_one(iv.entry.entry_step_shares, file, "intervention.entry.entry_step_shares")
         for st in iv.reached_steps:
             _known(st, steps, file, "intervention.reached_steps", "step")
+        if iv.cost_per_child_reached > 0 and not iv.reached_steps:
+            # Without steps nobody is reached: the cost would be left out of every figure without a word.
+            raise ScenarioError(
+                file,
+                "intervention.cost_per_child_reached",
+                "is paid per child entering the steps in intervention.reached_steps, which names none; "
+                f"name the steps (allowed: {', '.join(steps)}) or leave the cost out",
+            )
         for st in iv.extra_places:
             key = f"intervention.extra_places.{st}"
             _known(st, steps, file, key, "step")
