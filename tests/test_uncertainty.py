@@ -190,23 +190,27 @@ def test_sobol_wrapper_reproduces_salib_on_the_ishigami_function():
 def test_only_the_parameter_that_matters_gets_the_index(method):
     from sim.analysis.uncertainty import global_sensitivity
 
-    base = Scenario.from_dict(toy_dict())
+    d = toy_dict()
+    d["transitions"]["placed"]["low"] = 0.0  # a move that never happens
+    base = Scenario.from_dict(d)
     plan = base.with_changes(
         {
             "name": "plan",
             "intervention": {
                 "start_year": 2025,
                 "cost_per_year": 1e6,
-                "hazard_ratios": {"mid": {"placed": {"dist": "lognormal", "median": 0.7, "p95": 0.95}}},
-                # Reaches no step, so what it costs per child reached cannot matter.
-                "cost_per_child_reached": {"dist": "uniform", "low": 0, "high": 50_000},
+                "hazard_ratios": {
+                    "mid": {"placed": {"dist": "lognormal", "median": 0.7, "p95": 0.95}},
+                    # Scales a rate of zero, so it cannot matter.
+                    "placed": {"low": {"dist": "uniform", "low": 0.5, "high": 2.0}},
+                },
             },
         }
     )
     idx = global_sensitivity(base, plan, method=method, n=64 if method == "sobol" else 10).set_index(
         "parameter"
     )
-    hr, other = "intervention.hazard_ratios.mid.placed", "intervention.cost_per_child_reached"
+    hr, other = "intervention.hazard_ratios.mid.placed", "intervention.hazard_ratios.placed.low"
     if method == "sobol":
         assert idx.loc[hr, "ST"] == pytest.approx(1.0, abs=0.1)
         assert abs(idx.loc[other, "ST"]) < 0.01
