@@ -206,3 +206,96 @@ def test_every_function_that_takes_a_scenario_takes_a_path(tmp_path):
     )
     assert sim.psa(*uncertain, draws=3).draws == 3
     assert not sim.tornado(*map(str, uncertain)).table.empty
+
+
+# ---------------------------------------------------------------------------
+# Every number a file gives moves a figure
+# ---------------------------------------------------------------------------
+
+
+def _numbers(node: object, key: str = "") -> list[tuple[str, float]]:
+    """Every number of a scenario's tables by dotted key (not inside lists, which changes cannot reach)."""
+    if isinstance(node, dict):
+        return [n for k, v in node.items() for n in _numbers(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        return [(key, node)]
+    return []
+
+
+# Numbers that may move nothing in these pairs, and why.
+NO_FIGURE = (
+    # Every cost line is in the scenario's own price year: the index converts nothing.
+    "prices.index.",
+    # The costs are written in the price year: it names their prices, it converts nothing.
+    "price_year",
+    # The area's children: it says which area a file describes (and scales plausible ranges).
+    "population.children",
+)
+# Numbers that cannot move alone: changed, the file is no longer valid.
+NOT_ALONE = (
+    "start_year",  # the discount year must stay within the years
+    "population.leaving_age",  # the age bands end at it
+    "intervention.cost_per_child_reached",  # 0 here, and needs reached_steps
+    "intervention.extra_caseworkers",  # 0 here, and needs a [casework] table
+    # 0 here: adult.cost_per_year holds these outcomes' money already (it would count twice).
+    "adult.outcomes.employed_at_30.cost_per_year",
+    "adult.outcomes.disability_pension_at_30.cost_per_year",
+    "adult.outcomes.no_youth_education_at_25.cost_per_year",
+)
+
+
+def _moved(scenario: Scenario, key: str, value: float) -> Scenario:
+    """The scenario with one number 10 % up (a share or a payer's part: the others in its table give way)."""
+    parent, _, name = key.rpartition(".")
+    if parent.endswith(("shares", "payers")):  # tables that sum to one
+        table = scenario.to_dict()
+        for part in parent.split("."):
+            table = table[part]
+        up = min(1.0, value * 1.1 if value else 0.05)
+        rest = 1.0 - value
+        shares = {k: (up if k == name else v * (1.0 - up) / rest) for k, v in table.items()}
+        return scenario.with_changes({parent: shares})
+    return scenario.with_changes(
+        {key: value + 2 if isinstance(value, int) else (value * 1.1 if value else 0.5)}
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("pair", "side"),
+    [
+        (("municipality-template.toml", "municipality-early-detection.toml"), "strategy"),
+        (("municipality-template.toml", "municipality-early-detection.toml"), "baseline"),
+        (("municipality-lifetime.toml", "municipality-early-detection-lifetime.toml"), "strategy"),
+    ],
+)
+def test_every_number_of_a_file_moves_a_figure(pair, side):
+    """A number that changes nothing is an input ignored without a word (as a strategy's own discount
+    rate and a cost per child reached without steps were): each one, 10 % up, moves the comparison."""
+    base, plan = (sim.load_scenario(SCENARIOS / name) for name in pair)
+
+    def figures(b: Scenario, s: Scenario) -> list[float]:
+        """Every headline mean of the comparison (adult life and each payer's NPV included)."""
+        return sim.compare(b, s, engine="expected").summary["mean"].fillna(-1.0).tolist()
+
+    before = figures(base, plan)
+    changed = plan if side == "strategy" else base
+    still, refused, tried = [], [], 0
+    for key, value in _numbers(changed.to_dict()):
+        if key.startswith(NO_FIGURE):
+            continue
+        try:
+            other = _moved(changed, key, value)
+            try:
+                after = figures(other, plan) if side == "baseline" else figures(base, other)
+            except sim.errors.PairError:  # a number both arms must share (years, money, adult life): in both
+                after = figures(_moved(base, key, value), _moved(plan, key, value))
+        except (sim.errors.ScenarioError, sim.errors.PairError):
+            refused.append(key)
+            continue
+        tried += 1
+        if after == before:
+            still.append(key)
+    assert not still, f"numbers that move no figure in {pair[side == 'strategy']}: {still}"
+    assert not [k for k in refused if not k.startswith(NOT_ALONE)]  # every other number was tried
+    assert tried > 50
