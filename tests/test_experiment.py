@@ -73,6 +73,15 @@ def test_compare_and_psa_refuse_a_strategy_that_counts_money_otherwise(toy, chan
     sim.compare(toy, toy.with_changes({"intervention": INTERVENTION}), engine="expected")  # alike: compared
 
 
+def test_compare_refuses_a_strategy_that_counts_placements_otherwise(toy):
+    """A strategy calling a step no placement would have its children counted as placements avoided."""
+    plan = toy.with_changes(
+        {"intervention": INTERVENTION, "steps.placed.placement": False, "steps.mid.placement": True}
+    )
+    with pytest.raises(ValueError, match="must count placements alike, .* for mid, placed;"):
+        sim.compare(toy, plan, engine="expected")
+
+
 def test_compare_and_psa_refuse_arms_that_count_adult_life_differently(toy):
     adult = {"cost_per_year": {"placed": 40_000.0}}
     with_adult = toy.with_changes({"adult": adult})
@@ -217,7 +226,7 @@ def _numbers(node: object, key: str = "") -> list[tuple[str, float]]:
     """Every number of a scenario's tables by dotted key (not inside lists, which changes cannot reach)."""
     if isinstance(node, dict):
         return [n for k, v in node.items() for n in _numbers(v, f"{key}.{k}" if key else str(k))]
-    if isinstance(node, int | float) and not isinstance(node, bool):
+    if isinstance(node, int | float):  # yes/no too (a step that is a placement)
         return [(key, node)]
     return []
 
@@ -245,8 +254,11 @@ NOT_ALONE = (
 
 
 def _moved(scenario: Scenario, key: str, value: float) -> Scenario:
-    """The scenario with one number 10 % up (a share or a payer's part: the others in its table give way)."""
+    """The scenario with one number 10 % up (a share or a payer's part: the others in its table give
+    way; a yes/no turned over)."""
     parent, _, name = key.rpartition(".")
+    if isinstance(value, bool):
+        return scenario.with_changes({key: not value})
     if parent.endswith(("shares", "payers")):  # tables that sum to one
         table = scenario.to_dict()
         for part in parent.split("."):

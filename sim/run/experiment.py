@@ -788,6 +788,14 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
             f"(population.children {base.population.children:,.0f} and {strategy.population.children:,.0f}); "
             "a strategy should extend the baseline it is compared with"
         )
+    differ = [sid for sid in base.step_ids if base.steps[sid].placement != strategy.steps[sid].placement]
+    if differ:
+        # "Placements avoided" would count a step the arms define otherwise as avoided (or added).
+        raise PairError(
+            f"baseline '{base.name}' and strategy '{strategy.name}' must count placements alike, but "
+            f"they differ in steps.<step>.placement for {', '.join(differ)}; give both the same "
+            "(e.g. in a file both extend)"
+        )
     # The comparison counts both arms' money as the baseline's: in its currency and price year,
     # discounted by its rates. A strategy's own would be ignored without a word.
     money = {
