@@ -60,17 +60,24 @@ def test_compare_refuses_different_areas(toy):
         ({"discounting.to_year": 2026}, "discounting"),
         ({"price_year": 2021}, "price_year"),
         ({"currency": "EUR"}, "currency"),
+        ({"prices": {"index": {"2023": 100.0, "2024": 105.0}}}, "the \\[prices\\] index"),
     ],
 )
 def test_compare_and_psa_refuse_a_strategy_that_counts_money_otherwise(toy, changes, key):
     """A comparison counts money by the baseline's rules: a strategy's own would be ignored without a word."""
     from sim.analysis.uncertainty import psa
 
+    toy = toy.with_changes({"prices": {"index": {"2023": 100.0, "2024": 104.0}}})
     plan = toy.with_changes({"intervention": INTERVENTION, **changes})
     for run in (lambda: sim.compare(toy, plan, engine="expected"), lambda: psa(toy, plan, draws=2)):
         with pytest.raises(ValueError, match=f"must count money alike .* differ in {key};"):
             run()
     sim.compare(toy, toy.with_changes({"intervention": INTERVENTION}), engine="expected")  # alike: compared
+    # An index that adds a year (for a cost line of its own) and agrees on the rest counts alike.
+    longer = toy.with_changes(
+        {"intervention": INTERVENTION, "prices": {"index": {"2024": 104.0, "2025": 107.0}}}
+    )
+    sim.compare(toy, longer, engine="expected")
 
 
 def test_compare_refuses_a_strategy_that_counts_placements_otherwise(toy):

@@ -807,10 +807,14 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
         "currency": lambda s: s.currency,
     }
     differ = [key for key, of in money.items() if of(base) != of(strategy)]
+    index_a, index_b = (s.prices.index if s.prices else {} for s in (base, strategy))
+    if any(index_a[y] != index_b[y] for y in index_a.keys() & index_b.keys()):
+        differ.append("the [prices] index")  # shared cost lines would be converted otherwise in each arm
     if differ:
         raise PairError(
             f"baseline '{base.name}' and strategy '{strategy.name}' must count money alike (a comparison "
-            f"counts both in the baseline's currency, price year and discount rates), but they differ in "
+            f"counts both arms in the baseline's currency, price year and discount rates, and their costs "
+            f"by one price index), but they differ in "
             f"{' and '.join(differ)}; give both the same (e.g. in a file both extend)"
         )
     if base.adult != strategy.adult:
