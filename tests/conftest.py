@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +128,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow statistical tests first: on several cores (pytest-xdist) the longest ones then
     start at once instead of last, and the short ones fill in around them."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# --- Processes (tests of worker processes read /proc: Linux) ---------------------
+
+
+def gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie waiting to be reaped has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    state = next(x for x in status.splitlines() if x.startswith("State:"))
+    return state.split()[1] in ("Z", "X")
+
+
+def wait_until(condition, timeout: float, step: float = 0.02) -> float | None:
+    """Seconds until ``condition()`` held, or None if it did not within ``timeout``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(step)
+    return None
+
+
+def kill_all(pids: set[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

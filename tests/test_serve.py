@@ -11,7 +11,6 @@ import html
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import gone, kill_all, wait_until
 from starlette.testclient import TestClient
 
 import sim
@@ -444,7 +444,6 @@ def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_pa
     assert lib.load(NATIONAL[1]) is first  # unchanged: kept
     parent = tmp_path / "s" / NATIONAL[0]
     parent.write_text(parent.read_text().replace("horizon_years = 26", "horizon_years = 20"))
-    import os
 
     os.utime(parent, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     again = lib.load(NATIONAL[1])
@@ -500,7 +499,6 @@ def test_requests_for_a_state_being_computed_wait_for_that_computation(folder):
 
 
 def test_a_file_changed_on_disk_gives_new_figures_for_the_same_state(folder, tmp_path):
-    import os
 
     shutil.copytree(folder, tmp_path / "s")
     client = TestClient(make_app(Library(tmp_path / "s"), NATIONAL))
@@ -586,28 +584,15 @@ def test_a_killed_server_leaves_no_worker_behind(folder):
     workers = [int(w) for w in proc.stdout.readline().split()]
     assert len(workers) == 2
 
-    def running(pid: int) -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state not in ("Z", "X")
-
     try:
-        assert all(running(w) for w in workers)
+        assert not any(gone(w) for w in workers)
         proc.kill()
         proc.wait(10)
-        deadline = time.monotonic() + 5
-        while any(running(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(running(w) for w in workers), "workers still running 5 s after kill -9 of the server"
+        took = wait_until(lambda: all(gone(w) for w in workers), timeout=5)
+        assert took is not None, "workers still running 5 s after kill -9 of the server"
     finally:
         proc.kill()
-        for w in workers:
-            try:
-                os.kill(w, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(set(workers))
 
 
 def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):

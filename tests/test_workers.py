@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from conftest import INTERVENTION, toy_dict
+from conftest import INTERVENTION, gone, kill_all, toy_dict, wait_until
 
 from sim.run.workers import map_tasks, resolve_workers
 
@@ -54,34 +54,6 @@ def children(pid: int) -> set[int]:
         found |= kids
         parents = kids
     return found
-
-
-def gone(pid: int) -> bool:
-    """Whether a process has ended (a zombie waiting to be reaped has ended)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    state = next(x for x in status.splitlines() if x.startswith("State:"))
-    return state.split()[1] in ("Z", "X")
-
-
-def wait_until(condition, timeout: float, step: float = 0.02) -> float | None:
-    """Seconds until ``condition()`` held, or None if it did not within ``timeout``."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(step)
-    return None
-
-
-def kill_all(pids: set[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 # ---------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def map_tasks(
         # (Python 3.14's default on Linux) the fork server stands between them.
         direct = context.get_start_method() in ("fork", "spawn")
         pool = ProcessPoolExecutor(
-            max_workers=n, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), direct)
+            max_workers=n, mp_context=context, initializer=start_worker, initargs=(os.getpid(), direct)
         )
         try:
             with _signals_held():
@@ -200,7 +200,7 @@ def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM back while workers are being started.
 
     A worker is born with the signal mask of the thread that starts it, so it
-    cannot be interrupted before :func:`_start_worker` ignores Ctrl-C (it would
+    cannot be interrupted before :func:`start_worker` ignores Ctrl-C (it would
     print a traceback of its own). The parent gets a held signal the moment
     the block ends.
     """
@@ -231,8 +231,8 @@ def _kill(pool: ProcessPoolExecutor) -> None:
         manager.join(timeout=1.0)
 
 
-def _start_worker(parent: int, direct: bool = True) -> None:
-    """Set up a local worker process (the pool's initializer).
+def start_worker(parent: int, direct: bool = True) -> None:
+    """Set up a local worker process (a pool's initializer; the what-if page's workers too).
 
     Parameters
     ----------

@@ -13,7 +13,6 @@ import asyncio
 import math
 import multiprocessing
 import os
-import signal
 import tempfile
 import time
 from collections import OrderedDict
@@ -131,14 +130,11 @@ _WORKER: Page | None = None
 
 def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] | None, server: int) -> None:
     global _WORKER
-    from threadpoolctl import threadpool_limits
+    from sim.run.workers import start_worker
 
-    from sim.run.workers import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends the pool
-    # A server killed (kill -9, a closed terminal) leaves no worker behind, as the command line's workers.
-    die_with_parent(server)
-    threadpool_limits(1)  # one core each: BLAS threads on top would fight the other workers for the cores
+    # As the command line's workers: Ctrl-C is the server's to handle (it ends the pool), one BLAS
+    # thread each, and a server killed (kill -9, a closed terminal) leaves no worker behind.
+    start_worker(server)
     _WORKER = Page(Library(folder, given), pair)
 
 
