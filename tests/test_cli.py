@@ -1107,7 +1107,7 @@ def test_breakeven_has_lang_and_prints_danish_for_a_danish_scenario(tmp_path, ca
     out = capsys.readouterr().out
     assert "Tjener sig netop hjem ved" in out and "af den antagne effekt [90 % over 3 træk:" in out
     assert "Ved nulpunktet" in out and "Mellem → Anbragt" in out  # step names, not "mid -> placed"
-    assert "Opgjort i kommunens penge (--perspective kommune)." in out
+    assert "Opgjort i et kommunalt perspektiv (--perspective kommune)." in out
     assert cli("breakeven", base, plan, "--on", "cost", "--draws", 3, "--lang", "en") == 0
     out = capsys.readouterr().out
     assert "Breaks even at a programme cost of DKK" in out and "[90 % over 3 draws: DKK" in out

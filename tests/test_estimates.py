@@ -165,6 +165,43 @@ def test_exact_means_are_the_analytic_engines_and_the_range_is_around_them(toy):
     assert agree.loc["npv", "simulation_mean"] == pytest.approx(npv.mean())
 
 
+def test_ratio_and_payback_ranges_are_those_of_the_centred_replications(toy):
+    """With exact means, ROI and payback come from the same centred replications as NPV.
+
+    Before, they were the raw replications': with 3 of them a national run
+    printed ROI 1.86 with a range of 1.91 to 1.94, the mean outside its own range.
+    """
+    plan = toy.with_changes(
+        {
+            "intervention": {
+                "start_year": 2025,
+                "cost_per_year": 3e6,
+                "hazard_ratios": {"mid": {"placed": 0.6}},
+            }
+        }
+    )
+    cmp = compare(toy, plan, seed=5, replications=3)
+    assert cmp.mean_from == "exact"
+    npv, inv = cmp.outcomes("total_npv"), cmp.outcomes("total_investment_pv")
+    np.testing.assert_allclose(cmp.outcomes("total_roi"), npv / inv)
+    s = cmp.summary
+    lo, hi = np.percentile(npv / inv, [5, 95])
+    assert (s.loc["roi", "p5"], s.loc["roi", "p95"]) == pytest.approx((lo, hi))
+    # The centred NPVs keep their exact mean; their ROIs bracket the exact ROI, whatever the seed.
+    assert npv.min() <= s.loc["npv", "mean"] <= npv.max()
+    assert (npv / inv).min() <= s.loc["roi", "mean"] <= (npv / inv).max()
+    # Payback of each centred cumulative series: the first year it stays at or above zero.
+    cum = cmp.outcomes("cum_net_savings_discounted")
+    years = cmp.years
+    for pay, row in zip(cmp.outcomes("total_payback_year"), cum):
+        if np.isnan(pay):
+            assert row[-1] < 0 or (row < 0).any()
+        else:
+            at = int(np.flatnonzero(years == pay)[0])
+            assert (row[at:] >= -1e-6 * max(1.0, np.abs(row).max())).all()
+            assert at == 0 or row[at - 1] < 0 or years[at - 1] < 2025
+
+
 def test_a_run_with_exact_means_has_its_yearly_tables_from_the_analytic_engine(toy):
     res = simulate(toy, seed=1)
     exp = expected(toy)

@@ -559,9 +559,22 @@ def test_breakeven_of_a_strategy_that_never_pays_back_says_so(uncertain):
     base, plan = uncertain
     never = plan.with_changes({"intervention.cost_per_year": 1e9})
     fig = plots.breakeven(sim.psa(base, never, draws=5, seed=1))
-    assert "less likely than not in every year" in fig.get_suptitle()
+    assert "in no year more likely than not" in fig.get_suptitle()
     da = plots.breakeven(sim.psa(base, never, draws=5, seed=1), lang="da")
-    assert "under 50 % sandsynligt i alle år" in da.get_suptitle()
+    assert "i intet år over 50 % sandsynligt" in da.get_suptitle()
+
+
+def test_breakeven_calls_an_even_chance_no_more_likely_than_not(uncertain):
+    """Half the draws paid back is not "over 50 %": the title names the first year above it."""
+    psa = sim.psa(*uncertain, draws=4, seed=1)
+    years = psa.breakeven["year"].to_numpy()
+    table = psa.breakeven.copy()
+    table["probability_break_even"] = np.where(years < years[3], 0.25, np.where(years == years[3], 0.5, 0.75))
+    psa.__dict__["breakeven"] = table  # the cached table, as a PSA with these shares would have it
+    assert f"more likely than not from {years[4]}" in plots.breakeven(psa).get_suptitle()
+    assert f"over 50 % sandsynligt fra {years[4]}" in plots.breakeven(psa, lang="da").get_suptitle()
+    table["probability_break_even"] = np.minimum(table["probability_break_even"], 0.5)
+    assert "in no year more likely than not" in plots.breakeven(psa).get_suptitle()
 
 
 def test_tornado_chart(uncertain, tmp_path):

@@ -363,7 +363,7 @@ def test_key_figures_show_each_payer_when_the_costs_are_shared(toy):
     shared = toy.with_changes({"steps.placed.payers": {"kommune": 0.8, "stat": 0.2}})
     plan = shared.with_changes({"name": "plan", "intervention": INTERVENTION})
     kf = key_figures(sim.compare(shared, plan, engine="expected"), "da").set_index("metric")
-    assert kf.loc["npv", "label"] == "Nettonutidsværdi (kommunens)"
+    assert kf.loc["npv", "label"] == "Nettonutidsværdi (kommunalt perspektiv)"
     assert {"npv_kommune", "npv_region", "npv_stat", "npv_society"} <= set(kf.index)
     assert kf.loc["npv_society", "centre"] == pytest.approx(
         kf.loc[["npv_kommune", "npv_region", "npv_stat"], "centre"].sum()
@@ -401,7 +401,7 @@ def test_cli_compare_from_societys_perspective(tmp_path, capsys):
         == 0
     )
     printed = capsys.readouterr().out
-    assert "Net present value (society's)" in printed
+    assert "Net present value (societal perspective)" in printed
     back = sim.load_results(out)
     assert back.perspective == "society"
     csv = pd.read_csv(out / "comparison.csv").set_index("metric")
@@ -417,7 +417,7 @@ def test_adult_costs_are_reported_apart_and_say_whose_they_are(tmp_path):
     assert kf.loc["adult_consequences_avoided_pv", "label"].startswith(
         "Adult-life costs avoided, projected beyond"
     )
-    assert "(the municipality's)" in kf.loc["adult_consequences_avoided_pv", "label"]
+    assert "(municipal perspective)" in kf.loc["adult_consequences_avoided_pv", "label"]
     assert kf.loc["adult_consequences_avoided_pv", "group"] == "projection"  # shown apart from the budget
     assert kf.loc["npv", "group"] == "budget"
     assert "npv_stat" not in kf.index  # the budget lines are all municipal: no payer block
@@ -454,3 +454,23 @@ def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
     assert (
         L.money(1_000_000, "en", "DKK", scale="units") not in steps
     )  # a unit cost in full, never "DKK 1.0 m"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (572850.29, "572.900 kr."),  # kept as 572850 in tornado.csv: half up, not half to even
+        (572850.0, "572.900 kr."),  # the same value read back from the folder
+        (924780.69556, "924.800 kr."),
+        (572849.2, "572.800 kr."),
+        (-1234.5, "-1.235 kr."),
+    ],
+)
+def test_a_tornado_value_reads_the_same_from_memory_and_from_its_folder(value, shown):
+    from sim.outputs.report import parameter_value
+
+    base = Scenario.from_dict(toy_dict())
+    shown = shown.replace(" ", "\u00a0")  # kroner stay on the line of their number
+    assert parameter_value(base, "steps.placed.cost_per_year", value, "da") == shown
+    kept = float(L.plain_number(value, "value"))  # as tornado.csv keeps it
+    assert parameter_value(base, "steps.placed.cost_per_year", kept, "da") == shown

@@ -382,9 +382,9 @@ def test_a_payer_the_files_leave_alone_is_said_so(client):
     region = client.post("/whatif", data=form(perspective="region")).text
     assert "neither pays for the strategy nor saves by it" in region
     be = client.post("/breakeven", data=form(perspective="region")).text
-    assert "not touched" in be and "data-share" not in be  # not "pays back even without any effect"
+    assert "nothing is touched" in be and "data-share" not in be  # not "pays back even without any effect"
     society = html.unescape(client.post("/whatif", data=form(perspective="society")).text)
-    assert "society's figures are the municipality's" in society
+    assert "the societal perspective gives the municipal figures" in society
     assert "payer-note" not in client.post("/whatif", data=form()).text
 
 

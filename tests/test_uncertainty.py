@@ -86,6 +86,24 @@ def test_outputs_probability_of_break_even_and_cost_per_placement():
     assert s.loc["npv", "p5"] < s.loc["npv", "mean"] < s.loc["npv", "p95"]
 
 
+def test_the_mean_payback_year_is_counted_from_the_strategys_start():
+    """The mean cash flow's payback, as a comparison counts it: never a year before the strategy.
+
+    Before, a PSA counted from the first year of the horizon, where both arms
+    are the same and the balance is zero: "payback 2024" for a strategy
+    starting in 2025 (in the workbook's PSA sheet, beside a median of 2025).
+    """
+    base, plan = _pair()
+    result = psa(base, plan, draws=8, seed=2, engine="expected")
+    pay = result.summary.loc["payback_year"]
+    assert pay["mean"] >= PLAN["start_year"]
+    cum = result.arrays["cum_net_savings_discounted"].mean(axis=0)
+    years = result.years
+    at = int(np.flatnonzero(years == pay["mean"])[0])
+    assert (cum[at:] >= 0).all() and (at == 0 or cum[at - 1] < 0 or years[at - 1] < PLAN["start_year"])
+    assert pay["p5"] <= pay["mean"] <= pay["p95"]
+
+
 def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
     base, plan = _pair()
     bpath = write_scenario(base.to_dict(), "base.toml")
@@ -304,10 +322,10 @@ def test_cli_breakeven_and_tornado_say_whose_money(write_scenario, tmp_path, cap
     bpath = write_scenario(base.to_dict(), "base.toml")
     ppath = write_scenario(plan.to_dict(), "plan.toml")
     assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "society"]) == 0
-    assert "society's money (--perspective society)" in capsys.readouterr().out
+    assert "societal perspective (--perspective society)" in capsys.readouterr().out
     out = tmp_path / "torn"
     assert cli(["tornado", str(bpath), str(ppath), "--perspective", "stat", "--out", str(out)]) == 0
-    assert "the state's money (--perspective stat)" in capsys.readouterr().out
+    assert "state perspective (--perspective stat)" in capsys.readouterr().out
     import json
 
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["perspective"] == "stat"
@@ -341,7 +359,7 @@ def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scen
     bpath = write_scenario(base.to_dict(), "base.toml")
     ppath = write_scenario(plan.to_dict(), "plan.toml")
     assert cli(["breakeven", str(bpath), str(ppath), "--perspective", "stat"]) == 0
-    assert "The state's NPV is not negative even with no effect" in capsys.readouterr().out
+    assert "From a state perspective, the NPV is not negative even with no effect" in capsys.readouterr().out
     assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "stat"]) == 2
     assert "none of it by stat" in capsys.readouterr().err
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 import sim
 from sim.outputs import language as L
 from sim.outputs.results import write_results
-from sim.outputs.workbook import SHEETS, sheet_name
+from sim.outputs.workbook import SHEETS, TABLE_ROW, sheet_name
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,13 @@ def folder(tmp_path_factory) -> Path:
 
 
 def sheet_frame(ws) -> pd.DataFrame:
+    """A sheet's table: from its header row (below the note of a data sheet)."""
     rows = list(ws.iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    first = TABLE_ROW - 1 if ws.title in DATA_SHEETS else 0
+    return pd.DataFrame(rows[first + 1 :], columns=rows[first])
+
+
+DATA_SHEETS = {sheet_name(r, lang) for r in ("yearly", "comparison", "psa") for lang in ("da", "en")}
 
 
 def test_workbook_has_its_sheets_in_danish(folder):
@@ -94,9 +99,15 @@ def test_sheets_have_frozen_filterable_headers_and_no_formulas(folder):
     wb = load_workbook(folder / "report.xlsx")
     for role in ("yearly", "comparison", "assumptions"):
         ws = wb[sheet_name(role, "da")]
-        assert ws.freeze_panes == "A2", role
-        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), role
+        header = TABLE_ROW if role != "assumptions" else 1
+        assert ws.freeze_panes == f"A{header + 1}", role
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{header}:"), role
         assert all(ws.column_dimensions[c].width >= 9 for c in "ABC"), role
+    # A data sheet says above its table what its money is: price year, discounting, what is discounted.
+    for role in ("yearly", "comparison"):
+        note = wb[sheet_name(role, "da")]["A1"].value
+        assert "2024-priser" in note and "3,5\u00a0%" in note and "ikke tilbagediskonteret" in note, role
+    assert "udfaldsrummet over kørslerne" in wb[sheet_name("comparison", "da")]["A1"].value
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
@@ -161,3 +172,26 @@ def test_english_workbook_of_a_single_run(tmp_path):
     assert wb.sheetnames == ["Summary", "By year and step", "Assumptions", "Provenance"]
     labels = [r[0] for r in wb["Summary"].iter_rows(min_row=5, max_row=7, values_only=True)]
     assert labels == ["Placed children at end of 2033", "New placements 2024-2033", "Total cost (PV)"]
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_psa_sheet_says_its_draws_and_money_in_the_language(tmp_path, lang):
+    """Headers in words (no "mc_se"), what its spread is (parameter uncertainty) and whose prices."""
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, engine="expected")
+    psa = sim.psa(base, plan, draws=8, seed=2)
+    path = write_workbook(cmp, tmp_path / "report.xlsx", {}, lang, extras=[psa])
+    ws = load_workbook(path)[sheet_name("psa", lang)]
+    note = ws["A1"].value
+    assert ("8 træk" if lang == "da" else "8 draws") in note and ("2024" in note)
+    assert ("usikkerhed i forudsætningerne" if lang == "da" else "parameter uncertainty") in note
+    headers = [c.value for c in ws[TABLE_ROW] if c.value]
+    assert headers[0] == L.column("metric", lang) and len(headers) >= 7
+    assert not any("_" in h or h.startswith("mc") for h in headers), headers
+    values = [c.value for row in ws.iter_rows(min_row=TABLE_ROW + 1) for c in row if isinstance(c.value, str)]
+    assert "draws" not in values

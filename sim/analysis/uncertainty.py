@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.economics.comparison import check_perspective, compare_arrays, money_label, payback_index
+from sim.economics.comparison import (
+    check_perspective,
+    compare_arrays,
+    money_label,
+    payback_years,
+    strategy_start,
+)
 from sim.errors import NothingUncertain, OptionError, PairError
 from sim.model.staircase import Staircase, compile_staircase, hazard_ratio_table, recompiled
 from sim.run.estimates import t_quantile
@@ -311,9 +317,14 @@ class PSAResult:
             rows["adult_consequences_avoided_pv"] = (self.arrays["total_adult_savings_pv"], projection)
             rows["npv_with_adult_consequences"] = (self.arrays["total_npv_with_adult"], projection)
         # The payback year's mean, as for a comparison: the year the mean cash flows pay back
-        # (a mean of calendar years is not a year).
-        first = payback_index(self.arrays["cum_net_savings_discounted"].mean(axis=0)[None])[0]
-        estimates = {"payback_year": (float(first + self.base.start_year), np.nan)}
+        # (a mean of calendar years is not a year), counted from the strategy's first year.
+        pay = payback_years(
+            self.arrays["cum_net_savings_discounted"].mean(axis=0)[None],
+            self.arrays["total_investment_pv"].mean(axis=0)[None],
+            strategy_start(compile_staircase(self.strategy)),
+            self.base.start_year,
+        )
+        estimates = {"payback_year": (float(pay[0]), np.nan)}
         rows["payback_year"] = (
             rows["payback_year"][0],
             f"{rows['payback_year'][1]}; mean: that of the mean cash flow (no Monte Carlo interval)",

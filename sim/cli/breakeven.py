@@ -82,8 +82,7 @@ def _breakeven(args: argparse.Namespace) -> int:
     elif r.value == float("inf"):
         print(f"  {t('cli_no_breakeven_effect')}")
     elif r.value == 0.0:
-        payer = t("persp_" + r.perspective)
-        print(f"  {t('cli_breakeven_free', whose=payer[:1].upper() + payer[1:])}")
+        print(f"  {t('cli_breakeven_free', whose=t('persp_' + r.perspective))}")
     else:
         interval = f" [{t('cli_interval_draws', n=draws, lo=share(lo), hi=share(hi))}]" if args.draws else ""
         print(plain(f"  {t('cli_breakeven_effect', share=share(r.value), interval=interval)}"))

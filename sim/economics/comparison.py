@@ -204,13 +204,38 @@ def compare_arrays(
     out["total_npv_with_adult"] = out["total_npv"] + out["total_adult_savings_pv"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["total_roi"] = np.where(inv_pv > 0, out["total_npv"] / inv_pv, np.nan)
+    out["total_payback_year"] = payback_years(
+        out["cum_net_savings_discounted"], inv_pv, strategy_start(st_strat), st_base.start_year
+    )
+    return out
+
+
+def strategy_start(st_strat: Staircase) -> int:
+    """Index of the first year the strategy acts (0 if it never does): payback is counted from there."""
+    return int(np.argmax(st_strat.active)) if st_strat.active.any() else 0
+
+
+def payback_years(
+    cum_discounted_net: np.ndarray, investment_pv: np.ndarray, first: int, start_year: int
+) -> np.ndarray:
+    """Calendar year of payback per replication or draw (``nan``: none within the horizon).
+
+    Parameters
+    ----------
+    cum_discounted_net : numpy.ndarray
+        ``[replication, year]`` cumulative discounted net savings.
+    investment_pv : numpy.ndarray
+        ``[replication]`` present value of the investment.
+    first : int
+        Index of the strategy's first year (:func:`strategy_start`).
+    start_year : int
+        The calendar year of index 0.
+    """
     # Payback is counted from the strategy's first year: before it both arms
     # are the same, and a zero balance there is no payback.
-    first = int(np.argmax(st_strat.active)) if st_strat.active.any() else 0
-    pay = payback_index(out["cum_net_savings_discounted"][..., first:]) + first
+    pay = payback_index(cum_discounted_net[..., first:]) + first
     # A payer who invests nothing pays back from the start if it only gains
     # (the region saving on foster care it helps pay for); with no gain
     # either there is nothing to pay back.
-    pay[(inv_pv <= 0) & ~(out["total_npv"] > 0)] = np.nan
-    out["total_payback_year"] = pay + st_base.start_year
-    return out
+    pay[(investment_pv <= 0) & ~(cum_discounted_net[..., -1] > 0)] = np.nan
+    return pay + start_year

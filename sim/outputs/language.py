@@ -131,7 +131,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # PSA charts
     "p_paid_back": ("Probability of having paid back (%)", "Sandsynlighed for at være hjemtjent (%)"),
     "more_likely_from": ("more likely than not from {year}", "over 50 % sandsynligt fra {year}"),
-    "less_likely": ("less likely than not in every year", "under 50 % sandsynligt i alle år"),
+    "less_likely": ("in no year more likely than not", "i intet år over 50 % sandsynligt"),
     "breakeven_title": (
         "Paid back by {year} in {share} of {n} draws; {first}",
         "Hjemtjent senest {year} i {share} af {n} træk; {first}",
@@ -231,11 +231,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "Net present value for society (all payers)",
         "Nettonutidsværdi for samfundet (alle betalere)",
     ),
-    "persp_kommune": ("the municipality's", "kommunens"),
-    "persp_region": ("the region's", "regionens"),
-    "persp_stat": ("the state's", "statens"),
-    "persp_society": ("society's", "samfundets"),
-    "whose_money": ("The figures count {whose} money.", "Tallene tæller {whose} penge."),
+    # A perspective, not a possessive: "the municipality's money" was wrong for the national
+    # scenarios, which count every municipality's.
+    "persp_kommune": ("municipal perspective", "kommunalt perspektiv"),
+    "persp_region": ("regional perspective", "regionalt perspektiv"),
+    "persp_stat": ("state perspective", "statsligt perspektiv"),
+    "persp_society": ("societal perspective", "samfundsøkonomisk perspektiv"),
+    "whose_money": ("The figures are counted from a {whose}.", "Tallene er opgjort i et {whose}."),
     "kf_adult": (
         "Adult-life costs avoided, projected beyond the horizon",
         "Undgåede udgifter i voksenlivet, fremskrevet ud over perioden",
@@ -245,7 +247,27 @@ TEXT: dict[str, tuple[str, str]] = {
         "Ud over perioden (en fremskrivning, ikke en budgetpost)",
     ),
     "group_payers": ("By payer, within the horizon", "Pr. betaler, inden for perioden"),
-    "group_psa": ("With the uncertain numbers drawn (PSA)", "Med de usikre tal trukket (PSA)"),
+    "group_psa": (
+        "With the uncertain numbers drawn (PSA): the range is 90 % of the draws, the uncertainty in the "
+        "assumptions",
+        "Med de usikre tal trukket (PSA): spændet er 90 % af trækkene, usikkerheden i forudsætningerne",
+    ),
+    "wb_yearly_money": (
+        "A year's amounts are not discounted; columns marked 'discounted' are.",
+        "Årets beløb er ikke tilbagediskonteret; kolonner mærket »tilbagediskonteret« er.",
+    ),
+    "wb_comparison_ranges": (
+        "Columns (5 %) and (95 %): the range of outcomes over replications (chance).",
+        "Kolonner (5 %) og (95 %): udfaldsrummet over kørslerne (tilfældighed).",
+    ),
+    "wb_psa": (
+        "Probabilistic sensitivity analysis: means, percentiles and shares over {n} draws of the uncertain "
+        "assumptions (parameter uncertainty); the standard error and its 95 % interval are those of the "
+        "mean over the draws.",
+        "Probabilistisk følsomhedsanalyse: gennemsnit, fraktiler og andele over {n} træk af de usikre "
+        "forudsætninger (usikkerhed i forudsætningerne); standardfejlen og dens 95 %-interval er "
+        "gennemsnittets over trækkene.",
+    ),
     "kf_p_npv_adult": (
         "Probability NPV > 0 with adult life",
         "Sandsynlighed for gevinst med voksenlivet",
@@ -615,6 +637,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "range_low": ("Range of outcomes, from (5 %)", "Udfaldsrum, fra (5 %)"),
     "range_high": ("Range of outcomes, to (95 %)", "Udfaldsrum, til (95 %)"),
     "unit": ("Unit", "Enhed"),
+    "mc_se": ("Standard error of the mean", "Gennemsnittets standardfejl"),
+    "mc_low": ("Mean, 95 % interval from", "Gennemsnit, 95 %-interval fra"),
+    "mc_high": ("Mean, 95 % interval to", "Gennemsnit, 95 %-interval til"),
     "probability_break_even": ("Probability of having paid back", "Sandsynlighed for at være hjemtjent"),
     "key": ("Key in the scenario file", "Nøgle i scenariefilen"),
     "description": ("Input", "Forudsætning"),
@@ -1214,8 +1239,8 @@ TEXT.update(
             "Intet tal er angivet som en fordeling: der er intet at variere.",
         ),
         "cli_whose_money": (
-            "Counted in {whose} money (--perspective {perspective}).",
-            "Opgjort i {whose} penge (--perspective {perspective}).",
+            "Counted from a {whose} (--perspective {perspective}).",
+            "Opgjort i et {whose} (--perspective {perspective}).",
         ),
         "cli_sensitivity_header": (
             "{method} of {outcome}, largest first",
@@ -1250,10 +1275,10 @@ TEXT.update(
             "Den tjener sig ikke hjem, heller ikke med mange gange den antagne effekt.",
         ),
         "cli_breakeven_free": (
-            "{whose} NPV is not negative even with no effect at all: it pays nothing towards the programme "
-            "that it does not get back.",
-            "{whose} nettonutidsværdi er ikke negativ, heller ikke helt uden effekt: der betales intet til "
-            "programmet, som ikke kommer igen.",
+            "From a {whose}, the NPV is not negative even with no effect at all: this payer pays nothing "
+            "towards the programme that it does not get back.",
+            "I et {whose} er nettonutidsværdien ikke negativ, heller ikke helt uden effekt: denne betaler "
+            "betaler intet til programmet, som ikke kommer igen.",
         ),
         "cli_breakeven_effect": (
             "Breaks even at {share} of its assumed effect{interval}; changes in entry scale alike, and the "

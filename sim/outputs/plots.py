@@ -681,7 +681,7 @@ def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
     _year_axis(ax, years)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: L.percent(x / 100, lang)))
     ax.grid(axis="y", alpha=0.3)
-    over = np.flatnonzero(p >= 50)
+    over = np.flatnonzero(p > 50)  # "more likely than not": an even chance is not more
     first = t("more_likely_from", lang, year=years[over[0]]) if len(over) else t("less_likely", lang)
     title = t(
         "breakeven_title",

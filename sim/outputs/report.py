@@ -592,11 +592,16 @@ def parameter_value(scenario, key: str, value: float, lang: Lang) -> str:
 
     924780.69556 on a cost as "924.800 kr."; 0.7224999 on a hazard ratio as "0,7225".
     """
+    from decimal import ROUND_HALF_UP, Decimal
+
     if value is None or not np.isfinite(value):
         return "–"
     if value != 0:
-        decimals = 4 - 1 - int(np.floor(np.log10(abs(value))))
-        value = round(float(value), decimals)
+        # Rounded from the digits the results folder keeps (tornado.csv), half up, so that the
+        # console and a report remade from the folder show the same value (572850.29 is kept as
+        # 572850: rounding that half-to-even gave 572.800 in the report, 572.900 on the console).
+        kept = Decimal(L.plain_number(float(value), "value"))
+        value = float(kept.quantize(Decimal(1).scaleb(kept.adjusted() - 3), rounding=ROUND_HALF_UP))
     return L.describe_value(scenario, key, float(value), lang)
 
 

@@ -613,8 +613,8 @@ def remake_reports(
             )
         if extra.perspective != result.perspective:
             raise ResultsFolderError(
-                f"{other}: counts {L.t('persp_' + extra.perspective, 'en')} money, {folder} "
-                f"{L.t('persp_' + result.perspective, 'en')}; "
+                f"{other}: counted from a {L.t('persp_' + extra.perspective, 'en')}, {folder} "
+                f"from a {L.t('persp_' + result.perspective, 'en')}; "
                 "run both with the same --perspective"
             )
         extras.append(extra)

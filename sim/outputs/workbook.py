@@ -141,6 +141,15 @@ def _table(
     _fit(ws, headers, df)
 
 
+TABLE_ROW = 3
+"""The header row of a data sheet's table: row 1 says what its money is (price year, discounting)."""
+
+
+def _note(ws, text: str) -> None:
+    """A data sheet's first row: what its numbers are, above the table (the header is frozen below it)."""
+    ws.cell(row=1, column=1, value=text).font = Font(italic=True, size=9)
+
+
 def _fit(ws, headers: list[str], df: pd.DataFrame) -> None:
     for j, h in enumerate(headers, start=1):
         values = df.iloc[:200, j - 1] if j <= df.shape[1] else []
@@ -200,9 +209,11 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
         notes = [t("expected_note", lang)]
     if psa is not None:
         notes.append(
-            "Rækker mærket PSA: udfaldsrum over træk af de usikre forudsætninger (5 %- og 95 %-fraktil)."
+            "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
+            "dvs. usikkerheden i forudsætningerne, ikke tilfældighedens udfaldsrum."
             if lang == "da"
-            else "Rows marked PSA: range over draws of the uncertain assumptions (5th and 95th percentiles)."
+            else "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
+            "percentiles), that is parameter uncertainty, not the range of outcomes by chance."
         )
     for k, note in enumerate(notes, start=1):
         ws.cell(row=below + k, column=1, value=note).font = Font(italic=True, size=9)
@@ -277,27 +288,31 @@ def write_workbook(
     yearly = pd.concat(frames, ignore_index=True)
     if cmp:
         yearly = yearly[["arm", *[c for c in yearly.columns if c != "arm"]]]
-    _table(
-        wb.create_sheet(sheet_name("yearly", lang)),
-        yearly,
-        [L.column(c, lang, base) for c in yearly.columns],
-        lang=lang,
-    )
+    money = L.money_note(base, lang)
+    ws = wb.create_sheet(sheet_name("yearly", lang))
+    _note(ws, f"{money} {t('wb_yearly_money', lang)}")
+    _table(ws, yearly, [L.column(c, lang, base) for c in yearly.columns], first_row=TABLE_ROW, lang=lang)
     if cmp:
         y = result.yearly
-        _table(
-            wb.create_sheet(sheet_name("comparison", lang)),
-            y,
-            [L.column(c, lang, base) for c in y.columns],
-            lang=lang,
-        )
+        ws = wb.create_sheet(sheet_name("comparison", lang))
+        _note(ws, f"{money} {t('wb_yearly_money', lang)} {t('wb_comparison_ranges', lang)}")
+        _table(ws, y, [L.column(c, lang, base) for c in y.columns], first_row=TABLE_ROW, lang=lang)
     if psa is not None:
         ws = wb.create_sheet(sheet_name("psa", lang))
-        summary = psa.summary.reset_index().drop(columns="unit")
+        _note(ws, f"{t('wb_psa', lang, n=L.number(psa.draws, lang))} {L.money_note(psa.base, lang)}")
+        # Every row's mean is over the draws (the note says so): no column for it.
+        summary = psa.summary.reset_index().drop(columns=["unit", "mean_from"])
         row_kinds = [L.measure_kind(m) for m in summary["metric"]]
         summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
-        _table(ws, summary, [L.column(c, lang) for c in summary.columns], lang=lang, row_kinds=row_kinds)
-        row = len(summary) + 3
+        _table(
+            ws,
+            summary,
+            [L.column(c, lang) for c in summary.columns],
+            first_row=TABLE_ROW,
+            lang=lang,
+            row_kinds=row_kinds,
+        )
+        row = TABLE_ROW + len(summary) + 2
         b = psa.breakeven
         for j, c in enumerate(b.columns, start=1):
             cell = ws.cell(row=row, column=j, value=L.column(c, lang))

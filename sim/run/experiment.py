@@ -23,8 +23,10 @@ from sim.economics.comparison import (
     check_perspective,
     compare_arrays,
     money_label,
+    payback_years,
     programme_costs,
     step_costs,
+    strategy_start,
 )
 from sim.engines.des import simulate_des
 from sim.engines.expected import expected_measures
@@ -424,12 +426,25 @@ class Comparison:
         """``arrays[key]`` per replication, for the range of outcomes.
 
         Where the means are exact, a linear measure's replications are centred
-        on its exact mean (:func:`centred`); ratios and payback years are the
-        replications' own.
+        on its exact mean (:func:`centred`), and ratios and payback years are
+        those of the centred replications (NPV over investment; the first
+        year the cumulative net stays above zero), so that every range is
+        taken around the same exact means.
         """
         a = self.arrays[key]
-        if not self.exact or key in ("total_roi", "total_payback_year"):
+        if not self.exact:
             return a
+        if key == "total_roi":
+            npv, inv = self.outcomes("total_npv"), self.outcomes("total_investment_pv")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(inv > 0, npv / inv, np.nan)
+        if key == "total_payback_year":
+            return payback_years(
+                self.outcomes("cum_net_savings_discounted"),
+                self.outcomes("total_investment_pv"),
+                strategy_start(self.strategy.staircase),
+                self.base.staircase.start_year,
+            )
         return centred(a, self.mean_arrays[key][0])
 
     def se(self, key: str) -> np.ndarray:
@@ -465,7 +480,9 @@ class Comparison:
             return df
         unit = "share of replications (chance, not parameter uncertainty)"
         shares = [
-            share_row("share_paying_back", ~np.isnan(pay), unit, "replications"),
+            share_row(
+                "share_paying_back", ~np.isnan(self.outcomes("total_payback_year")), unit, "replications"
+            ),
             share_row("share_npv_positive", self.outcomes("total_npv") > 0, unit, "replications"),
         ]
         return pd.concat([df, *shares])

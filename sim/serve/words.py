@@ -63,18 +63,19 @@ WORDS: dict[str, tuple[str, str]] = {
         "tjener sig ikke hjem inden for perioden ved op til {top} af den antagne effekt (først fra {share})",
     ),
     "be_nothing": (
-        "{whose} money is not touched: no effect size changes it",
-        "{whose} penge berøres ikke: ingen effektstørrelse ændrer dem",
+        "from a {whose}, nothing is touched: no effect size changes the figures",
+        "i et {whose} berøres intet: ingen effektstørrelse ændrer tallene",
     ),
     "zero_payer": (
-        "In these files {whose} budget neither pays for the strategy nor saves by it: every figure is 0. "
-        "Choose another payer, or give the steps and the programme payers (see the payers guide).",
-        "I disse filer hverken betaler eller sparer {whose} budget ved strategien: alle tal er 0. Vælg en "
-        "anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
+        "In these files this payer neither pays for the strategy nor saves by it: every figure is 0 in a "
+        "{whose}. Choose another payer, or give the steps and the programme payers (see the payers guide).",
+        "I disse filer hverken betaler eller sparer denne betaler ved strategien: alle tal er 0 i et {whose}. "
+        "Vælg en anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
     ),
     "society_is_kommune": (
-        "In these files the municipality pays every cost, so society's figures are the municipality's.",
-        "I disse filer betaler kommunen alle udgifter, så samfundets tal er kommunens.",
+        "In these files every cost is municipal, so the societal perspective gives the municipal figures.",
+        "I disse filer er alle udgifter kommunale, så det samfundsøkonomiske perspektiv giver de kommunale "
+        "tal.",
     ),
     "be_always": ("pays back even without any effect", "tjener sig hjem selv uden effekt"),
     "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
@@ -118,10 +119,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
     "live_note": (
-        "Expected values from the analytic model, {y0}-{y1}, {whose} money: without chance variation, "
+        "Expected values from the analytic model, {y0}-{y1}, {whose}: without chance variation, "
         "so without intervals; run the simulation for those. A placement only delayed within the horizon is "
         "not counted as avoided.",
-        "Forventede værdier fra den analytiske model, {y0}-{y1}, {whose} penge: uden tilfældig "
+        "Forventede værdier fra den analytiske model, {y0}-{y1}, {whose}: uden tilfældig "
         "variation og derfor uden intervaller; kør simuleringen for dem. En anbringelse, der kun udskydes "
         "inden for perioden, tælles ikke som undgået.",
     ),
