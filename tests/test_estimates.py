@@ -316,6 +316,9 @@ def test_a_precision_not_reached_is_said_with_the_figures_and_the_replications_n
     worst = max(tg.half_width(10) / tg.tolerance(0.02) for tg in cmp.precision_targets())
     assert needed == pytest.approx(10 * worst**2, rel=0.2)  # the error falls as 1/sqrt(n)
     assert notes[-1].startswith("Range of outcomes: where the actual figure may fall by chance")
+    assert notes[-1].endswith(
+        "With 10 replications its ends are rough: more replications (--replications) pin them down."
+    )
 
 
 def test_figures_that_went_the_other_way_are_said_without_a_double_negative():

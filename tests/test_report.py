@@ -113,8 +113,25 @@ def test_html_states_the_answer_provenance_and_money_terms(folders):
     assert m["input_hash"] in html and str(m["seed"]) in html and m["trappesim_version"] in html
     assert "2024 prices" in html.replace(L.NBSP, " ") and "3.5 % years 0-35" in html.replace(L.NBSP, " ")
     assert "Not estimated" in html  # no PSA given: the probability of break-even is not invented
-    assert "not counted as avoided" in html
+    # Both halves of what "avoided" means: delayed within the years is not, delayed beyond them is.
+    assert L.t("delayed_note", "en", y0=2024, y1=2033) in html
     assert isinstance(meta, sim.Comparison)
+
+
+def test_a_psa_note_says_where_the_other_rows_means_come_from(folders, toy):
+    """The toy's means are exact: the note must not say they come from the simulation."""
+    from sim.outputs.report import render_html
+
+    uncertain = toy.with_changes({"steps.placed.cost_per_year": {"dist": "gamma", "mean": 5e5, "sd": 8e4}})
+    plan = uncertain.with_changes({"name": "plan", "intervention": INTERVENTION})
+    psa = sim.psa(uncertain, plan, draws=4, seed=1)
+    cmp = sim.load_results(folders["en"])
+    import json
+
+    meta = json.loads((folders["en"] / "manifest.json").read_text(encoding="utf-8"))
+    text = render_html(cmp, meta, "en", extras=[psa]).replace(L.NBSP, " ")
+    assert L.t("headline_exact", "en") in text
+    assert "90 % of the draws, the uncertainty in the assumptions" in text
 
 
 def test_danish_html(folders):

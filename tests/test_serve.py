@@ -31,6 +31,7 @@ from sim.serve.words import word
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIONAL = ("denmark-baseline.toml", "denmark-early-detection.toml")
+MUNICIPAL = ("municipality-template.toml", "municipality-early-detection.toml")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,12 @@ def test_effect_lever_changes_the_figures_and_the_url(client):
         ("start", "2025.5", "en", "whole number"),
         ("effect", "400", "en", "Allowed: 0 to 150"),
         ("discount", "-150", "da", "Tilladt"),
-        ("perspective", "kingdom", "en", "Allowed: kommune, region, stat, society"),
+        (
+            "perspective",
+            "kingdom",
+            "en",
+            "Allowed: the municipality (kommune), the region, the state (stat), society",
+        ),
     ],
 )
 def test_a_bad_value_gets_a_message_beside_its_field(client, lever, value, lang, words):
@@ -114,6 +120,71 @@ def test_levers_read_danish_decimal_commas():
     lv = levers(base, plan)
     state = read(lv, {"discount": "2,5", "cost": "400,5"}, "da")
     assert not state.errors and state.values["discount"] == 2.5 and state.values["cost"] == 400.5
+
+
+@pytest.mark.parametrize(
+    ("text", "da", "en"),
+    [
+        ("1.200", 1200.0, 1.2),  # a Danish thousands point; an English decimal point
+        ("1,200", 1.2, 1200.0),
+        ("3.5", 3.5, 3.5),  # not a group of three: the other language's decimal point
+        ("3,5", 3.5, 3.5),
+        ("1.000,5", 1000.5, 1000.5),
+        ("1 200", 1200.0, 1200.0),
+        ("\u22124,5", -4.5, -4.5),
+        ("1.2.3", None, None),
+        ("nan", None, None),
+        ("inf", None, None),
+        ("12 kr.", None, None),
+    ],
+)
+def test_numbers_are_read_as_the_pages_language_writes_them(text, da, en):
+    """Before, "1.200" (mio. kr.) on the Danish page was read as 1,2 without a word."""
+    from sim.serve.levers import parse_number
+
+    for lang, want in (("da", da), ("en", en)):
+        if want is None:
+            with pytest.raises(ValueError):
+                parse_number(text, lang)
+        else:
+            assert parse_number(text, lang) == want
+
+
+def test_a_danish_thousands_point_reaches_the_lever():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
+    lv = levers(base, plan)
+    state = read(lv, {"cost": "1.200", "effect": "1.000"}, "da")
+    assert state.values["cost"] == 1200.0  # mio. kr.
+    assert "effect" in state.errors  # 1.000 % is beyond the lever, and said so
+
+
+def test_start_and_last_year_follow_the_horizon_asked_for():
+    """Before, horizon 30 kept "2024 to 2043" for the start, and a start after a short horizon gave
+    figures of 0 blamed on the payer."""
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in MUNICIPAL)
+    lv = levers(base, plan)
+    assert not read(lv, {"horizon": "30", "start": "2050"}, "en").errors
+    assert read(lv, {"horizon": "5", "start": "2030"}, "en").errors == {"start": "Allowed: 2024 to 2028."}
+    said = compute(lv, read(lv, {"horizon": "1"}, "da"), base, plan, "da").errors["horizon"]
+    assert said.startswith("Strategien starter i 2025, efter det sidste år, der tælles (2024)")
+    assert compute(lv, read(lv, {"horizon": "1", "start": "2024"}, "en"), base, plan, "en").ok
+
+
+def test_messages_say_numbers_and_payers_in_the_pages_language():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in MUNICIPAL)
+    lv = levers(base, plan)
+    da = read(lv, {"cost": "1000000", "perspective": "foo", "discount": "x"}, "da").errors
+    assert da["cost"] == "Tilladt: 0 til 100.000\u00a0mio. kr."
+    assert da["perspective"] == "Tilladt: kommunen, regionen, staten, samfundet."
+    assert da["discount"] == "Skriv et tal, fx 3,5."
+
+
+def test_a_discount_rate_set_on_the_page_is_not_credited_to_the_files_source():
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in MUNICIPAL)
+    lv = levers(base, plan)
+    view = compute(lv, read(lv, {"discount": "15"}, "da"), base, plan, "da")
+    assert "15,0\u00a0% år 0-35" in view.notes[0]
+    assert "(første rente sat på what-if-siden; filens: 3,5\u00a0%, Finansministeriet 2021)" in view.notes[0]
 
 
 def test_a_lever_at_the_files_value_changes_nothing():
@@ -228,6 +299,15 @@ def test_no_path_from_a_request_reaches_the_file_system(client, name):
     assert r.status_code == 404
     assert "not one of the scenario files this page serves" in r.text and "Traceback" not in r.text
     assert client.get(f"/download/strategy.toml?base={name}&strategy={NATIONAL[1]}").status_code == 404
+
+
+def test_a_pair_that_cannot_be_compared_is_said_in_the_pages_language(client):
+    r = client.get("/", params={"base": NATIONAL[0], "strategy": MUNICIPAL[1], "lang": "da"})
+    assert r.status_code == 400 and '<html lang="da">' in r.text
+    assert "Siden kan ikke vises" in r.text and "Disse to filer kan ikke sammenlignes" in r.text
+    assert "(baseline 2018-2043, strategy 2024-2043)" in r.text  # which years differ
+    r = client.get("/", params={"base": "nope.toml", "strategy": NATIONAL[1], "lang": "da"})
+    assert r.status_code == 404 and "Siden kender ikke denne fil" in r.text
 
 
 def test_library_lists_pairs_and_broken_files(folder, tmp_path):
@@ -435,6 +515,18 @@ def test_a_strategy_through_places_is_not_shown_as_only_its_cost(folder):
     assert 'id="dl-html"' not in page
     r = client.get("/download/report.html", params={"lang": "en"})
     assert r.status_code == 409 and "run it for these levers first" in r.text
+
+
+def test_the_places_a_strategy_buys_are_in_its_live_cost(folder):
+    """The live figures lift the limits, not the cost of the places the strategy pays for: its
+    investment is the simulation's (the places' cost does not depend on chance)."""
+    from sim.serve.whatif import comparison
+
+    base, plan = (sim.load_scenario(folder / f) for f in ("municipality-foster-shortage.toml",
+                                                          "municipality-foster-recruitment.toml"))  # fmt: skip
+    live = comparison(base, plan, "kommune").summary.loc["investment_pv", "mean"]
+    des = sim.compare(base, plan, replications=1, seed=1).summary.loc["investment_pv", "mean"]
+    assert live == pytest.approx(des, rel=1e-12) and live > 20e6  # the places: about DKK 32 m, not 1 m
 
 
 def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_path):

@@ -287,7 +287,7 @@ def test_perspective(page, served, console_errors):
         page.select_option("#f-perspective", "society")
     assert response.value.ok
     expect(page).to_have_url(re.compile(r"[?&]perspective=society(&|$)"), timeout=TIMEOUT)
-    expect(page.locator("#results > p.note").first).to_contain_text("society")
+    expect(page.locator("#results > p.note").first).to_contain_text("societal perspective")
     # In the shipped files every cost is the municipality's, so society's NPV is the same:
     # the region's (none of the costs) shows the figures do follow the payer.
     want = reference(served.folder, {"perspective": "society"})
@@ -319,6 +319,17 @@ def test_variant_is_saved_in_the_url(page, served, context, console_errors):
     # The variant's NPV is the server's for effect 60.
     want = reference(served.folder, {"effect": "60"})
     expect(again.locator("#variants table.variants")).to_contain_text(want["npv"]["text"])
+    # Back to the files' values keeps the variants; removing one keeps the levers as they are.
+    with again.expect_navigation(timeout=TIMEOUT):
+        again.click("#reset")
+    assert query_of(again)["v"] == ["effect=60"] and "effect" not in query_of(again)
+    again.fill("#f-effect", "75")
+    with again.expect_response("**/whatif", timeout=TIMEOUT):
+        again.locator("#f-effect").dispatch_event("change")
+    with again.expect_navigation(timeout=TIMEOUT):
+        again.click("#variants button[value='remove:0']")
+    assert query_of(again).get("effect") == ["75"] and "v" not in query_of(again)
+    expect(again.locator("#variants")).to_have_count(0)
     assert console_errors == []
 
 

@@ -81,6 +81,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "Talt over {y0}-{y1}: en anbringelse, der kun udskydes inden for årene, tælles ikke som undgået; "
         "en, der udskydes til efter {y1}, gør. Linjen viser den varige effekt.",
     ),
+    "headline_exact": (
+        "means exact from the analytic model, ranges of outcomes from the discrete-event simulation",
+        "gennemsnit eksakte fra den analytiske model, udfaldsrum fra den diskrete hændelsessimulering",
+    ),
+    "delayed_note": (
+        "A placement only delayed within {y0}-{y1} is not counted as avoided; one delayed beyond {y1} is.",
+        "En anbringelse, der kun udskydes inden for {y0}-{y1}, tælles ikke som undgået; en, der udskydes "
+        "til efter {y1}, gør.",
+    ),
     # payback chart
     "cum_net": ("Cumulative net savings (mean)", "Akkumuleret nettobesparelse (gennemsnit)"),
     "no_payback_title": ("No payback within the horizon (by {year})", "Tjener sig ikke hjem inden {year}"),
@@ -208,7 +217,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Expected values from the analytic engine (no chance variation).",
         "Forventede værdier fra den analytiske model (uden tilfældig variation).",
     ),
-    "cum_net_expected": ("Cumulative net savings (expected)", "Akkumuleret nettobesparelse (forventet)"),
+    "cum_net_expected": (
+        "Cumulative net savings, discounted (expected)",
+        "Akkumuleret nettobesparelse, tilbagediskonteret (forventet)",
+    ),
     "waterfall_note_expected": (
         "Present values {y0}-{y1}, expected values. Long-run adult consequences after the horizon are not included. ",
         "Nutidsværdier {y0}-{y1}, forventede værdier. Langsigtede konsekvenser i voksenlivet efter perioden er "
@@ -296,9 +308,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_range": ("range of outcomes (90 %)", "udfaldsrum (90 %)"),
     "legend_exact": (
         "Means: exact, from the analytic engine, which solves this model; the simulation's own means over "
-        "{n} lie within {gap} of them, as chance allows.",
+        "{n} lie within {gap} of them, a check of the two engines (a gap larger than chance gives would be "
+        "warned about here).",
         "Gennemsnit: eksakte, fra den analytiske model, som løser denne model; simuleringens egne "
-        "gennemsnit over {n} ligger inden for {gap} af dem, som tilfældigheden tillader.",
+        "gennemsnit over {n} ligger inden for {gap} af dem, et tjek af de to beregninger (en afvigelse "
+        "større end tilfældigheden giver, ville blive nævnt her).",
+    ),
+    "legend_rough_range": (
+        "With {n} its ends are rough: more replications (--replications) pin them down.",
+        "Med {n} er dets ender usikre: flere kørsler (--replications) fastlægger dem.",
+    ),
+    "legend_weak_check": (
+        "With {n} this check finds only large gaps.",
+        "Med {n} finder dette tjek kun store afvigelser.",
     ),
     "legend_disagree": (
         "Warning: the simulation's own mean of '{metric}' is {z} standard errors from the analytic "

@@ -268,6 +268,16 @@ def key_figure_records(
     return records
 
 
+WEAK_CHECK = 10
+"""Below this many replications, the engines' agreement check is said to find only large gaps (at
+p < 0.001, Student's t with 2 degrees of freedom needs a gap of 32 standard errors; with 9, 4.8)."""
+
+
+ROUGH_RANGE = 40
+"""Below this many replications the range of outcomes is said to have rough ends (its 5th and 95th
+percentiles then rest on one or two replications each)."""
+
+
 def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
     """What the key figures' intervals mean, in words: the means' precision, the range of outcomes.
 
@@ -288,6 +298,8 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         gap = agree["gap_share"].to_numpy(dtype=float)
         largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
         notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1))]
+        if n < WEAK_CHECK:  # Student's t with few degrees of freedom: p < 0.001 needs a gap of many SEs
+            notes[0] += " " + t("legend_weak_check", lang, n=runs)
         for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
             notes.append(t("legend_disagree", lang, metric=r.metric, z=L.number(r.z, lang, 1)))
     elif res.precision is None:
@@ -311,6 +323,8 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
             )
     if n > 1:
         notes.append(t("legend_range", lang, n=runs))
+        if n < ROUGH_RANGE:  # a 5th percentile of fewer than 40 numbers is little more than their least
+            notes[-1] += " " + t("legend_rough_range", lang, n=runs)
     return notes
 
 
@@ -542,6 +556,7 @@ def render_html(
         money_note=L.money_note(base, lang)
         + (" " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang)) if cmp else ""),
         interval_notes=interval_notes(result, lang),
+        delayed_note=t("delayed_note", lang, y0=int(years[0]), y1=int(years[-1])) if cmp else "",
         exact_means=result.mean_from == "exact",
         charts=charts,
         psa=psa,
@@ -551,7 +566,9 @@ def render_html(
         sensitivity=sensitivity,
         sensitivity_rows=sensitivity_rows,
         psa_engine=L.engine_name(psa.engine, lang) if psa is not None else "",
-        headline_engine=L.engine_name(meta.get("engine", ""), lang),
+        headline_engine=t("headline_exact", lang)
+        if result.mean_from == "exact"
+        else L.engine_name(meta.get("engine", ""), lang),
         expected=meta.get("engine") == "expected",
         runs=L.runs(reps, lang),
         discount_year=base.discount_year,

@@ -207,6 +207,8 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
     arm = result.base if cmp else result
     if arm.engine == "expected":
         notes = [t("expected_note", lang)]
+    if cmp:
+        notes.append(t("delayed_note", lang, y0=int(years[0]), y1=int(years[-1])))
     if psa is not None:
         notes.append(
             "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "

@@ -798,7 +798,11 @@ def check_pair(base: Scenario, strategy: Scenario) -> None:
     if base.step_ids != strategy.step_ids:
         raise PairError("baseline and strategy must have the same steps in the same order")
     if (base.start_year, base.horizon_years) != (strategy.start_year, strategy.horizon_years):
-        raise PairError("baseline and strategy must have the same start year and horizon")
+        raise PairError(
+            "baseline and strategy must have the same start year and horizon (baseline "
+            f"{base.start_year}-{base.start_year + base.horizon_years - 1}, strategy "
+            f"{strategy.start_year}-{strategy.start_year + strategy.horizon_years - 1})"
+        )
     if base.population.children != strategy.population.children:
         raise PairError(
             f"baseline '{base.name}' and strategy '{strategy.name}' describe different areas "

@@ -569,13 +569,20 @@ def _attachment(name: str) -> dict[str, str]:
 async def _user_error(request: Request, exc: Exception) -> Response:
     """A user's mistake (an unknown file, a pair that cannot be compared): said, never a traceback."""
     status = 404 if isinstance(exc, UnknownFile) else 400
-    return _render("problem.html", status=status, message=str(exc), static=_STATIC_VERSION)
+    lang = request.query_params.get("lang")
+    lang = lang if lang in L.LANGUAGES else "en"
+    lead = word("problem_file" if isinstance(exc, UnknownFile) else "problem_pair", lang)
+    return _render(
+        "problem.html", status=status, lang=lang, lead=lead, message=str(exc), static=_STATIC_VERSION
+    )
 
 
 async def _bug(request: Request, exc: Exception) -> Response:
     return _render(
         "problem.html",
         status=500,
+        lang="en",
+        lead="",
         message="Trappesim met an error it did not expect; the server's terminal has the details.",
         static=_STATIC_VERSION,
     )

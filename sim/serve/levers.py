@@ -63,8 +63,10 @@ class Lever:
         if self.choices:
             return word("persp_" + str(value), lang)
         text = self.shown(value)
-        if lang == "da":
-            text = text.replace(".", ",")
+        if text and self.unit != "year":  # a year is no amount: 2030, never 2.030
+            # The language's decimal sign and groups of thousands ("100.000", "0,9"); the field reads them back.
+            decimals = len(text.split(".")[1]) if "." in text else 0
+            text = L.number(float(value), lang, decimals)
         if unit and text and self.unit != "year":
             text += "\u00a0" + word("unit_" + self.unit, lang)
         return text or "–"
@@ -269,19 +271,61 @@ class State:
         return self.values["perspective"]
 
 
-def _example(lever: Lever) -> str:
-    return lever.shown(lever.default if lever.default is not None else lever.low)
+def _example(lever: Lever, lang: str) -> str:
+    return lever.display(lever.default if lever.default is not None else lever.low, lang)
+
+
+def parse_number(text: str, lang: str) -> float:
+    """A number as a person in ``lang`` writes it: "1.200" is 1200 on the Danish page, "1,200" on the English.
+
+    Read by the page's language first (babel's strict rules: a group separator
+    only between groups of three), then by the other, so that "3.5" on the
+    Danish page and "3,5" on the English are 3.5; spaces between groups are
+    allowed. Raises ``ValueError`` for anything else.
+    """
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    plain = text.strip().replace("\u2212", "-")
+    for space in (" ", "\u00a0", "\u202f"):
+        plain = plain.replace(space, "")
+    for locale in (lang, "en" if lang == "da" else "da"):
+        try:
+            x = float(parse_decimal(plain, locale=locale, strict=True))
+        except (NumberFormatError, ValueError):
+            continue
+        if math.isfinite(x):
+            return x
+    raise ValueError(f"not a number: {text!r}")
+
+
+def _bounds(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> dict[str, tuple[float, float]]:
+    """Ranges that follow another lever: the start and last year stay within the horizon asked for."""
+    by_id = {lv.id: lv for lv in all_levers}
+    horizon = by_id.get("horizon")
+    if horizon is None or not str(raw.get("horizon", "")).strip():
+        return {}
+    try:
+        years = parse_number(str(raw["horizon"]), lang)
+    except ValueError:
+        return {}  # said beside the horizon's own field
+    if years != int(years) or not horizon.low <= years <= horizon.high:
+        return {}
+    return {
+        lid: (by_id[lid].low, by_id[lid].low + int(years) - 1) for lid in ("start", "end") if lid in by_id
+    }
 
 
 def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
     """Read the levers' text (a query or form); a lever not given keeps the files' value.
 
-    Numbers may be written the Danish way (``3,5``); a message in ``lang``
+    Numbers are read as :func:`parse_number` reads them; a message in ``lang``
     names what is allowed. Nothing here reads a file or runs a model.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    bounds = _bounds(all_levers, raw, lang)
     for lever in all_levers:
+        low, high = bounds.get(lever.id, (lever.low, lever.high))
         text = raw.get(lever.id)
         if text is None:
             values[lever.id] = lever.default
@@ -289,7 +333,8 @@ def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
         text = str(text).strip()
         if lever.choices:
             if text not in lever.choices:
-                errors[lever.id] = word("err_choice", lang, allowed=", ".join(lever.choices))
+                allowed = ", ".join(lever.display(c, lang) for c in lever.choices)
+                errors[lever.id] = word("err_choice", lang, allowed=allowed)
                 values[lever.id] = lever.default
             else:
                 values[lever.id] = text
@@ -302,17 +347,18 @@ def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
                 values[lever.id] = lever.default
             continue
         try:
-            x = float(text.replace("\u2212", "-").replace(" ", "").replace(",", "."))
+            x = parse_number(text, lang)
         except ValueError:
-            errors[lever.id] = word("err_number", lang, example=_example(lever))
+            errors[lever.id] = word("err_number", lang, example=_example(lever, lang))
             values[lever.id] = lever.default
             continue
         if lever.whole and (not math.isfinite(x) or x != int(x)):
-            errors[lever.id] = word("err_whole", lang, example=_example(lever))
-        elif not (math.isfinite(x) and lever.low <= x <= lever.high):
-            errors[lever.id] = word(
-                "err_range", lang, low=lever.shown(lever.low), high=lever.shown(lever.high)
+            errors[lever.id] = word("err_whole", lang, example=_example(lever, lang))
+        elif not (math.isfinite(x) and low <= x <= high):
+            said = word(
+                "err_range", lang, low=lever.display(low, lang), high=lever.display(high, lang, unit=True)
             )
+            errors[lever.id] = said.replace("..", ".")  # "mio. kr.."
         values[lever.id] = (int(x) if lever.whole else x) if lever.id not in errors else lever.default
     moved = tuple(lv.id for lv in all_levers if values[lv.id] != lv.default and lv.id not in errors)
     return State(values, errors, moved)
@@ -324,7 +370,9 @@ def query(all_levers: list[Lever], state: State) -> dict[str, str]:
     return {k: by_id[k].shown(state.values[k]) for k in state.moved}
 
 
-def changes(all_levers: list[Lever], state: State, base: Scenario) -> tuple[dict[str, Any], dict[str, Any]]:
+def changes(
+    all_levers: list[Lever], state: State, base: Scenario, lang: str = "en"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The dotted-key changes of the moved levers: (both arms', the strategy's own).
 
     The effect size is not among them: it scales the strategy's changes
@@ -341,8 +389,16 @@ def changes(all_levers: list[Lever], state: State, base: Scenario) -> tuple[dict
         value = state.values[lid]
         if lid == "discount":
             periods = [p.model_dump() for p in base.discounting.periods] or [{"from_year": 0}]
+            was = periods[0].get("rate")
             periods[0]["rate"] = value * lever.scale
-            into[lever.key] = {**base.discounting.model_dump(), "periods": periods}
+            # The rate is the page's, not the source's: "(Finansministeriet 2021)" beside 15 % would credit it.
+            source = word(
+                "discount_source",
+                lang,
+                rate=L.percent(was, lang, 1) if was is not None else "–",
+                source=base.discounting.source,
+            )
+            into[lever.key] = {**base.discounting.model_dump(), "periods": periods, "source": source}
         elif lid == "half_life" and value is None:  # no fading: the effect ends with the programme
             into["intervention.fading"] = None
         else:
@@ -373,7 +429,7 @@ def arms(
     """
     from sim.analysis.uncertainty import scaled_effect
 
-    pair, own = changes(all_levers, state, base)
+    pair, own = changes(all_levers, state, base, lang)
     arm = base  # the file whose copy is being made: a message quotes its years
     try:
         a = base.with_changes(pair) if pair else base
@@ -381,6 +437,11 @@ def arms(
         b = strategy.with_changes({**pair, **own}) if pair or own else strategy
         if state.effect != 1.0:
             b = scaled_effect(b, state.effect)
+        last = b.start_year + b.horizon_years - 1
+        if b.intervention is not None and b.intervention.start_year > last:
+            # Every figure would be 0, for no reason the page could give (validation allows it: a file may).
+            where = "start" if "start" in state.moved else "horizon"
+            return {where: word("err_after_horizon", lang, start=b.intervention.start_year, last=last)}
     except ScenarioError as err:
         if err.key == "discounting.to_year" and arm.discounting.to_year is not None:
             # Of the levers, only the horizon can end the years simulated before the year discounted to.

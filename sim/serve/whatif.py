@@ -158,6 +158,12 @@ def comparison(
     check_pair(a, b)
     st_a, ma = cache.get(key, a) if cache is not None and key is not None else _arm(a)
     st_b, mb = _arm(b)
+    if b is not strategy and strategy.intervention is not None and strategy.intervention.extra_places:
+        # The places a strategy buys are lifted with the limits, but not their cost: the page shows
+        # the strategy's cost without its effect (as it says), not without the places it pays for.
+        from sim.model.staircase import compile_staircase
+
+        st_b = st_b.with_parts(programme_cost=compile_staircase(strategy).programme_cost)
     res_a = Result(a, st_a, "expected", DEFAULT_SEED, 1, ma, None, None)
     res_b = Result(b, st_b, "expected", DEFAULT_SEED, 1, mb, None, None)
     return Comparison(res_a, res_b, compare_arrays(ma, mb, st_a, st_b, perspective), perspective)

@@ -25,10 +25,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Indsatsens sidste år (tomt: til horisonten)",
     ),
     "half_life": (
-        "Effect's half-life after the programme ends (years; empty: ends at once)",
-        "Effektens halveringstid efter indsatsen (år; tomt: ophører straks)",
+        "Effect's half-life in years (from the programme's last year, or from its start if it has none; "
+        "empty: no fading, the effect lasts while the programme runs)",
+        "Effektens halveringstid i år (fra indsatsens sidste år, eller fra starten hvis den ingen har; "
+        "tomt: ingen aftagning, effekten varer, mens indsatsen kører)",
     ),
-    "places": ("Places on {step}", "Pladser på {step}"),
+    "places": ("Places: {step}", "Pladser: {step}"),
     "discount": ("Discount rate, years 0-35", "Diskonteringsrente, år 0-35"),
     "horizon": ("Horizon (years)", "Tidshorisont (år)"),
     "perspective": ("Whose money", "Hvis penge"),
@@ -46,6 +48,24 @@ WORDS: dict[str, tuple[str, str]] = {
     "err_number": ("Write a number, e.g. {example}.", "Skriv et tal, fx {example}."),
     "err_whole": ("Write a whole number, e.g. {example}.", "Skriv et helt tal, fx {example}."),
     "err_range": ("Allowed: {low} to {high}.", "Tilladt: {low} til {high}."),
+    "discount_source": (
+        "first rate set on the what-if page; the file's: {rate}, {source}",
+        "første rente sat på what-if-siden; filens: {rate}, {source}",
+    ),
+    "problem_file": (
+        "The page does not know this file: it reads only the files it was given or that lie in its folder.",
+        "Siden kender ikke denne fil: den læser kun de filer, den fik, eller som ligger i dens mappe.",
+    ),
+    "problem_pair": (
+        "These two files cannot be compared; the check says (in English):",
+        "Disse to filer kan ikke sammenlignes; kontrollen siger (på engelsk):",
+    ),
+    "err_after_horizon": (
+        "The strategy starts in {start}, after the last year counted ({last}): choose a longer horizon or "
+        "an earlier start.",
+        "Strategien starter i {start}, efter det sidste år, der tælles ({last}): vælg en længere "
+        "tidshorisont eller en tidligere start.",
+    ),
     "err_choice": ("Allowed: {allowed}.", "Tilladt: {allowed}."),
     "err_required": ("A value is needed here.", "Her skal stå en værdi."),
     "err_scenario": ("Not allowed: {message}", "Ikke tilladt: {message}"),
@@ -120,11 +140,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
     "live_note": (
         "Expected values from the analytic model, {y0}-{y1}, {whose}: without chance variation, "
-        "so without intervals; run the simulation for those. A placement only delayed within the horizon is "
-        "not counted as avoided.",
+        "so without intervals; run the simulation for those. A placement only delayed within {y0}-{y1} is "
+        "not counted as avoided; one delayed beyond {y1} is.",
         "Forventede værdier fra den analytiske model, {y0}-{y1}, {whose}: uden tilfældig "
         "variation og derfor uden intervaller; kør simuleringen for dem. En anbringelse, der kun udskydes "
-        "inden for perioden, tælles ikke som undgået.",
+        "inden for {y0}-{y1}, tælles ikke som undgået; en, der udskydes til efter {y1}, gør.",
     ),
     "uncapped_note": (
         "These live figures lift the limits on places (the analytic model cannot make children wait); the "
