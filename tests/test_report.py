@@ -491,3 +491,36 @@ def test_a_tornado_value_reads_the_same_from_memory_and_from_its_folder(value, s
     assert parameter_value(base, "steps.placed.cost_per_year", value, "da") == shown
     kept = float(L.plain_number(value, "value"))  # as tornado.csv keeps it
     assert parameter_value(base, "steps.placed.cost_per_year", kept, "da") == shown
+
+
+def test_every_chart_is_described_in_words_in_both_languages(folders):
+    """The report's images say what they show, in its language (they said "placed children")."""
+    from sim.outputs.writers import CHARTS
+
+    for chart in CHARTS:
+        en, da = L.TEXT["chart_" + chart.stem]
+        assert en.startswith("Chart: ") and da.startswith("Diagram: ")
+    html = (folders["da"] / "report.html").read_text(encoding="utf-8")
+    assert 'alt="Diagram: anbragte børn med og uden strategien"' in html
+    assert 'alt="placed children"' not in html
+
+
+def test_a_payback_year_the_same_in_every_replication_says_so(toy):
+    """An empty range read as "not computed"; one year in every replication is a finding."""
+    from sim.outputs.report import key_figure_records
+
+    plan = toy.with_changes(
+        {
+            "name": "plan",
+            "intervention": {
+                "start_year": 2026,
+                "cost_per_year": 1e5,
+                "hazard_ratios": {"mid": {"placed": 0.5}},
+            },
+        }
+    )
+    cmp = sim.compare(toy, plan, replications=3, seed=1)
+    assert set(cmp.outcomes("total_payback_year")) == {2026.0}
+    rows = {r["metric"]: r for r in key_figure_records(cmp, "da")}
+    assert rows["payback_year"]["interval"] == "2026 i alle kørsler"
+    assert rows["investment_pv"]["interval"] == ""  # the same in every replication by construction

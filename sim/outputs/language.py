@@ -85,6 +85,43 @@ TEXT: dict[str, tuple[str, str]] = {
         "means exact from the analytic model, ranges of outcomes from the discrete-event simulation",
         "gennemsnit eksakte fra den analytiske model, udfaldsrum fra den diskrete hændelsessimulering",
     ),
+    # What each chart shows, for the report's image descriptions (alt texts).
+    "chart_placed_children": (
+        "Chart: placed children with and without the strategy",
+        "Diagram: anbragte børn med og uden strategien",
+    ),
+    "chart_staircase": ("Chart: children on each step by year", "Diagram: børn på hvert trin pr. år"),
+    "chart_placements_avoided": (
+        "Chart: new placements avoided by year",
+        "Diagram: nye anbringelser undgået pr. år",
+    ),
+    "chart_payback": (
+        "Chart: cumulative net savings, discounted, and the payback year",
+        "Diagram: akkumuleret nettobesparelse, tilbagediskonteret, og hjemtjeningsåret",
+    ),
+    "chart_waterfall": (
+        "Chart: from investment and savings to the net present value",
+        "Diagram: fra investering og besparelser til nettonutidsværdien",
+    ),
+    "chart_waiting_list": ("Chart: children waiting for a place", "Diagram: børn, der venter på en plads"),
+    "chart_utilisation": ("Chart: places in use", "Diagram: pladser i brug"),
+    "chart_breakeven": (
+        "Chart: probability of having paid back, by year",
+        "Diagram: sandsynlighed for at være hjemtjent, pr. år",
+    ),
+    "chart_npv_distribution": (
+        "Chart: net present value over the draws",
+        "Diagram: nettonutidsværdien over trækkene",
+    ),
+    "chart_tornado": (
+        "Chart: how much each uncertain number moves the outcome",
+        "Diagram: hvor meget hvert usikkert tal flytter resultatet",
+    ),
+    "chart_calibration": (
+        "Chart: the calibrated model against the data",
+        "Diagram: den kalibrerede model mod data",
+    ),
+    "every_run": ("{value} in every replication", "{value} i alle kørsler"),
     "delayed_note": (
         "A placement only delayed within {y0}-{y1} is not counted as avoided; one delayed beyond {y1} is.",
         "En anbringelse, der kun udskydes inden for {y0}-{y1}, tælles ikke som undgået; en, der udskydes "

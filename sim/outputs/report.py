@@ -264,7 +264,12 @@ def key_figure_records(
         r["text"] = fmt(r["centre"], k)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
         r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
-        r["interval"] = "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
+        if k == "year" and lo == hi and reps > 1:  # not "no range": every replication paid back that year
+            r["interval"] = t("every_run", lang, value=fmt(lo, k))
+        else:
+            r["interval"] = (
+                "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
+            )
     return records
 
 
@@ -498,7 +503,11 @@ def render_html(
         else:
             answer.append({"label": t("kf_p_npv", lang), "text": None, "precision": "", "interval": ""})
     charts = [
-        {"stem": stem, "src": _png(data), "alt": stem.replace("_", " ")}
+        {
+            "stem": stem,
+            "src": _png(data),
+            "alt": t("chart_" + stem, lang) if "chart_" + stem in L.TEXT else stem,
+        }
         for stem, data in (pngs or {}).items()
     ]
     notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
