@@ -147,3 +147,64 @@ def test_busy_children_with_places_equal_one_event_per_move(capacity):
     a = simulate_des(st, 5, 2)
     assert (a.wait_for >= 0).sum() + (a.overflowed_from >= 0).sum() > 100  # the places bind
     assert_same_spells(a, simulate_des(st, 5, 2, eager=False))
+
+
+def _meeting_reviews() -> dict:
+    """Found by the generated scenarios: eight children found on a step with one place and monthly
+    reviews, which sent two of them for the same place at the same instant."""
+    step = {"placement": False, "cost_per_year": 0, "entry_cost": 0, "duration": {"dist": "exponential"}}
+    steps = {
+        "s0": {
+            **step,
+            "capacity": {"places": 2, "wait_on": "s3"},
+            "review": {"interval_months": 1, "moves": {"s1": 0.1}},
+        },
+        "s1": {
+            **step,
+            "duration": {"dist": "weibull", "mean_years": 0.5, "shape": 0.6},
+            "capacity": {"places": 1, "queue": "oldest_first"},
+            "review": {"interval_months": 1, "moves": {"s0": 0.1}},
+        },
+        "s2": {**step, "capacity": {"places": 0}, "review": {"interval_months": 1, "moves": {"s0": 0.1}}},
+        "s3": {**step, "placement": True, "capacity": {"places": "unlimited"}},
+    }
+    for i, s in enumerate(steps.values()):
+        s.update(name_da=f"Trin {i}", name_en=f"Step {i}")
+    return {
+        "name": "meeting",
+        "start_year": 2024,
+        "horizon_years": 2,
+        "price_year": 2024,
+        "steps": steps,
+        "population": {
+            "children": 5000,
+            "age_bands": [0, 6, 12],
+            "leaving_age": 18,
+            "entries_per_year": 0.0,
+            "entry_age_shares": {"0-5": 1.0},
+            "entry_step_shares": {"s0": 1.0},
+            "initial_stock": {"s1": {"children": 8, "age_shares": {"0-5": 1.0}}},
+        },
+        "transitions": {"s1": {"closed": 0.5}},
+    }
+
+
+def test_children_found_at_the_start_are_not_all_reviewed_at_the_same_instants():
+    """Their first review comes after a random part of an interval (they have been there a while):
+    before, every one was reviewed at 1, 2, ... months, children met at exactly the same moment, and
+    the order of simultaneous events decided who got a place, differently in the bulk paths and in
+    the event-by-event engine."""
+    from sim.engines.paths import review_phase
+
+    st = compile_staircase(Scenario.from_dict(_meeting_reviews()))
+    assert_same_spells(simulate_des(st, 0, 1), simulate_des(st, 0, 1, eager=False))
+    log = simulate_des(st, 0, 1)
+    starts = log.start[(log.from_step >= 0) & (log.start > 0)]
+    assert not np.any(np.isclose((starts * 12) % 1, 0, atol=1e-9))  # no move on the month grid
+    # The phase is uniform, and independent of the number of reviews drawn from the same number.
+    rng = np.random.default_rng(1)
+    u, p = rng.random(200_000), 0.3
+    x = np.log(1 - u) / np.log(1 - p)
+    phase = review_phase(x - np.floor(x), p)
+    assert abs(phase.mean() - 0.5) < 0.005 and abs(np.mean(phase < 0.25) - 0.25) < 0.005
+    assert abs(np.corrcoef(phase, np.floor(x))[0, 1]) < 0.01

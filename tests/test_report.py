@@ -17,6 +17,7 @@ import sim
 from sim.outputs import language as L
 from sim.outputs.report import assumptions, format_value, key_figures
 from sim.outputs.results import write_results
+from sim.run.experiment import wilson_interval
 from sim.scenario import Scenario
 
 
@@ -173,6 +174,10 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     p = kf.loc["probability_npv_positive"]
     assert p["centre"] == pytest.approx(np.mean(psa.arrays["total_npv"] > 0))
     assert re.fullmatch(r"\d+\xa0%", p["text"])
+    # How many draws, and the share's precision (Wilson's 95 % interval: not "exact" at 100 %).
+    assert p["label"] == "Probability that NPV > 0 (30 draws)"
+    lo, hi = wilson_interval(int(np.sum(psa.arrays["total_npv"] > 0)), 30)
+    assert p["precision"] == f"{L.percent(lo, 'en')} – {L.percent(hi, 'en')}" and lo < hi
     assert kf.loc["psa_npv", "p5"] == pytest.approx(np.percentile(psa.arrays["total_npv"], 5))
 
 

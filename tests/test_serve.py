@@ -113,6 +113,9 @@ def test_a_value_validation_refuses_is_said_beside_its_field(client):
     r = client.post("/whatif", data=form(start="2030", end="2026"))
     message = re.search(r'id="err-end"[^>]*>([^<]*)<', r.text).group(1)
     assert "Not allowed" in message and "Traceback" not in r.text
+    # The list above the figures names the field too (it may be off screen).
+    listed = re.search(r'<ul class="problems"><li><a href="#f-end">([^<]*)<', r.text).group(1)
+    assert html.unescape(listed).startswith("Last year of the programme (empty: to the horizon): Not allowed")
 
 
 def test_levers_read_danish_decimal_commas():

@@ -80,8 +80,11 @@ def _psa(args: argparse.Namespace) -> int:
         r = s.loc[key]
         shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
         print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
-    p = L.percent(s.loc["probability_npv_positive", "mean"], lang)
-    print(f"  {L.t('kf_p_npv', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
+    r = s.loc["probability_npv_positive"]
+    p = L.percent(r["mean"], lang)
+    wilson = f"{L.percent(r['mc_low'], lang)} – {L.percent(r['mc_high'], lang)}"
+    label = L.t("kf_p_npv_draws", lang, n=L.number(args.draws, lang))
+    print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
     cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
     print(f"  {L.t('kf_cost_per_avoided', lang):{width}s} {cost:>16s}".replace(L.NBSP, " "))
     if "npv_with_adult_consequences" in s.index:

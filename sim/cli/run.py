@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from sim.model.staircase import compile_staircase
+    from sim.outputs import language as L
     from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
     from sim.run.experiment import Comparison, Result, compare, simulate
     from sim.scenario import Scenario, load_scenario
@@ -52,17 +53,27 @@ def _simulate(args: argparse.Namespace) -> int:
         check_pair_of(args, scenarios["baseline"], scenarios["strategy"])
     plausible(args, files, scenarios)
     workers = workers_of(args)
+    # Said in the language the results are written in (the scenario's, or --lang).
+    lang = L.resolve(args.lang, next(iter(scenarios.values())))
     if args.engine == "expected":
-        what = "expected values (analytic engine)"
+        what = L.t("cli_status_expected", lang)
     else:
-        where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+        if args.scheduler:
+            where = L.t("cli_status_dask", lang, address=args.scheduler)
+        else:
+            where = L.t("cli_status_workers", lang, n=workers)
         exact = all(analytic_is_exact(compile_staircase(sc)) for sc in scenarios.values())
         if args.replications:
-            how = f"{args.replications} replication(s)"
+            how = L.runs(args.replications, lang)
         elif exact:
-            how = f"{MIN_REPLICATIONS} replications for the range of outcomes (the means are exact: the analytic engine solves this model)"
+            how = L.t("cli_status_exact", lang, runs=L.runs(MIN_REPLICATIONS, lang))
         else:
-            how = f"replications until the means are within {100 * args.precision:g} % (at most {args.max_replications})"
+            how = L.t(
+                "cli_status_precision",
+                lang,
+                share=L.percent(args.precision, lang, 1),
+                most=L.number(args.max_replications, lang),
+            )
         what = f"{how}, seed {args.seed}, {where}"
     print(f"trappesim: {args.command}: {what} ...", file=sys.stderr)
     start = time.perf_counter()

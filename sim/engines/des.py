@@ -61,7 +61,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.engines.paths import BulkStay, Draws, entries
+from sim.engines.paths import BulkStay, Draws, entries, review_phase
 from sim.model.staircase import Staircase, whole_stock
 
 ROW = 16
@@ -360,13 +360,21 @@ class _Run:
                 # each review comes one interval (of its year) after the last.
                 p = review_p[s]
                 u3 = draw(child)
-                n = 1 if p >= 1.0 else 1 + int(log(1.0 - u3) / log(1.0 - p))
+                if p >= 1.0:
+                    n, phase = 1, u3
+                else:
+                    x = log(1.0 - u3) / log(1.0 - p)
+                    n = 1 + int(x)
+                    phase = review_phase(x - int(x), p)
                 tr, held, iv_s = t, 0, interval[s]
+                # A child found on the step at the start has waited an unknown part of its
+                # interval already: its first review comes after 1 - phase of one.
+                first = (1.0 - phase) if stock else 1.0
                 while held < n:
                     yr = int(tr)
                     if yr >= Y:
                         break
-                    tr += iv_s[yr]
+                    tr += iv_s[yr] * first if held == 0 else iv_s[yr]
                     if tr >= end or tr >= Y:
                         break
                     held += 1
@@ -850,8 +858,9 @@ class _PathFollower:
                 counted = np.zeros_like(reviews)
                 recount = BulkStay(run.st, run.arms, counted)
                 kg = key[gone]
+                first_stock = e["stock"][kg] & (local[gone] == 0)  # as drawn: the stock's own first stays
                 recount(e["cid"][kg], P.step[gone].astype(np.int64), P.start[gone], e["birth"][kg],
-                        e["group"][kg], None, P.k[gone].astype(np.int64), self.draws)  # fmt: skip
+                        e["group"][kg], first_stock, P.k[gone].astype(np.int64), self.draws)  # fmt: skip
                 reviews = reviews - counted
         keep = local < self.valid[key]
         del local

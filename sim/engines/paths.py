@@ -84,6 +84,18 @@ class Draws:
         return out
 
 
+def review_phase(frac: Any, p: Any) -> Any:
+    """A uniform number from the fraction of a geometric draw (``frac``, per-review probability ``p``).
+
+    The number of reviews until one moves a child is drawn as ``1 + floor(X)``
+    with ``X`` exponential; the fraction of ``X`` is independent of its whole
+    part and has the distribution ``(1 - (1 - p) ** f) / p``, so this is uniform
+    and independent of the count: the same uniform gives both, and every
+    child's stream of numbers stays as long as it was.
+    """
+    return (1.0 - (1.0 - p) ** frac) / p
+
+
 class BulkStay:
     """The model of one stay (:meth:`sim.engines.des._Run.make_stay`), for arrays of children.
 
@@ -239,17 +251,28 @@ class BulkStay:
                 cur = seg
         return end, aged, yo, bo
 
-    def review(self, s: np.ndarray, t: np.ndarray, end: np.ndarray, u3: np.ndarray) -> np.ndarray:
+    def review(
+        self, s: np.ndarray, t: np.ndarray, end: np.ndarray, u3: np.ndarray, stock: np.ndarray | None = None
+    ) -> np.ndarray:
         """Case reviews during the stays on steps with reviews (all of ``s`` have them).
 
         Counts the reviews held in :attr:`reviews` and returns, for each stay,
-        whether a review ends it (at its time, written into ``end``).
+        whether a review ends it (at its time, written into ``end``). A stay of
+        the ``stock`` (children found on the step at the start) has its first
+        review after a random part of an interval, as the scalar model has it.
         """
         Y, S = self.Y, self.S
         p = self.review_p[s]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log(1.0 - u3) / np.log(1.0 - p)
         n = np.where(p >= 1.0, 1, 1 + np.floor(ratio).astype(np.int64))
+        first = None
+        if stock is not None and stock.any():
+            with np.errstate(invalid="ignore"):
+                frac = ratio - np.floor(ratio)
+                phase = np.where(p >= 1.0, u3, review_phase(frac, np.where(p >= 1.0, 0.5, p)))
+            # (p >= 1: one review, and u3 is free to give the phase; the 0.5 only keeps the unused branch finite)
+            first = np.where(stock, 1.0 - phase, 1.0)
         n_all = len(s)
         moved = np.zeros(n_all, dtype=bool)
         idx = np.arange(n_all)
@@ -264,7 +287,12 @@ class BulkStay:
             ok = yr < Y
             if not ok.all():
                 idx, tr, held, lim, ss, n, yr = (a[ok] for a in (idx, tr, held, lim, ss, n, yr))
-            tr = tr + iv[ss, yr]
+            if first is not None and not held.any():  # the first review of every stay still here
+                tr = tr + iv[ss, yr] * first[idx]
+            elif first is not None:
+                tr = tr + np.where(held == 0, iv[ss, yr] * first[idx], iv[ss, yr])
+            else:
+                tr = tr + iv[ss, yr]
             ok = (tr < lim) & (tr < Y)
             idx, tr, held, lim, ss, n = (a[ok] for a in (idx, tr, held, lim, ss, n))
             held += 1
@@ -337,7 +365,13 @@ class BulkStay:
             if rv.any():
                 i = np.flatnonzero(rv)
                 e = end[i]
-                moved = self.review(s[i], t[i], e, draws(cid[i], k + 2 if np.isscalar(k) else k[i] + 2))
+                moved = self.review(
+                    s[i],
+                    t[i],
+                    e,
+                    draws(cid[i], k + 2 if np.isscalar(k) else k[i] + 2),
+                    None if stock is None else stock[i],
+                )
                 end[i] = e
                 by_review = i[moved]
                 aged[by_review] = False

@@ -121,6 +121,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Chart: the calibrated model against the data",
         "Diagram: den kalibrerede model mod data",
     ),
+    "wilson": ("precision (95 %): {interval}", "præcision (95 %): {interval}"),
     "every_run": ("{value} in every replication", "{value} i alle kørsler"),
     "delayed_note": (
         "A placement only delayed within {y0}-{y1} is not counted as avoided; one delayed beyond {y1} is.",
@@ -215,6 +216,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_payback": ("Payback year", "Hjemtjeningsår"),
     "kf_payback_one": ("Payback year", "Hjemtjeningsår"),
     "kf_p_npv": ("Probability that NPV > 0", "Sandsynlighed for positiv nettonutidsværdi"),
+    "kf_p_npv_draws": (
+        "Probability that NPV > 0 ({n} draws)",
+        "Sandsynlighed for positiv nettonutidsværdi ({n} træk)",
+    ),
     "kf_placed_end": ("Placed children at end of {year}", "Anbragte børn ved udgangen af {year}"),
     "kf_entries": ("New placements {y0}-{y1}", "Nye anbringelser {y0}-{y1}"),
     "kf_total_cost": ("Total cost (PV)", "Samlede udgifter (nutidsværdi)"),
@@ -249,7 +254,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{n} draws, mean [90 % interval over draws]",
         "{n} træk, gennemsnit [90 %-interval over træk]",
     ),
-    "kf_cost_per_avoided": ("Cost per placement avoided", "Udgift pr. undgået anbringelse"),
+    "kf_cost_per_avoided": (
+        "Investment (PV) per new placement avoided, gross",
+        "Investering (nutidsværdi) pr. undgået ny anbringelse, brutto",
+    ),
     "expected_note": (
         "Expected values from the analytic engine (no chance variation).",
         "Forventede værdier fra den analytiske model (uden tilfældig variation).",
@@ -1297,6 +1305,17 @@ TEXT.update(
             "No number is given as a distribution: nothing to vary.",
             "Intet tal er angivet som en fordeling: der er intet at variere.",
         ),
+        "cli_status_expected": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
+        "cli_status_dask": ("Dask at {address}", "Dask på {address}"),
+        "cli_status_workers": ("{n} worker process(es)", "{n} proces(ser)"),
+        "cli_status_exact": (
+            "{runs} for the range of outcomes (the means are exact: the analytic engine solves this model)",
+            "{runs} til udfaldsrummet (gennemsnittene er eksakte: den analytiske model løser denne model)",
+        ),
+        "cli_status_precision": (
+            "replications until the means are within {share} (at most {most})",
+            "kørsler, til gennemsnittene er inden for {share} (højst {most})",
+        ),
         "cli_whose_money": (
             "Counted from a {whose} (--perspective {perspective}).",
             "Opgjort i et {whose} (--perspective {perspective}).",
@@ -1383,8 +1402,8 @@ TEXT.update(
             "Sandsynlighed for gevinst med voksenlivet",
         ),
         "outcome_cost_per_placement_avoided": (
-            "Cost per placement avoided",
-            "Udgift pr. undgået anbringelse",
+            "Investment (PV) per new placement avoided, gross",
+            "Investering (nutidsværdi) pr. undgået ny anbringelse, brutto",
         ),
         "outcome_npv_with_adult_consequences": (
             "Net present value with adult-life costs",

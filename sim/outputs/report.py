@@ -229,14 +229,15 @@ def key_figure_records(
                 )
             )
             groups[f"psa_{metric}"] = "psa"
+        share = p.loc["probability_npv_positive"]
         out.append(
             (
                 "probability_npv_positive",
-                t("kf_p_npv", lang),
-                p.loc["probability_npv_positive", "mean"],
-                np.nan,
-                np.nan,
-                np.nan,
+                t("kf_p_npv_draws", lang, n=L.number(psa.draws, lang)),
+                share["mean"],
+                share["mc_se"],
+                share["mc_low"],  # Wilson's interval: the precision of a share of the draws
+                share["mc_high"],
                 np.nan,
                 np.nan,
                 "share",
@@ -264,6 +265,8 @@ def key_figure_records(
         r["text"] = fmt(r["centre"], k)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
         r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
+        if r["metric"] == "probability_npv_positive":  # Wilson's interval, not ± (it is not symmetric)
+            r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
         if k == "year" and lo == hi and reps > 1:  # not "no range": every replication paid back that year
             r["interval"] = t("every_run", lang, value=fmt(lo, k))
         else:
@@ -499,7 +502,9 @@ def render_html(
             )
         if psa is not None:
             r = kf.loc["probability_npv_positive"]
-            answer.append({"label": r["label"], "text": r["text"], "precision": "", "interval": ""})
+            answer.append(
+                {"label": r["label"], "text": r["text"], "precision": r["precision"], "interval": ""}
+            )
         else:
             answer.append({"label": t("kf_p_npv", lang), "text": None, "precision": "", "interval": ""})
     charts = [

@@ -125,7 +125,7 @@ class Review(_Model):
     """Case reviews: some moves happen only at a review, with a probability per review."""
 
     interval_months: Pos
-    """The time between case reviews, from the start of a stay (at the reference caseload, with ``[casework]``). Unit: months."""
+    """The time between case reviews, from the start of a stay (at the reference caseload, with ``[casework]``); a child on the step when the simulation starts has its first review after a random part of an interval. Unit: months."""
     moves: dict[str, Share]
     """The moves that happen only at a review, and the probability of each at one review, by destination step (or ``"closed"``). Unit: probability per review, 0-1."""
     source: str = ""

@@ -189,6 +189,11 @@ class Context:
         items += [("v", v) for v in (self.variants if variants is None else variants)]
         return urlencode(items)
 
+    def label_of(self, lever_id: str) -> str:
+        """A lever's name on the page ("" for a message about no lever in particular)."""
+        lever = next((lv for lv in self.levers if lv.id == lever_id), None)
+        return lever.label(self.lang, self.base) if lever is not None else ""
+
     def levers_query(self, state: State | None = None) -> str:
         """Only the moved levers: what a variant saves."""
         return urlencode(query(self.levers, state or self.state))
