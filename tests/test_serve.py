@@ -705,3 +705,13 @@ def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):
             assert r.status_code == 200 and cards(r.text)["npv"]
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("value", [1.5e-05, 0.9, 2.5, 100_000.0, 12_345.678])
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_field_reads_back_the_value_it_shows(value, lang):
+    """What a field shows ("100.000", "0,9") is read back as the same number."""
+    from sim.serve.levers import Lever, parse_number
+
+    lever = Lever("x", "effect", "percent", 1.0, 0.0, 1e6, 0.1)
+    assert parse_number(lever.display(value, lang), lang) == value

@@ -63,10 +63,12 @@ class Lever:
         if self.choices:
             return word("persp_" + str(value), lang)
         text = self.shown(value)
-        if text and self.unit != "year":  # a year is no amount: 2030, never 2.030
+        if text and self.unit != "year" and "e" not in text:  # a year is no amount: 2030, never 2.030
             # The language's decimal sign and groups of thousands ("100.000", "0,9"); the field reads them back.
             decimals = len(text.split(".")[1]) if "." in text else 0
             text = L.number(float(value), lang, decimals)
+        elif lang == "da":  # 1.5e-05: every digit kept, the decimal sign Danish
+            text = text.replace(".", ",")
         if unit and text and self.unit != "year":
             text += "\u00a0" + word("unit_" + self.unit, lang)
         return text or "–"
