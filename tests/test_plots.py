@@ -143,9 +143,10 @@ def test_staircase_of_a_comparison(cmps, case, tmp_path):
     # The strategy's panel says what changed, so a taller stack does not read as more children placed.
     total = [a.mean_measures["stock_end"].sum(1)[-1] for a in (cmp.base, cmp.strategy)]
     lower = (total[1] - with_) - (total[0] - without)
-    said = L.number(lower, "en", signed=True) + " on steps without placement"
-    assert said in right.get_title().replace("\n", " ")
-    assert L.number(with_ - without, "en", signed=True) + " placed" in right.get_title().replace("\n", " ")
+    title = right.get_title().replace("\n", " ")
+    said = L.number(lower, "en", signed=True) + "\u00a0on steps without placement"  # kept together
+    assert said in title
+    assert L.number(with_ - without, "en", signed=True) + "\u00a0placed" in title
     assert f"{total[0]:,.0f} children, {without:,.0f} of them placed" in left.get_title().replace("\n", " ")
     assert "placed children with and without the strategy" in footnote(fig)
     taller = round(lower) > 0 and round(with_ - without) <= 0

@@ -1248,8 +1248,9 @@ TEXT.update(
             "Udgangen af {year}: {total} børn, heraf {placed} anbragt",
         ),
         "staircase_panel_plan": (
-            "Against the baseline: {lower} on steps without placement, {placed} placed",
-            "Mod basis: {lower} på trin uden anbringelse, {placed} anbragt",
+            # A number and its word stay on one line when the title wraps ("-2.415 / anbragt" did not).
+            "Against the baseline: {lower}\u00a0on steps without placement, {placed}\u00a0placed",
+            "Mod basis: {lower}\u00a0på trin uden anbringelse, {placed}\u00a0anbragt",
         ),
         "staircase_note_taller": (
             "The taller stack with the strategy is more children on the lower steps, not more placed: "
