@@ -403,6 +403,19 @@ def test_language_switch_keeps_the_levers(page, served, console_errors):
     assert console_errors == []
 
 
+def test_a_value_typed_just_before_switching_language_is_kept(page, served, console_errors):
+    """The fields send a quarter second after the last key: a language link clicked sooner sends
+    the typed value first (before, it was lost), read in the page's own language ("1.200" on the
+    Danish page is twelve hundred, not 1.2 as the English page would read it)."""
+    page.goto(url_of(served, lang="da"))
+    page.fill("#f-cost", "1.200")
+    page.click("nav#lang a:text-is('English')")  # at once: no request yet
+    expect(page.locator("html")).to_have_attribute("lang", "en", timeout=TIMEOUT)
+    expect(page.locator("#f-cost")).to_have_value("1,200")
+    assert query_of(page)["cost"] == ["1200"]
+    assert console_errors == []
+
+
 def test_run_the_simulation_and_cancel(page, served, console_errors):
     """A small pair simulates to its end; a national run is cancelled (or, if it was quicker, done)."""
     page.goto(url_of(served, MUNICIPALITY, lang="en"))

@@ -53,7 +53,7 @@
   // A field left after typing fires "change" for the state just asked for: not asked again.
   // (Its answer would swap the language links under a click on one of them, losing the click.)
   // Dropped at htmx:confirm, before hx-sync would abort the request already on its way.
-  var lastSent = null;
+  var lastSent = null, lastAnswered = null;
   function formOf(event) {
     var elt = event.detail.elt;
     return elt && elt.id === "levers" ? new URLSearchParams(new FormData(elt)).toString() : null;
@@ -76,9 +76,45 @@
   }
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.failed === true) { failed(event); }
+    if (event.detail.successful && event.detail.xhr && event.detail.xhr.trappesimSent) {
+      lastAnswered = event.detail.xhr.trappesimSent;
+    }
   });
   document.addEventListener("htmx:sendError", failed);
   document.addEventListener("htmx:timeout", failed);
+  // A language link clicked while a typed value waits for its request (the fields send a quarter
+  // second after the last key): that value is sent first, read in the page's own language, and the
+  // link its answer brings is followed, so the value is not lost.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#lang a[data-lang]");
+    var form = document.getElementById("levers");
+    if (!link || !form || typeof htmx === "undefined") { return; }
+    var now = new URLSearchParams(new FormData(form)).toString();
+    if (now === lastAnswered) { return; }  // the links already carry this state
+    event.preventDefault();
+    var want = link.dataset.lang, gone = false;
+    function follow(url) {
+      if (gone) { return; }
+      gone = true;
+      window.location.href = url || link.href;
+    }
+    document.addEventListener("htmx:afterRequest", function answered(e) {
+      if (!e.detail.elt || e.detail.elt.id !== "levers") { return; }
+      document.removeEventListener("htmx:afterRequest", answered);
+      // The answer names the page of its state (HX-Replace-Url): that page, in the language asked for.
+      var page = e.detail.successful && e.detail.xhr.getResponseHeader("HX-Replace-Url");
+      if (!page) { follow(); return; }
+      var url = new URL(page, window.location.href);
+      url.searchParams.set("lang", want);
+      follow(url.toString());
+    });
+    if (now !== lastSent) { htmx.trigger(form, "change"); }  // else its request is on its way
+    setTimeout(follow, 10000);  // no answer at all: the link as it stands
+  });
   document.addEventListener("htmx:afterSwap", placeTick);
   document.addEventListener("DOMContentLoaded", placeTick);
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("levers");  // the page's links are those of its first state
+    if (form) { lastAnswered = new URLSearchParams(new FormData(form)).toString(); }
+  });
 })();
