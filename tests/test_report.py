@@ -529,3 +529,29 @@ def test_a_payback_year_the_same_in_every_replication_says_so(toy):
     rows = {r["metric"]: r for r in key_figure_records(cmp, "da")}
     assert rows["payback_year"]["interval"] == "2026 i alle kørsler"
     assert rows["investment_pv"]["interval"] == ""  # the same in every replication by construction
+
+
+def test_equal_percentiles_of_payback_are_not_called_every_replication(toy, monkeypatch):
+    """With 100 replications, 96 paying back in 2027 and 4 never give p5 = p95 = 2027: not "in every
+    replication" (found by review)."""
+    from sim.outputs.report import key_figure_records
+
+    plan = toy.with_changes(
+        {
+            "name": "plan",
+            "intervention": {
+                "start_year": 2026,
+                "cost_per_year": 1e5,
+                "hazard_ratios": {"mid": {"placed": 0.5}},
+            },
+        }
+    )
+    cmp = sim.compare(toy, plan, replications=3, seed=1)
+    years = np.r_[np.full(96, 2027.0), np.full(4, np.nan)]
+    outcomes = cmp.outcomes
+    monkeypatch.setattr(
+        type(cmp), "outcomes", lambda self, key: years if key == "total_payback_year" else outcomes(key)
+    )
+    assert np.nanpercentile(years, 5) == np.nanpercentile(years, 95) == 2027
+    rows = {r["metric"]: r for r in key_figure_records(cmp, "en")}
+    assert rows["payback_year"]["interval"] == "2027 – 2027"  # the 90 % range, said as one

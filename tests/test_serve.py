@@ -96,7 +96,7 @@ def test_effect_lever_changes_the_figures_and_the_url(client):
             "perspective",
             "kingdom",
             "en",
-            "Allowed: the municipality (kommune), the region, the state (stat), society",
+            "Allowed: kommune (the municipality), region (the region), stat (the state), society",
         ),
     ],
 )
@@ -156,7 +156,7 @@ def test_numbers_are_read_as_the_pages_language_writes_them(text, da, en):
 def test_a_danish_thousands_point_reaches_the_lever():
     base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
     lv = levers(base, plan)
-    state = read(lv, {"cost": "1.200", "effect": "1.000"}, "da")
+    state = read(lv, {"cost": "1.200", "effect": "1.000"}, "da", typed=True)
     assert state.values["cost"] == 1200.0  # mio. kr.
     assert "effect" in state.errors  # 1.000 % is beyond the lever, and said so
 
@@ -178,7 +178,10 @@ def test_messages_say_numbers_and_payers_in_the_pages_language():
     lv = levers(base, plan)
     da = read(lv, {"cost": "1000000", "perspective": "foo", "discount": "x"}, "da").errors
     assert da["cost"] == "Tilladt: 0 til 100.000\u00a0mio. kr."
-    assert da["perspective"] == "Tilladt: kommunen, regionen, staten, samfundet."
+    assert (
+        da["perspective"]
+        == "Tilladt: kommune (kommunen), region (regionen), stat (staten), society (samfundet)."
+    )
     assert da["discount"] == "Skriv et tal, fx 3,5."
 
 
@@ -188,6 +191,22 @@ def test_a_discount_rate_set_on_the_page_is_not_credited_to_the_files_source():
     view = compute(lv, read(lv, {"discount": "15"}, "da"), base, plan, "da")
     assert "15,0\u00a0% år 0-35" in view.notes[0]
     assert "(første rente sat på what-if-siden; filens: 3,5\u00a0%, Finansministeriet 2021)" in view.notes[0]
+
+
+def test_the_pages_own_urls_are_read_as_written_in_every_language(client):
+    """The URL, its variants and the language links carry "2.125" for two and an eighth: read as
+    that on the Danish page too (a typed field is read the Danish way; a URL is not typed). Before,
+    a saved variant of DKK 2,125 m came back as DKK 2,125 m times a thousand."""
+    data = {**form(cost="2,125"), "lang": "da", "action": "save"}
+    url = client.post("/variants", data=data, follow_redirects=False).headers["location"]
+    assert parse_qs(urlsplit(url).query)["cost"] == ["2.125"]
+    page = client.get(url).text
+    assert 'value="2,125"' in page  # the field, in Danish
+    assert "2,125\u00a0mio. kr." in html.unescape(page)  # the variant's change, as read
+    base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
+    assert (
+        read(levers(base, plan), {"hr.preventive.home": "1.125"}, "da").values["hr.preventive.home"] == 1.125
+    )
 
 
 def test_a_lever_at_the_files_value_changes_nothing():
@@ -302,6 +321,15 @@ def test_no_path_from_a_request_reaches_the_file_system(client, name):
     assert r.status_code == 404
     assert "not one of the scenario files this page serves" in r.text and "Traceback" not in r.text
     assert client.get(f"/download/strategy.toml?base={name}&strategy={NATIONAL[1]}").status_code == 404
+
+
+def test_a_file_that_cannot_be_read_is_not_called_a_pair_that_cannot_be_compared(folder, tmp_path):
+    shutil.copytree(folder, tmp_path / "s")
+    (tmp_path / "s" / "broken.toml").write_text("[intervention\n", encoding="utf-8")
+    client = TestClient(make_app(Library(tmp_path / "s"), NATIONAL))
+    r = client.get("/", params={"base": NATIONAL[0], "strategy": "broken.toml", "lang": "da"})
+    assert r.status_code in (400, 404) and "Traceback" not in r.text
+    assert "kan ikke sammenlignes" not in r.text
 
 
 def test_a_pair_that_cannot_be_compared_is_said_in_the_pages_language(client):

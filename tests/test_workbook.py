@@ -195,3 +195,24 @@ def test_psa_sheet_says_its_draws_and_money_in_the_language(tmp_path, lang):
     assert not any("_" in h or h.startswith("mc") for h in headers), headers
     values = [c.value for row in ws.iter_rows(min_row=TABLE_ROW + 1) for c in row if isinstance(c.value, str)]
     assert "draws" not in values
+
+
+def test_the_chance_of_a_positive_npv_shows_both_ends_of_its_interval(tmp_path):
+    """Wilson's interval is not symmetric: the workbook shows it whole, as the report does (it
+    showed its upper half as ± before)."""
+    from sim.outputs.report import key_figures
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 200_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": 6e6}})
+    cmp = sim.compare(base, plan, engine="expected")
+    psa = sim.psa(base, plan, draws=20, seed=2)
+    want = key_figures(cmp, "da", psa).set_index("metric").loc["probability_npv_positive"]
+    assert " – " in want["precision"]
+    ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "da", extras=[psa]))[
+        sheet_name("summary", "da")
+    ]
+    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == want["label"])
+    assert row[2] == want["precision"]

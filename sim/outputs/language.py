@@ -320,10 +320,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "wb_psa": (
         "Probabilistic sensitivity analysis: means, percentiles and shares over {n} draws of the uncertain "
         "assumptions (parameter uncertainty); the standard error and its 95 % interval are those of the "
-        "mean over the draws.",
+        "mean over the draws; the payback year's mean is that of the mean cash flow.",
         "Probabilistisk følsomhedsanalyse: gennemsnit, fraktiler og andele over {n} træk af de usikre "
         "forudsætninger (usikkerhed i forudsætningerne); standardfejlen og dens 95 %-interval er "
-        "gennemsnittets over trækkene.",
+        "gennemsnittets over trækkene; hjemtjeningsårets gennemsnit er det gennemsnitlige pengestrøms.",
     ),
     "kf_p_npv_adult": (
         "Probability NPV > 0 with adult life",

@@ -267,13 +267,23 @@ def key_figure_records(
         r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
         if r["metric"] == "probability_npv_positive":  # Wilson's interval, not ± (it is not symmetric)
             r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
-        if k == "year" and lo == hi and reps > 1:  # not "no range": every replication paid back that year
-            r["interval"] = t("every_run", lang, value=fmt(lo, k))
+        if r["metric"] == "payback_year" and reps > 1 and _one_year(result):
+            r["interval"] = t("every_run", lang, value=fmt(lo, k))  # not "no range": a finding
+        elif k == "year" and reps > 1 and lo == hi:  # 90 % of replications in one year, not all
+            r["interval"] = f"{fmt(lo, k)} – {fmt(hi, k)}"
         else:
             r["interval"] = (
                 "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
             )
     return records
+
+
+def _one_year(result: Result | Comparison) -> bool:
+    """Whether every replication paid back in the same year (equal percentiles are not enough)."""
+    if not isinstance(result, Comparison):
+        return False
+    years = np.asarray(result.outcomes("total_payback_year"), dtype=float)
+    return bool(np.isfinite(years).all() and (years == years[0]).all())
 
 
 WEAK_CHECK = 10

@@ -193,8 +193,9 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
             if j == 2 and r.kind == "year" and isinstance(v, float) and math.isnan(v):
                 ws.cell(row=i, column=j, value=r.text)  # "not within 2043": no payback is an answer
                 continue
-            if j == 3 and not (isinstance(v, float) and v > 0):
-                ws.cell(row=i, column=j, value=r.precision or None)  # "exact", or nothing to say
+            if j == 3 and (not (isinstance(v, float) and v > 0) or r.metric == "probability_npv_positive"):
+                # "exact", nothing to say, or Wilson's interval of a share ("64 % – 95 %": not symmetric)
+                ws.cell(row=i, column=j, value=r.precision or None)
                 continue
             if j in (4, 5) and r.p5 == r.p95:
                 continue  # the same in every replication (the investment): no range to show

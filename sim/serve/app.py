@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sim.errors import UserError
+from sim.errors import PairError, UserError
 from sim.outputs import language as L
 from sim.run.experiment import check_pair
 from sim.scenario import Scenario
@@ -176,7 +176,7 @@ class Context:
         self.lang = lang if lang in L.LANGUAGES else L.resolve(None, self.base)
         self.levers: list[Lever] = page.levers_of(self.base, self.strategy)
         self.scope = {lv.id: lv.scope for lv in self.levers}
-        self.state: State = read(self.levers, params, self.lang)
+        self.state: State = read(self.levers, params, self.lang, typed=params.get(TYPED) == "1")
         self.raw = params
         self.variants = [v for v in variants if v][:MAX_VARIANTS]
 
@@ -204,13 +204,19 @@ class Context:
         return (*self.names, *files, self.levers_query(state), (state or self.state).perspective)
 
 
+TYPED = "\x00typed"
+"""Marks the levers of a posted form (the fields as typed, in the page's language), not of a URL."""
+
+
 async def _params(request: Request) -> tuple[dict[str, str], list[str]]:
     if request.method == "POST":
         form = await request.form()
         pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     else:
         pairs = parse_qsl(request.url.query, keep_blank_values=True)
-    params = {k: v for k, v in pairs if k != "v"}
+    params = {k: v for k, v in pairs if k not in ("v", TYPED)}
+    if request.method == "POST":  # the worker processes read the mark too (the params go to them)
+        params[TYPED] = "1"
     variants = [v for k, v in pairs if k == "v"]
     return params, variants
 
@@ -576,7 +582,10 @@ async def _user_error(request: Request, exc: Exception) -> Response:
     status = 404 if isinstance(exc, UnknownFile) else 400
     lang = request.query_params.get("lang")
     lang = lang if lang in L.LANGUAGES else "en"
-    lead = word("problem_file" if isinstance(exc, UnknownFile) else "problem_pair", lang)
+    if isinstance(exc, UnknownFile):
+        lead = word("problem_file", lang)
+    else:  # a pair that cannot be compared, or a file that cannot be read
+        lead = word("problem_pair" if isinstance(exc, PairError) else "problem_read", lang)
     return _render(
         "problem.html", status=status, lang=lang, lead=lead, message=str(exc), static=_STATIC_VERSION
     )

@@ -300,14 +300,25 @@ def parse_number(text: str, lang: str) -> float:
     raise ValueError(f"not a number: {text!r}")
 
 
-def _bounds(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> dict[str, tuple[float, float]]:
+def url_number(text: str) -> float:
+    """A number as the page's URLs write it (:meth:`Lever.shown`: "2.125" is two and an eighth in
+    every language; a comma, as a hand-edited Danish link may have, is a decimal comma)."""
+    x = float(text.strip().replace("\u2212", "-").replace(" ", "").replace(",", "."))
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite number: {text!r}")
+    return x
+
+
+def _bounds(
+    all_levers: list[Lever], raw: Mapping[str, str], lang: str, typed: bool = False
+) -> dict[str, tuple[float, float]]:
     """Ranges that follow another lever: the start and last year stay within the horizon asked for."""
     by_id = {lv.id: lv for lv in all_levers}
     horizon = by_id.get("horizon")
     if horizon is None or not str(raw.get("horizon", "")).strip():
         return {}
     try:
-        years = parse_number(str(raw["horizon"]), lang)
+        years = parse_number(str(raw["horizon"]), lang) if typed else url_number(str(raw["horizon"]))
     except ValueError:
         return {}  # said beside the horizon's own field
     if years != int(years) or not horizon.low <= years <= horizon.high:
@@ -317,15 +328,18 @@ def _bounds(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> dict[
     }
 
 
-def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
+def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str, typed: bool = False) -> State:
     """Read the levers' text (a query or form); a lever not given keeps the files' value.
 
-    Numbers are read as :func:`parse_number` reads them; a message in ``lang``
-    names what is allowed. Nothing here reads a file or runs a model.
+    ``typed``: the fields as a person typed them, read as :func:`parse_number`
+    reads them ("1.200" is twelve hundred on the Danish page); otherwise the
+    page's own URL form (:func:`url_number`: "2.125" is two and an eighth). A
+    message in ``lang`` names what is allowed. Nothing here reads a file or
+    runs a model.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    bounds = _bounds(all_levers, raw, lang)
+    bounds = _bounds(all_levers, raw, lang, typed)
     for lever in all_levers:
         low, high = bounds.get(lever.id, (lever.low, lever.high))
         text = raw.get(lever.id)
@@ -335,7 +349,9 @@ def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
         text = str(text).strip()
         if lever.choices:
             if text not in lever.choices:
-                allowed = ", ".join(lever.display(c, lang) for c in lever.choices)
+                # The codes a link may carry, with their names ("stat (staten)").
+                names = {c: lever.display(c, lang).replace(f" ({c})", "") for c in lever.choices}
+                allowed = ", ".join(c if names[c] == c else f"{c} ({names[c]})" for c in lever.choices)
                 errors[lever.id] = word("err_choice", lang, allowed=allowed)
                 values[lever.id] = lever.default
             else:
@@ -349,7 +365,7 @@ def read(all_levers: list[Lever], raw: Mapping[str, str], lang: str) -> State:
                 values[lever.id] = lever.default
             continue
         try:
-            x = parse_number(text, lang)
+            x = parse_number(text, lang) if typed else url_number(text)
         except ValueError:
             errors[lever.id] = word("err_number", lang, example=_example(lever, lang))
             values[lever.id] = lever.default

@@ -56,6 +56,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "The page does not know this file: it reads only the files it was given or that lie in its folder.",
         "Siden kender ikke denne fil: den læser kun de filer, den fik, eller som ligger i dens mappe.",
     ),
+    "problem_read": (
+        "A scenario file of this page cannot be used; the check says (in English):",
+        "En scenariefil på denne side kan ikke bruges; kontrollen siger (på engelsk):",
+    ),
     "problem_pair": (
         "These two files cannot be compared; the check says (in English):",
         "Disse to filer kan ikke sammenlignes; kontrollen siger (på engelsk):",
