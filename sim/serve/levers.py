@@ -11,6 +11,7 @@ files' value changes nothing, so an untouched page is the files themselves.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -277,6 +278,10 @@ def _example(lever: Lever, lang: str) -> str:
     return lever.display(lever.default if lever.default is not None else lever.low, lang)
 
 
+_SIMPLE = {"da": (re.compile(r"-?\d+(,\d+)?\Z"), ","), "en": (re.compile(r"-?\d+(\.\d+)?\Z"), ".")}
+"""Numbers with no group separator, only the language's decimal sign: the same in babel's strict reading."""
+
+
 def parse_number(text: str, lang: str) -> float:
     """A number as a person in ``lang`` writes it: "1.200" is 1200 on the Danish page, "1,200" on the English.
 
@@ -285,11 +290,15 @@ def parse_number(text: str, lang: str) -> float:
     Danish page and "3,5" on the English are 3.5; spaces between groups are
     allowed. Raises ``ValueError`` for anything else.
     """
-    from babel.numbers import NumberFormatError, parse_decimal
-
     plain = text.strip().replace("\u2212", "-")
     for space in (" ", "\u00a0", "\u202f"):
         plain = plain.replace(space, "")
+    # Most fields hold a plain number ("21", "0,9"): read at once (babel's answer, a tenth of its time).
+    simple = _SIMPLE.get(lang)
+    if simple is not None and simple[0].match(plain):
+        return float(plain.replace(simple[1], "."))
+    from babel.numbers import NumberFormatError, parse_decimal
+
     for locale in (lang, "en" if lang == "da" else "da"):
         try:
             x = float(parse_decimal(plain, locale=locale, strict=True))
