@@ -287,12 +287,11 @@ class BulkStay:
             ok = yr < Y
             if not ok.all():
                 idx, tr, held, lim, ss, n, yr = (a[ok] for a in (idx, tr, held, lim, ss, n, yr))
-            if first is not None and not held.any():  # the first review of every stay still here
-                tr = tr + iv[ss, yr] * first[idx]
-            elif first is not None:
-                tr = tr + np.where(held == 0, iv[ss, yr] * first[idx], iv[ss, yr])
-            else:
-                tr = tr + iv[ss, yr]
+            step = iv[ss, yr]
+            if first is not None:  # the first round: every stay still here is at its first review
+                step = step * first[idx]
+                first = None
+            tr = tr + step
             ok = (tr < lim) & (tr < Y)
             idx, tr, held, lim, ss, n = (a[ok] for a in (idx, tr, held, lim, ss, n))
             held += 1

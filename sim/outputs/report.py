@@ -264,9 +264,10 @@ def key_figure_records(
         r["unit"] = _unit(k, scenario, lang)
         r["text"] = fmt(r["centre"], k)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
-        r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
         if r["metric"] == "probability_npv_positive":  # Wilson's interval, not ± (it is not symmetric)
             r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
+        else:
+            r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
         if r["metric"] == "payback_year" and reps > 1 and _one_year(result):
             r["interval"] = t("every_run", lang, value=fmt(lo, k))  # not "no range": a finding
         elif k == "year" and reps > 1 and lo == hi:  # 90 % of replications in one year, not all

@@ -144,11 +144,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
     "live_note": (
         "Expected values from the analytic model, {y0}-{y1}, {whose}: without chance variation, "
-        "so without intervals; run the simulation for those. A placement only delayed within {y0}-{y1} is "
-        "not counted as avoided; one delayed beyond {y1} is.",
+        "so without intervals; run the simulation for those.",
         "Forventede værdier fra den analytiske model, {y0}-{y1}, {whose}: uden tilfældig "
-        "variation og derfor uden intervaller; kør simuleringen for dem. En anbringelse, der kun udskydes "
-        "inden for {y0}-{y1}, tælles ikke som undgået; en, der udskydes til efter {y1}, gør.",
+        "variation og derfor uden intervaller; kør simuleringen for dem.",
     ),
     "uncapped_note": (
         "These live figures lift the limits on places (the analytic model cannot make children wait); the "
