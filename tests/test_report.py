@@ -481,11 +481,13 @@ def test_the_step_table_shows_costs_in_the_scenarios_price_year(tmp_path):
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        (572850.29, "572.900 kr."),  # kept as 572850 in tornado.csv: half up, not half to even
-        (572850.0, "572.900 kr."),  # the same value read back from the folder
+        (572850.29, "572.900 kr."),
+        (572850.0, "572.900 kr."),  # half up, not half to even
+        (572849.6, "572.800 kr."),  # rounded once: at six digits first it was 572850, then 572.900
         (924780.69556, "924.800 kr."),
         (572849.2, "572.800 kr."),
         (-1234.5, "-1.235 kr."),
+        (0.85**2 * 1e6, "722.500 kr."),  # 722499.9999999999: computed residue, not a value below the half
     ],
 )
 def test_a_tornado_value_reads_the_same_from_memory_and_from_its_folder(value, shown):
@@ -494,7 +496,7 @@ def test_a_tornado_value_reads_the_same_from_memory_and_from_its_folder(value, s
     base = Scenario.from_dict(toy_dict())
     shown = shown.replace(" ", "\u00a0")  # kroner stay on the line of their number
     assert parameter_value(base, "steps.placed.cost_per_year", value, "da") == shown
-    kept = float(L.plain_number(value, "value"))  # as tornado.csv keeps it
+    kept = float(L.plain_number(value, "parameter"))  # as tornado.csv keeps it
     assert parameter_value(base, "steps.placed.cost_per_year", kept, "da") == shown
 
 

@@ -618,5 +618,14 @@ def test_tornado_csv_writes_the_outcome_in_its_own_unit(tmp_path):
     out = write_results(torn, tmp_path / "tornado", {"baseline": b, "strategy": p}, [], 0.1)
     table = pd.read_csv(out / "tornado.csv")
     assert np.allclose(table["outcome_low"], table["outcome_low"].round())  # the NPV in whole kroner
-    text = (out / "tornado.csv").read_text(encoding="utf-8")
-    assert not _RESIDUE.search(text.replace("\n", ",")), text  # was 0.7224999999999999
+    text = pd.read_csv(out / "tornado.csv", dtype=str)
+    # The parameter's values at 12 significant digits (the report rounds them once more, to 4), never
+    # a float's residue (was 0.7224999999999999); the other columns at their kind's precision.
+    for value in [*text["low"], *text["high"]]:
+        assert len(value.replace("-", "").replace(".", "").strip("0")) <= 12, value
+        assert not re.search(r"(?:9{6}|0{6})\d?$", value.split(".")[-1]), value
+    rest = text.drop(columns=["low", "high"]).to_csv(index=False)
+    assert not _RESIDUE.search(rest.replace("\n", ",")), rest
+    torn.table.loc[0, "low"] = 0.85**2  # 0.7224999999999999: written as what it stands for
+    again = write_results(torn, tmp_path / "again", {"baseline": b, "strategy": p}, [], 0.1)
+    assert pd.read_csv(again / "tornado.csv", dtype=str)["low"][0] == "0.7225"

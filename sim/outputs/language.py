@@ -1146,6 +1146,7 @@ PRECISION: dict[str, tuple[str, int]] = {
     "share": ("decimals", 6),  # shares, probabilities, ratios, discount factors, indices
     "year": ("decimals", 1),  # calendar years (a median of two replications may end in .5)
     "value": ("significant", 6),  # anything else: parameter values, calibration numbers
+    "parameter": ("significant", 12),  # a tornado's low and high: rounded once more for the report
 }
 """How many digits a kind of number keeps in CSV files and workbook cells."""
 

@@ -639,10 +639,10 @@ def parameter_value(scenario, key: str, value: float, lang: Lang) -> str:
     if value is None or not np.isfinite(value):
         return "–"
     if value != 0:
-        # Rounded from the digits the results folder keeps (tornado.csv), half up, so that the
-        # console and a report remade from the folder show the same value (572850.29 is kept as
-        # 572850: rounding that half-to-even gave 572.800 in the report, 572.900 on the console).
-        kept = Decimal(L.plain_number(float(value), "value"))
+        # Rounded half up from the twelve significant digits tornado.csv keeps, so that the console
+        # and a report remade from the folder show the same value (and 0.7224999999999999, a
+        # computed 0.85 ** 2, as 0,7225).
+        kept = Decimal(L.plain_number(float(value), "parameter"))
         value = float(kept.quantize(Decimal(1).scaleb(kept.adjusted() - 3), rounding=ROUND_HALF_UP))
     return L.describe_value(scenario, key, float(value), lang)
 

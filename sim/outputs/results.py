@@ -379,6 +379,10 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
             continue
         if "metric" in df.columns:
             kinds = [L.measure_kind(str(m)) for m in df["metric"]]
+        elif col in ("low", "high") and "swing" in df.columns:
+            # A tornado's parameter values: the report rounds them to four significant digits, and a
+            # value kept at six would be rounded twice (572849.6 as 572850, then 572.900, not 572.800).
+            kinds = ["parameter"] * len(df)
         elif outcome is not None and col in in_outcome:
             kinds = [L.measure_kind(outcome)] * len(df)
         else:
