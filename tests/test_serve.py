@@ -389,8 +389,10 @@ def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
         "base": "municipality-template.toml",
         "strategy": "municipality-early-detection.toml",
         "lang": "en",
+        "discount": "4",
     }
-    r = client.post("/simulate", data=data)
+    # Started on the Danish page, followed and downloaded on the English one.
+    r = client.post("/simulate", data={**data, "lang": "da"})
     job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
     deadline = time.monotonic() + 120
     while "Simulated:" not in r.text:
@@ -402,6 +404,8 @@ def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
     assert 'id="job-html"' in r.text
     report = client.get("/download/report.html", params=data).text
     assert "Precision" in report and "Range of outcomes" in report
+    # The rate's source note in the report's language, not the one the run was started in.
+    assert "first rate set on the what-if page" in report and "første rente" not in report
     # Started again, and cancelled at once: it stops after the replication it waits for.
     r = client.post("/simulate", data={**data, "effect": "50"})
     job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -385,10 +386,25 @@ def _job_values(ctx: Context, job: J.Job | None) -> dict[str, Any]:
     if job.state == "done":
         from sim.outputs.report import interval_notes, key_figure_records
 
-        values["figures"] = key_figure_records(job.result, ctx.lang)
-        values["interval_notes"] = interval_notes(job.result, ctx.lang)
-        values["runs"] = L.runs(job.result.base.replications, ctx.lang)
+        made = make_arms(ctx.levers, ctx.state, ctx.base, ctx.strategy, ctx.lang)
+        result = _worded(job.result, made) if isinstance(made, tuple) else job.result
+        values["figures"] = key_figure_records(result, ctx.lang)
+        values["interval_notes"] = interval_notes(result, ctx.lang)
+        values["runs"] = L.runs(result.base.replications, ctx.lang)
     return values
+
+
+def _worded(result: Any, arms: tuple[Scenario, Scenario]) -> Any:
+    """A finished run of a state with that state's arms as this request made them.
+
+    A run is kept by state, not by language: started on the page in the other
+    language, its arms differ from these only in words (the discount rate's
+    source note), and what is shown now is in this request's language.
+    """
+    a, b = arms
+    return replace(
+        result, base=replace(result.base, scenario=a), strategy=replace(result.strategy, scenario=b)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -546,6 +562,8 @@ async def download(request: Request) -> Response:
     if what in ("report.html", "report.xlsx"):
         job = _job_for(page, ctx)
         result = job.result if job is not None and job.state == "done" else None
+        if result is not None:
+            result = _worded(result, view.arms)
         if result is None and view.uncapped:
             return PlainTextResponse(word("reports_need_run", ctx.lang), status_code=409)
         with tempfile.TemporaryDirectory(prefix="trappesim-serve-") as tmp:
