@@ -465,3 +465,25 @@ def test_with_changes_leaves_the_callers_tables_alone():
     changed = s.with_changes({"intervention.hazard_ratios": ratios})
     assert ratios == given
     assert changed.input_hash() == s.input_hash()
+
+
+def test_an_edited_file_writes_whole_numbers_whole_and_replaces_its_own_stamp_in_either_language():
+    import tomllib
+
+    from sim.scenario.files import edit_toml
+
+    text = "[intervention]\ncost_per_year = 21_000_000  # budget 2024\nrate = 0.5\n"
+    was = {"intervention": {"cost_per_year": 21_000_000.0, "rate": 0.5}}
+    once = edit_toml(text, {"intervention.cost_per_year": 3e7}, "what-if page on 2026-11-27", was)
+    assert "cost_per_year = 30_000_000 # what-if page on 2026-11-27 (was 21000000); budget 2024" in once
+    twice = edit_toml(
+        once,
+        {"intervention.cost_per_year": 2.5e7, "intervention.rate": 0.25},
+        "what-if-siden den 2026-11-28",
+        {"intervention": {"cost_per_year": 3e7, "rate": 0.5}},
+        was_word="var",
+    )
+    # The Danish stamp replaces the English one; the source comment stays after it.
+    assert "cost_per_year = 25_000_000 # what-if-siden den 2026-11-28 (var 30000000); budget 2024" in twice
+    assert "rate = 0.25 # what-if-siden den 2026-11-28 (var 0.5)" in twice
+    assert tomllib.loads(twice)["intervention"] == {"cost_per_year": 25_000_000, "rate": 0.25}

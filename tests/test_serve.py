@@ -232,9 +232,10 @@ def test_cached_baseline_arm_gives_the_same_numbers():
 
 
 @pytest.mark.parametrize(
-    "changes", [{"effect": "50", "cost": "300"}, {"horizon": "15", "discount": "2.5", "start": "2027"}]
+    ("changes", "lang"),
+    [({"effect": "50", "cost": "300"}, "da"), ({"horizon": "15", "discount": "2.5", "start": "2027"}, "en")],
 )
-def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, changes):
+def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, changes, lang):
     """trappesim compare on the downloaded files gives the page's numbers to the last digit."""
     base, plan = (sim.load_scenario(folder / n) for n in NATIONAL)
     lv = levers(base, plan)
@@ -243,16 +244,20 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     files = {}
     pair_moved = "horizon" in changes
     for what in ("strategy.toml", "baseline.toml"):
-        r = client.get(f"/download/{what}", params=form(**changes))
+        r = client.get(f"/download/{what}", params=form(**changes, lang=lang))
         if what == "baseline.toml" and not pair_moved:
-            assert r.status_code == 404 and "use its own file" in r.text
+            assert r.status_code == 404 and word("baseline_unchanged", lang) in r.text
             continue
         assert r.status_code == 200
         name = re.search(r'filename="([^"]+)"', r.headers["content-disposition"]).group(1)
         files[what] = folder / name
         files[what].write_text(r.text, encoding="utf-8")  # saved where the file says it belongs
     text = files["strategy.toml"].read_text()
-    assert f"what-if page on {date.today().isoformat()} (was" in text
+    # Its comments in the page's language: the reports show a changed value's comment as its source.
+    stamp = {"en": "what-if page on {} (was", "da": "what-if-siden den {} (var"}[lang]
+    assert stamp.format(date.today().isoformat()) in text
+    if "cost" in changes:  # 300 mio. kr. a year as the file writes 21_000_000, not 300000000.0
+        assert re.search(r"^cost_per_year = 300_000_000 ", text, re.M), text
     assert "# the partnership evaluation (2018)" in text or "horizon" in changes  # comments kept
     base_file = files["baseline.toml"] if pair_moved else folder / NATIONAL[0]
     cmp = sim.compare(base_file, files["strategy.toml"], engine="expected")
@@ -279,8 +284,11 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     assert cli.returncode == 0, cli.stderr
     assert sim.load_results(out).summary.loc["npv", "mean"] == page["npv"]
     # The report of the state names the files as downloaded, each with the hash of its bytes.
-    report = client.get("/download/report.html", params=form(**changes)).text
+    report = client.get("/download/report.html", params=form(**changes, lang=lang)).text
     assert "trappesim-serve-" not in report and str(tmp_path) not in report
+    assert ("what-if page on" in report) == (lang == "en") and ("what-if-siden den" in report) == (
+        lang == "da"
+    )
     for what, path in files.items():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert f"<code>{path.name}</code><br><code>sha256 {digest}</code>" in report, what

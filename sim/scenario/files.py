@@ -134,6 +134,7 @@ def edit_toml(
     was: dict[str, Any],
     extends: str | None = None,
     digits: int | None = None,
+    was_word: str = "was",
 ) -> str:
     """A scenario file's text with values replaced, its comments and layout kept (tomlkit).
 
@@ -155,11 +156,15 @@ def edit_toml(
     digits : int, optional
         Round floats to this many decimals; default: written exactly, so the
         file gives back the very numbers (Python's shortest round-trip form).
+        A whole number of 1,000 or more is written whole (``30_000_000``).
+    was_word : str
+        The word before the old value (``"var"`` in a Danish comment).
     """
     doc = tomlkit.parse(text)
     if extends is not None:
         doc["extends"] = extends
-    first = re.escape(stamp.split()[0])
+    # An earlier stamp by the same maker (in either language: "what-if page", "what-if-siden").
+    first = re.escape(stamp.split()[0].split("-")[0])
     for key, value in changes.items():
         parts = key.split(".")
         node, holder = doc, None  # holder: the item written on one line (an inline table), if any
@@ -172,8 +177,8 @@ def edit_toml(
         old = value_at(was, key)
         target_parent, target_key = holder or (node, parts[-1])
         kept = getattr(getattr(target_parent.get(target_key), "trivia", None), "comment", "") or ""
-        kept = re.sub(rf"^{first} .*? \(was [^)]*\)(; )?", "", kept.lstrip("#").strip())
-        note = f"{stamp} (was {_short(old)})" + ("; " + kept if kept else "")
+        kept = re.sub(rf"^{first}\S* .*? \((?:was|var) [^)]*\)(; )?", "", kept.lstrip("#").strip())
+        note = f"{stamp} ({was_word} {_short(old)})" + ("; " + kept if kept else "")
         if value is None:
             if parts[-1] in node:
                 del node[parts[-1]]
@@ -210,8 +215,19 @@ def _item(value: Any, old: Any, digits: int | None) -> Any:
     if isinstance(value, bool) or isinstance(value, str):
         return tomlkit.item(value)
     if isinstance(value, int) or (isinstance(old, int) and not isinstance(old, bool)):
-        return tomlkit.item(int(value))
-    return tomlkit.item(round(float(value), digits) if digits is not None else float(value))
+        return _whole(int(value))
+    value = round(float(value), digits) if digits is not None else float(value)
+    if value.is_integer() and 1000 <= abs(value) < 2**53:
+        # 30_000_000 as a person writes it (and reads back the same float), not 30000000.0.
+        return _whole(int(value))
+    return tomlkit.item(value)
+
+
+def _whole(value: int) -> Any:
+    """A whole number, in groups of three from 10,000 (``21_000_000``), as the shipped files write them."""
+    if abs(value) < 10_000:
+        return tomlkit.item(value)
+    return tomlkit.items.Integer(value, tomlkit.items.Trivia(), f"{value:_}")
 
 
 def _short(value: Any) -> str:

@@ -550,7 +550,7 @@ async def download(request: Request) -> Response:
     if not view.ok:
         return PlainTextResponse(word("download_invalid", ctx.lang), status_code=400)
     paths = (page.library.path(ctx.names[0]), page.library.path(ctx.names[1]))
-    texts = F.what_if_files(paths, (ctx.base, ctx.strategy), view.arms, date.today())
+    texts = F.what_if_files(paths, (ctx.base, ctx.strategy), view.arms, date.today(), ctx.lang)
     if what == "strategy.toml":
         name, text = texts["strategy"]
         return Response(text, media_type="application/toml", headers=_attachment(name))

@@ -19,6 +19,7 @@ from typing import Any
 
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.files import edit_toml
+from sim.serve.words import word
 
 UNITS = ("intervention.entry.entry_step_shares", "discounting.periods")
 """Values written whole, as one line, rather than key by key."""
@@ -44,16 +45,24 @@ def differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> d
 
 
 def what_if_files(
-    paths: tuple[Path, Path], originals: tuple[Scenario, Scenario], arms: tuple[Scenario, Scenario], day: date
+    paths: tuple[Path, Path],
+    originals: tuple[Scenario, Scenario],
+    arms: tuple[Scenario, Scenario],
+    day: date,
+    lang: str = "en",
 ) -> dict[str, tuple[str, str] | None]:
     """The strategy file of a state (and the baseline's, if the state changes both arms).
+
+    Its comments are in the page's language ``lang``: a changed value's comment
+    is shown as that number's source in the reports.
 
     Returns
     -------
     dict
         ``{"strategy": (file name, text), "baseline": (file name, text) or None}``.
     """
-    stamp = f"what-if page on {day.isoformat()}"
+    stamp = word("file_stamp", lang, day=day.isoformat())
+    was = word("file_was", lang)
     base_path, strategy_path = paths
     was_base, was_strategy = originals[0].to_dict(), originals[1].to_dict()
     base_changes = differences(was_base, arms[0].to_dict())
@@ -64,12 +73,12 @@ def what_if_files(
     extends = None
     if base_changes:
         name = what_if_name(base_path)
-        text = edit_toml(_read(base_path), base_changes, stamp, was_base)
-        out["baseline"] = (name, _header(text, base_path, None, day))
+        text = edit_toml(_read(base_path), base_changes, stamp, was_base, was_word=was)
+        out["baseline"] = (name, _header(text, base_path, None, day, lang))
         extends = name
     name = what_if_name(strategy_path)
-    text = edit_toml(_read(strategy_path), strategy_changes, stamp, was_strategy, extends)
-    out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day))
+    text = edit_toml(_read(strategy_path), strategy_changes, stamp, was_strategy, extends, was_word=was)
+    out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day, lang))
     return out
 
 
@@ -82,13 +91,16 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig")
 
 
-def _header(text: str, source: Path, baseline: tuple[str, str] | None, day: date) -> str:
+def _header(text: str, source: Path, baseline: tuple[str, str] | None, day: date, lang: str) -> str:
     """Say where the file came from and where to save it, below a ``#:schema`` line."""
     lines = [
-        f"# Made from {source.name} by the Trappesim what-if page on {day.isoformat()};",
-        "# each changed value says its old value. Save it in the folder of "
-        + source.name
-        + (f", beside {baseline[0]}." if baseline else "."),
+        "# " + word("file_header", lang, source=source.name, day=day.isoformat()),
+        "# "
+        + (
+            word("file_save_beside", lang, source=source.name, baseline=baseline[0])
+            if baseline
+            else word("file_save", lang, source=source.name)
+        ),
     ]
     head, _, rest = text.partition("\n")
     if head.startswith("#:schema"):

@@ -48,6 +48,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "err_number": ("Write a number, e.g. {example}.", "Skriv et tal, fx {example}."),
     "err_whole": ("Write a whole number, e.g. {example}.", "Skriv et helt tal, fx {example}."),
     "err_range": ("Allowed: {low} to {high}.", "Tilladt: {low} til {high}."),
+    "file_stamp": ("what-if page on {day}", "what-if-siden den {day}"),
+    "file_was": ("was", "var"),
+    "file_header": (
+        "Made from {source} by the Trappesim what-if page on {day};",
+        "Lavet ud fra {source} på Trappesims what-if-side den {day};",
+    ),
+    "file_save": (
+        "each changed value says its old value. Save it in the folder of {source}.",
+        "hver ændret værdi siger sin gamle værdi. Gem den i mappen med {source}.",
+    ),
+    "file_save_beside": (
+        "each changed value says its old value. Save it in the folder of {source}, beside {baseline}.",
+        "hver ændret værdi siger sin gamle værdi. Gem den i mappen med {source}, ved siden af {baseline}.",
+    ),
     "discount_source": (
         "first rate set on the what-if page; the file's: {rate}, {source}",
         "første rente sat på what-if-siden; filens: {rate}, {source}",
