@@ -572,6 +572,17 @@ def test_the_places_a_strategy_buys_are_in_its_live_cost(folder):
     assert live == pytest.approx(des, rel=1e-12) and live > 20e6  # the places: about DKK 32 m, not 1 m
 
 
+def test_a_strategy_of_places_alone_says_the_effect_size_scales_nothing(folder):
+    """Recruiting foster families changes no rate: the effect lever's break-even note says so, not
+    "not found"; an extra share of new cases gives it an effect to scale."""
+    pair = ("municipality-foster-shortage.toml", "municipality-foster-recruitment.toml")
+    client = TestClient(make_app(Library(folder), pair), raise_server_exceptions=False)
+    data = {"base": pair[0], "strategy": pair[1], "lang": "en"}
+    assert word("be_no_effect", "en") in client.post("/breakeven", data=data).text
+    r = client.post("/breakeven", data={**data, "extra_share": "5"})
+    assert r.status_code == 200 and word("be_no_effect", "en") not in r.text
+
+
 def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_path):
     shutil.copytree(folder, tmp_path / "s")
     lib = Library(tmp_path / "s")

@@ -115,6 +115,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "I disse filer er alle udgifter kommunale, så det samfundsøkonomiske perspektiv giver de kommunale "
         "tal.",
     ),
+    "be_no_effect": (
+        "no effect to scale: the strategy changes no rate and no number of new cases",
+        "ingen effekt at skalere: strategien ændrer ingen rate og intet antal nye sager",
+    ),
     "be_always": ("pays back even without any effect", "tjener sig hjem selv uden effekt"),
     "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
     "be_wait": ("finding the break-even effect …", "finder break-even-effekten …"),
