@@ -593,6 +593,8 @@ def _matches(pattern: str, key: str, bands: bool) -> bool:
 
 _Index = dict[tuple[str, int], list[tuple[int, Bound, tuple[str, ...]]]]
 _INDEX: dict[int, _Index] = {}
+_ROWS_OF: dict[int, dict[tuple[str, ...], list[tuple[int, Bound]]]] = {}
+"""By table: the rows covering a key's parts, in the table's order (see :func:`_rows`)."""
 
 
 def _index(table: tuple[Bound, ...]) -> _Index:
@@ -697,14 +699,23 @@ def _outside(bound: Bound, v: float) -> bool:
 def _rows(table: tuple[Bound, ...], scenario: Scenario) -> Iterator[tuple[Bound, str, float]]:
     """(bound, key, value) for every number a row of ``table`` covers, in the order of the table."""
     index = _index(table)
+    rows_of = _ROWS_OF.setdefault(id(table), {})
+    if len(rows_of) > 100_000:  # keys are a scenario's paths: few, but a long session may see many files
+        rows_of.clear()
     hits: list[tuple[int, str, Bound, float]] = []
     entries_key = None
     for parts, value in _values(scenario):
         if not _is_number(value):
             continue
-        for row, bound, want in index.get((parts[0], len(parts)), ()):
-            if not all(w in ("*", h) for w, h in zip(want, parts)):
-                continue
+        matched = rows_of.get(parts)
+        if matched is None:  # the rows whose patterns cover this key, once per key (checks run per draw)
+            candidates = index.get((parts[0], len(parts)), ())
+            matched = rows_of[parts] = [
+                (row, bound)
+                for row, bound, want in candidates
+                if all(w in ("*", h) for w, h in zip(want, parts))
+            ]
+        for row, bound in matched:
             key = ".".join(parts)
             if bound.money and table is PLAUSIBLE and scenario.currency != "DKK":
                 continue  # the plausible money ranges are Danish kroner
