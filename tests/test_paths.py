@@ -109,6 +109,35 @@ def test_paths_with_places_equal_one_event_per_move(data, seed, replication):
         )
 
 
+def _identical_logs(a, b) -> None:
+    for f in ("child", "step", "from_step", "to_step", "start", "end", "age_start", "extra", "wait_for",
+              "overflowed_from", "reviews"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert a.n_children == b.n_children
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1), block=hs.integers(1, 50))
+def test_paths_sampled_a_block_of_children_at_a_time_are_the_same_to_the_bit(data, seed, block):
+    """A child's stays depend on its own numbers only: blocks of any size give the very spells of
+    sampling every child at once (with and without places, stock, extra children, reviews, reach)."""
+    import sim.engines.des as des
+
+    was = des.PATH_BLOCK
+    for scenario in arms(data):
+        st = compile_staircase(scenario)
+        try:
+            des.PATH_BLOCK = 1 << 40
+            whole = simulate_des(st, seed)
+            des.PATH_BLOCK = block
+            blocked = simulate_des(st, seed)
+        finally:
+            des.PATH_BLOCK = was
+        _identical_logs(whole, blocked)
+
+
 def _naive_applies(st) -> bool:
     capped = np.flatnonzero(st.capped)
     return all(

@@ -53,7 +53,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from heapq import heappop, heappush
 from typing import Any
 
@@ -595,9 +595,43 @@ class _Paths:
     total: int
 
 
+PATH_BLOCK = 1 << 17
+"""Children whose paths are sampled together (:func:`_free_paths`): a block's arrays
+stay in the processor's cache, and two workers queue less for the memory bus."""
+
+
 def _free_paths(run: _Run, e: dict[str, np.ndarray], stay: BulkStay, draws: Draws) -> _Paths:
-    """Sample every stay of every child in bulk, round by round (round ``i``: each
-    child's ``i``-th stay), and lay them out child by child."""
+    """Sample every stay of every child in bulk, a block of children at a time, and
+    lay them out child by child in entry order.
+
+    A child's stays depend only on its own numbers, so the blocks give the very
+    stays of sampling all children at once (tested), with less memory traffic.
+    """
+    n_all = len(e["cid"])
+    if n_all <= PATH_BLOCK:
+        return _block_paths(run, e, stay, draws)
+    blocks = []
+    for lo in range(0, n_all, PATH_BLOCK):
+        part = {k: v[lo : lo + PATH_BLOCK] for k, v in e.items() if k in _PATH_KEYS}
+        blocks.append(_block_paths(run, part, stay, draws))
+    offset = np.cumsum([0] + [b.total for b in blocks[:-1]])
+    first = np.concatenate([b.first + o for b, o in zip(blocks, offset)])
+    cols = {}
+    for f in fields(_Paths):
+        if f.name not in ("first", "total"):
+            cols[f.name] = np.concatenate([getattr(b, f.name) for b in blocks])
+            for b in blocks:  # each column's pieces go as it is joined: the peak stays that of one column
+                setattr(b, f.name, None)
+    return _Paths(first=first, total=int(sum(b.total for b in blocks)), **cols)
+
+
+_PATH_KEYS = ("cid", "step", "t", "birth", "group", "stock")
+"""The entries a block of paths reads."""
+
+
+def _block_paths(run: _Run, e: dict[str, np.ndarray], stay: BulkStay, draws: Draws) -> _Paths:
+    """Sample every stay of the children in ``e`` in bulk, round by round (round ``i``:
+    each child's ``i``-th stay), and lay them out child by child."""
     S = run.S
     n_all = len(e["cid"])
     cid, s, t, birth, g = e["cid"], e["step"], e["t"], e["birth"], e["group"]
