@@ -486,6 +486,9 @@ def test_psa_and_tornado_folders_load_back_and_join_a_comparison_report(tmp_path
     html = (cmp_dir / "report.html").read_text(encoding="utf-8")
     assert "Probability that NPV &gt; 0" in html and "Not estimated" not in html
     assert "Each uncertain number at its low and high value" in html
+    assert (
+        "all others at their means; the outcome is net present value." in html
+    )  # named, not only in its chart
 
 
 def test_remake_reports_switches_language_and_leaves_the_numbers_alone(files, comparison, tmp_path):

@@ -678,6 +678,10 @@ def sobol_indices(func, names: list[str], n: int = 256, seed: int = DEFAULT_SEED
     return pd.DataFrame({"parameter": names, **{k: si[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}})
 
 
+MORRIS_QUANTILES = (0.05, 0.95)
+"""The quantiles Morris' grid spans for each uncertain number (those of the tornado's low and high)."""
+
+
 def morris_indices(func, names: list[str], n: int = 20, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Morris elementary effects of ``func`` over inputs in [0, 1] (SALib): ``mu_star``, its CI, ``sigma``."""
     from SALib.analyze import morris as analyze
@@ -725,6 +729,13 @@ def global_sensitivity(
     number; a number both files share moves in both arms. Sorted by total
     index (Sobol) or ``mu_star`` (Morris), largest first. ``perspective``
     says whose money a money outcome counts (default: the municipality's).
+
+    Sobol samples each number's whole distribution. Morris' grid (levels 0,
+    1/3, 2/3, 1) spans each number's 5th to 95th percentile
+    (:data:`MORRIS_QUANTILES`, the tornado's range): on the whole
+    distribution every move would end in a tail (a 1-in-a-billion quantile).
+    ``mu_star`` and ``sigma`` are then changes of the outcome per move across
+    that whole range, in the outcome's unit, comparable to a tornado's swing.
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
@@ -763,4 +774,9 @@ def global_sensitivity(
 
     if method == "sobol":
         return sobol_indices(func, names, n, seed).sort_values("ST", ascending=False, ignore_index=True)
-    return morris_indices(func, names, n, seed).sort_values("mu_star", ascending=False, ignore_index=True)
+    lo, hi = MORRIS_QUANTILES
+
+    def central(x: np.ndarray) -> np.ndarray:  # the grid's 0 and 1 at the 5th and 95th percentiles
+        return func(lo + (hi - lo) * x)
+
+    return morris_indices(central, names, n, seed).sort_values("mu_star", ascending=False, ignore_index=True)
