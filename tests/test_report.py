@@ -119,6 +119,34 @@ def test_html_states_the_answer_provenance_and_money_terms(folders):
     assert isinstance(meta, sim.Comparison)
 
 
+def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, tmp_path):
+    """One simulation run per draw: the spread over draws is parameter uncertainty and chance, and the
+    report, the workbook and the key figures say so (they called it the assumptions' alone)."""
+    import json
+
+    from openpyxl import load_workbook
+
+    from sim.outputs.report import key_figure_records, render_html
+    from sim.outputs.workbook import write_workbook
+
+    uncertain = toy.with_changes({"steps.placed.cost_per_year": {"dist": "gamma", "mean": 5e5, "sd": 8e4}})
+    plan = uncertain.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.load_results(folders["en"])
+    meta = json.loads((folders["en"] / "manifest.json").read_text(encoding="utf-8"))
+    for engine in ("des", "expected"):
+        psa = sim.psa(uncertain, plan, draws=3, seed=1, engine=engine)
+        groups = {r["group"] for r in key_figure_records(cmp, "en", psa=psa)}
+        assert ("psa_des" in groups) == (engine == "des") and ("psa" in groups) == (engine == "expected")
+        text = render_html(cmp, meta, "en", extras=[psa]).replace(L.NBSP, " ")
+        assert ("assumptions together with chance (one run" in text) == (engine == "des")
+        assert ("the uncertainty in the assumptions and chance together" in text) == (engine == "des")
+        book = load_workbook(write_workbook(cmp, tmp_path / f"{engine}.xlsx", meta, "da", extras=[psa]))
+        cells = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+        assert ("tilfældigheden tilsammen" in cells) == (engine == "des")
+        assert ("ikke tilfældighedens udfaldsrum" in cells) == (engine == "expected")
+        assert "den gennemsnitlige pengestrøms" in cells  # not "det gennemsnitlige pengestrøms"
+
+
 def test_a_psa_note_says_where_the_other_rows_means_come_from(folders, toy):
     """The toy's means are exact: the note must not say they come from the simulation."""
     from sim.outputs.report import render_html

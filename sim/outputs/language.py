@@ -309,6 +309,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "assumptions",
         "Med de usikre tal trukket (PSA): spændet er 90 % af trækkene, usikkerheden i forudsætningerne",
     ),
+    "group_psa_des": (
+        "With the uncertain numbers drawn (PSA), each draw one run of the simulation: the range is 90 % of "
+        "the draws, the uncertainty in the assumptions and chance together",
+        "Med de usikre tal trukket (PSA), hvert træk én kørsel af simuleringen: spændet er 90 % af trækkene, "
+        "usikkerheden i forudsætningerne og tilfældigheden tilsammen",
+    ),
     "wb_yearly_money": (
         "A year's amounts are not discounted; columns marked 'discounted' are.",
         "Årets beløb er ikke tilbagediskonteret; kolonner mærket »tilbagediskonteret« er.",
@@ -319,11 +325,28 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "wb_psa": (
         "Probabilistic sensitivity analysis: means, percentiles and shares over {n} draws of the uncertain "
-        "assumptions (parameter uncertainty); the standard error and its 95 % interval are those of the "
+        "assumptions ({what}); the standard error and its 95 % interval are those of the "
         "mean over the draws; the payback year's mean is that of the mean cash flow.",
         "Probabilistisk følsomhedsanalyse: gennemsnit, fraktiler og andele over {n} træk af de usikre "
-        "forudsætninger (usikkerhed i forudsætningerne); standardfejlen og dens 95 %-interval er "
-        "gennemsnittets over trækkene; hjemtjeningsårets gennemsnit er det gennemsnitlige pengestrøms.",
+        "forudsætninger ({what}); standardfejlen og dens 95 %-interval er "
+        "gennemsnittets over trækkene; hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
+    ),
+    "wb_psa_expected": ("parameter uncertainty", "usikkerhed i forudsætningerne"),
+    "wb_psa_des": (
+        "parameter uncertainty and chance: each draw is one run of the simulation",
+        "usikkerhed i forudsætningerne og tilfældighed: hvert træk er én kørsel af simuleringen",
+    ),
+    "wb_psa_rows": (
+        "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
+        "percentiles), that is parameter uncertainty, not the range of outcomes by chance.",
+        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
+        "dvs. usikkerheden i forudsætningerne, ikke tilfældighedens udfaldsrum.",
+    ),
+    "wb_psa_rows_des": (
+        "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
+        "percentiles), each draw one run of the simulation: parameter uncertainty and chance together.",
+        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
+        "hvert træk én kørsel af simuleringen: usikkerheden i forudsætningerne og tilfældigheden tilsammen.",
     ),
     "kf_p_npv_adult": (
         "Probability NPV > 0 with adult life",

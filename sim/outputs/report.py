@@ -228,7 +228,8 @@ def key_figure_records(
                     kind,
                 )
             )
-            groups[f"psa_{metric}"] = "psa"
+            # With the simulation, each draw is one run: its spread holds chance as well.
+            groups[f"psa_{metric}"] = "psa_des" if psa.engine == "des" else "psa"
         share = p.loc["probability_npv_positive"]
         out.append(
             (
@@ -256,7 +257,7 @@ def key_figure_records(
                 -r["p95"],
                 -r["p5"],
             )
-    groups["probability_npv_positive"] = "psa"
+    groups["probability_npv_positive"] = "psa_des" if psa is not None and psa.engine == "des" else "psa"
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
     for r in records:
         k, lo, hi = r["kind"], r["p5"], r["p95"]

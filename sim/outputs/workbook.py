@@ -211,13 +211,7 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
     if cmp:
         notes.append(t("delayed_note", lang, y0=int(years[0]), y1=int(years[-1])))
     if psa is not None:
-        notes.append(
-            "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
-            "dvs. usikkerheden i forudsætningerne, ikke tilfældighedens udfaldsrum."
-            if lang == "da"
-            else "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
-            "percentiles), that is parameter uncertainty, not the range of outcomes by chance."
-        )
+        notes.append(t("wb_psa_rows_des" if psa.engine == "des" else "wb_psa_rows", lang))
     for k, note in enumerate(notes, start=1):
         ws.cell(row=below + k, column=1, value=note).font = Font(italic=True, size=9)
     below += len(notes) - 1
@@ -302,7 +296,10 @@ def write_workbook(
         _table(ws, y, [L.column(c, lang, base) for c in y.columns], first_row=TABLE_ROW, lang=lang)
     if psa is not None:
         ws = wb.create_sheet(sheet_name("psa", lang))
-        _note(ws, f"{t('wb_psa', lang, n=L.number(psa.draws, lang))} {L.money_note(psa.base, lang)}")
+        what = t("wb_psa_des" if psa.engine == "des" else "wb_psa_expected", lang)
+        _note(
+            ws, f"{t('wb_psa', lang, n=L.number(psa.draws, lang), what=what)} {L.money_note(psa.base, lang)}"
+        )
         # Every row's mean is over the draws (the note says so): no column for it.
         summary = psa.summary.reset_index().drop(columns=["unit", "mean_from"])
         row_kinds = [L.measure_kind(m) for m in summary["metric"]]
