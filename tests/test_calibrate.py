@@ -615,6 +615,35 @@ def test_a_failed_fit_is_not_checked_with_the_simulation(toy, monkeypatch):
     assert cal.problem() is not None and "des" not in ran and "des_z" not in cal.fit
 
 
+def test_a_check_with_one_simulation_run_is_not_called_agreement(write_scenario, tmp_path, capsys, toy):
+    """One run has no standard error: its gap is given in per cent, not as "0.0 standard errors"
+    (a z of 0, which read as perfect agreement); few runs are said to make a rough check."""
+    scenario = write_scenario(toy_dict(), "toy.toml")
+    data = tmp_path / "observed.csv"
+    observed_from(toy, 0.02).rows.drop(columns="source").to_csv(data, index=False)
+    args = [
+        "calibrate",
+        str(scenario),
+        "--observed",
+        str(data),
+        "--fit",
+        "transitions.placed.closed",
+        "--lang",
+        "en",
+    ]
+    assert main([*args, "--des-replications", "1", "--out", str(tmp_path / "one")]) == 0
+    printed = capsys.readouterr().out
+    assert "DES check (1 run): largest relative gap to the analytic fit" in printed
+    assert "standard errors" not in printed.split("DES check")[1].split("\n")[0].replace(
+        "no standard error", ""
+    )
+    assert np.isnan(pd.read_csv(tmp_path / "one" / "fit.csv")["des_z"]).all()
+    (tmp_path / "toy-calibrated.toml").unlink()
+    assert main([*args, "--des-replications", "3", "--out", str(tmp_path / "three")]) == 0
+    printed = capsys.readouterr().out
+    assert "standard errors (largest relative gap" in printed and "only large gaps show" in printed
+
+
 def test_calibrate_prints_in_the_scenario_language_or_lang(write_scenario, tmp_path, capsys, toy):
     scenario = write_scenario(toy_dict(language="da"), "toy.toml")
     data = tmp_path / "observed.csv"

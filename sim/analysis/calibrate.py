@@ -635,7 +635,8 @@ def calibrate(
             else np.full(len(obs), np.nan)
         )
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(se > 0, (mean - after) / se, 0.0)
+            # One replication has no standard error: no z (it was 0, which read as perfect agreement).
+            z = np.where(se > 0, (mean - after) / se, np.where(mean == after, 0.0, np.nan))
         cal = dataclasses.replace(cal, fit=fit_df.assign(des_mean=mean, des_se=se, des_z=z))
     return cal
 

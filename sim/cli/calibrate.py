@@ -134,8 +134,17 @@ def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -
     )
     print(f"  {line}".replace(L.NBSP, " "))
     if "des_z" in cal.fit:
-        z = L.number(float(np.nanmax(np.abs(cal.fit["des_z"].to_numpy()))), lang, 1)
-        print(f"  {L.t('cal_des_line', lang, n=L.runs(cal.des_replications, lang), z=z)}")
+        n = cal.des_replications
+        fit = cal.fit["after"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gaps = np.abs(cal.fit["des_mean"].to_numpy(dtype=float) / fit - 1.0)
+        gap = L.percent(float(np.nanmax(np.where(fit != 0, gaps, np.nan), initial=0.0)), lang, 1)
+        if n < 2:  # one run: a gap, but no standard error to weigh it by
+            print(f"  {L.t('cal_des_one', lang, gap=gap)}")
+        else:
+            z = L.number(float(np.nanmax(np.abs(cal.fit["des_z"].to_numpy()))), lang, 1)
+            line = L.t("cal_des_line", lang, n=L.runs(n, lang), z=z, gap=gap)
+            print(f"  {line}" + (f" {L.t('cal_des_few', lang)}" if n < 10 else ""))
     left = cal.observed.left_out_in(lang)
     if left:
         print(f"  {L.t('cal_left_header', lang, n=len(left), file=args.observed)}")

@@ -453,8 +453,20 @@ TEXT: dict[str, tuple[str, str]] = {
         "størst {row} {error}",
     ),
     "cal_des_line": (
-        "DES check ({n}): largest gap to the analytic fit {z} standard errors",
-        "Kontrol med simulering (DES, {n}): største afvigelse fra den analytiske tilpasning {z} standardfejl",
+        "DES check ({n}): largest gap to the analytic fit {z} standard errors (largest relative gap {gap})",
+        "Kontrol med simulering (DES, {n}): største afvigelse fra den analytiske tilpasning {z} standardfejl "
+        "(største relative afvigelse {gap})",
+    ),
+    "cal_des_few": (
+        "With fewer than 10 runs the standard error is itself rough: only large gaps show.",
+        "Med færre end 10 kørsler er standardfejlen selv usikker: kun store afvigelser ses.",
+    ),
+    "cal_des_one": (
+        "DES check (1 run): largest relative gap to the analytic fit {gap}; one run has no standard "
+        "error, so this is no test of agreement (use --des-replications 10 or more).",
+        "Kontrol med simulering (DES, 1 kørsel): største relative afvigelse fra den analytiske tilpasning "
+        "{gap}; én kørsel har ingen standardfejl, så det er ingen test af overensstemmelse (brug "
+        "--des-replications 10 eller flere).",
     ),
     "cal_left_header": ("Left out {n} row(s) of {file}:", "Udeladt {n} række(r) af {file}:"),
     "cal_left_row": ("row {row} ({year} {measure} {step})", "række {row} ({year} {measure} {step})"),
