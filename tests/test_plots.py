@@ -591,6 +591,26 @@ def test_tornado_chart(uncertain, tmp_path):
     da = plots.tornado(t, lang="da")
     assert da.get_suptitle().startswith("Nettonutidsværdi afhænger mest af")
     assert "mio. kr." in da.axes[0].get_xlabel()
+    # Every outcome in words of the chart's language (it said "placed at end avoided" in Danish).
+    other = sim.tornado(*uncertain, outcome="placed_at_end_avoided")
+    da = plots.tornado(other, lang="da")
+    assert da.axes[0].get_xlabel() == "Færre anbragte ved periodens udgang"
+    assert "placed" not in da.get_suptitle()
+
+
+def test_a_long_tornado_title_is_wrapped_inside_the_figure():
+    """The municipal pair's Danish title ran off both edges ("…elser undgået afhænger mest af Effekt
+    (hazard ratio): Hjemmebaserede foranstaltninger → Anbringelse i")."""
+    pair = [
+        REPO_SCENARIOS / f
+        for f in ("municipality-uncertain.toml", "municipality-early-detection-uncertain.toml")
+    ]
+    t = sim.tornado(*pair, outcome="placement_entries_avoided")
+    fig = plots.tornado(t, lang="da")
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent()
+    width = fig.get_figwidth() * fig.dpi
+    assert box.x0 >= 0 and box.x1 <= width
 
 
 def test_waterfall_shows_adult_life_apart(toy, tmp_path):

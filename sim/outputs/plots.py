@@ -755,8 +755,13 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
     ax.axvline(c, color="black", lw=1)
     names = [textwrap.fill(L.describe(result.base, k, lang), 48) for k in tab["parameter"]]
     ax.set_yticks(y, names, fontsize=8)
-    en, da = OUTCOME_LABEL.get(result.outcome, (result.outcome.replace("_", " "),) * 2)
-    label = da if lang == "da" else en
+    if result.outcome in OUTCOME_LABEL:
+        en, da = OUTCOME_LABEL[result.outcome]
+        label = da if lang == "da" else en
+    else:  # every other outcome by its name in the report's language, never its key
+        from sim.outputs.report import outcome_name
+
+        label = outcome_name(result.outcome, lang)
     if money:
         ends = np.concatenate([[c], tab["outcome_low"], tab["outcome_high"]])
         unit = _money_axis(ax, ends, result.base.currency, lang, axis="x")
@@ -770,7 +775,9 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
         fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / fig.get_figheight()), ncols=2
     )
     top = L.describe(result.base, tab["parameter"].iloc[-1], lang) if len(tab) else t("no_uncertain", lang)
-    fig.suptitle(t("depends_most", lang, outcome=label, name=top), fontsize=12, fontweight="bold")
+    # Wrapped: a long outcome and parameter name ran off both edges of the figure.
+    title = textwrap.fill(t("depends_most", lang, outcome=label, name=top), 90, break_long_words=False)
+    fig.suptitle(title, fontsize=12, fontweight="bold")
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig
 
