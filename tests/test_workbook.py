@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 import sim
 from sim.outputs import language as L
+from sim.outputs import report
 from sim.outputs.results import write_results
 from sim.outputs.workbook import SHEETS, TABLE_ROW, sheet_name
 
@@ -195,6 +196,13 @@ def test_psa_sheet_says_its_draws_and_money_in_the_language(tmp_path, lang):
     assert not any("_" in h or h.startswith("mc") for h in headers), headers
     values = [c.value for row in ws.iter_rows(min_row=TABLE_ROW + 1) for c in row if isinstance(c.value, str)]
     assert "draws" not in values
+    # Every draw pays back here: the probability's plug-in standard error would be 0, a precision eight
+    # draws do not have; its row shows Wilson's interval and no standard error.
+    assert psa.summary.loc["probability_npv_positive", "mean"] == 1.0
+    se = headers.index(L.column("mc_se", lang))
+    prob = next(r for r in ws.iter_rows(min_row=TABLE_ROW + 1, values_only=True)
+                if r[0] == report.outcome_name("probability_npv_positive", lang))  # fmt: skip
+    assert prob[se] in (None, "") and prob[se + 1] < 1.0
 
 
 def test_the_chance_of_a_positive_npv_shows_both_ends_of_its_interval(tmp_path):

@@ -326,10 +326,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "wb_psa": (
         "Probabilistic sensitivity analysis: means, percentiles and shares over {n} draws of the uncertain "
         "assumptions ({what}); the standard error and its 95 % interval are those of the "
-        "mean over the draws; the payback year's mean is that of the mean cash flow.",
+        "mean over the draws (for a probability, Wilson's interval, without a standard error); the payback "
+        "year's mean is that of the mean cash flow.",
         "Probabilistisk følsomhedsanalyse: gennemsnit, fraktiler og andele over {n} træk af de usikre "
         "forudsætninger ({what}); standardfejlen og dens 95 %-interval er "
-        "gennemsnittets over trækkene; hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
+        "gennemsnittets over trækkene (for en sandsynlighed Wilsons interval, uden standardfejl); "
+        "hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
     ),
     "wb_psa_expected": ("parameter uncertainty", "usikkerhed i forudsætningerne"),
     "wb_psa_des": (

@@ -303,6 +303,9 @@ def write_workbook(
         # Every row's mean is over the draws (the note says so): no column for it.
         summary = psa.summary.reset_index().drop(columns=["unit", "mean_from"])
         row_kinds = [L.measure_kind(m) for m in summary["metric"]]
+        # A probability's interval is Wilson's; its plug-in standard error is 0 when every draw agrees,
+        # which would claim a precision 200 draws do not have.
+        summary.loc[summary["metric"].str.startswith("probability"), "mc_se"] = np.nan
         summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
         _table(
             ws,
