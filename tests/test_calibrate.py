@@ -24,6 +24,7 @@ from sim.analysis.calibrate import (
     write_calibrated,
 )
 from sim.cli import main
+from sim.outputs import language as L
 
 SERIES = [
     ("stock_end", "placed"),
@@ -652,6 +653,12 @@ def test_calibrate_prints_in_the_scenario_language_or_lang(write_scenario, tmp_p
     assert main([*args, "--des-replications", "2", "--out", str(tmp_path / "da")]) == 0
     printed = capsys.readouterr().out
     assert "kalibreret til" in printed and "frihedsgrader" in printed and "Kontrol med simulering" in printed
+    # The worst row in words ("2028 afgang, Mellem"), not its keys ("2028 closed mid").
+    line = next(line for line in printed.splitlines() if "størst" in line).split("størst", 1)[1]
+    fit = pd.read_csv(tmp_path / "da" / "fit.csv")
+    worst = fit.iloc[int(np.argmax(np.abs(fit["rel_error"].to_numpy())))]
+    assert f"{worst['measure']} {worst['step']}" not in line, line
+    assert L.step_name(toy, worst["step"], "da") in line, line
     assert "Kalibreret scenarie skrevet til" in printed and "Resultater skrevet til" in printed
     assert re.search(r"0,\d+ +-> +0,\d+", printed)  # decimal commas
     assert "degrees of freedom" not in printed

@@ -119,6 +119,7 @@ def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
     assert re.search(
         r"Probability that NPV > 0 \(8 draws\) +\d+ % +\[precision \(95 %\): \d+ % – \d+ %\]", printed
     )
+    assert "Counted from a municipal perspective (--perspective kommune)." in printed  # the default too
     for name in ("psa_draws.csv", "psa_summary.csv", "psa_breakeven.csv", "manifest.json"):
         assert (out / name).is_file(), name
     assert (out / "charts" / "breakeven.png").is_file() and (
@@ -367,6 +368,27 @@ def test_psa_with_adult_life_runs_on_the_analytic_engine_and_reports_it_apart():
     assert "not a budget line" in s.loc["npv_with_adult_consequences", "unit"]
     assert 0 <= s.loc["probability_npv_with_adult_positive", "mean"] <= 1
     assert "npv_with_adult_consequences" not in psa(*_pair(), draws=2).summary.index
+
+
+def test_cli_psa_with_adult_life_gives_its_probability_with_draws_and_interval(
+    write_scenario, tmp_path, capsys
+):
+    """It printed "Probability NPV > 0 with adult life 100 %" (Danish: "gevinst"), with no draws or interval."""
+    adult = {"adult": {"cost_per_year": {"placed": 60_000.0}, "years": 40}}
+    base, plan = (s.with_changes(adult) for s in _pair())
+    args = [
+        str(write_scenario(base.to_dict(), "base.toml")),
+        str(write_scenario(plan.to_dict(), "plan.toml")),
+    ]
+    assert cli(["psa", *args, "--draws", "8", "-w", "1", "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(
+        r"Probability that NPV > 0 with adult life \(8 draws\) +\d+ % +\[precision \(95 %\): ", printed
+    )
+    assert cli(["psa", *args, "--draws", "8", "-w", "1", "--out", str(tmp_path / "da"), "--lang", "da"]) == 0
+    printed = capsys.readouterr().out
+    assert "Sandsynlighed for positiv nettonutidsværdi med voksenlivet (8 træk)" in printed
+    assert "gevinst" not in printed
 
 
 def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scenario, capsys):

@@ -129,7 +129,9 @@ def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -
         chi2=L.number(cal.chi2, lang, 1),
         dof=cal.dof,
         rmse=L.percent(cal.rmse_percent / 100, lang, 1),
-        row=f"{worst['year']} {worst['measure']} {worst['step']}",
+        # In words, as the rest of the line: "2024 anbragte ved årets udgang, Plejefamilie", not the keys.
+        row=f"{worst['year']} {L.column(str(worst['measure']), lang, cal.scenario).lower()}, "
+        f"{L.step_name(cal.scenario, str(worst['step']), lang)}",
         error=error,
     )
     print(f"  {line}".replace(L.NBSP, " "))

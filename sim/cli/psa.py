@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, whose, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
     add_output,
@@ -69,10 +69,10 @@ def _psa(args: argparse.Namespace) -> int:
     s = result.summary
     names = L.t("vs", lang, a=strategy.name, b=base.name)
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
-    whose = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""
+    payer = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""
     rows = [
         (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "children"),
-        (L.t("kf_npv", lang) + whose, "npv", "money"),
+        (L.t("kf_npv", lang) + payer, "npv", "money"),
         (L.t("kf_roi", lang), "roi", "ratio"),
     ]
     width = 46
@@ -93,8 +93,12 @@ def _psa(args: argparse.Namespace) -> int:
         shown = [format_value(r[q], "money", lang, base.currency) for q in ("mean", "p5", "p95")]
         label = L.t("kf_npv_adult", lang)
         print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
-        p = L.percent(s.loc["probability_npv_with_adult_positive", "mean"], lang)
-        print(f"  {L.t('kf_p_npv_adult', lang):{width}s} {p:>16s}".replace(L.NBSP, " "))
+        r = s.loc["probability_npv_with_adult_positive"]
+        p = L.percent(r["mean"], lang)
+        wilson = f"{L.percent(r['mc_low'], lang)} – {L.percent(r['mc_high'], lang)}"
+        label = L.t("kf_p_npv_adult", lang, n=L.number(args.draws, lang))
+        print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
     print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
+    print(f"  {whose(args.perspective, lang)}")  # the default's too, as tornado and breakeven say it
     print(f"\n{L.t('results_written', lang, out=out)}")
     return EXIT_OK

@@ -351,8 +351,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "hvert træk én kørsel af simuleringen: usikkerheden i forudsætningerne og tilfældigheden tilsammen.",
     ),
     "kf_p_npv_adult": (
-        "Probability NPV > 0 with adult life",
-        "Sandsynlighed for gevinst med voksenlivet",
+        "Probability that NPV > 0 with adult life ({n} draws)",
+        "Sandsynlighed for positiv nettonutidsværdi med voksenlivet ({n} træk)",
     ),
     "kf_adult_outcome": ("Change in adults: {name}", "Ændring i antal voksne: {name}"),
     "kf_npv_adult": ("Net present value with adult-life costs", "Nettonutidsværdi med voksenlivets udgifter"),
