@@ -270,6 +270,10 @@ def test_cli_sensitivity(write_scenario, tmp_path, capsys):
     table = pd.read_csv(out / "sensitivity.csv")
     assert set(table.parameter) == {"steps.placed.cost_per_year", "intervention.hazard_ratios.mid.placed"}
     assert "mu_star" in capsys.readouterr().out
+    # Its folder has nothing to remake: said so, with where it belongs (it printed an empty list).
+    assert cli(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "has no charts or reports to remake" in printed and f"--with {out}" in printed
     plain_base, plain_plan = _pair(uncertain=False, point=True)  # one point distribution only
     one = write_scenario(plain_base.to_dict(), "plain.toml")
     two = write_scenario(plain_plan.to_dict(), "plain-plan.toml")

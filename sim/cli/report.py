@@ -33,6 +33,12 @@ def _report(args: argparse.Namespace) -> int:
     from sim.outputs.results import remake_reports
 
     written = remake_reports(args.folder, args.lang, args.extras)
+    if not written:  # a sensitivity folder: its table is all it has
+        print(
+            f"trappesim: report: {args.folder}/ has no charts or reports to remake; add it to a "
+            f"comparison's report: trappesim report COMPARISON_FOLDER --with {args.folder}"
+        )
+        return EXIT_OK
     print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
     for name in written:
         if not name.endswith(".svg"):
