@@ -224,3 +224,37 @@ def test_the_chance_of_a_positive_npv_shows_both_ends_of_its_interval(tmp_path):
     ]
     row = next(r for r in ws.iter_rows(values_only=True) if r[0] == want["label"])
     assert row[2] == want["precision"]
+
+
+def test_the_workbook_has_the_global_sensitivity_the_report_shows(tmp_path):
+    """report.html showed Sobol and Morris indices; report.xlsx left them out, and its provenance named
+    only the PSA among the folders added."""
+    from sim.analysis.uncertainty import global_sensitivity
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
+    plan = base.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    table = global_sensitivity(base, plan, "morris", n=4)
+    from sim.analysis.uncertainty import Sensitivity
+
+    sens = Sensitivity(base, plan, "morris", "npv", table)
+    tor = sim.tornado(base, plan)
+    book = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "en", extras=[sens, tor]))
+    ws = book[sheet_name("sensitivity", "en")]
+    keys = [c.value for c in ws["A"][1 : 1 + len(table)]]
+    assert keys == list(table["parameter"])
+    mu = [
+        row[list(table.columns).index("mu_star") + 1]
+        for row in ws.iter_rows(min_row=2, max_row=1 + len(table), values_only=True)
+    ]
+    np.testing.assert_allclose(mu, table["mu_star"].round(0), atol=0.5)  # in kroner, as the outcome
+    notes = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "Morris screening" in notes and "5th to 95th percentile" in notes and "2024" in notes
+    provenance = {r[0]: r[1] for r in book[sheet_name("provenance", "en")].iter_rows(values_only=True)}
+    assert "Tornado" in provenance and "Morris screening" in provenance["Sensitivity"]

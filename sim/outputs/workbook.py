@@ -35,6 +35,7 @@ SHEETS = {
     "comparison": ("Comparison by year", "Sammenligning pr. år"),
     "psa": ("PSA", "PSA"),
     "tornado": ("Tornado", "Tornado"),
+    "sensitivity": ("Sensitivity", "Følsomhed"),
     "assumptions": ("Assumptions", "Forudsætninger"),
     "provenance": ("Provenance", "Oprindelse"),
 }
@@ -263,6 +264,7 @@ def write_workbook(
     lang = L.resolve(lang, base)
     psa = next((e for e in extras if isinstance(e, PSAResult)), None)
     tornado = next((e for e in extras if isinstance(e, Tornado)), None)
+    sensitivity = next((e for e in extras if isinstance(e, Sensitivity)), None)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_name("summary", lang)
@@ -336,6 +338,21 @@ def write_workbook(
         if outcome == "money":
             note += ": " + L.money_note(base, lang)
         ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
+    if sensitivity is not None:
+        # As the HTML report shows it: each number in words beside its key; Morris' measures in the
+        # outcome's unit, Sobol's indices as shares.
+        tab = sensitivity.table.rename(columns={"parameter": "key"})
+        tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
+        outcome = L.measure_kind(sensitivity.outcome)
+        ws = wb.create_sheet(sheet_name("sensitivity", lang))
+        kinds = {c: outcome for c in ("mu_star", "mu_star_conf", "mu", "sigma")}
+        _table(ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=kinds)
+        note = f"{L.t('method_' + sensitivity.method, lang)}, {report.outcome_name(sensitivity.outcome, lang, True)}"
+        if sensitivity.method == "morris":
+            note += ". " + t("wb_morris", lang)
+        if outcome == "money":
+            note += " " + L.money_note(base, lang)
+        ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
     notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
     notes.setdefault("baseline", notes.get("scenario", {}))
     table = assumptions(base, result.strategy.scenario if cmp else None, notes, lang)
@@ -369,6 +386,21 @@ def write_workbook(
                 "PSA",
                 f"{L.number(psa.draws, lang)} {'træk' if da else 'draws'}, seed {psa.seed}, "
                 f"{L.engine_name(psa.engine, lang)}",
+            )
+        )
+    if tornado is not None:
+        rows.append(
+            (
+                "Tornado",
+                f"{report.outcome_name(tornado.outcome, lang)}, {L.engine_name(tornado.engine, lang)}",
+            )
+        )
+    if sensitivity is not None:
+        rows.append(
+            (
+                "Følsomhed" if da else "Sensitivity",
+                f"{L.t('method_' + sensitivity.method, lang)}, {report.outcome_name(sensitivity.outcome, lang)}, "
+                f"seed {sensitivity.seed}, {L.engine_name(sensitivity.engine, lang)}",
             )
         )
     for i, (k, v) in enumerate(rows, start=1):
