@@ -123,7 +123,9 @@ def test_writing_keeps_the_file_and_comments_and_never_replaces(tmp_path):
     assert "[transitions.placed]" in text or "transitions" in text  # an inherited key is added
     again = sim.load_scenario(out)
     assert again.population.entries_per_year == pytest.approx(600, rel=1e-3)
-    with pytest.raises(FileExistsError):
+    from sim.errors import OutputExistsError
+
+    with pytest.raises(OutputExistsError):  # a TrappesimError, and a FileExistsError as before
         write_calibrated(cal, child, out, "data/obs.csv")
 
 

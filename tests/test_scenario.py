@@ -339,8 +339,12 @@ def test_save_scenario_writes_a_file_that_loads_back_unchanged(tmp_path):
     back = load_scenario(path)
     assert back.input_hash() == original.input_hash()
     assert {u.path for u in back.uncertain} == {u.path for u in original.uncertain}
-    with pytest.raises(FileExistsError, match="exists"):
+    from sim.errors import OutputExistsError, TrappesimError
+
+    with pytest.raises(OutputExistsError, match="exists") as err:
         save_scenario(original, path)
+    # Raised on purpose: a TrappesimError (as the API reference says), and still a FileExistsError.
+    assert isinstance(err.value, TrappesimError) and isinstance(err.value, FileExistsError)
     assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]
 
 

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.errors import OptionError
+from sim.errors import OptionError, OutputExistsError
 from sim.outputs import language as L
 from sim.run.experiment import DEFAULT_SEED, Result, simulate
 from sim.scenario import Scenario, ScenarioError, ScenarioLike, as_scenario
@@ -717,7 +717,7 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
 
     Raises
     ------
-    FileExistsError
+    OutputExistsError
         ``out`` exists: it is never replaced.
     CalibrationError
         The fit failed (:meth:`Calibration.problem`): nothing is written.
@@ -728,7 +728,7 @@ def write_calibrated(cal: Calibration, source: str | Path, out: str | Path, data
 
     source, out = Path(source), Path(out)
     if out.exists():
-        raise FileExistsError(f"{out}: exists; choose another --scenario-out")
+        raise OutputExistsError(f"{out}: exists; choose another --scenario-out")
     problem = cal.problem()
     if problem is not None:
         raise CalibrationError(str(out), "", f"not written: the fit failed: {problem}")

@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 
 import tomlkit
 
-from sim.errors import ScenarioError
+from sim.errors import OutputExistsError, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.validation import _check_unknown_keys
 
@@ -118,7 +118,7 @@ def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
 
     path = Path(path)
     if path.exists():
-        raise FileExistsError(f"{path}: exists; choose another name")
+        raise OutputExistsError(f"{path}: exists; choose another name")
     head = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
     text = head + tomli_w.dumps(scenario.to_dict())
     tmp = path.with_name(f".{path.name}.partial")
