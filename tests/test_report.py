@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -580,3 +581,22 @@ def test_equal_percentiles_of_payback_are_not_called_every_replication(toy, monk
     assert np.nanpercentile(years, 5) == np.nanpercentile(years, 95) == 2027
     rows = {r["metric"]: r for r in key_figure_records(cmp, "en")}
     assert rows["payback_year"]["interval"] == "2027 – 2027"  # the 90 % range, said as one
+
+
+def test_the_step_table_quotes_the_costs_own_source():
+    """The comment beside a step's cost is its source ("Benchmarkingenheden 2020 (M), 2019 prices"); the
+    step table showed the step's table source instead, unmarked. Without a comment: the table's,
+    marked as given for the whole table."""
+    from sim.outputs.report import render_html
+    from sim.outputs.results import manifest
+
+    path = REPO_SCENARIOS / "municipality-template.toml"
+    base = sim.load_scenario(path)
+    res = sim.simulate(base, replications=1, engine="expected")
+    html = render_html(res, manifest(res, {"scenario": path}, [], 0.1), "en").replace(L.NBSP, " ")
+    steps = html[html.index("The steps") : html.index("All assumptions")]
+    notes = sim.scenario.scenario_notes(path)
+    for s in base.step_ids:
+        note = notes.get(f"steps.{s}.cost_per_year")
+        want = note if note else f"{base.steps[s].source} (source given for the whole table)"
+        assert html_escape(want) in steps, (s, want)

@@ -530,6 +530,7 @@ def render_html(
     notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
     notes.setdefault("baseline", notes.get("scenario", {}))
     table = assumptions(base, strategy, notes, lang)
+    cost_source = dict(zip(table["key"], table["source"]))
     # What the strategy changes, without the defaults an added table brings along (zeros, empty lists).
     if cmp:
         unset = table["baseline_value"].isna() & table["strategy_value"].map(
@@ -621,7 +622,9 @@ def render_html(
                     base.currency,
                     scale="units",  # a unit cost in full: "1.160.000 kr.", not "1,2 mio. kr."
                 ),
-                "source": base.steps[s].source,
+                # The cost's own source, as the assumptions table gives it: the comment beside the
+                # number, or the step's table source marked as such (it showed the table's unmarked).
+                "source": cost_source.get(f"steps.{s}.cost_per_year", base.steps[s].source),
             }
             for s in base.step_ids
         ],
