@@ -131,7 +131,7 @@ def _print_calibration(cal, args: argparse.Namespace, lang: str, failed: bool) -
         rmse=L.percent(cal.rmse_percent / 100, lang, 1),
         # In words, as the rest of the line: "2024 anbragte ved årets udgang, Plejefamilie", not the keys.
         row=f"{worst['year']} {L.column(str(worst['measure']), lang, cal.scenario).lower()}, "
-        f"{L.step_name(cal.scenario, str(worst['step']), lang)}",
+        f"{L.observed_steps(cal.scenario, str(worst['step']), lang)}",
         error=error,
     )
     print(f"  {line}".replace(L.NBSP, " "))

@@ -684,6 +684,15 @@ def step_name(scenario, step: str, lang: Lang) -> str:
     return st.name_da if lang == "da" else st.name_en
 
 
+def observed_steps(scenario, spec: str, lang: Lang) -> str:
+    """The steps a row of observed data counts, in words: ``placed``, ``all``, a step or ``a+b``."""
+    if spec == "placed":
+        return t("cal_placed", lang)
+    if spec == "all":
+        return t("cal_all", lang)
+    return " + ".join(step_name(scenario, s, lang) for s in spec.split("+"))
+
+
 def engine_name(engine: str, lang: Lang) -> str:
     """``des`` or ``expected`` in words."""
     names = {

@@ -813,16 +813,7 @@ def calibration(cal, lang: str | None = None) -> Figure:
         ax.plot(years, d["after"], ls="-", color=colours[5], marker=".", lw=1.8, label=t("cal_after", lang))
         if "des_mean" in d:
             ax.plot(years, d["des_mean"], ls="none", marker="x", color=colours[3], label=t("cal_des", lang))
-        steps = (
-            step
-            if step in ("placed", "all")
-            else " + ".join(L.step_name(cal.scenario, s, lang) for s in step.split("+"))
-        )
-        if step == "placed":
-            steps = t("cal_placed", lang)
-        elif step == "all":
-            steps = t("cal_all", lang)
-        ax.set_title(f"{L.column(measure, lang)}: {steps}", fontsize=9)
+        ax.set_title(f"{L.column(measure, lang)}: {L.observed_steps(cal.scenario, step, lang)}", fontsize=9)
         ax.yaxis.set_major_formatter(_counts(lang))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
         ax.set_xticks(years)
