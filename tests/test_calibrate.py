@@ -624,16 +624,8 @@ def test_a_check_with_one_simulation_run_is_not_called_agreement(write_scenario,
     scenario = write_scenario(toy_dict(), "toy.toml")
     data = tmp_path / "observed.csv"
     observed_from(toy, 0.02).rows.drop(columns="source").to_csv(data, index=False)
-    args = [
-        "calibrate",
-        str(scenario),
-        "--observed",
-        str(data),
-        "--fit",
-        "transitions.placed.closed",
-        "--lang",
-        "en",
-    ]
+    fit = ["--fit", "transitions.placed.closed", "--lang", "en"]
+    args = ["calibrate", str(scenario), "--observed", str(data), *fit]
     assert main([*args, "--des-replications", "1", "--out", str(tmp_path / "one")]) == 0
     printed = capsys.readouterr().out
     assert "DES check (1 run): largest relative gap to the analytic fit" in printed
