@@ -465,32 +465,24 @@ async def breakeven(request: Request) -> Response:
         figures = {r["metric"]: r["centre"] for r in view.figures}
         if view.ok and figures["investment_pv"] == 0 and figures["gross_savings_pv"] == 0:
             text = word("be_nothing", ctx.lang, whose=L.t("persp_" + ctx.state.perspective, ctx.lang))
-        elif view.ok and not _scalable(ctx, full):
-            text = word("be_no_effect", ctx.lang)
         elif view.ok:
 
-            def solve() -> float:  # only when not found before: the arms, then the search
+            def solve() -> float | None:  # only when not found before: the arms, then the search
+                from sim.analysis.uncertainty import has_effect_to_scale
+
                 a, b = make_arms(ctx.levers, full, ctx.base, ctx.strategy, ctx.lang)
-                return break_even_effect(a, b, ctx.state.perspective)
+                # None: a strategy of places alone, with nothing the effect size scales.
+                return break_even_effect(a, b, ctx.state.perspective) if has_effect_to_scale(b) else None
 
             key = ctx.key(full)  # the files as read: a file changed on disk is searched again
             # Half a second: in a thread, so the page's other requests go on.
             theta = await run_in_threadpool(page.break_even.get, key, solve)
-            text = break_even_text(theta, ctx.lang)
-            share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None
+            if theta is None:
+                text = word("be_no_effect", ctx.lang)
+            else:
+                text = break_even_text(theta, ctx.lang)
+                share = theta * 100 if math.isfinite(theta) and 0 <= theta <= 1.5 else None
     return _render("breakeven.html", **_common(ctx), text=text, share=share)
-
-
-def _scalable(ctx: Context, state: State) -> bool:
-    """Whether the strategy of a state has an effect the effect size scales (a hazard ratio not 1,
-    extra new cases, other entry steps); a strategy of places alone has none."""
-    values = state.values
-    if any(values[lv.id] != 1.0 for lv in ctx.levers if lv.id.startswith("hr.")):
-        return True
-    if values.get("extra_share") or values.get("extra_per_year"):
-        return True
-    iv = ctx.strategy.intervention
-    return iv is not None and iv.entry.entry_step_shares is not None
 
 
 async def variants(request: Request) -> Response:

@@ -269,7 +269,8 @@ def draw(cmp, lang: str) -> dict[str, str]:
 
 
 class BreakEvenCache:
-    """Break-even effects by the state's arms and perspective (a search takes about half a second).
+    """Break-even effects by the state's arms and perspective (a search takes about half a second;
+    None: nothing for the effect size to scale).
 
     Requests for the same key while it is being solved wait for that search
     instead of starting their own.
@@ -277,11 +278,11 @@ class BreakEvenCache:
 
     def __init__(self, size: int = 256) -> None:
         self._lock = threading.Lock()
-        self._values: OrderedDict[tuple, float] = OrderedDict()
+        self._values: OrderedDict[tuple, float | None] = OrderedDict()
         self._solving: dict[tuple, threading.Event] = {}
         self.size = size
 
-    def get(self, key: tuple, solve) -> float:
+    def get(self, key: tuple, solve) -> float | None:
         while True:
             with self._lock:
                 if key in self._values:
