@@ -333,10 +333,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "gennemsnittets over trækkene (for en sandsynlighed Wilsons interval, uden standardfejl); "
         "hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
     ),
-    "wb_morris": (
-        "Its measures are changes of the outcome for a move across a number's whole 5th to 95th percentile "
+    "morris_measures": (
+        "μ* and σ are the change in {outcome} for a move across the number's whole 5th to 95th percentile "
         "range (as in the tornado).",
-        "Målene er ændringen i udfaldet ved et skridt over hele tallets interval fra 5. til 95. percentil "
+        "μ* og σ er ændringen i {outcome} ved et skridt over hele tallets interval fra 5. til 95. percentil "
         "(som i tornadoen).",
     ),
     "wb_psa_expected": ("parameter uncertainty", "usikkerhed i forudsætningerne"),

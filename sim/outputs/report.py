@@ -205,6 +205,8 @@ def key_figure_records(
             metric = f"npv_{payer}"
             out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s[metric]), "money"))
             groups[metric] = "payers"
+    # With the simulation, each PSA draw is one run: the spread over draws holds chance as well.
+    psa_group = "psa_des" if psa is not None and psa.engine == "des" else "psa"
     if psa is not None:
         p = psa.summary
         for metric, label, kind in (
@@ -228,8 +230,7 @@ def key_figure_records(
                     kind,
                 )
             )
-            # With the simulation, each draw is one run: its spread holds chance as well.
-            groups[f"psa_{metric}"] = "psa_des" if psa.engine == "des" else "psa"
+            groups[f"psa_{metric}"] = psa_group
         share = p.loc["probability_npv_positive"]
         out.append(
             (
@@ -257,7 +258,7 @@ def key_figure_records(
                 -r["p95"],
                 -r["p5"],
             )
-    groups["probability_npv_positive"] = "psa_des" if psa is not None and psa.engine == "des" else "psa"
+    groups["probability_npv_positive"] = psa_group
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
     for r in records:
         k, lo, hi = r["kind"], r["p5"], r["p95"]

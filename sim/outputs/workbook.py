@@ -234,6 +234,21 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
         row += int(img.height / 20) + 2  # rows are 20 pixels high
 
 
+def _by_parameter(wb, role: str, result, in_outcome: tuple[str, ...], note: str, base, lang: Lang) -> None:
+    """A sheet of a table by uncertain number (tornado, sensitivity): each number in words beside its
+    key, the ``in_outcome`` columns in the outcome's unit, and ``note`` below (money: with its note)."""
+    tab = result.table.rename(columns={"parameter": "key"})
+    tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
+    outcome = L.measure_kind(result.outcome)
+    ws = wb.create_sheet(sheet_name(role, lang))
+    _table(
+        ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=dict.fromkeys(in_outcome, outcome)
+    )
+    if outcome == "money":
+        note += (" " if note.endswith(".") else ": ") + L.money_note(base, lang)
+    ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
+
+
 def write_workbook(
     result: Result | Comparison,
     path: str | Path,
@@ -327,32 +342,16 @@ def write_workbook(
             share = _cell(float(r.probability_break_even), "share", lang)
             ws.cell(row=i, column=2, value=share).number_format = "0%"
     if tornado is not None:
-        # Each uncertain number in words beside its key; outcomes in the outcome's unit.
-        tab = tornado.table.rename(columns={"parameter": "key"})
-        tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
-        outcome = L.measure_kind(tornado.outcome)
-        ws = wb.create_sheet(sheet_name("tornado", lang))
-        kinds = {"outcome_low": outcome, "outcome_high": outcome, "swing": outcome}
-        _table(ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=kinds)
         note = report.outcome_name(tornado.outcome, lang)
-        if outcome == "money":
-            note += ": " + L.money_note(base, lang)
-        ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
-    if sensitivity is not None:
-        # As the HTML report shows it: each number in words beside its key; Morris' measures in the
-        # outcome's unit, Sobol's indices as shares.
-        tab = sensitivity.table.rename(columns={"parameter": "key"})
-        tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
-        outcome = L.measure_kind(sensitivity.outcome)
-        ws = wb.create_sheet(sheet_name("sensitivity", lang))
-        kinds = {c: outcome for c in ("mu_star", "mu_star_conf", "mu", "sigma")}
-        _table(ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=kinds)
+        _by_parameter(wb, "tornado", tornado, ("outcome_low", "outcome_high", "swing"), note, base, lang)
+    if sensitivity is not None:  # as the HTML report shows it; Sobol's indices are shares
         note = f"{L.t('method_' + sensitivity.method, lang)}, {report.outcome_name(sensitivity.outcome, lang, True)}"
         if sensitivity.method == "morris":
-            note += ". " + t("wb_morris", lang)
-        if outcome == "money":
-            note += " " + L.money_note(base, lang)
-        ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
+            note += ". " + t(
+                "morris_measures", lang, outcome=report.outcome_name(sensitivity.outcome, lang, True)
+            )
+        columns = ("mu_star", "mu_star_conf", "mu", "sigma")
+        _by_parameter(wb, "sensitivity", sensitivity, columns, note, base, lang)
     notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
     notes.setdefault("baseline", notes.get("scenario", {}))
     table = assumptions(base, result.strategy.scenario if cmp else None, notes, lang)
