@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import io
 import os
 import signal
 import time
@@ -128,6 +130,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow statistical tests first: on several cores (pytest-xdist) the longest ones then
     start at once instead of last, and the short ones fill in around them."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# --- Charts: drawn in every test, rendered to image files only where that is tested ---
+
+
+@functools.cache
+def _tiny_images() -> tuple[bytes, bytes]:
+    """A real PNG and SVG of a small empty figure: what a stand-in chart file holds."""
+    from matplotlib.figure import Figure
+
+    png, svg = io.BytesIO(), io.BytesIO()
+    Figure(figsize=(1, 1)).savefig(png, format="png", dpi=10)
+    Figure(figsize=(1, 1)).savefig(svg, format="svg", metadata={"Date": None})
+    return png.getvalue(), svg.getvalue()
+
+
+def _chart_drawn_not_rendered(task: tuple) -> tuple[str, bytes]:
+    """Stands in for ``writers._save_chart``: the chart's figure is built (every word, number and
+    artist of ours), but the files hold a tiny image instead of its rendering."""
+    from sim.outputs import writers
+
+    i, result, lang, folder = task
+    chart = writers.CHARTS[i]
+    chart.draw(result, lang)
+    png, svg = _tiny_images()
+    (folder / f"{chart.stem}.png").write_bytes(png)
+    (folder / f"{chart.stem}.svg").write_bytes(svg)
+    return chart.stem, png
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Charts in results folders are rendered only for tests marked ``charts``.
+
+    Rendering a chart to PNG and SVG takes Matplotlib about a second, and the
+    results folders the tests write hold some 300 charts: 40 % of the suite's
+    time. Every other test still builds each chart's figure; the rendering is
+    tested by the tests marked ``charts``, by ``tests/test_plots.py`` and by
+    the commands run as processes (the README's first command among them).
+    Set before the test's fixtures, which may write folders too; chart worker
+    processes are forked from the test's process and inherit it.
+    """
+    from sim.outputs import writers
+
+    global _real_save_chart
+    if _real_save_chart is None:
+        _real_save_chart = writers._save_chart
+    real = item.get_closest_marker("charts") is not None
+    writers._save_chart = _real_save_chart if real else _chart_drawn_not_rendered
+
+
+_real_save_chart = None
 
 
 # --- Processes (tests of worker processes read /proc: Linux) ---------------------

@@ -260,6 +260,7 @@ def test_rows_of_other_ages_or_years_are_left_out_with_a_reason(toy, tmp_path):
     assert obs.rows["sd"].iloc[0] == pytest.approx(150 * 0.05)  # no sd, no confidence: 5 %
 
 
+@pytest.mark.charts
 def test_cli_calibrate_writes_scenario_chart_and_tables(write_scenario, tmp_path, capsys, toy):
     scenario = write_scenario(toy_dict(), "toy.toml")
     obs = observed_from(toy, 0.02)

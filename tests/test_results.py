@@ -310,6 +310,7 @@ def test_manifest_input_hash_depends_on_scenarios_not_on_seed(files):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.charts
 def test_write_results_for_a_result(files, result, tmp_path):
     out = tmp_path / "results"
     assert write_results(result, out, {"scenario": files["base"]}, ["trappesim", "run"], 0.5) == out
@@ -343,13 +344,16 @@ def test_write_results_for_a_result(files, result, tmp_path):
     assert hidden(tmp_path) == []
 
 
+@pytest.mark.charts
 def test_write_results_for_a_comparison(files, comparison, tmp_path):
     out = tmp_path / "results"
     inputs = {"baseline": files["base"], "strategy": files["plan"]}
     write_results(comparison, out, inputs, ["trappesim", "compare"], 0.5)
-    for stem in ("staircase", "placements_avoided", "payback"):
-        assert (out / "charts" / f"{stem}.png").read_bytes().startswith(PNG_MAGIC), stem
-        assert (out / "charts" / f"{stem}.svg").is_file(), stem
+    for stem in ("staircase", "placements_avoided", "payback", "placed_children", "waterfall"):
+        png = (out / "charts" / f"{stem}.png").read_bytes()
+        assert png.startswith(PNG_MAGIC) and len(png) > 20_000, stem  # rendered (marked `charts`)
+        svg = (out / "charts" / f"{stem}.svg").read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml") and len(svg) > 20_000, stem
 
     cmp = pd.read_csv(out / "comparison.csv")
     assert list(cmp["metric"]) == list(comparison.summary.index)
