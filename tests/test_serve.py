@@ -23,6 +23,7 @@ from conftest import gone, kill_all, wait_until
 from starlette.testclient import TestClient
 
 import sim
+from sim.cli import main
 from sim.serve.app import MAX_BODY_BYTES, make_app
 from sim.serve.levers import arms, levers, read
 from sim.serve.library import Library
@@ -264,24 +265,22 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     again = sim.key_figures(cmp, "en").set_index("metric")["centre"].to_dict()
     assert again == page
     out = tmp_path / "out"
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "compare",
-            str(base_file),
-            str(files["strategy.toml"]),
-            "--engine",
-            "expected",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert cli.returncode == 0, cli.stderr
+    command = [
+        "compare",
+        str(base_file),
+        str(files["strategy.toml"]),
+        "--engine",
+        "expected",
+        "--out",
+        str(out),
+    ]
+    if lang == "da":  # as a planner runs it: a process of its own, which shares no cache with the page
+        cli = subprocess.run(
+            [sys.executable, "-m", "sim", *command], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert cli.returncode == 0, cli.stderr
+    else:  # the command's entry point in this process (its charts built, not rendered: tests/conftest.py)
+        assert main(command) == 0
     assert sim.load_results(out).summary.loc["npv", "mean"] == page["npv"]
     # The report of the state names the files as downloaded, each with the hash of its bytes.
     report = client.get("/download/report.html", params=form(**changes, lang=lang)).text
