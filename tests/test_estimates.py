@@ -23,7 +23,7 @@ from sim.run.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.run.experiment import centred, compare, expected, simulate, wilson_interval
+from sim.run.experiment import centred, compare, expected, share_row, simulate, wilson_interval
 from sim.scenario import Scenario
 
 
@@ -58,6 +58,21 @@ def test_t_quantiles_and_p_values_are_scipy_stats_own():
         y = np.linspace(0, 1, n) ** 2
         ok = agreement(y, 0.3)
         assert ok["p"] == 2 * stats.t.sf(abs(ok["z"]), n - 1)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 200), (7, 200), (200, 200), (1, 1)])
+def test_a_share_gives_no_standard_error_of_0_when_every_run_agrees(k, n):
+    """The plug-in binomial standard error is 0 at a share of 0 or 1: a precision 200 draws do not
+    have. It is left empty there (Wilson's interval says what they do); elsewhere sqrt(p(1-p)/n)."""
+    row = share_row("probability_npv_positive", np.arange(n) < k, "share of draws", "draws").iloc[0]
+    p = k / n
+    assert row["mean"] == p
+    assert (row["mc_low"], row["mc_high"]) == wilson_interval(k, n)
+    if 0 < k < n:
+        assert row["mc_se"] == pytest.approx(np.sqrt(p * (1 - p) / n), rel=1e-12)
+    else:
+        assert np.isnan(row["mc_se"])
+        assert row["mc_high"] - row["mc_low"] > 0.01  # the interval still says how sure
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 40, 100, 1000, 12345])

@@ -607,14 +607,16 @@ def wilson_interval(k: int, n: int) -> tuple[float, float]:
 def share_row(name: str, hits: np.ndarray, unit: str, mean_from: str) -> pd.DataFrame:
     """A share of replications or draws (paying back, NPV above 0): its Monte Carlo error and
     Wilson 95 % interval. One number has no range of outcomes: ``median``, ``p5``, ``p95`` stay empty,
-    as the unit says."""
+    as the unit says. When every replication or draw agrees the binomial standard error is left
+    empty: its plug-in value would be 0, a precision the runs do not have (Wilson's interval says
+    what they do)."""
     hits = np.asarray(hits, dtype=bool)
     n, k = len(hits), int(hits.sum())
     p = k / n
     lo, hi = wilson_interval(k, n)
     row = {
         "mean": p,
-        "mc_se": float(np.sqrt(p * (1 - p) / n)),
+        "mc_se": float(np.sqrt(p * (1 - p) / n)) if 0 < k < n else np.nan,
         "mc_low": float(lo),
         "mc_high": float(hi),
         "median": np.nan,
