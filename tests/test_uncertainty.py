@@ -326,6 +326,25 @@ def test_morris_moves_each_number_over_the_tornados_range():
         assert morris[cost] == pytest.approx(swing[cost], rel=0.15), cost
 
 
+def test_morris_moves_a_number_with_bounds_between_its_bounds():
+    """A number given ``bounds`` has the tornado's low and high there: Morris' grid spans the same."""
+    from sim.analysis.uncertainty import global_sensitivity, tornado
+
+    files = [
+        SCENARIOS / f for f in ("municipality-uncertain.toml", "municipality-early-detection-uncertain.toml")
+    ]
+    key = "steps.institution.cost_per_year"
+    wide = tornado(*files).table.set_index("parameter")["swing"][key]
+    base, plan = (sim.load_scenario(f) for f in files)
+    u = next(u for u in base.uncertain if u.path == key)
+    narrow = {key: {**u.spec, "bounds": [0.97 * u.central(), 1.03 * u.central()]}}
+    base, plan = base.with_changes(narrow), plan.with_changes(narrow)
+    swing = tornado(base, plan).table.set_index("parameter")["swing"][key]
+    assert swing < 0.5 * wide  # the bounds are narrower than the 5th-95th percentiles
+    morris = global_sensitivity(base, plan, "morris", n=6).set_index("parameter")["mu_star"][key]
+    assert morris == pytest.approx(swing, rel=0.15)
+
+
 def test_breakeven_sensitivity_and_tornado_count_the_perspective_asked_for():
     from sim.analysis.uncertainty import break_even, global_sensitivity, tornado
 

@@ -42,6 +42,7 @@ from sim.run.experiment import (
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
+from sim.scenario.distributions import TORNADO_QUANTILES
 from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside
 
 OUTCOMES = {
@@ -692,8 +693,8 @@ def sobol_indices(func, names: list[str], n: int = 256, seed: int = DEFAULT_SEED
     return pd.DataFrame({"parameter": names, **{k: si[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}})
 
 
-MORRIS_QUANTILES = (0.05, 0.95)
-"""The quantiles Morris' grid spans for each uncertain number (those of the tornado's low and high)."""
+MORRIS_QUANTILES = TORNADO_QUANTILES
+"""The quantiles Morris' grid spans for an uncertain number without ``bounds`` (the tornado's)."""
 
 
 def morris_indices(func, names: list[str], n: int = 20, seed: int = DEFAULT_SEED) -> pd.DataFrame:
@@ -745,9 +746,10 @@ def global_sensitivity(
     says whose money a money outcome counts (default: the municipality's).
 
     Sobol samples each number's whole distribution. Morris' grid (levels 0,
-    1/3, 2/3, 1) spans each number's 5th to 95th percentile
-    (:data:`MORRIS_QUANTILES`, the tornado's range): on the whole
-    distribution every move would end in a tail (a 1-in-a-billion quantile).
+    1/3, 2/3, 1) spans each number's tornado range, in quantiles: its
+    ``bounds`` if given, else its 5th to 95th percentile
+    (:data:`MORRIS_QUANTILES`): on the whole distribution every move would
+    end in a tail (a 1-in-a-billion quantile).
     ``mu_star`` and ``sigma`` are then changes of the outcome per move across
     that whole range, in the outcome's unit, comparable to a tornado's swing.
     """
@@ -788,9 +790,10 @@ def global_sensitivity(
 
     if method == "sobol":
         return sobol_indices(func, names, n, seed).sort_values("ST", ascending=False, ignore_index=True)
-    lo, hi = MORRIS_QUANTILES
+    # The grid's 0 and 1 at each number's tornado low and high: its bounds, or the 5th and 95th percentiles.
+    lo, hi = np.array([(us.get(path) or ub[path]).sensitivity_quantiles() for path in names]).T
 
-    def central(x: np.ndarray) -> np.ndarray:  # the grid's 0 and 1 at the 5th and 95th percentiles
+    def central(x: np.ndarray) -> np.ndarray:
         return func(lo + (hi - lo) * x)
 
     return morris_indices(central, names, n, seed).sort_values("mu_star", ascending=False, ignore_index=True)

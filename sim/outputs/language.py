@@ -334,10 +334,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
     ),
     "morris_measures": (
-        "μ* and σ are the change in {outcome} for a move across the number's whole 5th to 95th percentile "
-        "range (as in the tornado).",
-        "μ* og σ er ændringen i {outcome} ved et skridt over hele tallets interval fra 5. til 95. percentil "
-        "(som i tornadoen).",
+        "μ* and σ are the change in {outcome} for a move across the number's whole range in the tornado "
+        "(its bounds, else its 5th to 95th percentile).",
+        "μ* og σ er ændringen i {outcome} ved et skridt over hele tallets interval i tornadoen "
+        "(dets grænser, ellers fra 5. til 95. percentil).",
     ),
     "wb_psa_expected": ("parameter uncertainty", "usikkerhed i forudsætningerne"),
     "wb_psa_des": (

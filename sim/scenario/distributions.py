@@ -42,6 +42,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+TORNADO_QUANTILES = (0.05, 0.95)
+"""A number's low and high for the tornado (and Morris' grid) when it gives no ``bounds``."""
+
+
 @dataclass(frozen=True)
 class Uncertain:
     """One uncertain number (or set of shares) at a key path of a scenario."""
@@ -64,7 +68,15 @@ class Uncertain:
         if "bounds" in self.spec:
             low, high = self.spec["bounds"]
             return float(low), float(high)
-        low, high = self.draw_quantiles((0.05, 0.95))
+        low, high = self.draw_quantiles(TORNADO_QUANTILES)
+        return float(low), float(high)
+
+    def sensitivity_quantiles(self) -> tuple[float, float]:
+        """The quantiles of :meth:`tornado_range`: those of ``bounds`` if given (a bound beyond the
+        distribution's support at its edge), else :data:`TORNADO_QUANTILES`. Morris' grid spans them."""
+        if "bounds" not in self.spec or _is_point(self.spec):
+            return TORNADO_QUANTILES
+        low, high = frozen(self.spec).cdf(np.array(self.spec["bounds"], dtype=float))
         return float(low), float(high)
 
     def draw_quantiles(self, q: tuple[float, ...]) -> np.ndarray:
