@@ -608,9 +608,18 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     E_s, add_s = E_y[:, seg_band], add[:, seg_band]
     gone = 1.0 - seg_open
     aged = gone * (np.einsum("yspq,ysq->ysp", E_s, acc) + (seg_cells * K)[None, :, None] * add_s)
-    out["aged_out"] = aged.sum(axis=1) @ occ_step
+    # On the grid a cell's children leave when it reaches their step's leaving age, so at 31 December
+    # those within half a cell (h / 2) of it have already left, though they leave in the next h / 2
+    # of a year: the stock would be short by the density at the leaving age times h / 2 (tested
+    # against a closed form). Half the top cell's children stand for them (to O(h^2)); they are
+    # counted on their step at the end of the year and as leaving in the next.
+    top = np.minimum(leave_cell[owner_a], C) + K - 2  # [P]: cohort index of each state's top cell
+    half = 0.5 * X[1:, top, np.arange(P)] * (top >= K - 1)  # [Y, P]
+    aged_p = aged.sum(axis=1) - half
+    aged_p[1:] += half[:-1]
+    out["aged_out"] = aged_p @ occ_step
     out["new_cases"] = rate_in.copy()
-    out["stock_end"] = (np.ones((1, C)) @ X[1:, K - 1 :])[:, 0] @ occ_step
+    out["stock_end"] = ((np.ones((1, C)) @ X[1:, K - 1 :])[:, 0] + half) @ occ_step
 
     steps = np.arange(S)
     moves = flows[:, :, :S].copy()
@@ -636,11 +645,14 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         exit_rate = (R[..., S] + R[..., S + 1])[:, seg_band]  # [Y, segment, P]
         occ_s = np.einsum("yspq,ysq->ysp", F_s, acc) + (seg_cells * K)[None, :, None] * new_per_cell
         occ_w = np.einsum("yspq,ysq->ysp", F_s, accw) + wl[..., None] * new_per_cell
-        aged_w = gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)
+        aged_w = (gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)).sum(axis=1)
+        # The half cell leaves a year later (above): it takes its year's weight out of this year and
+        # the next year's into the next (a state's leavers at its leaving age in a year have one weight).
+        grid_aged = aged.sum(axis=1)
+        weight = np.divide(aged_w, grid_aged, out=np.zeros_like(aged_w), where=grid_aged > 0)
+        aged_w = aged_w - half * weight
+        aged_w[1:] += half[:-1] * weight[1:]
         out["adult_leavers"], out["adult_cost_pv"] = aug.leavers(
-            (exit_rate * occ_s).sum(axis=1),
-            (exit_rate * occ_w).sum(axis=1),
-            aged.sum(axis=1),
-            aged_w.sum(axis=1),
+            (exit_rate * occ_s).sum(axis=1), (exit_rate * occ_w).sum(axis=1), aged_p, aged_w
         )
     return out
