@@ -269,7 +269,9 @@ def _substep_reference(st, K: int) -> dict[str, np.ndarray]:
             flows[y] += occ_step.T @ (occ[b][:, None] * R[y, b])
         # Children within half a cell of their leaving age are still there at 31 December (they
         # leave next year): half each state's top cell.
-        half = 0.5 * x[np.arange(P), np.minimum(leave[owner], C) - 1]
+        top = np.minimum(leave[owner], C) - 1
+        edge = 1.5 * x[np.arange(P), top] - 0.5 * np.where(top >= 1, x[np.arange(P), top - 1], 0.0)
+        half = np.minimum(0.5 * np.clip(edge, 0.0, None), aged)  # never more than left that year
         out["aged_out"][y] = (aged - half + half_before) @ occ_step + flows[y, :, S + 1]
         out["stock_end"][y] = (x.sum(axis=1) + half) @ occ_step
         half_before = half

@@ -611,11 +611,16 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     # On the grid a cell's children leave when it reaches their step's leaving age, so at 31 December
     # those within half a cell (h / 2) of it have already left, though they leave in the next h / 2
     # of a year: the stock would be short by the density at the leaving age times h / 2 (tested
-    # against a closed form). Half the top cell's children stand for them (to O(h^2)); they are
-    # counted on their step at the end of the year and as leaving in the next.
+    # against a closed form). Half the top cell's children, extrapolated from the cell below to the
+    # leaving age, stand for them (to O(h^2)); they are counted on their step at the end of the year
+    # and as leaving in the next. Never more than left that year: where a front of children has not
+    # reached the leaving age yet, the top cell is not the density there (and a count would go negative).
     top = np.minimum(leave_cell[owner_a], C) + K - 2  # [P]: cohort index of each state's top cell
-    half = 0.5 * X[1:, top, np.arange(P)] * (top >= K - 1)  # [Y, P]
-    aged_p = aged.sum(axis=1) - half
+    states = np.arange(P)
+    edge = 1.5 * X[1:, top, states] - 0.5 * X[1:, top - 1, states]
+    aged_p = aged.sum(axis=1)
+    half = np.minimum(0.5 * np.clip(edge, 0.0, None) * (top >= K - 1), aged_p)  # [Y, P]
+    aged_p = aged_p - half
     aged_p[1:] += half[:-1]
     out["aged_out"] = aged_p @ occ_step
     out["new_cases"] = rate_in.copy()
