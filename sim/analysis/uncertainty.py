@@ -42,7 +42,6 @@ from sim.run.experiment import (
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
-from sim.scenario.distributions import TORNADO_QUANTILES
 from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside
 
 OUTCOMES = {
@@ -693,10 +692,6 @@ def sobol_indices(func, names: list[str], n: int = 256, seed: int = DEFAULT_SEED
     return pd.DataFrame({"parameter": names, **{k: si[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}})
 
 
-MORRIS_QUANTILES = TORNADO_QUANTILES
-"""The quantiles Morris' grid spans for an uncertain number without ``bounds`` (the tornado's)."""
-
-
 def morris_indices(func, names: list[str], n: int = 20, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Morris elementary effects of ``func`` over inputs in [0, 1] (SALib): ``mu_star``, its CI, ``sigma``."""
     from SALib.analyze import morris as analyze
@@ -748,7 +743,7 @@ def global_sensitivity(
     Sobol samples each number's whole distribution. Morris' grid (levels 0,
     1/3, 2/3, 1) spans each number's tornado range, in quantiles: its
     ``bounds`` if given, else its 5th to 95th percentile
-    (:data:`MORRIS_QUANTILES`): on the whole distribution every move would
+    (:data:`~sim.scenario.distributions.TORNADO_QUANTILES`): on the whole distribution every move would
     end in a tail (a 1-in-a-billion quantile).
     ``mu_star`` and ``sigma`` are then changes of the outcome per move across
     that whole range, in the outcome's unit, comparable to a tornado's swing.

@@ -618,9 +618,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     top = np.minimum(leave_cell[owner_a], C) + K - 2  # [P]: cohort index of each state's top cell
     states = np.arange(P)
     edge = 1.5 * X[1:, top, states] - 0.5 * X[1:, top - 1, states]
-    aged_p = aged.sum(axis=1)
-    half = np.minimum(0.5 * np.clip(edge, 0.0, None) * (top >= K - 1), aged_p)  # [Y, P]
-    aged_p = aged_p - half
+    grid_aged = aged.sum(axis=1)  # [Y, P]: as the grid has them leave
+    half = np.minimum(0.5 * np.clip(edge, 0.0, None) * (top >= K - 1), grid_aged)  # [Y, P]
+    aged_p = grid_aged - half
     aged_p[1:] += half[:-1]
     out["aged_out"] = aged_p @ occ_step
     out["new_cases"] = rate_in.copy()
@@ -653,7 +653,6 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         aged_w = (gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)).sum(axis=1)
         # The half cell leaves a year later (above): it takes its year's weight out of this year and
         # the next year's into the next (a state's leavers at its leaving age in a year have one weight).
-        grid_aged = aged.sum(axis=1)
         weight = np.divide(aged_w, grid_aged, out=np.zeros_like(aged_w), where=grid_aged > 0)
         aged_w = aged_w - half * weight
         aged_w[1:] += half[:-1] * weight[1:]
