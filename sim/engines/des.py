@@ -158,7 +158,9 @@ class _Run:
         self.st, self.seed, self.replication = st, seed, replication
         self.Y, self.S = st.horizon, st.n_steps
         # Spell log, appended to compact typed arrays (never a Python object per row).
-        self.L = [array(c) for c in ("q", "b", "b", "b", "d", "d", "f", "b", "b", "b")]
+        # A row is three appends: the child's id; its six small codes (step, from,
+        # to, extra, waits for, overflowed from); start, end and age.
+        self.L = (array("q"), array("b"), array("d"))
         self.reviews = [[0] * st.n_steps for _ in range(st.horizon)]
         self.draw = self.make_draw()
         self.counts = whole_stock(st.stock)  # [S, B], each step's total exactly the file's
@@ -453,9 +455,7 @@ class _Run:
 
     def make_record(self) -> Callable[..., None]:
         """Append one spell to the log."""
-        L_child, L_step, L_from, L_to, L_start, L_end, L_age, L_extra, L_wait, L_ovf = (
-            a.append for a in self.L
-        )
+        L_child, L_codes, L_times = self.L[0].append, self.L[1].extend, self.L[2].extend
         extra_rows, S = self._extra_rows, self.S
 
         def record(
@@ -469,33 +469,28 @@ class _Run:
             ovf: int = -1,
         ) -> None:
             L_child(child.cid)
-            L_step(s)
-            L_from(from_step)
-            L_to(to)
-            L_start(t)
-            L_end(end)
-            L_age(t - child.birth)
-            L_extra(child.extra)
-            L_wait(wait_for)
-            L_ovf(ovf)
+            L_codes((s, from_step, to, child.extra, wait_for, ovf))
+            L_times((t, end, t - child.birth))
             if (to >= S or to == CENSORED) and extra_rows:
                 extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
 
         return record
 
     def spell_log(self) -> SpellLog:
-        c, s, f, to, start, end, age, extra, wait_for, ovf = self.L
+        child, codes, times = self.L
+        codes = np.frombuffer(codes, dtype=np.int8).reshape(-1, 6)
+        times = np.frombuffer(times, dtype=np.float64).reshape(-1, 3)
         return SpellLog(
-            child=np.frombuffer(c, dtype=np.int64),
-            step=np.frombuffer(s, dtype=np.int8),
-            from_step=np.frombuffer(f, dtype=np.int8),
-            to_step=np.frombuffer(to, dtype=np.int8),
-            start=np.frombuffer(start, dtype=np.float64),
-            end=np.frombuffer(end, dtype=np.float64),
-            age_start=np.frombuffer(age, dtype=np.float32),
-            extra=np.frombuffer(extra, dtype=np.int8),
-            wait_for=np.frombuffer(wait_for, dtype=np.int8),
-            overflowed_from=np.frombuffer(ovf, dtype=np.int8),
+            child=np.frombuffer(child, dtype=np.int64),
+            step=codes[:, 0],
+            from_step=codes[:, 1],
+            to_step=codes[:, 2],
+            start=times[:, 0],
+            end=times[:, 1],
+            age_start=times[:, 2].astype(np.float32),
+            extra=codes[:, 3],
+            wait_for=codes[:, 4],
+            overflowed_from=codes[:, 5],
             reviews=np.array(self.reviews, dtype=np.float64),
             n_children=self.n_base + len(self.UX),
             horizon=self.Y,
@@ -849,17 +844,27 @@ class _PathFollower:
             n = ev.k
             c = feed_key[n]
             if feed_kind[n]:
-                child = make(c)
-                child.i = first_cp_v[c]
-                on_path(child)
+                # The first move onto a step with places: the child (for the
+                # event engine) is made only when it is needed.
+                i = first_cp_v[c]
+                t, s, to = P_end[i], P_step[i], P_to[i]
+                if has_place(to, t):
+                    leave(s, t)
+                    take(to)
+                    follow(c, i + 1, None)
+                else:
+                    child = make(c)
+                    child.i = i
+                    on_path(child)
             else:
                 t, j = feed_t[n], step0[c]
-                child = make(c)
-                where = route(child, j, t, -1)
-                if where[0] == j and where[1] < 0 and where[2] < 0:
+                # A new case on a step with places; never too old for it (see ``gone``).
+                if has_place(j, t):
                     take(j)
-                    follow(c, first[c], child)
+                    follow(c, first[c], None)
                 else:
+                    child = make(c)
+                    where = route(child, j, t, -1)
                     valid[c] = rev_valid[c] = 0
                     child.k = 2
                     settle(child, where, t, FROM_OUTSIDE)
@@ -923,11 +928,15 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     S, Y = run.S, run.Y
     AGED_OUT = S + 1
     env = simpy.Environment()
-    schedule = env.schedule
+    # Events go straight onto SimPy's queue at their exact time, as
+    # ``env.schedule`` would put them at ``now + delay`` (saves a call, and
+    # ``now + (t - now)`` can miss ``t`` in the last bit).
+    queue, eid = env._queue, env._eid
     stay, wait, record, too_old = run.make_stay(), run.make_wait(), run.make_record(), run.too_old()
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
+    cap.append(cap[-1])  # so that cap[int(t)] holds up to and including the horizon
     overflow_to, max_wait = st.overflow_to.tolist(), st.max_wait.tolist()
     wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
     queue_kind = st.queue_kind.tolist()
@@ -940,13 +949,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     def at(event: Any, t: float) -> None:
         """Schedule ``event`` at time ``t``, which must not be in the past."""
-        delay = t - env._now
-        if delay < 0.0:
+        if t < env._now:
             raise RuntimeError(f"engine bug: an event at {t!r} scheduled at {env._now!r}, in the past")
-        schedule(event, NORMAL, delay)
-
-    def year_of(t: float) -> int:
-        return min(int(t), Y - 1)
+        heappush(queue, (t, NORMAL, next(eid), event))
 
     # Places freed by children on their bulk paths (:class:`_PathFollower`)
     # need no event while no one queues for the step: their ends wait in a
@@ -963,7 +968,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         while lz and lz[0] <= t:
             heappop(lz)
             occupied[j] -= 1
-        return occupied[j] < cap[year_of(t)][j]
+        return occupied[j] < cap[int(t)][j]
 
     def free_later(j: int, t: float) -> None:
         """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
@@ -1162,12 +1167,15 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 settle(child, where, t, w)
             else:
                 leave(end_wait(child, t, reason), t)
+        # Ends of children admitted meanwhile are dropped now, so that no alarm is set for them.
+        while ends and ends[0][2].wait is not ends[0][3]:
+            heappop(ends)
         if ends and ends[0][0] < alarm[0]:
             set_alarm(ends[0][0])
 
     def admit(j: int, t: float) -> None:
         q = queues[j]
-        while q and occupied[j] < cap[year_of(t)][j]:
+        while q and occupied[j] < cap[int(t)][j]:
             _, _, child, current = heappop(q)
             if child.wait is not current:
                 continue  # left the queue already (or queued again, further back)
