@@ -444,9 +444,12 @@ def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
 
 def test_simpy_internals_the_engine_relies_on():
     """The DES schedules its own ``__slots__`` objects as SimPy events (``_Child``, ``_Timer``):
-    it fills ``env``, ``callbacks``, ``_ok`` and ``_value`` itself, calls ``env.schedule`` and
-    reads ``env._now``. If a SimPy release changes any of that, this fails before the engine
-    does (pyproject.toml pins SimPy's minor version for the same reason)."""
+    it fills ``env``, ``callbacks``, ``_ok`` and ``_value`` itself, puts them on ``env._queue``
+    as ``env.schedule`` does (time, priority, ``next(env._eid)``, event) and reads
+    ``env._now``. If a SimPy release changes any of that, this fails before the engine does
+    (pyproject.toml pins SimPy's minor version for the same reason)."""
+    from heapq import heappush
+
     import simpy
     from simpy.events import NORMAL
 
@@ -466,15 +469,51 @@ def test_simpy_internals_the_engine_relies_on():
             None,
             [lambda e, k=kind: seen.append((k, env._now))],
         )
-        env.schedule(ev, NORMAL, delay)
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
     env.run(until=10.0)
     # Processed in time order, callbacks cleared (SimPy sets them to None), no failure raised.
     assert seen == [(_Timer, 1.5), (_Child, 2.5)]
-    # The same object is scheduled again with a new callback list once SimPy has processed it.
+    # The same object is scheduled again with a new callback list once SimPy has processed it,
+    # and it takes its turn among SimPy's own events (whose ids come from the same counter).
     ev.callbacks = [lambda e: seen.append(("again", env._now))]
-    env.schedule(ev, NORMAL, 1.0)
+    heappush(env._queue, (11.0, NORMAL, next(env._eid), ev))
+    env.timeout(1.0).callbacks.append(lambda e: seen.append(("timeout", env._now)))
+    env.timeout(0.5).callbacks.append(lambda e: seen.append(("timeout", env._now)))
     env.run(until=20.0)
-    assert seen[-1] == ("again", 11.0)
+    assert seen[-3:] == [("timeout", 10.5), ("again", 11.0), ("timeout", 11.0)]
+
+
+def test_a_wait_whose_closing_rate_never_changes_ends_as_the_clock_says():
+    """Waits on a step whose closing rate is the same in every year and band skip the
+    step clock (a fast path): they end when, and for the reason, the clock gives."""
+    from sim.engines.des import _Child, _Run
+
+    st = compile_staircase(Scenario.from_dict(toy_dict()))
+    run = _Run(st, seed=3, replication=0)
+    wait, clock = run.make_wait(), run.make_clock()
+    closes = st.close_rate.tolist()
+    rng = np.random.default_rng(5)
+    checked = 0
+    for w in range(st.n_steps):
+        rate = st.close_rate[:, :, w]
+        assert np.all(rate == rate[0, 0]), "the toy's closing rates are constant: the fast path is taken"
+        for j in range(st.n_steps):
+            for _ in range(50):
+                u = rng.random(3)
+                child = _Child()
+                child.u, child.k, child.grp, child.cid, child.extra = memoryview(u), 0, 0, 0, 0
+                t = float(rng.uniform(0, st.horizon))
+                child.birth = t - float(rng.uniform(0, 20))
+                age = min(st.leave_age[w], st.leave_age[j])
+                end, reason = wait(child, w, t, j)
+                want, aged, _, _ = clock(closes, w, t, child.birth, -math.log(1.0 - u[0]), child.birth + age)
+                if math.isinf(want):  # beyond the horizon: never an event
+                    assert end >= st.horizon
+                    continue
+                assert end == pytest.approx(want, rel=1e-12, abs=1e-12)
+                assert reason == (st.n_steps + 1 if aged else st.n_steps)
+                checked += 1
+    assert checked > 100
 
 
 # ---------------------------------------------------------------------------

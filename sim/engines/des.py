@@ -432,14 +432,31 @@ class _Run:
         """
         S = self.S
         closes = self.per_group(lambda arm: arm.close_rate.tolist())  # [group][y][b][s]
+        # A rate that is the same in every year and age band needs no clock (a fast path).
+        const = self.per_group(
+            lambda arm: [
+                float(arm.close_rate[0, 0, s])
+                if np.all(arm.close_rate[:, :, s] == arm.close_rate[0, 0, s])
+                else None
+                for s in range(S)
+            ]
+        )
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()
+        inf = math.inf
 
         def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
             amount = -math.log(1.0 - draw(child))
             age = leave_age[w] if leave_age[w] <= leave_age[j] else leave_age[j]
-            end, aged, _, _ = clock(closes[child.grp], w, t, child.birth, amount, child.birth + age)
+            rate = const[child.grp][w]
+            if rate is None:
+                end, aged, _, _ = clock(closes[child.grp], w, t, child.birth, amount, child.birth + age)
+            else:
+                end = t + amount / rate if rate > 0.0 else inf
+                aged = end >= child.birth + age
+                if aged:
+                    end = child.birth + age
             return end, (S + 1 if aged else S)
 
         return wait
@@ -1032,7 +1049,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def leave(s: int, t: float) -> None:
         if capped[s]:
             occupied[s] -= 1
-            admit(s, t)
+            if queues[s]:
+                admit(s, t)
 
     def take(j: int) -> None:
         if capped[j]:
