@@ -1130,7 +1130,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     # Ends of waits (case closed, aged out, waited long enough) sit in one heap
     # with one SimPy alarm at the earliest: no event per waiting child, and an
-    # admitted child's entry simply goes stale (its wait is no longer current).
+    # admitted child's entry simply goes stale (its wait is no longer current;
+    # stale entries at the top are dropped before an alarm is set).
     ends: list = []
     alarm = [math.inf, 0]  # time of the live alarm, its generation
 
