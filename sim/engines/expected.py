@@ -242,13 +242,18 @@ def _grid(
     piece_coh = np.concatenate([lv[0] for lv in levels])
     piece_seg = np.concatenate([lv[1] for lv in levels])
     piece_len = np.concatenate([lv[2] for lv in levels])
-    # Years of delay before adult life starts, for a cohort below from_age.
+    # Years of delay before adult life starts, for a cohort below from_age, in
+    # half years: a cohort's children are spread over its cell (half a cell
+    # either side of its age), so one that reaches from_age just as a year
+    # turns has half its children start adult life in each year (code 2d - 1:
+    # half after d - 1 years, half after d); the others all after d (code 2d).
     start_cell = np.arange(n_coh) - (K - 1)
-    delay = (
-        np.floor(adult_from - start_cell * h + 1e-9).astype(np.int64)
-        if adult_from is not None
-        else 0 * start_cell
-    )
+    if adult_from is not None:
+        to_go = adult_from * K - start_cell  # cells until from_age
+        tied = np.isclose(to_go / K, np.rint(to_go / K), rtol=0.0, atol=1e-9)
+        delay = 2 * np.floor(to_go / K + 1e-9).astype(np.int64) - tied
+    else:
+        delay = 0 * start_cell
     # Pieces that start the year have matrices that depend only on their
     # segment and length: runs of cohorts with the same (and the same
     # discounting) are summed before they are multiplied. Later pieces are
@@ -577,8 +582,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
             # group: it starts at from_age (the cohort's, within the year)
             # or at leaving if older; as sim.engines.spells.adult_measures.
             years = np.arange(y0, y1)[:, None]
-            w = st.adult_window(
-                np.where(grid.seg_adult[g_seg], years, years + grid.delay[g_coh])
+            code = np.where(grid.seg_adult[g_seg], 0, grid.delay[g_coh])  # half years: see _grid
+            w = 0.5 * (
+                st.adult_window(years + code // 2) + st.adult_window(years + (code + 1) // 2)
             )  # [years, group]
             Xw = Xg[y0:y1] * w[:, :, None]
             new_w = _by_entry(AccV_all[t], rate_in[y0:y1]) * w[:, :, None]  # [years, group, P]
@@ -650,12 +656,17 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
         exit_rate = (R[..., S] + R[..., S + 1])[:, seg_band]  # [Y, segment, P]
         occ_s = np.einsum("yspq,ysq->ysp", F_s, acc) + (seg_cells * K)[None, :, None] * new_per_cell
         occ_w = np.einsum("yspq,ysq->ysp", F_s, accw) + wl[..., None] * new_per_cell
-        aged_w = (gone * (np.einsum("yspq,ysq->ysp", E_s, accw) + wl[..., None] * add_s)).sum(axis=1)
-        # The half cell leaves a year later (above): it takes its year's weight out of this year and
-        # the next year's into the next (a state's leavers at its leaving age in a year have one weight).
-        weight = np.divide(aged_w, grid_aged, out=np.zeros_like(aged_w), where=grid_aged > 0)
-        aged_w = aged_w - half * weight
-        aged_w[1:] += half[:-1] * weight[1:]
+        # Children who reach their step's leaving age start adult life then, or
+        # from_age - leaving age years later: its year is that of leaving plus
+        # that (exactly, for whole years; else shared by the fraction of a
+        # year, as leaving is spread over it).
+        later = np.maximum(st.adult_from_age - st.leave_age[owner_a], 0.0)  # [P]
+        whole = np.floor(later + 1e-9).astype(np.int64)
+        part = np.clip(later - whole, 0.0, 1.0)
+        years = np.arange(Y)[:, None]
+        aged_w = aged_p * (
+            (1.0 - part) * st.adult_window(years + whole) + part * st.adult_window(years + whole + 1)
+        )
         out["adult_leavers"], out["adult_cost_pv"] = aug.leavers(
             (exit_rate * occ_s).sum(axis=1), (exit_rate * occ_w).sum(axis=1), aged_p, aged_w
         )
