@@ -411,12 +411,7 @@ class _Run:
         dest_cum = np.cumsum(arm.dest_prob, axis=3)
         dest_cum[..., -1] = np.where(dest_cum[..., -1] > 0, 1.0, 0.0)
         dest = dest_cum.tolist()
-        const_rate = [
-            float(arm.intensity[0, 0, s])
-            if np.all(arm.intensity[:, :, s] == arm.intensity[0, 0, s])
-            else None
-            for s in range(S)
-        ]
+        const_rate = _constant_per_step(arm.intensity)
         const_dest = [
             dest[0][0][s] if np.all(dest_cum[:, :, s] == dest_cum[0, 0, s]) else None for s in range(S)
         ]
@@ -433,14 +428,7 @@ class _Run:
         S = self.S
         closes = self.per_group(lambda arm: arm.close_rate.tolist())  # [group][y][b][s]
         # A rate that is the same in every year and age band needs no clock (a fast path).
-        const = self.per_group(
-            lambda arm: [
-                float(arm.close_rate[0, 0, s])
-                if np.all(arm.close_rate[:, :, s] == arm.close_rate[0, 0, s])
-                else None
-                for s in range(S)
-            ]
-        )
+        const = self.per_group(lambda arm: _constant_per_step(arm.close_rate))
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()
@@ -512,6 +500,14 @@ class _Run:
             n_children=self.n_base + len(self.UX),
             horizon=self.Y,
         )
+
+
+def _constant_per_step(rate: np.ndarray) -> list[float | None]:
+    """Each step's rate of a ``[year, band, step]`` table where it is the same in
+    every year and band (a fast path needs no clock), else ``None``."""
+    return [
+        float(rate[0, 0, s]) if np.all(rate[:, :, s] == rate[0, 0, s]) else None for s in range(rate.shape[2])
+    ]
 
 
 class _Timer:
