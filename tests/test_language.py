@@ -75,6 +75,24 @@ def test_percent(share, decimals, da, en):
 
 
 @pytest.mark.parametrize(
+    "share, da, en",
+    [
+        (0.42, "42 %", "42 %"),
+        (0.996, "99,6 %", "99.6 %"),  # psa printed "100 % [100 % – 100 %]" for 99.6 % of draws
+        (0.9949, "99 %", "99 %"),
+        (0.9996, "> 99,9 %", "> 99.9 %"),
+        (1.0, "100 %", "100 %"),
+        (0.004, "0,4 %", "0.4 %"),
+        (0.0004, "< 0,1 %", "< 0.1 %"),
+        (0.0, "0 %", "0 %"),
+    ],
+)
+def test_a_probability_never_rounds_to_a_certainty_it_is_not(share, da, en):
+    assert plain(L.probability(share, "da")) == da
+    assert plain(L.probability(share, "en")) == en
+
+
+@pytest.mark.parametrize(
     "x, da, en",
     [
         (1234567, "1,2 mio. kr.", "DKK 1.2 m"),
@@ -229,7 +247,7 @@ def test_every_shipped_key_has_words(toy: Scenario):
 
     for path in sorted(SCENARIOS.glob("*.toml")):
         s = sim.load_scenario(path)
-        for key, _value, _source in _flatten(s.to_dict()):
+        for key, _value, _source, _at in _flatten(s.to_dict()):
             for lang in L.LANGUAGES:
                 words = L.describe(s, key, lang)
                 assert words != key and "_" not in words and "[" not in words, (path.name, key, words)

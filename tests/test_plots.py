@@ -647,3 +647,39 @@ def test_a_waterfall_whose_steps_cost_more_does_not_say_a_negative_was_saved(tmp
     title = fig.get_suptitle()
     assert "more spent on the steps, besides" in title and "saved" not in title
     assert "DKK -" not in title.split(":")[1]
+
+
+def _title_box(fig: Figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return fig._suptitle.get_window_extent(canvas.get_renderer()), fig.bbox
+
+
+def test_a_long_title_is_broken_where_a_reader_pauses_and_stays_on_the_figure():
+    # The national chart in English: bold digits ran off both edges ("2,366" for 12,366).
+    title = "12,366 new placements avoided 2018-2043 (90 % range of outcomes: 12,159 to 12,619)"
+    fig = Figure(figsize=(8, 5), layout="constrained")  # the yearly charts' size
+    plots._title(fig, title)
+    box, page = _title_box(fig)
+    assert page.x0 <= box.x0 and box.x1 <= page.x1
+    assert fig.get_suptitle() == title.replace(" (", "\n(", 1)
+    short = Figure(figsize=(8, 5), layout="constrained")
+    plots._title(short, "Pays back in 2028")
+    assert short.get_suptitle() == "Pays back in 2028"  # a title that fits is left alone
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_every_chart_title_stays_on_the_figure(cmps, lang):
+    cmp = cmps["des"]
+    figs = [
+        plots.staircase(cmp, lang),
+        plots.placed_children(cmp, lang),
+        plots.placements_avoided(cmp, lang),
+        plots.payback(cmp, lang),
+        plots.waterfall(cmp, lang),
+    ]
+    for fig in figs:
+        box, page = _title_box(fig)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, fig.get_suptitle()

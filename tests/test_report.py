@@ -202,11 +202,11 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     kf = key_figures(sim.compare(base, plan, engine="expected"), "en", psa).set_index("metric")
     p = kf.loc["probability_npv_positive"]
     assert p["centre"] == pytest.approx(np.mean(psa.arrays["total_npv"] > 0))
-    assert re.fullmatch(r"\d+\xa0%", p["text"])
+    assert p["text"] == L.probability(p["centre"], "en")
     # How many draws, and the share's precision (Wilson's 95 % interval: not "exact" at 100 %).
     assert p["label"] == "Probability that NPV > 0 (30 draws)"
     lo, hi = wilson_interval(int(np.sum(psa.arrays["total_npv"] > 0)), 30)
-    assert p["precision"] == f"{L.percent(lo, 'en')} – {L.percent(hi, 'en')}" and lo < hi
+    assert p["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}" and lo < hi
     assert kf.loc["psa_npv", "p5"] == pytest.approx(np.percentile(psa.arrays["total_npv"], 5))
 
 
@@ -226,6 +226,28 @@ def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
     assert table.loc["intervention.cost_per_year", "differs"]
     assert not table.loc["steps.placed.cost_per_year", "differs"]
     assert "steps.placed.source" not in table.index  # sources are a column, not a row
+
+
+def test_assumptions_say_which_values_no_file_set_and_which_language_was_asked_for(toy):
+    # The report gave defaults (written in no file) the source of the table they sit in, and said
+    # "Language of the outputs: Danish" on a report written in English.
+    plan = toy.with_changes({"name": "plan", "intervention": {**INTERVENTION, "source": "own guess"}})
+    written = {"baseline": {"steps", "steps.placed", "steps.placed.cost_per_year"}, "strategy": set()}
+    written["strategy"] = {"intervention", "intervention.cost_per_year", "intervention.source", "language"}
+    table = assumptions(toy, plan, {}, "en", written).set_index("key")
+    default = "not set in the scenario files: Trappesim's default"
+    assert table.loc["steps.placed.entry_cost", "source"] == default
+    assert table.loc["intervention.one_off_cost", "source"] == default
+    assert table.loc["intervention.cost_per_year", "source"] == "own guess (source given for the whole table)"
+    assert table.loc["steps.placed.cost_per_year", "source"] != default
+    # A default table with a source of its own keeps it, marked as the default.
+    fm = "Finansministeriet 2021 (Trappesim's default)"
+    assert table.loc["discounting.periods[0].rate", "source"] == fm
+    da = assumptions(toy.with_changes({"language": "da"}), None, {}, "en").set_index("key")
+    assert da.loc["language", "baseline"] == "English"
+    assert da.loc["language", "source"] == "chosen for these outputs (--lang); the scenario files say Danish"
+    same = assumptions(toy.with_changes({"language": "en"}), None, {}, "en").set_index("key")
+    assert same.loc["language", "source"] == ""
 
 
 def test_assumptions_show_values_in_words_with_units(toy):

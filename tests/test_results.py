@@ -498,11 +498,15 @@ def test_psa_and_tornado_folders_load_back_and_join_a_comparison_report(tmp_path
 def test_remake_reports_switches_language_and_leaves_the_numbers_alone(files, comparison, tmp_path):
     out = _compare_folder(files, comparison, tmp_path / "results", lang="en")
     assert "The answer" in (out / "report.html").read_text(encoding="utf-8")
-    before = {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".json", ".npz")}
+    before = {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".npz")}
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert meta["language"] == "en"
     results.remake_reports(out, "da")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Svaret" in html and "The answer" not in html
-    assert {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".json", ".npz")} == before
+    assert {p.name: sha256(p) for p in out.iterdir() if p.suffix in (".csv", ".npz")} == before
+    # The manifest now says the reports are in Danish, and nothing else in it changed.
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8")) == {**meta, "language": "da"}
     assert hidden(out) == []
 
 

@@ -367,6 +367,36 @@ def test_scenario_notes_come_from_the_comments_of_the_file_and_its_parents(tmp_p
     assert notes["steps.foster.duration"] == "assumption (L)"
 
 
+def test_comment_lines_right_above_a_key_or_table_are_its_note(tmp_path):
+    from sim.scenario import scenario_notes, written_keys
+
+    (tmp_path / "s.toml").write_text(
+        "# the file's header: a blank line parts it from the first key\n\n"
+        'name = "s"\n'
+        "# Extra caseworkers: 1,100 at 500,000 DKK (KORA 2015, M)\n"
+        "cost = 548_000_000\n"
+        "other = 1\n"
+        "\n"
+        "# Hazard ratios (assumption, L)\n"
+        "[hazard_ratios.preventive]\n"
+        "home   = 0.90   # earlier help\n"
+        "foster = 0.85\n"
+        "# A heading for the next table\n"
+        "[hazard_ratios.home]\n"
+        "closed = 1.05\n",
+        encoding="utf-8",
+    )
+    notes = scenario_notes(tmp_path / "s.toml")
+    # The heading above [hazard_ratios.preventive] is no number's source (the table may merge
+    # with its parent file's), and it does not slip onto the table's first line either.
+    assert notes == {
+        "cost": "Extra caseworkers: 1,100 at 500,000 DKK (KORA 2015, M)",
+        "hazard_ratios.preventive.home": "earlier help",  # aligned keys: no spaces in the key
+    }
+    assert "hazard_ratios.preventive.foster" in written_keys(tmp_path / "s.toml")
+    assert "hazard_ratios.preventive.closed" not in written_keys(tmp_path / "s.toml")
+
+
 OUTCOME = {
     "name_da": "førtidspension",
     "name_en": "disability pension",

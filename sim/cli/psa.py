@@ -81,8 +81,8 @@ def _psa(args: argparse.Namespace) -> int:
         shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
         print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
     r = s.loc["probability_npv_positive"]
-    p = L.percent(r["mean"], lang)
-    wilson = f"{L.percent(r['mc_low'], lang)} – {L.percent(r['mc_high'], lang)}"
+    p = L.probability(r["mean"], lang)
+    wilson = f"{L.probability(r['mc_low'], lang)} – {L.probability(r['mc_high'], lang)}"
     label = L.t("kf_p_npv_draws", lang, n=L.number(args.draws, lang))
     print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
     cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
@@ -94,8 +94,8 @@ def _psa(args: argparse.Namespace) -> int:
         label = L.t("kf_npv_adult", lang)
         print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
         r = s.loc["probability_npv_with_adult_positive"]
-        p = L.percent(r["mean"], lang)
-        wilson = f"{L.percent(r['mc_low'], lang)} – {L.percent(r['mc_high'], lang)}"
+        p = L.probability(r["mean"], lang)
+        wilson = f"{L.probability(r['mc_low'], lang)} – {L.probability(r['mc_high'], lang)}"
         label = L.t("kf_p_npv_adult", lang, n=L.number(args.draws, lang))
         print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
     print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))

@@ -258,6 +258,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "Investment (PV) per new placement avoided, gross",
         "Investering (nutidsværdi) pr. undgået ny anbringelse, brutto",
     ),
+    "default": ("Trappesim's default", "Trappesims standardværdi"),
+    "default_source": (
+        "not set in the scenario files: Trappesim's default",
+        "ikke sat i scenariefilerne: Trappesims standardværdi",
+    ),
+    "language_chosen": (
+        "chosen for these outputs (--lang); the scenario files say {file}",
+        "valgt til disse resultater (--lang); scenariefilerne siger {file}",
+    ),
     "expected_note": (
         "Expected values from the analytic engine (no chance variation).",
         "Forventede værdier fra den analytiske model (uden tilfældig variation).",
@@ -602,6 +611,28 @@ def percent(share: float, lang: Lang, decimals: int = 0) -> str:
     if share is None or math.isnan(share):
         return "–"
     return f"{number(100 * share, lang, decimals)}{NBSP}%"
+
+
+def probability(share: float, lang: Lang) -> str:
+    """A probability as a percentage that never rounds to a certainty it is not.
+
+    Whole percent where that is honest; 0.996 is ``"99,6 %"``, not ``"100 %"``,
+    and 0.9996 is ``"> 99,9 %"``: a reader takes "100 %" for "every draw".
+
+    Examples
+    --------
+    >>> probability(0.42, "en"), probability(0.996, "en"), probability(1.0, "en")
+    ('42 %', '99.6 %', '100 %')
+    >>> probability(0.9996, "en"), probability(0.0004, "da")
+    ('> 99.9 %', '< 0,1 %')
+    """
+    if share is None or math.isnan(share):
+        return "–"
+    if 0.0 < share < 0.995 and share >= 0.005 or share in (0.0, 1.0):
+        return percent(share, lang)
+    if 0.001 <= share <= 0.999:
+        return percent(share, lang, 1)
+    return f"{'>' if share > 0.5 else '<'}{NBSP}{percent(0.999 if share > 0.5 else 0.001, lang, 1)}"
 
 
 @functools.cache

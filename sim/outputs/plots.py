@@ -95,6 +95,39 @@ def _footnote(fig: Figure, text: str) -> None:
     fig.text(0.01, 0.01, text, fontsize=7.5, color="0.3", ha="left", va="bottom", wrap=True)
 
 
+def _title(fig: Figure, title: str, fontsize: float = 12) -> None:
+    """The figure's title, on two or more lines where one would run off the figure.
+
+    Measured, not guessed from its length: bold digits are wider than letters,
+    and an English title of 84 characters lost its first digit at both edges.
+    It breaks at the finding's colon or its bracket first, where a reader
+    pauses anyway, and only then wherever the words allow.
+    """
+    text = fig.suptitle(title, fontsize=fontsize, fontweight="bold")
+    room = 0.96 * fig.bbox.width
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # A bare Figure's canvas cannot measure text; Agg's can (and still saves SVG or PDF).
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+
+    def fits(candidate: str) -> bool:
+        text.set_text(candidate)
+        return text.get_window_extent(renderer).width <= room
+
+    if "\n" in title or fits(title):
+        return
+    breaks = [title.replace(sep, new, 1) for sep, new in ((": ", ":\n"), (" (", "\n("), (" – ", " –\n"))]
+    for candidate in sorted({b for b in breaks if b != title}, key=lambda b: max(map(len, b.split("\n")))):
+        if fits(candidate):  # the most even of the natural breaks that fit
+            return
+    width = len(title)
+    while width > 20:
+        width -= 4
+        if fits(textwrap.fill(title, width, break_long_words=False)):
+            return
+
+
 def _year_axis(ax, years: np.ndarray, max_ticks: int = 11) -> None:
     """Year ticks that always include the last year (the one titles speak of)."""
     from matplotlib.ticker import FuncFormatter
@@ -218,7 +251,7 @@ def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
         title = t("staircase_title_cmp", lang, year=y1, a=n(placed[1][-1]), b=n(placed[0][-1]))
     else:
         title = t("staircase_title_one", lang, a=n(placed[0][0]), y0=y0, b=n(placed[0][-1]), y1=y1)
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
         handles[::-1],
@@ -320,9 +353,7 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
         title = t(
             key, lang, n=L.number(abs(diff), lang), year=years[-1], a=L.number(a, lang), b=L.number(b, lang)
         )
-    if len(title) > 66:  # the finding on one line, the numbers on the next
-        title = title.replace(": ", ":\n", 1)
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     if cmp.base.engine == "expected":
         note = t("expected_note", lang)
     else:
@@ -375,7 +406,7 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
         else " (" + t("interval_short", lang, lo=L.number(tot.p5, lang), hi=L.number(tot.p95, lang)) + ")"
     )
     title = t("avoided_title", lang, n=L.number(tot["mean"], lang), y0=years[0], y1=years[-1]) + interval
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     _footnote(fig, t("avoided_note", lang, y0=years[0], y1=years[-1]))
     return fig
 
@@ -427,7 +458,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     _yearly_axes(ax, t("discounted", lang, currency=unit), cmp, lang)
     if no_payback:  # said in the legend's title, where it hides no part of the curve or its band
         ax.get_legend().set_title(no_payback, prop={"size": 9, "weight": "bold"})
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     _footnote(fig, t("payback_note", lang) + money_note(cmp.base, lang))
     return fig
 
@@ -559,7 +590,7 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
         savings=L.money(abs(savings), lang, scenario.currency),
         investment=L.money(invest, lang, scenario.currency),
     )
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     y = cmp.years
     expected = cmp.base.engine == "expected"
     note = t("waterfall_note", lang, y0=y[0], y1=y[-1], means=_means(cmp.base, lang))
@@ -612,7 +643,7 @@ def _capacity_figure(
         ax.yaxis.set_major_formatter(formatter)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="best")
-    fig.suptitle(title(arms, capped), fontsize=12, fontweight="bold")
+    _title(fig, title(arms, capped))
     note = (
         _mean_note(first, lang)
         if first.engine == "expected"
@@ -687,11 +718,11 @@ def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
         "breakeven_title",
         lang,
         year=years[-1],
-        share=L.percent(p[-1] / 100, lang),
+        share=L.probability(p[-1] / 100, lang),
         n=L.number(psa.draws, lang),
         first=first,
     )
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     _footnote(fig, t("psa_note", lang) + money_note_of(psa.base, lang))
     return fig
 
@@ -719,9 +750,9 @@ def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
         mean=m(np.mean(npv)),
         lo=m(lo),
         hi=m(hi),
-        share=L.percent(np.mean(npv > 0), lang),
+        share=L.probability(float(np.mean(npv > 0)), lang),
     )
-    fig.suptitle(textwrap.fill(title, 64), fontsize=12, fontweight="bold")  # Danish money words are long
+    _title(fig, title)
     _footnote(fig, money_note_of(psa.base, lang))
     return fig
 
@@ -775,9 +806,7 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
         fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / fig.get_figheight()), ncols=2
     )
     top = L.describe(result.base, tab["parameter"].iloc[-1], lang) if len(tab) else t("no_uncertain", lang)
-    # Wrapped: a long outcome and parameter name ran off both edges of the figure.
-    title = textwrap.fill(t("depends_most", lang, outcome=label, name=top), 90, break_long_words=False)
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, t("depends_most", lang, outcome=label, name=top))
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig
 
@@ -824,5 +853,5 @@ def calibration(cal, lang: str | None = None) -> Figure:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
     title = t("cal_title", lang, n=len(fit), rmse=L.percent(cal.rmse_percent / 100, lang, 1))
-    fig.suptitle(title, fontsize=12, fontweight="bold")
+    _title(fig, title)
     return fig

@@ -102,7 +102,7 @@ def format_value(
     if kind == "year":
         return f"{value:.0f}"
     if kind == "share":
-        return L.percent(value, lang)
+        return L.probability(value, lang)
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -358,32 +358,63 @@ def _precision_text(se: float, half: float, kind: str, engine: str, lang: Lang, 
     return "± " + format_value(half, kind, lang, currency)
 
 
-def _flatten(data: Any, prefix: str = "", source: str = "") -> list[tuple[str, Any, str]]:
-    """(dotted key, value, nearest table source) for every input in a scenario dict.
+def _flatten(data: Any, prefix: str = "", source: str = "", at: str = "") -> list[tuple[str, Any, str, str]]:
+    """(dotted key, value, nearest table source, that table's key) for every input in a scenario dict.
 
     A distribution or a duration law is one input (its table kept whole), and
     so is a list of plain values; tables and lists of tables are walked.
     """
     if isinstance(data, dict) and "dist" not in data:
-        here = data.get("source", source) if isinstance(data.get("source"), str) else source
+        if isinstance(data.get("source"), str):
+            source, at = data["source"], prefix
         out = []
         for k, v in data.items():
             if k == "source":
                 continue
-            out += _flatten(v, f"{prefix}.{k}" if prefix else k, here)
+            out += _flatten(v, f"{prefix}.{k}" if prefix else k, source, at)
         return out
     if isinstance(data, list | tuple):
         if all(not isinstance(v, dict | list) for v in data):
-            return [(prefix, list(data), source)]
+            return [(prefix, list(data), source, at)]
         out = []
         for i, v in enumerate(data):
-            out += _flatten(v, f"{prefix}[{i}]", source)
+            out += _flatten(v, f"{prefix}[{i}]", source, at)
         return out
-    return [(prefix, data, source)]
+    return [(prefix, data, source, at)]
+
+
+def file_sources(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The comments and the keys written in a results folder's scenario files, by role.
+
+    For :func:`assumptions`, from a manifest (:func:`sim.outputs.results.manifest`).
+    """
+    scen = meta.get("scenarios", {})
+    notes = {role: v.get("notes", {}) for role, v in scen.items()}
+    notes.setdefault("baseline", notes.get("scenario", {}))
+    out: dict[str, dict[str, Any]] = {"notes": notes}
+    if all("written" in v for v in scen.values()) and scen:  # folders before 0.1.0's last change lack it
+        written = {role: set(v["written"]) for role, v in scen.items()}
+        written.setdefault("baseline", written.get("scenario", set()))
+        out["written"] = written
+    return out
+
+
+def _written(keys: set[str], key: str) -> bool:
+    """Whether a file set ``key`` or a part of it (a distribution's law, a list of tables)."""
+    key = key.split("[")[0]  # a list of tables is written whole or not at all
+    return key in keys or any(k.startswith(key + ".") for k in keys)
+
+
+def _in_files(written: dict[str, set[str]], roles: tuple[str, ...], key: str) -> bool:
+    return any(_written(written.get(r, set()), key) for r in roles)
 
 
 def assumptions(
-    base, strategy=None, notes: dict[str, dict[str, str]] | None = None, lang: str = "en"
+    base,
+    strategy=None,
+    notes: dict[str, dict[str, str]] | None = None,
+    lang: str = "en",
+    written: dict[str, set[str]] | None = None,
 ) -> pd.DataFrame:
     """Every resolved input in words, with its value, unit and where it comes from.
 
@@ -395,6 +426,12 @@ def assumptions(
         key in the scenario files (:func:`sim.scenario.scenario_notes`, kept
         in the manifest).
     lang : {"da", "en"}
+        The outputs' language; where it is not the scenario's own, the
+        ``language`` row shows the one used and says so.
+    written : dict, optional
+        Per role, the keys the scenario files set (:func:`file_sources`). An
+        input set in neither arm's files is marked as the model's default
+        rather than given its table's source.
 
     Returns
     -------
@@ -410,15 +447,17 @@ def assumptions(
     """
     lang = L.resolve(lang, base)
     notes = notes or {}
+    roles = ("baseline", "strategy") if strategy is not None else ("baseline",)
     rows: dict[str, dict[str, Any]] = {}
     for role, scenario in (("baseline", base), ("strategy", strategy)):
         if scenario is None:
             continue
         own = notes.get(role, {})
-        for key, value, source in _flatten(scenario.to_dict()):
+        for key, value, source, at in _flatten(scenario.to_dict()):
             row = rows.setdefault(
-                key, {"key": key, "baseline": None, "strategy": None, "note": "", "table": ""}
+                key, {"key": key, "baseline": None, "strategy": None, "note": "", "table": "", "at": ""}
             )
+            row["at"] = row["at"] or (f"{at}.source" if at else "source")  # the key of its table's source
             row[role] = value
             note = _nearest(own, key)
             if note and (role == "baseline" or not row["note"] or row["baseline"] != value):
@@ -430,6 +469,17 @@ def assumptions(
         label = row["key"].split(".")[-1] in L.LABEL_KEYS or row["key"] == "intervention.name"
         table = row["table"] if row["table"] and not label else ""
         source = row["note"] or (table + whole if table else "")
+        if written is not None and not row["note"] and not _in_files(written, roles, row["key"]):
+            if table and not _in_files(written, roles, row["at"]):  # a default table with its own source
+                source = f"{table} ({t('default', lang)})"
+            else:  # the source a file gives its table is not the source of the model's default
+                source = t("default_source", lang)
+        if row["key"] == "language" and row["baseline"] != lang:
+            # The outputs are in the language asked for (--lang), not the file's.
+            source = t(
+                "language_chosen", lang, file=L.describe_value(base, "language", row["baseline"], lang)
+            )
+            row["baseline"] = row["strategy"] = lang
         # A strategy's key is described with the strategy's words (its adult outcomes, say).
         words_from = base if row["baseline"] is not None or strategy is None else strategy
         data.append(
@@ -528,9 +578,7 @@ def render_html(
         }
         for stem, data in (pngs or {}).items()
     ]
-    notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
-    notes.setdefault("baseline", notes.get("scenario", {}))
-    table = assumptions(base, strategy, notes, lang)
+    table = assumptions(base, strategy, lang=lang, **file_sources(meta))
     cost_source = dict(zip(table["key"], table["source"]))
     # What the strategy changes, without the defaults an added table brings along (zeros, empty lists).
     if cmp:

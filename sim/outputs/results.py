@@ -30,7 +30,7 @@ from sim.errors import OutputExistsError, ResultsFolderError
 from sim.model.staircase import compile_staircase
 from sim.outputs import language as L
 from sim.run.experiment import Comparison, Result
-from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes
+from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes, written_keys
 from sim.version import version
 
 
@@ -246,6 +246,10 @@ def manifest(
             "resolved": sc.to_dict(),
             # The comment beside each number (its source and confidence), for the reports.
             "notes": scenario_notes(inputs[role]) if str(inputs.get(role, "")).endswith(".toml") else {},
+            # The keys the files set: any other value is the model's default, and reports say so.
+            **(
+                {"written": written_keys(inputs[role])} if str(inputs.get(role, "")).endswith(".toml") else {}
+            ),
         }
         for role, sc in scenarios.items()
     }
@@ -630,6 +634,10 @@ def remake_reports(
         from sim.outputs.writers import write_reports  # Matplotlib, openpyxl: only to write
 
         written = write_reports(result, tmp, meta, lang, extras)
+        # The manifest says which language the reports are now in.
+        (tmp / "manifest.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         # Every writer's files replace the old ones only now that all are made.
         for made in sorted(tmp.iterdir()):
             target = folder / made.name

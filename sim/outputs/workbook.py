@@ -26,7 +26,7 @@ from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
 from sim.outputs import language as L
 from sim.outputs import report
 from sim.outputs.language import Lang, t
-from sim.outputs.report import assumptions, interval_notes, key_figures
+from sim.outputs.report import assumptions, file_sources, interval_notes, key_figures
 from sim.run.experiment import Comparison, Result
 
 SHEETS = {
@@ -50,7 +50,7 @@ _FORMATS = {
     "money": "#,##0",
     "ratio": "0.00",
     "year": "0",
-    "share": "0%",
+    "share": "[>=0.995]0.0%;[<0.005]0.0%;0%",  # 99.6 % of draws is not "100 %"
 }
 _KIND_FORMATS = {
     "money": "#,##0",
@@ -352,9 +352,7 @@ def write_workbook(
             )
         columns = ("mu_star", "mu_star_conf", "mu", "sigma")
         _by_parameter(wb, "sensitivity", sensitivity, columns, note, base, lang)
-    notes = {role: v.get("notes", {}) for role, v in meta.get("scenarios", {}).items()}
-    notes.setdefault("baseline", notes.get("scenario", {}))
-    table = assumptions(base, result.strategy.scenario if cmp else None, notes, lang)
+    table = assumptions(base, result.strategy.scenario if cmp else None, lang=lang, **file_sources(meta))
     ws = wb.create_sheet(sheet_name("assumptions", lang))
     # Values in words and the language's number format, with units, as in the HTML report.
     shown = table[[c for c in ("key", "description", "baseline", "strategy", "source") if c in table]]

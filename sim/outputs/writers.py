@@ -28,6 +28,7 @@ from typing import Any
 
 from sim.analysis.calibrate import Calibration
 from sim.analysis.uncertainty import PSAResult, Tornado
+from sim.outputs import language as L
 from sim.outputs import plots, report
 from sim.run.experiment import Comparison, Result
 from sim.run.workers import map_tasks
@@ -171,7 +172,8 @@ def write_reports(
     folder : Path
         Where to write.
     meta : dict
-        The folder's manifest (provenance for the reports).
+        The folder's manifest (provenance for the reports); its ``language``
+        is set to the outputs' language.
     extras : list
         Uncertainty results for the same scenarios, shown in the reports.
 
@@ -180,6 +182,8 @@ def write_reports(
     list of str
         The files written, relative to ``folder``.
     """
+    scenario = getattr(result, "scenario", None) or plots._scenario_of(result)
+    meta["language"] = L.resolve(lang, scenario)  # the outputs', which --lang may set apart from the file's
     out = Output(result, folder, meta, lang, list(extras))
     written: list[str] = []
     for writer in WRITERS:

@@ -23,6 +23,7 @@ from sim.scenario.files import (
     load_scenario,
     save_scenario,
     scenario_notes,
+    written_keys,
 )
 from sim.scenario.schema import (
     CLOSED,
@@ -71,4 +72,5 @@ __all__ = [
     "save_scenario",
     "scenario_notes",
     "stock_above_places",
+    "written_keys",
 ]

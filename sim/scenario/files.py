@@ -287,15 +287,56 @@ def extends_chain(path: str | Path) -> list[Path]:
         out.append(cur)
 
 
-def _collect_notes(node: Any, prefix: str, notes: dict[str, str]) -> None:
-    for key, item in node.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
+def _collect_notes(node: Any, prefix: str, notes: dict[str, str], above: list[str] | None = None) -> None:
+    # A comment on a key's line is its note; failing that, the comment lines right above the
+    # key (no blank line between), as in "# Extra caseworkers: ... (KORA 2015, M)" above
+    # cost_per_year: the report showed the table's source instead. Comments above a table's
+    # header are headings: they name no number, and a table merges with its parent file's.
+    # ``above`` is shared across tables: tomlkit keeps the lines above a header at the end
+    # of the table before it.
+    above = [] if above is None else above
+    body = getattr(node, "body", None) or getattr(getattr(node, "value", None), "body", None)
+    for key, item in body if body is not None else node.items():
+        if key is None:
+            if isinstance(item, tomlkit.items.Comment):
+                above.append(item.as_string().strip().lstrip("#").strip())
+            else:  # a blank line: the comments above belong to no key
+                above.clear()
+            continue
+        name = getattr(key, "key", key)  # a tomlkit Key's str() keeps the file's spacing
+        path = f"{prefix}.{name}" if prefix else str(name)
         comment = getattr(getattr(item, "trivia", None), "comment", "") or ""
-        text = comment.lstrip("#").strip()
+        header = isinstance(item, tomlkit.items.Table | tomlkit.items.AoT)
+        text = comment.lstrip("#").strip() or ("" if header else " ".join(line for line in above if line))
+        above.clear()
         if text:
             notes[path] = text
         if isinstance(item, dict):
-            _collect_notes(item, path, notes)
+            _collect_notes(item, path, notes, above)
+
+
+def written_keys(path: str | Path) -> list[str]:
+    """Every dotted key written in a scenario file and the files it extends.
+
+    What is not among them is the model's default: the reports say so rather
+    than give it the source of the table it sits in.
+    """
+    path = Path(path)
+    keys: set[str] = set()
+
+    def walk(data: Any, prefix: str) -> None:
+        for key, value in data.items():
+            here = f"{prefix}.{key}" if prefix else str(key)
+            keys.add(here)
+            if isinstance(value, dict):
+                walk(value, here)
+
+    for file in [path, *extends_chain(path)]:
+        try:
+            walk(tomllib.loads(file.read_text(encoding="utf-8-sig")), "")
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return sorted(keys)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
