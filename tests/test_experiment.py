@@ -318,3 +318,27 @@ def test_every_number_of_a_file_moves_a_figure(pair, side):
     assert not still, f"numbers that move no figure in {pair[side == 'strategy']}: {still}"
     assert not [k for k in refused if not k.startswith(NOT_ALONE)]  # every other number was tried
     assert tried > 50
+
+
+def test_the_analytic_engines_tables_are_checked_before_they_reach_a_report(monkeypatch):
+    """Its means are printed as exact; a table that does not add up must stop the run as a bug."""
+    from sim.engines import expected
+    from sim.engines.invariants import InvariantError
+    from sim.run import experiment
+
+    base = sim.load_scenario(SCENARIOS / "municipality-template.toml")
+    real = expected.expected_measures
+
+    def broken(st, *args, **kwargs):
+        m = real(st, *args, **kwargs)
+        m["stock_end"] = m["stock_end"].copy()
+        m["stock_end"][2, 1] += 3.0  # three children appear from nowhere
+        return m
+
+    monkeypatch.setattr(experiment, "expected_measures", broken)
+    with pytest.raises(InvariantError):
+        sim.expected(base)
+    # The exact means beside a simulation are checked too.
+    assert experiment.analytic_is_exact(experiment.compile_staircase(base))
+    with pytest.raises(InvariantError):
+        experiment._exact(experiment.compile_staircase(base), "des")
