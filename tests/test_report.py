@@ -622,3 +622,18 @@ def test_the_step_table_quotes_the_costs_own_source():
         note = notes.get(f"steps.{s}.cost_per_year")
         want = note if note else f"{base.steps[s].source} (source given for the whole table)"
         assert html_escape(want) in steps, (s, want)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_method_says_how_the_simulation_follows_children(toy, lang):
+    """It said "one at a time (SimPy)", though paths no other child can change are drawn in bulk."""
+    from sim.outputs.report import render_html
+    from sim.outputs.results import manifest
+
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(toy, plan, replications=2, seed=1)
+    page = render_html(cmp, manifest(cmp, {}, [], 0.1), lang)
+    method = page[page.index('<section id="method">') : page.index('<section id="provenance">')]
+    assert ("hvert barn for sig" if lang == "da" else "each child individually") in method
+    assert "one at a time" not in method and "ét ad gangen" not in method
+    assert ("SimPys hændelseskø" if lang == "da" else "SimPy's event queue") in method
