@@ -683,3 +683,30 @@ def test_every_chart_title_stays_on_the_figure(cmps, lang):
     for fig in figs:
         box, page = _title_box(fig)
         assert page.x0 <= box.x0 and box.x1 <= page.x1, fig.get_suptitle()
+
+
+def test_placed_children_says_when_its_rounded_numbers_do_not_subtract_exactly():
+    # "2,420 fewer ... 9,191 instead of 11,612": a reader who subtracts gets 2,421.
+    base = sim.load_scenario(REPO_SCENARIOS / "denmark-baseline.toml")
+    plan = sim.load_scenario(REPO_SCENARIOS / "denmark-early-detection.toml")
+    cmp = sim.compare(base, plan, engine="expected")
+
+    def placed(arm):
+        return (arm.mean_measures["stock_end"] * arm.staircase.placement).sum(-1)
+
+    a, b = placed(cmp.strategy), placed(cmp.base)
+    whole = np.round
+    off = np.abs(whole(b) - whole(a)) != whole(np.abs(b - a))
+    off &= np.round(np.abs(b - a)) != 0
+    found = {}
+    for y in range(list(cmp.years).index(base.discounting.to_year), len(cmp.years)):  # money needs its year
+        found.setdefault(bool(off[y]), y)
+    assert set(found) == {True, False}  # the national pair has years of both kinds
+    for apart, y in found.items():
+        years = y + 1
+        short = sim.compare(
+            base.with_changes({"horizon_years": years}),
+            plan.with_changes({"horizon_years": years}),
+            engine="expected",
+        )
+        assert ("rounded separately" in footnote(plots.placed_children(short, lang="en"))) is apart

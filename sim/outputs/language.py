@@ -258,6 +258,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Investment (PV) per new placement avoided, gross",
         "Investering (nutidsværdi) pr. undgået ny anbringelse, brutto",
     ),
+    "rounded_apart": (
+        "The numbers in the title are rounded separately, so their difference may be off by one.",
+        "Tallene i overskriften er afrundet hver for sig, så forskellen kan afvige med én.",
+    ),
     "default": ("Trappesim's default", "Trappesims standardværdi"),
     "default_source": (
         "not set in the scenario files: Trappesim's default",

@@ -364,6 +364,10 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
         if p
     ]
     note += " " + t("placed_steps", lang, steps=", ".join(steps))
+    whole = lambda x: float(f"{x:.0f}")  # noqa: E731  # as the title shows it
+    if round(abs(diff)) != 0 and abs(whole(b) - whole(a)) != whole(abs(diff)):
+        # 11,612 - 9,191 is 2,421, and the title says 2,420: a reader checks the sum.
+        note += " " + t("rounded_apart", lang)
     _footnote(fig, note)
     return fig
 
