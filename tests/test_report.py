@@ -426,6 +426,12 @@ def test_method_says_the_year_money_is_discounted_to_and_how_it_was_computed(lan
     assert ("tilbagediskonteret til 2024" if lang == "da" else "discounted to 2024") in method
     assert "2018 " not in method.replace("2018–", "")  # the start year is not the discount year
     assert ("analytisk" if lang == "da" else "analytically") in method
+    # The return per krone is net (NPV / costs): "1.86" would otherwise read as gross to some.
+    assert (
+        "nettonutidsværdien delt med strategiens tilbagediskonterede udgifter: et nettoafkast"
+        if lang == "da"
+        else "net present value divided by the strategy's discounted costs: a net return"
+    ) in method
     assert "SimPy" not in method  # the expected engine did not simulate children one at a time
     answer = page[page.index('<section id="answer">') : page.index('<section id="charts">')]
     assert "simuleringskørsler" not in answer and "replications" not in answer  # no interval over one run
