@@ -65,14 +65,22 @@ class Violation:
         return f"{self.rule}{f' ({at})' if at else ''}: {self.message}"
 
 
-def _tolerance(*arrays: np.ndarray) -> float:
-    """Rounding allowed in a sum of these (means over replications are not whole numbers)."""
+ROUNDING = 16e-9
+"""Rounding allowed in a table's sums, relative to its largest number (means are not whole numbers)."""
+
+
+def _tolerance(*arrays: np.ndarray, rtol: float = ROUNDING) -> float:
+    """Rounding allowed in a sum of these."""
     scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
-    return 1e-9 * max(scale, 1.0) * 16
+    return rtol * max(scale, 1.0)
 
 
 def check_measures(
-    measures: dict[str, np.ndarray], st: Staircase, replication: int | None = None, costs: bool = True
+    measures: dict[str, np.ndarray],
+    st: Staircase,
+    replication: int | None = None,
+    costs: bool = True,
+    rtol: float = ROUNDING,
 ) -> list[Violation]:
     """The table rules for one replication's ``[year, step]`` measures (or ``[rep, year, step]``).
 
@@ -87,6 +95,8 @@ def check_measures(
         checked in turn and named by its index.
     costs : bool
         Also check that step and programme costs are not negative.
+    rtol : float
+        Rounding allowed, relative to the largest number in a sum.
 
     Returns
     -------
@@ -96,7 +106,7 @@ def check_measures(
     if measures["stock_end"].ndim == 3:
         out: list[Violation] = []
         for r in range(measures["stock_end"].shape[0]):
-            out += check_measures({m: v[r] for m, v in measures.items()}, st, r, costs)
+            out += check_measures({m: v[r] for m, v in measures.items()}, st, r, costs, rtol)
         return out
     from sim.economics.comparison import (  # economics imports the engines' contract
         programme_costs,
@@ -110,7 +120,7 @@ def check_measures(
 
     def negative(rule: str, what: str, a: np.ndarray) -> None:
         """The first cell of ``a`` ([year] or [year, step]) below zero, if any."""
-        bad = np.argwhere(a < -_tolerance(a))
+        bad = np.argwhere(a < -_tolerance(a, rtol=rtol))
         if len(bad):
             at = tuple(bad[0])
             step = steps[at[1]] if len(at) > 1 else None
@@ -128,7 +138,7 @@ def check_measures(
     outflow = m["moves_up"] + m["moves_down"] + m["closed"] + m["aged_out"]
     expected = before + inflow - outflow
     gap = m["stock_end"] - expected
-    tol = _tolerance(before, inflow, outflow)
+    tol = _tolerance(before, inflow, outflow, rtol=rtol)
     bad = np.argwhere(np.abs(gap) > tol)
     if len(bad):
         y, s = bad[0]
@@ -146,7 +156,7 @@ def check_measures(
         )
     moved_in = m["moves_in"].sum(axis=1)
     moved_out = (m["moves_up"] + m["moves_down"]).sum(axis=1)
-    bad = np.flatnonzero(np.abs(moved_in - moved_out) > _tolerance(moved_in, moved_out))
+    bad = np.flatnonzero(np.abs(moved_in - moved_out) > _tolerance(moved_in, moved_out, rtol=rtol))
     if len(bad):
         y = bad[0]
         found.append(

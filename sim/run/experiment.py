@@ -82,8 +82,11 @@ def replication(st: Staircase, engine: str, seed: int, rep: int, check: bool = T
 def _expected(st: Staircase, rep: int = 0, check: bool = True) -> dict[str, np.ndarray]:
     m = expected_measures(st)
     m.pop("flows")
-    if check:  # the same table rules as the simulation's, within float rounding
-        broken = check_measures(m, st, rep)
+    if check:
+        # The simulation's table rules, to a millionth of the largest count: at a rate of 1e9 a
+        # year (validation's limit) the engine's chains of exponentials lose 5e-7 of it, while a
+        # bug loses whole children.
+        broken = check_measures(m, st, rep, rtol=1e-6)
         if broken:
             raise InvariantError(broken)
     return m
