@@ -710,3 +710,19 @@ def test_placed_children_says_when_its_rounded_numbers_do_not_subtract_exactly()
             engine="expected",
         )
         assert ("rounded separately" in footnote(plots.placed_children(short, lang="en"))) is apart
+
+
+def test_placements_avoided_says_what_below_zero_means(toy):
+    # "Fewer children placed: -16" read as a double negative on a strategy that places more.
+    worse = toy.with_changes(
+        {"name": "worse", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": 1.5}}}}
+    )
+    fig = plots.placements_avoided(sim.compare(toy, worse, engine="expected"), lang="en")
+    labels = legend_texts(fig.axes[0])
+    assert "Fewer children placed at 31 December (below zero: more)" in labels
+    assert any(x.startswith("New placements avoided") and x.endswith("(below zero: more)") for x in labels)
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    better = legend_texts(
+        plots.placements_avoided(sim.compare(toy, plan, engine="expected"), lang="en").axes[0]
+    )
+    assert not any("below zero" in x for x in better)  # said only where it happens

@@ -73,6 +73,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # placements avoided chart
     "entries_avoided_bar": ("New placements avoided in the year", "Nye anbringelser undgået i året"),
     "fewer_placed_line": ("Fewer children placed at 31 December", "Færre anbragte børn pr. 31. december"),
+    "negative_is_more": ("(below zero: more)", "(under nul: flere)"),
     "avoided_title": ("{n} new placements avoided {y0}-{y1}", "{n} nye anbringelser undgået {y0}-{y1}"),
     "interval_short": ("90 % range of outcomes: {lo} to {hi}", "90 %-udfaldsrum: {lo} til {hi}"),
     "avoided_note": (

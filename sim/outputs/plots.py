@@ -379,7 +379,11 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     mean = y["placement_entries_avoided"].to_numpy()
     err = np.vstack([mean - y["placement_entries_avoided_p5"], y["placement_entries_avoided_p95"] - mean])
     colour = step_colours(6)[4]
-    ax.bar(years, mean, color=colour, label=t("entries_avoided_bar", lang))
+    # "Fewer placed: -16" is a double negative: a label whose values go below zero says what that means.
+    more = " " + t("negative_is_more", lang)
+    line = y["placed_at_year_end_avoided"].to_numpy()
+    bars = t("entries_avoided_bar", lang) + (more if (mean <= -0.5).any() else "")
+    ax.bar(years, mean, color=colour, label=bars)
     if cmp.base.replications > 1:
         ax.errorbar(
             years,
@@ -393,12 +397,12 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
         )
     ax.plot(
         years,
-        y["placed_at_year_end_avoided"],
+        line,
         color="black",
         marker="o",
         markersize=3,
         lw=1.2,
-        label=t("fewer_placed_line", lang),
+        label=t("fewer_placed_line", lang) + (more if (line <= -0.5).any() else ""),
     )
     ax.axhline(0, color="0.3", lw=0.8)
     ax.yaxis.set_major_formatter(_counts(lang))
