@@ -665,6 +665,13 @@ def test_a_long_title_is_broken_where_a_reader_pauses_and_stays_on_the_figure():
     box, page = _title_box(fig)
     assert page.x0 <= box.x0 and box.x1 <= page.x1
     assert fig.get_suptitle() == title.replace(" (", "\n(", 1)
+    # A title in two lines already, its first too long (the Danish NPV distribution lost its "N").
+    two = "Nettonutidsværdi 528,4\xa0mio.\xa0kr. i gennemsnit (90 %: 361,1\xa0mio.\xa0kr. til 695,5\xa0mio.\xa0kr.);\npositiv i 100\xa0% af trækkene"
+    fig2 = Figure(figsize=(8, 5), layout="constrained")
+    plots._title(fig2, two)
+    box, page = _title_box(fig2)
+    assert page.x0 <= box.x0 and box.x1 <= page.x1
+    assert fig2.get_suptitle() == two.replace(" (", "\n(", 1)
     short = Figure(figsize=(8, 5), layout="constrained")
     plots._title(short, "Pays back in 2028")
     assert short.get_suptitle() == "Pays back in 2028"  # a title that fits is left alone

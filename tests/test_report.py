@@ -246,6 +246,12 @@ def test_assumptions_say_which_values_no_file_set_and_which_language_was_asked_f
     da = assumptions(toy.with_changes({"language": "da"}), None, {}, "en").set_index("key")
     assert da.loc["language", "baseline"] == "English"
     assert da.loc["language", "source"] == "chosen for these outputs (--lang); the scenario files say Danish"
+    # No file set it: it is the default that was not used, not "the files".
+    unset = assumptions(toy.with_changes({"language": "da"}), None, {}, "en", {"baseline": {"steps"}})
+    unset = unset.set_index("key")
+    assert unset.loc["language", "source"] == (
+        "chosen for these outputs (--lang); the scenario files do not set it, and Trappesim's default is Danish"
+    )
     same = assumptions(toy.with_changes({"language": "en"}), None, {}, "en").set_index("key")
     assert same.loc["language", "source"] == ""
 

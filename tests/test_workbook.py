@@ -259,3 +259,22 @@ def test_the_workbook_has_the_global_sensitivity_the_report_shows(tmp_path):
     assert "Morris screening" in notes and "5th to 95th percentile" in notes and "2024" in notes
     provenance = {r[0]: r[1] for r in book[sheet_name("provenance", "en")].iter_rows(values_only=True)}
     assert "Tornado" in provenance and "Morris screening" in provenance["Sensitivity"]
+
+
+def test_a_probability_near_one_keeps_its_decimal_in_the_workbook(tmp_path):
+    """Excel showed 0.995 of the draws paid back as "100%" (the cell's format was 0%)."""
+    from sim.outputs.workbook import _FORMATS, write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, engine="expected")
+    psa = sim.psa(base, plan, draws=8, seed=2)
+    ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "en", extras=[psa]))[
+        sheet_name("psa", "en")
+    ]
+    shares = [c for row in ws.iter_rows() for c in row if "%" in c.number_format]
+    assert shares  # the chance of having paid back, year by year
+    assert all(c.number_format == _FORMATS["share"] for c in shares)
+    assert _FORMATS["share"].startswith("[>=0.995]0.0%")  # 99.5 % shows as such, not as 100 %

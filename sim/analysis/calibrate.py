@@ -67,7 +67,7 @@ MAX_CHI2_PER_DOF = 10.0
 
 With standard errors that say how uncertain the observations are, a model
 that fits has a chi-square near its degrees of freedom (the calibrated
-national baseline: 22.7 on 9). Above 10 per degree of freedom the model
+national baseline: 22.9 on 9). Above 10 per degree of freedom the model
 misses the observations by more than three standard errors on average: the
 data, their units or the keys fitted are wrong, and a "calibrated" file
 would only carry the error on.

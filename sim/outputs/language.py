@@ -268,6 +268,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "not set in the scenario files: Trappesim's default",
         "ikke sat i scenariefilerne: Trappesims standardværdi",
     ),
+    "language_chosen_default": (
+        "chosen for these outputs (--lang); the scenario files do not set it, and Trappesim's default is {file}",
+        "valgt til disse resultater (--lang); scenariefilerne sætter det ikke, og Trappesims standard er {file}",
+    ),
     "language_chosen": (
         "chosen for these outputs (--lang); the scenario files say {file}",
         "valgt til disse resultater (--lang); scenariefilerne siger {file}",
@@ -475,9 +479,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "størst {row} {error}",
     ),
     "cal_des_line": (
-        "DES check ({n}): largest gap to the analytic fit {z} standard errors (largest relative gap {gap})",
+        "DES check ({n}): largest gap to the analytic fit {z} standard errors (largest relative gap {gap}).",
         "Kontrol med simulering (DES, {n}): største afvigelse fra den analytiske tilpasning {z} standardfejl "
-        "(største relative afvigelse {gap})",
+        "(største relative afvigelse {gap}).",
     ),
     "cal_des_few": (
         "With fewer than 10 runs the standard error is itself rough: only large gaps show.",

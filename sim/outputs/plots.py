@@ -115,16 +115,18 @@ def _title(fig: Figure, title: str, fontsize: float = 12) -> None:
         text.set_text(candidate)
         return text.get_window_extent(renderer).width <= room
 
-    if "\n" in title or fits(title):
+    if fits(title):
         return
-    breaks = [title.replace(sep, new, 1) for sep, new in ((": ", ":\n"), (" (", "\n("), (" – ", " –\n"))]
-    for candidate in sorted({b for b in breaks if b != title}, key=lambda b: max(map(len, b.split("\n")))):
-        if fits(candidate):  # the most even of the natural breaks that fit
+    lines = title.split("\n")  # a title may come in two lines already, the first too long
+    i = max(range(len(lines)), key=lambda k: len(lines[k]))
+    breaks = [lines[i].replace(sep, new, 1) for sep, new in ((": ", ":\n"), (" (", "\n("), (" – ", " –\n"))]
+    for line in sorted({b for b in breaks if b != lines[i]}, key=lambda b: max(map(len, b.split("\n")))):
+        if fits("\n".join([*lines[:i], line, *lines[i + 1 :]])):  # the most even natural break that fits
             return
-    width = len(title)
+    width = len(lines[i])
     while width > 20:
         width -= 4
-        if fits(textwrap.fill(title, width, break_long_words=False)):
+        if fits("\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines)):
             return
 
 

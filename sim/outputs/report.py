@@ -475,10 +475,10 @@ def assumptions(
             else:  # the source a file gives its table is not the source of the model's default
                 source = t("default_source", lang)
         if row["key"] == "language" and row["baseline"] != lang:
-            # The outputs are in the language asked for (--lang), not the file's.
-            source = t(
-                "language_chosen", lang, file=L.describe_value(base, "language", row["baseline"], lang)
-            )
+            # The outputs are in the language asked for (--lang), not the file's (or the default's).
+            was = L.describe_value(base, "language", row["baseline"], lang)
+            unset = written is not None and not _in_files(written, roles, "language")
+            source = t("language_chosen_default" if unset else "language_chosen", lang, file=was)
             row["baseline"] = row["strategy"] = lang
         # A strategy's key is described with the strategy's words (its adult outcomes, say).
         words_from = base if row["baseline"] is not None or strategy is None else strategy

@@ -340,7 +340,7 @@ def write_workbook(
         for i, r in enumerate(b.itertuples(index=False), start=row + 1):
             ws.cell(row=i, column=1, value=int(r.year))
             share = _cell(float(r.probability_break_even), "share", lang)
-            ws.cell(row=i, column=2, value=share).number_format = "0%"
+            ws.cell(row=i, column=2, value=share).number_format = _FORMATS["share"]
     if tornado is not None:
         note = report.outcome_name(tornado.outcome, lang)
         _by_parameter(wb, "tornado", tornado, ("outcome_low", "outcome_high", "swing"), note, base, lang)
