@@ -434,9 +434,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "simuleringen).",
     ),
     "legend_not_reached": (
-        "Not reached for {names}: ± {reached} after {n}; about {needed} replications would reach it "
+        "Not reached after {n}: {names}; about {needed} replications would reach it "
         "(--max-replications sets the most).",
-        "Ikke nået for {names}: ± {reached} efter {n}; omkring {needed} kørsler ville nå det "
+        "Ikke nået efter {n}: {names}; omkring {needed} kørsler ville nå det "
         "(--max-replications sætter det højeste antal).",
     ),
     "legend_range": (

@@ -330,17 +330,14 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         short = [tg for tg in result.precision_targets() if tg.reached(n) > res.precision]
         if short:
             labels = key_figures(result, lang).set_index("metric")["label"]
-            worst = max(tg.reached(n) for tg in short)
             need = next_replications(n, short, res.precision, 10**9)
+            # Each figure with its own precision: one "± 33.6 %" for two was the worse one's.
+            each = [
+                f"{labels[tg.name].lower()} ± {L.percent(tg.reached(n), lang, 1) if np.isfinite(tg.reached(n)) else '–'}"
+                for tg in short
+            ]
             notes.append(
-                t(
-                    "legend_not_reached",
-                    lang,
-                    names=L.join([labels[tg.name].lower() for tg in short], lang),
-                    reached=L.percent(worst, lang, 1) if np.isfinite(worst) else "–",
-                    n=runs,
-                    needed=L.number(need, lang),
-                )
+                t("legend_not_reached", lang, names=L.join(each, lang), n=runs, needed=L.number(need, lang))
             )
     if n > 1:
         notes.append(t("legend_range", lang, n=runs))
