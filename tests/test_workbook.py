@@ -278,3 +278,24 @@ def test_a_probability_near_one_keeps_its_decimal_in_the_workbook(tmp_path):
     assert shares  # the chance of having paid back, year by year
     assert all(c.number_format == _FORMATS["share"] for c in shares)
     assert _FORMATS["share"].startswith("[>=0.995]0.0%")  # 99.5 % shows as such, not as 100 %
+
+
+def test_a_payback_range_that_ends_beyond_the_horizon_says_so(tmp_path, monkeypatch):
+    """The workbook left "to" blank where the report says "2026 – not within 2043"."""
+    from sim.outputs import workbook
+
+    base = sim.Scenario.from_dict(toy_dict())
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, replications=3, seed=5)
+    real = workbook.key_figures
+
+    def some_never(*args, **kwargs):  # some replications pay back in 2026, the slowest never
+        kf = real(*args, **kwargs)
+        at = kf.index[kf["metric"] == "payback_year"][0]
+        kf.loc[at, ["p5", "p95"]] = [2026.0, np.nan]
+        return kf
+
+    monkeypatch.setattr(workbook, "key_figures", some_never)
+    ws = load_workbook(workbook.write_workbook(cmp, tmp_path / "r.xlsx", {}, "en")).worksheets[0]
+    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Payback year")
+    assert row[3] == 2026 and row[4] == f"not by {int(cmp.years[-1])}"

@@ -191,8 +191,13 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
         kind = L.measure_kind(r.metric.removeprefix("psa_"))
         half = r.mc_high - r.centre if np.isfinite(r.mc_high) else np.nan
         for j, v in ((2, r.centre), (3, half), (4, r.p5), (5, r.p95)):
-            if j == 2 and r.kind == "year" and isinstance(v, float) and math.isnan(v):
-                ws.cell(row=i, column=j, value=r.text)  # "not within 2043": no payback is an answer
+            if j in (2, 4, 5) and r.kind == "year" and isinstance(v, float) and math.isnan(v):
+                if j == 2:  # "not within 2043": no payback is an answer
+                    ws.cell(row=i, column=j, value=r.text)
+                elif np.isfinite(r.p5) or np.isfinite(r.p95):  # "2026 – not within 2043", both ends said
+                    ws.cell(
+                        row=i, column=j, value=report.format_value(v, "year", lang, last_year=int(years[-1]))
+                    )
                 continue
             if j == 3 and (not (isinstance(v, float) and v > 0) or r.metric == "probability_npv_positive"):
                 # "exact", nothing to say, or Wilson's interval of a share ("64 % – 95 %": not symmetric)
