@@ -208,6 +208,15 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     lo, hi = wilson_interval(int(np.sum(psa.arrays["total_npv"] > 0)), 30)
     assert p["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}" and lo < hi
     assert kf.loc["psa_npv", "p5"] == pytest.approx(np.percentile(psa.arrays["total_npv"], 5))
+    # The payback year shown is the central values'; how likely it is over the draws stands beside it
+    # (a combined report said 2028 while its PSA chart said "more likely than not from 2029").
+    year = int(kf.loc["payback_year", "centre"])
+    b = psa.breakeven.set_index("year")["probability_break_even"]
+    paid = kf.loc["probability_paid_back"]
+    assert paid["centre"] == pytest.approx(b[year])
+    assert paid["label"] == f"Probability of being paid back in {year}, the payback year above (30 draws)"
+    lo, hi = wilson_interval(round(b[year] * 30), 30)
+    assert paid["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}"
 
 
 def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):

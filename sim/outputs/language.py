@@ -216,6 +216,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_roi": ("Return on investment", "Afkast pr. investeret krone"),
     "kf_payback": ("Payback year", "Hjemtjeningsår"),
     "kf_payback_one": ("Payback year", "Hjemtjeningsår"),
+    "kf_p_paid_back": (
+        "Probability of being paid back in {year}, the payback year above ({n} draws)",
+        "Sandsynlighed for at være hjemtjent i {year}, hjemtjeningsåret ovenfor ({n} træk)",
+    ),
     "kf_p_npv": ("Probability that NPV > 0", "Sandsynlighed for positiv nettonutidsværdi"),
     "kf_p_npv_draws": (
         "Probability that NPV > 0 ({n} draws)",

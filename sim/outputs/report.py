@@ -22,7 +22,7 @@ from sim.model.staircase import price_factor
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
 from sim.run.estimates import AGREEMENT_P, next_replications
-from sim.run.experiment import Comparison, Result
+from sim.run.experiment import Comparison, Result, wilson_interval
 from sim.scenario import PERSPECTIVES
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
@@ -137,6 +137,9 @@ def key_figures(
     return pd.DataFrame(key_figure_records(result, lang, psa), columns=list(KEY_FIGURE_COLUMNS))
 
 
+PROBABILITIES = ("probability_npv_positive", "probability_paid_back")
+"""Key figures that are shares of a PSA's draws, with Wilson's interval as their precision."""
+
 _KEY_FIGURE_NUMBERS = ("metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind")
 KEY_FIGURE_COLUMNS = (*_KEY_FIGURE_NUMBERS, "group", "unit", "text", "precision", "interval")
 """The columns of :func:`key_figures`, and the keys of each of :func:`key_figure_records`' rows."""
@@ -245,6 +248,16 @@ def key_figure_records(
                 "share",
             )
         )
+        # The payback year above is that of the central values; how likely it is over the draws
+        # (a knife-edge year can be 48 %, the PSA's own "more likely than not" a year later).
+        pay = float(result.summary.loc["payback_year", "mean"]) if isinstance(result, Comparison) else np.nan
+        b = psa.breakeven
+        if np.isfinite(pay) and (b["year"] == pay).any():
+            share = float(b.loc[b["year"] == pay, "probability_break_even"].iloc[0])
+            lo, hi = wilson_interval(round(share * psa.draws), psa.draws)
+            label = t("kf_p_paid_back", lang, year=int(pay), n=L.number(psa.draws, lang))
+            out.append(("probability_paid_back", label, share, np.nan, lo, hi, np.nan, np.nan, "share"))
+            groups["probability_paid_back"] = psa_group
     records = [dict(zip(_KEY_FIGURE_NUMBERS, row)) for row in out]
     # "Fewer placed: -17" is a double negative: a figure that went the other way says so.
     for r in records:
@@ -266,7 +279,7 @@ def key_figure_records(
         r["unit"] = _unit(k, scenario, lang)
         r["text"] = fmt(r["centre"], k)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
-        if r["metric"] == "probability_npv_positive":  # Wilson's interval, not ± (it is not symmetric)
+        if r["metric"] in PROBABILITIES:  # Wilson's interval, not ± (it is not symmetric)
             r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
         else:
             r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
@@ -561,10 +574,12 @@ def render_html(
                 }
             )
         if psa is not None:
-            r = kf.loc["probability_npv_positive"]
-            answer.append(
-                {"label": r["label"], "text": r["text"], "precision": r["precision"], "interval": ""}
-            )
+            for metric in PROBABILITIES:
+                if metric in kf.index:
+                    r = kf.loc[metric]
+                    answer.append(
+                        {"label": r["label"], "text": r["text"], "precision": r["precision"], "interval": ""}
+                    )
         else:
             answer.append({"label": t("kf_p_npv", lang), "text": None, "precision": "", "interval": ""})
     charts = [

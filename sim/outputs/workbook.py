@@ -199,7 +199,7 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
                         row=i, column=j, value=report.format_value(v, "year", lang, last_year=int(years[-1]))
                     )
                 continue
-            if j == 3 and (not (isinstance(v, float) and v > 0) or r.metric == "probability_npv_positive"):
+            if j == 3 and (not (isinstance(v, float) and v > 0) or r.metric in report.PROBABILITIES):
                 # "exact", nothing to say, or Wilson's interval of a share ("64 % – 95 %": not symmetric)
                 ws.cell(row=i, column=j, value=r.precision or None)
                 continue
