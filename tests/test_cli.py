@@ -661,7 +661,9 @@ def test_report_remakes_charts_and_reports_without_simulating(compared, tmp_path
     monkeypatch.setattr(sim.run.experiment, "_map", no_simulation)
     (folder / "charts" / "payback.png").unlink()
     assert cli("report", folder, "--lang", "da") == 0
-    assert "report.html" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "report.html" in printed
+    assert "lavet igen i" in printed and "remade" not in printed  # said in the reports' language
     assert (folder / "charts" / "payback.png").read_bytes().startswith(PNG_MAGIC)
     assert "Svaret" in (folder / "report.html").read_text(encoding="utf-8")
     assert (folder / "comparison.csv").read_bytes() == csv_before

@@ -51,7 +51,8 @@ def _psa(args: argparse.Namespace) -> int:
     plausible(args, files, {"baseline": base, "strategy": strategy})
     out = destination(args, f"{strategy.name}-vs-{base.name}-psa")
     workers = workers_of(args)
-    print(f"trappesim: psa: {args.draws} draws, engine {args.engine}, seed {args.seed} ...", file=sys.stderr)
+    said = L.t("cli_status_psa", L.resolve(args.lang, base), n=args.draws, engine=args.engine, seed=args.seed)
+    print(f"trappesim: psa: {said}", file=sys.stderr)
     start = time.perf_counter()
     result = psa(
         base,

@@ -39,7 +39,11 @@ def _report(args: argparse.Namespace) -> int:
             f"comparison's report: trappesim report COMPARISON_FOLDER --with {args.folder}"
         )
         return EXIT_OK
-    print(f"trappesim: report: remade in {args.folder}/ (charts as PNG and SVG):")
+    from sim.outputs import language as L
+    from sim.outputs.results import read_manifest
+
+    said = L.t("cli_remade", read_manifest(args.folder).get("language", "en"), folder=args.folder)
+    print(f"trappesim: report: {said}")
     for name in written:
         if not name.endswith(".svg"):
             print(f"  {name.removesuffix('.png') if name.startswith('charts/') else name}")

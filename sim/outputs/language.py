@@ -1403,6 +1403,14 @@ TEXT.update(
             "No number is given as a distribution: nothing to vary.",
             "Intet tal er angivet som en fordeling: der er intet at variere.",
         ),
+        "cli_status_psa": (
+            "{n} draws, engine {engine}, seed {seed} ...",
+            "{n} træk, beregning {engine}, seed {seed} ...",
+        ),
+        "cli_remade": (
+            "remade in {folder}/ (charts as PNG and SVG):",
+            "lavet igen i {folder}/ (diagrammer som PNG og SVG):",
+        ),
         "cli_status_expected": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
         "cli_status_dask": ("Dask at {address}", "Dask på {address}"),
         "cli_status_workers": ("{n} worker process(es)", "{n} proces(ser)"),
