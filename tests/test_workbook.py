@@ -299,3 +299,27 @@ def test_a_payback_range_that_ends_beyond_the_horizon_says_so(tmp_path, monkeypa
     ws = load_workbook(workbook.write_workbook(cmp, tmp_path / "r.xlsx", {}, "en")).worksheets[0]
     row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Payback year")
     assert row[3] == 2026 and row[4] == f"not by {int(cmp.years[-1])}"
+
+
+def test_the_tornado_sheet_gives_the_unit_of_each_inputs_low_and_high(tmp_path):
+    """Low and high stood bare (924781, 0.64) where the HTML report says "924.800 kr."."""
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.85, "p95": 1.0}
+    plan = base.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    tornado = sim.tornado(base, plan)
+    ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "da", extras=[tornado]))[
+        sheet_name("tornado", "da")
+    ]
+    rows = list(ws.iter_rows(values_only=True))
+    unit = rows[0].index(L.column("unit", "da"))
+    assert rows[0][unit - 1] == L.column("high", "da")
+    by_key = {r[0]: r[unit] for r in rows[1:] if r and r[0]}
+    assert by_key["steps.placed.cost_per_year"] == "kr."
+    assert by_key["intervention.hazard_ratios.mid.placed"] == "forhold"

@@ -1103,6 +1103,21 @@ def value_kind(key: str) -> str:
     return "number"
 
 
+def input_unit(key: str, lang: Lang, currency: str = "DKK") -> str:
+    """The unit of an input's number, for a table that shows the number bare (the workbook)."""
+    da = lang == "da"
+    return {
+        "money": currency_symbol(currency, lang),
+        "share": "andel (0,5 = 50 %)" if da else "share (0.5 = 50 %)",
+        "rate": "pr. barn-år" if da else "per child-year",
+        "ratio": "forhold" if da else "ratio",
+        "calendar": "kalenderår" if da else "calendar year",
+        "years": "år" if da else "years",
+        "age": "år" if da else "years",
+        "months": "måneder" if da else "months",
+    }.get(value_kind(key), "")
+
+
 def _number_in(x: float, kind: str, lang: Lang, currency: str) -> str:
     """One number of an input with its unit."""
     if isinstance(x, float) and math.isinf(x):

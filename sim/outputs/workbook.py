@@ -244,6 +244,9 @@ def _by_parameter(wb, role: str, result, in_outcome: tuple[str, ...], note: str,
     key, the ``in_outcome`` columns in the outcome's unit, and ``note`` below (money: with its note)."""
     tab = result.table.rename(columns={"parameter": "key"})
     tab.insert(1, "description", [L.describe(base, k, lang) for k in tab["key"]])
+    if "high" in tab:  # the inputs' low and high values are bare numbers: their unit beside them
+        units = [L.input_unit(k, lang, base.currency) for k in tab["key"]]
+        tab.insert(list(tab.columns).index("high") + 1, "unit", units)
     outcome = L.measure_kind(result.outcome)
     ws = wb.create_sheet(sheet_name(role, lang))
     _table(
