@@ -174,6 +174,8 @@ def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "plan vs toy: expected values" in printed
     assert "Net present value" in printed and f"Results written to {cmp_out}" in printed
+    # Whose money, as psa, tornado and breakeven say it (compare said nothing).
+    assert "Counted from a municipal perspective (--perspective kommune)." in printed
     for out in (run_out, cmp_out):
         m = manifest_of(out)
         assert m["engine"] == "expected" and m["replications"] == 1

@@ -75,6 +75,8 @@ def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
         else:
             lines.append(f"  {r.label:{width}s} {r.text:>18s}  {r.precision:>18s}  {r.interval}".rstrip())
     lines += [f"  {x}" for x in interval_notes(result, lang)]
+    if isinstance(result, Comparison):  # whose money, as psa, tornado and breakeven say it
+        lines.append(f"  {whose(result.perspective, lang)}")
     lines.append(f"  {L.money_note(scenario, lang)}")
     return lines
 
