@@ -487,6 +487,9 @@ def test_psa_and_tornado_folders_load_back_and_join_a_comparison_report(tmp_path
 
     written = results.remake_reports(cmp_dir, "en", [psa_dir, torn_dir])
     assert {"charts/breakeven.png", "charts/tornado.png", "report.html", "report.xlsx"} <= set(written)
+    # The manifest says which folders the reports now show.
+    shown = json.loads((cmp_dir / "manifest.json").read_text(encoding="utf-8"))["reports_with"]
+    assert shown == [{"folder": str(psa_dir), "kind": "psa"}, {"folder": str(torn_dir), "kind": "tornado"}]
     html = (cmp_dir / "report.html").read_text(encoding="utf-8")
     assert "Probability that NPV &gt; 0" in html and "Not estimated" not in html
     assert "Each uncertain number at its low and high value" in html

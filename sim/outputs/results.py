@@ -634,7 +634,12 @@ def remake_reports(
         from sim.outputs.writers import write_reports  # Matplotlib, openpyxl: only to write
 
         written = write_reports(result, tmp, meta, lang, extras)
-        # The manifest says which language the reports are now in.
+        # The manifest says which language the reports are now in, and which folders they show.
+        meta.pop("reports_with", None)
+        if extra_folders:
+            meta["reports_with"] = [
+                {"folder": str(f), "kind": read_manifest(f).get("kind", "")} for f in extra_folders
+            ]
         (tmp / "manifest.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
