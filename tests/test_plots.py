@@ -388,7 +388,13 @@ def test_capacity_charts(toy, tmp_path):
     waiting = cmp.base.mean_measures["waiting_end"][-1, 2]
     assert f"{waiting:,.1f} children waiting" in plots.waiting_list(cmp.base).get_suptitle()
     assert "with the strategy" in plots.waiting_list(cmp).get_suptitle()
-    assert "%" in plots.utilisation(cmp).get_suptitle()
+    # Each arm's highest share (the larger of the two alone hid the strategy's).
+    share = {
+        k: 100 * arm.mean_measures["child_years"][-1, 2] / arm.staircase.capacity[-1, 2]
+        for k, arm in (("with", cmp.strategy), ("without", cmp.base))
+    }
+    title = plain(plots.utilisation(cmp, lang="en").get_suptitle().replace("\n", " "))
+    assert f"up to {share['with']:.0f} % with the strategy, {share['without']:.0f} % without" in title
 
 
 def test_waiting_chart_shows_overflow_and_small_numbers(toy, tmp_path):

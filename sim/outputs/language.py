@@ -176,6 +176,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "in_use": ("Places in use over the year (%)", "Pladser i brug over året (%)"),
     "in_use_title": ("Places in use in {year}: up to {share}", "Pladser i brug i {year}: op til {share}"),
+    "in_use_title_cmp": (
+        "Places in use in {year}: up to {a} with the strategy, {b} without",
+        "Pladser i brug i {year}: op til {a} med strategien, {b} uden",
+    ),
     # PSA charts
     "p_paid_back": ("Probability of having paid back (%)", "Sandsynlighed for at være hjemtjent (%)"),
     "more_likely_from": ("more likely than not from {year}", "over 50 % sandsynligt fra {year}"),

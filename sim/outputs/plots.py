@@ -692,8 +692,12 @@ def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
         return 100 * arm.mean_measures["child_years"] / np.where(places > 0, places, np.nan)
 
     def title(arms, capped):
-        u = max(np.nan_to_num(used(a)[-1, capped], nan=0.0).max() for _, a in arms)
-        return t("in_use_title", lang, year=arms[0][1].years[-1], share=L.percent(u / 100, lang))
+        # Each arm's highest share: the larger of the two alone hid the strategy's (99 % and 93 %).
+        u = [L.percent(np.nan_to_num(used(a)[-1, capped], nan=0.0).max() / 100, lang) for _, a in arms]
+        year = arms[0][1].years[-1]
+        if len(u) == 2:
+            return t("in_use_title_cmp", lang, year=year, a=u[1], b=u[0])
+        return t("in_use_title", lang, year=year, share=u[0])
 
     def top(ax) -> float:
         # Room above 100 %: a stock larger than the places shows as over 100 %.
