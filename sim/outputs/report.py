@@ -402,7 +402,7 @@ def file_sources(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     notes = {role: v.get("notes", {}) for role, v in scen.items()}
     notes.setdefault("baseline", notes.get("scenario", {}))
     out: dict[str, dict[str, Any]] = {"notes": notes}
-    if all("written" in v for v in scen.values()) and scen:  # folders before 0.1.0's last change lack it
+    if scen and all("written" in v for v in scen.values()):  # folders written before it was recorded lack it
         written = {role: set(v["written"]) for role, v in scen.items()}
         written.setdefault("baseline", written.get("scenario", set()))
         out["written"] = written
