@@ -41,6 +41,17 @@ def sheet_frame(ws) -> pd.DataFrame:
 DATA_SHEETS = {sheet_name(r, lang) for r in ("yearly", "comparison", "psa") for lang in ("da", "en")}
 
 
+def _uncertain_pair(median: float | None = None, p95: float = 1.0):
+    """The toy with an uncertain cost of placement, and a strategy (with an uncertain effect if ``median``)."""
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    iv = dict(INTERVENTION)
+    if median is not None:
+        iv["hazard_ratios"] = {"mid": {"placed": {"dist": "lognormal", "median": median, "p95": p95}}}
+    return base, base.with_changes({"name": "plan", "intervention": iv})
+
+
 def test_workbook_has_its_sheets_in_danish(folder):
     wb = load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == [
@@ -233,13 +244,7 @@ def test_the_workbook_has_the_global_sensitivity_the_report_shows(tmp_path):
     from sim.analysis.uncertainty import global_sensitivity
     from sim.outputs.workbook import write_workbook
 
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    base = sim.Scenario.from_dict(d)
-    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
-    plan = base.with_changes(
-        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
-    )
+    base, plan = _uncertain_pair(0.7, 0.95)
     cmp = sim.compare(base, plan, engine="expected")
     table = global_sensitivity(base, plan, "morris", n=4)
     from sim.analysis.uncertainty import Sensitivity
@@ -265,10 +270,7 @@ def test_a_probability_near_one_keeps_its_decimal_in_the_workbook(tmp_path):
     """Excel showed 0.995 of the draws paid back as "100%" (the cell's format was 0%)."""
     from sim.outputs.workbook import _FORMATS, write_workbook
 
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    base = sim.Scenario.from_dict(d)
-    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    base, plan = _uncertain_pair()
     cmp = sim.compare(base, plan, engine="expected")
     psa = sim.psa(base, plan, draws=8, seed=2)
     ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "en", extras=[psa]))[
@@ -305,13 +307,7 @@ def test_the_tornado_sheet_gives_the_unit_of_each_inputs_low_and_high(tmp_path):
     """Low and high stood bare (924781, 0.64) where the HTML report says "924.800 kr."."""
     from sim.outputs.workbook import write_workbook
 
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    base = sim.Scenario.from_dict(d)
-    hr = {"dist": "lognormal", "median": 0.85, "p95": 1.0}
-    plan = base.with_changes(
-        {"name": "plan", "intervention": {**INTERVENTION, "hazard_ratios": {"mid": {"placed": hr}}}}
-    )
+    base, plan = _uncertain_pair(0.85)
     cmp = sim.compare(base, plan, engine="expected")
     tornado = sim.tornado(base, plan)
     ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "da", extras=[tornado]))[
