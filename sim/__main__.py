@@ -18,6 +18,8 @@ INTERRUPTED, TERMINATED, PIPE_CLOSED = 130, 143, 141
 """Exit codes after Ctrl-C, SIGTERM and a closed pipe (128 + the signal's number), as shells report them."""
 BUG = 1
 """Exit code of a bug (a user's mistake is 2: :mod:`sim.cli.main`)."""
+WORKER_LOST = 3
+"""Exit code when the machine stopped a worker process (killed from outside, out of memory)."""
 
 
 _interrupted = False
@@ -99,10 +101,22 @@ def main() -> int:
         # report. Python would complain again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = PIPE_CLOSED
-    except Exception:
+    except Exception as err:
+        from concurrent.futures.process import BrokenProcessPool  # not at start-up: --version stays quick
+
         if _interrupted:
             print("trappesim: interrupted", file=sys.stderr)
             code = INTERRUPTED
+        elif isinstance(err, BrokenProcessPool):
+            # Not a bug: something outside stopped a worker (kill, the out-of-memory killer). The
+            # results folder is written only when all is done, so nothing half-written is left.
+            print(
+                "trappesim: a worker process stopped before it finished (stopped from outside, or the "
+                "machine ran out of memory); nothing was written. Run again, with fewer --workers if "
+                "memory is short",
+                file=sys.stderr,
+            )
+            code = WORKER_LOST
         else:
             code = _bug()
     if code in (INTERRUPTED, TERMINATED):

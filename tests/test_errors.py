@@ -103,3 +103,24 @@ def test_errors_survive_pickling():
     ):
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is type(err) and str(back) == str(err) and vars(back) == vars(err)
+
+
+def test_a_worker_stopped_from_outside_is_said_as_such_not_as_a_bug(tmp_path):
+    """A worker killed from outside (or by the out-of-memory killer) gave a traceback and "a bug"."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text('extends = "{}"\nname = "p"\n'.format(SCENARIOS / "municipality-template.toml"))
+    lost = (
+        "import sys, sim.cli.check as c\n"
+        "from concurrent.futures.process import BrokenProcessPool\n"
+        "def broken(args): raise BrokenProcessPool('a child process terminated abruptly')\n"
+        "c._check = broken\n"
+        "from sim.__main__ import main\n"
+        f"sys.argv = ['trappesim', 'check', {str(plan)!r}]\n"
+        "raise SystemExit(main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", lost], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr and "a bug" not in proc.stderr
+    assert (
+        "a worker process stopped before it finished" in proc.stderr and "nothing was written" in proc.stderr
+    )
