@@ -68,21 +68,27 @@ def test_a_bug_is_not_reported_as_the_users_mistake(bug, monkeypatch, capsys):
         main(["check", str(SCENARIOS / "municipality-template.toml")])
 
 
+def _check_raising(error: str, path) -> subprocess.CompletedProcess:
+    """``trappesim check path`` in a process of its own, its command raising ``error`` (Python source)."""
+    script = (
+        "import sys, sim.cli.check as c\n"
+        "from concurrent.futures.process import BrokenProcessPool\n"
+        f"def broken(args): raise {error}\n"
+        "c._check = broken\n"
+        "from sim.__main__ import main\n"
+        f"sys.argv = ['trappesim', 'check', {str(path)!r}]\n"
+        "raise SystemExit(main())\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+
 def test_a_bug_exits_1_with_a_traceback_and_a_mistake_exits_2_with_one_line(tmp_path):
     typo = tmp_path / "typo.toml"
     typo.write_text('extends = "{}"\nhorizon_yaers = 5\n'.format(SCENARIOS / "municipality-template.toml"))
     proc = subprocess.run([sys.executable, "-m", "sim", "check", str(typo)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "horizon_yaers" in proc.stderr and "Traceback" not in proc.stderr
-    bug = (
-        "import sys, sim.cli.check as c\n"
-        "def broken(args): raise ValueError('a programming slip')\n"
-        "c._check = broken\n"
-        "from sim.__main__ import main\n"
-        f"sys.argv = ['trappesim', 'check', {str(typo)!r}]\n"
-        "raise SystemExit(main())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", bug], capture_output=True, text=True)
+    proc = _check_raising("ValueError('a programming slip')", typo)
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "a programming slip" in proc.stderr
     assert "a bug in Trappesim" in proc.stderr
@@ -109,16 +115,7 @@ def test_a_worker_stopped_from_outside_is_said_as_such_not_as_a_bug(tmp_path):
     """A worker killed from outside (or by the out-of-memory killer) gave a traceback and "a bug"."""
     plan = tmp_path / "plan.toml"
     plan.write_text('extends = "{}"\nname = "p"\n'.format(SCENARIOS / "municipality-template.toml"))
-    lost = (
-        "import sys, sim.cli.check as c\n"
-        "from concurrent.futures.process import BrokenProcessPool\n"
-        "def broken(args): raise BrokenProcessPool('a child process terminated abruptly')\n"
-        "c._check = broken\n"
-        "from sim.__main__ import main\n"
-        f"sys.argv = ['trappesim', 'check', {str(plan)!r}]\n"
-        "raise SystemExit(main())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", lost], capture_output=True, text=True)
+    proc = _check_raising("BrokenProcessPool('a child process terminated abruptly')", plan)
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr and "a bug" not in proc.stderr
     assert (
