@@ -51,7 +51,8 @@ def _psa(args: argparse.Namespace) -> int:
     plausible(args, files, {"baseline": base, "strategy": strategy})
     out = destination(args, f"{strategy.name}-vs-{base.name}-psa")
     workers = workers_of(args)
-    said = L.t("cli_status_psa", L.resolve(args.lang, base), n=args.draws, engine=args.engine, seed=args.seed)
+    lang = L.resolve(args.lang, base)
+    said = L.t("cli_status_psa", lang, n=args.draws, engine=args.engine, seed=args.seed)
     print(f"trappesim: psa: {said}", file=sys.stderr)
     start = time.perf_counter()
     result = psa(
@@ -66,7 +67,6 @@ def _psa(args: argparse.Namespace) -> int:
     )
     wall = time.perf_counter() - start
     write(result, out, files, args, wall)
-    lang = L.resolve(args.lang, base)
     s = result.summary
     names = L.t("vs", lang, a=strategy.name, b=base.name)
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")

@@ -645,7 +645,7 @@ def probability(share: float, lang: Lang) -> str:
     """
     if share is None or math.isnan(share):
         return "–"
-    if 0.0 < share < 0.995 and share >= 0.005 or share in (0.0, 1.0):
+    if 0.005 <= share < 0.995 or share in (0.0, 1.0):
         return percent(share, lang)
     if 0.001 <= share <= 0.999:
         return percent(share, lang, 1)

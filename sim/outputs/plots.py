@@ -42,9 +42,9 @@ def step_colours(n: int) -> list[tuple[float, float, float, float]]:
 def _scenario_of(result) -> object:
     if isinstance(result, Comparison):
         return result.base.scenario
-    if isinstance(result, Result):
+    if isinstance(result, Result) or hasattr(result, "scenario"):  # a run, a calibration
         return result.scenario
-    return result.base  # PSAResult, Tornado
+    return result.base  # PSAResult, Tornado, Sensitivity
 
 
 def _lang(result, lang: str | None) -> Lang:

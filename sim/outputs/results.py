@@ -244,12 +244,7 @@ def manifest(
             "file": named(Path(inputs[role]))[0] if role in inputs else "",
             "input_hash": sc.input_hash(),
             "resolved": sc.to_dict(),
-            # The comment beside each number (its source and confidence), for the reports.
-            "notes": scenario_notes(inputs[role]) if str(inputs.get(role, "")).endswith(".toml") else {},
-            # The keys the files set: any other value is the model's default, and reports say so.
-            **(
-                {"written": written_keys(inputs[role])} if str(inputs.get(role, "")).endswith(".toml") else {}
-            ),
+            **_sources(inputs.get(role)),
         }
         for role, sc in scenarios.items()
     }
@@ -297,6 +292,14 @@ def manifest(
             "platform": platform.platform(),
         },
     }
+
+
+def _sources(path: str | Path | None) -> dict[str, Any]:
+    """For the reports: the comment beside each number in a scenario file (its source and
+    confidence), and the keys the file sets (any other value is the model's default)."""
+    if not str(path or "").endswith(".toml"):
+        return {"notes": {}}
+    return {"notes": scenario_notes(path), "written": written_keys(path)}
 
 
 def precision_record(result: Result | Comparison) -> dict[str, Any]:
@@ -476,10 +479,14 @@ def write_results(
 
         write_reports(result, tmp, meta, lang)
         meta["write_seconds"] = round(time.perf_counter() - start, 3)
-        (tmp / "manifest.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_manifest(tmp, meta)
     return out
+
+
+def _write_manifest(folder: Path, meta: dict[str, Any]) -> None:
+    (folder / "manifest.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
@@ -640,9 +647,7 @@ def remake_reports(
             meta["reports_with"] = [
                 {"folder": str(f), "kind": read_manifest(f).get("kind", "")} for f in extra_folders
             ]
-        (tmp / "manifest.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_manifest(tmp, meta)
         # Every writer's files replace the old ones only now that all are made.
         for made in sorted(tmp.iterdir()):
             target = folder / made.name

@@ -28,7 +28,6 @@ from typing import Any
 
 from sim.analysis.calibrate import Calibration
 from sim.analysis.uncertainty import PSAResult, Tornado
-from sim.outputs import language as L
 from sim.outputs import plots, report
 from sim.run.experiment import Comparison, Result
 from sim.run.workers import map_tasks
@@ -182,8 +181,7 @@ def write_reports(
     list of str
         The files written, relative to ``folder``.
     """
-    scenario = getattr(result, "scenario", None) or plots._scenario_of(result)
-    meta["language"] = L.resolve(lang, scenario)  # the outputs', which --lang may set apart from the file's
+    meta["language"] = plots._lang(result, lang)  # the outputs', which --lang may set apart from the file's
     out = Output(result, folder, meta, lang, list(extras))
     written: list[str] = []
     for writer in WRITERS:
