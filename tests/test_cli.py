@@ -1120,3 +1120,29 @@ def test_breakeven_has_lang_and_prints_danish_for_a_danish_scenario(tmp_path, ca
     # A language it does not speak: argparse's usage error, in one line.
     assert cli("breakeven", base, plan, "--lang", "de") == 2
     assert "invalid choice: 'de'" in capsys.readouterr().err
+
+
+def test_printed_summary_keeps_its_columns_when_a_figure_is_words():
+    """'ikke inden udgangen af 2033' is wider than a number: the columns beside it move with it."""
+    import sim
+    from sim.cli.common import summary_lines
+    from sim.outputs import language as L
+    from sim.outputs.report import key_figures
+    from sim.scenario import Scenario
+
+    toy = Scenario.from_dict(toy_dict())
+    never = toy.with_changes({"name": "never", "intervention": {"start_year": 2025, "cost_per_year": 1e9}})
+    cmp = sim.compare(toy, never, replications=3, seed=1)
+    for lang, word in (("da", "ikke inden udgangen af 2033"), ("en", "not by 2033")):
+        lines = summary_lines(cmp, lang)
+        head = next(x for x in lines if L.t("col_mean", lang) in x)
+        # Right-aligned: each column ends where its heading ends, on every row.
+        ends = [head.index(h) + len(h) for h in (L.t("col_mean", lang), L.t("col_precision", lang))]
+        labels = tuple(f"  {label} " for label in key_figures(cmp, lang)["label"])
+        rows = [x for x in lines if x.startswith(labels) and ("±" in x or x.endswith(L.t("exact", lang)))]
+        payback = next(x for x in lines if word in x)
+        assert payback.index(word) + len(word) == ends[0], lines
+        assert len(rows) >= 5, lines
+        for x in rows:
+            assert x[ends[0] - 1] != " " and x[ends[0]] == " ", (x, head)
+            assert x[ends[1] - 1] != " ", (x, head)

@@ -62,18 +62,21 @@ def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
         head = f"{scenario.name}, {result.years[0]}-{result.years[-1]}"
     lines = ["", f"{head}: {L.t('expected_values', lang) if expected else runs}"]
     width = max(len(x) for x in kf["label"]) + 2
+    columns = (L.t("col_mean", lang), L.t("col_precision", lang), L.t("col_range", lang))
+    # Columns as wide as their longest entry ("not by 2043" in words is longer than a number).
+    w1 = max(18, *(len(x) for x in kf["text"]), len(columns[0]) if not expected else 0)
+    w2 = max(18, len(columns[1]), *(len(x) for x in kf["precision"])) if not expected else 0
     if not expected:
-        columns = (L.t("col_mean", lang), L.t("col_precision", lang), L.t("col_range", lang))
-        lines.append(f"  {'':{width}s} {columns[0]:>18s}  {columns[1]:>18s}  {columns[2]}")
+        lines.append(f"  {'':{width}s} {columns[0]:>{w1}s}  {columns[1]:>{w2}s}  {columns[2]}")
     group = "budget"
     for r in kf.itertuples(index=False):
         if r.group != group:  # projections, payers and PSA rows stand apart from the budget numbers
             group = r.group
             lines.append(f"  {L.t('group_' + group, lang)}:")
         if expected:
-            lines.append(f"  {r.label:{width}s} {r.text:>18s}")
+            lines.append(f"  {r.label:{width}s} {r.text:>{w1}s}")
         else:
-            lines.append(f"  {r.label:{width}s} {r.text:>18s}  {r.precision:>18s}  {r.interval}".rstrip())
+            lines.append(f"  {r.label:{width}s} {r.text:>{w1}s}  {r.precision:>{w2}s}  {r.interval}".rstrip())
     lines += [f"  {x}" for x in interval_notes(result, lang)]
     if isinstance(result, Comparison):  # whose money, as psa, tornado and breakeven say it
         lines.append(f"  {whose(result.perspective, lang)}")

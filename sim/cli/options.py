@@ -94,7 +94,7 @@ def add_where(p: argparse.ArgumentParser) -> None:
 
 def add_output(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
-        "--out", "-o", type=Path, help=f"results folder (default: results/<names>-{what}<date-time>)"
+        "--out", "-o", type=Path, help=f"results folder (default: results/<names>-{what}<date>-<time>)"
     )
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     add_lang(p)

@@ -24,7 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="Sobol (default) or Morris")
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
     p.add_argument(
-        "-n", type=AT_LEAST_1, default=256, help="base sample size (Sobol: runs = n x (2 x numbers + 2))"
+        "-n",
+        type=AT_LEAST_1,
+        default=256,
+        help="base sample size (default: 256): Sobol runs n x (2 x numbers + 2), Morris n x (numbers + 1)",
     )
     add_seed_engine(p, "expected", "analytic (default) or the DES")
     add_where(p)
