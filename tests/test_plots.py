@@ -239,6 +239,41 @@ def test_placements_avoided(cmps, case, tmp_path):
     assert "Fewer children placed at 31 December" in legend_texts(ax)
 
 
+def _under_legend(fig, ax, x, top) -> np.ndarray:
+    """How far each point below the legend's x span reaches into it (in axes fractions; <= 0: clear)."""
+    fig.draw_without_rendering()
+    box = ax.get_legend().get_window_extent().transformed(ax.transAxes.inverted())
+    to_axes = ax.transData + ax.transAxes.inverted()
+    pts = to_axes.transform(np.column_stack([x, top]))
+    under = (pts[:, 0] >= box.x0 - 0.03) & (pts[:, 0] <= box.x1 + 0.03)
+    return pts[under, 1] - box.y0
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_placements_avoided_legend_hides_no_bar_or_interval(cmps, case):
+    cmp = cmps[case]
+    fig = plots.placements_avoided(cmp)
+    (ax,) = fig.axes
+    y = cmp.yearly
+    top = np.fmax(y["placement_entries_avoided_p95"], y["placed_at_year_end_avoided"])
+    assert (_under_legend(fig, ax, y["year"].to_numpy(), top.to_numpy()) <= 0).all()
+
+
+def test_room_for_legend_raises_the_axis_over_a_tall_early_bar():
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(2024, 2044)
+    top = np.r_[18.0, 17.0, np.full(18, 3.0)]  # a small area's first years: wide intervals
+    ax.bar(x, top, label="a bar with a long label, as the Danish ones are")
+    ax.plot(x, -top, label="a line")
+    ax.legend(loc="upper left")
+    assert (_under_legend(fig, ax, x, top) > 0).any()  # as drawn, the legend covers them
+    bottom = ax.get_ylim()[0]
+    plots._room_for_legend(fig, ax, x, top)
+    assert (_under_legend(fig, ax, x, top) <= 0).all()
+    assert ax.get_ylim()[0] == bottom
+
+
 def test_placements_avoided_by_a_strategy_that_does_nothing_are_zero(cmps):
     cmp = cmps["zero"]
     fig = plots.placements_avoided(cmp)

@@ -418,7 +418,31 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     title = t("avoided_title", lang, n=L.number(tot["mean"], lang), y0=years[0], y1=years[-1]) + interval
     _title(fig, title)
     _footnote(fig, t("avoided_note", lang, y0=years[0], y1=years[-1]))
+    tops = np.fmax(np.maximum(mean, line), mean + np.abs(err[1]) if cmp.base.replications > 1 else mean)
+    _room_for_legend(fig, ax, years, tops)
     return fig
+
+
+def _room_for_legend(fig: Figure, ax, x: np.ndarray, top: np.ndarray) -> None:
+    """Raise the y axis's top until the highest point ``top`` at each ``x`` under the legend is clear of it.
+
+    The legend stands in the upper left; a wide interval in an early year (a
+    small area's bars) would otherwise end behind it. Measured on the laid-out
+    figure, as the legend's height in the axes depends on the title's lines.
+    """
+    fig.draw_without_rendering()
+    box = ax.get_legend().get_window_extent().transformed(ax.transAxes.inverted())  # axes fractions
+    left, right = (
+        ax.transData.inverted().transform(ax.transAxes.transform((f, 0)))[0] for f in (box.x0, box.x1)
+    )
+    under = (x >= left - 0.5) & (x <= right + 0.5)  # a bar is a year wide
+    if not under.any():
+        return
+    lo, hi = ax.get_ylim()
+    highest = float(np.nanmax(top[under]))
+    clear = box.y0 - 0.03  # a little air between the highest point and the legend
+    if clear > 0.2 and (highest - lo) / (hi - lo) > clear:
+        ax.set_ylim(lo, lo + (highest - lo) / clear)
 
 
 def payback(cmp: Comparison, lang: str | None = None) -> Figure:
