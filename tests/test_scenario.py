@@ -28,6 +28,33 @@ def test_default_discounting_is_finansministeriet(toy):
     assert periods == [(p["from_year"], p["rate"]) for p in FM_DISCOUNTING]
 
 
+def test_rates_of_ones_own_are_not_credited_to_finansministeriet(toy, write_scenario):
+    """Only Finansministeriet's rates carry its name; rates changed without a source carry none."""
+    from sim.outputs.language import money_note
+
+    assert toy.discounting.source == "Finansministeriet 2021"
+    own = toy.with_changes({"discounting.periods": [{"from_year": 0, "rate": 0.04}]})
+    assert own.discounting.source == ""
+    assert money_note(own, "en").replace("\xa0", " ").endswith("real rate of 4.0 % from year 0.")
+    assert "Finansministeriet" not in money_note(own, "da")
+    # The default rates again, or a source given with the change: said as such.
+    back = own.with_changes({"discounting.periods": [dict(p) for p in FM_DISCOUNTING]})
+    assert back.discounting.source == "Finansministeriet 2021"
+    said = toy.with_changes(
+        {"discounting.periods": [{"from_year": 0, "rate": 0.04}], "discounting.source": "KL"}
+    )
+    assert money_note(said, "en").endswith("from year 0 (KL).")
+    assert toy.with_changes({"horizon_years": 5}).discounting.source == "Finansministeriet 2021"
+    # In files: rates of a file's own, and a file extending one with a source, changing the rates only.
+    d = toy_dict()
+    d["discounting"] = {"periods": [{"from_year": 0, "rate": 0.03}]}
+    assert load_scenario(write_scenario(d, "own.toml")).discounting.source == ""
+    d["discounting"] = {"source": "Finansministeriet 2021"}
+    write_scenario(d, "base.toml")
+    plan = 'extends = "base.toml"\nname = "plan"\n[discounting]\nperiods = [{ from_year = 0, rate = 0.05 }]\n'
+    assert load_scenario(write_scenario(plan, "plan.toml")).discounting.source == ""
+
+
 def test_scenario_is_frozen(toy):
     with pytest.raises(ValidationError):
         toy.horizon_years = 3

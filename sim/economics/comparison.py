@@ -48,7 +48,7 @@ def money_label(scenario: Scenario) -> str:
     """What every money figure is: currency, price year, discounting."""
     return (
         f"{scenario.currency}, {scenario.price_year} prices, discounted to {scenario.discount_year} "
-        f"(real {discounting_label(scenario)}; {scenario.discounting.source})"
+        f"(real {discounting_label(scenario)}{'; ' + scenario.discounting.source if scenario.discounting.source else ''})"
     )
 
 

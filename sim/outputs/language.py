@@ -713,17 +713,23 @@ def discounting(scenario, lang: Lang) -> str:
 
 
 def money_note(scenario, lang: Lang) -> str:
-    """Footnote for every money figure: currency, price year, discount rates."""
+    """Footnote for every money figure: currency, price year, discount rates (and their source)."""
     s = scenario
     if lang == "da":
         return (
             f"Beløb i {currency_symbol(s.currency, lang)}, {s.price_year}-priser; tilbagediskonteret til "
-            f"{s.discount_year} med en real rente på {discounting(s, lang)} ({s.discounting.source})."
+            f"{s.discount_year} med en real rente på {discounting(s, lang)}{rate_source(s)}."
         )
     return (
         f"{s.currency}, {s.price_year} prices; discounted to {s.discount_year} at a real rate of "
-        f"{discounting(s, lang)} ({s.discounting.source})."
+        f"{discounting(s, lang)}{rate_source(s)}."
     )
+
+
+def rate_source(scenario) -> str:
+    """`` (Finansministeriet 2021)`` after the discount rates, or nothing for rates without a source."""
+    source = scenario.discounting.source
+    return f" ({source})" if source else ""
 
 
 def step_name(scenario, step: str, lang: Lang) -> str:

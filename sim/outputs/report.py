@@ -690,6 +690,7 @@ def render_html(
             for s in base.step_ids
         ],
         discounting=L.discounting(base, lang),
+        rate_source=L.rate_source(base),
         yes_no=lambda v: L.describe_value(base, "placement", bool(v), lang),
     )
 

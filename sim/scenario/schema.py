@@ -13,7 +13,16 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, StrictBool, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 
 from sim.errors import ScenarioError
 from sim.scenario.distributions import Uncertain, apply_draw
@@ -27,6 +36,18 @@ FM_DISCOUNTING = (
     {"from_year": 71, "rate": 0.015},
 )
 """Finansministeriet (2021): real rate 3.5 % years 0-35, 2.5 % 36-70, then 1.5 %."""
+FM_SOURCE = "Finansministeriet 2021"
+
+
+def _is_fm(periods: Any) -> bool:
+    """Whether discount periods (as written, or as models) are Finansministeriet's."""
+    try:
+        given = [
+            (p["from_year"], p["rate"]) if isinstance(p, dict) else (p.from_year, p.rate) for p in periods
+        ]
+    except (TypeError, KeyError, AttributeError):
+        return False  # not periods at all: validation says so
+    return given == [(p["from_year"], p["rate"]) for p in FM_DISCOUNTING]
 
 
 # ---------------------------------------------------------------------------
@@ -215,8 +236,17 @@ class Discounting(_Model):
     """Stepped real discount rates, each from its ``from_year`` on. Default: Finansministeriet (2021), 3.5 % for years 0-35, 2.5 % for years 36-70, then 1.5 %."""
     to_year: Year | None = None
     """The year money is discounted to (default: the start year); costs in years before it are compounded forward. Unit: calendar year."""
-    source: str = "Finansministeriet 2021"
-    """Where the rates come from."""
+    source: str = FM_SOURCE
+    """Where the rates come from. Default: Finansministeriet 2021 for its rates (the default ``periods``); none for rates of your own, so that no money figure credits them to it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_rates_own_source(cls, data: Any) -> Any:
+        # Rates of the file's own without a source of its own: the default source is not theirs.
+        if isinstance(data, dict) and "source" not in data and "periods" in data:
+            if not _is_fm(data["periods"]):
+                data = {**data, "source": ""}
+        return data
 
 
 class Population(_Model):
@@ -506,6 +536,7 @@ class Scenario(_Model):
                 node = nxt
             # Tables are copied: validation takes distributions out of them, and they are the caller's.
             node[parts[-1]] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+        _own_rates(data, self.discounting, changes)
         return Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
 
     @classmethod
@@ -541,6 +572,18 @@ class Scenario(_Model):
         for path, value in values.items():
             apply_draw(data, path, value)
         return Scenario._validated(data, "<draw>")
+
+
+def _own_rates(data: dict[str, Any], was: Discounting, changes: dict[str, Any]) -> None:
+    """Rates changed without a source: the old source goes (it is not theirs; see :class:`Discounting`)."""
+    disc = data.get("discounting")
+    if not isinstance(disc, dict) or "source" not in disc:
+        return
+    sourced = "discounting.source" in changes or (
+        isinstance(changes.get("discounting"), dict) and "source" in changes["discounting"]
+    )
+    if not sourced and disc.get("periods") != was.model_dump(mode="json")["periods"]:
+        del disc["source"]
 
 
 def _band_edges(pop: Population) -> list[int]:

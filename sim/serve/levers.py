@@ -423,7 +423,7 @@ def changes(
                 "discount_source",
                 lang,
                 rate=L.percent(was, lang, 1) if was is not None else "–",
-                source=base.discounting.source,
+                source=", " + base.discounting.source if base.discounting.source else "",
             )
             into[lever.key] = {**base.discounting.model_dump(), "periods": periods, "source": source}
         elif lid == "half_life" and value is None:  # no fading: the effect ends with the programme

@@ -63,8 +63,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "hver ændret værdi siger sin gamle værdi. Gem den i mappen med {source}, ved siden af {baseline}.",
     ),
     "discount_source": (
-        "first rate set on the what-if page; the file's: {rate}, {source}",
-        "første rente sat på what-if-siden; filens: {rate}, {source}",
+        "first rate set on the what-if page; the file's: {rate}{source}",
+        "første rente sat på what-if-siden; filens: {rate}{source}",
     ),
     "problem_file": (
         "The page does not know this file: it reads only the files it was given or that lie in its folder.",
