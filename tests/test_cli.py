@@ -169,7 +169,10 @@ def test_different_seed_gives_different_results(ran, module_inputs, tmp_path):
 def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
     base, plan = inputs
     run_out, cmp_out = tmp_path / "run", tmp_path / "cmp"
-    assert cli("run", base, "--engine", "expected", "-r", 3, "--out", run_out) == 0
+    # Replications mean nothing to expected values: asked for, they are refused, not silently dropped.
+    assert cli("run", base, "--engine", "expected", "-r", 3, "--out", run_out) == 2
+    assert "replications=3 with the expected engine" in capsys.readouterr().err and not run_out.exists()
+    assert cli("run", base, "--engine", "expected", "--out", run_out) == 0
     assert cli("compare", base, plan, "--engine", "expected", "--out", cmp_out) == 0
     printed = capsys.readouterr().out
     assert "plan vs toy: expected values" in printed
@@ -436,8 +439,8 @@ OUT_OF_RANGE = [
     (
         ["sensitivity", "missing.toml", "b.toml"],
         "-n",
-        "0",
-        "argument -n: must be a whole number of at least 1",
+        "1",
+        "argument -n: must be a whole number of at least 2",
     ),
     (["sensitivity", "missing.toml", "b.toml"], "--seed", "-1", "argument --seed/-s"),
     (["sensitivity", "missing.toml", "b.toml"], "--workers", "0", "argument --workers/-w"),

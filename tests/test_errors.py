@@ -45,7 +45,7 @@ def test_the_library_raises_user_errors_for_wrong_options():
     base = sim.load_scenario(SCENARIOS / "municipality-template.toml")
     with pytest.raises(errors.OptionError, match="engine must be"):
         sim.simulate(base, engine="nonsense")
-    with pytest.raises(errors.OptionError, match="replications must be at least 1"):
+    with pytest.raises(errors.OptionError, match="replications must be a whole number of at least 1, not 0"):
         sim.simulate(base, replications=0)
     national = sim.load_scenario(SCENARIOS / "denmark-baseline.toml")
     with pytest.raises(errors.PairError, match="must have the same"):

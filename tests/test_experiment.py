@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,6 +89,21 @@ def test_compare_refuses_a_strategy_that_counts_placements_otherwise(toy):
     )
     with pytest.raises(ValueError, match="must count placements alike, .* for mid, placed;"):
         sim.compare(toy, plan, engine="expected")
+
+
+def test_compare_warns_about_a_number_outside_the_intervention_that_differs_between_arms(toy):
+    """A price changed in the strategy only would be counted as its saving: Python says so, as the CLI does."""
+    import warnings
+
+    from sim.scenario.plausibility import PlausibilityWarning
+
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    dearer = plan.with_changes({"steps.placed.cost_per_year": 600_000})
+    with pytest.warns(PlausibilityWarning, match="key 'steps.placed.cost_per_year': 500,000 in toy, 600,000"):
+        sim.compare(toy, dearer, engine="expected")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.compare(toy, plan, engine="expected")  # only [intervention] differs
 
 
 def test_compare_and_psa_refuse_arms_that_count_adult_life_differently(toy):
@@ -176,8 +193,6 @@ def test_identical_results_on_a_dask_local_cluster(toy, tmp_path):
                     [
                         "run",
                         str(SCENARIOS / "municipality-template.toml"),
-                        "-r",
-                        "2",
                         "--engine",
                         "expected",
                         "--scheduler",
@@ -342,3 +357,37 @@ def test_the_analytic_engines_tables_are_checked_before_they_reach_a_report(monk
     assert experiment.analytic_is_exact(experiment.compile_staircase(base))
     with pytest.raises(InvariantError):
         experiment._exact(experiment.compile_staircase(base), "des")
+
+
+def test_results_show_briefly_in_a_notebook(toy):
+    """A comparison's repr names its arms and run, not every array (it once ran to 1,200 lines)."""
+    plan = toy.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(toy, plan, replications=2, seed=3)
+    text = repr(cmp)
+    assert len(text) < 1_000 and text.count("\n") == 0, text
+    assert (
+        "Scenario(name='plan'" in text
+        and "seed=3, replications=2" in text
+        and "perspective='kommune'" in text
+    )
+    assert repr(toy) == "Scenario(name='toy', title='Toy staircase')"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"seed": -1}, "seed must be a whole number of at least 0, not -1"),
+        ({"seed": 1.5}, "seed must be a whole number of at least 0, not 1.5"),
+        ({"replications": 2.5}, "replications must be a whole number of at least 1, not 2.5"),
+        ({"replications": True}, "replications must be a whole number of at least 1, not True"),
+        ({"replications": 5, "engine": "expected"}, "replications=5 with the expected engine"),
+    ],
+)
+def test_a_seed_or_replications_that_cannot_be_meant_is_refused_by_name(toy, kwargs, said):
+    """Not numpy's traceback, not 2.5 replications run as 2, not 5 silently run once."""
+    from sim.errors import OptionError
+
+    with pytest.raises(OptionError, match=re.escape(said)):
+        sim.compare(toy, toy, **kwargs)
+    with pytest.raises(OptionError, match=re.escape(said)):
+        sim.simulate(toy, **kwargs)

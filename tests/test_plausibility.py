@@ -285,10 +285,14 @@ def test_money_ranges_apply_to_danish_kroner_only(toy):
     assert P.check_scenario(cheap.with_changes({"currency": "EUR"})) == []
 
 
-def test_with_changes_and_from_dict_do_not_warn_only_loading_a_file_does(toy):
+def test_with_changes_warns_about_what_it_changes_and_from_dict_is_silent(toy):
+    """A researcher's typo in Python (33 for 0.33) is warned about as a file's is; ``from_dict``, which
+    also reads results folders back, and searches that set numbers themselves (``warn=False``) are not."""
+    with pytest.warns(P.PlausibilityWarning, match="transitions.low.closed"):
+        toy.with_changes({"transitions.low.closed": 33.0})
     with warnings.catch_warnings():
         warnings.simplefilter("error", P.PlausibilityWarning)
-        toy.with_changes({"transitions.low.closed": 33.0})
+        toy.with_changes({"transitions.low.closed": 33.0}, warn=False)
         Scenario.from_dict(toy_dict(transitions={**toy_dict()["transitions"], "low": {"closed": 33.0}}))
 
 

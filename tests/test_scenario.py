@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from conftest import SCENARIOS, toy_dict
 from pydantic import ValidationError
@@ -53,6 +55,30 @@ def test_rates_of_ones_own_are_not_credited_to_finansministeriet(toy, write_scen
     write_scenario(d, "base.toml")
     plan = 'extends = "base.toml"\nname = "plan"\n[discounting]\nperiods = [{ from_year = 0, rate = 0.05 }]\n'
     assert load_scenario(write_scenario(plan, "plan.toml")).discounting.source == ""
+
+
+def test_with_changes_warns_about_the_implausible_numbers_it_sets(toy):
+    from sim.scenario.plausibility import PlausibilityWarning
+
+    with pytest.warns(PlausibilityWarning) as caught:
+        changed = toy.with_changes({"steps.placed.cost_per_year": 1.2, "horizon_years": 5})
+    assert changed.steps["placed"].cost_per_year == 1.2  # a warning, not a refusal
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and "key 'steps.placed.cost_per_year': value 1.2" in said[0], said
+    # A table given whole is checked under its key; numbers not changed are not warned about again.
+    with pytest.warns(PlausibilityWarning, match="steps.placed.cost_per_year"):
+        toy.with_changes({"steps.placed": {**toy_dict()["steps"]["placed"], "cost_per_year": 1.2}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        changed.with_changes({"horizon_years": 6})  # its 1.2 stays, unwarned: not this change's
+        toy.with_changes({"steps.placed.cost_per_year": 1.2}, warn=False)
+
+
+def test_with_changes_refuses_anything_but_a_dict_of_dotted_keys(toy):
+    with pytest.raises(ScenarioError, match="dict of dotted keys .* not str"):
+        toy.with_changes("steps.placed.cost_per_year=1")
+    with pytest.raises(ScenarioError, match="not list"):
+        toy.with_changes([("horizon_years", 5)])
 
 
 def test_scenario_is_frozen(toy):

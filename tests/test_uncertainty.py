@@ -698,3 +698,26 @@ def test_sobol_indices_are_those_of_the_full_path():
     want = sobol_indices(func, names, 8, 2).sort_values("ST", ascending=False, ignore_index=True)
     got = global_sensitivity(base, plan, n=8, seed=2, engine="expected")
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"n": 1}, "n must be a whole number of at least 2, not 1"),
+        ({"n": -3}, "n must be a whole number of at least 2, not -3"),
+        ({"method": "morris", "n": 2.5}, "n must be a whole number of at least 2, not 2.5"),
+        ({"outcome": "nvp"}, "unknown outcome 'nvp'"),
+    ],
+)
+def test_global_sensitivity_refuses_what_it_cannot_run_before_it_runs(kwargs, said, monkeypatch):
+    """Not SALib's or SciPy's traceback, and a misspelt outcome before the sample, not after it."""
+    import sim.analysis.uncertainty as U
+    from sim.errors import OptionError
+
+    ran = []
+    monkeypatch.setattr(U, "_map", lambda *a, **k: ran.append(a) or [])  # the sample's runs
+    base = sim.load_scenario(SCENARIOS / "municipality-uncertain.toml")
+    plan = sim.load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")
+    with pytest.raises(OptionError, match=re.escape(said)):
+        U.global_sensitivity(base, plan, **kwargs)
+    assert ran == []

@@ -506,7 +506,7 @@ class Calibration:
 
 
 def _with(scenario: Scenario, params: list[Parameter], x: np.ndarray) -> Scenario:
-    return scenario.with_changes({p.key: p.from_x(float(v)) for p, v in zip(params, x)})
+    return scenario.with_changes({p.key: p.from_x(float(v)) for p, v in zip(params, x)}, warn=False)
 
 
 def check(scenario: Scenario, observed: Observed, fit: list[str]) -> list[Parameter]:

@@ -35,6 +35,7 @@ from sim.run.experiment import (
     PROJECTION,
     Engine,
     check_pair,
+    check_whole,
     replication,
     share_row,
     summary_frame,
@@ -409,8 +410,8 @@ def psa(
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
-    if draws < 1:
-        raise OptionError("draws must be at least 1")
+    check_whole("draws", draws, 1)
+    check_whole("seed", seed, 0)
     check_pair(base, strategy)
     if engine not in ("des", "expected"):
         raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
@@ -445,7 +446,7 @@ class BreakEven:
     value: float  # cost per year (DKK), or the share of the assumed effect (1 = as assumed)
     npv_as_given: float
     hazard_ratios: dict[str, dict[str, float]]  # at the break-even effect ("effect" only)
-    draws: np.ndarray  # the break-even value in each PSA draw (empty without draws)
+    draws: np.ndarray = field(repr=False)  # the break-even value in each PSA draw (empty without draws)
     perspective: str = "kommune"  # whose money the NPV counts
 
     @property
@@ -498,7 +499,7 @@ def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
         }
         total = sum(mixed.values())
         changes["intervention.entry.entry_step_shares"] = {k: v / total for k, v in mixed.items()}
-    return strategy.with_changes(changes)
+    return strategy.with_changes(changes, warn=False)
 
 
 def _solve_one(
@@ -512,7 +513,11 @@ def _solve_one(
 
         def f(c: float) -> float:
             return _npv(
-                base, strategy.with_changes({"intervention.cost_per_year": c}), engine, seed, perspective
+                base,
+                strategy.with_changes({"intervention.cost_per_year": c}, warn=False),
+                engine,
+                seed,
+                perspective,
             )
 
         lo, hi = 0.0, max(c0, 1.0)
@@ -753,6 +758,9 @@ def global_sensitivity(
     check_perspective(perspective)
     if method not in ("sobol", "morris"):
         raise OptionError(f"method must be 'sobol' or 'morris', not {method!r}")
+    # Checked before the first run, not after the whole sample.
+    check_whole("n", n, 2)
+    check_whole("seed", seed, 0)
     check_pair(base, strategy)
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
     us = {u.path: u for u in strategy.uncertain if u.dist != "dirichlet"}
@@ -763,6 +771,8 @@ def global_sensitivity(
         raise NothingUncertain("global sensitivity needs at least two numbers given as distributions")
     key = f"total_{outcome}"
     pair = _Pair(base, strategy, engine, seed, perspective)
+    if key not in pair.run({}, {}, 0):  # one run at the files' values: before the whole sample
+        raise OptionError(f"unknown outcome '{outcome}'")
 
     def func(q: np.ndarray) -> np.ndarray:
         q = np.clip(q, 1e-9, 1 - 1e-9)
@@ -779,8 +789,6 @@ def global_sensitivity(
             for i in range(len(q))
         ]
         results = _map(_pair_draw, tasks, workers, progress)
-        if key not in results[0]:
-            raise OptionError(f"unknown outcome '{outcome}'")
         return np.array([r[key][0] for r in results])
 
     if method == "sobol":

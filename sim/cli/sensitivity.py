@@ -7,13 +7,13 @@ import time
 
 from sim.cli.common import EXIT_OK, destination, load_pair, plausible, workers_of, write
 from sim.cli.options import (
-    AT_LEAST_1,
     add_output,
     add_perspective,
     add_seed_engine,
     add_strict,
     add_two_files,
     add_where,
+    whole,
 )
 
 
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
     p.add_argument(
         "-n",
-        type=AT_LEAST_1,
+        type=whole(2),
         default=256,
         help="base sample size (default: 256): Sobol runs n x (2 x numbers + 2), Morris n x (numbers + 1)",
     )

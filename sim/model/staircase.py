@@ -134,6 +134,9 @@ class Staircase:
     adult_life: AdultLife
     unreached: Staircase | None = None  # the same arm without the effect, for the children it does not reach
 
+    def __repr__(self) -> str:  # its arrays would fill a notebook
+        return f"Staircase(steps={self.step_ids!r}, start_year={self.start_year}, years={self.horizon})"
+
     # Every attribute of the parts, by the name the engines and the economics read.
     step_ids = _Part[tuple[str, ...]]("dynamics")
     placement = _Part[np.ndarray]("dynamics")

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -106,12 +106,28 @@ def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {m: np.stack([r[m] for r in runs]) for m in MEASURES}
 
 
-def _check(engine: str, replications: int | None) -> int | None:
+def check_whole(name: str, value: Any, least: int) -> int:
+    """``value`` as an int, or an :class:`OptionError` naming ``name`` if it is not a whole number >= ``least``.
+
+    ``2.5`` replications are not silently 2, nor ``True`` 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise OptionError(f"{name} must be a whole number of at least {least}, not {value!r}")
+    return int(value)
+
+
+def _check(engine: str, replications: int | None, seed: int = DEFAULT_SEED) -> int | None:
     if engine not in ("des", "expected"):
         raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
-    if replications is not None and replications < 1:
-        raise OptionError("replications must be at least 1")
+    check_whole("seed", seed, 0)
+    if replications is not None:
+        check_whole("replications", replications, 1)
     if engine == "expected":
+        if replications is not None and replications > 1:
+            raise OptionError(
+                f"replications={replications} with the expected engine: it computes the expected "
+                "values once, with no chance to repeat; leave replications out, or use engine='des'"
+            )
         return 1
     return None if replications is None else int(replications)
 
@@ -774,7 +790,7 @@ def simulate(
     Result
     """
     scenario = as_scenario(scenario)
-    R = _check(engine, replications)
+    R = _check(engine, replications, seed)
     _check_precision(precision, max_replications)
     st = compile_staircase(scenario)
     exact = _exact(st, engine)
@@ -897,13 +913,23 @@ def compare(
     Comparison
         ``.summary`` (placements avoided, NPV, ROI, payback: means with their
         Monte Carlo intervals, and the range of outcomes) and ``.yearly``.
+
+    Warns
+    -----
+    PlausibilityWarning
+        For each number outside ``[intervention]`` that differs between the
+        arms (:func:`~sim.scenario.plausibility.check_arms`): the comparison
+        counts it as the strategy's effect.
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
-    R = _check(engine, replications)
+    R = _check(engine, replications, seed)
     _check_precision(precision, max_replications)
     check_perspective(perspective)  # before the simulation, not after
     check_pair(base, strategy)
+    from sim.scenario.plausibility import warn_arms
+
+    warn_arms(base, strategy)  # a price changed in one arm only would count as the strategy's saving
     st_a, st_b = compile_staircase(base), compile_staircase(strategy)
     ex_a, ex_b = _exact(st_a, engine), _exact(st_b, engine)
     exact = ex_a is not None and ex_b is not None

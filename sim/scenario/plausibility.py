@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -1027,3 +1028,21 @@ def markdown_table(table: tuple[Bound, ...] = PLAUSIBLE) -> str:
         measured = f" ({b.measure})" if b.measure else ""
         lines.append(f"| {_keys_text(b)}{measured} | {b.range_text()} | {b.reason} |")
     return "\n".join(lines) + "\n"
+
+
+def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
+    """A :class:`PlausibilityWarning` for each number ``changes`` set outside its plausible range.
+
+    Attributed to the caller of :meth:`Scenario.with_changes`.
+    """
+    keys = tuple(changes)
+    for finding in check_scenario(scenario, "<changes>"):
+        if any(finding.key == k or finding.key.startswith((k + ".", k + "[")) for k in keys):
+            warnings.warn(PlausibilityWarning(str(finding)), stacklevel=3)
+
+
+def warn_arms(base: Scenario, strategy: Scenario) -> None:
+    """A :class:`PlausibilityWarning` for each number outside ``[intervention]`` the arms differ in
+    (:func:`check_arms`), attributed to the caller of the function that calls this."""
+    for finding in check_arms(base, strategy):
+        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=3)

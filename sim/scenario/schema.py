@@ -423,6 +423,9 @@ class Scenario(_Model):
     :meth:`from_dict`; derive variants with :meth:`with_changes`.
     """
 
+    def __repr__(self) -> str:  # every number would fill a notebook: to_dict() gives them
+        return f"Scenario(name={self.name!r}, title={self.title!r})"
+
     name: str
     """The scenario's short name, used in results folder names and reports."""
     title: str = ""
@@ -507,8 +510,8 @@ class Scenario(_Model):
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_changes(self, changes: dict[str, Any]) -> Scenario:
-        """Return a new scenario with dotted keys replaced.
+    def with_changes(self, changes: dict[str, Any], *, warn: bool = True) -> Scenario:
+        """Return a new scenario with dotted keys replaced, validated as a file is.
 
         Parameters
         ----------
@@ -516,6 +519,21 @@ class Scenario(_Model):
             ``{"steps.institution.cost_per_year": 1.3e6, ...}``; a key may
             also add a table that does not exist yet, such as
             ``"intervention.hazard_ratios.home.foster"``.
+        warn : bool
+            Warn about each changed number outside its plausible range, as
+            :func:`~sim.load_scenario` does for a file's numbers (searches
+            and lever moves that set numbers themselves turn it off).
+
+        Raises
+        ------
+        ScenarioError
+            A key that is not in the schema, a value that is not allowed, or
+            ``changes`` that are not a dict of dotted keys.
+
+        Warns
+        -----
+        PlausibilityWarning
+            For each changed number outside its plausible range.
 
         Examples
         --------
@@ -523,6 +541,13 @@ class Scenario(_Model):
         >>> s.with_changes({"horizon_years": 10}).horizon_years  # doctest: +SKIP
         10
         """
+        if not isinstance(changes, dict) or not all(isinstance(k, str) for k in changes):
+            raise ScenarioError(
+                "<changes>",
+                "",
+                "with_changes takes a dict of dotted keys and values, such as "
+                f'{{"intervention.cost_per_year": 30_000_000}}, not {type(changes).__name__}',
+            )
         data = self.to_dict()
         for key, value in changes.items():
             node = data
@@ -537,7 +562,12 @@ class Scenario(_Model):
             # Tables are copied: validation takes distributions out of them, and they are the caller's.
             node[parts[-1]] = copy.deepcopy(value) if isinstance(value, dict | list) else value
         _own_rates(data, self.discounting, changes)
-        return Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
+        changed = Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
+        if warn:
+            from sim.scenario.plausibility import warn_changed
+
+            warn_changed(changed, changes)
+        return changed
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], file: str = "<dict>") -> Scenario:

@@ -459,9 +459,9 @@ def arms(
     pair, own = changes(all_levers, state, base, lang)
     arm = base  # the file whose copy is being made: a message quotes its years
     try:
-        a = base.with_changes(pair) if pair else base
+        a = base.with_changes(pair, warn=False) if pair else base
         arm = strategy
-        b = strategy.with_changes({**pair, **own}) if pair or own else strategy
+        b = strategy.with_changes({**pair, **own}, warn=False) if pair or own else strategy
         if state.effect != 1.0:
             b = scaled_effect(b, state.effect)
         last = b.start_year + b.horizon_years - 1

@@ -66,7 +66,7 @@ def uncapped(scenario: Scenario) -> Scenario:
         return scenario
     if scenario.intervention is not None and scenario.intervention.extra_places:
         changes["intervention.extra_places"] = {}  # places added to a step without a limit mean nothing
-    return scenario.with_changes(changes)
+    return scenario.with_changes(changes, warn=False)
 
 
 def _places(scenario: Scenario) -> dict[str, Any]:
