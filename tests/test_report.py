@@ -193,6 +193,38 @@ def test_key_figures_say_when_a_strategy_never_pays_back(toy):
     assert da.loc["payback_year", "text"] == "ikke inden udgangen af 2033"
 
 
+def test_a_payback_that_does_not_last_says_when_it_was_ahead():
+    """Ahead 2031-2040, behind again by 2043: "not by 2043" alone told a room it never paid."""
+    base = sim.load_scenario(REPO_SCENARIOS / "municipality-template.toml")
+    plan = sim.load_scenario(REPO_SCENARIOS / "municipality-early-detection.toml")
+    fading = plan.with_changes({"intervention.fading": {"half_life_years": 4}})
+    cmp = sim.compare(base, fading, engine="expected")
+    cum = cmp.mean_arrays["cum_net_savings_discounted"][0]
+    ahead = cmp.years[cum > 0]
+    assert cum[-1] < 0 and len(ahead) > 0  # the case itself
+    span = f"{ahead[0]}-{ahead[-1]}"
+    assert (np.diff(ahead) == 1).all()
+    kf = {lang: key_figures(cmp, lang).set_index("metric") for lang in ("en", "da")}
+    assert kf["en"].loc["payback_year", "text"] == f"not for good by 2043 (in surplus {span})"
+    assert kf["da"].loc["payback_year", "text"] == f"ikke varigt inden udgangen af 2043 (i plus {span})"
+    fig = sim.plots.payback(cmp, lang="en")
+    assert fig.get_suptitle() == f"No lasting payback by 2043 (in surplus {span})"
+    # A payer with no money in it at all gets no verdict, not "not by 2043".
+    region = key_figures(sim.compare(base, plan, engine="expected", perspective="region"), "en")
+    assert region.set_index("metric").loc["payback_year", "text"] == "– (no money for this payer)"
+
+
+def test_years_in_surplus_are_given_as_runs():
+    from sim.outputs.report import years_in_surplus
+
+    years = np.arange(2024, 2034)
+    assert (
+        years_in_surplus(np.array([-1, 1, 2, -1, -1, 3, 3, 3, -2, 1.0]), years)
+        == "2025-2026, 2029-2031, 2033"
+    )
+    assert years_in_surplus(-np.ones(10), years) == ""
+
+
 def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     d = toy_dict()
     d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}

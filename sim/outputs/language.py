@@ -132,7 +132,15 @@ TEXT: dict[str, tuple[str, str]] = {
     # payback chart
     "cum_net": ("Cumulative net savings (mean)", "Akkumuleret nettobesparelse (gennemsnit)"),
     "no_payback_title": ("No payback within the horizon (by {year})", "Tjener sig ikke hjem inden {year}"),
+    "no_lasting_title": (
+        "No lasting payback by {year} (in surplus {span})",
+        "Tjener sig ikke varigt hjem inden {year} (i plus {span})",
+    ),
     "no_payback_mark": ("no payback within horizon", "tjener sig ikke hjem inden for perioden"),
+    "no_lasting_mark": (
+        "no lasting payback within horizon",
+        "tjener sig ikke varigt hjem inden for perioden",
+    ),
     "payback_mark": ("payback {year}", "hjemtjent {year}"),
     "payback_title": (
         "Pays back in {year}; net present value {npv} by {y1}",
@@ -398,6 +406,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "wf_npv_adult": ("NPV with adult life", "Nettonutidsværdi med voksenliv"),
     "none": ("none", "ingen"),
     "not_within": ("not by {y1}", "ikke inden udgangen af {y1}"),
+    # Ahead for some years but behind again at the end: "not by 2043" alone would say it never was.
+    "not_lasting": (
+        "not for good by {y1} (in surplus {span})",
+        "ikke varigt inden udgangen af {y1} (i plus {span})",
+    ),
+    "no_money": ("– (no money for this payer)", "– (ingen udgifter for denne betaler)"),
     "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
     "money": ("Money", "Beløb"),
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),

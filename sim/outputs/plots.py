@@ -472,8 +472,11 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     if np.isnan(pay["mean"]):  # the payback year of the mean cash flow drawn
         # The share of replications paying back is chance in children's paths, not a
         # probability that the strategy pays: that needs a PSA, so it is not quoted.
-        title = t("no_payback_title", lang, year=years[-1])
-        no_payback = t("no_payback_mark", lang)
+        from sim.outputs.report import years_in_surplus
+
+        span = years_in_surplus(mean, years)  # ahead for a while, behind again at the end
+        title = t("no_lasting_title" if span else "no_payback_title", lang, year=years[-1], span=span)
+        no_payback = t("no_lasting_mark" if span else "no_payback_mark", lang)
     else:
         no_payback = ""
         year = int(pay["mean"])
@@ -494,6 +497,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
         ax.get_legend().set_title(no_payback, prop={"size": 9, "weight": "bold"})
     _title(fig, title)
     _footnote(fig, t("payback_note", lang) + money_note(cmp.base, lang))
+    _room_for_legend(fig, ax, years, np.fmax(mean, band[:, 1]) if several else mean)
     return fig
 
 

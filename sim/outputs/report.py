@@ -81,6 +81,26 @@ def has_payers(cmp: Comparison, adult: bool = False) -> bool:
     return bool((np.abs(shares - default) > 1e-8 + 1e-5 * default).any())
 
 
+def years_in_surplus(cum: np.ndarray, years: np.ndarray) -> str:
+    """The years a cumulative net saving is above zero, as runs: ``"2031-2040"``, ``"2029, 2033-2035"``
+    ('' if none)."""
+    ahead = np.flatnonzero(np.asarray(cum) > 0)
+    runs = np.split(ahead, np.flatnonzero(np.diff(ahead) > 1) + 1) if len(ahead) else []
+    return ", ".join(
+        str(years[r[0]]) if len(r) == 1 else f"{years[r[0]]}-{years[r[-1]]}" for r in runs if len(r)
+    )
+
+
+def no_payback_text(cmp: Comparison, lang: Lang) -> str:
+    """What to say of a payback year the horizon does not hold: never ahead, ahead for a while, or no money."""
+    m = cmp.mean_arrays
+    y1 = int(cmp.years[-1])
+    if float(m["total_investment_pv"][0]) == 0 and float(m["total_gross_savings_pv"][0]) == 0:
+        return t("no_money", lang)  # this payer pays nothing and saves nothing: no verdict to give
+    span = years_in_surplus(m["cum_net_savings_discounted"][0], cmp.years)
+    return t("not_lasting", lang, y1=y1, span=span) if span else t("not_within", lang, y1=y1)
+
+
 def format_value(
     value: float, kind: str, lang: Lang, currency: str = "DKK", last_year: int | None = None
 ) -> str:
@@ -278,6 +298,8 @@ def key_figure_records(
         r["group"] = groups.get(r["metric"], "budget")
         r["unit"] = _unit(k, scenario, lang)
         r["text"] = fmt(r["centre"], k)
+        if r["metric"] == "payback_year" and isinstance(result, Comparison) and not np.isfinite(r["centre"]):
+            r["text"] = no_payback_text(result, lang)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
         if r["metric"] in PROBABILITIES:  # Wilson's interval, not ± (it is not symmetric)
             r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
