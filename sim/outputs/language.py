@@ -225,7 +225,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_investment": ("Investment (PV)", "Investering (nutidsværdi)"),
     "kf_savings": ("Gross savings (PV)", "Bruttobesparelse (nutidsværdi)"),
     "kf_npv": ("Net present value", "Nettonutidsværdi"),
-    "kf_roi": ("Return on investment", "Afkast pr. investeret krone"),
+    "kf_roi": ("Net return per krone invested", "Nettoafkast pr. investeret krone"),
     "kf_payback": ("Payback year", "Hjemtjeningsår"),
     "kf_payback_one": ("Payback year", "Hjemtjeningsår"),
     "kf_p_paid_back": (
@@ -1515,7 +1515,7 @@ TEXT.update(
         "method_sobol": ("Sobol indices", "Sobol-indeks"),
         "method_morris": ("Morris screening", "Morris-screening"),
         "outcome_npv": ("Net present value", "Nettonutidsværdi"),
-        "outcome_roi": ("Return on investment", "Afkast pr. investeret krone"),
+        "outcome_roi": ("Net return per krone invested", "Nettoafkast pr. investeret krone"),
         "outcome_placement_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
         "outcome_placement_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
         "outcome_placed_at_end_avoided": (

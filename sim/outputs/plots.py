@@ -801,7 +801,7 @@ def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
 
 OUTCOME_LABEL = {
     "npv": ("NPV", "Nettonutidsværdi"),
-    "roi": ("ROI", "Afkast pr. investeret krone"),
+    "roi": ("Net return per krone", "Nettoafkast pr. investeret krone"),
     "placement_entries_avoided": ("New placements avoided", "Nye anbringelser undgået"),
     "placement_child_years_avoided": ("Placement child-years avoided", "Anbringelsesår undgået"),
     "investment_pv": ("Investment (PV)", "Investering (nutidsværdi)"),
