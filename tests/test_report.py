@@ -120,6 +120,21 @@ def test_html_states_the_answer_provenance_and_money_terms(folders):
     assert isinstance(meta, sim.Comparison)
 
 
+def test_html_provenance_of_expected_values_names_no_seed_or_replications(tmp_path):
+    base = sim.Scenario.from_dict(toy_dict())
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, engine="expected")
+    for lang, said in (
+        ("da", "forventede værdier: ingen tilfældige tal"),
+        ("en", "expected values: no random numbers"),
+    ):
+        out = write_results(cmp, tmp_path / lang, {}, ["trappesim", "compare"], 0.1, lang=lang)
+        html = (out / "report.html").read_text(encoding="utf-8")
+        section = html[html.index('<section id="provenance">') :]
+        assert f"<tr><th>Seed</th><td>– ({said})</td></tr>" in section
+        assert "<td>1</td>" not in section and "20240101" not in section
+
+
 def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, tmp_path):
     """One simulation run per draw: the spread over draws is parameter uncertainty and chance, and the
     report, the workbook and the key figures say so (they called it the assumptions' alone)."""

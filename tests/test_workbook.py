@@ -176,6 +176,30 @@ def test_provenance_sheet(folder):
     assert values["trappesim"] == meta["trappesim_version"]
 
 
+def test_provenance_of_expected_values_names_no_seed_or_replications(tmp_path):
+    """'Seed 20240101, replications 1' on a handed-on file read as 'simulated once'."""
+    from sim.outputs.workbook import write_workbook
+
+    base = sim.Scenario.from_dict(toy_dict())
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, engine="expected")
+    meta = {"engine": "expected", "seed": 20240101, "replications": 1}
+    for lang, said in (
+        ("da", "forventede værdier: ingen tilfældige tal"),
+        ("en", "expected values: no random numbers"),
+    ):
+        path = write_workbook(cmp, tmp_path / f"{lang}.xlsx", meta, lang)
+        ws = load_workbook(path)[sheet_name("provenance", lang)]
+        values = {r[0]: r[1] for r in ws.iter_rows(values_only=True)}
+        assert values["Seed"] == f"– ({said})"
+        assert values["Kørsler" if lang == "da" else "Replications"] == "–"
+    des = write_workbook(cmp, tmp_path / "des.xlsx", {**meta, "engine": "des", "replications": 4}, "en")
+    values = {
+        r[0]: r[1] for r in load_workbook(des)[sheet_name("provenance", "en")].iter_rows(values_only=True)
+    }
+    assert values["Seed"] == 20240101 and values["Replications"] == 4
+
+
 def test_english_workbook_of_a_single_run(tmp_path):
     base = tmp_path / "base.toml"
     base.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")

@@ -379,8 +379,23 @@ def write_workbook(
         ("trappesim", meta.get("trappesim_version", "")),
         ("Kørt (UTC)" if da else "Run (UTC)", meta.get("created_utc", "")),
         ("Kommando" if da else "Command", " ".join(meta.get("command", []))),
-        ("Seed", meta.get("seed", "")),
-        ("Kørsler" if da else "Replications", meta.get("replications", "")),
+        *(
+            # Expected values: nothing was drawn or repeated ("1 replication" would say it ran once).
+            [
+                (
+                    "Seed",
+                    "– (forventede værdier: ingen tilfældige tal)"
+                    if da
+                    else "– (expected values: no random numbers)",
+                ),
+                ("Kørsler" if da else "Replications", "–"),
+            ]
+            if meta.get("engine") == "expected"
+            else [
+                ("Seed", meta.get("seed", "")),
+                ("Kørsler" if da else "Replications", meta.get("replications", "")),
+            ]
+        ),
         ("Beregning" if da else "Engine", L.engine_name(meta.get("engine", ""), lang)),
         ("Input-hash" if da else "Input hash", meta.get("input_hash", "")),
         *((f"sha256 {p}", h) for p, h in meta.get("input_files_sha256", {}).items()),
