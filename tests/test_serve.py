@@ -513,12 +513,17 @@ def test_a_payer_the_files_leave_alone_is_said_so(client):
 def test_break_even_beyond_the_lever_is_said_so():
     from sim.serve.whatif import break_even_text
 
-    assert break_even_text(42.71, "en") == (
-        "does not pay back within the horizon at up to 150 % of the assumed effect (only from 4,271 %)".replace(
-            " %", "\u00a0%"
-        )
-    )
-    assert "36" in break_even_text(0.36, "da")
+    def said(theta: float, lang: str = "en") -> str:
+        return break_even_text(theta, lang).replace("\u00a0", " ")
+
+    beyond = "does not pay back within the horizon at up to 150 % of the assumed effect"
+    assert said(2.5) == beyond + " (only from 250 %)"
+    # Far beyond the lever a share reads as a finding it is not ("from 4,271 %"): given as "more than".
+    assert said(42.71) == beyond + " (only from more than 600 %)"
+    assert said(0.36, "da") == "tjener sig hjem fra 36 % af den antagne effekt"
+    # A hazard ratio of 0 stays 0 at any positive share: "from 0 %" beside the NPV of no effect misled.
+    assert said(1e-9) == "pays back from just above 0 % of the assumed effect (without any effect it does not)"
+    assert said(0.0) == "pays back even without any effect"
 
 
 def test_every_message_at_once_in_the_levers_words(client):

@@ -326,9 +326,19 @@ def break_even_text(theta: float, lang: str, top: float = 1.5) -> str:
         return word("be_never", lang)
     if theta <= 0:
         return word("be_always", lang)
-    if theta > top:  # true, but off the lever: say so rather than "from 4,271 %"
-        return word("be_beyond", lang, top=L.percent(top, lang), share=L.percent(theta, lang))
+    if theta > top:  # true, but off the lever: say so; far off it, not as "from 3,828 %"
+        far = FAR_BEYOND * top
+        share = (
+            L.percent(theta, lang) if theta <= far else word("be_more_than", lang, share=L.percent(far, lang))
+        )
+        return word("be_beyond", lang, top=L.percent(top, lang), share=share)
+    if theta < 0.005:  # it would read "from 0 %", next to the negative NPV of no effect at all
+        return word("be_above_zero", lang)
     return word("be_from", lang, share=L.percent(theta, lang))
+
+
+FAR_BEYOND = 4
+"""Break-even effects beyond this many times the lever's top are given as "more than" that."""
 
 
 def payer_note(cmp, lang: str) -> str:

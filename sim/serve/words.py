@@ -120,6 +120,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "ingen effekt at skalere: strategien ændrer ingen rate og intet antal nye sager",
     ),
     "be_always": ("pays back even without any effect", "tjener sig hjem selv uden effekt"),
+    # A hazard ratio of 0 stays 0 at any positive share of the effect: the break-even is just above 0.
+    "be_above_zero": (
+        "pays back from just above 0 % of the assumed effect (without any effect it does not)",
+        "tjener sig hjem fra lige over 0 % af den antagne effekt (helt uden effekt ikke)",
+    ),
+    "be_more_than": ("more than {share}", "mere end {share}"),
     "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
     "be_wait": ("finding the break-even effect …", "finder break-even-effekten …"),
     "whatif": ("what-if", "hvad nu hvis"),
