@@ -311,6 +311,15 @@ def test_variants_live_in_the_url(client):
     assert parse_qs(urlsplit(url).query)["v"] == ["effect=50"]
     page = client.get(url).text
     assert 'id="variants"' in page and "Variant 1" in page
+    # A variant may move the horizon, the payer or the discount rate: each column says its own.
+    q = parse_qs(urlsplit(url).query)
+    data = {**form(discount="4", horizon="30"), "v": q["v"], "action": "save"}
+    two = client.get(client.post("/variants", data=data, follow_redirects=False).headers["location"]).text
+    terms = html.unescape(two[two.index('<tr class="terms">') :]).replace("\u00a0", " ")
+    terms = terms[: terms.index("</tr>")]
+    assert terms.count("2018-2043") == 1 and terms.count("2018-2047") == 1, terms
+    assert "real rate of 4.0 % years 0-35" in terms and "(first rate set on the what-if page" in terms
+    assert "3.5 % years 0-35" in terms and terms.count("municipal perspective") == 2
     # At most three: a fourth drops the oldest.
     for effect in ("60", "70", "80"):
         q = parse_qs(urlsplit(url).query)
@@ -522,7 +531,9 @@ def test_break_even_beyond_the_lever_is_said_so():
     assert said(42.71) == beyond + " (only from more than 600 %)"
     assert said(0.36, "da") == "tjener sig hjem fra 36 % af den antagne effekt"
     # A hazard ratio of 0 stays 0 at any positive share: "from 0 %" beside the NPV of no effect misled.
-    assert said(1e-9) == "pays back from just above 0 % of the assumed effect (without any effect it does not)"
+    assert (
+        said(1e-9) == "pays back from just above 0 % of the assumed effect (without any effect it does not)"
+    )
     assert said(0.0) == "pays back even without any effect"
 
 
@@ -553,6 +564,10 @@ def test_a_strategy_through_places_is_not_shown_as_only_its_cost(folder):
     client = TestClient(make_app(Library(folder), pair))
     page = html.unescape(client.get("/", params={"lang": "en"}).text)
     assert "works through places on steps with a limit" in page and "lift the limits on places" in page
+    # Its cards (0 avoided, its cost as the NPV) are marked as cost without effect, not shown as a result.
+    start = page.index('<div class="cost-only"')
+    cards = page[start : page.index('<p class="note">', start)]
+    assert "Its cost without its effect, not its result" in cards and 'data-metric="npv"' in cards
     r = client.post(
         "/whatif", data={"base": pair[0], "strategy": pair[1], "lang": "en", "places.foster": "20"}
     )

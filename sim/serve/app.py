@@ -68,7 +68,7 @@ _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
     autoescape=select_autoescape(["html"]),
 )
-_STATIC_VERSION = "3"
+_STATIC_VERSION = "4"
 
 
 class Page:

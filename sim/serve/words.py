@@ -159,6 +159,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "variants": ("Variants side by side", "Varianter side om side"),
     "variant": ("Variant {n}", "Variant {n}"),
     "changes": ("Changed levers", "Ændrede håndtag"),
+    "variant_terms": ("Years, payer and money", "År, betaler og beløb"),
     "as_files": ("as in the files", "som i filerne"),
     "remove": ("remove", "fjern"),
     "variants_note": (
@@ -177,6 +178,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "simulation counts the places.",
         "Disse tal ser bort fra grænserne for antal pladser (den analytiske model kan ikke lade børn vente); "
         "simuleringen tæller pladserne med.",
+    ),
+    "cost_only": (
+        "Its cost without its effect, not its result: run the simulation",
+        "Dens udgift uden dens virkning, ikke dens resultat: kør simuleringen",
     ),
     "through_places": (
         "This strategy works through places on steps with a limit, which the live figures cannot count: they "
