@@ -191,7 +191,10 @@ def test_a_discount_rate_set_on_the_page_is_not_credited_to_the_files_source():
     lv = levers(base, plan)
     view = compute(lv, read(lv, {"discount": "15"}, "da"), base, plan, "da")
     assert "15,0\u00a0% år 0-35" in view.notes[0]
-    assert "(første rente sat på what-if-siden; filens: 3,5\u00a0%, Finansministeriet 2021)" in view.notes[0]
+    assert (
+        "(første rente sat på hvad-nu-hvis-siden; filens: 3,5\u00a0%, Finansministeriet 2021)"
+        in view.notes[0]
+    )
 
 
 def test_the_pages_own_urls_are_read_as_written_in_every_language(client):
@@ -255,7 +258,7 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
         files[what].write_text(r.text, encoding="utf-8")  # saved where the file says it belongs
     text = files["strategy.toml"].read_text()
     # Its comments in the page's language: the reports show a changed value's comment as its source.
-    stamp = {"en": "what-if page on {} (was", "da": "what-if-siden den {} (var"}[lang]
+    stamp = {"en": "what-if page on {} (was", "da": "hvad-nu-hvis-siden den {} (var"}[lang]
     assert stamp.format(date.today().isoformat()) in text
     if "cost" in changes:  # 300 mio. kr. a year as the file writes 21_000_000, not 300000000.0
         assert re.search(r"^cost_per_year = 300_000_000 ", text, re.M), text
@@ -285,7 +288,7 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     # The report of the state names the files as downloaded, each with the hash of its bytes.
     report = client.get("/download/report.html", params=form(**changes, lang=lang)).text
     assert "trappesim-serve-" not in report and str(tmp_path) not in report
-    assert ("what-if page on" in report) == (lang == "en") and ("what-if-siden den" in report) == (
+    assert ("what-if page on" in report) == (lang == "en") and ("hvad-nu-hvis-siden den" in report) == (
         lang == "da"
     )
     for what, path in files.items():

@@ -44,6 +44,7 @@ from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
 from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside
+from sim.scenario.schema import tidy
 
 OUTCOMES = {
     "placement_entries_avoided": "children, whole horizon",
@@ -488,8 +489,8 @@ def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
         "intervention.hazard_ratios": {
             src: {dst: r**theta for dst, r in row.items()} for src, row in iv.hazard_ratios.items()
         },
-        "intervention.entry.extra_entries_per_year": iv.entry.extra_entries_per_year * theta,
-        "intervention.entry.extra_entries_share": iv.entry.extra_entries_share * theta,
+        "intervention.entry.extra_entries_per_year": tidy(iv.entry.extra_entries_per_year * theta),
+        "intervention.entry.extra_entries_share": tidy(iv.entry.extra_entries_share * theta),
     }
     if iv.entry.entry_step_shares is not None:
         old = strategy.population.entry_step_shares
@@ -498,7 +499,7 @@ def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
             k: max(0.0, old.get(k, 0.0) + theta * (new.get(k, 0.0) - old.get(k, 0.0))) for k in {*old, *new}
         }
         total = sum(mixed.values())
-        changes["intervention.entry.entry_step_shares"] = {k: v / total for k, v in mixed.items()}
+        changes["intervention.entry.entry_step_shares"] = {k: tidy(v / total) for k, v in mixed.items()}
     return strategy.with_changes(changes, warn=False)
 
 

@@ -135,6 +135,8 @@ def edit_toml(
     extends: str | None = None,
     digits: int | None = None,
     was_word: str = "was",
+    not_set: str = "not set",
+    old_note: str = "note on the old value",
 ) -> str:
     """A scenario file's text with values replaced, its comments and layout kept (tomlkit).
 
@@ -159,12 +161,18 @@ def edit_toml(
         A whole number of 1,000 or more is written whole (``30_000_000``).
     was_word : str
         The word before the old value (``"var"`` in a Danish comment).
+    not_set, old_note : str
+        The old value when there was none, and the words before the comment
+        the value had (it was written about the old value), in the
+        comments' language.
     """
     doc = tomlkit.parse(text)
     if extends is not None:
         doc["extends"] = extends
-    # An earlier stamp by the same maker (in either language: "what-if page", "what-if-siden").
+    # An earlier stamp by the same maker, in either language ("what-if page", "hvad-nu-hvis-siden",
+    # and "what-if-siden" of earlier versions).
     first = re.escape(stamp.split()[0].split("-")[0])
+    first = f"(?:{first}|what|hvad)" if first in ("what", "hvad") else first
     for key, value in changes.items():
         parts = key.split(".")
         node, holder = doc, None  # holder: the item written on one line (an inline table), if any
@@ -178,7 +186,9 @@ def edit_toml(
         target_parent, target_key = holder or (node, parts[-1])
         kept = getattr(getattr(target_parent.get(target_key), "trivia", None), "comment", "") or ""
         kept = re.sub(rf"^{first}\S* .*? \((?:was|var) [^)]*\)(; )?", "", kept.lstrip("#").strip())
-        note = f"{stamp} ({was_word} {_short(old)})" + ("; " + kept if kept else "")
+        kept = re.sub(rf"^(?:{_OLD_NOTES}|{re.escape(old_note)}): ", "", kept)  # said once, not stacked
+        shown = not_set if old is None else _short(old)
+        note = f"{stamp} ({was_word} {shown})" + (f"; {old_note}: {kept}" if kept else "")
         if value is None:
             if parts[-1] in node:
                 del node[parts[-1]]
@@ -190,6 +200,10 @@ def edit_toml(
         else:
             target_parent[target_key].comment(note)
     return tomlkit.dumps(doc)
+
+
+_OLD_NOTES = "note on the old value|note til den gamle værdi"
+"""The words :func:`edit_toml` puts before a changed value's earlier comment, in either language."""
 
 
 def value_at(data: dict, key: str) -> Any:

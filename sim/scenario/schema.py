@@ -39,6 +39,15 @@ FM_DISCOUNTING = (
 FM_SOURCE = "Finansministeriet 2021"
 
 
+def tidy(x: float) -> float:
+    """``x`` without the binary noise of a product: ``0.1 * 0.7`` as 0.07, not 0.06999999999999999.
+
+    Rounded to 15 significant digits, far below any figure's rounding, so a
+    number a lever or a search sets reads in a file as it was meant.
+    """
+    return float(f"{x:.15g}")
+
+
 def _is_fm(periods: Any) -> bool:
     """Whether discount periods (as written, or as models) are Finansministeriet's."""
     try:

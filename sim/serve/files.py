@@ -63,6 +63,7 @@ def what_if_files(
     """
     stamp = word("file_stamp", lang, day=day.isoformat())
     was = word("file_was", lang)
+    words = {"not_set": word("file_not_set", lang), "old_note": word("file_old_note", lang)}
     base_path, strategy_path = paths
     was_base, was_strategy = originals[0].to_dict(), originals[1].to_dict()
     base_changes = differences(was_base, arms[0].to_dict())
@@ -73,11 +74,13 @@ def what_if_files(
     extends = None
     if base_changes:
         name = what_if_name(base_path)
-        text = edit_toml(_read(base_path), base_changes, stamp, was_base, was_word=was)
+        text = edit_toml(_read(base_path), base_changes, stamp, was_base, was_word=was, **words)
         out["baseline"] = (name, _header(text, base_path, None, day, lang))
         extends = name
     name = what_if_name(strategy_path)
-    text = edit_toml(_read(strategy_path), strategy_changes, stamp, was_strategy, extends, was_word=was)
+    text = edit_toml(
+        _read(strategy_path), strategy_changes, stamp, was_strategy, extends, was_word=was, **words
+    )
     out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day, lang))
     return out
 

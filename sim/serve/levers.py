@@ -19,6 +19,7 @@ from typing import Any
 from sim.errors import PairError, ScenarioError
 from sim.outputs import language as L
 from sim.scenario import PERSPECTIVES, Scenario
+from sim.scenario.schema import tidy
 from sim.serve.words import scenario_message, word
 
 # Levers by group, in the order the page shows them.
@@ -417,7 +418,7 @@ def changes(
         if lid == "discount":
             periods = [p.model_dump() for p in base.discounting.periods] or [{"from_year": 0}]
             was = periods[0].get("rate")
-            periods[0]["rate"] = value * lever.scale
+            periods[0]["rate"] = tidy(value * lever.scale)
             # The rate is the page's, not the source's: "(Finansministeriet 2021)" beside 15 % would credit it.
             source = word(
                 "discount_source",
@@ -429,7 +430,7 @@ def changes(
         elif lid == "half_life" and value is None:  # no fading: the effect ends with the programme
             into["intervention.fading"] = None
         else:
-            into[lever.key] = value if value is None or lever.whole else value * lever.scale
+            into[lever.key] = value if value is None or lever.whole else tidy(value * lever.scale)
     return pair, own
 
 

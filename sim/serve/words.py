@@ -48,11 +48,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "err_number": ("Write a number, e.g. {example}.", "Skriv et tal, fx {example}."),
     "err_whole": ("Write a whole number, e.g. {example}.", "Skriv et helt tal, fx {example}."),
     "err_range": ("Allowed: {low} to {high}.", "Tilladt: {low} til {high}."),
-    "file_stamp": ("what-if page on {day}", "what-if-siden den {day}"),
+    "file_stamp": ("what-if page on {day}", "hvad-nu-hvis-siden den {day}"),
     "file_was": ("was", "var"),
+    "file_not_set": ("not set", "ikke sat"),
+    "file_old_note": ("note on the old value", "note til den gamle værdi"),
     "file_header": (
         "Made from {source} by the Trappesim what-if page on {day};",
-        "Lavet ud fra {source} på Trappesims what-if-side den {day};",
+        "Lavet ud fra {source} på Trappesims hvad-nu-hvis-side den {day};",
     ),
     "file_save": (
         "each changed value says its old value. Save it in the folder of {source}.",
@@ -64,7 +66,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "discount_source": (
         "first rate set on the what-if page; the file's: {rate}{source}",
-        "første rente sat på what-if-siden; filens: {rate}{source}",
+        "første rente sat på hvad-nu-hvis-siden; filens: {rate}{source}",
     ),
     "problem_file": (
         "The page does not know this file: it reads only the files it was given or that lie in its folder.",
