@@ -119,7 +119,9 @@ def test_writing_keeps_the_file_and_comments_and_never_replaces(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert 'extends = "../in/base.toml"' in text  # still finds its parent from the new folder
     assert "# my municipality" in text
-    assert "(was 500); note on the old value: case system 2023" in text  # the old comment is kept after the stamp
+    assert (
+        "(was 500); note on the old value: case system 2023" in text
+    )  # the old comment is kept after the stamp
     assert "[transitions.placed]" in text or "transitions" in text  # an inherited key is added
     again = sim.load_scenario(out)
     assert again.population.entries_per_year == pytest.approx(600, rel=1e-3)

@@ -178,7 +178,7 @@ def test_messages_say_numbers_and_payers_in_the_pages_language():
     base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in MUNICIPAL)
     lv = levers(base, plan)
     da = read(lv, {"cost": "1000000", "perspective": "foo", "discount": "x"}, "da").errors
-    assert da["cost"] == "Tilladt: 0 til 100.000\u00a0mio. kr."
+    assert da["cost"] == "Tilladt: 0 til 100.000\u00a0mio.\u00a0kr."
     assert (
         da["perspective"]
         == "Tilladt: kommune (kommunen), region (regionen), stat (staten), society (samfundet)."
@@ -206,7 +206,7 @@ def test_the_pages_own_urls_are_read_as_written_in_every_language(client):
     assert parse_qs(urlsplit(url).query)["cost"] == ["2.125"]
     page = client.get(url).text
     assert 'value="2,125"' in page  # the field, in Danish
-    assert "2,125\u00a0mio. kr." in html.unescape(page)  # the variant's change, as read
+    assert "2,125\u00a0mio.\u00a0kr." in html.unescape(page)  # the variant's change, as read
     base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in NATIONAL)
     assert (
         read(levers(base, plan), {"hr.preventive.home": "1.125"}, "da").values["hr.preventive.home"] == 1.125
@@ -556,7 +556,7 @@ def test_variants_show_values_as_a_danish_reader_reads_them(client):
         follow_redirects=False,
     ).headers["location"]
     page = client.get(url).text
-    assert "657,6\u00a0mio. kr." in page and "samfundet" in page
+    assert "657,6\u00a0mio.\u00a0kr." in page and "samfundet" in page
     assert 'value="657,6"' in page  # the field too, with a decimal comma
 
 
@@ -788,3 +788,27 @@ def test_a_field_reads_back_the_value_it_shows(value, lang):
 
     lever = Lever("x", "effect", "percent", 1.0, 0.0, 1e6, 0.1)
     assert parse_number(lever.display(value, lang), lang) == value
+
+
+def test_other_files_lists_the_pairs_on_a_page_started_with_two(client):
+    """The link went to "/", which shows the pair the page was started with again."""
+    page = client.get("/", params={"lang": "da"}).text
+    link = re.search(r'<a href="([^"]+)" class="other">andre filer</a>', page).group(1)
+    listed = html.unescape(client.get(link).text)
+    assert "Vælg en strategi og dens basis" in listed
+    assert "municipality-early-detection.toml" in listed and "denmark-early-detection.toml" in listed
+    assert "Choose a strategy and its baseline" in client.get("/pairs", params={"lang": "en"}).text
+
+
+def test_notes_after_a_run_name_no_option_the_page_has_no_field_for():
+    from sim.outputs import language as L
+    from sim.serve.words import without_options
+
+    for lang in ("en", "da"):
+        assert "--" not in without_options(L.t("legend_rough_range", lang, n=10))
+    assert (
+        without_options("flere kørsler (--replications) fastlægger dem.") == "flere kørsler fastlægger dem."
+    )
+    assert without_options("would reach it (--max-replications sets the most).") == "would reach it."
+    assert without_options("are not in it (see trappesim psa).") == "are not in it."
+    assert without_options("a 2 % aim (± 3)") == "a 2 % aim (± 3)"

@@ -328,3 +328,20 @@ def test_any_series_makes_valid_svg(a, b, first, payback, lang):
     items = [(f"step {i}", v) for i, v in enumerate(b)]
     root = parse(charts.waterfall(items, "total", "DKK", WATERFALL_LABELS, lang))
     check_waterfall(root, [v if math.isfinite(v) else 0.0 for v in b], tol=1.0)
+
+
+@pytest.mark.parametrize("start", [2024, 2025])
+def test_a_start_label_near_the_axis_starts_at_its_line_clear_of_the_tick_labels(start):
+    """Centred on a line in the first years, "strategien starter 2025" ran over the y-axis's labels."""
+    labels = {**PLACED_LABELS, "start": "strategien starter " + str(start)}
+    root = parse(charts.placed(YEARS, WITHOUT, WITH, start, labels, "da"))
+    x = line_x(by_class(root, "start")[0])
+    (label,) = [el for el in root.iter(SVG + "text") if (el.text or "").startswith("strategien")]
+    ticks = [
+        el
+        for el in root.iter(SVG + "text")
+        if el.get("text-anchor") == "end" and (el.text or "")[:1].isdigit()
+    ]
+    right_of_ticks = max(float(el.get("x")) for el in ticks)
+    assert label.get("text-anchor") == "start" and float(label.get("x")) >= right_of_ticks
+    assert float(label.get("x")) == pytest.approx(x - 4, abs=0.01)

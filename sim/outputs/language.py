@@ -296,6 +296,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Expected values from the analytic engine (no chance variation).",
         "Forventede værdier fra den analytiske model (uden tilfældig variation).",
     ),
+    "cum_net_axis": ("Cumulative net savings, discounted", "Akkumuleret nettobesparelse, tilbagediskonteret"),
     "cum_net_expected": (
         "Cumulative net savings, discounted (expected)",
         "Akkumuleret nettobesparelse, tilbagediskonteret (forventet)",

@@ -50,7 +50,7 @@ from sim.serve.whatif import (
     break_even_text,
     compute,
 )
-from sim.serve.words import word
+from sim.serve.words import without_options, word
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 64 * 1024
@@ -389,7 +389,7 @@ def _job_values(ctx: Context, job: J.Job | None) -> dict[str, Any]:
         made = make_arms(ctx.levers, ctx.state, ctx.base, ctx.strategy, ctx.lang)
         result = _worded(job.result, made) if isinstance(made, tuple) else job.result
         values["figures"] = key_figure_records(result, ctx.lang)
-        values["interval_notes"] = interval_notes(result, ctx.lang)
+        values["interval_notes"] = [without_options(n) for n in interval_notes(result, ctx.lang)]
         values["runs"] = L.runs(result.base.replications, ctx.lang)
     return values
 
@@ -412,26 +412,37 @@ def _worded(result: Any, arms: tuple[Scenario, Scenario]) -> Any:
 # ---------------------------------------------------------------------------
 
 
+def _pairs(page: Page, params: dict[str, str]) -> Response:
+    """The list of pairs the page can serve (and the files that cannot be read)."""
+    pairs, broken = page.library.pairs()
+    lang = params.get("lang") if params.get("lang") in L.LANGUAGES else "da"
+    files = sorted(page.library.files())
+    return _render(
+        "pairs.html",
+        lang=lang,
+        w=lambda key, **kw: word(key, lang, **kw),
+        pairs=[
+            {**p.__dict__, "query": urlencode({"base": p.base, "strategy": p.strategy, "lang": lang})}
+            for p in pairs
+        ],
+        broken=broken,
+        files=files,
+        folder=str(page.library.folder or ""),
+        static=_STATIC_VERSION,
+    )
+
+
+async def pairs(request: Request) -> Response:
+    """Every pair, also on a page started with two files ("other files")."""
+    params, _ = await _params(request)
+    return _pairs(request.app.state.page, params)
+
+
 async def index(request: Request) -> Response:
     page: Page = request.app.state.page
     params, variants = await _params(request)
     if page.pair is None and ("base" not in params or "strategy" not in params):
-        pairs, broken = page.library.pairs()
-        lang = params.get("lang") if params.get("lang") in L.LANGUAGES else "da"
-        files = sorted(page.library.files())
-        return _render(
-            "pairs.html",
-            lang=lang,
-            w=lambda key, **kw: word(key, lang, **kw),
-            pairs=[
-                {**p.__dict__, "query": urlencode({"base": p.base, "strategy": p.strategy, "lang": lang})}
-                for p in pairs
-            ],
-            broken=broken,
-            files=files,
-            folder=str(page.library.folder or ""),
-            static=_STATIC_VERSION,
-        )
+        return _pairs(page, params)
     ctx = Context(page, params, variants)
     view, shown = await asyncio.gather(_live_view(page, ctx), _variant_views(page, ctx))
     return _render("page.html", **_shown(page, ctx, view), variants=shown, max_variants=MAX_VARIANTS)
@@ -682,6 +693,7 @@ def make_app(
     """
     routes = [
         Route("/", index, methods=["GET"]),
+        Route("/pairs", pairs, methods=["GET"]),
         Route("/whatif", whatif, methods=["POST"]),
         Route("/breakeven", breakeven, methods=["POST"]),
         Route("/variants", variants, methods=["POST"]),

@@ -238,13 +238,14 @@ def _vline(parts: list[str], cls: str, x: float, top: float, bottom: float, dash
     )
 
 
-def _annotate(parts: list[str], x: float, y: float, text: str, colour: str) -> None:
-    """A label above the plot at ``x``, kept inside the chart."""
+def _annotate(parts: list[str], x: float, y: float, text: str, colour: str, left: float = 6) -> None:
+    """A label above the plot at ``x``, kept inside the chart and clear of the y-axis's labels
+    (left of ``left``): there it starts at its line rather than centred on it."""
     w = _width(text, LABEL)
     if x + w / 2 > WIDTH - 6:
         parts.append(_text(WIDTH - 6, y, text, "end", LABEL, fill=colour))
-    elif x - w / 2 < 6:
-        parts.append(_text(6, y, text, "start", LABEL, fill=colour))
+    elif x - w / 2 < left:
+        parts.append(_text(max(x - 4, 6), y, text, "start", LABEL, fill=colour))
     else:
         parts.append(_text(x, y, text, "middle", LABEL, fill=colour))
 
@@ -332,7 +333,7 @@ def placed(
     if start_year is not None and _finite(start_year) is not None and yrs[0] <= start_year <= yrs[-1]:
         xs = x_of(float(start_year))
         _vline(parts, "start", xs, top - 6, bottom, "2 4", INK)
-        _annotate(parts, xs, _NOTE_ROW, labels.get("start", ""), INK)
+        _annotate(parts, xs, _NOTE_ROW, labels.get("start", ""), INK, left)
 
     style = {
         "without": (BASELINE, 'stroke-dasharray="7 5" stroke-width="2.5"'),
@@ -476,7 +477,7 @@ def jcurve(
     if pb is not None and yrs[0] <= pb <= yrs[-1]:
         xp = x_of(pb)
         _vline(parts, "payback", xp, top - 6, bottom, "6 4", POSITIVE)
-        _annotate(parts, xp, _NOTE_ROW, labels.get("payback", ""), POSITIVE)
+        _annotate(parts, xp, _NOTE_ROW, labels.get("payback", ""), POSITIVE, left)
 
     for run in runs:
         pts = " ".join(f"{_c(x)},{_c(y_of(v))}" for x, v in run)

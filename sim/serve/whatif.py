@@ -251,7 +251,7 @@ def draw(cmp, lang: str) -> dict[str, str]:
             pay if math.isfinite(pay) else None,
             currency,
             {
-                "axis": L.t("cum_net_expected", lang),
+                "axis": L.t("cum_net_axis", lang),  # the unit follows in brackets: no "(expected)" before it
                 "payback": L.t("payback_mark", lang, year=int(pay)) if math.isfinite(pay) else "",
                 "title": L.t("cum_net_expected", lang) + ". " + unit,
             },

@@ -12,7 +12,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "hr": ("{src} → {dst}", "{src} → {dst}"),
     "hr_heading": (
         "Hazard ratios: factors on the baseline's rates of moving, at full effect",
-        "Hazardratioer: faktorer på basis' overgangsrater, ved fuld effekt",
+        "Hazardratioer: faktorer på basisscenariets overgangsrater, ved fuld effekt",
     ),
     "extra_share": ("Extra new cases found by earlier detection", "Ekstra nye sager fra tidligere opsporing"),
     "extra_per_year": ("Extra new cases a year", "Ekstra nye sager om året"),
@@ -39,7 +39,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "persp_stat": ("the state (stat)", "staten"),
     "persp_society": ("society", "samfundet"),
     "unit_percent": ("%", "%"),
-    "unit_dkk_m": ("DKK m", "mio. kr."),
+    "unit_dkk_m": ("DKK\u00a0m", "mio.\u00a0kr."),  # never broken across lines
     "unit_year": ("", ""),
     "unit_years": ("years", "år"),
     "unit_children": ("children a year", "børn om året"),
@@ -69,8 +69,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "første rente sat på hvad-nu-hvis-siden; filens: {rate}{source}",
     ),
     "problem_file": (
-        "The page does not know this file: it reads only the files it was given or that lie in its folder.",
-        "Siden kender ikke denne fil: den læser kun de filer, den fik, eller som ligger i dens mappe.",
+        "The page does not know this file: it reads only the files it was given or that lie in its folder. "
+        "The check says:",
+        "Siden kender ikke denne fil: den læser kun de filer, den fik, eller som ligger i dens mappe. "
+        "Kontrollen siger (på engelsk):",
     ),
     "problem_read": (
         "A scenario file of this page cannot be used; the check says (in English):",
@@ -88,7 +90,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "err_choice": ("Allowed: {allowed}.", "Tilladt: {allowed}."),
     "err_required": ("A value is needed here.", "Her skal stå en værdi."),
-    "err_scenario": ("Not allowed: {message}", "Ikke tilladt: {message}"),
+    "err_scenario": ("Not allowed: {message}.", "Ikke tilladt: {message}."),
     "err_discount_year": (
         "The horizon must reach {year}, the year amounts are discounted to (it now ends in {last}).",
         "Tidshorisonten skal nå {year}, året beløbene tilbagediskonteres til (den slutter nu i {last}).",
@@ -128,8 +130,11 @@ WORDS: dict[str, tuple[str, str]] = {
         "tjener sig hjem fra lige over 0 % af den antagne effekt (helt uden effekt ikke)",
     ),
     "be_more_than": ("more than {share}", "mere end {share}"),
-    "be_none": ("break-even effect not found", "break-even-effekten kunne ikke findes"),
-    "be_wait": ("finding the break-even effect …", "finder break-even-effekten …"),
+    "be_none": (
+        "break-even effect not found",
+        "effekten, hvor strategien lige tjener sig hjem, blev ikke fundet",
+    ),
+    "be_wait": ("finding the break-even effect …", "finder effekten, hvor strategien lige tjener sig hjem …"),
     "whatif": ("what-if", "hvad nu hvis"),
     "pairs_title": ("Choose a strategy and its baseline", "Vælg en strategi og dens basis"),
     "pairs_folder": ("Scenario files in {folder}", "Scenariefiler i {folder}"),
@@ -168,7 +173,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Expected values from the analytic model, each with its own levers; the page's link keeps them.",
         "Forventede værdier fra den analytiske model, hver med sine egne håndtag; sidens link gemmer dem.",
     ),
-    "live_title": ("The answer, as the levers stand", "Svaret, som håndtagene står"),
+    "live_title": ("The answer, as the levers stand", "Svaret med håndtagene, som de står nu"),
     "live_note": (
         "Expected values from the analytic model, {y0}-{y1}, {whose}: without chance variation, "
         "so without intervals; run the simulation for those.",
@@ -254,19 +259,19 @@ WORDS: dict[str, tuple[str, str]] = {
 
 SCENARIO_DA: tuple[tuple[str, str], ...] = (
     # Validation's messages (English, as the command line writes them) as the Danish page says them.
-    (r"^must not be before (.+) (\d+) \(got (\d+)\)$", r"må ikke ligge før \1 \2 (fik \3)"),
+    (r"^must not be before (.+) (\d+) \(got (\d+)\)$", r"må ikke ligge før \1 \2 (angivet: \3)"),
     (
         r"^must be (\d+) \(fade from the start\) or later \(got (\d+)\)$",
-        r"skal være \1 (aftager fra starten) eller senere (fik \2)",
+        r"skal være \1 (aftager fra starten) eller senere (angivet: \2)",
     ),
     (
         r"^must be a simulated year, (\d+) to (\d+) \(got (\d+)\)$",
-        r"skal være et simuleret år, \1 til \2 (fik \3)",
+        r"skal være et simuleret år, \1 til \2 (angivet: \3)",
     ),
-    (r"^must be at least (\S+) \(got (.+)\)$", r"skal være mindst \1 (fik \2)"),
-    (r"^must be above (\S+) \(got (.+)\)$", r"skal være over \1 (fik \2)"),
-    (r"^must be at most (\S+) \(got (.+)\)$", r"må højst være \1 (fik \2)"),
-    (r"^must be below (\S+) \(got (.+)\)$", r"skal være under \1 (fik \2)"),
+    (r"^must be at least (\S+) \(got (.+)\)$", r"skal være mindst \1 (angivet: \2)"),
+    (r"^must be above (\S+) \(got (.+)\)$", r"skal være over \1 (angivet: \2)"),
+    (r"^must be at most (\S+) \(got (.+)\)$", r"må højst være \1 (angivet: \2)"),
+    (r"^must be below (\S+) \(got (.+)\)$", r"skal være under \1 (angivet: \2)"),
 )
 """Patterns of validation's messages that a lever can cause, and their Danish (tested one by one)."""
 
@@ -282,6 +287,14 @@ def scenario_message(message: str, lang: str) -> str:
         if n:
             return said
     return message
+
+
+def without_options(note: str) -> str:
+    """A note of the command line's without its pointers to options the page has no field for
+    ("more replications (--replications) pin them down", "(see trappesim psa)")."""
+    import re
+
+    return re.sub(r" \((?:--|see trappesim |se trappesim )[^)]*\)", "", note)
 
 
 def word(key: str, lang: str, **values: object) -> str:
