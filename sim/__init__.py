@@ -34,6 +34,7 @@ _FROM = {
     "UserError": "sim.errors",
     "load_scenario": "sim.scenario",
     "save_scenario": "sim.scenario",
+    "BreakEven": "sim.analysis.uncertainty",
     "PSAResult": "sim.analysis.uncertainty",
     "Tornado": "sim.analysis.uncertainty",
     "break_even": "sim.analysis.uncertainty",
@@ -70,6 +71,7 @@ _MOVED = {
 """Modules of version 0.1 that moved into subpackages: ``sim.des`` still works, with a warning."""
 
 __all__ = [
+    "BreakEven",
     "Comparison",
     "PSAResult",
     "Result",
@@ -97,7 +99,15 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from typing import Any
 
     from sim.analysis import calibrate
-    from sim.analysis.uncertainty import PSAResult, Tornado, break_even, global_sensitivity, psa, tornado
+    from sim.analysis.uncertainty import (
+        BreakEven,
+        PSAResult,
+        Tornado,
+        break_even,
+        global_sensitivity,
+        psa,
+        tornado,
+    )
     from sim.errors import ScenarioError, TrappesimError, UserError
     from sim.outputs import plots
     from sim.outputs.report import key_figures

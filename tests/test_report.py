@@ -229,6 +229,28 @@ def test_a_payback_that_does_not_last_says_when_it_was_ahead():
     assert region.set_index("metric").loc["payback_year", "text"] == "– (no money for this payer)"
 
 
+def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):
+    """A table copied out of a notebook keeps what the CLI's headings and money note say."""
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    cmp = sim.compare(base, plan, replications=3, seed=1)
+    kf = key_figures(cmp, "en", psa=sim.psa(base, plan, draws=6, seed=2)).set_index("metric")
+    assert kf.loc["npv", "interval_kind"] == "range of outcomes: 90 % of replications (chance)"
+    assert kf.loc["psa_npv", "interval_kind"] == "90 % of parameter draws (uncertain assumptions)"
+    assert kf.loc["investment_pv", "interval_kind"] == ""  # the same in every replication: no range
+    unit = kf.loc["npv", "unit"].replace(L.NBSP, " ")
+    assert (
+        unit
+        == "DKK, 2024 prices, discounted to 2024 at 3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"
+    )
+    da = key_figures(cmp, "da").set_index("metric")
+    assert da.loc["npv", "interval_kind"] == "udfaldsrum: 90 % af kørslerne (tilfældighed)"
+    assert "med 3,5 % år 0-35" in da.loc["npv", "unit"].replace(L.NBSP, " ")
+    assert (key_figures(sim.compare(base, plan, engine="expected"), "en")["interval_kind"] == "").all()
+
+
 def test_years_in_surplus_are_given_as_runs():
     from sim.outputs.report import years_in_surplus
 

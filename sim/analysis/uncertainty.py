@@ -278,7 +278,14 @@ def _values(u, draws: np.ndarray, d: int):
 
 @dataclass(frozen=True, eq=False)
 class PSAResult:
-    """Outcomes of every draw, with the parameter values that produced them."""
+    """Outcomes of every draw, with the parameter values that produced them (:func:`psa`).
+
+    ``summary`` gives each outcome's mean and its 5th and 95th percentiles
+    *over the draws* (parameter uncertainty; on the DES, chance too), with
+    ``mean_from`` ``draws``; ``table`` every draw's outcomes, ``parameters``
+    every draw's values, and ``breakeven`` the probability of having paid
+    back by each year.
+    """
 
     kind: ClassVar[str] = "psa"
     """What a results folder of it is: ``psa`` (the manifest's ``kind``)."""
@@ -441,10 +448,27 @@ def psa(
 
 @dataclass(frozen=True)
 class BreakEven:
-    """What a strategy must achieve, or may cost, for its NPV to be zero."""
+    """What a strategy must achieve, or may cost, for its NPV to be zero (:func:`break_even`).
+
+    Attributes
+    ----------
+    on : {"cost", "effect"}
+    value : float
+        The programme's cost per year (in the scenario's currency and price
+        year) at which the NPV is zero, or the share of the assumed effect
+        (1 = as assumed), both at the uncertain numbers' means.
+    npv_as_given : float
+        The NPV of the files as given, discounted as every money figure.
+    hazard_ratios : dict
+        At the break-even effect (``on="effect"`` only).
+    draws : numpy.ndarray
+        The break-even value in each PSA draw (empty without ``draws``).
+    perspective : str
+        Whose money the NPV counts.
+    """
 
     on: str  # "cost" or "effect"
-    value: float  # cost per year (DKK), or the share of the assumed effect (1 = as assumed)
+    value: float  # cost per year, or the share of the assumed effect (1 = as assumed)
     npv_as_given: float
     hazard_ratios: dict[str, dict[str, float]]  # at the break-even effect ("effect" only)
     draws: np.ndarray = field(repr=False)  # the break-even value in each PSA draw (empty without draws)
@@ -452,7 +476,8 @@ class BreakEven:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """5th and 95th percentiles over draws (nan without draws)."""
+        """The 5th and 95th percentiles of the break-even value over the PSA's draws (parameter
+        uncertainty; nan without draws)."""
         if len(self.draws) == 0:
             return (np.nan, np.nan)
         finite = self.draws[np.isfinite(self.draws)]

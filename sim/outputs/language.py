@@ -44,6 +44,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "year_stock": ("Year (children on each step at 31 December)", "År (børn på hvert trin pr. 31. december)"),
     "step_legend": ("Step (hatched: placement)", "Trin (skraveret: anbringelse)"),
     "interval_reps": ("Range of outcomes (90 % of replications)", "Udfaldsrum (90 % af kørslerne)"),
+    # What a key figure's interval column holds (key_figures' interval_kind).
+    "ik_reps": (
+        "range of outcomes: 90 % of replications (chance)",
+        "udfaldsrum: 90 % af kørslerne (tilfældighed)",
+    ),
+    "ik_psa": (
+        "90 % of parameter draws (uncertain assumptions)",
+        "90 % af parametertrækkene (usikre forudsætninger)",
+    ),
+    "ik_psa_des": (
+        "90 % of draws (uncertain assumptions and chance)",
+        "90 % af trækkene (usikre forudsætninger og tilfældighed)",
+    ),
     "with": ("with the strategy", "med strategien"),
     "without": ("without the strategy", "uden strategien"),
     "strategy_starts": ("strategy starts {year}", "strategien starter {year}"),
@@ -263,8 +276,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "u_year": ("calendar year", "kalenderår"),
     "u_share": ("share of draws", "andel af træk"),
     "u_money": (
-        "{currency}, {price_year} prices, discounted to {start_year}",
-        "{currency}, {price_year}-priser, tilbagediskonteret til {start_year}",
+        "{currency}, {price_year} prices, discounted to {start_year} at {rates}",
+        "{currency}, {price_year}-priser, tilbagediskonteret til {start_year} med {rates}",
     ),
     "programme_row": ("Programme, caseworkers and extra places", "Program, sagsbehandlere og ekstra pladser"),
     "psa_header": (

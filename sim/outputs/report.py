@@ -60,8 +60,13 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
         "persons": t("u_persons", lang),
         "child_years": t("u_child_years", lang),
         "child_years1": t("u_child_years", lang),
-        "money": t(
-            "u_money", lang, currency=cur, price_year=scenario.price_year, start_year=scenario.discount_year
+        "money": t(  # the rates too: a table copied from a notebook keeps them
+            "u_money",
+            lang,
+            currency=cur,
+            price_year=scenario.price_year,
+            start_year=scenario.discount_year,
+            rates=L.discounting(scenario, lang),
         ),
         "ratio": t("u_ratio", lang, currency=cur),
         "year": t("u_year", lang),
@@ -150,9 +155,13 @@ def key_figures(
         year the mean cash flow pays back), ``mc_se``, ``mc_low``, ``mc_high``
         (the mean's 95 % Monte Carlo interval), ``p5``, ``p95`` (the range of
         outcomes; for PSA rows the range over parameter draws; nan where there
-        is none), ``kind``, ``group``, ``unit``, and as text ``text`` (the
-        mean), ``precision`` ("exact", "± x" or empty) and ``interval`` (the
-        range).
+        is none), ``kind`` (the unit's kind: ``money``, ``children``, ...),
+        ``group`` (``budget``; ``projection``, ``payers``; ``psa`` or
+        ``psa_des`` for rows over a PSA's draws), ``unit`` (money with its
+        price year and discount rates), and as text ``text`` (the mean),
+        ``precision`` ("exact", "± x", Wilson's interval of a share, or
+        empty), ``interval`` (the range) and ``interval_kind`` (what the
+        range is over: replications, or a PSA's draws; empty without one).
     """
     return pd.DataFrame(key_figure_records(result, lang, psa), columns=list(KEY_FIGURE_COLUMNS))
 
@@ -161,7 +170,7 @@ PROBABILITIES = ("probability_npv_positive", "probability_paid_back")
 """Key figures that are shares of a PSA's draws, with Wilson's interval as their precision."""
 
 _KEY_FIGURE_NUMBERS = ("metric", "label", "centre", "mc_se", "mc_low", "mc_high", "p5", "p95", "kind")
-KEY_FIGURE_COLUMNS = (*_KEY_FIGURE_NUMBERS, "group", "unit", "text", "precision", "interval")
+KEY_FIGURE_COLUMNS = (*_KEY_FIGURE_NUMBERS, "group", "unit", "text", "precision", "interval", "interval_kind")
 """The columns of :func:`key_figures`, and the keys of each of :func:`key_figure_records`' rows."""
 
 
@@ -313,6 +322,9 @@ def key_figure_records(
             r["interval"] = (
                 "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
             )
+        # Which kind of interval, in words: a table copied out of a notebook keeps it.
+        kinds = {"psa": "ik_psa", "psa_des": "ik_psa_des"}
+        r["interval_kind"] = t(kinds.get(r["group"], "ik_reps"), lang) if r["interval"] else ""
     return records
 
 

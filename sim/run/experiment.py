@@ -401,7 +401,17 @@ AGREE_COMPARE = ("placement_entries_avoided", "placement_child_years_avoided", "
 
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """A strategy against its baseline, replication by replication (CRN)."""
+    """A strategy against its baseline, replication by replication (CRN): :func:`compare`.
+
+    ``summary`` has a row per outcome (placements avoided, NPV, ROI, payback,
+    ...) with its ``mean`` (exact where ``mean_from`` says so), the mean's
+    standard error and 95 % interval (``mc_se``, ``mc_low``, ``mc_high``),
+    the range of outcomes over replications (``p5``, ``p95``: chance in
+    children's paths) and ``unit`` (money with its price year and discount
+    rates). ``yearly`` has the same by year (money undiscounted, with the
+    discount factor beside it); ``arrays`` each replication's numbers;
+    ``agreement`` how far the simulation's own means lie from exact ones.
+    """
 
     kind: ClassVar[str] = "compare"
     """What a results folder of it is: ``compare`` (the manifest's ``kind``)."""
