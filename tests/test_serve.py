@@ -263,6 +263,8 @@ def test_downloaded_files_reproduce_the_page_exactly(client, folder, tmp_path, c
     if "cost" in changes:  # 300 mio. kr. a year as the file writes 21_000_000, not 300000000.0
         assert re.search(r"^cost_per_year = 300_000_000 ", text, re.M), text
     assert "# the partnership evaluation (2018)" in text or "horizon" in changes  # comments kept
+    # Named as its file, so that its summary and results folder are told from the original's.
+    assert re.search(r'^name = "denmark-early-detection-whatif"', text, re.M), text
     base_file = files["baseline.toml"] if pair_moved else folder / NATIONAL[0]
     cmp = sim.compare(base_file, files["strategy.toml"], engine="expected")
     again = sim.key_figures(cmp, "en").set_index("metric")["centre"].to_dict()

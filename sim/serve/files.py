@@ -70,6 +70,10 @@ def what_if_files(
     strategy_changes = differences(was_strategy, arms[1].to_dict())
     # The pair's changes live in the baseline, which the strategy extends.
     strategy_changes = {k: v for k, v in strategy_changes.items() if k not in base_changes}
+    # Named as the file is: its printed summary and results folder are then told from the original's.
+    strategy_changes["name"] = _whatif(arms[1].name)
+    if base_changes:
+        base_changes["name"] = _whatif(arms[0].name)
     out: dict[str, tuple[str, str] | None] = {"baseline": None}
     extends = None
     if base_changes:
@@ -83,6 +87,10 @@ def what_if_files(
     )
     out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day, lang))
     return out
+
+
+def _whatif(name: str) -> str:
+    return name if name.endswith("-whatif") else f"{name}-whatif"
 
 
 def what_if_name(path: Path) -> str:
