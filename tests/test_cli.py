@@ -723,6 +723,7 @@ def test_compare_refuses_arms_that_count_adult_life_differently(write_scenario, 
 # ---------------------------------------------------------------------------
 
 NAMES = [
+    "BreakEven",
     "Comparison",
     "PSAResult",
     "Result",

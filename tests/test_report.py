@@ -135,6 +135,22 @@ def test_html_provenance_of_expected_values_names_no_seed_or_replications(tmp_pa
         assert "<td>1</td>" not in section and "20240101" not in section
 
 
+def test_english_outputs_use_the_english_titles(tmp_path):
+    from openpyxl import load_workbook
+
+    base = sim.Scenario.from_dict(toy_dict(title="Basis", title_en="Baseline"))
+    plan = base.with_changes(
+        {"name": "plan", "title": "Plan", "title_en": "The plan", "intervention": INTERVENTION}
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    for lang, (a, b) in (("en", ("The plan", "Baseline")), ("da", ("Plan", "Basis"))):
+        out = write_results(cmp, tmp_path / lang, {}, ["trappesim", "compare"], 0.1, lang=lang)
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert f"<h1>{a}</h1>" in html and b in html
+        ws = load_workbook(out / "report.xlsx").worksheets[0]
+        assert ws["A1"].value == a and b in ws["A2"].value
+
+
 def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, tmp_path):
     """One simulation run per draw: the spread over draws is parameter uncertainty and chance, and the
     report, the workbook and the key figures say so (they called it the assumptions' alone)."""

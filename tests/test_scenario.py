@@ -586,3 +586,22 @@ def test_an_edited_file_writes_whole_numbers_whole_and_replaces_its_own_stamp_in
     again = edit_toml(older, {"intervention.cost_per_year": 2e7}, "what-if page on 2026-11-29", was)
     assert again.count("2026-11-27") == 0 and "(was 21000000); note on the old value: budget 2024" in again
     assert tomllib.loads(twice)["intervention"] == {"cost_per_year": 25_000_000, "rate": 0.25, "extra": 1.0}
+
+
+def test_an_english_title_is_used_in_english_and_never_inherited_by_a_new_title(toy, write_scenario):
+    from sim.outputs.language import title_of
+
+    d = toy_dict(title="Basis", title_en="Baseline")
+    base = Scenario.from_dict(d)
+    assert (title_of(base, "en"), title_of(base, "da")) == ("Baseline", "Basis")
+    # A new title without an English one: the old English title was of the old title.
+    plan = base.with_changes({"title": "Tidlig indsats"})
+    assert (title_of(plan, "en"), title_of(plan, "da")) == ("Tidlig indsats", "Tidlig indsats")
+    both = base.with_changes({"title": "Tidlig indsats", "title_en": "Early help"})
+    assert title_of(both, "en") == "Early help"
+    assert title_of(base.with_changes({"horizon_years": 5}), "en") == "Baseline"
+    write_scenario(d, "base.toml")
+    child = 'extends = "base.toml"\nname = "plan"\ntitle = "Plan"\n'
+    assert title_of(load_scenario(write_scenario(child, "plan.toml")), "en") == "Plan"
+    quiet = 'extends = "base.toml"\nname = "quiet"\n'  # no title of its own: the base's, in both languages
+    assert title_of(load_scenario(write_scenario(quiet, "quiet.toml")), "en") == "Baseline"

@@ -760,6 +760,13 @@ def rate_source(scenario) -> str:
     return f" ({source})" if source else ""
 
 
+def title_of(scenario, lang: Lang) -> str:
+    """A scenario's title in ``lang`` (``title_en`` in English where given), else its name."""
+    if lang == "en" and scenario.title_en:
+        return scenario.title_en
+    return scenario.title or scenario.name
+
+
 def step_name(scenario, step: str, lang: Lang) -> str:
     """A step's name from the scenario file, in ``lang``."""
     st = scenario.steps[step]
@@ -907,6 +914,7 @@ _PAYER_OF: dict[str, tuple[str, str]] = {
 _TOP: dict[str, tuple[str, str]] = {
     "name": ("Scenario's short name", "Scenariets korte navn"),
     "title": ("Title", "Titel"),
+    "title_en": ("Title in English", "Titel på engelsk"),
     "description": ("Description", "Beskrivelse"),
     "intervention.cost_per_year": ("Programme cost per year", "Strategiens udgift pr. år"),
     "intervention.one_off_cost": ("Programme one-off cost", "Strategiens engangsudgift"),

@@ -229,7 +229,7 @@ def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     y0, y1 = arms[0].years[0], arms[0].years[-1]
     n = lambda x: L.number(x, lang)  # noqa: E731
     for i, (ax, arm) in enumerate(zip(axes, arms)):
-        title = textwrap.fill(arm.scenario.title or arm.scenario.name, 42)
+        title = textwrap.fill(L.title_of(arm.scenario, lang), 42)
         if len(arms) == 2:
             # What the stack holds at the end, and for the strategy what changed: a taller stack
             # is more children helped on the lower steps, not more children placed.

@@ -168,16 +168,12 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
     cmp = isinstance(result, Comparison)
     base = result.base.scenario if cmp else result.scenario
     years = result.years
-    title = (
-        (result.strategy.scenario.title or result.strategy.scenario.name)
-        if cmp
-        else (base.title or base.name)
-    )
+    title = L.title_of(result.strategy.scenario if cmp else base, lang)
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=14)
     if cmp:
         vs = "sammenlignet med" if lang == "da" else "compared with"
-        ws["A2"] = f"{vs} {base.title or base.name}, {years[0]}-{years[-1]}"
+        ws["A2"] = f"{vs} {L.title_of(base, lang)}, {years[0]}-{years[-1]}"
     else:
         ws["A2"] = f"{years[0]}-{years[-1]}"
     kf = key_figures(result, lang, psa)

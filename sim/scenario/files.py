@@ -424,6 +424,8 @@ def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], st
     # in the merged data against the extending file, which made the mix.
     _check_unknown_keys(Scenario, base, str(base_path), "")
     merged = _deep_merge(base, data)
+    if "title" in data and "title_en" not in data:
+        merged.pop("title_en", None)  # the base's English title is of the base's title
     own = data.get("discounting")
     if isinstance(own, dict) and "periods" in own and "source" not in own:
         merged["discounting"].pop("source", None)  # the base's source is for the base's rates

@@ -439,6 +439,8 @@ class Scenario(_Model):
     """The scenario's short name, used in results folder names and reports."""
     title: str = ""
     """A title for reports."""
+    title_en: str = ""
+    """The title in English outputs (``--lang en``). Default: ``title``. A file that sets its own ``title`` and no ``title_en`` does not inherit the one of the file it extends."""
     description: str = ""
     """A sentence saying what the scenario is."""
     extends: str | None = None
@@ -571,6 +573,8 @@ class Scenario(_Model):
             # Tables are copied: validation takes distributions out of them, and they are the caller's.
             node[parts[-1]] = copy.deepcopy(value) if isinstance(value, dict | list) else value
         _own_rates(data, self.discounting, changes)
+        if "title" in changes and "title_en" not in changes:
+            data["title_en"] = ""  # the old English title was of the old title
         changed = Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
         if warn:
             from sim.scenario.plausibility import warn_changed

@@ -241,6 +241,7 @@ def _common(ctx: Context) -> dict[str, Any]:
         "w": lambda key, **kw: word(key, lang, **kw),
         "t": lambda key, **kw: L.t(key, lang, **kw),
         "col": lambda name: L.column(name, lang, ctx.base),
+        "title_of": lambda scenario: L.title_of(scenario, lang),
         "ctx": ctx,
         "static": _STATIC_VERSION,
     }

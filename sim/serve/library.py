@@ -37,6 +37,7 @@ class Pair:
     base: str
     strategy: str
     title: str
+    title_en: str = ""
 
 
 class Library:
@@ -144,7 +145,7 @@ class Library:
                     candidate = self.load(base)
                     if candidate.intervention is None:
                         check_pair(candidate, scenario)
-                        pairs.append(Pair(base, name, scenario.title or scenario.name))
+                        pairs.append(Pair(base, name, scenario.title or scenario.name, scenario.title_en))
                         break
                 except (UserError, OSError, ValueError):
                     continue
