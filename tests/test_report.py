@@ -242,7 +242,7 @@ def test_a_payback_that_does_not_last_says_when_it_was_ahead():
     assert fig.get_suptitle() == f"No lasting payback by 2043 (in surplus {span})"
     # A payer with no money in it at all gets no verdict, not "not by 2043".
     region = key_figures(sim.compare(base, plan, engine="expected", perspective="region"), "en")
-    assert region.set_index("metric").loc["payback_year", "text"] == "– (no money for this payer)"
+    assert region.set_index("metric").loc["payback_year", "text"] == "– (nothing invested or saved from this perspective)"
 
 
 def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):

@@ -425,7 +425,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "not for good by {y1} (in surplus {span})",
         "ikke varigt inden udgangen af {y1} (i plus {span})",
     ),
-    "no_money": ("– (no money for this payer)", "– (ingen udgifter for denne betaler)"),
+    "no_money": (
+        "– (nothing invested or saved from this perspective)",
+        "– (intet investeret eller sparet i dette perspektiv)",
+    ),
     "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
     "money": ("Money", "Beløb"),
     "results_written": ("Results written to {out}/", "Resultater skrevet til {out}/"),
