@@ -380,7 +380,7 @@ def test_results_show_briefly_in_a_notebook(toy):
         ({"seed": 1.5}, "seed must be a whole number of at least 0, not 1.5"),
         ({"replications": 2.5}, "replications must be a whole number of at least 1, not 2.5"),
         ({"replications": True}, "replications must be a whole number of at least 1, not True"),
-        ({"replications": 5, "engine": "expected"}, "replications=5 with the expected engine"),
+        ({"replications": 5, "engine": "expected"}, "5 replications with the expected engine"),
     ],
 )
 def test_a_seed_or_replications_that_cannot_be_meant_is_refused_by_name(toy, kwargs, said):

@@ -241,8 +241,15 @@ def test_a_payback_that_does_not_last_says_when_it_was_ahead():
     fig = sim.plots.payback(cmp, lang="en")
     assert fig.get_suptitle() == f"No lasting payback by 2043 (in surplus {span})"
     # A payer with no money in it at all gets no verdict, not "not by 2043".
-    region = key_figures(sim.compare(base, plan, engine="expected", perspective="region"), "en")
-    assert region.set_index("metric").loc["payback_year", "text"] == "– (nothing invested or saved from this perspective)"
+    region_cmp = sim.compare(base, plan, engine="expected", perspective="region")
+    region = key_figures(region_cmp, "en")
+    assert (
+        region.set_index("metric").loc["payback_year", "text"]
+        == "– (nothing invested or saved from this perspective)"
+    )
+    chart = sim.plots.payback(region_cmp, lang="en")  # and its chart gives no verdict either
+    assert chart.get_suptitle() == "Nothing invested or saved from this perspective"
+    assert chart.axes[0].get_legend().get_title().get_text() == ""
 
 
 def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):

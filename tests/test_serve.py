@@ -540,6 +540,10 @@ def test_break_even_beyond_the_lever_is_said_so():
         said(1e-9) == "pays back from just above 0 % of the assumed effect (without any effect it does not)"
     )
     assert said(0.0) == "pays back even without any effect"
+    # Whatever rounds to "0 %" (half to even: 0.005 too), and nothing that does not.
+    assert said(0.005).startswith("pays back from just above 0 %") and said(0.006).endswith(
+        "from 1 % of the assumed effect"
+    )
 
 
 def test_every_message_at_once_in_the_levers_words(client):

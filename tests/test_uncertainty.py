@@ -721,3 +721,47 @@ def test_global_sensitivity_refuses_what_it_cannot_run_before_it_runs(kwargs, sa
     with pytest.raises(OptionError, match=re.escape(said)):
         U.global_sensitivity(base, plan, **kwargs)
     assert ran == []
+
+
+def test_a_hazard_ratio_of_zero_breaks_even_just_above_zero_not_at_zero(tmp_path, capsys):
+    """0 ** theta is 0 for any theta > 0 and 1 at 0: the NPV jumps there, and the search closed in on 0,
+    which the CLI printed as "not negative even with no effect at all" beside an NPV of no effect < 0."""
+    import tomli_w
+    from conftest import INTERVENTION
+
+    from sim.analysis.uncertainty import _npv, scaled_effect
+
+    (tmp_path / "base.toml").write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    iv = {**INTERVENTION, "hazard_ratios": {"mid": {"placed": 0.0}}}
+    plan = {"extends": "base.toml", "name": "plan", "intervention": iv}
+    (tmp_path / "plan.toml").write_text(tomli_w.dumps(plan), encoding="utf-8")
+    base, strategy = (sim.load_scenario(tmp_path / f) for f in ("base.toml", "plan.toml"))
+    assert _npv(base, scaled_effect(strategy, 0.0), "expected", 1) < 0  # no effect: the cost, not repaid
+    r = sim.break_even(base, strategy, on="effect")
+    assert 0 < r.value <= 1e-6
+    assert cli(["breakeven", str(tmp_path / "base.toml"), str(tmp_path / "plan.toml"), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Breaks even at just above 0 % of its assumed effect" in out and "no effect at all" not in out
+
+
+def test_searches_and_draws_set_numbers_without_warning_about_them():
+    """Break-even scales ratios far out (r ** 64), PSA and tornado set drawn values, the what-if page
+    moves levers: none of them is the user's number, so none warns (with_changes(warn=False))."""
+    import warnings
+
+    from sim.scenario.plausibility import PlausibilityWarning
+    from sim.serve.app import Context, Page, _view
+    from sim.serve.library import Library
+
+    base = sim.load_scenario(SCENARIOS / "municipality-uncertain.toml")
+    plan = sim.load_scenario(SCENARIOS / "municipality-early-detection-uncertain.toml")
+    pair = ("municipality-template.toml", "municipality-early-detection.toml")
+    page = Page(Library(SCENARIOS), pair)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        sim.psa(base, plan, draws=3)
+        sim.tornado(base, plan)
+        sim.break_even(base, plan, on="effect")
+        sim.break_even(base, plan, on="cost", draws=2)
+        for levers in ({"effect": "20"}, {"effect": "150", "cost": "900", "half_life": "2"}):
+            assert _view(page, Context(page, {**levers, "\x00typed": "1"}, [])).ok

@@ -571,7 +571,7 @@ def calibrate(
     # Only the observed years are simulated while fitting.
     # (Money plays no part in the fit: the discount year may lie beyond them.)
     short = scenario.with_changes(
-        {"horizon_years": int(max(years)) - scenario.start_year + 1, "discounting.to_year": None}
+        {"horizon_years": int(max(years)) - scenario.start_year + 1, "discounting.to_year": None}, warn=False
     )
     obs, sd = rows["value"].to_numpy(float), rows["sd"].to_numpy(float)
 

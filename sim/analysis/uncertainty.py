@@ -43,7 +43,7 @@ from sim.run.experiment import (
 from sim.run.workers import Workers
 from sim.run.workers import map_tasks as _map
 from sim.scenario import Scenario, ScenarioLike, as_scenario
-from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside
+from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside, warn_arms
 from sim.scenario.schema import tidy
 
 OUTCOMES = {
@@ -421,6 +421,7 @@ def psa(
     check_whole("draws", draws, 1)
     check_whole("seed", seed, 0)
     check_pair(base, strategy)
+    warn_arms(base, strategy)
     if engine not in ("des", "expected"):
         raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
     if not base.uncertain and not strategy.uncertain:
@@ -566,7 +567,9 @@ def _solve_one(
             return np.inf
     if g(0.0) >= 0:
         return 0.0
-    return brentq(g, 0.0, hi, xtol=1e-6)
+    # Without any effect the NPV is negative, so the break-even lies above 0 even where the search
+    # closes in on 0 (a hazard ratio of 0 stays 0 at any positive share): not 0, "pays with no effect".
+    return max(brentq(g, 0.0, hi, xtol=1e-6), 1e-6)
 
 
 def break_even(
@@ -601,7 +604,10 @@ def break_even(
         raise PairError(f"'{strategy.name}' has no [intervention] to solve for")
     if on not in ("effect", "cost"):
         raise OptionError(f"on must be 'effect' or 'cost', not {on!r}")
+    check_whole("draws", draws, 0)
+    check_whole("seed", seed, 0)
     check_pair(base, strategy)
+    warn_arms(base, strategy)  # a price changed in one arm only would count as the strategy's effect
     payers = strategy.intervention.payers
     if on == "cost" and perspective != "society" and payers is not None and not payers.get(perspective):
         raise OptionError(
@@ -667,7 +673,9 @@ def tornado(
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
+    check_whole("seed", seed, 0)
     check_pair(base, strategy)
+    warn_arms(base, strategy)
     key = f"total_{outcome}"
     ub = {u.path: u for u in base.uncertain}
     us = {u.path: u for u in strategy.uncertain}
@@ -788,6 +796,7 @@ def global_sensitivity(
     check_whole("n", n, 2)
     check_whole("seed", seed, 0)
     check_pair(base, strategy)
+    warn_arms(base, strategy)
     ub = {u.path: u for u in base.uncertain if u.dist != "dirichlet"}
     us = {u.path: u for u in strategy.uncertain if u.dist != "dirichlet"}
     names = sorted(set(ub) | set(us))
@@ -797,7 +806,9 @@ def global_sensitivity(
         raise NothingUncertain("global sensitivity needs at least two numbers given as distributions")
     key = f"total_{outcome}"
     pair = _Pair(base, strategy, engine, seed, perspective)
-    if key not in pair.run({}, {}, 0):  # one run at the files' values: before the whole sample
+    # A misspelt outcome, before the whole sample: one run at the files' values (the DES's is checked
+    # on the sample's first runs instead, which cost no more than it would).
+    if engine == "expected" and key not in pair.run({}, {}, 0):
         raise OptionError(f"unknown outcome '{outcome}'")
 
     def func(q: np.ndarray) -> np.ndarray:
@@ -815,6 +826,8 @@ def global_sensitivity(
             for i in range(len(q))
         ]
         results = _map(_pair_draw, tasks, workers, progress)
+        if key not in results[0]:
+            raise OptionError(f"unknown outcome '{outcome}'")
         return np.array([r[key][0] for r in results])
 
     if method == "sobol":

@@ -102,9 +102,9 @@ def _guarded(args: argparse.Namespace) -> int:
     """
     from sim.scenario.plausibility import PlausibilityWarning
 
-    # The library's plausibility warnings (load_scenario, with_changes, compare): the commands print
-    # them in their own words (plausible), and the what-if page says them on the page.
-    warnings.filterwarnings("ignore", category=PlausibilityWarning, module=r"sim\.(cli|serve)(\..*)?$")
+    # The library's plausibility warnings (load_scenario, with_changes, compare) where the commands
+    # call it: they print the same findings in their own words (plausible).
+    warnings.filterwarnings("ignore", category=PlausibilityWarning, module=r"sim\.cli(\..*)?$")
     try:
         return args.handler(args)
     except EngineNotApplicable as err:

@@ -1534,6 +1534,7 @@ TEXT.update(
             "Tjener sig netop hjem ved {share} af den antagne effekt{interval}; ændringerne i tilgangen skaleres "
             "ligeså, og hazard ratios bliver:",
         ),
+        "cli_above_zero": ("just above 0 %", "lige over 0 %"),
         "cli_hazard_ratio": ("Effect (hazard ratio)", "Effekt (hazard ratio)"),
         "cli_at_breakeven": ("At break-even", "Ved nulpunktet"),
         "cli_assumed": ("Assumed", "Antaget"),

@@ -472,11 +472,13 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     if np.isnan(pay["mean"]):  # the payback year of the mean cash flow drawn
         # The share of replications paying back is chance in children's paths, not a
         # probability that the strategy pays: that needs a PSA, so it is not quoted.
-        from sim.outputs.report import years_in_surplus
+        from sim.outputs.report import nothing_at_stake, years_in_surplus
 
         span = years_in_surplus(mean, years)  # ahead for a while, behind again at the end
         title = t("no_lasting_title" if span else "no_payback_title", lang, year=years[-1], span=span)
         no_payback = t("no_lasting_mark" if span else "no_payback_mark", lang)
+        if nothing_at_stake(cmp):  # no verdict: this perspective invests and saves nothing
+            title, no_payback = t("no_money", lang).removeprefix("– (").removesuffix(")").capitalize(), ""
     else:
         no_payback = ""
         year = int(pay["mean"])

@@ -96,12 +96,19 @@ def years_in_surplus(cum: np.ndarray, years: np.ndarray) -> str:
     )
 
 
+def nothing_at_stake(cmp: Comparison) -> bool:
+    """Whether the comparison's perspective invests nothing and saves nothing (a payer the files give no
+    share, or a scenario compared with itself): no payback verdict to give."""
+    m = cmp.mean_arrays
+    return float(m["total_investment_pv"][0]) == 0 and float(m["total_gross_savings_pv"][0]) == 0
+
+
 def no_payback_text(cmp: Comparison, lang: Lang) -> str:
     """What to say of a payback year the horizon does not hold: never ahead, ahead for a while, or no money."""
     m = cmp.mean_arrays
     y1 = int(cmp.years[-1])
-    if float(m["total_investment_pv"][0]) == 0 and float(m["total_gross_savings_pv"][0]) == 0:
-        return t("no_money", lang)  # this payer pays nothing and saves nothing: no verdict to give
+    if nothing_at_stake(cmp):
+        return t("no_money", lang)
     span = years_in_surplus(m["cum_net_savings_discounted"][0], cmp.years)
     return t("not_lasting", lang, y1=y1, span=span) if span else t("not_within", lang, y1=y1)
 

@@ -125,8 +125,9 @@ def _check(engine: str, replications: int | None, seed: int = DEFAULT_SEED) -> i
     if engine == "expected":
         if replications is not None and replications > 1:
             raise OptionError(
-                f"replications={replications} with the expected engine: it computes the expected "
-                "values once, with no chance to repeat; leave replications out, or use engine='des'"
+                f"{replications} replications with the expected engine: it computes the expected values "
+                "once, with no chance to repeat; leave the replications out (--replications), or use the "
+                "discrete-event simulation (--engine des, engine='des')"
             )
         return 1
     return None if replications is None else int(replications)

@@ -435,6 +435,8 @@ class Scenario(_Model):
     def __repr__(self) -> str:  # every number would fill a notebook: to_dict() gives them
         return f"Scenario(name={self.name!r}, title={self.title!r})"
 
+    __str__ = __repr__
+
     name: str
     """The scenario's short name, used in results folder names and reports."""
     title: str = ""

@@ -229,11 +229,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "sim_note": (
         "Follows every child through the staircase (discrete-event simulation), at least 10 replications: "
         "where the analytic model solves the pair its means are exact and the replications give the range "
-        "of outcomes; otherwise as many run as a precision of 2 % needs. The intervals say how precise the "
+        "of outcomes; otherwise as many run as a precision of 2 % needs, up to 100. The intervals say how precise the "
         "means are and where the outcome may fall by chance.",
         "Følger hvert barn gennem trappen (diskret hændelsessimulering), mindst 10 kørsler: hvor den "
         "analytiske model løser parret, er gennemsnittene eksakte, og kørslerne giver udfaldsrummet; ellers "
-        "køres så mange, som en præcision på 2 % kræver. Intervallerne siger, hvor præcise gennemsnittene "
+        "køres så mange, som en præcision på 2 % kræver, højst 100. Intervallerne siger, hvor præcise gennemsnittene "
         "er, og hvor udfaldet kan falde ved tilfældighed.",
     ),
     "run": ("Run the simulation", "Kør simuleringen"),
