@@ -39,6 +39,14 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
+def _uncertain_pair() -> tuple[sim.Scenario, sim.Scenario]:
+    """The toy with an uncertain cost of a placement, and a plan."""
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    return base, base.with_changes({"name": "plan", "intervention": INTERVENTION})
+
+
 class _Rows(HTMLParser):
     """Cells of the key-figure table, by data-metric."""
 
@@ -254,10 +262,7 @@ def test_a_payback_that_does_not_last_says_when_it_was_ahead():
 
 def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):
     """A table copied out of a notebook keeps what the CLI's headings and money note say."""
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    base = sim.Scenario.from_dict(d)
-    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    base, plan = _uncertain_pair()
     cmp = sim.compare(base, plan, replications=3, seed=1)
     kf = key_figures(cmp, "en", psa=sim.psa(base, plan, draws=6, seed=2)).set_index("metric")
     assert kf.loc["npv", "interval_kind"] == "range of outcomes: 90 % of replications (chance)"
@@ -286,10 +291,7 @@ def test_years_in_surplus_are_given_as_runs():
 
 
 def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
-    base = sim.Scenario.from_dict(d)
-    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    base, plan = _uncertain_pair()
     psa = sim.psa(base, plan, draws=30, seed=1)
     kf = key_figures(sim.compare(base, plan, engine="expected"), "en", psa).set_index("metric")
     p = kf.loc["probability_npv_positive"]
