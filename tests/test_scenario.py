@@ -418,6 +418,15 @@ def test_scenario_notes_come_from_the_comments_of_the_file_and_its_parents(tmp_p
     assert notes["price_year"] == "Benchmarkingenheden"
     assert notes["steps.foster.cost_per_year"] == "own figure 2024"  # the child's comment wins
     assert notes["steps.foster.duration"] == "assumption (L)"
+    # A value written again without a note drops its parent's note, which was about the parent's value.
+    (tmp_path / "quiet.toml").write_text(
+        'extends = "base.toml"\n[steps.foster]\ncost_per_year = 500_000\n'
+        'duration = { dist = "mixture", short_share = 0.5, short_mean_years = 1.0, long_mean_years = 9.0 }\n',
+        encoding="utf-8",
+    )
+    quiet = scenario_notes(tmp_path / "quiet.toml")
+    assert "steps.foster.cost_per_year" not in quiet and "steps.foster.duration" not in quiet
+    assert quiet["price_year"] == "Benchmarkingenheden"  # not written again: still the parent's
 
 
 def test_comment_lines_right_above_a_key_or_table_are_its_note(tmp_path):

@@ -325,6 +325,11 @@ def _collect_notes(node: Any, prefix: str, notes: dict[str, str], above: list[st
         above.clear()
         if text:
             notes[path] = text
+        elif not header:
+            # Written here without a note: the note of the file this one extends was about its value,
+            # not this one ("to 2043" beside a horizon that ends in 2038).
+            for k in [k for k in notes if k == path or k.startswith(path + ".")]:
+                del notes[k]
         if isinstance(item, dict):
             _collect_notes(item, path, notes, above)
 
