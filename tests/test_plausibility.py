@@ -588,3 +588,34 @@ def test_files_given_in_the_wrong_order_or_twice_are_warned_about():
     assert [f.key for f in twice] == ["intervention"]
     assert "the same scenario" in str(twice[0])
     assert not any(f.key == "intervention" for f in check_arms(base, plan, "base.toml", "plan.toml"))
+
+
+def test_a_price_year_that_relabels_inherited_money_is_warned_about(tmp_path):
+    """A planner's price_year = 2024 over the national 2019 costs counted them as 2024 prices."""
+    base = toy_dict(price_year=2019)
+    (tmp_path / "base.toml").write_text(tomli_w.dumps(base), encoding="utf-8")
+    child = 'extends = "base.toml"\nname = "mine"\nprice_year = 2024\n'
+    (tmp_path / "mine.toml").write_text(child, encoding="utf-8")
+    mine = load_scenario_quietly(tmp_path / "mine.toml")
+    (found,) = [f for f in P.check_scenario(mine, tmp_path / "mine.toml") if f.key == "price_year"]
+    assert found.file == str(tmp_path / "mine.toml") and found.value == 2024
+    assert "differs from the price year 2019 of base.toml" in str(found)
+    assert "'steps.low.cost_per_year') are 2019 figures and are counted as 2024 prices" in str(found)
+    # Its own money written again in its price year, or the same price year: nothing to say.
+    money = ("cost_per_year", "entry_cost")
+    own = child + "".join(
+        f"[steps.{s}]\n" + "".join(f"{k} = {v[k]}\n" for k in money if k in v)
+        for s, v in base["steps"].items()
+    )
+    (tmp_path / "own.toml").write_text(own, encoding="utf-8")
+    assert not [f for f in P.check_scenario(load_scenario_quietly(tmp_path / "own.toml"), tmp_path / "own.toml")
+                if f.key == "price_year"]  # fmt: skip
+    same = 'extends = "base.toml"\nname = "same"\nprice_year = 2019\n'
+    (tmp_path / "same.toml").write_text(same, encoding="utf-8")
+    assert not P.check_scenario(load_scenario_quietly(tmp_path / "same.toml"), tmp_path / "same.toml")
+
+
+def load_scenario_quietly(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", P.PlausibilityWarning)
+        return sim.load_scenario(path)

@@ -924,11 +924,83 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
                     )
                 )
                 break  # one finding per key: the mean if it is out, else the first percentile out
-    return found
+    return found + _price_year_inherited(scenario, file)
+
+
+_MONEY_KEYS = ("cost_per_year", "entry_cost", "one_off_cost", "cost_per_child_reached", "cost_per_caseworker")
+
+
+def _price_year_inherited(scenario: Scenario, file: str | Path | None) -> list[Finding]:
+    """A ``price_year`` that differs from the one of the file it extends, whose money it inherits.
+
+    The money written in the extended file is in that file's price year; under
+    another ``price_year`` it is counted in that year's prices, not indexed (a
+    planner writing this year's budget year relabels 2019 costs as 2024's).
+    """
+    if file is None or not os.path.isfile(file):
+        return []
+    chain = [Path(file), *extends_chain(file)]
+    data = []
+    for path in chain:
+        try:
+            data.append(tomllib.loads(path.read_text(encoding="utf-8-sig")))
+        except (OSError, tomllib.TOMLDecodeError):
+            return []
+    setters = [i for i, d in enumerate(data) if "price_year" in d]
+    if len(setters) < 2 or data[setters[0]]["price_year"] == data[setters[1]]["price_year"]:
+        return []
+    near, far = setters[0], setters[1]
+    year, theirs = data[near]["price_year"], data[far]["price_year"]
+    own = {".".join(k) for k, _ in _leaves(data[: near + 1])}  # money written where price_year is
+    inherited = [
+        k
+        for k, _ in _leaves(data[near + 1 :])
+        if k[-1] in _MONEY_KEYS and ".".join(k) not in own and not _own_price_year(scenario, k)
+    ]
+    if not inherited:
+        return []
+    example = ".".join(inherited[0])
+    return [
+        Finding(
+            str(chain[near]),
+            "price_year",
+            year,
+            f"{year} differs from the price year {theirs} of {chain[far].name}, which this file extends: "
+            f"the {len({tuple(k) for k in inherited})} money figure(s) written there (e.g. '{example}') are "
+            f"{theirs} figures and are counted as {year} prices without indexing; write them again in "
+            f"{year} prices, or give their tables price_year = {theirs} (with a [prices] index)",
+        )
+    ]
+
+
+def _leaves(docs: list[dict]) -> list[tuple[tuple[str, ...], Any]]:
+    """The (dotted key parts, value) of every value written in ``docs``."""
+    out = []
+
+    def walk(node: dict, parts: tuple[str, ...]) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict) and "dist" not in v:
+                walk(v, (*parts, k))
+            else:
+                out.append(((*parts, k), v))
+
+    for d in docs:
+        walk(d, ())
+    return out
+
+
+def _own_price_year(scenario: Scenario, key: tuple[str, ...]) -> bool:
+    """Whether the table holding a money key says its own price year (it is then indexed)."""
+    node: Any = scenario
+    for part in key[:-1]:
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return False
+    return getattr(node, "price_year", None) is not None
 
 
 # Keys that may differ between arms: what a strategy is, and what it is called.
-_OWN_KEYS = ("intervention", "name", "title", "description", "extends", "language")
+_OWN_KEYS = ("intervention", "name", "title", "title_en", "description", "extends", "language")
 
 
 def _arm_values(scenario: Scenario) -> dict[str, Any]:
