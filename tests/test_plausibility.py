@@ -619,3 +619,16 @@ def load_scenario_quietly(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", P.PlausibilityWarning)
         return sim.load_scenario(path)
+
+
+def test_a_strategy_that_starts_after_the_horizon_is_warned_about(toy):
+    late = toy.with_changes(
+        {"name": "late", "intervention": {**INTERVENTION, "start_year": 2050}}, warn=False
+    )
+    (found,) = [f for f in P.check_scenario(late) if f.key == "intervention.start_year"]
+    assert "2050 is after the last simulated year, 2033: the strategy does nothing" in str(found)
+    assert not [
+        f
+        for f in P.check_scenario(toy.with_changes({"intervention": INTERVENTION}))
+        if f.key.startswith("intervention.start")
+    ]

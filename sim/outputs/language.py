@@ -441,11 +441,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_range": ("range of outcomes (90 %)", "udfaldsrum (90 %)"),
     "legend_exact": (
         "Means: exact, from the analytic engine, which solves this model; the simulation's own means over "
-        "{n} lie within {gap} of them, a check of the two engines (a gap larger than chance gives would be "
-        "warned about here).",
+        "{n} lie within {gap} of them, at most {z} standard errors, as chance in {n} "
+        "gives (a gap larger than chance gives would be warned about here).",
         "Gennemsnit: eksakte, fra den analytiske model, som løser denne model; simuleringens egne "
-        "gennemsnit over {n} ligger inden for {gap} af dem, et tjek af de to beregninger (en afvigelse "
-        "større end tilfældigheden giver, ville blive nævnt her).",
+        "gennemsnit over {n} ligger inden for {gap} af dem, højst {z} standardfejl, som tilfældigheden i {n} "
+        "giver (en afvigelse større end tilfældigheden giver, ville blive nævnt her).",
     ),
     "legend_rough_range": (
         "With {n} its ends are rough: more replications (--replications) pin them down.",

@@ -372,7 +372,9 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         agree = result.agreement
         gap = agree["gap_share"].to_numpy(dtype=float)
         largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
-        notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1))]
+        z = np.abs(agree["z"].to_numpy(dtype=float))
+        zmax = float(np.nanmax(z)) if len(z) and np.isfinite(z).any() else 0.0
+        notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1), z=L.number(zmax, lang, 1))]
         if n < WEAK_CHECK:  # Student's t with few degrees of freedom: p < 0.001 needs a gap of many SEs
             notes[0] += " " + t("legend_weak_check", lang, n=runs)
         for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():

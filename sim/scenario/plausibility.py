@@ -924,7 +924,24 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
                     )
                 )
                 break  # one finding per key: the mean if it is out, else the first percentile out
-    return found + _price_year_inherited(scenario, file)
+    return found + _price_year_inherited(scenario, file) + _starts_after_horizon(scenario, file)
+
+
+def _starts_after_horizon(scenario: Scenario, file: str | Path | None) -> list[Finding]:
+    """A strategy that starts after the last simulated year: every figure of it would be zero."""
+    iv = scenario.intervention
+    last = scenario.start_year + scenario.horizon_years - 1
+    if iv is None or iv.start_year <= last:
+        return []
+    return [
+        Finding(
+            origin(file, "intervention.start_year"),
+            "intervention.start_year",
+            iv.start_year,
+            f"{iv.start_year} is after the last simulated year, {last}: the strategy does nothing within "
+            f"the horizon, so every difference is zero (start it by {last}, or lengthen horizon_years)",
+        )
+    ]
 
 
 _MONEY_KEYS = ("cost_per_year", "entry_cost", "one_off_cost", "cost_per_child_reached", "cost_per_caseworker")
