@@ -360,3 +360,16 @@ def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
     )
     assert kf.loc["placed_at_end_avoided", "label"] == "More placed at end of horizon"
     assert not row["text"].startswith("-")
+
+
+def test_the_check_of_the_engines_gives_its_gap_in_standard_errors(toy):
+    """"Within 39.9 %" of 10 replications read as a model 40 % off; the standard errors say it is chance."""
+    from sim.outputs import language as L
+    from sim.outputs.report import interval_notes
+
+    plan = toy.with_changes({"name": "plan", "intervention": STRATEGY})
+    cmp = compare(toy, plan, replications=10, seed=3)
+    z = float(np.nanmax(np.abs(cmp.agreement["z"].to_numpy(dtype=float))))
+    note = interval_notes(cmp, "en")[0].replace(L.NBSP, " ")
+    assert f"at most {L.number(z, 'en', 1)} standard errors, as chance in 10 replications gives" in note
+    assert "standardfejl" in interval_notes(cmp, "da")[0]
