@@ -14,7 +14,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report", help="remake charts, report.xlsx and report.html from a results folder (no simulation)"
     )
-    p.add_argument("folder", type=Path, help="a results folder written by run, compare, psa or tornado")
+    p.add_argument(
+        "folder",
+        type=Path,
+        help="a results folder written by run or compare (charts and reports), or by psa or tornado (charts)",
+    )
     p.add_argument(
         "--with",
         dest="extras",
