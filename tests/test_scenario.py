@@ -217,8 +217,15 @@ def test_missing_file_and_missing_parent(write_scenario, tmp_path):
     with pytest.raises(ScenarioError, match="file not found"):
         load_scenario(tmp_path / "nope.toml")
     path = write_scenario('extends = "nope.toml"\n', "child.toml")
-    with pytest.raises(ScenarioError, match="'nope.toml' not found"):
+    with pytest.raises(ScenarioError, match="'nope.toml' not found next to child.toml"):
         load_scenario(path)
+    # A typo in the name of a file that is there: named.
+    write_scenario(toy_dict(), "denmark-baseline.toml")
+    typo = write_scenario('extends = "denmark-basline.toml"\n', "typo.toml")
+    with pytest.raises(
+        ScenarioError, match="'denmark-basline.toml' not found. Did you mean 'denmark-baseline.toml'"
+    ):
+        load_scenario(typo)
 
 
 def test_circular_extends(write_scenario):
@@ -309,6 +316,19 @@ def test_decimal_comma_gets_a_hint(write_scenario):
     path = write_scenario('name = "x"\n[steps.foster]\ncost_per_year = 1,54\n')
     with pytest.raises(ScenarioError, match="a decimal comma\\? TOML writes decimals with a point"):
         load_scenario(path)
+
+
+def test_a_space_between_thousands_and_a_key_given_twice_are_named(write_scenario):
+    path = write_scenario('name = "x"\n[population]\nchildren = 30 000\n', "space.toml")
+    with pytest.raises(
+        ScenarioError, match="a space between thousands\\? TOML writes thousands as 30000"
+    ) as info:
+        load_scenario(path)
+    assert info.value.key == "population.children"
+    path = write_scenario('name = "x"\nhorizon_years = 20\nhorizon_years = 15\n', "twice.toml")
+    with pytest.raises(ScenarioError, match="'horizon_years' is given twice: keep one of them") as info:
+        load_scenario(path)
+    assert info.value.key == "horizon_years"
 
 
 def test_byte_order_mark_is_accepted(write_scenario, tmp_path):

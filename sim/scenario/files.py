@@ -387,11 +387,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
                 f"{many.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
                 f"{int(whole):_} (and 0.5 for a half)",
             ) from None
+        heads = [h for h in lines[: int(at.group(1)) if at else 0] if re.match(r"\s*\[[^\[]", h)]
+        table = heads[-1].strip().strip("[]").strip() if heads else ""
+        written = re.match(r"\s*([\w-]+)\s*=", line)
+        key = (f"{table}.{written.group(1)}" if table else written.group(1)) if written else ""
         if _DECIMAL_COMMA.search(line.split("#", 1)[0]):
             hint = (
                 "; a decimal comma? TOML writes decimals with a point (1.54) and thousands as 1540 or 1_540"
             )
-        raise ScenarioError(str(path), "", f"not valid TOML: {err}{hint}") from None
+        elif re.search(r"=\s*-?\d{1,3}(?: \d{3})+\b", line.split("#", 1)[0]):
+            hint = "; a space between thousands? TOML writes thousands as 30000 or 30_000"
+        elif "Cannot overwrite a value" in str(err) and key:
+            hint = f"; '{key}' is given twice: keep one of them"
+        raise ScenarioError(str(path), key, f"not valid TOML: {err}{hint}") from None
     found = _danish_thousands(tomlkit.parse(text))
     if found:
         key, number = found
@@ -418,6 +426,13 @@ def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], st
         raise ScenarioError(str(path), "extends", "must be a file name (a string)")
     base_path = path.parent / parent
     if not base_path.is_file():
+        import difflib
+
+        near = sorted(p.name for p in base_path.parent.glob("*.toml")) if base_path.parent.is_dir() else []
+        close = difflib.get_close_matches(base_path.name, near, n=1, cutoff=0.8)
+        if close:  # a typo in the name of a file that is there
+            meant = str(Path(parent).with_name(close[0]).as_posix())
+            raise ScenarioError(str(path), "extends", f"file '{parent}' not found. Did you mean '{meant}'?")
         raise ScenarioError(
             str(path),
             "extends",
