@@ -171,7 +171,9 @@ def test_expected_engine_run_and_compare(inputs, tmp_path, capsys):
     run_out, cmp_out = tmp_path / "run", tmp_path / "cmp"
     # Replications mean nothing to expected values: asked for, they are refused, not silently dropped.
     assert cli("run", base, "--engine", "expected", "-r", 3, "--out", run_out) == 2
-    assert "3 replications with the expected engine" in capsys.readouterr().err and not run_out.exists()
+    said = capsys.readouterr()
+    assert "3 replications with the expected engine" in said.err and not run_out.exists()
+    assert said.out == "" and "trappesim: run:" not in said.err  # refused before its status line
     assert cli("run", base, "--engine", "expected", "--out", run_out) == 0
     assert cli("compare", base, plan, "--engine", "expected", "--out", cmp_out) == 0
     printed = capsys.readouterr().out

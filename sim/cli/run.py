@@ -37,8 +37,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from sim.model.staircase import compile_staircase
     from sim.outputs import language as L
     from sim.run.estimates import MIN_REPLICATIONS, analytic_is_exact
-    from sim.run.experiment import Comparison, Result, compare, simulate
+    from sim.run.experiment import Comparison, Result, check_options, compare, simulate
     from sim.scenario import Scenario, load_scenario
+
+    check_options(args.engine, args.replications, args.seed)  # before anything is read or said
 
     files = (
         {"scenario": args.scenario}

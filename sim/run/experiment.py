@@ -116,7 +116,10 @@ def check_whole(name: str, value: Any, least: int) -> int:
     return int(value)
 
 
-def _check(engine: str, replications: int | None, seed: int = DEFAULT_SEED) -> int | None:
+def check_options(engine: str, replications: int | None, seed: int = DEFAULT_SEED) -> int | None:
+    """The replications to run (None: as the precision needs), or an :class:`OptionError` naming what
+    cannot be meant (an unknown engine, a seed or count that is no whole number, replications of
+    expected values)."""
     if engine not in ("des", "expected"):
         raise OptionError(f"engine must be 'des' or 'expected', not {engine!r}")
     check_whole("seed", seed, 0)
@@ -801,7 +804,7 @@ def simulate(
     Result
     """
     scenario = as_scenario(scenario)
-    R = _check(engine, replications, seed)
+    R = check_options(engine, replications, seed)
     _check_precision(precision, max_replications)
     st = compile_staircase(scenario)
     exact = _exact(st, engine)
@@ -934,7 +937,7 @@ def compare(
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
-    R = _check(engine, replications, seed)
+    R = check_options(engine, replications, seed)
     _check_precision(precision, max_replications)
     check_perspective(perspective)  # before the simulation, not after
     check_pair(base, strategy)
