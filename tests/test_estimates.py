@@ -363,7 +363,7 @@ def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
 
 
 def test_the_check_of_the_engines_gives_its_gap_in_standard_errors(toy):
-    """"Within 39.9 %" of 10 replications read as a model 40 % off; the standard errors say it is chance."""
+    """ "Within 39.9 %" of 10 replications read as a model 40 % off; the standard errors say it is chance."""
     from sim.outputs import language as L
     from sim.outputs.report import interval_notes
 
