@@ -412,6 +412,15 @@ def test_cli_psa_with_adult_life_gives_its_probability_with_draws_and_interval(
     printed = capsys.readouterr().out
     assert "Sandsynlighed for positiv nettonutidsværdi med voksenlivet (8 træk)" in printed
     assert "gevinst" not in printed
+    # The long labels and amounts keep the columns in line: every mean ends where the others do.
+    rows = [
+        x
+        for x in printed.splitlines()
+        if x.startswith("  ") and ("[" in x or " kr." in x) and ":" not in x[:4]
+    ]
+    rows = [x for x in rows if not x.strip().startswith(("Beløb", "Opgjort"))]
+    ends = {x.index("  [") if "  [" in x else len(x.rstrip()) for x in rows}
+    assert len(rows) >= 5 and len(ends) == 1, rows
 
 
 def test_breakeven_for_a_payer_who_pays_nothing_towards_the_programme(write_scenario, capsys):

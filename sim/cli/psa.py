@@ -76,29 +76,35 @@ def _psa(args: argparse.Namespace) -> int:
         (L.t("kf_npv", lang) + payer, "npv", "money"),
         (L.t("kf_roi", lang), "roi", "ratio"),
     ]
-    width = 46
-    for label, key, kind in rows:
+    table: list[tuple[str, str, str] | str] = []  # (label, mean, [range]) rows, or a group's heading
+
+    def ranged(label: str, key: str, kind: str) -> None:
         r = s.loc[key]
         shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
-        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
-    r = s.loc["probability_npv_positive"]
-    p = L.probability(r["mean"], lang)
-    wilson = f"{L.probability(r['mc_low'], lang)} – {L.probability(r['mc_high'], lang)}"
-    label = L.t("kf_p_npv_draws", lang, n=L.number(args.draws, lang))
-    print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
-    cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
-    print(f"  {L.t('kf_cost_per_avoided', lang):{width}s} {cost:>16s}".replace(L.NBSP, " "))
-    if "npv_with_adult_consequences" in s.index:
-        print(f"  {L.t('group_projection', lang)}:")
-        r = s.loc["npv_with_adult_consequences"]
-        shown = [format_value(r[q], "money", lang, base.currency) for q in ("mean", "p5", "p95")]
-        label = L.t("kf_npv_adult", lang)
-        print(f"  {label:{width}s} {shown[0]:>16s}  [{shown[1]} – {shown[2]}]".replace(L.NBSP, " "))
-        r = s.loc["probability_npv_with_adult_positive"]
-        p = L.probability(r["mean"], lang)
+        table.append((label, shown[0], f"[{shown[1]} – {shown[2]}]"))
+
+    def probability(label: str, key: str) -> None:
+        r = s.loc[key]
         wilson = f"{L.probability(r['mc_low'], lang)} – {L.probability(r['mc_high'], lang)}"
-        label = L.t("kf_p_npv_adult", lang, n=L.number(args.draws, lang))
-        print(f"  {label:{width}s} {p:>16s}  [{L.t('wilson', lang, interval=wilson)}]".replace(L.NBSP, " "))
+        table.append((label, L.probability(r["mean"], lang), f"[{L.t('wilson', lang, interval=wilson)}]"))
+
+    for label, key, kind in rows:
+        ranged(label, key, kind)
+    probability(L.t("kf_p_npv_draws", lang, n=L.number(args.draws, lang)), "probability_npv_positive")
+    cost = L.money(s.loc["cost_per_placement_avoided", "mean"], lang, base.currency)
+    table.append((L.t("kf_cost_per_avoided", lang), cost, ""))
+    if "npv_with_adult_consequences" in s.index:
+        table.append(f"{L.t('group_projection', lang)}:")
+        ranged(L.t("kf_npv_adult", lang), "npv_with_adult_consequences", "money")
+        probability(
+            L.t("kf_p_npv_adult", lang, n=L.number(args.draws, lang)), "probability_npv_with_adult_positive"
+        )
+    # Columns as wide as their longest entry: a long label or amount keeps the others in line.
+    width = max(len(r[0]) for r in table if isinstance(r, tuple))
+    value = max(16, *(len(r[1]) for r in table if isinstance(r, tuple)))
+    for r in table:
+        line = f"  {r}" if isinstance(r, str) else f"  {r[0]:{width}s} {r[1]:>{value}s}  {r[2]}".rstrip()
+        print(line.replace(L.NBSP, " "))
     print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
     print(f"  {whose(args.perspective, lang)}")  # the default's too, as tornado and breakeven say it
     print(f"\n{L.t('results_written', lang, out=out)}")
