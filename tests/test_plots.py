@@ -329,9 +329,13 @@ def test_payback_without_payback(cmps, case, tmp_path):
     fig = plots.payback(cmp)
     save(fig, tmp_path)
     (ax,) = fig.axes
-    assert fig.get_suptitle() == "No payback within the horizon (by 2033)"
     assert vertical_lines(ax) == []
     texts = [t.get_text() for t in ax.texts]
+    if case == "zero":  # no cost and no effect: nothing at stake, so no verdict
+        assert fig.get_suptitle() == "Nothing invested or saved from this perspective"
+        assert ax.get_legend().get_title().get_text() == ""
+        return
+    assert fig.get_suptitle() == "No payback within the horizon (by 2033)"
     # Said in the legend's title: a box on the axes hid the top of the band (a new user saw it).
     assert ax.get_legend().get_title().get_text() == "no payback within horizon"
     assert not any(t.startswith("payback") for t in texts)
@@ -596,6 +600,8 @@ def test_breakeven_and_npv_distribution(uncertain, draws, tmp_path):
     save(fig, tmp_path, "npv")
     assert sum(p.get_height() for p in fig.axes[0].patches) == draws
     assert "positive in" in fig.get_suptitle() and "2024 prices" in footnote(fig)
+    fig.draw_without_rendering()
+    assert all(float(v).is_integer() for v in fig.axes[0].get_yticks())  # whole draws, never 2.5
 
 
 def test_breakeven_of_a_strategy_that_never_pays_back_says_so(uncertain):
@@ -627,7 +633,14 @@ def test_tornado_chart(uncertain, tmp_path):
     (ax,) = fig.axes
     words = [L.describe(t.base, k, "en") for k in t.table["parameter"][::-1]]
     assert [x.get_text().replace("\n", " ") for x in ax.get_yticklabels()] == words
-    assert fig.get_suptitle() == f"NPV depends most on {words[-1]}"
+    top = words[-1][:1].lower() + words[-1][1:]  # mid-sentence: "depends most on effect (hazard ratio)"
+    assert fig.get_suptitle() == f"NPV depends most on {top}"
+    # The legend stands above the bars: clear of the axis's label, which it covered below them.
+    fig.draw_without_rendering()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 > ax.get_window_extent().y1 - 1 and not legend.overlaps(
+        ax.xaxis.label.get_window_extent()
+    )
     assert "((" not in ax.get_xlabel() and "DKK m" in ax.get_xlabel()
     da = plots.tornado(t, lang="da")
     assert da.get_suptitle().startswith("Nettonutidsværdi afhænger mest af")

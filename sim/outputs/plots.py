@@ -785,6 +785,9 @@ def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
     unit = _money_axis(ax, npv, currency, lang, axis="x")
     ax.set_xlabel(t("npv_axis", lang, currency=unit))
     ax.set_ylabel(t("draws", lang))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # draws are counted whole: no 2.5 draws
     ax.grid(axis="y", alpha=0.3)
     lo, hi = np.percentile(npv, [5, 95])
     m = lambda v: L.money(float(v), lang, currency)  # noqa: E731
@@ -845,11 +848,12 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
         ax.xaxis.set_major_formatter(_counts(lang))
         ax.set_xlabel(label)
     ax.grid(axis="x", alpha=0.3)
-    # Below the bars, where it covers none of them.
-    ax.legend(
-        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / fig.get_figheight()), ncols=2
-    )
+    # Above the bars, under the title: it covers no bar and not the axis's label (below them it did).
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     top = L.describe(result.base, tab["parameter"].iloc[-1], lang) if len(tab) else t("no_uncertain", lang)
+    top = (
+        top[:1].lower() + top[1:] if not top[:2].isupper() else top
+    )  # mid-sentence: "depends most on effect"
     _title(fig, t("depends_most", lang, outcome=label, name=top))
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig
