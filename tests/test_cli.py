@@ -1040,7 +1040,9 @@ def test_process_prints_each_warning_once_in_its_own_words(write_scenario, tmp_p
     assert lines == [
         "trappesim: warning: base.toml: key 'transitions.low.closed': value 33 is outside the plausible "
         "range 0-12 moves per child-year (12 is a move a month on average; the fastest shipped rate is 4 a "
-        "year, cases closing from 18 in aftercare, and most are below 1)"
+        "year, cases closing from 18 in aftercare, and most are below 1)",
+        "trappesim: note: 1 warning(s) about the scenario files above the results; the run used the files as "
+        "written",
     ]
 
 
@@ -1152,3 +1154,19 @@ def test_printed_summary_keeps_its_columns_when_a_figure_is_words():
         for x in rows:
             assert x[ends[0] - 1] != " " and x[ends[0]] == " ", (x, head)
             assert x[ends[1] - 1] != " ", (x, head)
+
+
+def test_warnings_are_recalled_after_the_results_that_scroll_them_away(capsys, tmp_path):
+    """Files given in the wrong order: one warning line, then a whole table; it is said again after it."""
+    args = [
+        str(SCENARIOS / "municipality-early-detection.toml"),
+        str(SCENARIOS / "municipality-template.toml"),
+    ]
+    assert main(["compare", *args, "--engine", "expected", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("trappesim: warning:") and "wrong order" in err[0]
+    assert err[-1] == (
+        "trappesim: note: 1 warning(s) about the scenario files above the results; the run used the files as written"
+    )
+    assert main(["compare", *reversed(args), "--engine", "expected", "--out", str(tmp_path / "r")]) == 0
+    assert "trappesim: note:" not in capsys.readouterr().err  # no warning, nothing to recall

@@ -519,7 +519,7 @@ def test_warnings_come_before_anything_runs_and_strict_stops_with_nothing_writte
         f"trappesim: warning: {base} and {plan}: key 'steps.placed.cost_per_year': 500,000 in {base}, "
         f"600,000 in {plan}: a number outside [intervention] that differs between the arms is counted as "
         "the strategy's effect; give it once, in the baseline (a strategy's changes belong in [intervention])",
-        "trappesim: error: --strict: 2 warning(s) above; correct the numbers (or leave out --strict to run "
+        "trappesim: error: --strict: 2 warning(s) above; correct the files (or leave out --strict to run "
         "with them); nothing was run or written",
     ]
     assert not out.exists() and not list(tmp_path.glob(".out*"))

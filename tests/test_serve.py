@@ -136,6 +136,9 @@ def test_levers_read_danish_decimal_commas():
         ("1.000,5", 1000.5, 1000.5),
         ("1 200", 1200.0, 1200.0),
         ("\u22124,5", -4.5, -4.5),
+        ("100 %", 100.0, 100.0),  # as the field's unit says it
+        ("3,5%", 3.5, 3.5),
+        ("%", None, None),
         ("1.2.3", None, None),
         ("nan", None, None),
         ("inf", None, None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import EXIT_OK, load_pair, plausible, whose
+from sim.cli.common import EXIT_OK, load_pair, plausible, remind, whose
 from sim.cli.options import AT_LEAST_0, add_lang, add_perspective, add_seed_engine, add_strict, add_two_files
 
 
@@ -104,4 +104,5 @@ def _breakeven(args: argparse.Namespace) -> int:
             print(line)
     print(plain(f"  {L.money_note(base, lang)}"))
     print(f"  {whose(r.perspective, lang)}")
+    remind(args)
     return EXIT_OK

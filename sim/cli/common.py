@@ -120,12 +120,24 @@ def plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenar
     lines = list(once.values())
     for line in lines:
         print(f"trappesim: warning: {line}", file=sys.stderr)
+    args.warned = len(lines)  # said again after the results, which scroll the warnings away
     if lines and getattr(args, "strict", False):
         raise ScenarioError(
             "",
             "",
-            f"--strict: {len(lines)} warning(s) above; correct the numbers (or leave out --strict "
+            f"--strict: {len(lines)} warning(s) above; correct the files (or leave out --strict "
             "to run with them); nothing was run or written",
+        )
+
+
+def remind(args: argparse.Namespace) -> None:
+    """After the results: how many warnings about the files scrolled away above them."""
+    n = getattr(args, "warned", 0)
+    if n:
+        print(
+            f"trappesim: note: {n} warning(s) about the scenario files above the results; the run used "
+            "the files as written",
+            file=sys.stderr,
         )
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, whose, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, remind, whose, workers_of, write
 from sim.cli.options import (
     AT_LEAST_1,
     add_output,
@@ -108,4 +108,5 @@ def _psa(args: argparse.Namespace) -> int:
     print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
     print(f"  {whose(args.perspective, lang)}")  # the default's too, as tornado and breakeven say it
     print(f"\n{L.t('results_written', lang, out=out)}")
+    remind(args)
     return EXIT_OK

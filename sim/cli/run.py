@@ -14,6 +14,7 @@ from sim.cli.common import (
     notes,
     plausible,
     print_summary,
+    remind,
     workers_of,
     write,
 )
@@ -95,4 +96,5 @@ def _simulate(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     write(result, out, files, args, wall)
     print_summary(result, out, args.lang)
+    remind(args)
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, plausible, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, workers_of, write
 from sim.cli.options import (
     add_output,
     add_perspective,
@@ -95,4 +95,5 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.method == "morris" and L.measure_kind(args.outcome) == "money":
         print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
     print(f"\n{t('results_written', out=out)}")
+    remind(args)
     return EXIT_OK

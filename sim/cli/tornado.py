@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, plausible, whose, write
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, write
 from sim.cli.options import add_output, add_perspective, add_seed_engine, add_strict, add_two_files
 
 
@@ -70,4 +70,5 @@ def _tornado(args: argparse.Namespace) -> int:
         print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
         print(f"  {whose(result.perspective, lang)}")
     print(f"\n{t('results_written', out=out)}")
+    remind(args)
     return EXIT_OK

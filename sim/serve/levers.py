@@ -291,7 +291,7 @@ def parse_number(text: str, lang: str) -> float:
     Danish page and "3,5" on the English are 3.5; spaces between groups are
     allowed. Raises ``ValueError`` for anything else.
     """
-    plain = text.strip().replace("\u2212", "-")
+    plain = text.strip().replace("\u2212", "-").removesuffix("%")  # "100 %" in a field of percent
     for space in (" ", "\u00a0", "\u202f"):
         plain = plain.replace(space, "")
     # Most fields hold a plain number ("21", "0,9"): read at once (babel's answer, a tenth of its time).
