@@ -634,3 +634,21 @@ def test_an_english_title_is_used_in_english_and_never_inherited_by_a_new_title(
     assert title_of(load_scenario(write_scenario(child, "plan.toml")), "en") == "Plan"
     quiet = 'extends = "base.toml"\nname = "quiet"\n'  # no title of its own: the base's, in both languages
     assert title_of(load_scenario(write_scenario(quiet, "quiet.toml")), "en") == "Baseline"
+
+
+def test_a_wrong_value_is_named_in_the_file_that_writes_it(write_scenario):
+    """chain.toml extends base.toml, which has the negative cost: the error named chain.toml."""
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = -500_000
+    base = write_scenario(d, "base.toml")
+    chain = write_scenario('extends = "base.toml"\nname = "chain"\n', "chain.toml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(chain)
+    assert info.value.file == str(base) and info.value.key == "steps.placed.cost_per_year"
+    # A value the extending file writes itself is named in it.
+    own = write_scenario(
+        'extends = "base.toml"\nname = "own"\n[steps.placed]\ncost_per_year = -1\n', "own.toml"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(own)
+    assert info.value.file == str(own)

@@ -66,8 +66,16 @@ def load_scenario(path: str | Path) -> Scenario:
         (:func:`sim.scenario.plausibility.check_scenario`).
     """
     data, file = _read_with_extends(Path(path), [])
-    scenario = Scenario.from_dict(data, file=file)
-    from sim.scenario.plausibility import PlausibilityWarning, check_scenario
+    from sim.scenario.plausibility import PlausibilityWarning, check_scenario, origin
+
+    try:
+        scenario = Scenario.from_dict(data, file=file)
+    except ScenarioError as err:
+        # A value the file inherits is wrong in the file that writes it: name that one.
+        where = origin(file, err.key) if err.key and err.file == file else err.file
+        if where and where != err.file:
+            raise ScenarioError(where, err.key, err.message) from None
+        raise
 
     for finding in check_scenario(scenario, file):
         warnings.warn(PlausibilityWarning(str(finding)), stacklevel=2)
