@@ -245,8 +245,8 @@ def test_the_programme_cost_is_measured_per_child_in_the_area(toy):
     assert P.check_scenario(ok) == []
     lavish = toy.with_changes({"intervention": _plan(cost_per_year=30_000 * 20_000)})
     assert _keys(P.check_scenario(lavish)) == ["intervention.cost_per_year"]
-    none = toy.with_changes({"intervention": _plan(cost_per_year=0)})
-    assert P.check_scenario(none) == []  # 0: no yearly cost
+    none = toy.with_changes({"intervention": _plan(cost_per_year=0, one_off_cost=1e6)})
+    assert P.check_scenario(none) == []  # 0: no yearly cost (a cost at the start)
 
 
 def test_a_caseload_and_a_price_factor_are_derived(toy):
@@ -632,3 +632,14 @@ def test_a_strategy_that_starts_after_the_horizon_is_warned_about(toy):
         for f in P.check_scenario(toy.with_changes({"intervention": INTERVENTION}))
         if f.key.startswith("intervention.start")
     ]
+
+
+def test_a_strategy_with_an_effect_and_no_cost_is_warned_about(toy):
+    free = {"start_year": 2025, "hazard_ratios": {"mid": {"placed": 0.7}}}
+    plan = toy.with_changes({"name": "free", "intervention": free}, warn=False)
+    (found,) = [f for f in P.check_scenario(plan) if f.key == "intervention.cost_per_year"]
+    assert "changes how children move but costs nothing" in str(found)
+    paid = toy.with_changes({"name": "paid", "intervention": {**free, "one_off_cost": 1e6}}, warn=False)
+    nothing = toy.with_changes({"name": "none", "intervention": {"start_year": 2025}}, warn=False)
+    for quiet in (paid, nothing):  # a cost, or no effect to cost anything
+        assert not [f for f in P.check_scenario(quiet) if f.key == "intervention.cost_per_year"]

@@ -495,15 +495,7 @@ def _npv(base: Scenario, strategy: Scenario, engine: str, seed: int, perspective
 def has_effect_to_scale(strategy: Scenario) -> bool:
     """Whether :func:`scaled_effect` changes anything: a hazard ratio not 1, extra
     new cases, or entry steps of its own (a strategy of places alone has none)."""
-    iv = strategy.intervention
-    if iv is None:
-        return False
-    return (
-        any(r != 1.0 for row in iv.hazard_ratios.values() for r in row.values())
-        or iv.entry.extra_entries_per_year > 0
-        or iv.entry.extra_entries_share > 0
-        or iv.entry.entry_step_shares is not None
-    )
+    return strategy.intervention is not None and strategy.intervention.has_effect
 
 
 def scaled_effect(strategy: Scenario, theta: float) -> Scenario:

@@ -924,7 +924,31 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
                     )
                 )
                 break  # one finding per key: the mean if it is out, else the first percentile out
-    return found + _price_year_inherited(scenario, file) + _starts_after_horizon(scenario, file)
+    return (
+        found
+        + _price_year_inherited(scenario, file)
+        + _starts_after_horizon(scenario, file)
+        + _costs_nothing(scenario, file)
+    )
+
+
+def _costs_nothing(scenario: Scenario, file: str | Path | None) -> list[Finding]:
+    """A strategy with an effect and no cost at all: its NPV is savings alone, its return per krone none."""
+    iv = scenario.intervention
+    if iv is None or not iv.has_effect or iv.extra_places or iv.extra_caseworkers:
+        return []
+    if iv.cost_per_year or iv.one_off_cost or iv.cost_per_child_reached:
+        return []
+    return [
+        Finding(
+            origin(file, "intervention.cost_per_year"),
+            "intervention.cost_per_year",
+            iv.cost_per_year,
+            "the strategy changes how children move but costs nothing (cost_per_year, one_off_cost and "
+            "cost_per_child_reached are all 0): its net present value is its savings alone and it pays back "
+            "at once; give what it costs",
+        )
+    ]
 
 
 def _starts_after_horizon(scenario: Scenario, file: str | Path | None) -> list[Finding]:

@@ -358,6 +358,17 @@ class Intervention(_Model):
     source: str = ""
     """Where the strategy's numbers come from."""
 
+    @property
+    def has_effect(self) -> bool:
+        """Whether it changes anything but places and cost: a hazard ratio not 1, extra new cases,
+        or entry steps of its own."""
+        return (
+            any(r != 1.0 for row in self.hazard_ratios.values() for r in row.values())
+            or self.entry.extra_entries_per_year > 0
+            or self.entry.extra_entries_share > 0
+            or self.entry.entry_step_shares is not None
+        )
+
 
 class AdultOutcome(_Model):
     """An adult outcome (being employed at 30, on disability pension, ...) and how
