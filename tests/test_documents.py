@@ -222,7 +222,7 @@ def scan_chart_words(words: list[str], where: str) -> list[str]:
 
 def _without_intervention(s: sim.Scenario) -> dict:
     d = s.to_dict()
-    for k in ("intervention", "name", "title", "description"):
+    for k in ("intervention", "name", "title", "title_en", "description"):
         d.pop(k, None)
     return d
 
