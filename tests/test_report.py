@@ -265,7 +265,11 @@ def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):
     base, plan = _uncertain_pair()
     cmp = sim.compare(base, plan, replications=3, seed=1)
     kf = key_figures(cmp, "en", psa=sim.psa(base, plan, draws=6, seed=2)).set_index("metric")
-    assert kf.loc["npv", "interval_kind"] == "range of outcomes: 90 % of replications (chance)"
+    # Three replications: rough ends, as the printed notes say.
+    assert (
+        kf.loc["npv", "interval_kind"]
+        == "range of outcomes: 90 % of replications (chance; rough: 3 replications)"
+    )
     assert kf.loc["psa_npv", "interval_kind"] == "90 % of parameter draws (uncertain assumptions)"
     assert kf.loc["investment_pv", "interval_kind"] == ""  # the same in every replication: no range
     unit = kf.loc["npv", "unit"].replace(L.NBSP, " ")
@@ -274,7 +278,11 @@ def test_key_figures_say_what_each_interval_is_over_and_money_its_rates(toy):
         == "DKK, 2024 prices, discounted to 2024 at 3.5 % years 0-35, 2.5 % years 36-70, 1.5 % from year 71"
     )
     da = key_figures(cmp, "da").set_index("metric")
-    assert da.loc["npv", "interval_kind"] == "udfaldsrum: 90 % af kørslerne (tilfældighed)"
+    assert (
+        da.loc["npv", "interval_kind"] == "udfaldsrum: 90 % af kørslerne (tilfældighed; usikkert: 3 kørsler)"
+    )
+    many = key_figures(sim.compare(base, plan, replications=40, seed=1), "en").set_index("metric")
+    assert many.loc["npv", "interval_kind"] == "range of outcomes: 90 % of replications (chance)"
     assert "med 3,5 % år 0-35" in da.loc["npv", "unit"].replace(L.NBSP, " ")
     assert (key_figures(sim.compare(base, plan, engine="expected"), "en")["interval_kind"] == "").all()
 

@@ -45,6 +45,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "step_legend": ("Step (hatched: placement)", "Trin (skraveret: anbringelse)"),
     "interval_reps": ("Range of outcomes (90 % of replications)", "Udfaldsrum (90 % af kørslerne)"),
     # What a key figure's interval column holds (key_figures' interval_kind).
+    "ik_rough": ("; rough: {n}", "; usikkert: {n}"),
     "ik_reps": (
         "range of outcomes: 90 % of replications (chance)",
         "udfaldsrum: 90 % af kørslerne (tilfældighed)",

@@ -331,7 +331,10 @@ def key_figure_records(
             )
         # Which kind of interval, in words: a table copied out of a notebook keeps it.
         kinds = {"psa": "ik_psa", "psa_des": "ik_psa_des"}
-        r["interval_kind"] = t(kinds.get(r["group"], "ik_reps"), lang) if r["interval"] else ""
+        kind = t(kinds.get(r["group"], "ik_reps"), lang) if r["interval"] else ""
+        if kind and r["group"] not in kinds and reps < ROUGH_RANGE:  # as the printed notes say it
+            kind = kind[:-1] + t("ik_rough", lang, n=L.runs(reps, lang)) + ")"
+        r["interval_kind"] = kind
     return records
 
 
