@@ -1144,9 +1144,12 @@ def markdown_table(table: tuple[Bound, ...] = PLAUSIBLE) -> str:
 
 
 def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
-    """A :class:`PlausibilityWarning` for each number ``changes`` set outside its plausible range.
+    """A :class:`PlausibilityWarning` for each finding under a key ``changes`` set (or a table it set).
 
-    Attributed to the caller of :meth:`Scenario.with_changes`.
+    A rule measured under another key (a rate times the hazard ratio that
+    scales it is said under the ratio's key) is not said for a change of
+    the rate: :func:`check_scenario` gives every finding. Attributed to the
+    caller of :meth:`Scenario.with_changes`.
     """
     keys = tuple(changes)
     for finding in check_scenario(scenario, "<changes>"):
