@@ -343,3 +343,22 @@ def test_the_tornado_sheet_gives_the_unit_of_each_inputs_low_and_high(tmp_path):
     by_key = {r[0]: r[unit] for r in rows[1:] if r and r[0]}
     assert by_key["steps.placed.cost_per_year"] == "kr."
     assert by_key["intervention.hazard_ratios.mid.placed"] == "forhold"
+
+
+def test_psa_sheet_says_a_payback_percentile_beyond_the_horizon(tmp_path):
+    """More than 5 % of draws never paying back left the 95th percentile's cell empty, unexplained."""
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 150_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": 9e6}})
+    psa = sim.psa(base, plan, draws=40, seed=1)
+    p = psa.summary.loc["payback_year"]
+    assert math.isnan(p["p95"]) and not math.isnan(p["p5"])  # the case itself: some draws never pay back
+    cmp = sim.compare(base, plan, engine="expected")
+    ws = load_workbook(write_workbook(cmp, tmp_path / "x.xlsx", {}, "en", extras=[psa]))[
+        sheet_name("psa", "en")
+    ]
+    (row,) = [r for r in ws.iter_rows(values_only=True) if r[0] == "Payback year"]
+    assert "not by 2033" in row and int(p["p5"]) in row

@@ -327,6 +327,13 @@ def write_workbook(
         # A probability's interval is Wilson's; its plug-in standard error is 0 when every draw agrees,
         # which would claim a precision 200 draws do not have.
         summary.loc[summary["metric"].str.startswith("probability"), "mc_se"] = np.nan
+        # A payback percentile beyond the horizon is a finding ("not by 2043"), not an empty cell.
+        last = int(psa.years[-1])
+        for col in ("p5", "p95", "median"):
+            if col in summary:
+                summary[col] = summary[col].astype(object)
+                never = (summary["metric"] == "payback_year") & summary[col].isna()
+                summary.loc[never, col] = report.format_value(np.nan, "year", lang, last_year=last)
         summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
         _table(
             ws,
