@@ -321,6 +321,21 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     assert paid["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}"
 
 
+def test_report_cards_call_a_probabilitys_interval_the_shares_not_a_means(tmp_path):
+    """Beside a probability over draws the card said "Precision of the mean": it is Wilson's interval of a share."""
+    from sim.outputs.report import render_html
+
+    base, plan = _uncertain_pair()
+    cmp = sim.compare(base, plan, engine="expected")
+    meta = {"input_files_sha256": {}, "command": [], "engine": "expected"}
+    html = render_html(cmp, meta, "en", extras=[sim.psa(base, plan, draws=10, seed=1)])
+    card = html[html.index('data-metric="probability_npv_positive"') :]
+    card = card[: card.index("</div>\n  </div>") if "</div>\n  </div>" in card else 800]
+    assert "Precision of the share (95 %, Wilson):" in card and "Precision of the mean" not in card
+    npv = html[html.index('data-metric="npv"') :]
+    assert "Wilson" not in npv[: npv.index('data-metric="payback_year"')]
+
+
 def test_assumptions_carry_the_nearest_source_and_mark_changes(toy):
     s = toy.with_changes({"steps.placed.source": "Benchmarkingenheden 2020"})
     plan = s.with_changes({"name": "plan", "intervention": {**INTERVENTION, "source": "own guess"}})

@@ -845,6 +845,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "p5": ("5th percentile", "5 %-fraktil"),
     "p95": ("95th percentile", "95 %-fraktil"),
     "precision": ("Precision of the mean (95 %)", "Gennemsnittets præcision (95 %)"),
+    "precision_share": ("Precision of the share (95 %, Wilson)", "Andelens præcision (95 %, Wilson)"),
     "range": ("Range of outcomes (90 %)", "Udfaldsrum (90 %)"),
     "range_low": ("Range of outcomes, from (5 %)", "Udfaldsrum, fra (5 %)"),
     "range_high": ("Range of outcomes, to (95 %)", "Udfaldsrum, til (95 %)"),

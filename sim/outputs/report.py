@@ -613,6 +613,7 @@ def render_html(
             r = kf.loc[metric]
             answer.append(
                 {
+                    "metric": metric,
                     "label": r["label"],
                     "text": r["text"],
                     "precision": r["precision"],
@@ -624,7 +625,13 @@ def render_html(
                 if metric in kf.index:
                     r = kf.loc[metric]
                     answer.append(
-                        {"label": r["label"], "text": r["text"], "precision": r["precision"], "interval": ""}
+                        {
+                            "metric": metric,
+                            "label": r["label"],
+                            "text": r["text"],
+                            "precision": r["precision"],  # Wilson's interval of a share of the draws
+                            "interval": "",
+                        }
                     )
         else:
             answer.append({"label": t("kf_p_npv", lang), "text": None, "precision": "", "interval": ""})
