@@ -643,3 +643,18 @@ def test_a_strategy_with_an_effect_and_no_cost_is_warned_about(toy):
     nothing = toy.with_changes({"name": "none", "intervention": {"start_year": 2025}}, warn=False)
     for quiet in (paid, nothing):  # a cost, or no effect to cost anything
         assert not [f for f in P.check_scenario(quiet) if f.key == "intervention.cost_per_year"]
+
+
+def test_a_warning_points_at_the_users_line_not_the_librarys(tmp_path):
+    """sim.compare("file.toml", ...) warned from sim/scenario/files.py, a line of the library's."""
+    d = toy_dict()
+    d["transitions"]["low"]["closed"] = 33.0
+    (tmp_path / "base.toml").write_text(tomli_w.dumps(d), encoding="utf-8")
+    plan = {"extends": "base.toml", "name": "plan", "intervention": INTERVENTION}
+    (tmp_path / "plan.toml").write_text(tomli_w.dumps(plan), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim.compare(tmp_path / "base.toml", tmp_path / "plan.toml", engine="expected")
+        sim.load_scenario(tmp_path / "base.toml").with_changes({"steps.placed.cost_per_year": 1.2})
+    said = [w for w in caught if issubclass(w.category, P.PlausibilityWarning)]
+    assert len(said) >= 3 and {w.filename for w in said} == {__file__}, [(w.filename, w.lineno) for w in said]

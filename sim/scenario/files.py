@@ -66,7 +66,7 @@ def load_scenario(path: str | Path) -> Scenario:
         (:func:`sim.scenario.plausibility.check_scenario`).
     """
     data, file = _read_with_extends(Path(path), [])
-    from sim.scenario.plausibility import PlausibilityWarning, check_scenario, origin
+    from sim.scenario.plausibility import PlausibilityWarning, caller_level, check_scenario, origin
 
     try:
         scenario = Scenario.from_dict(data, file=file)
@@ -78,7 +78,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise
 
     for finding in check_scenario(scenario, file):
-        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=2)
+        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=caller_level())
     return scenario
 
 

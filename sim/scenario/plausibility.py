@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tomllib
 import warnings
 from collections.abc import Iterator
@@ -1143,6 +1144,24 @@ def markdown_table(table: tuple[Bound, ...] = PLAUSIBLE) -> str:
     return "\n".join(lines) + "\n"
 
 
+def caller_level() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside the library's core.
+
+    That is the user's line (``sim.compare("a.toml", ...)`` in a notebook),
+    or the command line's or the page's code, which filter these warnings by
+    module and say them in their own words. Counted from the function that
+    calls ``warnings.warn``.
+    """
+    frame = sys._getframe(2)  # the caller of the function that warns
+    level = 2
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not name.startswith("sim.") or name.startswith(("sim.cli", "sim.serve")):
+            return level
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
     """A :class:`PlausibilityWarning` for each finding under a key ``changes`` set (or a table it set).
 
@@ -1154,11 +1173,11 @@ def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
     keys = tuple(changes)
     for finding in check_scenario(scenario, "<changes>"):
         if any(finding.key == k or finding.key.startswith((k + ".", k + "[")) for k in keys):
-            warnings.warn(PlausibilityWarning(str(finding)), stacklevel=3)
+            warnings.warn(PlausibilityWarning(str(finding)), stacklevel=caller_level())
 
 
 def warn_arms(base: Scenario, strategy: Scenario) -> None:
     """A :class:`PlausibilityWarning` for each number outside ``[intervention]`` the arms differ in
     (:func:`check_arms`), attributed to the caller of the function that calls this."""
     for finding in check_arms(base, strategy):
-        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=3)
+        warnings.warn(PlausibilityWarning(str(finding)), stacklevel=caller_level())
