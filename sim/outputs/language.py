@@ -426,9 +426,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "not for good by {y1} (in surplus {span})",
         "ikke varigt inden udgangen af {y1} (i plus {span})",
     ),
-    "no_money": (
-        "– (nothing invested or saved from this perspective)",
-        "– (intet investeret eller sparet i dette perspektiv)",
+    "no_money": ("– ({nothing})", "– ({nothing})"),
+    "no_money_title": (
+        "Nothing invested or saved from this perspective",
+        "Intet investeret eller sparet i dette perspektiv",
     ),
     "expected_values": ("expected values (analytic engine)", "forventede værdier (analytisk model)"),
     "money": ("Money", "Beløb"),
@@ -762,6 +763,12 @@ def rate_source(scenario) -> str:
     """`` (Finansministeriet 2021)`` after the discount rates, or nothing for rates without a source."""
     source = scenario.discounting.source
     return f" ({source})" if source else ""
+
+
+def in_sentence(text: str) -> str:
+    """``text`` where a sentence goes on: its first letter in lower case, unless it starts an acronym
+    ("Net present value" as "net present value", "NPV" as it is)."""
+    return text[:1].lower() + text[1:] if not text[:2].isupper() else text
 
 
 def title_of(scenario, lang: Lang) -> str:

@@ -478,7 +478,7 @@ def payback(cmp: Comparison, lang: str | None = None) -> Figure:
         title = t("no_lasting_title" if span else "no_payback_title", lang, year=years[-1], span=span)
         no_payback = t("no_lasting_mark" if span else "no_payback_mark", lang)
         if nothing_at_stake(cmp):  # no verdict: this perspective invests and saves nothing
-            title, no_payback = t("no_money", lang).removeprefix("– (").removesuffix(")").capitalize(), ""
+            title, no_payback = t("no_money_title", lang), ""
     else:
         no_payback = ""
         year = int(pay["mean"])
@@ -851,9 +851,7 @@ def tornado(result: Tornado, lang: str | None = None) -> Figure:
     # Above the bars, under the title: it covers no bar and not the axis's label (below them it did).
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     top = L.describe(result.base, tab["parameter"].iloc[-1], lang) if len(tab) else t("no_uncertain", lang)
-    top = (
-        top[:1].lower() + top[1:] if not top[:2].isupper() else top
-    )  # mid-sentence: "depends most on effect"
+    top = L.in_sentence(top)  # "depends most on effect (hazard ratio): ..."
     _title(fig, t("depends_most", lang, outcome=label, name=top))
     _footnote(fig, t("others_at_mean", lang) + (money_note_of(result.base, lang) if money else ""))
     return fig

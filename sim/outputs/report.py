@@ -108,7 +108,7 @@ def no_payback_text(cmp: Comparison, lang: Lang) -> str:
     m = cmp.mean_arrays
     y1 = int(cmp.years[-1])
     if nothing_at_stake(cmp):
-        return t("no_money", lang)
+        return t("no_money", lang, nothing=L.in_sentence(t("no_money_title", lang)))
     span = years_in_surplus(m["cum_net_savings_discounted"][0], cmp.years)
     return t("not_lasting", lang, y1=y1, span=span) if span else t("not_within", lang, y1=y1)
 
@@ -785,7 +785,7 @@ def outcome_name(outcome: str, lang: Lang, within: bool = False) -> str:
     """
     key = "outcome_" + outcome
     name = t(key, lang) if key in L.TEXT else L.column(outcome, lang)
-    return name[:1].lower() + name[1:] if within and not name[:2].isupper() else name
+    return L.in_sentence(name) if within else name
 
 
 def sensitivity_value(value: Any, column: str, outcome: str, lang: Lang, currency: str = "DKK") -> Any:

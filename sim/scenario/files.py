@@ -383,22 +383,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
         lines = text.splitlines()
         line = lines[int(at.group(1)) - 1] if at and 0 < int(at.group(1)) <= len(lines) else ""
         hint = ""
-        many = re.match(r"\s*([\w-]+)\s*=\s*([1-9]\d{0,2}(?:\.\d{3}){2,})\s*(?:#.*)?$", line)
-        if many:  # 1.160.000 is no TOML number at all
-            heads = [h for h in lines[: int(at.group(1))] if re.match(r"\s*\[[^\[]", h)]
-            table = heads[-1].strip().strip("[]").strip() if heads else ""
-            key = f"{table}.{many.group(1)}" if table else many.group(1)
-            whole = many.group(2).replace(".", "")
-            raise ScenarioError(
-                str(path),
-                key,
-                f"{many.group(2)} reads as a decimal number in TOML; for thousands write {whole} or "
-                f"{int(whole):_} (and 0.5 for a half)",
-            ) from None
+        # The key on the line, in the table whose header stands last above it.
         heads = [h for h in lines[: int(at.group(1)) if at else 0] if re.match(r"\s*\[[^\[]", h)]
         table = heads[-1].strip().strip("[]").strip() if heads else ""
         written = re.match(r"\s*([\w-]+)\s*=", line)
         key = (f"{table}.{written.group(1)}" if table else written.group(1)) if written else ""
+        many = re.match(r"\s*[\w-]+\s*=\s*([1-9]\d{0,2}(?:\.\d{3}){2,})\s*(?:#.*)?$", line)
+        if many:  # 1.160.000 is no TOML number at all
+            whole = many.group(1).replace(".", "")
+            raise ScenarioError(
+                str(path),
+                key,
+                f"{many.group(1)} reads as a decimal number in TOML; for thousands write {whole} or "
+                f"{int(whole):_} (and 0.5 for a half)",
+            ) from None
         if _DECIMAL_COMMA.search(line.split("#", 1)[0]):
             hint = (
                 "; a decimal comma? TOML writes decimals with a point (1.54) and thousands as 1540 or 1_540"

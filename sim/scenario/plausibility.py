@@ -993,10 +993,12 @@ def _price_year_inherited(scenario: Scenario, file: str | Path | None) -> list[F
         return []
     near, far = setters[0], setters[1]
     year, theirs = data[near]["price_year"], data[far]["price_year"]
-    own = {".".join(k) for k, _ in _leaves(data[: near + 1])}  # money written where price_year is
+    # Keys written in the files from the one that sets price_year on, and those they inherit.
+    own = {".".join(k) for d in data[: near + 1] for k, _ in _flatten(d, (), [], whole=True)}
     inherited = [
         k
-        for k, _ in _leaves(data[near + 1 :])
+        for d in data[near + 1 :]
+        for k, _ in _flatten(d, (), [], whole=True)
         if k[-1] in _MONEY_KEYS and ".".join(k) not in own and not _own_price_year(scenario, k)
     ]
     if not inherited:
@@ -1013,22 +1015,6 @@ def _price_year_inherited(scenario: Scenario, file: str | Path | None) -> list[F
             f"{year} prices, or give their tables price_year = {theirs} (with a [prices] index)",
         )
     ]
-
-
-def _leaves(docs: list[dict]) -> list[tuple[tuple[str, ...], Any]]:
-    """The (dotted key parts, value) of every value written in ``docs``."""
-    out = []
-
-    def walk(node: dict, parts: tuple[str, ...]) -> None:
-        for k, v in node.items():
-            if isinstance(v, dict) and "dist" not in v:
-                walk(v, (*parts, k))
-            else:
-                out.append(((*parts, k), v))
-
-    for d in docs:
-        walk(d, ())
-    return out
 
 
 def _own_price_year(scenario: Scenario, key: tuple[str, ...]) -> bool:
@@ -1167,8 +1153,8 @@ def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
 
     A rule measured under another key (a rate times the hazard ratio that
     scales it is said under the ratio's key) is not said for a change of
-    the rate: :func:`check_scenario` gives every finding. Attributed to the
-    caller of :meth:`Scenario.with_changes`.
+    the rate: :func:`check_scenario` gives every finding. Attributed as
+    :func:`caller_level` says.
     """
     keys = tuple(changes)
     for finding in check_scenario(scenario, "<changes>"):
@@ -1178,6 +1164,6 @@ def warn_changed(scenario: Scenario, changes: dict[str, Any]) -> None:
 
 def warn_arms(base: Scenario, strategy: Scenario) -> None:
     """A :class:`PlausibilityWarning` for each number outside ``[intervention]`` the arms differ in
-    (:func:`check_arms`), attributed to the caller of the function that calls this."""
+    (:func:`check_arms`), attributed as :func:`caller_level` says."""
     for finding in check_arms(base, strategy):
         warnings.warn(PlausibilityWarning(str(finding)), stacklevel=caller_level())

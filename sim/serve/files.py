@@ -62,8 +62,12 @@ def what_if_files(
         ``{"strategy": (file name, text), "baseline": (file name, text) or None}``.
     """
     stamp = word("file_stamp", lang, day=day.isoformat())
-    was = word("file_was", lang)
-    words = {"not_set": word("file_not_set", lang), "old_note": word("file_old_note", lang)}
+    # The comments' words, in the page's language.
+    words = {
+        "was_word": word("file_was", lang),
+        "not_set": word("file_not_set", lang),
+        "old_note": word("file_old_note", lang),
+    }
     base_path, strategy_path = paths
     was_base, was_strategy = originals[0].to_dict(), originals[1].to_dict()
     base_changes = differences(was_base, arms[0].to_dict())
@@ -78,13 +82,11 @@ def what_if_files(
     extends = None
     if base_changes:
         name = what_if_name(base_path)
-        text = edit_toml(_read(base_path), base_changes, stamp, was_base, was_word=was, **words)
+        text = edit_toml(_read(base_path), base_changes, stamp, was_base, **words)
         out["baseline"] = (name, _header(text, base_path, None, day, lang))
         extends = name
     name = what_if_name(strategy_path)
-    text = edit_toml(
-        _read(strategy_path), strategy_changes, stamp, was_strategy, extends, was_word=was, **words
-    )
+    text = edit_toml(_read(strategy_path), strategy_changes, stamp, was_strategy, extends, **words)
     out["strategy"] = (name, _header(text, strategy_path, out["baseline"], day, lang))
     return out
 
