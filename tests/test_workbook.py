@@ -362,3 +362,23 @@ def test_psa_sheet_says_a_payback_percentile_beyond_the_horizon(tmp_path):
     ]
     (row,) = [r for r in ws.iter_rows(values_only=True) if r[0] == "Payback year"]
     assert "not by 2033" in row and int(p["p5"]) in row
+
+
+def test_psa_sheet_says_when_the_mean_cash_flow_never_pays_back(tmp_path):
+    """The payback year's mean (that of the mean cash flow) was an empty cell when it never paid back."""
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 150_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": 15e6}})
+    psa = sim.psa(base, plan, draws=40, seed=1)
+    p = psa.summary.loc["payback_year"]
+    assert math.isnan(p["mean"]) and not math.isnan(p["p5"])  # the case: the mean cash flow never pays back
+    cmp = sim.compare(base, plan, engine="expected")
+    ws = load_workbook(write_workbook(cmp, tmp_path / "x.xlsx", {}, "en", extras=[psa]))[
+        sheet_name("psa", "en")
+    ]
+    frame = sheet_frame(ws).set_index("Key figure")
+    assert frame.loc["Payback year", "Mean"] == "not by 2033"
+    assert frame.loc["Payback year", "5th percentile"] == int(p["p5"])

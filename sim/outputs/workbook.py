@@ -327,9 +327,10 @@ def write_workbook(
         # A probability's interval is Wilson's; its plug-in standard error is 0 when every draw agrees,
         # which would claim a precision 200 draws do not have.
         summary.loc[summary["metric"].str.startswith("probability"), "mc_se"] = np.nan
-        # A payback percentile beyond the horizon is a finding ("not by 2043"), not an empty cell.
+        # A payback year beyond the horizon is a finding ("not by 2043"), not an empty cell: a
+        # percentile's, and the mean's (that of the mean cash flow, as the note says).
         last = int(psa.years[-1])
-        for col in ("p5", "p95", "median"):
+        for col in ("mean", "p5", "p95", "median"):
             if col in summary:
                 summary[col] = summary[col].astype(object)
                 never = (summary["metric"] == "payback_year") & summary[col].isna()
