@@ -415,6 +415,7 @@ def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
         "lang": "en",
         "discount": "4",
     }
+    before = client.get("/download/report.html", params=data).text  # the expected engine's
     # Started on the Danish page, followed and downloaded on the English one.
     r = client.post("/simulate", data={**data, "lang": "da"})
     job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
@@ -430,6 +431,10 @@ def test_simulation_runs_in_the_background_and_can_be_cancelled(folder):
     assert "Precision" in report and "Range of outcomes" in report
     # The rate's source note in the report's language, not the one the run was started in.
     assert "first rate set on the what-if page" in report and "første rente" not in report
+    # The arms are named as the downloaded files, with or without the run (it kept the originals' names).
+    name_row = re.compile(r"<code class=\"key\">name</code>.*?</tr>", re.S)
+    assert name_row.search(report).group() == name_row.search(before).group()
+    assert "municipality-early-detection-whatif</td>" in name_row.search(report).group()
     # Started again, and cancelled at once: it stops after the replication it waits for.
     r = client.post("/simulate", data={**data, "effect": "50"})
     job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)

@@ -580,8 +580,8 @@ async def download(request: Request) -> Response:
     if what in ("report.html", "report.xlsx"):
         job = _job_for(page, ctx)
         result = job.result if job is not None and job.state == "done" else None
-        if result is not None:
-            result = _worded(result, view.arms)
+        if result is not None:  # its report names the arms as the files it comes with
+            result = _worded(result, F.as_downloaded(view.arms, texts))
         if result is None and view.uncapped:
             return PlainTextResponse(word("reports_need_run", ctx.lang), status_code=409)
         with tempfile.TemporaryDirectory(prefix="trappesim-serve-") as tmp:

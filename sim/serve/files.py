@@ -91,6 +91,16 @@ def what_if_files(
     return out
 
 
+def as_downloaded(
+    arms: tuple[Scenario, Scenario], texts: dict[str, tuple[str, str] | None]
+) -> tuple[Scenario, Scenario]:
+    """The arms named as the downloaded files of :func:`what_if_files` name them (``...-whatif``)."""
+    a, b = arms
+    if texts["baseline"] is not None:
+        a = a.with_changes({"name": _whatif(a.name)}, warn=False)
+    return a, b.with_changes({"name": _whatif(b.name)}, warn=False)
+
+
 def _whatif(name: str) -> str:
     return name if name.endswith("-whatif") else f"{name}-whatif"
 
