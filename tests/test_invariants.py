@@ -69,6 +69,37 @@ def test_a_broken_table_is_named_with_its_numbers(toy):
     assert str(first).startswith("stock identity (replication 7, 2027, step 'mid'): stock_end")
 
 
+def _adult_outcome(cost: float) -> Scenario:
+    """The toy with an adult outcome that costs (or, negative, pays) ``cost`` a year per person above
+    its reference; 'low' is below the reference, 'placed' above it."""
+    outcome = {"name_da": "i arbejde", "name_en": "in work", "share": {"low": 0.1, "placed": 0.5}}
+    outcome |= {"reference_share": 0.3, "cost_per_year": cost}
+    return Scenario.from_dict(toy_dict(adult={"outcomes": {"work": outcome}}))
+
+
+@pytest.mark.parametrize("engine", ["des", "expected"])
+def test_adult_outcomes_that_pay_pass_the_checks_and_mirror_those_that_cost(engine):
+    """An outcome's cost is negative for a net contribution (or below the reference): both engines
+    raised "no negative count" on such a valid file. Its present value flips sign with the cost, child
+    by child (the same random numbers), and stays below zero only where the cost can be."""
+    reps = {"replications": 2} if engine == "des" else {}
+    runs = [simulate(_adult_outcome(c), seed=3, engine=engine, **reps) for c in (-90_000.0, 90_000.0)]
+    pays, costs = (r.measures["adult_cost_pv"] for r in runs)
+    np.testing.assert_allclose(pays, -costs, rtol=1e-12, atol=1e-6)
+    low, placed = 0, 2
+    assert (costs[..., low] < 0).any() and (costs[..., placed] > 0).any()  # both signs in one file
+
+
+def test_a_negative_adult_cost_is_refused_where_no_adult_cost_can_be_negative(toy):
+    d = toy_dict(adult={"cost_per_year": {"placed": 100_000}})
+    st = compile_staircase(Scenario.from_dict(d))
+    m = measures_from_spells(simulate_des(st, 1, 0), st)
+    assert check_measures(m, st) == [] and m["adult_cost_pv"].sum() > 0
+    m["adult_cost_pv"][2, 2] = -5.0
+    (found,) = check_measures(m, st)
+    assert (found.rule, found.year, found.step) == ("no negative cost", 2026, "placed")
+
+
 def test_check_raises_on_the_first_violation(toy):
     res = simulate(toy, replications=2, seed=1)
     check(res)  # nothing to say

@@ -41,8 +41,10 @@ from sim.engines.measures import ADDITIVE
 from sim.errors import InvariantError
 from sim.model.staircase import Staircase, whole_stock
 
-COUNTS = ADDITIVE
-"""Measures that can never be negative."""
+COUNTS = tuple(m for m in ADDITIVE if m != "adult_cost_pv")
+"""Measures that can never be negative. Not ``adult_cost_pv``: an adult outcome's cost (per person
+above its reference share) is negative for a net contribution, or for a step below the reference;
+it is checked only where no adult cost is negative."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ def check_measures(
     for name in COUNTS:
         if name in m:
             negative("no negative count", name, m[name])
+    if "adult_cost_pv" in m and (st.adult_cost >= 0).all():  # no adult cost below 0, no present value
+        negative("no negative cost", "adult_cost_pv", m["adult_cost_pv"])
     if costs:
         negative("no negative cost", "step cost", step_costs(m, st))
         negative("no negative cost", "programme cost", programme_costs(m, st))
