@@ -20,7 +20,8 @@ from hypothesis import strategies as hs
 from sim.scenario import Scenario
 
 BANDS = [(0,), (0, 12), (0, 6, 12), (0, 3, 10, 15)]
-LEAVING_AGE = 18
+LEAVING_AGES = [18, 15, 21]
+PAYER_KEYS = ["kommune", "region", "stat"]
 
 
 def _shares(draw, keys: list[str]) -> dict[str, float]:
@@ -42,8 +43,14 @@ def _rate(draw, labels: list[str]) -> float | dict[str, float]:
     return draw(hs.sampled_from([0.05, 0.2, 0.5, 1.0, 2.5]))
 
 
-def _duration(draw) -> dict:
-    kind = draw(hs.sampled_from(["exponential", "mixture", "weibull", "lognormal"]))
+def _payers(draw) -> dict[str, float] | None:
+    """Sometimes a payers table (shares of kommune, region, stat that sum to 1)."""
+    return _shares(draw, PAYER_KEYS) if draw(hs.integers(0, 3)) == 0 else None
+
+
+def _duration(draw, analytic: bool = False) -> dict:
+    laws = ["exponential", "mixture"] if analytic else ["exponential", "mixture", "weibull", "lognormal"]
+    kind = draw(hs.sampled_from(laws))
     if kind == "exponential":
         return {"dist": "exponential"}
     if kind == "mixture":
@@ -74,21 +81,26 @@ def _acyclic(overflow: dict[str, str]) -> bool:
 
 
 @hs.composite
-def scenario_dicts(draw, intervention: bool | None = None) -> dict:
-    """A random valid scenario as plain data (with an ``[intervention]`` unless told otherwise)."""
+def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = False) -> dict:
+    """A random valid scenario as plain data (with an ``[intervention]`` unless told otherwise).
+
+    ``analytic``: only stays and places the expected engine can represent (exponential and
+    mixture stays, no finite places), so that it applies to every arm.
+    """
     n = draw(hs.integers(2, 6))
     ids = [f"s{i}" for i in range(n)]
     placement = [draw(hs.booleans()) for _ in ids]
     if not any(placement):
         placement[-1] = True
-    bands = list(draw(hs.sampled_from(BANDS)))
+    leaving = draw(hs.sampled_from(LEAVING_AGES))
+    bands = [e for e in draw(hs.sampled_from(BANDS)) if e < leaving]
     aftercare = draw(hs.booleans())
-    aftercare_age = draw(hs.integers(19, 23)) if aftercare else None
-    edges = sorted(set(bands) | ({LEAVING_AGE} if aftercare else set()))
-    top = aftercare_age or LEAVING_AGE
+    aftercare_age = draw(hs.integers(leaving + 1, min(30, leaving + 5))) if aftercare else None
+    edges = sorted(set(bands) | ({leaving} if aftercare else set()))
+    top = aftercare_age or leaving
     edges = [*edges, top]
     labels = [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:])]
-    child_labels = [lab for lab, lo in zip(labels, edges) if lo < LEAVING_AGE]
+    child_labels = [lab for lab, lo in zip(labels, edges) if lo < leaving]
     aftercare_steps = (
         [s for s in ids if draw(hs.booleans())] or [ids[-1]] if aftercare and draw(hs.booleans()) else None
     )
@@ -102,8 +114,10 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
             "placement": placement[i],
             "cost_per_year": draw(hs.sampled_from([0, 10_000, 200_000, 900_000])),
             "entry_cost": draw(hs.sampled_from([0, 0, 5_000])),
-            "duration": _duration(draw),
+            "duration": _duration(draw, analytic),
         }
+        if (payers := _payers(draw)) is not None:
+            steps[sid]["payers"] = payers
     transitions: dict = {}
     for sid in ids:
         row = {}
@@ -118,7 +132,7 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
             transitions[sid] = row
 
     # Places: a few steps (never all) with 0 to a few places, so that they bind.
-    capped = [s for s in ids if draw(hs.integers(0, 2)) == 0]
+    capped = [] if analytic else [s for s in ids if draw(hs.integers(0, 2)) == 0]
     if len(capped) == n:
         capped = capped[:-1]
     uncapped = [s for s in ids if s not in capped]
@@ -160,14 +174,17 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
             allowed = labels if sid in in_aftercare else child_labels
             stock[sid] = {"children": draw(hs.integers(0, 12)), "age_shares": _shares(draw, allowed)}
     population = {
-        "children": 5_000,
+        "children": draw(hs.sampled_from([5_000, 2_000])),
         "age_bands": bands,
-        "leaving_age": LEAVING_AGE,
-        "entries_per_year": float(draw(hs.sampled_from([0, 5, 20, 60]))),
+        "leaving_age": leaving,
         "entry_age_shares": _shares(draw, child_labels),
         "entry_step_shares": entry_steps,
         "initial_stock": stock,
     }
+    if draw(hs.integers(0, 3)) == 0:  # new cases per 1,000 children instead of a number a year
+        population["entries_per_1000_children"] = float(draw(hs.sampled_from([0, 1, 4, 12])))
+    else:
+        population["entries_per_year"] = float(draw(hs.sampled_from([0, 5, 20, 60])))
     if aftercare:
         population["aftercare_until_age"] = aftercare_age
         if aftercare_steps is not None:
@@ -184,14 +201,69 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
         "population": population,
         "transitions": transitions,
     }
+    # Money: price years with an index, discount rates of the file's own.
+    priced = draw(hs.integers(0, 3)) == 0
+    if priced:
+        data["prices"] = {"index": {"2020": 100.0, str(start): 112.5}}
+        for st in steps.values():
+            if draw(hs.booleans()):
+                st["price_year"] = 2020
+    if draw(hs.integers(0, 3)) == 0:
+        rates = hs.sampled_from([-0.05, 0.0, 0.035, 0.5])
+        periods = [{"from_year": 0, "rate": draw(rates)}]
+        if draw(hs.booleans()):
+            periods.append({"from_year": draw(hs.integers(1, 3)), "rate": draw(rates)})
+        data["discounting"] = {"periods": periods}
+        if draw(hs.booleans()):
+            data["discounting"]["to_year"] = start + draw(hs.integers(0, horizon - 1))
     casework = draw(hs.booleans()) and any("review" in st for st in steps.values())
     if casework:
         data["casework"] = {
             "caseworkers": float(draw(hs.sampled_from([5, 20]))),
-            "cost_per_caseworker": 500_000.0,
+            "cost_per_caseworker": draw(hs.sampled_from([500_000.0, 0.0])),
             "cases": float(draw(hs.sampled_from([100, 400]))),
-            "reference_caseload": 20.0,
+            "reference_caseload": draw(hs.sampled_from([20.0, 7.5])),
         }
+        if (payers := _payers(draw)) is not None:
+            data["casework"]["payers"] = payers
+        if priced and draw(hs.booleans()):
+            data["casework"]["price_year"] = 2020
+    # Adult life: costs by highest step (one number or one per band first reached), outcomes.
+    if draw(hs.integers(0, 2)) == 0:
+        adult: dict = {
+            "years": draw(hs.sampled_from([40, 1, 10])),
+            "from_age": draw(hs.sampled_from([18, 0, 25])),
+        }
+        costed = draw(hs.lists(hs.sampled_from(ids), max_size=3, unique=True))
+        adult["cost_per_year"] = {
+            sid: (
+                {lab: draw(hs.sampled_from([0.0, 50_000.0, 200_000.0])) for lab in labels}
+                if draw(hs.booleans())
+                else draw(hs.sampled_from([0.0, 80_000.0]))
+            )
+            for sid in costed
+        }
+        if not costed or draw(hs.booleans()):
+            adult["outcomes"] = {
+                "pension": {
+                    "name_da": "på førtidspension",
+                    "name_en": "on disability pension",
+                    "share": {
+                        sid: draw(hs.sampled_from([0.0, 0.2, 0.6]))
+                        for sid in draw(hs.lists(hs.sampled_from(ids), max_size=3, unique=True))
+                    },
+                    "reference_share": draw(hs.sampled_from([0.05, 0.3])),
+                    # Outcomes may cost only when adult.cost_per_year costs nothing (no double count).
+                    "cost_per_year": 0.0
+                    if any(adult["cost_per_year"].values())
+                    else draw(hs.sampled_from([0.0, -150_000.0, 90_000.0])),
+                }
+            }
+        if (payers := _payers(draw)) is not None:
+            adult["payers"] = payers
+        if priced and draw(hs.booleans()):
+            adult["price_year"] = 2020
+        data["adult"] = adult
     if intervention is None:
         intervention = draw(hs.booleans())
     if intervention:
@@ -212,6 +284,8 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
         if draw(hs.booleans()):
             iv["entry"] = {"extra_entries_share": draw(hs.sampled_from([0.1, 0.5]))}
             if draw(hs.booleans()):
+                iv["entry"]["extra_entries_per_year"] = float(draw(hs.sampled_from([2, 10])))
+            if draw(hs.booleans()):
                 iv["entry"]["entry_step_shares"] = _shares(draw, ids)
         if capped and draw(hs.booleans()):
             sid = draw(hs.sampled_from(capped))
@@ -222,6 +296,12 @@ def scenario_dicts(draw, intervention: bool | None = None) -> dict:
             iv["end_year"] = iv["start_year"] + draw(hs.integers(0, 3))
         if draw(hs.booleans()):
             iv["fading"] = {"half_life_years": draw(hs.sampled_from([0.0, 1.0, math.inf]))}
+            if draw(hs.booleans()):  # fade from a year of its own: from the start on, or later
+                iv["fading"]["after_year"] = iv["start_year"] - 1 + draw(hs.integers(0, 3))
+        if (payers := _payers(draw)) is not None:
+            iv["payers"] = payers
+        if priced and draw(hs.booleans()):
+            iv["price_year"] = 2020
         if draw(hs.integers(0, 3)) == 0:
             iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(labels), min_size=1, unique=True))
         if draw(hs.integers(0, 3)) == 0:

@@ -30,6 +30,17 @@ GENERATED = settings(
 )
 
 
+def assert_every_leaver_has_an_adult_life(m: dict, st) -> None:
+    """Every child who leaves within the horizon (case closed or aged out) is counted once in
+    adult life, by the highest step it reached; its adult costs are a present value, not below 0
+    unless an outcome pays (a net contribution)."""
+    np.testing.assert_allclose(
+        m["adult_leavers"].sum(axis=-1), (m["closed"] + m["aged_out"]).sum(axis=-1), rtol=1e-9, atol=1e-9
+    )
+    if (st.adult_cost >= 0).all():
+        assert (m["adult_cost_pv"] >= -1e-9).all()
+
+
 @pytest.mark.slow
 @GENERATED
 @given(data=scenario_dicts(), seed=hs.integers(0, 2**32 - 1))
@@ -39,21 +50,23 @@ def test_generated_scenarios_keep_every_invariant(data, seed):
         log = simulate_des(st, seed, 0)
         found = check_spells(log, st, 0)
         assert not found, "\n".join(map(str, found))
+        if st.has_adult:
+            assert_every_leaver_has_an_adult_life(measures_from_spells(log, st), st)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=scenario_dicts())
+@given(data=scenario_dicts(analytic=True))
 def test_the_analytic_engines_tables_add_up_too(data):
-    """The same table rules hold for the expected engine, wherever it applies."""
+    """The same table rules hold for the expected engine, on scenarios it applies to (every stay
+    law it represents, reviews, casework, aftercare, strategies, adult life)."""
     for scenario in arms(data):
         st = compile_staircase(scenario)
-        try:
-            m = expected_measures(st)
-        except EngineNotApplicable:
-            return
+        m = expected_measures(st)  # analytic=True: it must apply
         m.pop("flows")
         found = check_measures(m, st)
         assert not found, "\n".join(map(str, found))
+        if st.has_adult:
+            assert_every_leaver_has_an_adult_life(m, st)
 
 
 def test_a_broken_table_is_named_with_its_numbers(toy):
@@ -291,10 +304,13 @@ def _before_start(m: dict, years: int) -> dict:
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=scenario_dicts(intervention=True), seed=hs.integers(0, 2**32 - 1))
+@given(
+    data=hs.booleans().flatmap(lambda a: scenario_dicts(intervention=True, analytic=a)),
+    seed=hs.integers(0, 2**32 - 1),
+)
 def test_a_strategy_changes_nothing_before_it_starts(data, seed):
     """Before its start year the two arms are the same children on the same paths (common random
-    numbers): every table agrees, exactly in the analytic engine (to rounding where the strategy
+    numbers): every table agrees, exactly in the analytic engine (to 1e-9 where the strategy
     reaches only some children) and to rounding in the DES. A difference there would be counted as
     the strategy's effect."""
     base, plan = arms(data)
@@ -312,5 +328,44 @@ def test_a_strategy_changes_nothing_before_it_starts(data, seed):
     for name in exact[0]:
         if st[1].unreached is None:
             np.testing.assert_array_equal(exact[1][name], exact[0][name], err_msg=name)
-        else:  # the reached and the unreached children are solved apart and added: to rounding
-            np.testing.assert_allclose(exact[1][name], exact[0][name], rtol=1e-12, atol=1e-12, err_msg=name)
+        else:
+            # The reached and the unreached children are solved apart and added. That is exact to
+            # rounding but for one term: the half cell at the leaving age (see expected_measures)
+            # is never below 0 nor more than left that year, in each group; a group whose front
+            # has not reached the age yet (a one-year aftercare band) is cut there on its own.
+            # Found at 4e-10 of a child; the term is O(h^2) of the ageing, well inside its 1 %.
+            np.testing.assert_allclose(exact[1][name], exact[0][name], rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_dicts(intervention=True), seed=hs.integers(0, 2**32 - 1))
+def test_every_payer_and_perspective_adds_up_to_societys(data, seed):
+    """Payers, price years and discounting of generated scenarios: each perspective's headline is
+    that payer's own NPV, the payers' NPVs, investments and savings add up to society's, and money
+    is discounted to its discount year (factor 1 there)."""
+    from sim.economics.comparison import PAYERS, compare_arrays, programme_costs, step_costs
+
+    base, plan = arms(data)
+    st = [compile_staircase(a) for a in (base, plan)]
+    m = [{k: v[None] for k, v in measures_from_spells(simulate_des(s, seed, 0), s).items()} for s in st]
+    assert st[0].discount[base.discount_year - base.start_year] == pytest.approx(1.0)
+    assert (st[0].discount > 0).all()
+    for s in st:
+        np.testing.assert_allclose(s.step_payers.sum(-1), 1.0, rtol=1e-9)
+    out = {p: compare_arrays(m[0], m[1], st[0], st[1], perspective=p) for p in (*PAYERS, "society")}
+    soc = out["society"]
+    for p in PAYERS:
+        np.testing.assert_allclose(out[p]["total_npv"], soc[f"total_npv_{p}"], rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(soc["total_npv"], soc["total_npv_society"], rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        soc["investment"], programme_costs(m[1], st[1]) - programme_costs(m[0], st[0]), rtol=1e-9, atol=1e-3
+    )
+    np.testing.assert_allclose(
+        soc["gross_savings"],
+        step_costs(m[0], st[0]).sum(-1) - step_costs(m[1], st[1]).sum(-1),
+        rtol=1e-9,
+        atol=1e-3,
+    )
+    np.testing.assert_allclose(
+        sum(out[p]["adult_savings_pv"] for p in PAYERS), soc["adult_savings_pv"], rtol=1e-9, atol=1e-3
+    )
