@@ -56,7 +56,7 @@ import numpy as np
 from sim.engines.measures import MEASURES
 from sim.engines.propagators import powers, prefix_sums, van_loan
 from sim.errors import EngineNotApplicable
-from sim.model.staircase import Staircase
+from sim.model.staircase import Staircase, whole_stock
 
 
 def _phases(st: Staircase) -> tuple[list[int], list[float], list[list[tuple[int, float]]]]:
@@ -481,7 +481,9 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     tops = np.nonzero(top)
     spread[tops[0], tops[1], hi[tops[1], 0] - 1] += spread[tops[0], tops[1], hi[tops[1], 0]]
     spread[tops[0], tops[1], hi[tops[1], 0]] = 0.0
-    spread *= (st.stock / spread.sum(axis=2))[..., None]
+    # Whole children, shared over the bands as the DES shares them: its expectation, not a
+    # band's fraction of a child (7 children of whom a third are in aftercare are 5 and 2).
+    spread *= (whole_stock(st.stock) / spread.sum(axis=2))[..., None]
     to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
     for s in range(S):
         for (ph, _), share in zip(split[s], struct.at_start[s]):
