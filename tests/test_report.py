@@ -612,7 +612,7 @@ def test_cli_compare_from_societys_perspective(tmp_path, capsys):
         == 0
     )
     printed = capsys.readouterr().out
-    assert "Net present value (societal perspective)" in printed
+    assert "Net present value (public-sector perspective)" in printed
     back = sim.load_results(out)
     assert back.perspective == "society"
     csv = pd.read_csv(out / "comparison.csv").set_index("metric")

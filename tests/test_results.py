@@ -574,7 +574,7 @@ def test_a_report_refuses_a_tornado_of_another_perspective(tmp_path):
     torn = sim.tornado(base, plan, perspective="society")
     torn_dir = write_results(torn, tmp_path / "tornado", inputs, [], 0.1)
     assert results.load_results(torn_dir).perspective == "society"
-    with pytest.raises(results.ResultsFolderError, match="counted from a societal perspective"):
+    with pytest.raises(results.ResultsFolderError, match="counted from a public-sector perspective"):
         results.remake_reports(cmp_dir, "en", [torn_dir])
 
 

@@ -184,7 +184,7 @@ def test_messages_say_numbers_and_payers_in_the_pages_language():
     assert da["cost"] == "Tilladt: 0 til 100.000\u00a0mio.\u00a0kr."
     assert (
         da["perspective"]
-        == "Tilladt: kommune (kommunen), region (regionen), stat (staten), society (samfundet)."
+        == "Tilladt: kommune (kommunen), region (regionen), stat (staten), society (den samlede offentlige sektor)."
     )
     assert da["discount"] == "Skriv et tal, fx 3,5."
 
@@ -528,7 +528,7 @@ def test_a_payer_the_files_leave_alone_is_said_so(client):
     be = client.post("/breakeven", data=form(perspective="region")).text
     assert "nothing is touched" in be and "data-share" not in be  # not "pays back even without any effect"
     society = html.unescape(client.post("/whatif", data=form(perspective="society")).text)
-    assert "the societal perspective gives the municipal figures" in society
+    assert "the public sector as a whole gives the municipal figures" in society
     assert "payer-note" not in client.post("/whatif", data=form()).text
 
 
@@ -570,7 +570,7 @@ def test_variants_show_values_as_a_danish_reader_reads_them(client):
         follow_redirects=False,
     ).headers["location"]
     page = client.get(url).text
-    assert "657,6\u00a0mio.\u00a0kr." in page and "samfundet" in page
+    assert "657,6\u00a0mio.\u00a0kr." in page and "den samlede offentlige sektor" in page
     assert 'value="657,6"' in page  # the field too, with a decimal comma
 
 

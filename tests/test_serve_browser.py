@@ -287,7 +287,7 @@ def test_perspective(page, served, console_errors):
         page.select_option("#f-perspective", "society")
     assert response.value.ok
     expect(page).to_have_url(re.compile(r"[?&]perspective=society(&|$)"), timeout=TIMEOUT)
-    expect(page.locator("#results > p.note").first).to_contain_text("societal perspective")
+    expect(page.locator("#results > p.note").first).to_contain_text("public-sector perspective")
     # In the shipped files every cost is the municipality's, so society's NPV is the same:
     # the region's (none of the costs) shows the figures do follow the payer.
     want = reference(served.folder, {"perspective": "society"})

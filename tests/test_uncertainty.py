@@ -367,7 +367,7 @@ def test_cli_breakeven_and_tornado_say_whose_money(write_scenario, tmp_path, cap
     bpath = write_scenario(base.to_dict(), "base.toml")
     ppath = write_scenario(plan.to_dict(), "plan.toml")
     assert cli(["breakeven", str(bpath), str(ppath), "--on", "cost", "--perspective", "society"]) == 0
-    assert "societal perspective (--perspective society)" in capsys.readouterr().out
+    assert "public-sector perspective (--perspective society)" in capsys.readouterr().out
     out = tmp_path / "torn"
     assert cli(["tornado", str(bpath), str(ppath), "--perspective", "stat", "--out", str(out)]) == 0
     assert "state perspective (--perspective stat)" in capsys.readouterr().out

@@ -32,6 +32,7 @@ from sim.model.staircase import Staircase, compile_staircase, hazard_ratio_table
 from sim.run.estimates import t_quantile
 from sim.run.experiment import (
     DEFAULT_SEED,
+    PLACEMENTS_UNIT,
     PROJECTION,
     Engine,
     check_pair,
@@ -47,7 +48,7 @@ from sim.scenario.plausibility import LIMITS, _matches, _measured, _outside, war
 from sim.scenario.schema import tidy
 
 OUTCOMES = {
-    "placement_entries_avoided": "children, whole horizon",
+    "placement_entries_avoided": PLACEMENTS_UNIT,
     "placement_child_years_avoided": "child-years",
     "placed_at_end_avoided": "children placed at end",
     "investment_pv": "money",

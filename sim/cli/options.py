@@ -105,7 +105,10 @@ def add_perspective(p: argparse.ArgumentParser) -> None:
         "--perspective",
         choices=PERSPECTIVES,
         default="kommune",
-        help="whose money the budget numbers count (default kommune; society: everyone's)",
+        help=(
+            "whose money the budget numbers count (default kommune; society: the public sector as a whole, "
+            "kommune + region + stat)"
+        ),
     )
 
 

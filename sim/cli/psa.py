@@ -72,7 +72,7 @@ def _psa(args: argparse.Namespace) -> int:
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")
     payer = f" ({L.t('persp_' + args.perspective, lang)})" if args.perspective != "kommune" else ""
     rows = [
-        (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "children"),
+        (L.t("kf_entries_avoided", lang), "placement_entries_avoided", "placements"),
         (L.t("kf_npv", lang) + payer, "npv", "money"),
         (L.t("kf_roi", lang), "roi", "ratio"),
     ]

@@ -265,6 +265,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nye anbringelser undgået, usikre parametre (PSA)",
     ),
     "u_children": ("children", "børn"),
+    # Entries onto a placement step: a child placed twice is two placements.
+    "u_placements": ("placements", "anbringelser"),
     "u_persons": (
         "adults above the reference share, of the children leaving in the period",
         "voksne ud over referenceandelen, blandt børn der forlader trappen i perioden",
@@ -334,15 +336,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "kf_npv_region": ("Net present value for the region", "Nettonutidsværdi for regionen"),
     "kf_npv_stat": ("Net present value for the state", "Nettonutidsværdi for staten"),
     "kf_npv_society": (
-        "Net present value for society (all payers)",
-        "Nettonutidsværdi for samfundet (alle betalere)",
+        "Net present value for the public sector as a whole (all payers)",
+        "Nettonutidsværdi for den samlede offentlige sektor (alle betalere)",
     ),
     # A perspective, not a possessive: "the municipality's money" was wrong for the national
     # scenarios, which count every municipality's.
     "persp_kommune": ("municipal perspective", "kommunalt perspektiv"),
     "persp_region": ("regional perspective", "regionalt perspektiv"),
     "persp_stat": ("state perspective", "statsligt perspektiv"),
-    "persp_society": ("societal perspective", "samfundsøkonomisk perspektiv"),
+    # Not "societal" / "samfundsøkonomisk": the three public purses added up, not a socio-economic
+    # analysis in Finansministeriet's sense (net tax factor, tax distortion, production effects).
+    "persp_society": ("public-sector perspective", "samlet offentligt perspektiv"),
     "whose_money": ("The figures are counted from a {whose}.", "Tallene er opgjort i et {whose}."),
     "kf_adult": (
         "Adult-life costs avoided, projected beyond the horizon",
@@ -1568,7 +1572,10 @@ TEXT.update(
         "outcome_npv_kommune": ("Net present value for the municipality", "Nettonutidsværdi for kommunen"),
         "outcome_npv_region": ("Net present value for the region", "Nettonutidsværdi for regionen"),
         "outcome_npv_stat": ("Net present value for the state", "Nettonutidsværdi for staten"),
-        "outcome_npv_society": ("Net present value for society", "Nettonutidsværdi for samfundet"),
+        "outcome_npv_society": (
+            "Net present value for the public sector as a whole",
+            "Nettonutidsværdi for den samlede offentlige sektor",
+        ),
         "outcome_adult_consequences_avoided_pv": (
             "Adult-life costs avoided (projection)",
             "Undgåede udgifter i voksenlivet (fremskrivning)",

@@ -27,7 +27,7 @@ from sim.scenario import PERSPECTIVES
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
 _COMPARISON_ROWS = [
-    ("placement_entries_avoided", "kf_entries_avoided", "children"),
+    ("placement_entries_avoided", "kf_entries_avoided", "placements"),
     ("placement_child_years_avoided", "kf_child_years_avoided", "child_years"),
     ("placed_at_end_avoided", "kf_fewer_placed", "children"),
     ("investment_pv", "kf_investment", "money"),
@@ -56,6 +56,7 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
     cur = L.currency_symbol(scenario.currency, lang)
     return {
         "children": t("u_children", lang),
+        "placements": t("u_placements", lang),
         "children1": t("u_children", lang),
         "persons": t("u_persons", lang),
         "child_years": t("u_child_years", lang),
@@ -121,7 +122,7 @@ def format_value(
         if kind == "year":
             return t("not_within", lang, y1=last_year) if last_year else t("none", lang)
         return "–"
-    if kind in ("children", "child_years"):
+    if kind in ("children", "placements", "child_years"):
         return L.number(value, lang)
     if kind == "persons":
         return L.number(value, lang, 0, signed=True)
@@ -162,7 +163,7 @@ def key_figures(
         year the mean cash flow pays back), ``mc_se``, ``mc_low``, ``mc_high``
         (the mean's 95 % Monte Carlo interval), ``p5``, ``p95`` (the range of
         outcomes; for PSA rows the range over parameter draws; nan where there
-        is none), ``kind`` (the unit's kind: ``money``, ``children``, ...),
+        is none), ``kind`` (the unit's kind: ``money``, ``placements``, ``children``, ...),
         ``group`` (``budget``; ``projection``, ``payers``; ``psa`` or
         ``psa_des`` for rows over a PSA's draws), ``unit`` (money with its
         price year and discount rates), and as text ``text`` (the mean),
@@ -200,7 +201,7 @@ def key_figure_records(
     else:
         rows = [
             ("placed_at_end", "kf_placed_end", "children"),
-            ("placement_entries", "kf_entries", "children"),
+            ("placement_entries", "kf_entries", "placements"),
             ("total_cost_discounted", "kf_total_cost", "money"),
         ]
         if result.has_capacity:
@@ -249,7 +250,7 @@ def key_figure_records(
     if psa is not None:
         p = psa.summary
         for metric, label, kind in (
-            ("placement_entries_avoided", "kf_avoided_psa", "children"),
+            ("placement_entries_avoided", "kf_avoided_psa", "placements"),
             ("npv", "kf_npv_psa", "money"),
         ):
             text = t(label, lang)

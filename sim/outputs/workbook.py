@@ -43,6 +43,7 @@ SHEETS = {
 
 _FORMATS = {
     "children": "#,##0",
+    "placements": "#,##0",
     "children1": "#,##0.0",
     "child_years": "#,##0",
     "child_years1": "#,##0.0",

@@ -337,7 +337,7 @@ class Result:
         return {
             "placed_at_end": (last["placed_year_end"], "children"),
             "children_on_staircase_at_end": (last["children_year_end"], "children"),
-            "placement_entries": (per_rep["placement_entries"], "children, whole horizon"),
+            "placement_entries": (per_rep["placement_entries"], PLACEMENTS_UNIT),
             "placement_child_years": (per_rep["placement_child_years"], "child-years"),
             "waiting_years": (per_rep["waiting_years"], "child-years waiting for a full step"),
             "overflows": (per_rep["overflows"], "children sent on by a full step"),
@@ -534,7 +534,7 @@ class Comparison:
         """:attr:`summary`'s rows as plain dicts by metric (without the shares of replications)."""
         money = money_label(self.base.scenario) + f"; perspective: {self.perspective}"
         rows = {
-            "placement_entries_avoided": ("total_placement_entries_avoided", "children, whole horizon"),
+            "placement_entries_avoided": ("total_placement_entries_avoided", PLACEMENTS_UNIT),
             "placement_child_years_avoided": ("total_placement_child_years_avoided", "child-years"),
             "placed_at_end_avoided": ("total_placed_at_end_avoided", "children placed at end"),
             "waiting_years_avoided": ("total_waiting_years_avoided", "child-years waiting for a full step"),
@@ -622,6 +622,9 @@ class Comparison:
         data["discount_factor"] = self.base.staircase.discount
         return pd.DataFrame(data)
 
+
+PLACEMENTS_UNIT = "placements (entries onto a placement step), whole horizon"
+"""The unit of placements counted or avoided: a child placed twice is two placements."""
 
 SUMMARY_COLUMNS = ("metric", "mean", "mc_se", "mc_low", "mc_high", "median", "p5", "p95", "unit", "mean_from")
 """Columns of every summary table (the first, ``metric``, is its index: ``summary.loc["npv"]``): the

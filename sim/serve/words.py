@@ -37,7 +37,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "persp_kommune": ("the municipality (kommune)", "kommunen"),
     "persp_region": ("the region", "regionen"),
     "persp_stat": ("the state (stat)", "staten"),
-    "persp_society": ("society", "samfundet"),
+    "persp_society": ("the public sector as a whole", "den samlede offentlige sektor"),
     "unit_percent": ("%", "%"),
     "unit_dkk_m": ("DKK\u00a0m", "mio.\u00a0kr."),  # never broken across lines
     "unit_year": ("", ""),
@@ -115,9 +115,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "Vælg en anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
     ),
     "society_is_kommune": (
-        "In these files every cost is municipal, so the societal perspective gives the municipal figures.",
-        "I disse filer er alle udgifter kommunale, så det samfundsøkonomiske perspektiv giver de kommunale "
-        "tal.",
+        "In these files every cost is municipal, so the public sector as a whole gives the municipal figures.",
+        "I disse filer er alle udgifter kommunale, så den samlede offentlige sektor giver de kommunale tal.",
     ),
     "be_no_effect": (
         "no effect to scale: the strategy changes no rate and no number of new cases",
