@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, toy_dict
+from conftest import INTERVENTION, SCENARIOS, toy_dict
 from generated import scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
@@ -736,7 +736,6 @@ def test_a_hazard_ratio_of_zero_breaks_even_just_above_zero_not_at_zero(tmp_path
     """0 ** theta is 0 for any theta > 0 and 1 at 0: the NPV jumps there, and the search closed in on 0,
     which the CLI printed as "not negative even with no effect at all" beside an NPV of no effect < 0."""
     import tomli_w
-    from conftest import INTERVENTION
 
     from sim.analysis.uncertainty import _npv, scaled_effect
 
@@ -774,3 +773,23 @@ def test_searches_and_draws_set_numbers_without_warning_about_them():
         sim.break_even(base, plan, on="cost", draws=2)
         for levers in ({"effect": "20"}, {"effect": "150", "cost": "900", "half_life": "2"}):
             assert _view(page, Context(page, {**levers, "\x00typed": "1"}, [])).ok
+
+
+def test_the_probability_of_having_paid_back_follows_the_payback_year():
+    """A strategy whose effect fades is in surplus for some years, then behind again: those years are
+    not "paid back" in any draw whose payback year says otherwise (they were counted, and the curve
+    fell). The probability grows with the year and equals the share of draws paid back by then."""
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 100_000}
+    base = sim.Scenario.from_dict(d)
+    fading = {**INTERVENTION, "ramp_up_years": 0, "cost_per_year": 3e6, "fading": {"half_life_years": 0.5}}
+    plan = base.with_changes({"name": "fading", "intervention": fading})
+    result = psa(base, plan, draws=60, seed=2)
+    cum = result.arrays["cum_net_savings_discounted"]
+    assert ((cum > 0).any(axis=1) & ~(cum[:, -1] >= 0)).any()  # the case: in surplus, then behind
+    p = result.breakeven.set_index("year")["probability_break_even"]
+    assert (np.diff(p.to_numpy()) >= 0).all()
+    pay = result.arrays["total_payback_year"]
+    for year, share in p.items():
+        assert share == pytest.approx(np.mean(np.nan_to_num(pay, nan=np.inf) <= year))
+    assert p.iloc[-1] < (cum > 0).any(axis=1).mean()  # surplus in some year is not payback

@@ -379,9 +379,16 @@ class PSAResult:
 
     @cached_property
     def breakeven(self) -> pd.DataFrame:
-        """Probability that cumulative discounted net savings are above zero, by year."""
-        cum = self.arrays["cum_net_savings_discounted"]
-        return pd.DataFrame({"year": self.years, "probability_break_even": (cum > 0).mean(axis=0)})
+        """Probability of having paid back by each year: that a draw's payback year (from which its
+        cumulative discounted net savings stay >= 0 to the horizon) is that year or earlier.
+
+        A draw in surplus for a while and behind again later has not paid back in those years, as
+        its payback year says; so the probability only grows, and its quantiles are the payback
+        year's percentiles.
+        """
+        pay = self.arrays["total_payback_year"]  # nan: never
+        paid = pay[:, None] <= self.years[None, :]
+        return pd.DataFrame({"year": self.years, "probability_break_even": paid.mean(axis=0)})
 
 
 def psa(
