@@ -170,8 +170,30 @@ def _by_reach(st: Staircase, cells_per_year: int) -> dict[str, np.ndarray]:
         )
         for arm, keep in ((st, reach.astype(float)), (st.unreached, (~reach).astype(float)))
     ]
-    a, b = (expected_measures(p, cells_per_year) for p in parts)
+    # The half cell at the leaving age is bounded (not below 0, not more than left in the year):
+    # bounded for the two groups together, as for one chain, and shared by what each lets age out,
+    # so that until a strategy starts the sum is the baseline's to rounding.
+    solving = [_solve(p, cells_per_year) for p in parts]
+    (edge_a, aged_a), (edge_b, aged_b) = (next(s) for s in solving)
+    aged = aged_a + aged_b
+    half = _bounded(edge_a + edge_b, aged)
+    share = np.divide(aged_a, aged, out=np.full_like(aged, 0.5), where=aged > 0)
+    a, b = (_finish(s, h) for s, h in zip(solving, (half * share, half * (1.0 - share))))
     return {m: a[m] + b[m] for m in a}
+
+
+def _bounded(edge: np.ndarray, aged: np.ndarray) -> np.ndarray:
+    """The half cell at the leaving age from its estimate ``edge``: not below 0, nor above ``aged``."""
+    return np.minimum(np.clip(edge, 0.0, None), aged)
+
+
+def _finish(solving, half: np.ndarray) -> dict[str, np.ndarray]:
+    """The measures of a :func:`_solve` given its half cells at the leaving age."""
+    try:
+        solving.send(half)
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("engine bug: the analytic solve asked for more than its half cells")
 
 
 def _cohort_pieces(K: int, C: int, seg_of: np.ndarray, seg_end: np.ndarray) -> list[tuple]:
@@ -412,6 +434,15 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     """
     if st.unreached is not None:
         return _by_reach(st, cells_per_year)
+    solving = _solve(st, cells_per_year)
+    edge, aged = next(solving)
+    return _finish(solving, _bounded(edge, aged))
+
+
+def _solve(st: Staircase, cells_per_year: int):
+    """:func:`expected_measures` of one chain, as a generator: it yields the estimate of the half cell
+    at the leaving age and the children the grid lets age out (``[Y, P]`` each), is sent the half
+    cells to count, and returns the measures."""
     K = int(cells_per_year)
     h = 1.0 / K
     struct = _structure(st.stays, tuple(st.step_ids))
@@ -627,7 +658,7 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     states = np.arange(P)
     edge = 1.5 * X[1:, top, states] - 0.5 * X[1:, top - 1, states]
     grid_aged = aged.sum(axis=1)  # [Y, P]: as the grid has them leave
-    half = np.minimum(0.5 * np.clip(edge, 0.0, None) * (top >= K - 1), grid_aged)  # [Y, P]
+    half = yield 0.5 * edge * (top >= K - 1), grid_aged  # [Y, P]: bounded by the caller (_bounded)
     aged_p = grid_aged - half
     aged_p[1:] += half[:-1]
     out["aged_out"] = aged_p @ occ_step
