@@ -172,3 +172,59 @@ def test_the_csv_discounting_label_says_what_the_english_reports_say():
     for rate in (*np.linspace(-0.1, 0.9, 41), 0.0351, -0.00049, 0.00049, 0.0249999):
         x = s.with_changes({"discounting.periods": [{"from_year": 0, "rate": float(rate)}]})
         assert discounting_label(x) == L.discounting(x, "en").replace(L.NBSP, " "), rate
+
+
+def test_caseworkers_are_paid_by_casework_payers_and_the_rest_by_the_programmes(toy):
+    """Closed form: extra caseworkers cost ``extra x cost_per_caseworker`` a year, borne as
+    ``casework.payers`` says; the programme's own cost as ``intervention.payers`` says. Measures
+    are zero (only programme money), so every number is known exactly (rtol 1e-12)."""
+    from sim.economics.comparison import PAYERS
+
+    base = toy.with_changes(
+        {
+            "horizon_years": 4,
+            "steps.mid.review": {"interval_months": 6, "moves": {"closed": 0.2}},
+            "casework": {
+                "caseworkers": 10,
+                "cost_per_caseworker": 500_000,
+                "cases": 480,
+                "reference_caseload": 48,
+                "payers": {"stat": 1.0},
+            },
+        }
+    )
+    plan = base.with_changes(
+        {
+            "intervention": {
+                "start_year": 2024,
+                "cost_per_year": 1e6,
+                "extra_caseworkers": 5,
+                "payers": {"kommune": 1.0},
+            }
+        }
+    )
+    st_b, st_s = compile_staircase(base), compile_staircase(plan)
+    out = compare_arrays(_measures(st_b), _measures(st_s), st_b, st_s, perspective="stat")
+    inv = out["investment_by_payer"][0]
+    np.testing.assert_allclose(inv[:, PAYERS.index("stat")], 5 * 500_000.0, rtol=1e-12)
+    np.testing.assert_allclose(inv[:, PAYERS.index("kommune")], 1e6, rtol=1e-12)
+    np.testing.assert_allclose(inv[:, PAYERS.index("region")], 0.0, atol=1e-6)
+    d = st_b.discount
+    assert out["total_investment_pv"][0] == pytest.approx(5 * 500_000.0 * d.sum(), rel=1e-12)
+    assert out["total_npv_kommune"][0] == pytest.approx(-1e6 * d.sum(), rel=1e-12)
+
+
+def test_adult_savings_are_the_baselines_adult_costs_minus_the_strategys_times_the_payers_share(toy):
+    """By hand: the baseline's leavers cost 1,000 (present value) of adult life, the strategy's 400;
+    the saving is +600 for society and 0.3 x 600 for a payer bearing 30 % of adult costs."""
+    adult = {"cost_per_year": {"placed": 1.0}, "years": 5, "payers": {"kommune": 0.7, "stat": 0.3}}
+    base = toy.with_changes({"horizon_years": 4, "adult": adult})
+    plan = base.with_changes({"intervention": {"start_year": 2024, "cost_per_year": 0.0}})
+    st_b, st_s = compile_staircase(base), compile_staircase(plan)
+    pv_b, pv_s = np.zeros((1, 4, 3)), np.zeros((1, 4, 3))
+    pv_b[0, 1, 2], pv_s[0, 1, 2] = 1_000.0, 400.0
+    for perspective, share in (("society", 1.0), ("stat", 0.3), ("kommune", 0.7), ("region", 0.0)):
+        out = compare_arrays(
+            _measures(st_b, adult_cost_pv=pv_b), _measures(st_s, adult_cost_pv=pv_s), st_b, st_s, perspective
+        )
+        assert out["total_adult_savings_pv"][0] == pytest.approx(600.0 * share, abs=1e-9), perspective

@@ -477,3 +477,41 @@ def test_des_agrees_with_analytic_engine_on_generated_scenarios(data):
                 f"{scenario.name}: {m} on {st.step_ids[worst]}: DES {x.mean(axis=0)[worst]:.6g}, "
                 f"analytic {ref[worst]:.6g}, z = {z[worst]:.2f}"
             )
+
+
+def test_a_strategy_reaching_only_the_occupied_band_is_the_strategy_reaching_all():
+    """Invariant: when every child is 12-17 (new cases and the stock), limiting a strategy's hazard
+    ratios to the band 12-17 changes nothing, in every year it ramps in (rtol 1e-9). The rates then
+    change from year to year only in that band: the engine must see the years differ there too."""
+    from sim.engines.measures import MEASURES
+
+    d = toy_dict()
+    d["population"]["entry_age_shares"] = {"12-17": 1.0}
+    for stock in d["population"]["initial_stock"].values():
+        stock["age_shares"] = {"12-17": 1.0}
+    base = Scenario.from_dict(d)
+    plan = {"start_year": 2025, "ramp_up_years": 2, "hazard_ratios": {"mid": {"placed": 0.5}}}
+    everyone = base.with_changes({"intervention": plan})
+    banded = base.with_changes({"intervention": {**plan, "reached_age_bands": ["12-17"]}})
+    m0, a, b = (expected_measures(compile_staircase(s)) for s in (base, everyone, banded))
+    for name in MEASURES:
+        np.testing.assert_allclose(b[name], a[name], rtol=1e-9, atol=1e-9, err_msg=name)
+    # The strategy did act: fewer placements than the baseline once it has started.
+    assert (a["placement_entries"][2:].sum(-1) < m0["placement_entries"][2:].sum(-1) - 1.0).all()
+
+
+def test_adult_cost_is_a_closed_form_annuity_of_the_exit_year():
+    """At one flat rate r, ``years`` of adult life from leaving in year index k are worth
+    ``(1 + r)^-k (1 - (1 + r)^-years) / (1 - 1 / (1 + r))`` per krone a year (from age 0, adult life
+    starts at leaving). The analytic engine's present values against that annuity, rtol 1e-9."""
+    r, years = 0.04, 30
+    d = toy_dict()
+    d["discounting"] = {"periods": [{"from_year": 0, "rate": r}]}
+    d["adult"] = {"cost_per_year": {"placed": 50_000.0, "mid": 8_000.0}, "years": years, "from_age": 0}
+    st = compile_staircase(Scenario.from_dict(d))
+    e = expected_measures(st)
+    k = np.arange(st.horizon)
+    annuity = (1 + r) ** -k * (1 - (1 + r) ** -years) / (1 - 1 / (1 + r))
+    cost = np.zeros(st.n_steps)
+    cost[st.step_ids.index("placed")], cost[st.step_ids.index("mid")] = 50_000.0, 8_000.0
+    np.testing.assert_allclose(e["adult_cost_pv"], e["adult_leavers"] * cost * annuity[:, None], rtol=1e-9)
