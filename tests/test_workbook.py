@@ -345,40 +345,37 @@ def test_the_tornado_sheet_gives_the_unit_of_each_inputs_low_and_high(tmp_path):
     assert by_key["intervention.hazard_ratios.mid.placed"] == "forhold"
 
 
-def test_psa_sheet_says_a_payback_percentile_beyond_the_horizon(tmp_path):
-    """More than 5 % of draws never paying back left the 95th percentile's cell empty, unexplained."""
+def _psa_sheet(tmp_path, programme_cost: float):
+    """The toy with an uncertain cost of placement against a strategy at ``programme_cost`` a year:
+    the payback year over 40 draws, and the English workbook's PSA sheet with them."""
     from sim.outputs.workbook import write_workbook
 
     d = toy_dict()
     d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 150_000}
     base = sim.Scenario.from_dict(d)
-    plan = base.with_changes({"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": 9e6}})
+    plan = base.with_changes(
+        {"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": programme_cost}}
+    )
     psa = sim.psa(base, plan, draws=40, seed=1)
-    p = psa.summary.loc["payback_year"]
-    assert math.isnan(p["p95"]) and not math.isnan(p["p5"])  # the case itself: some draws never pay back
     cmp = sim.compare(base, plan, engine="expected")
     ws = load_workbook(write_workbook(cmp, tmp_path / "x.xlsx", {}, "en", extras=[psa]))[
         sheet_name("psa", "en")
     ]
+    return psa.summary.loc["payback_year"], ws
+
+
+def test_psa_sheet_says_a_payback_percentile_beyond_the_horizon(tmp_path):
+    """More than 5 % of draws never paying back left the 95th percentile's cell empty, unexplained."""
+    p, ws = _psa_sheet(tmp_path, 9e6)
+    assert math.isnan(p["p95"]) and not math.isnan(p["p5"])  # the case itself: some draws never pay back
     (row,) = [r for r in ws.iter_rows(values_only=True) if r[0] == "Payback year"]
     assert "not by 2033" in row and int(p["p5"]) in row
 
 
 def test_psa_sheet_says_when_the_mean_cash_flow_never_pays_back(tmp_path):
     """The payback year's mean (that of the mean cash flow) was an empty cell when it never paid back."""
-    from sim.outputs.workbook import write_workbook
-
-    d = toy_dict()
-    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 150_000}
-    base = sim.Scenario.from_dict(d)
-    plan = base.with_changes({"name": "plan", "intervention": {**INTERVENTION, "cost_per_year": 15e6}})
-    psa = sim.psa(base, plan, draws=40, seed=1)
-    p = psa.summary.loc["payback_year"]
+    p, ws = _psa_sheet(tmp_path, 15e6)
     assert math.isnan(p["mean"]) and not math.isnan(p["p5"])  # the case: the mean cash flow never pays back
-    cmp = sim.compare(base, plan, engine="expected")
-    ws = load_workbook(write_workbook(cmp, tmp_path / "x.xlsx", {}, "en", extras=[psa]))[
-        sheet_name("psa", "en")
-    ]
     frame = sheet_frame(ws).set_index("Key figure")
     assert frame.loc["Payback year", "Mean"] == "not by 2033"
     assert frame.loc["Payback year", "5th percentile"] == int(p["p5"])
