@@ -237,6 +237,8 @@ def test_placements_avoided(cmps, case, tmp_path):
     assert ("90 %" in title) == several
     assert (plots.INTERVAL_LABEL in legend_texts(ax)) == several
     assert "Fewer children placed at 31 December" in legend_texts(ax)
+    # The bars count placements (a child placed twice counts twice), the line children: the axis says both.
+    assert ax.get_ylabel() == "Placements (bars), children (line)"
 
 
 def _under_legend(fig, ax, x, top) -> np.ndarray:

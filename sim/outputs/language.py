@@ -41,6 +41,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # axes and legends
     "year": ("Year", "År"),
     "children": ("Children", "Børn"),
+    # The placements-avoided chart's bars count placements (a child placed twice, twice), its line children.
+    "placements_and_children": ("Placements (bars), children (line)", "Anbringelser (søjler), børn (linje)"),
     "year_stock": ("Year (children on each step at 31 December)", "År (børn på hvert trin pr. 31. december)"),
     "step_legend": ("Step (hatched: placement)", "Trin (skraveret: anbringelse)"),
     "interval_reps": ("Range of outcomes (90 % of replications)", "Udfaldsrum (90 % af kørslerne)"),

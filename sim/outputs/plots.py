@@ -408,7 +408,7 @@ def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     )
     ax.axhline(0, color="0.3", lw=0.8)
     ax.yaxis.set_major_formatter(_counts(lang))
-    _yearly_axes(ax, t("children", lang), cmp, lang)
+    _yearly_axes(ax, t("placements_and_children", lang), cmp, lang)
     tot = cmp.summary.loc["placement_entries_avoided"]
     interval = (
         ""
