@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import toy_dict
+from conftest import INTERVENTION, toy_dict
 from generated import arms, scenario_dicts
 from hypothesis import HealthCheck, given, settings
 
@@ -515,3 +515,29 @@ def test_adult_cost_is_a_closed_form_annuity_of_the_exit_year():
     cost = np.zeros(st.n_steps)
     cost[st.step_ids.index("placed")], cost[st.step_ids.index("mid")] = 50_000.0, 8_000.0
     np.testing.assert_allclose(e["adult_cost_pv"], e["adult_leavers"] * cost * annuity[:, None], rtol=1e-9)
+
+
+@pytest.mark.parametrize("adult", [False, True])
+def test_a_targeted_strategy_changes_nothing_before_it_starts_with_a_one_year_aftercare_band(adult):
+    """The reached and the other children are solved apart and added. The half cell at the leaving age
+    is bounded (not below 0, not more than leave in the year) for the two together: bounded for each
+    on its own, a one-year aftercare band put 1e-5 of a child (4 kroner of adult life) between the
+    arms before the start. Before its start year the arms agree to rounding (1e-12)."""
+    d = toy_dict()
+    d["population"] |= {"leaving_age": 18, "aftercare_until_age": 19, "age_bands": [0, 6, 12]}
+    for step, stock in d["population"]["initial_stock"].items():
+        stock["age_shares"] = (
+            {"0-5": 0.2, "6-11": 0.3, "12-17": 0.4, "18-18": 0.1}
+            if step == "placed"
+            else {"0-5": 0.3, "6-11": 0.3, "12-17": 0.4}
+        )
+    if adult:
+        d["adult"] = {"cost_per_year": {"placed": 50_000.0}, "years": 10, "from_age": 18}
+    base = Scenario.from_dict(d)
+    plan = base.with_changes(
+        {"intervention": {**INTERVENTION, "start_year": 2027, "reached_entry_steps": ["low"]}}
+    )
+    assert compile_staircase(plan).unreached is not None  # the case: solved in two groups
+    a, b = (expected_measures(compile_staircase(s)) for s in (base, plan))
+    for name in ADDITIVE:
+        np.testing.assert_allclose(b[name][:3], a[name][:3], rtol=1e-12, atol=1e-12, err_msg=name)

@@ -528,7 +528,7 @@ def test_a_payer_the_files_leave_alone_is_said_so(client):
     be = client.post("/breakeven", data=form(perspective="region")).text
     assert "nothing is touched" in be and "data-share" not in be  # not "pays back even without any effect"
     society = html.unescape(client.post("/whatif", data=form(perspective="society")).text)
-    assert "the public sector as a whole gives the municipal figures" in society
+    assert "the figures for the public sector as a whole are the municipal ones" in society
     assert "payer-note" not in client.post("/whatif", data=form()).text
 
 

@@ -115,8 +115,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Vælg en anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
     ),
     "society_is_kommune": (
-        "In these files every cost is municipal, so the public sector as a whole gives the municipal figures.",
-        "I disse filer er alle udgifter kommunale, så den samlede offentlige sektor giver de kommunale tal.",
+        "In these files every cost is municipal, so the figures for the public sector as a whole are the "
+        "municipal ones.",
+        "I disse filer er alle udgifter kommunale, så er tallene for den samlede offentlige sektor de samme "
+        "som de kommunale.",
     ),
     "be_no_effect": (
         "no effect to scale: the strategy changes no rate and no number of new cases",
