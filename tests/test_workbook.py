@@ -379,3 +379,24 @@ def test_psa_sheet_says_when_the_mean_cash_flow_never_pays_back(tmp_path):
     frame = sheet_frame(ws).set_index("Key figure")
     assert frame.loc["Payback year", "Mean"] == "not by 2033"
     assert frame.loc["Payback year", "5th percentile"] == int(p["p5"])
+
+
+def test_psa_sheet_says_a_payer_without_a_share_has_nothing_to_pay_back(tmp_path):
+    """From the region's purse (no cost line gives it a share) no draw invests or saves: its payback
+    cells said "not by 2033", as if it never paid back; there is nothing to pay back."""
+    from sim.outputs.workbook import write_workbook
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 150_000}
+    base = sim.Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    psa = sim.psa(base, plan, draws=20, seed=1, perspective="region")
+    assert (psa.arrays["total_investment_pv"] == 0).all() and (
+        psa.arrays["total_gross_savings_pv"] == 0
+    ).all()
+    cmp = sim.compare(base, plan, engine="expected", perspective="region")
+    ws = load_workbook(write_workbook(cmp, tmp_path / "x.xlsx", {}, "en", extras=[psa]))[
+        sheet_name("psa", "en")
+    ]
+    row = sheet_frame(ws).set_index("Key figure").loc["Payback year"]
+    assert row["Mean"] == row["Median"] == "– (nothing invested or saved from this perspective)"

@@ -331,11 +331,17 @@ def write_workbook(
         # A payback year beyond the horizon is a finding ("not by 2043"), not an empty cell: a
         # percentile's, and the mean's (that of the mean cash flow, as the note says).
         last = int(psa.years[-1])
+        at_stake = (psa.arrays["total_investment_pv"] != 0) | (psa.arrays["total_gross_savings_pv"] != 0)
+        no_year = (  # a payer no draw gives a share: nothing to pay back, not "never"
+            report.format_value(np.nan, "year", lang, last_year=last)
+            if at_stake.any()
+            else t("no_money", lang, nothing=L.in_sentence(t("no_money_title", lang)))
+        )
         for col in ("mean", "p5", "p95", "median"):
             if col in summary:
                 summary[col] = summary[col].astype(object)
                 never = (summary["metric"] == "payback_year") & summary[col].isna()
-                summary.loc[never, col] = report.format_value(np.nan, "year", lang, last_year=last)
+                summary.loc[never, col] = no_year
         summary = summary.assign(metric=[report.outcome_name(m, lang) for m in summary["metric"]])
         _table(
             ws,
