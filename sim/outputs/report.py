@@ -104,12 +104,17 @@ def nothing_at_stake(cmp: Comparison) -> bool:
     return float(m["total_investment_pv"][0]) == 0 and float(m["total_gross_savings_pv"][0]) == 0
 
 
+def no_money_text(lang: Lang) -> str:
+    """The payback year of a perspective that invests and saves nothing: "– (nothing invested or saved ...)"."""
+    return t("no_money", lang, nothing=L.in_sentence(t("no_money_title", lang)))
+
+
 def no_payback_text(cmp: Comparison, lang: Lang) -> str:
     """What to say of a payback year the horizon does not hold: never ahead, ahead for a while, or no money."""
     m = cmp.mean_arrays
     y1 = int(cmp.years[-1])
     if nothing_at_stake(cmp):
-        return t("no_money", lang, nothing=L.in_sentence(t("no_money_title", lang)))
+        return no_money_text(lang)
     span = years_in_surplus(m["cum_net_savings_discounted"][0], cmp.years)
     return t("not_lasting", lang, y1=y1, span=span) if span else t("not_within", lang, y1=y1)
 

@@ -335,7 +335,7 @@ def write_workbook(
         no_year = (  # a payer no draw gives a share: nothing to pay back, not "never"
             report.format_value(np.nan, "year", lang, last_year=last)
             if at_stake.any()
-            else t("no_money", lang, nothing=L.in_sentence(t("no_money_title", lang)))
+            else report.no_money_text(lang)
         )
         for col in ("mean", "p5", "p95", "median"):
             if col in summary:
