@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import gone, kill_all, wait_until
+from conftest import SCENARIOS, gone, kill_all, wait_until
 from starlette.testclient import TestClient
 
 import sim
@@ -518,6 +518,16 @@ def test_download_names_are_safe_in_the_header(client):
     assert header.startswith(
         "attachment; filename=\"strat_egi__.toml\"; filename*=UTF-8''strat%22egi%3B%C3%A6.toml"
     )
+
+
+def test_a_file_downloaded_from_a_downloaded_file_keeps_one_whatif_mark():
+    from sim.serve.files import as_downloaded, what_if_name
+
+    assert what_if_name(Path("x/denmark-early-detection.toml")) == "denmark-early-detection-whatif.toml"
+    assert what_if_name(Path("denmark-early-detection-whatif.toml")) == "denmark-early-detection-whatif.toml"
+    base = sim.load_scenario(SCENARIOS / "municipality-template.toml")
+    twice = as_downloaded(as_downloaded((base, base), {"baseline": ("b", "")}), {"baseline": ("b", "")})
+    assert [a.name for a in twice] == [base.name + "-whatif"] * 2
 
 
 def test_a_payer_the_files_leave_alone_is_said_so(client):

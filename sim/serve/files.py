@@ -102,12 +102,17 @@ def as_downloaded(
 
 
 def _whatif(name: str) -> str:
+    """``name`` marked as a what-if (once: a what-if of a what-if keeps one mark)."""
     return name if name.endswith("-whatif") else f"{name}-whatif"
 
 
 def what_if_name(path: Path) -> str:
-    """The name a file of the page's state gets: ``denmark-early-detection-whatif.toml``."""
-    return f"{path.stem}-whatif.toml"
+    """The name a file of the page's state gets: ``denmark-early-detection-whatif.toml``.
+
+    Marked as its scenario's name is (:func:`_whatif`): a file downloaded from a
+    downloaded file is ``...-whatif.toml`` again, not ``...-whatif-whatif.toml``.
+    """
+    return f"{_whatif(path.stem)}.toml"
 
 
 def _read(path: Path) -> str:
