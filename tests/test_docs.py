@@ -117,6 +117,29 @@ def test_the_docs_build_strict(tmp_path):
         assert f'id="{name}"' in api, name
 
 
+def test_docstring_examples_run(monkeypatch):
+    """Every example in the package's docstrings (the API reference shows them) runs as written, from
+    the project's root; ``+SKIP`` only where an example runs a simulation."""
+    import doctest
+    import importlib
+    import io
+    import pkgutil
+
+    import sim
+
+    monkeypatch.chdir(REPO)
+    finder, out = doctest.DocTestFinder(), io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    modules = [m.name for m in pkgutil.walk_packages(sim.__path__, "sim.") if not m.name.endswith("__main__")]
+    for name in ["sim", *modules]:
+        module = importlib.import_module(name)
+        for test in finder.find(module, name):
+            runner.run(test, out=out.write)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 10
+    assert result.failed == 0, out.getvalue()
+
+
 def test_every_schema_field_has_a_meaning():
     from pydantic import BaseModel
 

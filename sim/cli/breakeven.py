@@ -62,7 +62,7 @@ def _breakeven(args: argparse.Namespace) -> int:
     money = lambda v: L.money(v, lang, base.currency)  # noqa: E731
 
     def share(v: float) -> str:  # a share of the assumed effect; a draw may never break even
-        if np.isfinite(v) and v > 0 and L.percent(v, lang) == L.percent(0.0, lang):
+        if L.shows_as_zero_percent(v, lang):
             return t("cli_above_zero")  # a hazard ratio of 0 stays 0 at any share: not "0 %", which it is not
         return L.percent(v, lang) if np.isfinite(v) else t("cli_never")
 

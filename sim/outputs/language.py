@@ -669,6 +669,16 @@ def percent(share: float, lang: Lang, decimals: int = 0) -> str:
     return f"{number(100 * share, lang, decimals)}{NBSP}%"
 
 
+def shows_as_zero_percent(share: float, lang: Lang) -> bool:
+    """Whether a positive share is printed as ``"0 %"`` (a break-even effect then needs other words:
+    "from 0 %" of an effect reads as "without it").
+
+    >>> shows_as_zero_percent(0.004, "en"), shows_as_zero_percent(0.006, "en"), shows_as_zero_percent(0.0, "en")
+    (True, False, False)
+    """
+    return math.isfinite(share) and share > 0 and percent(share, lang) == percent(0.0, lang)
+
+
 def probability(share: float, lang: Lang) -> str:
     """A probability as a percentage that never rounds to a certainty it is not.
 
@@ -677,10 +687,10 @@ def probability(share: float, lang: Lang) -> str:
 
     Examples
     --------
-    >>> probability(0.42, "en"), probability(0.996, "en"), probability(1.0, "en")
-    ('42 %', '99.6 %', '100 %')
+    >>> probability(0.42, "en"), probability(0.996, "en"), probability(1.0, "en")  # with non-breaking spaces
+    ('42\xa0%', '99.6\xa0%', '100\xa0%')
     >>> probability(0.9996, "en"), probability(0.0004, "da")
-    ('> 99.9 %', '< 0,1 %')
+    ('>\xa099.9\xa0%', '<\xa00,1\xa0%')
     """
     if share is None or math.isnan(share):
         return "–"

@@ -30,7 +30,7 @@ def as_scenario(scenario: ScenarioLike) -> Scenario:
 
     Examples
     --------
-    >>> as_scenario("scenarios/municipality-template.toml").name  # doctest: +SKIP
+    >>> as_scenario("scenarios/municipality-template.toml").name
     'municipality-template'
     """
     if isinstance(scenario, Scenario):

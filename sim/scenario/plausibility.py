@@ -889,9 +889,14 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
 
     Examples
     --------
-    >>> plan = load_scenario("my-strategy.toml")  # doctest: +SKIP
-    >>> for finding in check_scenario(plan, "my-strategy.toml"):  # doctest: +SKIP
-    ...     print(finding)
+    >>> from sim import load_scenario
+    >>> plan = load_scenario("scenarios/municipality-early-detection.toml")
+    >>> check_scenario(plan, "scenarios/municipality-early-detection.toml")
+    []
+    >>> plan = plan.with_changes({"intervention.hazard_ratios.home.foster": 0.05}, warn=False)
+    >>> for finding in check_scenario(plan, "my-strategy.toml"):
+    ...     print(finding)  # doctest: +ELLIPSIS
+    my-strategy.toml: key 'intervention.hazard_ratios.home.foster': value 0.05 is outside the plausible range 0.2-5 ...
     """
     found: list[Finding] = []
     spread = _percentiles(scenario)

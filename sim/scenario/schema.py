@@ -561,8 +561,9 @@ class Scenario(_Model):
 
         Examples
         --------
-        >>> s = load_scenario("scenarios/denmark-baseline.toml")  # doctest: +SKIP
-        >>> s.with_changes({"horizon_years": 10}).horizon_years  # doctest: +SKIP
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/denmark-baseline.toml")
+        >>> s.with_changes({"horizon_years": 10}).horizon_years
         10
         """
         if not isinstance(changes, dict) or not all(isinstance(k, str) for k in changes):

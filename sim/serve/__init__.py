@@ -7,8 +7,9 @@ engine; "Run the simulation" runs the discrete-event engine with intervals in
 the background. The page's state lives in its URL; the strategy downloads as
 a TOML file that ``trappesim compare`` turns into the same figures.
 
->>> from sim.serve import make_app, Library       # doctest: +SKIP
->>> app = make_app(Library(Path("scenarios")))     # an ASGI application
+>>> from pathlib import Path
+>>> from sim.serve import Library, make_app
+>>> app = make_app(Library(Path("scenarios")))     # an ASGI application (uvicorn.run(app) serves it)
 
 The modules: :mod:`~sim.serve.levers` (what a lever sets, and how the page's
 state reads), :mod:`~sim.serve.whatif` (the figures of a state),

@@ -332,7 +332,7 @@ def break_even_text(theta: float, lang: str, top: float = 1.5) -> str:
             L.percent(theta, lang) if theta <= far else word("be_more_than", lang, share=L.percent(far, lang))
         )
         return word("be_beyond", lang, top=L.percent(top, lang), share=share)
-    if L.percent(theta, lang) == L.percent(0.0, lang):  # "from 0 %", beside the negative NPV of no effect
+    if L.shows_as_zero_percent(theta, lang):  # "from 0 %", beside the negative NPV of no effect
         return word("be_above_zero", lang)
     return word("be_from", lang, share=L.percent(theta, lang))
 
