@@ -60,6 +60,30 @@ def test_constant_inflow_exponential_exit_matches_closed_form():
     np.testing.assert_allclose(e["aged_out"], 0.0, atol=1e-9)
 
 
+def test_case_reviews_are_rates_in_the_closed_form():
+    """Reviews every 6 months that close 25 % of cases and escalate 10 %: two reviews a child-year, so
+    closing at 0.5 a year (the step's own rate to "closed" goes: that move happens only at a review)
+    and moving on at 0.2 (a review rate off by any factor moves every figure)."""
+    lam, n0, mu = 500.0, 2000, 0.3
+    s = _two_steps(lam, n0, mu, {"0-5": 1.0}, leaving_age=30, bands=(0, 6)).with_changes(
+        {"steps.a.review": {"interval_months": 6, "moves": {"closed": 0.25, "b": 0.1}}}, warn=False
+    )
+    e = expected_measures(compile_staircase(s))
+    out, t = 0.5 + 0.2, np.arange(1, 11)
+    np.testing.assert_allclose(
+        e["stock_end"][:, 0], n0 * np.exp(-out * t) + lam / out * (1 - np.exp(-out * t))
+    )
+
+    def integral(t):
+        return n0 * (1 - np.exp(-out * t)) / out + lam / out * (t - (1 - np.exp(-out * t)) / out)
+
+    cy = integral(t) - integral(t - 1)
+    np.testing.assert_allclose(e["child_years"][:, 0], cy, rtol=1e-9)
+    np.testing.assert_allclose(e["reviews"][:, 0], 2 * cy, rtol=1e-9)
+    np.testing.assert_allclose(e["closed"][:, 0], 0.5 * cy, rtol=1e-9)
+    np.testing.assert_allclose(e["moves_up"][:, 0], 0.2 * cy, rtol=1e-9)
+
+
 def test_ageing_out_matches_closed_form():
     # Entries at ages uniform on 12-18, nobody leaves before 18: the stock
     # after t years is lam * (t - t^2 / 12) up to t = 6, then 3 * lam.
