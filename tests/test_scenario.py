@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pytest
 from conftest import SCENARIOS, toy_dict
@@ -465,7 +466,9 @@ def test_comment_lines_right_above_a_key_or_table_are_its_note(tmp_path):
         "foster = 0.85\n"
         "# A heading for the next table\n"
         "[hazard_ratios.home]\n"
-        "closed = 1.05\n",
+        "closed = 1.05\n"
+        "# network = 1.2  # optional: a key commented out is no note of the key below it\n"
+        "institution = 0.8\n",
         encoding="utf-8",
     )
     notes = scenario_notes(tmp_path / "s.toml")
@@ -632,8 +635,19 @@ def test_an_english_title_is_used_in_english_and_never_inherited_by_a_new_title(
     write_scenario(d, "base.toml")
     child = 'extends = "base.toml"\nname = "plan"\ntitle = "Plan"\n'
     assert title_of(load_scenario(write_scenario(child, "plan.toml")), "en") == "Plan"
-    quiet = 'extends = "base.toml"\nname = "quiet"\n'  # no title of its own: the base's, in both languages
-    assert title_of(load_scenario(write_scenario(quiet, "quiet.toml")), "en") == "Baseline"
+    # No title of its own: its own name, not the base's title (a strategy titled "Baseline" is mislabelled).
+    quiet = load_scenario(write_scenario('extends = "base.toml"\nname = "quiet"\n', "quiet.toml"))
+    assert (title_of(quiet, "en"), title_of(quiet, "da"), quiet.description) == ("quiet", "quiet", "")
+
+
+def test_a_file_without_its_own_name_is_refused_not_named_as_its_base(write_scenario):
+    """A copy of the template without its ``name`` ran, and wrote its results, as the national baseline."""
+    write_scenario(toy_dict(name="national", title="National"), "base.toml")
+    copy = write_scenario('extends = "base.toml"\ntitle = "Min kommune"\n', "copy.toml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(copy)
+    assert (Path(info.value.file).name, info.value.key) == ("copy.toml", "name")
+    assert "not the one it extends" in str(info.value)
 
 
 def test_a_wrong_value_is_named_in_the_file_that_writes_it(write_scenario):

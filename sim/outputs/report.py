@@ -656,7 +656,7 @@ def render_html(
         unset = table["baseline_value"].isna() & table["strategy_value"].map(
             lambda v: v in (None, "", 0, 0.0, False) or (isinstance(v, list) and not v)
         )
-        names = ["name", "title", "description", "intervention.name"]
+        names = ["name", "title", "title_en", "description", "intervention.name"]
         changes = table[table["differs"] & ~unset & ~table["key"].isin(names)]
     else:
         changes = table.iloc[:0]
@@ -700,6 +700,7 @@ def render_html(
         answer=answer,
         key_figures=kf.to_dict("records"),
         # Whose money, always: a report made for the region must say so even where its lines are all zero.
+        warnings=meta.get("warnings", []),
         money_note=L.money_note(base, lang)
         + (" " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang)) if cmp else ""),
         interval_notes=interval_notes(result, lang),

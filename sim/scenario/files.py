@@ -71,6 +71,10 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         scenario = Scenario.from_dict(data, file=file)
     except ScenarioError as err:
+        if err.key in OWN_KEYS and "extends" in data:  # missing here, whatever the base says
+            raise ScenarioError(
+                err.file, err.key, f"{err.message}: a file names its own scenario, not the one it extends"
+            ) from None
         # A value the file inherits is wrong in the file that writes it: name that one.
         where = origin(file, err.key) if err.key and err.file == file else err.file
         if where and where != err.file:
@@ -309,6 +313,10 @@ def extends_chain(path: str | Path) -> list[Path]:
         out.append(cur)
 
 
+_COMMENTED_OUT = re.compile(r"^[A-Za-z_][\w.-]*\s*=")
+"""A comment line that is a key commented out (``# title_en = "..."``): no note of the key below it."""
+
+
 def _collect_notes(node: Any, prefix: str, notes: dict[str, str], above: list[str] | None = None) -> None:
     # A comment on a key's line is its note; failing that, the comment lines right above the
     # key (no blank line between), as in "# Extra caseworkers: ... (KORA 2015, M)" above
@@ -320,9 +328,14 @@ def _collect_notes(node: Any, prefix: str, notes: dict[str, str], above: list[st
     body = getattr(node, "body", None) or getattr(getattr(node, "value", None), "body", None)
     for key, item in body if body is not None else node.items():
         if key is None:
-            if isinstance(item, tomlkit.items.Comment):
-                above.append(item.as_string().strip().lstrip("#").strip())
-            else:  # a blank line: the comments above belong to no key
+            line = (
+                item.as_string().strip().lstrip("#").strip()
+                if isinstance(item, tomlkit.items.Comment)
+                else ""
+            )
+            if line and not _COMMENTED_OUT.match(line):
+                above.append(line)
+            else:  # a blank line, or a key commented out: the comments above belong to no key below
                 above.clear()
             continue
         name = getattr(key, "key", key)  # a tomlkit Key's str() keeps the file's spacing
@@ -419,6 +432,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+OWN_KEYS = ("name", "title", "title_en", "description")
+"""What a file says about itself, never taken from the file it extends: a copy of the template without
+its ``name`` must not run (and write its results) as the national baseline it extends."""
+
+
 def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], str]:
     resolved = path.resolve()
     if resolved in seen:
@@ -450,8 +468,9 @@ def _read_with_extends(path: Path, seen: list[Path]) -> tuple[dict[str, Any], st
     # in the merged data against the extending file, which made the mix.
     _check_unknown_keys(Scenario, base, str(base_path), "")
     merged = _deep_merge(base, data)
-    if "title" in data and "title_en" not in data:
-        merged.pop("title_en", None)  # the base's English title is of the base's title
+    for key in OWN_KEYS:  # the base's name and words are the base's: a file without its own has none
+        if key not in data:
+            merged.pop(key, None)
     own = data.get("discounting")
     if isinstance(own, dict) and "periods" in own and "source" not in own:
         merged["discounting"].pop("source", None)  # the base's source is for the base's rates

@@ -449,15 +449,15 @@ class Scenario(_Model):
     __str__ = __repr__
 
     name: str
-    """The scenario's short name, used in results folder names and reports."""
+    """The scenario's short name, used in results folder names and reports. Each file gives its own: it is never taken from the file it extends."""
     title: str = ""
-    """A title for reports."""
+    """A title for reports. Default: ``name``. Not taken from the file it extends."""
     title_en: str = ""
-    """The title in English outputs (``--lang en``). Default: ``title``. A file that sets its own ``title`` and no ``title_en`` does not inherit the one of the file it extends."""
+    """The title in English outputs (``--lang en``). Default: ``title``. Not taken from the file it extends."""
     description: str = ""
-    """A sentence saying what the scenario is."""
+    """A sentence saying what the scenario is. Not taken from the file it extends."""
     extends: str | None = None
-    """A scenario file this one builds on, relative to this file; tables merge key by key, lists are replaced."""
+    """A scenario file this one builds on, relative to this file; tables merge key by key, lists are replaced. ``name``, ``title``, ``title_en`` and ``description`` are this file's own."""
     start_year: Year
     """The first simulated year; the initial stock is on the steps on 1 January. Unit: calendar year."""
     horizon_years: Annotated[int, Strict(), Field(ge=1, le=100)]
