@@ -155,6 +155,9 @@ def test_english_outputs_use_the_english_titles(tmp_path):
         out = write_results(cmp, tmp_path / lang, {}, ["trappesim", "compare"], 0.1, lang=lang)
         html = (out / "report.html").read_text(encoding="utf-8")
         assert f"<h1>{a}</h1>" in html and b in html
+        # Titles name the arms; they are not among what the strategy changes.
+        changes = html.split("Hvad strategien ændrer" if lang == "da" else "What the strategy changes")[1]
+        assert '<code class="key">title' not in changes.split("</table>")[0]
         ws = load_workbook(out / "report.xlsx").worksheets[0]
         assert ws["A1"].value == a and b in ws["A2"].value
 

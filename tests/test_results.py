@@ -377,6 +377,34 @@ def test_write_results_for_a_comparison(files, comparison, tmp_path):
     }
 
 
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_warnings_about_the_inputs_travel_with_the_figures(tmp_path, lang):
+    """A number the command warns about before the run (10 meant as 10 %) is in the manifest, at the top
+    of the report and on the workbook's first sheet: the terminal is not all a decision maker sees."""
+    from openpyxl import load_workbook
+
+    base = sim.Scenario.from_dict(toy_dict())
+    iv = {**INTERVENTION, "entry": {"extra_entries_share": 10}}
+    plan = base.with_changes({"name": "plan", "intervention": iv}, warn=False)
+    cmp = sim.compare(base, plan, engine="expected")
+    out = write_results(cmp, tmp_path / "warned", {}, ["trappesim", "compare"], 0.1, lang=lang)
+    warned = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert len(warned) == 1 and "intervention.entry.extra_entries_share" in warned[0]
+    assert "if 10 % is meant, write 0.1" in warned[0]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    box = html.split('<section id="warnings"')[1].split("</section>")[0]
+    assert sim.outputs.language.t("inputs_warned", lang, n=1) in box and "extra_entries_share" in box
+    ws = load_workbook(out / "report.xlsx").worksheets[0]
+    assert ws["A3"].value == sim.outputs.language.t("inputs_warned", lang, n=1)
+    assert any(warned[0] == c.value for row in ws.iter_rows() for c in row)
+    # Files the command does not warn about: none of it.
+    clean = write_results(sim.compare(base, base.with_changes({"name": "same"}), engine="expected"),
+                          tmp_path / "clean", {}, ["trappesim", "compare"], 0.1, lang=lang)  # fmt: skip
+    assert json.loads((clean / "manifest.json").read_text(encoding="utf-8"))["warnings"] == []
+    assert 'id="warnings"' not in (clean / "report.html").read_text(encoding="utf-8")
+    assert load_workbook(clean / "report.xlsx").worksheets[0]["A3"].value is None
+
+
 def test_write_results_refuses_an_existing_folder(files, result, tmp_path):
     out = tmp_path / "results"
     out.mkdir()

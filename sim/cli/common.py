@@ -104,20 +104,9 @@ def notes(files: dict, scenarios: dict[str, Scenario]) -> None:
 def plausible(args: argparse.Namespace, files: dict, scenarios: dict[str, Scenario]) -> None:
     """Warn about each implausible number, and each number the two arms differ in, before anything
     runs; with ``--strict`` stop there (exit 2)."""
-    from sim.scenario.plausibility import check_arms, check_scenario
+    from sim.scenario.plausibility import warnings_of
 
-    findings = []
-    for role, scenario in scenarios.items():
-        findings += check_scenario(scenario, files[role])
-    if "baseline" in scenarios and "strategy" in scenarios:
-        base, strategy = scenarios["baseline"], scenarios["strategy"]
-        findings += check_arms(base, strategy, files["baseline"], files["strategy"])
-    # A number both arms inherit from one file is reported once.
-    once: dict[tuple, str] = {}
-    for f in findings:
-        where = os.path.realpath(f.file) if os.path.isfile(f.file) else f.file
-        once.setdefault((where, f.key, f.message), str(f))
-    lines = list(once.values())
+    lines = warnings_of(scenarios, files)
     for line in lines:
         print(f"trappesim: warning: {line}", file=sys.stderr)
     args.warned = len(lines)  # said again after the results, which scroll the warnings away

@@ -310,6 +310,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "chosen for these outputs (--lang); the scenario files say {file}",
         "valgt til disse resultater (--lang); scenariefilerne siger {file}",
     ),
+    "inputs_warned": (
+        "Before the run the command warned about {n} number(s) in the scenario files; the figures were "
+        "computed with the files as written. Check these before quoting them:",
+        "Før kørslen advarede kommandoen om {n} tal i scenariefilerne; tallene er beregnet med filerne, "
+        "som de står. Tjek disse, før tallene bruges (advarslerne er på engelsk):",
+    ),
+    "inputs_warned_title": ("Warnings about the inputs", "Advarsler om forudsætningerne"),
     "expected_note": (
         "Expected values from the analytic engine (no chance variation).",
         "Forventede værdier fra den analytiske model (uden tilfældig variation).",
@@ -1001,7 +1008,17 @@ _TOP: dict[str, tuple[str, str]] = {
     "discounting.to_year": ("Discounted to year", "Tilbagediskonteret til år"),
 }
 
-LABEL_KEYS = ("name", "title", "description", "currency", "language", "name_da", "name_en", "placement")
+LABEL_KEYS = (
+    "name",
+    "title",
+    "title_en",
+    "description",
+    "currency",
+    "language",
+    "name_da",
+    "name_en",
+    "placement",
+)
 """Last parts of keys that name or label something: a table's source does not apply to them."""
 
 

@@ -31,6 +31,7 @@ from sim.model.staircase import compile_staircase
 from sim.outputs import language as L
 from sim.run.experiment import Comparison, Result
 from sim.scenario import Scenario, ScenarioError, extends_chain, scenario_notes, written_keys
+from sim.scenario.plausibility import warnings_of
 from sim.version import version
 
 
@@ -281,6 +282,10 @@ def manifest(
         "wall_time_seconds": round(wall_time, 3),
         "input_hash": combined,
         "input_files_sha256": files,
+        # What the command line warned about the inputs before the run: kept with the figures it concerns.
+        "warnings": warnings_of(
+            scenarios, {role: named(Path(inputs[role]))[0] for role in scenarios if role in inputs}
+        ),
         "scenarios": scen,
         "environment": {
             "python": platform.python_version(),

@@ -165,7 +165,9 @@ def _shown(v: Any) -> str:
     return str(v)
 
 
-def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, bytes]) -> None:
+def _summary(
+    ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, bytes], warnings: list[str] = ()
+) -> None:
     cmp = isinstance(result, Comparison)
     base = result.base.scenario if cmp else result.scenario
     years = result.years
@@ -218,6 +220,14 @@ def _summary(ws, result: Result | Comparison, lang: Lang, psa, pngs: dict[str, b
     for k, note in enumerate(notes, start=1):
         ws.cell(row=below + k, column=1, value=note).font = Font(italic=True, size=9)
     below += len(notes) - 1
+    if warnings:  # the command's warnings about the inputs travel with the figures: above them, and listed
+        warned = t("inputs_warned", lang, n=len(warnings))
+        ws["A3"] = warned
+        ws["A3"].font = Font(bold=True, color="8A3A00")
+        ws.cell(row=below + 2, column=1, value=warned).font = Font(bold=True, color="8A3A00")
+        for k, w in enumerate(warnings, start=3):
+            ws.cell(row=below + k, column=1, value=w)
+        below += len(warnings) + 2
     ws.column_dimensions["A"].width = max(34, max(len(x) for x in kf["label"]) + 2)
     for col in "BCDE":
         ws.column_dimensions[col].width = 17
@@ -288,7 +298,7 @@ def write_workbook(
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_name("summary", lang)
-    _summary(ws, result, lang, psa, pngs or {})
+    _summary(ws, result, lang, psa, pngs or {}, meta.get("warnings", []))
 
     arms = result.arms
     arm_names = {

@@ -920,15 +920,10 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
                 notes = [x for x in (which, how) if x]
                 if notes:
                     said += f" ({'; '.join(notes)})"
-                found.append(
-                    Finding(
-                        origin(file, key),
-                        key,
-                        written,
-                        f"{said} is outside the plausible range {bound.range_text()} ({bound.reason})",
-                        bound,
-                    )
-                )
+                message = f"{said} is outside the plausible range {bound.range_text()} ({bound.reason})"
+                if not which and bound.measure == AS_WRITTEN and bound.high <= 1.5 < measured <= 100:
+                    message += f"; a share is written as a fraction: if {number(written)} % is meant, write {number(written / 100)}"
+                found.append(Finding(origin(file, key), key, written, message, bound))
                 break  # one finding per key: the mean if it is out, else the first percentile out
     return (
         found
@@ -1119,6 +1114,29 @@ def check_arms(
 # ---------------------------------------------------------------------------
 # The documentation's table (docs/reference/checks.md)
 # ---------------------------------------------------------------------------
+
+
+def warnings_of(scenarios: dict[str, Scenario], files: dict[str, str | Path] | None = None) -> list[str]:
+    """Every warning about a run's scenarios, once each: implausible numbers, and numbers a baseline
+    and its strategy differ in outside ``[intervention]``.
+
+    ``scenarios`` by role (``"scenario"``, or ``"baseline"`` and ``"strategy"``); ``files`` the file
+    of each role, named in the warnings (default: the scenario's name). What the command line prints
+    before a run, and what a results folder's manifest and reports carry after it.
+    """
+    files = files or {}
+    findings = []
+    for role, scenario in scenarios.items():
+        findings += check_scenario(scenario, files.get(role))
+    if "baseline" in scenarios and "strategy" in scenarios:
+        base, strategy = scenarios["baseline"], scenarios["strategy"]
+        findings += check_arms(base, strategy, files.get("baseline"), files.get("strategy"))
+    # A number both arms inherit from one file is reported once.
+    once: dict[tuple, str] = {}
+    for f in findings:
+        where = os.path.realpath(f.file) if os.path.isfile(f.file) else f.file
+        once.setdefault((where, f.key, f.message), str(f))
+    return list(once.values())
 
 
 def _keys_text(bound: Bound) -> str:
