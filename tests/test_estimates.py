@@ -371,5 +371,24 @@ def test_the_check_of_the_engines_gives_its_gap_in_standard_errors(toy):
     cmp = compare(toy, plan, replications=10, seed=3)
     z = float(np.nanmax(np.abs(cmp.agreement["z"].to_numpy(dtype=float))))
     note = interval_notes(cmp, "en")[0].replace(L.NBSP, " ")
+    assert cmp.agreement["p"].min() >= 0.01  # as chance gives
     assert f"at most {L.number(z, 'en', 1)} standard errors, as chance in 10 replications gives" in note
     assert "standardfejl" in interval_notes(cmp, "da")[0]
+
+
+def test_a_gap_chance_gives_rarely_is_not_called_what_chance_gives(toy, monkeypatch):
+    """A tutorial's 3.9 standard errors (p = 0.003) read "as chance in 10 replications gives"."""
+    from sim.outputs import language as L
+    from sim.outputs.report import interval_notes
+
+    plan = toy.with_changes({"name": "plan", "intervention": STRATEGY})
+    cmp = compare(toy, plan, replications=10, seed=3)
+    agree = cmp.agreement.copy()
+    worst = int(np.argmax(np.abs(agree["z"].to_numpy(dtype=float))))
+    for p, said in ((0.0034, "more than is usual"), (0.02, "as chance in 10 replications gives")):
+        agree = agree.copy()
+        agree.loc[agree.index[worst], "p"] = p
+        monkeypatch.setitem(cmp.__dict__, "agreement", agree)  # the cached table, one p-value changed
+        note = interval_notes(cmp, "en")[0].replace(L.NBSP, " ")
+        assert said in note and ("p = 0.003" in note) == (p < 0.01)
+        assert "Advarsel" not in " ".join(interval_notes(cmp, "da"))  # above 0.001: no warning

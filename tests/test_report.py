@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import escape as html_escape
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -778,3 +779,33 @@ def test_the_method_says_how_the_simulation_follows_children(toy, lang):
     assert ("hvert barn for sig" if lang == "da" else "each child individually") in method
     assert "one at a time" not in method and "ét ad gangen" not in method
     assert ("SimPys hændelseskø" if lang == "da" else "SimPy's event queue") in method
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_sensitivity_tables_say_what_their_interval_money_and_purse_are(lang):
+    """The report's tornado and sensitivity tables stood without the money note, whose purse, or
+    what the indices' "± (95 %)" is (the note at the top is about the comparison's figures)."""
+    from sim.analysis.uncertainty import Sensitivity, global_sensitivity
+    from sim.outputs.report import render_html
+
+    d = toy_dict()
+    d["steps"]["placed"]["cost_per_year"] = {"dist": "gamma", "mean": 500_000, "sd": 80_000}
+    base = sim.Scenario.from_dict(d)
+    iv = {
+        **INTERVENTION,
+        "hazard_ratios": {"mid": {"placed": {"dist": "lognormal", "median": 0.85, "p95": 1.0}}},
+    }
+    plan = base.with_changes({"name": "plan", "intervention": iv})
+    cmp = sim.compare(base, plan, engine="expected")
+    tornado = sim.tornado(base, plan)
+    sobol = Sensitivity(base, plan, "sobol", "npv", global_sensitivity(base, plan, "sobol", n=16))
+    from sim.outputs.results import manifest
+
+    html = render_html(cmp, manifest(cmp, {}, [], 0.0), lang, extras=[tornado, sobol])
+    section = unescape(html.split('<section id="sensitivity">')[1].split("</section>")[0])
+    tornado_part, sobol_part = section.split("<h3>")
+    whose = L.t("whose_money", lang, whose=L.t("persp_kommune", lang))
+    money = L.money_note(base, lang)
+    assert money in tornado_part and whose in tornado_part
+    assert L.t("sensitivity_conf_note", lang) in sobol_part and whose in sobol_part
+    assert money not in sobol_part  # indices are shares of a variance: no money

@@ -343,6 +343,13 @@ def test_the_tornado_sheet_gives_the_unit_of_each_inputs_low_and_high(tmp_path):
     by_key = {r[0]: r[unit] for r in rows[1:] if r and r[0]}
     assert by_key["steps.placed.cost_per_year"] == "kr."
     assert by_key["intervention.hazard_ratios.mid.placed"] == "forhold"
+    # The cells hold tornado.csv's values (12 significant digits), not six: one rounding, the report's.
+    low = rows[0].index(L.column("low", "da"))
+    table = tornado.table.set_index("parameter")
+    for r in rows[1:]:
+        if r and r[0] in table.index:
+            assert r[low] == float(L.plain_number(table.loc[r[0], "low"], "parameter"))
+            assert r[low] == pytest.approx(table.loc[r[0], "low"], rel=1e-11)
 
 
 def _psa_sheet(tmp_path, programme_cost: float):

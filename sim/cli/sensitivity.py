@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, workers_of, write
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, workers_of, write
 from sim.cli.options import (
     add_output,
     add_perspective,
@@ -92,6 +92,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     for line in text_table(headers, rows, lang):
         print(line)
     print(f"  {t('cli_csv_columns', columns=', '.join(columns))}")
+    print(f"  {t('sensitivity_conf_note' if args.method == 'sobol' else 'sensitivity_conf_note_morris')}")
+    if L.measure_kind(args.outcome) != "count":  # money and its ratios depend on whose purse
+        print(f"  {whose(args.perspective, lang)}")
     if args.method == "morris" and L.measure_kind(args.outcome) == "money":
         print(f"  {L.money_note(base, lang)}".replace(L.NBSP, " "))
     print(f"\n{t('results_written', out=out)}")

@@ -462,6 +462,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "gennemsnit over {n} ligger inden for {gap} af dem, højst {z} standardfejl, som tilfældigheden i {n} "
         "giver (en afvigelse større end tilfældigheden giver, ville blive nævnt her).",
     ),
+    "legend_exact_borderline": (
+        "Means: exact, from the analytic engine, which solves this model; the simulation's own means over "
+        "{n} lie within {gap} of them, at most {z} standard errors: more than is usual, though chance in "
+        "{n} can give it now and then (p = {p} for the largest; below 0.001 it would be warned about here). "
+        "More replications (--replications) tell chance from a gap.",
+        "Gennemsnit: eksakte, fra den analytiske model, som løser denne model; simuleringens egne "
+        "gennemsnit over {n} ligger inden for {gap} af dem, højst {z} standardfejl: mere end det sædvanlige, "
+        "men tilfældigheden i {n} kan give det en gang imellem (p = {p} for den største; under 0,001 ville "
+        "den blive nævnt her). Flere kørsler (--replications) skelner tilfældighed fra en afvigelse.",
+    ),
     "legend_rough_range": (
         "With {n} its ends are rough: more replications (--replications) pin them down.",
         "Med {n} er dets ender usikre: flere kørsler (--replications) fastlægger dem.",
@@ -1531,6 +1541,22 @@ TEXT.update(
         "cli_whose_money": (
             "Counted from a {whose} (--perspective {perspective}).",
             "Opgjort i et {whose} (--perspective {perspective}).",
+        ),
+        "sensitivity_conf_note": (
+            "± (95 %): the 95 % confidence interval of each index's estimate from its sample (SALib's "
+            "bootstrap), not a range of outcomes. A first-order index above its total index, or "
+            "first-order indices adding up to more than 1, can only be this sampling error: a larger -n "
+            "narrows it.",
+            "± (95 %): 95 %-konfidensintervallet for hvert indeks' skøn ud fra stikprøven (SALibs "
+            "bootstrap), ikke et udfaldsrum. Et førsteordensindeks over sit totalindeks, eller "
+            "førsteordensindeks, der summer til mere end 1, kan kun være denne stikprøvefejl: et større -n "
+            "gør den mindre.",
+        ),
+        "sensitivity_conf_note_morris": (
+            "± (95 %): the 95 % confidence interval of each μ* from its trajectories (SALib's bootstrap), "
+            "not a range of outcomes; a larger -n narrows it.",
+            "± (95 %): 95 %-konfidensintervallet for hvert μ* ud fra dets baner (SALibs bootstrap), ikke et "
+            "udfaldsrum; et større -n gør det smallere.",
         ),
         "cli_sensitivity_header": (
             "{method} of {outcome}, largest first",

@@ -23,7 +23,7 @@ from sim.outputs import language as L
 from sim.outputs.language import Lang, t
 from sim.run.estimates import AGREEMENT_P, next_replications
 from sim.run.experiment import Comparison, Result, wilson_interval
-from sim.scenario import PERSPECTIVES
+from sim.scenario import PERSPECTIVES, Scenario
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
 _COMPARISON_ROWS = [
@@ -357,9 +357,32 @@ WEAK_CHECK = 10
 p < 0.001, Student's t with 2 degrees of freedom needs a gap of 32 standard errors; with 9, 4.8)."""
 
 
+UNUSUAL_P = 0.01
+"""From this p-value down (the largest gap's) the simulation's means are "more than is usual" from the
+exact ones, though not warned about (:data:`~sim.run.estimates.AGREEMENT_P`)."""
+
 ROUGH_RANGE = 40
 """Below this many replications the range of outcomes is said to have rough ends (its 5th and 95th
 percentiles then rest on one or two replications each)."""
+
+
+def _by_parameter_note(result: Any, base: Scenario, lang: str) -> str:
+    """Under a tornado's or sensitivity's table: what its ± is (sensitivity), and what its money is
+    and whose (the note at the top of the report is about the comparison's figures)."""
+    if result is None:
+        return ""
+    notes = []
+    if getattr(result, "method", None):
+        notes.append(
+            t("sensitivity_conf_note" if result.method == "sobol" else "sensitivity_conf_note_morris", lang)
+        )
+    kind = L.measure_kind(result.outcome)
+    shows_money = kind == "money" and (not getattr(result, "method", None) or result.method == "morris")
+    if shows_money:
+        notes.append(L.money_note(base, lang))
+    if kind != "count":
+        notes.append(t("whose_money", lang, whose=t("persp_" + result.perspective, lang)))
+    return " ".join(notes)
 
 
 def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
@@ -383,7 +406,13 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         largest = float(np.nanmax(gap)) if len(gap) and np.isfinite(gap).any() else 0.0
         z = np.abs(agree["z"].to_numpy(dtype=float))
         zmax = float(np.nanmax(z)) if len(z) and np.isfinite(z).any() else 0.0
-        notes = [t("legend_exact", lang, n=runs, gap=L.percent(largest, lang, 1), z=L.number(zmax, lang, 1))]
+        p = agree["p"].to_numpy(dtype=float)
+        pmin = float(np.nanmin(p)) if len(p) and np.isfinite(p).any() else 1.0
+        words = dict(n=runs, gap=L.percent(largest, lang, 1), z=L.number(zmax, lang, 1))
+        if AGREEMENT_P <= pmin < UNUSUAL_P:  # not warned about, but not "as chance gives" either
+            notes = [t("legend_exact_borderline", lang, p=L.number(pmin, lang, 3), **words)]
+        else:
+            notes = [t("legend_exact", lang, **words)]
         if n < WEAK_CHECK:  # Student's t with few degrees of freedom: p < 0.001 needs a gap of many SEs
             notes[0] += " " + t("legend_weak_check", lang, n=runs)
         for r in agree[agree["p"].to_numpy(dtype=float) < AGREEMENT_P].itertuples():
@@ -701,6 +730,8 @@ def render_html(
         key_figures=kf.to_dict("records"),
         # Whose money, always: a report made for the region must say so even where its lines are all zero.
         warnings=meta.get("warnings", []),
+        tornado_note=_by_parameter_note(tornado, base, lang),
+        sensitivity_note=_by_parameter_note(sensitivity, base, lang),
         money_note=L.money_note(base, lang)
         + (" " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang)) if cmp else ""),
         interval_notes=interval_notes(result, lang),

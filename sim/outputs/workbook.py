@@ -60,6 +60,7 @@ _KIND_FORMATS = {
     "share": "0.000",
     "year": "0",
     "value": "General",
+    "parameter": "General",  # an input's value as written: a rate of 0.035 must not show as 0.0
 }
 """Excel number formats by kind of number (:data:`sim.outputs.language.PRECISION`)."""
 _HEADER_FILL = PatternFill("solid", fgColor="DCE3EC")
@@ -256,9 +257,10 @@ def _by_parameter(wb, role: str, result, in_outcome: tuple[str, ...], note: str,
         tab.insert(list(tab.columns).index("high") + 1, "unit", units)
     outcome = L.measure_kind(result.outcome)
     ws = wb.create_sheet(sheet_name(role, lang))
-    _table(
-        ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=dict.fromkeys(in_outcome, outcome)
-    )
+    kinds = dict.fromkeys(in_outcome, outcome)
+    if "swing" in tab:  # a tornado's parameter values: as tornado.csv keeps them (12 significant digits)
+        kinds.update(dict.fromkeys(("low", "high"), "parameter"))
+    _table(ws, tab, [L.column(c, lang) for c in tab.columns], lang=lang, kinds=kinds)
     if outcome == "money":
         note += (" " if note.endswith(".") else ": ") + L.money_note(base, lang)
     ws.cell(row=len(tab) + 3, column=1, value=note).font = Font(italic=True, size=9)
