@@ -214,6 +214,26 @@ def test_default_results_folder_is_named_after_the_scenarios(inputs, tmp_path, m
     assert (folder / "manifest.json").is_file()
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_two_runs_in_the_same_second_get_two_folders(inputs, tmp_path, monkeypatch, capsys, force):
+    """The second of two runs started in the same second computed everything, then stopped: "the
+    results folder exists" (a name the user never chose). Nor may --force replace the other run's."""
+    import sim.cli.common
+
+    base, plan = inputs
+    monkeypatch.chdir(tmp_path)
+    same = Path("results") / "plan-vs-toy-20261129-063247"
+    monkeypatch.setattr(sim.cli.common, "default_out", lambda name: same)
+    assert cli("compare", base, plan, "--engine", "expected") == 0
+    first = (same / "manifest.json").read_bytes()
+    capsys.readouterr()
+    assert cli("compare", base, plan, "--engine", "expected", *(["--force"] if force else [])) == 0
+    assert (same / "manifest.json").read_bytes() == first  # the first run's folder, untouched
+    second = same.with_name(same.name + "-2")
+    assert (second / "manifest.json").is_file()
+    assert f"{second}/" in capsys.readouterr().out  # said where it went
+
+
 # ---------------------------------------------------------------------------
 # check
 # ---------------------------------------------------------------------------

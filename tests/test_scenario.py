@@ -340,6 +340,16 @@ def test_byte_order_mark_is_accepted(write_scenario, tmp_path):
     assert load_scenario(path).name == "toy"
 
 
+def test_a_file_saved_in_another_encoding_says_where_and_how_to_save_it(tmp_path):
+    import tomli_w
+
+    path = tmp_path / "cp1252.toml"
+    path.write_bytes(tomli_w.dumps(toy_dict(title="Københavns Kommune")).encode("cp1252"))
+    line = next(i for i, t in enumerate(path.read_bytes().split(b"\n"), start=1) if b"K\xf8benhavns" in t)
+    with pytest.raises(ScenarioError, match=f"not UTF-8 \\(line {line}: .*save it as UTF-8"):
+        load_scenario(path)
+
+
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(ScenarioError, match="is a folder"):
         load_scenario(tmp_path)

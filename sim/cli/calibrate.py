@@ -80,7 +80,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"trappesim: {L.t('cal_failed', lang, why=problem)}", file=sys.stderr)
         return EXIT_FAILED
     files = {"scenario": args.scenario, "observed": args.observed}
-    write(cal, out, files, args, time.perf_counter() - start)
+    out = write(cal, out, files, args, time.perf_counter() - start)
     write_calibrated(cal, args.scenario, target, str(args.observed))
     print(f"\n{L.t('cal_written', lang, target=target)}")
     print(L.t("results_written", lang, out=out))

@@ -84,13 +84,20 @@ def summary_lines(result: Result | Comparison, lang: str) -> list[str]:
     return lines
 
 
-def write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> None:
-    """Write the results folder, recording the command line as given."""
+def write(result, out: Path, files: dict, args: argparse.Namespace, wall: float) -> Path:
+    """Write the results folder, recording the command line as given; returns the folder written.
+
+    A folder named by the command (no ``--out``) that another run has taken meanwhile (two runs
+    started in the same second) becomes ``NAME-2``, ``NAME-3``, ...: the user chose no name to clash.
+    """
     from sim.outputs.results import write_results
 
+    if getattr(args, "out", None) is None:
+        out = _free(out)
     command = ["trappesim", *sys.argv[1:]]
     write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
     args.written = out  # an interruption from here on leaves a complete folder
+    return out
 
 
 def notes(files: dict, scenarios: dict[str, Scenario]) -> None:
@@ -161,8 +168,16 @@ def destination(args: argparse.Namespace, name: str) -> Path:
     """The results folder to write: ``--out``, else ``results/NAME-<date-time>``; checked before anything runs."""
     from sim.outputs.results import check_destination
 
-    out = args.out or default_out(name)
+    out = args.out or _free(default_out(name))
     check_destination(out, args.force)
+    return out
+
+
+def _free(out: Path) -> Path:
+    """``out``, or ``out-2``, ``out-3``, ... if a folder of that name exists (a name the command chose)."""
+    stem, k = out, 2
+    while out.exists():
+        out, k = stem.with_name(f"{stem.name}-{k}"), k + 1
     return out
 
 

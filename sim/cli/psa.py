@@ -66,7 +66,7 @@ def _psa(args: argparse.Namespace) -> int:
         perspective=args.perspective,
     )
     wall = time.perf_counter() - start
-    write(result, out, files, args, wall)
+    out = write(result, out, files, args, wall)
     s = result.summary
     names = L.t("vs", lang, a=strategy.name, b=base.name)
     print(f"\n{names}: {L.t('psa_header', lang, n=L.number(args.draws, lang))}")

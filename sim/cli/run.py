@@ -94,7 +94,7 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         result = compare(scenarios["baseline"], scenarios["strategy"], perspective=args.perspective, **kw)
     wall = time.perf_counter() - start
-    write(result, out, files, args, wall)
+    out = write(result, out, files, args, wall)
     print_summary(result, out, args.lang)
     remind(args)
     return EXIT_OK

@@ -70,7 +70,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     result = Sensitivity(
         base, strategy, args.method, args.outcome, table, args.engine, args.seed, args.perspective
     )
-    write(result, out, files, args, time.perf_counter() - start)
+    out = write(result, out, files, args, time.perf_counter() - start)
     lang = L.resolve(args.lang, base)
     t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
     header = t(

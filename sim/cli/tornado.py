@@ -41,7 +41,7 @@ def _tornado(args: argparse.Namespace) -> int:
     result = tornado(
         base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective
     )
-    write(result, out, files, args, time.perf_counter() - start)
+    out = write(result, out, files, args, time.perf_counter() - start)
     lang = L.resolve(args.lang, base)
     t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731
     outcome = outcome_name(args.outcome, lang, within=True)

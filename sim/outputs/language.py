@@ -811,6 +811,11 @@ def title_of(scenario, lang: Lang) -> str:
     return scenario.title or scenario.name
 
 
+def closed_name(lang: Lang) -> str:
+    """The destination "closed" in words, as the report, workbook and what-if page all say it."""
+    return "sag afsluttet" if lang == "da" else "case closed"
+
+
 def step_name(scenario, step: str, lang: Lang) -> str:
     """A step's name from the scenario file, in ``lang``."""
     st = scenario.steps[step]
@@ -1057,7 +1062,7 @@ def describe(scenario, key: str, lang: Lang) -> str:
     def name(step: str) -> str:
         if step in steps:
             return step_name(scenario, step, lang)
-        return _words({"closed": ("case closed", "sag lukket")}.get(step, (step, step)), lang)
+        return closed_name(lang) if step == "closed" else step
 
     def field(f: str) -> str:
         return _words(_FIELDS.get(f, (f.replace("_", " "),) * 2), lang)

@@ -387,8 +387,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         # utf-8-sig: files saved by Windows Notepad start with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), "", "not valid TOML: file is not UTF-8") from None
+    except UnicodeDecodeError as err:
+        raw = path.read_bytes()
+        line = raw[: err.start].count(b"\n") + 1  # where the first byte that is not UTF-8 stands
+        raise ScenarioError(
+            str(path),
+            "",
+            f"not valid TOML: the file is not UTF-8 (line {line}: a letter such as æ, ø or å saved in "
+            "another encoding); save it as UTF-8 (in Notepad: Save as, Encoding: UTF-8)",
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

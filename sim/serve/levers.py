@@ -57,7 +57,7 @@ class Lever:
     def label(self, lang: str, base: Scenario) -> str:
         """The lever's name on the page."""
         key, names = self.words
-        values = {k: L.step_name(base, v, lang) if v != "closed" else _closed(lang) for k, v in names.items()}
+        values = {k: L.step_name(base, v, lang) if v != "closed" else L.closed_name(lang) for k, v in names.items()}
         return word(key or self.id, lang, **values)
 
     def display(self, value: Any, lang: str, unit: bool = False) -> str:
@@ -84,10 +84,6 @@ class Lever:
         if self.whole:
             return str(int(value))
         return f"{float(value):.10g}"
-
-
-def _closed(lang: str) -> str:
-    return "afsluttet" if lang == "da" else "case closed"
 
 
 def _in_unit(value: float | None, scale: float) -> float | None:
