@@ -57,7 +57,9 @@ class Lever:
     def label(self, lang: str, base: Scenario) -> str:
         """The lever's name on the page."""
         key, names = self.words
-        values = {k: L.step_name(base, v, lang) if v != "closed" else L.closed_name(lang) for k, v in names.items()}
+        values = {
+            k: L.step_name(base, v, lang) if v != "closed" else L.closed_name(lang) for k, v in names.items()
+        }
         return word(key or self.id, lang, **values)
 
     def display(self, value: Any, lang: str, unit: bool = False) -> str:
