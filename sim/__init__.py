@@ -32,10 +32,12 @@ _FROM = {
     "ScenarioError": "sim.errors",
     "TrappesimError": "sim.errors",
     "UserError": "sim.errors",
+    "PrecisionWarning": "sim.errors",
     "load_scenario": "sim.scenario",
     "save_scenario": "sim.scenario",
     "BreakEven": "sim.analysis.uncertainty",
     "PSAResult": "sim.analysis.uncertainty",
+    "Sensitivity": "sim.analysis.uncertainty",
     "Tornado": "sim.analysis.uncertainty",
     "break_even": "sim.analysis.uncertainty",
     "global_sensitivity": "sim.analysis.uncertainty",
@@ -74,9 +76,11 @@ __all__ = [
     "BreakEven",
     "Comparison",
     "PSAResult",
+    "PrecisionWarning",
     "Result",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "Tornado",
     "TrappesimError",
     "UserError",
@@ -102,13 +106,14 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from sim.analysis.uncertainty import (
         BreakEven,
         PSAResult,
+        Sensitivity,
         Tornado,
         break_even,
         global_sensitivity,
         psa,
         tornado,
     )
-    from sim.errors import ScenarioError, TrappesimError, UserError
+    from sim.errors import PrecisionWarning, ScenarioError, TrappesimError, UserError
     from sim.outputs import plots
     from sim.outputs.report import key_figures
     from sim.outputs.results import load_results

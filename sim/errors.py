@@ -111,3 +111,8 @@ class InvariantError(TrappesimError, AssertionError):
 
     def __reduce__(self):
         return (type(self), (self.violations,))
+
+
+class PrecisionWarning(UserWarning):
+    """The precision asked for was not reached within ``max_replications`` (the means are less precise
+    than asked; the summary's ``mc_low`` and ``mc_high`` say how precise they are)."""

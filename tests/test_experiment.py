@@ -391,3 +391,22 @@ def test_a_seed_or_replications_that_cannot_be_meant_is_refused_by_name(toy, kwa
         sim.compare(toy, toy, **kwargs)
     with pytest.raises(OptionError, match=re.escape(said)):
         sim.simulate(toy, **kwargs)
+
+
+def test_a_precision_not_reached_is_warned_about_in_python():
+    """In Python a comparison stopped at max_replications short of its target without a word (the
+    command line says it under the key figures)."""
+    import warnings
+
+    from conftest import toy_dict
+
+    d = toy_dict()
+    d["steps"]["mid"]["review"] = {"interval_months": 6, "moves": {"closed": 0.1}}  # means over replications
+    base = Scenario.from_dict(d)
+    plan = base.with_changes({"name": "plan", "intervention": INTERVENTION})
+    with pytest.warns(sim.PrecisionWarning, match=r"not reached after 10 replications .*npv ±"):
+        sim.compare(base, plan, precision=1e-5, max_replications=10, workers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sim.PrecisionWarning)
+        sim.compare(base, plan, replications=10, workers=1)  # a number of replications asked for: no target
+        sim.compare(base, plan, precision=0.5, max_replications=10, workers=1)  # reached

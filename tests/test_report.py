@@ -809,3 +809,26 @@ def test_sensitivity_tables_say_what_their_interval_money_and_purse_are(lang):
     assert money in tornado_part and whose in tornado_part
     assert L.t("sensitivity_conf_note", lang) in sobol_part and whose in sobol_part
     assert money not in sobol_part  # indices are shares of a variance: no money
+
+
+def test_key_figures_refuse_a_psa_of_other_files_or_another_payer():
+    """A national comparison printed a municipal PSA's rows beneath its headline, and a municipal one a
+    state PSA's "probability that NPV > 0: 0 %": the command line refuses both (report --with)."""
+    from sim.errors import PairError
+
+    base, plan = (
+        REPO_SCENARIOS / "municipality-uncertain.toml",
+        REPO_SCENARIOS / "municipality-early-detection-uncertain.toml",
+    )
+    cmp = sim.compare(base, plan, engine="expected")
+    psa = sim.psa(base, plan, draws=8, seed=1)
+    assert "probability_npv_positive" in set(sim.key_figures(cmp, psa=psa)["metric"])
+    national = sim.compare(
+        REPO_SCENARIOS / "denmark-baseline.toml",
+        REPO_SCENARIOS / "denmark-early-detection.toml",
+        engine="expected",
+    )
+    with pytest.raises(PairError, match="other scenarios"):
+        sim.key_figures(national, psa=psa)
+    with pytest.raises(PairError, match="state perspective"):
+        sim.key_figures(cmp, psa=sim.psa(base, plan, draws=8, seed=1, perspective="stat"))

@@ -676,3 +676,43 @@ def test_a_wrong_value_is_named_in_the_file_that_writes_it(write_scenario):
     with pytest.raises(ScenarioError) as info:
         load_scenario(own)
     assert info.value.file == str(own)
+
+
+def test_with_changes_takes_numpy_numbers_as_a_file_gives_python_ones(toy):
+    """np.int64 from a DataFrame was refused: "must be a whole number ... (got np.int64(190))"."""
+    import numpy as np
+
+    s = toy.with_changes(
+        {
+            "horizon_years": np.int64(7),
+            "steps.placed.cost_per_year": np.float32(600_000),
+            "start_year": np.int32(2025),
+        }
+    )
+    assert (s.horizon_years, s.steps["placed"].cost_per_year, s.start_year) == (7, 600_000, 2025)
+    assert (
+        type(s.horizon_years) is int
+        and s.input_hash()
+        == toy.with_changes(
+            {"horizon_years": 7, "steps.placed.cost_per_year": 600_000.0, "start_year": 2025}
+        ).input_hash()
+    )
+    with pytest.raises(ScenarioError, match="whole number"):
+        toy.with_changes({"horizon_years": np.float64(7.5)})
+
+
+def test_a_table_given_as_a_value_says_it_replaces_the_whole_table(toy):
+    with pytest.raises(
+        ScenarioError, match=r"replaces the whole table 'steps.placed': .*'steps.placed.<key>'"
+    ):
+        toy.with_changes({"steps.placed": {"cost_per_year": 500_000}})
+
+
+def test_saving_into_a_folder_that_does_not_exist_says_so(toy, tmp_path):
+    """It raised FileNotFoundError naming an internal file ('nodir/.x.toml.partial')."""
+    from sim.errors import OptionError
+    from sim.scenario import save_scenario
+
+    with pytest.raises(OptionError, match="the folder .*nodir does not exist"):
+        save_scenario(toy, tmp_path / "nodir" / "x.toml")
+    assert not (tmp_path / "nodir").exists()

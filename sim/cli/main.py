@@ -100,11 +100,14 @@ def _guarded(args: argparse.Namespace) -> int:
     exception is a bug in Trappesim and is left to show its traceback
     (exit code 1), so that it is reported, not taken for a typo.
     """
+    from sim.errors import PrecisionWarning
     from sim.scenario.plausibility import PlausibilityWarning
 
     # The library's plausibility warnings (load_scenario, with_changes, compare) where the commands
     # call it: they print the same findings in their own words (plausible).
     warnings.filterwarnings("ignore", category=PlausibilityWarning, module=r"sim\.cli(\..*)?$")
+    # A precision not reached: said under the key figures (legend_not_reached).
+    warnings.filterwarnings("ignore", category=PrecisionWarning)
     try:
         return args.handler(args)
     except EngineNotApplicable as err:

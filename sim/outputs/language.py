@@ -700,7 +700,9 @@ def probability(share: float, lang: Lang) -> str:
     """A probability as a percentage that never rounds to a certainty it is not.
 
     Whole percent where that is honest; 0.996 is ``"99,6 %"``, not ``"100 %"``,
-    and 0.9996 is ``"> 99,9 %"``: a reader takes "100 %" for "every draw".
+    and 0.9996 is ``"> 99,9 %"``: a reader takes "100 %" for "every draw";
+    0.497 is ``"49,7 %"``, not ``"50 %"``, beside a chart that says from which
+    year paying back is more likely than not.
 
     Examples
     --------
@@ -708,9 +710,13 @@ def probability(share: float, lang: Lang) -> str:
     ('42\xa0%', '99.6\xa0%', '100\xa0%')
     >>> probability(0.9996, "en"), probability(0.0004, "da")
     ('>\xa099.9\xa0%', '<\xa00,1\xa0%')
+    >>> probability(0.497, "en"), probability(0.5, "en")  # a chart says "more likely than not" above a half
+    ('49.7\xa0%', '50\xa0%')
     """
     if share is None or math.isnan(share):
         return "–"
+    if 0.495 <= share < 0.505 and share != 0.5:  # which side of a half it is on: "more likely than not"
+        return percent(share, lang, 1)
     if 0.005 <= share < 0.995 or share in (0.0, 1.0):
         return percent(share, lang)
     if 0.001 <= share <= 0.999:

@@ -18,6 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
+from sim.errors import PairError
 from sim.model.staircase import price_factor
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
@@ -179,6 +180,30 @@ def key_figures(
     return pd.DataFrame(key_figure_records(result, lang, psa), columns=list(KEY_FIGURE_COLUMNS))
 
 
+def check_extra(result: Any, extra: Any) -> None:
+    """Refuse an uncertainty result (PSA, tornado, sensitivity) of other scenarios or another payer
+    than the comparison it is shown with, as ``trappesim report --with`` does (:class:`PairError`)."""
+    if not isinstance(extra, PSAResult | Tornado | Sensitivity):
+        raise PairError(
+            f"a PSA, tornado or sensitivity result is shown with a comparison, not a {type(extra).__name__}"
+        )
+    if not isinstance(result, Comparison):
+        raise PairError("uncertainty results can only be shown with a comparison (sim.compare)")
+    what = {"psa": "PSA", "tornado": "tornado", "sensitivity": "sensitivity analysis"}[extra.kind]
+    ours = (result.base.scenario.input_hash(), result.strategy.scenario.input_hash())
+    if (extra.base.input_hash(), extra.strategy.input_hash()) != ours:
+        raise PairError(
+            f"the {what} was made from other scenarios ({extra.strategy.name} vs {extra.base.name}) than "
+            f"the comparison ({result.strategy.scenario.name} vs {result.base.scenario.name}): run it on the "
+            "same baseline and strategy"
+        )
+    if extra.perspective != result.perspective:
+        raise PairError(
+            f"the {what} is counted from a {t('persp_' + extra.perspective, 'en')}, the comparison from "
+            f"a {t('persp_' + result.perspective, 'en')}: run both with the same perspective"
+        )
+
+
 PROBABILITIES = ("probability_npv_positive", "probability_paid_back")
 """Key figures that are shares of a PSA's draws, with Wilson's interval as their precision."""
 
@@ -192,6 +217,8 @@ def key_figure_records(
 ) -> list[dict[str, Any]]:
     """:func:`key_figures` as a list of plain dicts, one per figure (no DataFrame: the what-if page
     asks for them at every lever move)."""
+    if psa is not None:
+        check_extra(result, psa)
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
     reps = result.base.replications if isinstance(result, Comparison) else result.replications

@@ -181,6 +181,8 @@ def write_reports(
     list of str
         The files written, relative to ``folder``.
     """
+    for extra in extras:
+        report.check_extra(result, extra)
     meta["language"] = plots._lang(result, lang)  # the outputs', which --lang may set apart from the file's
     out = Output(result, folder, meta, lang, list(extras))
     written: list[str] = []

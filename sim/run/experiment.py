@@ -33,7 +33,7 @@ from sim.engines.expected import expected_measures
 from sim.engines.invariants import InvariantError, check_measures
 from sim.engines.measures import ADDITIVE, MEASURES
 from sim.engines.spells import measures_from_spells
-from sim.errors import OptionError, PairError
+from sim.errors import OptionError, PairError, PrecisionWarning
 from sim.model.staircase import Staircase, compile_staircase
 from sim.run.estimates import (
     CHILDREN_FLOOR,
@@ -826,9 +826,28 @@ def simulate(
         exact is not None,
         targets,
     )
-    return Result(
-        scenario, st, engine, seed, len(runs), _stack(runs), exact, precision if R is None else None
+    return _said_if_short(
+        Result(scenario, st, engine, seed, len(runs), _stack(runs), exact, precision if R is None else None)
     )
+
+
+def _said_if_short(result: Result | Comparison) -> Result | Comparison:
+    """``result``, with a :class:`PrecisionWarning` if its precision target was not reached (the command
+    line says so in its own words, under the key figures)."""
+    res = result.base if isinstance(result, Comparison) else result
+    if res.precision is None:
+        return result
+    short = [tg for tg in result.precision_targets() if tg.reached(res.replications) > res.precision]
+    if short:
+        said = ", ".join(f"{tg.name} ± {tg.reached(res.replications):.1%}" for tg in short)
+        warnings.warn(
+            PrecisionWarning(
+                f"precision ± {res.precision:.1%} not reached after {res.replications} replications "
+                f"(max_replications): {said}; the summary's mc_low and mc_high say how precise the means are"
+            ),
+            stacklevel=3,
+        )
+    return result
 
 
 def expected(scenario: ScenarioLike) -> Result:
@@ -971,4 +990,4 @@ def compare(
         exact,
         lambda runs: build(runs).precision_targets(),
     )
-    return build(runs, precision if R is None else None)
+    return _said_if_short(build(runs, precision if R is None else None))

@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 
 import tomlkit
 
-from sim.errors import OutputExistsError, ScenarioError
+from sim.errors import OptionError, OutputExistsError, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.validation import _check_unknown_keys
 
@@ -131,6 +131,10 @@ def save_scenario(scenario: Scenario, path: str | Path, note: str = "") -> Path:
     path = Path(path)
     if path.exists():
         raise OutputExistsError(f"{path}: exists; choose another name")
+    if not path.parent.is_dir():
+        raise OptionError(
+            f"{path}: the folder {path.parent} does not exist; create it, or save the file elsewhere"
+        )
     head = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
     text = head + tomli_w.dumps(scenario.to_dict())
     tmp = path.with_name(f".{path.name}.partial")

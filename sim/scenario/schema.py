@@ -64,6 +64,16 @@ def _is_fm(periods: Any) -> bool:
 # ---------------------------------------------------------------------------
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy scalars as Python numbers, tables and lists copied."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    # A NumPy scalar (np.int64 is no int; np.float64 is a float already), without importing NumPy.
+    return value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
+
+
 class _Model(BaseModel):
     # The docstring under each field is its description (documentation, JSON Schema).
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -584,12 +594,26 @@ class Scenario(_Model):
                 if not isinstance(nxt, dict):
                     raise ScenarioError("<changes>", key, f"'{part}' is not a table")
                 node = nxt
-            # Tables are copied: validation takes distributions out of them, and they are the caller's.
-            node[parts[-1]] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+            # Tables are copied (validation takes distributions out of them, and they are the caller's);
+            # NumPy numbers (from a DataFrame, a sweep) become Python's, as a file's are.
+            node[parts[-1]] = _plain(value)
         _own_rates(data, self.discounting, changes)
         if "title" in changes and "title_en" not in changes:
             data["title_en"] = ""  # the old English title was of the old title
-        changed = Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
+        try:
+            changed = Scenario._validated(data, "<changes>")  # the rest is this call's own: no copy
+        except ScenarioError as err:
+            table = next(
+                (k for k, v in changes.items() if isinstance(v, dict) and err.key.startswith(k + ".")), None
+            )
+            if table is None or "required key is missing" not in err.message:
+                raise
+            raise ScenarioError(
+                err.file,
+                err.key,
+                f"{err.message} (a table given as a value replaces the whole table '{table}': to change "
+                f"one number in it, give its dotted key, such as '{err.key.rsplit('.', 1)[0]}.<key>')",
+            ) from None
         if warn:
             from sim.scenario.plausibility import warn_changed
 
