@@ -789,3 +789,36 @@ def test_placements_avoided_says_what_below_zero_means(toy):
         plots.placements_avoided(sim.compare(toy, plan, engine="expected"), lang="en").axes[0]
     )
     assert not any("below zero" in x for x in better)  # said only where it happens
+
+
+def test_a_chart_of_the_wrong_kind_of_result_says_so_in_one_line():
+    """plots.payback(a Result) raised KeyError 'cum_net_savings_discounted', plots.tornado(a Comparison)
+    AttributeError, key_figures(a PSAResult) AttributeError: a researcher's slip, not a bug."""
+    import sim
+    from sim.errors import UserError
+
+    res = sim.expected(REPO_SCENARIOS / "municipality-template.toml")
+    cmp = sim.compare(
+        REPO_SCENARIOS / "municipality-template.toml",
+        REPO_SCENARIOS / "municipality-early-detection.toml",
+        engine="expected",
+    )
+    for chart, wrong in (
+        ("payback", res),
+        ("waterfall", res),
+        ("placed_children", res),
+        ("tornado", cmp),
+        ("npv_distribution", cmp),
+        ("breakeven", cmp),
+    ):
+        with pytest.raises(UserError, match=rf"sim.plots.{chart} draws a .*, not a {type(wrong).__name__}"):
+            getattr(sim.plots, chart)(wrong)
+    psa = sim.psa(
+        REPO_SCENARIOS / "municipality-uncertain.toml",
+        REPO_SCENARIOS / "municipality-early-detection-uncertain.toml",
+        draws=4,
+    )
+    with pytest.raises(UserError, match="not a PSAResult; a PSA's are shown with its comparison"):
+        sim.key_figures(psa)
+    with pytest.raises(UserError, match="not an int"):
+        sim.key_figures(cmp, psa=5)

@@ -715,7 +715,7 @@ def test_sobol_indices_are_those_of_the_full_path():
         ({"n": 1}, "n must be a whole number of at least 2, not 1"),
         ({"n": -3}, "n must be a whole number of at least 2, not -3"),
         ({"method": "morris", "n": 2.5}, "n must be a whole number of at least 2, not 2.5"),
-        ({"outcome": "nvp"}, "unknown outcome 'nvp'"),
+        ({"outcome": "nvp"}, "unknown outcome 'nvp'; choose one of: adult_savings_pv, gross_savings_pv"),
     ],
 )
 def test_global_sensitivity_refuses_what_it_cannot_run_before_it_runs(kwargs, said, monkeypatch):

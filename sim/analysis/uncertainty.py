@@ -271,6 +271,12 @@ def _draws(scenario: Scenario, seed: int, n: int) -> tuple[dict, list[dict]]:
     return raw, [{p: _values(by_path[p], v, d) for p, v in raw.items()} for d in range(n)]
 
 
+def _unknown_outcome(outcome: str, totals: dict) -> OptionError:
+    """The error for an outcome a comparison has no total of, naming the ones it has."""
+    have = sorted(k.removeprefix("total_") for k in totals if k.startswith("total_"))
+    return OptionError(f"unknown outcome '{outcome}'; choose one of: {', '.join(have)}")
+
+
 def _values(u, draws: np.ndarray, d: int):
     if u.dist == "dirichlet":
         return dict(zip(u.spec["mean"], draws[d].tolist(), strict=True))
@@ -465,7 +471,11 @@ class BreakEven:
     value : float
         The programme's cost per year (in the scenario's currency and price
         year) at which the NPV is zero, or the share of the assumed effect
-        (1 = as assumed), both at the uncertain numbers' means.
+        (1 = as assumed), both at the uncertain numbers' means. ``nan`` on
+        cost: no cost makes it break even (even free its NPV is not
+        positive). On effect: ``inf`` if no effect breaks even (not even
+        many times the assumed one), ``0.0`` if the NPV is not negative even
+        with no effect (the payer pays nothing it does not get back).
     npv_as_given : float
         The NPV of the files as given, discounted as every money figure.
     hazard_ratios : dict
@@ -484,9 +494,15 @@ class BreakEven:
     perspective: str = "kommune"  # whose money the NPV counts
 
     @property
+    def never(self) -> int:
+        """How many of the PSA's draws never break even (their value is not finite)."""
+        return int((~np.isfinite(self.draws)).sum())
+
+    @property
     def interval(self) -> tuple[float, float]:
         """The 5th and 95th percentiles of the break-even value over the PSA's draws (parameter
-        uncertainty; nan without draws)."""
+        uncertainty; nan without draws), over the draws that break even at all: ``never`` says how
+        many do not."""
         if len(self.draws) == 0:
             return (np.nan, np.nan)
         finite = self.draws[np.isfinite(self.draws)]
@@ -635,7 +651,8 @@ def break_even(
 
 @dataclass(frozen=True, eq=False)
 class Tornado:
-    """One-way sensitivity: each uncertain number at its 5th and 95th percentile."""
+    """One-way sensitivity: each uncertain number at its low and high value (its ``bounds`` if its
+    distribution gives them, else its 5th and 95th percentile)."""
 
     kind: ClassVar[str] = "tornado"
     """What a results folder of it is: ``tornado`` (the manifest's ``kind``)."""
@@ -689,7 +706,7 @@ def tornado(
         vs = {path: value} if path in us else {}
         res = pair.run(vb, vs, 0)
         if key not in res:
-            raise OptionError(f"unknown outcome '{outcome}'")
+            raise _unknown_outcome(outcome, res)
         return float(res[key][0])
 
     central = run(None, None)
@@ -808,8 +825,8 @@ def global_sensitivity(
     pair = _Pair(base, strategy, engine, seed, perspective)
     # A misspelt outcome, before the whole sample: one run at the files' values (the DES's is checked
     # on the sample's first runs instead, which cost no more than it would).
-    if engine == "expected" and key not in pair.run({}, {}, 0):
-        raise OptionError(f"unknown outcome '{outcome}'")
+    if engine == "expected" and key not in (first := pair.run({}, {}, 0)):
+        raise _unknown_outcome(outcome, first)
 
     def func(q: np.ndarray) -> np.ndarray:
         q = np.clip(q, 1e-9, 1 - 1e-9)
@@ -827,7 +844,7 @@ def global_sensitivity(
         ]
         results = _map(_pair_draw, tasks, workers, progress)
         if key not in results[0]:
-            raise OptionError(f"unknown outcome '{outcome}'")
+            raise _unknown_outcome(outcome, results[0])
         return np.array([r[key][0] for r in results])
 
     if method == "sobol":

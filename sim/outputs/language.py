@@ -222,8 +222,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "NPV {mean} on average (90 %: {lo} to {hi});\npositive in {share} of draws",
         "Nettonutidsværdi {mean} i gennemsnit (90 %: {lo} til {hi});\npositiv i {share} af trækkene",
     ),
-    "low_pct": ("number at its low value (5th percentile)", "tallet på sin lave værdi (5. percentil)"),
-    "high_pct": ("number at its high value (95th percentile)", "tallet på sin høje værdi (95. percentil)"),
+    "low_pct": (
+        "number at its low value (its low bound, else 5th percentile)",
+        "tallet på sin lave værdi (dets nedre grænse, ellers 5. percentil)",
+    ),
+    "high_pct": (
+        "number at its high value (its high bound, else 95th percentile)",
+        "tallet på sin høje værdi (dets øvre grænse, ellers 95. percentil)",
+    ),
     "depends_most": ("{outcome} depends most on {name}", "{outcome} afhænger mest af {name}"),
     "no_uncertain": ("no uncertain number", "intet usikkert tal"),
     "others_at_mean": ("All other numbers at their means. ", "Alle andre tal på deres middelværdi. "),
@@ -815,6 +821,11 @@ def title_of(scenario, lang: Lang) -> str:
     if lang == "en" and scenario.title_en:
         return scenario.title_en
     return scenario.title or scenario.name
+
+
+def a_or_an(word: str) -> str:
+    """``word`` after its English article: ``"a Result"``, ``"an int"``."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def closed_name(lang: Lang) -> str:

@@ -14,11 +14,12 @@ chart. Matplotlib is imported when a chart is drawn, not with this module.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.analysis.uncertainty import PSAResult, Tornado
+from sim.errors import OptionError
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
 from sim.run.experiment import Comparison, Result, centred
@@ -76,6 +77,12 @@ def _money_axis(ax, values: np.ndarray, currency: str, lang: Lang, axis: str = "
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
     return L.money_unit(currency, lang, scale)
+
+
+def _expect(result: Any, kinds: Any, chart: str, words: str) -> None:
+    """Refuse a result a chart is not drawn from, in one line (not a KeyError from inside it)."""
+    if not isinstance(result, kinds):
+        raise OptionError(f"sim.plots.{chart} draws {words}, not {L.a_or_an(type(result).__name__)}")
 
 
 def money_note(result: Result | Comparison, lang: str | None = None) -> str:
@@ -215,6 +222,7 @@ def _means(result: Result, lang: Lang) -> str:
 
 def staircase(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children on each step at year end; baseline beside strategy for a comparison."""
+    _expect(result, Result | Comparison, "staircase", "a Result or a Comparison (sim.simulate, sim.compare)")
     from matplotlib.figure import Figure
 
     lang = _lang(result, lang)
@@ -283,6 +291,7 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
     difference as bars, with the strategy's start marked and a title that
     states the finding.
     """
+    _expect(cmp, Comparison, "placed_children", "a Comparison (sim.compare)")
     from matplotlib.figure import Figure
 
     lang = _lang(cmp, lang)
@@ -376,6 +385,7 @@ def placed_children(cmp: Comparison, lang: str | None = None) -> Figure:
 
 def placements_avoided(cmp: Comparison, lang: str | None = None) -> Figure:
     """Placement entries avoided per year, with the 90 % interval."""
+    _expect(cmp, Comparison, "placements_avoided", "a Comparison (sim.compare)")
     lang = _lang(cmp, lang)
     fig, ax, y, years = _yearly_figure(cmp)
     mean = y["placement_entries_avoided"].to_numpy()
@@ -447,6 +457,7 @@ def _room_for_legend(fig: Figure, ax, x: np.ndarray, top: np.ndarray) -> None:
 
 def payback(cmp: Comparison, lang: str | None = None) -> Figure:
     """Cumulative discounted net savings ("J-curve") with the payback year marked."""
+    _expect(cmp, Comparison, "payback", "a Comparison (sim.compare)")
     lang = _lang(cmp, lang)
     fig, ax, y, years = _yearly_figure(cmp)
     mean = y["cum_net_savings_discounted"].to_numpy()
@@ -554,6 +565,7 @@ def waterfall(cmp: Comparison, lang: str | None = None) -> Figure:
     Each bar's value stands outside its end (a bar too small to show has
     none); labels never overlap a bar or each other.
     """
+    _expect(cmp, Comparison, "waterfall", "a Comparison (sim.compare)")
     from matplotlib.figure import Figure
 
     lang = _lang(cmp, lang)
@@ -695,6 +707,9 @@ def _capacity_figure(
 
 def waiting_list(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Children waiting for a full step at 31 December, and children it sent on."""
+    _expect(
+        result, Result | Comparison, "waiting_list", "a Result or a Comparison (sim.simulate, sim.compare)"
+    )
     lang = _lang(result, lang)
 
     def title(arms, capped):
@@ -712,6 +727,9 @@ def waiting_list(result: Result | Comparison, lang: str | None = None) -> Figure
 
 def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
     """Share of places in use over each year, per step with places."""
+    _expect(
+        result, Result | Comparison, "utilisation", "a Result or a Comparison (sim.simulate, sim.compare)"
+    )
     from matplotlib.ticker import FuncFormatter
 
     lang = _lang(result, lang)
@@ -739,6 +757,7 @@ def utilisation(result: Result | Comparison, lang: str | None = None) -> Figure:
 
 def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
     """Probability that the strategy has paid back (cumulative NPV > 0), by year."""
+    _expect(psa, PSAResult, "breakeven", "a PSAResult (sim.psa)")
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -773,6 +792,7 @@ def breakeven(psa: PSAResult, lang: str | None = None) -> Figure:
 
 def npv_distribution(psa: PSAResult, lang: str | None = None) -> Figure:
     """Histogram of the net present value over draws."""
+    _expect(psa, PSAResult, "npv_distribution", "a PSAResult (sim.psa)")
     from matplotlib.figure import Figure
 
     lang = _lang(psa, lang)
@@ -816,6 +836,7 @@ OUTCOME_LABEL = {
 
 def tornado(result: Tornado, lang: str | None = None) -> Figure:
     """One-way sensitivity: the outcome with each uncertain number at its low and high value."""
+    _expect(result, Tornado, "tornado", "a Tornado (sim.tornado)")
     from matplotlib.figure import Figure
 
     lang = _lang(result, lang)

@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sim.analysis.uncertainty import PSAResult, Sensitivity, Tornado
-from sim.errors import PairError
+from sim.errors import OptionError, PairError
 from sim.model.staircase import price_factor
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
@@ -185,7 +185,7 @@ def check_extra(result: Any, extra: Any) -> None:
     than the comparison it is shown with, as ``trappesim report --with`` does (:class:`PairError`)."""
     if not isinstance(extra, PSAResult | Tornado | Sensitivity):
         raise PairError(
-            f"a PSA, tornado or sensitivity result is shown with a comparison, not a {type(extra).__name__}"
+            f"a PSA, tornado or sensitivity result is shown with a comparison, not {L.a_or_an(type(extra).__name__)}"
         )
     if not isinstance(result, Comparison):
         raise PairError("uncertainty results can only be shown with a comparison (sim.compare)")
@@ -217,6 +217,15 @@ def key_figure_records(
 ) -> list[dict[str, Any]]:
     """:func:`key_figures` as a list of plain dicts, one per figure (no DataFrame: the what-if page
     asks for them at every lever move)."""
+    if not isinstance(result, Result | Comparison):
+        raise OptionError(
+            f"key figures are of a Result or a Comparison (sim.simulate, sim.compare), not {L.a_or_an(type(result).__name__)}"
+            + (
+                "; a PSA's are shown with its comparison: key_figures(cmp, psa=...)"
+                if isinstance(result, PSAResult)
+                else ""
+            )
+        )
     if psa is not None:
         check_extra(result, psa)
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario

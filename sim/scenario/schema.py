@@ -648,7 +648,11 @@ class Scenario(_Model):
         return scenario
 
     def with_values(self, values: dict[str, Any]) -> Scenario:
-        """A copy with uncertain numbers fixed at given values (one PSA draw)."""
+        """A copy with numbers fixed at given values by path: one PSA draw of the uncertain numbers
+        (:attr:`uncertain`). Any number's path is taken (the draws of a sensitivity analysis set
+        numbers a file gives as plain values too), validated but without plausibility warnings;
+        to change a scenario, use :meth:`with_changes`.
+        """
         data = self.to_dict()
         for path, value in values.items():
             apply_draw(data, path, value)
