@@ -664,3 +664,23 @@ def test_calibrate_prints_in_the_scenario_language_or_lang(write_scenario, tmp_p
     printed = capsys.readouterr().out
     assert "calibrated to" in printed and "degrees of freedom" in printed and "Results written to" in printed
     assert re.search(r"0\.\d+ +-> +0\.\d+", printed)
+
+
+def test_calibrate_takes_paths_and_one_key_as_every_function_does(toy, tmp_path):
+    """read_observed(csv, "scenario.toml") raised AttributeError, calibrate(s, "obs.csv", ...) too, and
+    fit="transitions.mid.placed" was read letter by letter ("key 't'")."""
+    from sim.errors import OptionError
+
+    path = tmp_path / "toy.toml"
+    path.write_text(tomli_w.dumps(toy_dict()), encoding="utf-8")
+    csv = tmp_path / "obs.csv"
+    observed_from(toy).rows.to_csv(csv, index=False)
+    assert read_observed(csv, path).rows.equals(read_observed(csv, toy).rows)
+    by_path = calibrate(path, csv, "transitions.mid.placed", des_replications=0)
+    by_object = calibrate(toy, read_observed(csv, toy), ["transitions.mid.placed"], des_replications=0)
+    pd.testing.assert_frame_equal(by_path.table, by_object.table)
+    for bad in (-1, 2.5):
+        with pytest.raises(
+            OptionError, match=f"des_replications must be a whole number of at least 0, not {bad}"
+        ):
+            calibrate(toy, csv, "transitions.mid.placed", des_replications=bad)

@@ -50,7 +50,7 @@ import pandas as pd
 
 from sim.errors import OptionError, OutputExistsError
 from sim.outputs import language as L
-from sim.run.experiment import DEFAULT_SEED, Result, simulate
+from sim.run.experiment import DEFAULT_SEED, Result, check_whole, simulate
 from sim.scenario import Scenario, ScenarioError, ScenarioLike, as_scenario
 from sim.scenario.files import edit_toml
 from sim.scenario.files import value_at as _get
@@ -231,7 +231,7 @@ def _cell(file: str, row: int, column: str, message: str) -> CalibrationError:
     return CalibrationError(file, "", f"row {row}, column {column}: {message}")
 
 
-def read_observed(path: str | Path, scenario: Scenario) -> Observed:
+def read_observed(path: str | Path, scenario: ScenarioLike) -> Observed:
     """Read and check an observed-data CSV against a scenario.
 
     Reads comma-separated files with "." as the decimal mark, and files as
@@ -245,6 +245,7 @@ def read_observed(path: str | Path, scenario: Scenario) -> Observed:
     CalibrationError
         Naming the file, the row and column, and what is allowed.
     """
+    scenario = as_scenario(scenario)  # a scenario, or the path of its file
     file = str(path)
     header, table, danish = _table(path)
     missing = [c for c in REQUIRED if c not in header]
@@ -553,10 +554,10 @@ def calibrate(
     scenario : Scenario or path
         A scenario, or the path of a scenario file.
         Must start at or before the first observed year.
-    observed : Observed
-        From :func:`read_observed`.
-    fit : list of str
-        Keys of numbers to fit (see :class:`Parameter`).
+    observed : Observed or path
+        From :func:`read_observed`, or the path of the CSV file (read against ``scenario``).
+    fit : list of str, or str
+        Keys of numbers to fit (see :class:`Parameter`); one key may be given alone.
     des_replications : int
         Replications of the discrete-event engine that check the fit (0: no check).
 
@@ -565,6 +566,14 @@ def calibrate(
     Calibration
     """
     scenario = as_scenario(scenario)
+    if not isinstance(observed, Observed):  # a path: read it against this scenario
+        if not isinstance(observed, str | Path):
+            raise OptionError(f"observed must be read_observed(...) or a CSV file's path, not {observed!r}")
+        observed = read_observed(observed, scenario)
+    if isinstance(fit, str):  # one key, not its letters
+        fit = [fit]
+    check_whole("des_replications", des_replications, 0)
+    check_whole("seed", seed, 0)
     params = check(scenario, observed, fit)
     rows = observed.rows
     years = sorted(rows["year"].unique())
