@@ -832,3 +832,14 @@ def test_key_figures_refuse_a_psa_of_other_files_or_another_payer():
         sim.key_figures(national, psa=psa)
     with pytest.raises(PairError, match="state perspective"):
         sim.key_figures(cmp, psa=sim.psa(base, plan, draws=8, seed=1, perspective="stat"))
+
+
+def test_a_figure_that_rounds_to_zero_keeps_its_usual_words():
+    """At no effect the page's first card read "New placements added: 0" (a -1e-10 flipped the words)."""
+    from sim.analysis.uncertainty import scaled_effect
+
+    base = REPO_SCENARIOS / "denmark-baseline.toml"  # its arms' sums differ in the last bit: -4.5e-13
+    plan = scaled_effect(sim.load_scenario(REPO_SCENARIOS / "denmark-early-detection.toml"), 0.0)
+    kf = sim.key_figures(sim.compare(base, plan, engine="expected"), lang="en").set_index("metric")
+    assert kf.loc["placement_entries_avoided", "text"] == "0"
+    assert kf.loc["placement_entries_avoided", "label"] == L.t("kf_entries_avoided", "en")

@@ -312,6 +312,19 @@ def test_a_report_names_no_working_copy_under_a_linked_temporary_folder(client, 
     assert "whatif.toml" in report and "trappesim-serve-" not in report
 
 
+def test_a_report_names_the_files_it_leaves_as_they_are_by_name_not_the_servers_path(client, folder):
+    """The workbook's provenance gave 'sha256 /work/main/scenarios/denmark-baseline.toml' for a baseline
+    the state left alone (the strategy by its name only)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = client.get("/download/report.xlsx", params=form(effect="80")).content
+    cells = [str(c.value) for ws in load_workbook(io.BytesIO(book)) for row in ws.iter_rows() for c in row]
+    assert any(c == f"sha256 {NATIONAL[0]}" for c in cells)
+    assert not any(str(folder) in c for c in cells)
+
+
 def test_variants_live_in_the_url(client):
     r = client.post("/variants", data={**form(effect="50"), "action": "save"}, follow_redirects=False)
     assert r.status_code == 303

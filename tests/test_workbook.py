@@ -407,3 +407,16 @@ def test_psa_sheet_says_a_payer_without_a_share_has_nothing_to_pay_back(tmp_path
     ]
     row = sheet_frame(ws).set_index("Key figure").loc["Payback year"]
     assert row["Mean"] == row["Median"] == "– (nothing invested or saved from this perspective)"
+
+
+@pytest.mark.parametrize("perspective", ["kommune", "region"])
+def test_the_summary_sheet_says_whose_money_it_counts(tmp_path, perspective):
+    """A region's workbook from the what-if page showed 0 and "nothing invested or saved" without saying
+    whose purse (the command line's only in its command cell)."""
+    from sim.outputs.workbook import write_workbook
+
+    base, plan = _uncertain_pair(0.85)
+    cmp = sim.compare(base, plan, engine="expected", perspective=perspective)
+    ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "da")).worksheets[0]
+    whose = L.t("whose_money", "da", whose=L.t("persp_" + perspective, "da"))
+    assert any(isinstance(c.value, str) and whose in c.value for row in ws.iter_rows() for c in row)

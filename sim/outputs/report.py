@@ -337,10 +337,17 @@ def key_figure_records(
             out.append(("probability_paid_back", label, share, np.nan, lo, hi, np.nan, np.nan, "share"))
             groups["probability_paid_back"] = psa_group
     records = [dict(zip(_KEY_FIGURE_NUMBERS, row)) for row in out]
+
     # "Fewer placed: -17" is a double negative: a figure that went the other way says so.
+    # One that rounds to 0 keeps its usual words ("New placements avoided: 0", not "added: 0").
+    def shows_as_zero(r: dict) -> bool:
+        return format_value(abs(r["centre"]), r["kind"], lang, scenario.currency) == format_value(
+            0.0, r["kind"], lang, scenario.currency
+        )
+
     for r in records:
         other = _OTHER_WAY.get(r["metric"])
-        if other is not None and r["centre"] < 0:
+        if other is not None and r["centre"] < 0 and not shows_as_zero(r):
             r["label"] = t(other, lang)
             r["centre"], r["mc_low"], r["mc_high"], r["p5"], r["p95"] = (
                 -r["centre"],

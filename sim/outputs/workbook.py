@@ -209,7 +209,10 @@ def _summary(
             c.number_format = _FORMATS[r.kind]
         ws.cell(row=i, column=6, value=r.unit)
     below = first + len(kf) + 2
-    ws.cell(row=below, column=1, value=L.money_note(base, lang)).font = Font(italic=True, size=9)
+    money = L.money_note(base, lang)
+    if cmp:  # whose money, always: a region's workbook must say so even where its lines are all zero
+        money += " " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang))
+    ws.cell(row=below, column=1, value=money).font = Font(italic=True, size=9)
     notes = interval_notes(result, lang)
     arm = result.base if cmp else result
     if arm.engine == "expected":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario import Scenario, load_scenario
-from sim.scenario.files import edit_toml
+from sim.scenario.files import edit_toml, extends_chain
 from sim.serve.words import word
 
 UNITS = ("intervention.entry.entry_step_shares", "discounting.periods")
@@ -152,7 +152,7 @@ def write_report(
     state) is given, and written with :func:`sim.outputs.results.write_results`.
     """
     import sim
-    from sim.outputs.results import write_results
+    from sim.outputs.results import file_hash, write_results
 
     # Resolved: the copies' paths are compared with the resolved ones of extends (a temporary
     # folder under a link, as macOS's /var is, would otherwise name a copy).
@@ -166,6 +166,13 @@ def write_report(
         base_path = folder / name
         base_path.write_text(_absolute_extends(text, paths[0]), encoding="utf-8")
         shown[str(base_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    # Files the state leaves as they are (the baseline, what the files extend) by their names too:
+    # the served folder's path is the server's, not part of what the reader was given.
+    for kept in (
+        [paths[0], *extends_chain(paths[0])] if texts["baseline"] is None else extends_chain(paths[0])
+    ):
+        for key in {str(kept), str(kept.resolve())}:
+            shown[key] = (kept.name, file_hash(kept))
     name, text = texts["strategy"]
     strategy_path = folder / name
     shown[str(strategy_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
