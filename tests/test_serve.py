@@ -90,6 +90,8 @@ def test_effect_lever_changes_the_figures_and_the_url(client):
     [
         ("cost", "abc", "en", "Write a number"),
         ("cost", "abc", "da", "Skriv et tal"),
+        ("end", "abc", "da", "Skriv et tal, fx 2043"),  # its example was 2018: before the start, refused
+        ("half_life", "abc", "en", "Write a number, e.g. 5"),  # not 0, which ends the effect at once
         ("start", "2025.5", "en", "whole number"),
         ("effect", "400", "en", "Allowed: 0 to 150"),
         ("discount", "-150", "da", "Tilladt"),
@@ -325,6 +327,23 @@ def test_a_report_names_the_files_it_leaves_as_they_are_by_name_not_the_servers_
     assert not any(str(folder) in c for c in cells)
 
 
+def test_a_variant_with_a_field_that_cannot_be_read_is_not_saved(client):
+    """ "Save as variant" with "abc" in a field saved the files' value in its place, as a duplicate of
+    the last variant, pushing the oldest out, without a word."""
+    saved = ["effect=50&start=2027", "cost=700", "discount=6"]
+    data = {**form(cost="abc"), "v": saved, "action": "save", "\x00typed": "1"}
+    r = client.post("/variants", data=data, follow_redirects=False)
+    assert r.status_code == 422 and "location" not in r.headers
+    assert word("save_refused", "en") in html.unescape(r.text)
+    assert re.search(r'id="err-cost"[^>]*>[^<]*Write a number', r.text)
+    assert r.text.count("Variant ") >= 3  # all three kept, shown
+    # The same state saved twice is one variant.
+    again = client.post(
+        "/variants", data={**form(discount="6"), "v": saved, "action": "save"}, follow_redirects=False
+    )
+    assert parse_qs(urlsplit(again.headers["location"]).query)["v"] == saved
+
+
 def test_variants_live_in_the_url(client):
     r = client.post("/variants", data={**form(effect="50"), "action": "save"}, follow_redirects=False)
     assert r.status_code == 303
@@ -332,6 +351,9 @@ def test_variants_live_in_the_url(client):
     assert parse_qs(urlsplit(url).query)["v"] == ["effect=50"]
     page = client.get(url).text
     assert 'id="variants"' in page and "Variant 1" in page
+    # Opening a variant keeps the variants beside it (its link dropped them all).
+    opened = re.search(r'<a href="(/\?[^"]*)">Open</a>', page).group(1)
+    assert parse_qs(urlsplit(html.unescape(opened)).query)["v"] == ["effect=50"]
     # A variant may move the horizon, the payer or the discount rate: each column says its own.
     q = parse_qs(urlsplit(url).query)
     data = {**form(discount="4", horizon="30"), "v": q["v"], "action": "save"}
@@ -835,6 +857,12 @@ def test_other_files_lists_the_pairs_on_a_page_started_with_two(client):
     assert "Vælg en strategi og dens basis" in listed
     assert "municipality-early-detection.toml" in listed and "denmark-early-detection.toml" in listed
     assert "Choose a strategy and its baseline" in client.get("/pairs", params={"lang": "en"}).text
+    # "Or choose two files" starts on a pair that opens, not the first file twice (a baseline alone).
+    chosen = dict(
+        re.findall(r'<select name="(base|strategy)">.*?<option selected>([^<]+)</option>', listed, re.S)
+    )
+    opened = client.get("/", params={**chosen, "lang": "da"})
+    assert opened.status_code == 200 and chosen["base"] != chosen["strategy"]
 
 
 def test_notes_after_a_run_name_no_option_the_page_has_no_field_for():
@@ -849,3 +877,10 @@ def test_notes_after_a_run_name_no_option_the_page_has_no_field_for():
     assert without_options("would reach it (--max-replications sets the most).") == "would reach it."
     assert without_options("are not in it (see trappesim psa).") == "are not in it."
     assert without_options("a 2 % aim (± 3)") == "a 2 % aim (± 3)"
+
+
+def test_a_payer_with_nothing_at_stake_gets_a_dash_on_its_card_and_the_words_beneath(client):
+    """ "– (nothing invested or saved from this perspective)" in the card's big type ran to five lines."""
+    r = client.post("/whatif", data=form(perspective="region"))
+    card = re.search(r'data-metric="payback_year">(.*?)</div>\s*</div>', r.text, re.S).group(1)
+    assert '<div class="value">–</div>' in card and "nothing invested or saved from this perspective" in card

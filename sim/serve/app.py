@@ -428,6 +428,8 @@ def _pairs(page: Page, params: dict[str, str]) -> Response:
         ],
         broken=broken,
         files=files,
+        # Two files that make a pair to start from (the first pair's), not the first file twice.
+        chosen=(pairs[0].base, pairs[0].strategy) if pairs else (files[:1] or [""])[0:1] * 2,
         folder=str(page.library.folder or ""),
         static=_STATIC_VERSION,
     )
@@ -504,7 +506,15 @@ async def variants(request: Request) -> Response:
     ctx = Context(page, params, saved)
     action = params.get("action", "save")
     kept = list(ctx.variants)
-    if action == "save":
+    if action == "save" and ctx.state.errors:
+        # A field that cannot be read is not saved as the files' value: the page again, its messages,
+        # and why nothing was saved (the variants as they were).
+        view, shown = await asyncio.gather(_live_view(page, ctx), _variant_views(page, ctx))
+        view = replace(view, errors={"page": word("save_refused", ctx.lang), **view.errors})
+        return _render(
+            "page.html", status=422, **_shown(page, ctx, view), variants=shown, max_variants=MAX_VARIANTS
+        )
+    if action == "save" and ctx.levers_query() not in kept:  # the same state twice is one variant
         kept = ([*kept, ctx.levers_query()])[-MAX_VARIANTS:]
     elif action.startswith("remove:"):
         try:

@@ -274,7 +274,13 @@ class State:
 
 
 def _example(lever: Lever, lang: str) -> str:
-    return lever.display(lever.default if lever.default is not None else lever.low, lang)
+    """A value the field takes, for "write a number, e.g. ...": the files' value, else one that works
+    whatever the other levers say (the last year for a last year, not the first, before any start)."""
+    if lever.default is not None:
+        return lever.display(lever.default, lang)
+    if lever.unit == "year":
+        return lever.display(lever.high, lang)
+    return lever.display(min(lever.high, lever.low + 10 * lever.step), lang)
 
 
 _SIMPLE = {"da": (re.compile(r"-?\d+(,\d+)?\Z"), ","), "en": (re.compile(r"-?\d+(\.\d+)?\Z"), ".")}

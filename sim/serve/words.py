@@ -152,10 +152,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "compared_with": ("compared with {base}", "sammenlignet med {base}"),
     "other_files": ("other files", "andre filer"),
     "levers_note": (
-        "A field away from the files' value is marked, with the files' value below it. Numbers may be "
-        "written with a decimal comma.",
-        "Et felt, der afviger fra filernes værdi, er markeret, med filernes værdi under sig. Tal kan skrives "
-        "med decimalkomma.",
+        "A field away from the files' value is marked, with the files' value below it. Write decimals "
+        "with a point (3.5); a comma before three digits groups thousands (1,250 is one thousand two "
+        "hundred and fifty), before one or two it is read as a decimal comma (3,5).",
+        "Et felt, der afviger fra filernes værdi, er markeret, med filernes værdi under sig. Skriv "
+        "decimaler med komma (3,5); et punktum foran tre cifre adskiller tusinder (1.250 er "
+        "et tusind to hundrede og halvtreds), foran et eller to læses det som decimalpunktum (3.5).",
     ),
     "file_value": ("in the files: {value}", "i filerne: {value}"),
     "save_variant": ("Save as variant", "Gem som variant"),
@@ -164,6 +166,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Der gemmes tre varianter: den ældste udgår ved næste.",
     ),
     "reset": ("Back to the files' values", "Tilbage til filernes værdier"),
+    "save_refused": (
+        "Nothing was saved: correct the marked fields first (a variant keeps only values that can be read).",
+        "Intet blev gemt: ret de markerede felter først (en variant gemmer kun værdier, der kan læses).",
+    ),
     "variants": ("Variants side by side", "Varianter side om side"),
     "variant": ("Variant {n}", "Variant {n}"),
     "changes": ("Changed levers", "Ændrede håndtag"),
