@@ -605,7 +605,7 @@ def test_an_edited_file_writes_whole_numbers_whole_and_replaces_its_own_stamp_in
     was = {"intervention": {"cost_per_year": 21_000_000.0, "rate": 0.5}}
     once = edit_toml(text, {"intervention.cost_per_year": 3e7}, "what-if page on 2026-11-27", was)
     # The comment the value had was about the old value: said so, not left to read as the new one's.
-    said = "cost_per_year = 30_000_000 # what-if page on 2026-11-27 (was 21000000); note on the old value: budget 2024"
+    said = "cost_per_year = 30_000_000 # what-if page on 2026-11-27 (was 21_000_000); note on the old value: budget 2024"
     assert said in once
     twice = edit_toml(
         once,
@@ -618,7 +618,7 @@ def test_an_edited_file_writes_whole_numbers_whole_and_replaces_its_own_stamp_in
     )
     # The Danish stamp replaces the English one, and its words; the source comment stays after them.
     assert (
-        "cost_per_year = 25_000_000 # hvad-nu-hvis-siden den 2026-11-28 (var 30000000); "
+        "cost_per_year = 25_000_000 # hvad-nu-hvis-siden den 2026-11-28 (var 30_000_000); "
         "note til den gamle værdi: budget 2024"
     ) in twice
     assert "rate = 0.25 # hvad-nu-hvis-siden den 2026-11-28 (var 0.5)\n" in twice
@@ -626,7 +626,7 @@ def test_an_edited_file_writes_whole_numbers_whole_and_replaces_its_own_stamp_in
     # A stamp of an earlier version's Danish ("what-if-siden") is replaced too.
     older = once.replace("what-if page on 2026-11-27 (was", "what-if-siden den 2026-11-27 (var")
     again = edit_toml(older, {"intervention.cost_per_year": 2e7}, "what-if page on 2026-11-29", was)
-    assert again.count("2026-11-27") == 0 and "(was 21000000); note on the old value: budget 2024" in again
+    assert again.count("2026-11-27") == 0 and "(was 21_000_000); note on the old value: budget 2024" in again
     assert tomllib.loads(twice)["intervention"] == {"cost_per_year": 25_000_000, "rate": 0.25, "extra": 1.0}
 
 

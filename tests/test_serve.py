@@ -884,3 +884,18 @@ def test_a_payer_with_nothing_at_stake_gets_a_dash_on_its_card_and_the_words_ben
     r = client.post("/whatif", data=form(perspective="region"))
     card = re.search(r'data-metric="payback_year">(.*?)</div>\s*</div>', r.text, re.S).group(1)
     assert '<div class="value">–</div>' in card and "nothing invested or saved from this perspective" in card
+
+
+def test_a_variant_in_a_link_that_cannot_be_shown_says_why():
+    """A link's variant with a start year beyond the horizon read "Changed levers: as in the files"."""
+    page = TestClient(make_app(Library(ROOT / "scenarios"), NATIONAL)).get(
+        "/", params={**form(), "v": ["start=2050", "effect=50"]}
+    )
+    row = html.unescape(page.text.split('<tr class="moved">')[1].split("</tr>")[0])
+    first, second = row.split("</td>")[1:3]
+    assert (
+        word("variant_invalid", "en") in first
+        and "Start year" in first
+        and word("as_files", "en") not in first
+    )
+    assert "50" in second

@@ -277,6 +277,12 @@ def test_moved_levers_are_marked_while_typing(page, served, console_errors):
     expect(was).to_be_hidden()
     page.locator("#f-effect-range").fill("50")
     expect(page.locator("#lever-effect")).to_have_class(re.compile(r"\bmoved\b"), timeout=TIMEOUT)
+    # "2.025" on the Danish page is the files' year, 2025, as the server reads it: not marked once answered.
+    start = page.locator("#lever-start")
+    with page.expect_response("**/whatif", timeout=TIMEOUT):
+        page.fill("#f-start", "2.025")
+    expect(start).not_to_have_class(re.compile(r"\bmoved\b"), timeout=TIMEOUT)
+    expect(page.locator("#lever-start .was")).to_be_hidden()
     assert console_errors == []
 
 

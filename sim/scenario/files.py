@@ -267,6 +267,9 @@ def _short(value: Any) -> str:
         return "[" + ", ".join(_short(v) for v in value) + "]"
     if value is None:
         return "not set"
+    if isinstance(value, int | float) and not isinstance(value, bool) and 10_000 <= abs(value) < 1e15:
+        if float(value).is_integer():  # as the file writes it: 21_000_000, not 21000000
+            return f"{int(value):_}"
     return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 

@@ -307,6 +307,11 @@ async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
             f"{by_id[k].label(ctx.lang, ctx.base)}: {by_id[k].display(state.values[k], ctx.lang, unit=True)}"
             for k in state.moved
         ]
+        if view.errors:  # a link's variant that cannot be shown says why, not "as in the files"
+            moved = [word("variant_invalid", ctx.lang)] + [
+                f"{ctx.label_of(k) + ': ' if ctx.label_of(k) else ''}{message}"
+                for k, message in view.errors.items()
+            ]
         out.append({"index": i, "view": view, "moved": moved, "query": v})
     return out
 

@@ -39,6 +39,8 @@ def differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> d
             out[path] = {k: v for k, v in b.items() if v is not None}
         elif b is None and isinstance(a, dict):
             out[path] = None
+        elif b == "" and a is None:
+            continue  # a new table's empty words (its source): nothing to write
         elif b is not None:
             out[path] = b
     return out

@@ -166,6 +166,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Der gemmes tre varianter: den ældste udgår ved næste.",
     ),
     "reset": ("Back to the files' values", "Tilbage til filernes værdier"),
+    "variant_invalid": ("Cannot be shown:", "Kan ikke vises:"),
     "save_refused": (
         "Nothing was saved: correct the marked fields first (a variant keeps only values that can be read).",
         "Intet blev gemt: ret de markerede felter først (en variant gemmer kun værdier, der kan læses).",

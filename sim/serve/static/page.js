@@ -42,6 +42,17 @@
   document.addEventListener("input", mirror);
   document.addEventListener("input", mark);
   document.addEventListener("change", mark);
+  // The server's reading decides what is moved ("2.025" on the Danish page is 2025, the files' year):
+  // each answer says it beside each field.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll(".lever .error[data-moved]").forEach(function (said) {
+      var lever = said.closest(".lever");
+      var moved = said.dataset.moved === "1";
+      lever.classList.toggle("moved", moved);
+      var was = lever.querySelector(".was");
+      if (was) { was.hidden = !moved; }
+    });
+  });
   // Once per lever change (not once per swapped piece: the messages beside the fields
   // and the language links come in the same answer).
   document.addEventListener("htmx:afterRequest", function (event) {
