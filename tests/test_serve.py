@@ -899,3 +899,23 @@ def test_a_variant_in_a_link_that_cannot_be_shown_says_why():
         and word("as_files", "en") not in first
     )
     assert "50" in second
+
+
+def test_a_simulation_of_other_levers_still_running_is_said_and_can_be_cancelled(folder):
+    """A lever moved during a run hid it (progress and cancel gone) while it ran on, and a new run was
+    refused "a simulation is already running: ... cancel it", with no way to."""
+    app = make_app(Library(folder), NATIONAL, workers=1)
+    client = TestClient(app)
+    r = client.post("/simulate", data=form())  # the national pair: seconds
+    job = re.search(r'hx-get="/jobs/(run\d+)', r.text).group(1)
+    moved = html.unescape(client.post("/whatif", data=form(effect="80")).text)
+    assert (
+        'id="cancel-elsewhere"' in moved and "A simulation of other lever settings is still running" in moved
+    )
+    assert f'hx-post="/jobs/{job}/cancel"' in moved
+    client.post(f"/jobs/{job}/cancel", data=form(effect="80"))
+    deadline = time.monotonic() + 60
+    while app.state.page.jobs.get(job).state == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert 'id="cancel-elsewhere"' not in client.post("/whatif", data=form(effect="80")).text

@@ -371,12 +371,15 @@ def _field(lever: Lever, value: Any, ctx: Context) -> str:
 def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
     """What the page and its answer to a lever move both show of a state."""
     job = _job_for(page, ctx)
+    key = ctx.key()
     return {
         **_common(ctx),
         "view": view,
         "downloads": _downloads(ctx, view, job),
         "groups": _groups(ctx, view),
         **_job_values(ctx, job),
+        # A run of other levers still going (moved on while it ran): said, and it can be cancelled.
+        "elsewhere": next((j for j in page.jobs.running() if j.key != key), None),
     }
 
 

@@ -166,6 +166,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Der gemmes tre varianter: den ældste udgår ved næste.",
     ),
     "reset": ("Back to the files' values", "Tilbage til filernes værdier"),
+    "sim_elsewhere": (
+        "A simulation of other lever settings is still running ({done} of {planned} replications); a new "
+        "one can start when it ends or is cancelled.",
+        "En simulering af andre håndtagsindstillinger kører stadig ({done} af {planned} kørsler); en ny "
+        "kan starte, når den er færdig eller annulleret.",
+    ),
     "variant_invalid": ("Cannot be shown:", "Kan ikke vises:"),
     "save_refused": (
         "Nothing was saved: correct the marked fields first (a variant keeps only values that can be read).",
