@@ -178,6 +178,15 @@ def test_jcurve_money_axis(lang, unit, end):
     assert any(end in t for t in all_text)  # the last value, in millions
 
 
+def test_jcurve_end_reads_as_the_figure_above_it():
+    """An axis in billions wrote the NPV of -746.3 m as "-0,75 mia. kr." under a card saying "-746,3 mio. kr."."""
+    from sim.outputs import language as L
+
+    values = [-1.2e9, -1.1e9, -0.9e9, -746.3e6]
+    root = parse(charts.jcurve(YEARS[:4], values, None, "DKK", JCURVE_LABELS, "da"))
+    assert L.money(-746.3e6, "da", "DKK") in texts(root)
+
+
 @pytest.mark.parametrize("payback", [None, float("nan"), float("inf"), 1990, 2100])
 def test_jcurve_without_payback_line(payback):
     root = parse(charts.jcurve(YEARS, CUMULATIVE, payback, "DKK", JCURVE_LABELS, "da"))

@@ -432,13 +432,9 @@ def jcurve(
     decimals = _decimals(step)
     tick_labels = [_number(t, lang, decimals) for t in ticks]
     last = next(((yrs[i], v) for i in range(n - 1, -1, -1) if (v := vs[i]) is not None), None)
-    end_text = (
-        L.money(
-            last[1], lang, currency, decimals=max(decimals, {"units": 0, "m": 1, "bn": 2}[scale]), scale=scale
-        )
-        if last
-        else ""
-    )
+    # The end is the NPV: written as the figure above the chart writes it (its own unit, "-746,3 mio.
+    # kr." under an axis in mia.), so that the two read the same.
+    end_text = L.money(last[1], lang, currency) if last else ""
 
     left = max(_width(t, TICK) for t in tick_labels) + 18
     right = WIDTH - min(_width(end_text, LABEL, bold=True) + 24, WIDTH * 0.35)
