@@ -421,8 +421,9 @@ def psa(
         Same seed, same draws and results, for any number of workers.
     engine : {"expected", "des"}
         The analytic engine (default, fast) or one DES replication per draw.
-    workers : int or None
-        Processes; ``None`` means all cores.
+    workers : int, None, str or distributed.Client
+        Processes (``None``: all cores), or a Dask scheduler address or client, as in
+        :func:`sim.compare`; the draws are the same wherever they run.
     perspective : {"kommune", "region", "stat", "society"}
         Whose money the outcomes count (as in :func:`sim.compare`).
 

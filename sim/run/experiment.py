@@ -805,6 +805,11 @@ def simulate(
     Returns
     -------
     Result
+
+    Warns
+    -----
+    PrecisionWarning
+        If ``precision`` was not reached within ``max_replications``.
     """
     scenario = as_scenario(scenario)
     R = check_options(engine, replications, seed)
@@ -922,7 +927,7 @@ def compare(
     seed: int = DEFAULT_SEED,
     engine: Engine = "des",
     workers: Workers = 1,
-    progress: bool = False,
+    progress: Progress = False,
     perspective: str = "kommune",
     precision: float = PRECISION,
     max_replications: int = MAX_REPLICATIONS,
@@ -934,7 +939,7 @@ def compare(
     base, strategy : Scenario or path
         A scenario, or the path of a scenario file.
         Usually ``strategy`` extends ``base`` and adds an intervention.
-    replications, seed, engine, workers
+    replications, seed, engine, workers, progress
         As for :func:`simulate`.
     perspective : {"kommune", "region", "stat", "society"}
         Whose money the headline numbers count (default the municipality's,
@@ -956,6 +961,8 @@ def compare(
         For each number outside ``[intervention]`` that differs between the
         arms (:func:`~sim.scenario.plausibility.check_arms`): the comparison
         counts it as the strategy's effect.
+    PrecisionWarning
+        If ``precision`` was not reached within ``max_replications``.
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
