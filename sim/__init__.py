@@ -28,6 +28,7 @@ _FROM = {
     "simulate": "sim.run.experiment",
     "key_figures": "sim.outputs.report",
     "load_results": "sim.outputs.results",
+    "save_results": "sim.outputs.results",
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.errors",
     "TrappesimError": "sim.errors",
@@ -94,6 +95,7 @@ __all__ = [
     "load_scenario",
     "plots",
     "psa",
+    "save_results",
     "save_scenario",
     "simulate",
     "tornado",
@@ -116,7 +118,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from sim.errors import PrecisionWarning, ScenarioError, TrappesimError, UserError
     from sim.outputs import plots
     from sim.outputs.report import key_figures
-    from sim.outputs.results import load_results
+    from sim.outputs.results import load_results, save_results
     from sim.run.experiment import Comparison, Result, compare, expected, simulate
     from sim.scenario import Scenario, load_scenario, save_scenario
 

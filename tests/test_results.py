@@ -671,3 +671,24 @@ def test_tornado_csv_writes_the_outcome_in_its_own_unit(tmp_path):
     torn.table.loc[0, "low"] = 0.85**2  # 0.7224999999999999: written as what it stands for
     again = write_results(torn, tmp_path / "again", {"baseline": b, "strategy": p}, [], 0.1)
     assert pd.read_csv(again / "tornado.csv", dtype=str)["low"][0] == "0.7225"
+
+
+def test_save_results_writes_a_folder_from_python_as_the_command_line_does(files, tmp_path):
+    """A researcher had no public way to write a results folder (write_results wants a command line)."""
+    cmp = sim.compare(files["base"], files["plan"], engine="expected")
+    out = sim.save_results(
+        cmp, tmp_path / "mine", files={"baseline": files["base"], "strategy": files["plan"]}
+    )
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["command"] == ["python", "sim.save_results"] and m["wall_time_seconds"] is None
+    assert {Path(p).resolve() for p in m["input_files_sha256"]} == {
+        files["base"].resolve(),
+        files["plan"].resolve(),
+    }
+    assert (out / "report.xlsx").is_file() and (out / "report.html").is_file()
+    loaded = sim.load_results(out)
+    assert loaded.summary.equals(sim.load_results(out).summary)
+    with pytest.raises(OutputExistsError):
+        sim.save_results(cmp, out)
+    with pytest.raises(sim.UserError, match="not a DataFrame"):
+        sim.save_results(cmp.summary, tmp_path / "other")

@@ -200,7 +200,7 @@ def manifest(
     result: Result | Comparison | PSAResult | Tornado | Sensitivity,
     inputs: dict[str, str | Path],
     command: list[str],
-    wall_time: float,
+    wall_time: float | None,
     shown: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """What makes a results folder reproducible.
@@ -279,7 +279,7 @@ def manifest(
         ),
         **extra,
         **({"precision": precision_record(result)} if isinstance(result, Result | Comparison) else {}),
-        "wall_time_seconds": round(wall_time, 3),
+        "wall_time_seconds": round(wall_time, 3) if wall_time is not None else None,  # None: not timed
         "input_hash": combined,
         "input_files_sha256": files,
         # What the command line warned about the inputs before the run: kept with the figures it concerns.
@@ -457,7 +457,7 @@ def write_results(
     out: Path,
     inputs: dict[str, str | Path],
     command: list[str],
-    wall_time: float,
+    wall_time: float | None,
     force: bool = False,
     lang: str | None = None,
     shown: dict[str, tuple[str, str]] | None = None,
@@ -486,6 +486,56 @@ def write_results(
         meta["write_seconds"] = round(time.perf_counter() - start, 3)
         _write_manifest(tmp, meta)
     return out
+
+
+def save_results(
+    result: Result | Comparison | PSAResult | Tornado | Sensitivity,
+    folder: str | Path,
+    files: dict[str, str | Path] | None = None,
+    lang: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Write a results folder from Python, as the command line does: tables, charts, ``report.html``,
+    ``report.xlsx`` and ``manifest.json``.
+
+    Parameters
+    ----------
+    result : Result, Comparison, PSAResult, Tornado or Sensitivity
+        What :func:`sim.simulate`, :func:`sim.compare`, :func:`sim.psa`, ... returned.
+    folder : path
+        The folder to write; an existing one is never replaced unless ``force`` (and then only
+        a results folder).
+    files : dict, optional
+        The scenario files the result came from, by role (``"scenario"``, or ``"baseline"`` and
+        ``"strategy"``): the manifest then records their hashes and the reports their comments
+        as sources.
+    lang : {"da", "en"}, optional
+        The charts' and reports' language (default: the scenario's).
+
+    Returns
+    -------
+    Path
+        The folder written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import sim
+    >>> cmp = sim.compare("scenarios/municipality-template.toml",
+    ...                   "scenarios/municipality-early-detection.toml", engine="expected")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = sim.save_results(cmp, Path(tmp) / "my-comparison", lang="en")
+    ...     sorted(p.name for p in out.glob("report.*"))
+    ['report.html', 'report.xlsx']
+    """
+    from sim.errors import OptionError
+
+    if not isinstance(result, Result | Comparison | PSAResult | Tornado | Sensitivity):
+        raise OptionError(f"save_results writes a result of sim.simulate, compare, psa, tornado or "
+                          f"global sensitivity, not {L.a_or_an(type(result).__name__)}")  # fmt: skip
+    return write_results(
+        result, Path(folder), dict(files or {}), ["python", "sim.save_results"], None, force=force, lang=lang
+    )
 
 
 def _write_manifest(folder: Path, meta: dict[str, Any]) -> None:
