@@ -163,7 +163,7 @@ def test_english_outputs_use_the_english_titles(tmp_path):
         assert ws["A1"].value == a and b in ws["A2"].value
 
 
-def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, tmp_path):
+def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(toy, tmp_path):
     """One simulation run per draw: the spread over draws is parameter uncertainty and chance, and the
     report, the workbook and the key figures say so (they called it the assumptions' alone)."""
     import json
@@ -171,12 +171,13 @@ def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, 
     from openpyxl import load_workbook
 
     from sim.outputs.report import key_figure_records, render_html
+    from sim.outputs.results import manifest
     from sim.outputs.workbook import write_workbook
 
     uncertain = toy.with_changes({"steps.placed.cost_per_year": {"dist": "gamma", "mean": 5e5, "sd": 8e4}})
     plan = uncertain.with_changes({"name": "plan", "intervention": INTERVENTION})
-    cmp = sim.load_results(folders["en"])
-    meta = json.loads((folders["en"] / "manifest.json").read_text(encoding="utf-8"))
+    cmp = sim.compare(uncertain, plan, replications=3, seed=1)  # the PSA's files (key_figures checks)
+    meta = json.loads(json.dumps(manifest(cmp, {}, ["trappesim", "compare"], 0.1)))
     for engine in ("des", "expected"):
         psa = sim.psa(uncertain, plan, draws=3, seed=1, engine=engine)
         groups = {r["group"] for r in key_figure_records(cmp, "en", psa=psa)}
@@ -191,17 +192,17 @@ def test_a_psa_on_the_simulation_says_its_spread_holds_chance_too(folders, toy, 
         assert "den gennemsnitlige pengestrøms" in cells  # not "det gennemsnitlige pengestrøms"
 
 
-def test_a_psa_note_says_where_the_other_rows_means_come_from(folders, toy):
+def test_a_psa_note_says_where_the_other_rows_means_come_from(toy):
     """The toy's means are exact: the note must not say they come from the simulation."""
     from sim.outputs.report import render_html
 
     uncertain = toy.with_changes({"steps.placed.cost_per_year": {"dist": "gamma", "mean": 5e5, "sd": 8e4}})
     plan = uncertain.with_changes({"name": "plan", "intervention": INTERVENTION})
     psa = sim.psa(uncertain, plan, draws=4, seed=1)
-    cmp = sim.load_results(folders["en"])
-    import json
+    cmp = sim.compare(uncertain, plan, replications=3, seed=1)  # the PSA's files (key_figures checks)
+    from sim.outputs.results import manifest
 
-    meta = json.loads((folders["en"] / "manifest.json").read_text(encoding="utf-8"))
+    meta = manifest(cmp, {}, ["trappesim", "compare"], 0.1)
     text = render_html(cmp, meta, "en", extras=[psa]).replace(L.NBSP, " ")
     assert L.t("headline_exact", "en") in text
     assert "90 % of the draws, the uncertainty in the assumptions" in text
