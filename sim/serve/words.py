@@ -14,8 +14,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Hazard ratios: factors on the baseline's rates of moving, at full effect",
         "Hazardratioer: faktorer på basisscenariets overgangsrater, ved fuld effekt",
     ),
-    "extra_share": ("Extra new cases found by earlier detection", "Ekstra nye sager fra tidligere opsporing"),
-    "extra_per_year": ("Extra new cases a year", "Ekstra nye sager om året"),
+    # At full effect, as the hazard ratios: the effect size scales them too (the docs say so).
+    "extra_share": (
+        "Extra new cases found by earlier detection, at full effect",
+        "Ekstra nye sager fra tidligere opsporing, ved fuld effekt",
+    ),
+    "extra_per_year": ("Extra new cases a year, at full effect", "Ekstra nye sager om året, ved fuld effekt"),
     "cost": ("Programme cost per year", "Indsatsens udgift pr. år"),
     "one_off": ("One-off cost in the start year", "Engangsudgift i startåret"),
     "start": ("Start year", "Startår"),
