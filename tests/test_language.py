@@ -88,6 +88,8 @@ def test_percent(share, decimals, da, en):
         (0.497, "49,7 %", "49.7 %"),  # "50 %" beside a chart saying paying back is not yet more likely
         (0.503, "50,3 %", "50.3 %"),
         (0.5, "50 %", "50 %"),
+        (0.4996, "< 50 %", "< 50 %"),  # "50.0 %" beside 0.5's "50 %" tells no side
+        (0.5004, "> 50 %", "> 50 %"),
     ],
 )
 def test_a_probability_never_rounds_to_a_certainty_it_is_not(share, da, en):

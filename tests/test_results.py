@@ -392,11 +392,15 @@ def test_warnings_about_the_inputs_travel_with_the_figures(tmp_path, lang):
     assert len(warned) == 1 and "intervention.entry.extra_entries_share" in warned[0]
     assert "if 10 % is meant, write 0.1" in warned[0]
     html = (out / "report.html").read_text(encoding="utf-8")
-    box = html.split('<section id="warnings"')[1].split("</section>")[0]
+    from html import unescape
+
+    box = unescape(html.split('<section id="warnings"')[1].split("</section>")[0])
     assert sim.outputs.language.t("inputs_warned", lang, n=1) in box and "extra_entries_share" in box
     ws = load_workbook(out / "report.xlsx").worksheets[0]
     assert ws["A3"].value == sim.outputs.language.t("inputs_warned", lang, n=1)
     assert any(warned[0] == c.value for row in ws.iter_rows() for c in row)
+    # From Python, with no files: each warning names the scenario it is about.
+    assert warned[0].startswith("plan: key ")
     # Files the command does not warn about: none of it.
     clean = write_results(sim.compare(base, base.with_changes({"name": "same"}), engine="expected"),
                           tmp_path / "clean", {}, ["trappesim", "compare"], 0.1, lang=lang)  # fmt: skip

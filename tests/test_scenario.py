@@ -716,3 +716,26 @@ def test_saving_into_a_folder_that_does_not_exist_says_so(toy, tmp_path):
     with pytest.raises(OptionError, match="the folder .*nodir does not exist"):
         save_scenario(toy, tmp_path / "nodir" / "x.toml")
     assert not (tmp_path / "nodir").exists()
+
+
+def test_numpy_arrays_are_refused_as_values_not_taken_apart(toy):
+    import numpy as np
+
+    for value in (np.array([12, 13]), np.array([12])):
+        with pytest.raises(ScenarioError, match="whole number"):
+            toy.with_changes({"horizon_years": value})
+
+
+def test_a_wrong_title_in_an_extending_file_is_not_called_a_missing_name(write_scenario):
+    write_scenario(toy_dict(), "base.toml")
+    child = write_scenario('extends = "base.toml"\nname = "c"\ntitle = 5\n', "child.toml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.key == "title" and "not the one it extends" not in str(info.value)
+
+
+def test_the_line_of_a_letter_not_in_utf_8_counts_from_after_a_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfname = 'x'\n# b\n# K\xf8ge\n")
+    with pytest.raises(ScenarioError, match=r"line 3:"):
+        load_scenario(path)

@@ -325,6 +325,12 @@ def test_a_report_names_the_files_it_leaves_as_they_are_by_name_not_the_servers_
     cells = [str(c.value) for ws in load_workbook(io.BytesIO(book)) for row in ws.iter_rows() for c in row]
     assert any(c == f"sha256 {NATIONAL[0]}" for c in cells)
     assert not any(str(folder) in c for c in cells)
+    # Nor what the strategy itself extends (the lifetime strategy extends the municipal strategy).
+    pair = {"base": "municipality-lifetime.toml", "strategy": "municipality-early-detection-lifetime.toml"}
+    book = client.get("/download/report.xlsx", params={**pair, "lang": "en", "effect": "80"}).content
+    cells = [str(c.value) for ws in load_workbook(io.BytesIO(book)) for row in ws.iter_rows() for c in row]
+    assert any(c == "sha256 municipality-early-detection.toml" for c in cells)
+    assert not any(str(folder) in c for c in cells)
 
 
 def test_a_variant_with_a_field_that_cannot_be_read_is_not_saved(client):
@@ -913,9 +919,14 @@ def test_a_simulation_of_other_levers_still_running_is_said_and_can_be_cancelled
         'id="cancel-elsewhere"' in moved and "A simulation of other lever settings is still running" in moved
     )
     assert f'hx-post="/jobs/{job}/cancel"' in moved
-    client.post(f"/jobs/{job}/cancel", data=form(effect="80"))
+    assert f'hx-get="/jobs/{job}?' in moved  # the note follows the run, and goes when it ends
+    cancelled = client.post(f"/jobs/{job}/cancel", data=form(effect="80")).text
     deadline = time.monotonic() + 60
     while app.state.page.jobs.get(job).state == "running":
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    # The other run's panel never shows in this state's place: not on cancel, nor when polled after it.
+    for panel in (cancelled, client.get(f"/jobs/{job}", params=form(effect="80")).text):
+        assert "Simulated:" not in panel and "Cancelled after" not in panel
+    assert 'id="cancel-elsewhere"' not in client.get(f"/jobs/{job}", params=form(effect="80")).text
     assert 'id="cancel-elsewhere"' not in client.post("/whatif", data=form(effect="80")).text

@@ -90,12 +90,20 @@ def write(result, out: Path, files: dict, args: argparse.Namespace, wall: float)
     A folder named by the command (no ``--out``) that another run has taken meanwhile (two runs
     started in the same second) becomes ``NAME-2``, ``NAME-3``, ...: the user chose no name to clash.
     """
+    from sim.errors import OutputExistsError
     from sim.outputs.results import write_results
 
-    if getattr(args, "out", None) is None:
-        out = _free(out)
     command = ["trappesim", *sys.argv[1:]]
-    write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+    if getattr(args, "out", None) is not None:
+        write_results(result, out, files, command, wall, force=args.force, lang=args.lang)
+    else:  # a name the command chose: never replaced (not with --force either), taken again if need be
+        while True:
+            out = _free(out)
+            try:
+                write_results(result, out, files, command, wall, force=False, lang=args.lang)
+                break
+            except OutputExistsError:
+                continue  # another run took it between the check and the rename
     args.written = out  # an interruption from here on leaves a complete folder
     return out
 

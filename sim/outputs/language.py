@@ -317,10 +317,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "valgt til disse resultater (--lang); scenariefilerne siger {file}",
     ),
     "inputs_warned": (
-        "Before the run the command warned about {n} number(s) in the scenario files; the figures were "
-        "computed with the files as written. Check these before quoting them:",
-        "Før kørslen advarede kommandoen om {n} tal i scenariefilerne; tallene er beregnet med filerne, "
-        "som de står. Tjek disse, før tallene bruges (advarslerne er på engelsk):",
+        "Warnings about the scenarios' numbers ({n}): outside their plausible range, or different in the "
+        "two arms. The figures were computed with them as written; check them before quoting the figures:",
+        "Advarsler om scenariernes tal ({n}): uden for det plausible område eller forskellige i de to "
+        "forløb. Tallene er beregnet med dem, som de står; tjek dem, før tallene bruges (advarslerne er på "
+        "engelsk):",
     ),
     "inputs_warned_title": ("Warnings about the inputs", "Advarsler om forudsætningerne"),
     "expected_note": (
@@ -722,6 +723,8 @@ def probability(share: float, lang: Lang) -> str:
     if share is None or math.isnan(share):
         return "–"
     if 0.495 <= share < 0.505 and share != 0.5:  # which side of a half it is on: "more likely than not"
+        if percent(share, lang, 1) == percent(0.5, lang, 1):
+            return f"{'>' if share > 0.5 else '<'}{NBSP}{percent(0.5, lang)}"
         return percent(share, lang, 1)
     if 0.005 <= share < 0.995 or share in (0.0, 1.0):
         return percent(share, lang)

@@ -192,10 +192,15 @@ def check_extra(result: Any, extra: Any) -> None:
     what = {"psa": "PSA", "tornado": "tornado", "sensitivity": "sensitivity analysis"}[extra.kind]
     ours = (result.base.scenario.input_hash(), result.strategy.scenario.input_hash())
     if (extra.base.input_hash(), extra.strategy.input_hash()) != ours:
+        names = (extra.strategy.name, extra.base.name) == (
+            result.strategy.scenario.name,
+            result.base.scenario.name,
+        )
         raise PairError(
-            f"the {what} was made from other scenarios ({extra.strategy.name} vs {extra.base.name}) than "
-            f"the comparison ({result.strategy.scenario.name} vs {result.base.scenario.name}): run it on the "
-            "same baseline and strategy"
+            f"the {what} was made from other scenarios ({extra.strategy.name} vs {extra.base.name}"
+            + (", the same names with other numbers" if names else "")
+            + f") than the comparison ({result.strategy.scenario.name} vs {result.base.scenario.name}): run it "
+            "on the same baseline and strategy"
         )
     if extra.perspective != result.perspective:
         raise PairError(
@@ -227,6 +232,8 @@ def key_figure_records(
             )
         )
     if psa is not None:
+        if not isinstance(psa, PSAResult):
+            raise OptionError(f"psa must be a PSAResult (sim.psa), not {L.a_or_an(type(psa).__name__)}")
         check_extra(result, psa)
     scenario = result.base.scenario if isinstance(result, Comparison) else result.scenario
     lang = L.resolve(lang, scenario)
@@ -453,7 +460,7 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         pmin = float(np.nanmin(p)) if len(p) and np.isfinite(p).any() else 1.0
         words = dict(n=runs, gap=L.percent(largest, lang, 1), z=L.number(zmax, lang, 1))
         if AGREEMENT_P <= pmin < UNUSUAL_P:  # not warned about, but not "as chance gives" either
-            notes = [t("legend_exact_borderline", lang, p=L.number(pmin, lang, 3), **words)]
+            notes = [t("legend_exact_borderline", lang, p=L.decimal(float(f"{pmin:.2g}"), lang), **words)]
         else:
             notes = [t("legend_exact", lang, **words)]
         if n < WEAK_CHECK:  # Student's t with few degrees of freedom: p < 0.001 needs a gap of many SEs

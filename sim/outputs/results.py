@@ -282,9 +282,11 @@ def manifest(
         "wall_time_seconds": round(wall_time, 3) if wall_time is not None else None,  # None: not timed
         "input_hash": combined,
         "input_files_sha256": files,
-        # What the command line warned about the inputs before the run: kept with the figures it concerns.
+        # What the inputs are warned about (the command line says it before the run): kept with the
+        # figures they concern. A calibration's fitted scenario is its result, not an input.
         "warnings": warnings_of(
-            scenarios, {role: named(Path(inputs[role]))[0] for role in scenarios if role in inputs}
+            {role: sc for role, sc in scenarios.items() if role != "calibrated"},
+            {role: named(Path(inputs[role]))[0] for role in scenarios if role in inputs},
         ),
         "scenarios": scen,
         "environment": {

@@ -71,7 +71,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         scenario = Scenario.from_dict(data, file=file)
     except ScenarioError as err:
-        if err.key in OWN_KEYS and "extends" in data:  # missing here, whatever the base says
+        if err.key in OWN_KEYS and "extends" in data and "required key is missing" in err.message:
             raise ScenarioError(
                 err.file, err.key, f"{err.message}: a file names its own scenario, not the one it extends"
             ) from None
@@ -395,7 +395,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         # utf-8-sig: files saved by Windows Notepad start with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raw = path.read_bytes()
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # err.start counts after a byte-order mark
         line = raw[: err.start].count(b"\n") + 1  # where the first byte that is not UTF-8 stands
         raise ScenarioError(
             str(path),

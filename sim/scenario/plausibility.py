@@ -922,7 +922,10 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
                     said += f" ({'; '.join(notes)})"
                 message = f"{said} is outside the plausible range {bound.range_text()} ({bound.reason})"
                 if not which and bound.measure == AS_WRITTEN and bound.high <= 1.5 < measured <= 100:
-                    message += f"; a share is written as a fraction: if {number(written)} % is meant, write {number(written / 100)}"
+                    message += (
+                        f"; a share or rate is written as a fraction: if {number(written)} % is meant, "
+                        f"write {number(written / 100)}"
+                    )
                 found.append(Finding(origin(file, key), key, written, message, bound))
                 break  # one finding per key: the mean if it is out, else the first percentile out
     return (
@@ -1124,13 +1127,17 @@ def warnings_of(scenarios: dict[str, Scenario], files: dict[str, str | Path] | N
     of each role, named in the warnings (default: the scenario's name). What the command line prints
     before a run, and what a results folder's manifest and reports carry after it.
     """
-    files = files or {}
+    files = (
+        {role: files.get(role) or scenario.name for role, scenario in scenarios.items()}
+        if files
+        else {role: scenario.name for role, scenario in scenarios.items()}
+    )
     findings = []
     for role, scenario in scenarios.items():
-        findings += check_scenario(scenario, files.get(role))
+        findings += check_scenario(scenario, files[role])
     if "baseline" in scenarios and "strategy" in scenarios:
         base, strategy = scenarios["baseline"], scenarios["strategy"]
-        findings += check_arms(base, strategy, files.get("baseline"), files.get("strategy"))
+        findings += check_arms(base, strategy, files["baseline"], files["strategy"])
     # A number both arms inherit from one file is reported once.
     once: dict[tuple, str] = {}
     for f in findings:

@@ -71,7 +71,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     # A NumPy scalar (np.int64 is no int; np.float64 is a float already), without importing NumPy.
-    return value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()  # a scalar; an array is left for validation to refuse
+    return value
 
 
 class _Model(BaseModel):

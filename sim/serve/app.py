@@ -371,15 +371,13 @@ def _field(lever: Lever, value: Any, ctx: Context) -> str:
 def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
     """What the page and its answer to a lever move both show of a state."""
     job = _job_for(page, ctx)
-    key = ctx.key()
     return {
         **_common(ctx),
         "view": view,
         "downloads": _downloads(ctx, view, job),
         "groups": _groups(ctx, view),
         **_job_values(ctx, job),
-        # A run of other levers still going (moved on while it ran): said, and it can be cancelled.
-        "elsewhere": next((j for j in page.jobs.running() if j.key != key), None),
+        "elsewhere": _elsewhere(page, ctx),
     }
 
 
@@ -563,15 +561,30 @@ async def job_status(request: Request) -> Response:
     job = page.jobs.get(request.path_params["job"])
     if job is None:
         return _render("job.html", **_common(ctx), job=None, message=word("no_run", ctx.lang))
-    return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+    return _job_panel(page, ctx, job)
 
 
 async def job_cancel(request: Request) -> Response:
     page: Page = request.app.state.page
     params, saved = await _params(request)
     ctx = Context(page, params, saved)
-    job = page.jobs.cancel(request.path_params["job"])
-    return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+    return _job_panel(page, ctx, page.jobs.cancel(request.path_params["job"]))
+
+
+def _job_panel(page: Page, ctx: Context, job: J.Job | None) -> Response:
+    """The simulation panel of the request's state: ``job`` if it is this state's run; else this state's
+    own run (if any) and a note on a run of other levers still going (never another state's figures)."""
+    if job is not None and job.key == ctx.key():
+        return _render("job.html", **_common(ctx), **_job_values(ctx, job))
+    return _render(
+        "job.html", **_common(ctx), **_job_values(ctx, _job_for(page, ctx)), elsewhere=_elsewhere(page, ctx)
+    )
+
+
+def _elsewhere(page: Page, ctx: Context) -> J.Job | None:
+    """A run of other levers still going (moved on while it ran): said, and it can be cancelled."""
+    key = ctx.key()
+    return next((j for j in page.jobs.running() if j.key != key), None)
 
 
 async def download(request: Request) -> Response:

@@ -170,11 +170,12 @@ def write_report(
         shown[str(base_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())
     # Files the state leaves as they are (the baseline, what the files extend) by their names too:
     # the served folder's path is the server's, not part of what the reader was given.
-    for kept in (
-        [paths[0], *extends_chain(paths[0])] if texts["baseline"] is None else extends_chain(paths[0])
-    ):
-        for key in {str(kept), str(kept.resolve())}:
-            shown[key] = (kept.name, file_hash(kept))
+    kept = [*extends_chain(paths[0]), *extends_chain(paths[1])] + (
+        [paths[0]] if texts["baseline"] is None else []
+    )
+    for path in kept:
+        for key in {str(path), str(path.resolve())}:
+            shown.setdefault(key, (path.name, file_hash(path)))
     name, text = texts["strategy"]
     strategy_path = folder / name
     shown[str(strategy_path)] = (name, hashlib.sha256(text.encode("utf-8")).hexdigest())

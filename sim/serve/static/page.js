@@ -44,7 +44,10 @@
   document.addEventListener("change", mark);
   // The server's reading decides what is moved ("2.025" on the Danish page is 2025, the files' year):
   // each answer says it beside each field.
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // Only the answer to a lever move (not a simulation's progress, nor the break-even's refresh):
+    // a field typed in since keeps its mark until its own answer comes.
+    if (!event.detail.elt || event.detail.elt.id !== "levers") { return; }
     document.querySelectorAll(".lever .error[data-moved]").forEach(function (said) {
       var lever = said.closest(".lever");
       var moved = said.dataset.moved === "1";
