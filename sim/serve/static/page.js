@@ -47,7 +47,8 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     // Only the answer to a lever move (not a simulation's progress, nor the break-even's refresh):
     // a field typed in since keeps its mark until its own answer comes.
-    if (!event.detail.elt || event.detail.elt.id !== "levers") { return; }
+    var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    if (path.split("?")[0] !== "/whatif") { return; }
     document.querySelectorAll(".lever .error[data-moved]").forEach(function (said) {
       var lever = said.closest(".lever");
       var moved = said.dataset.moved === "1";
