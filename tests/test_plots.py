@@ -562,7 +562,7 @@ def test_charts_in_danish_use_danish_words_names_and_numbers(cmps, tmp_path):
     fig = plots.waterfall(cmp, lang="da")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == "Investering"
     fig = plots.payback(cmps["never"], lang="da")
-    assert fig.get_suptitle() == "Tjener sig ikke hjem inden 2033"
+    assert fig.get_suptitle() == "Tjener sig ikke hjem inden udgangen af 2033"
 
 
 def test_language_defaults_to_the_scenarios(cmps):

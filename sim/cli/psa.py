@@ -52,7 +52,7 @@ def _psa(args: argparse.Namespace) -> int:
     out = destination(args, f"{strategy.name}-vs-{base.name}-psa")
     workers = workers_of(args)
     lang = L.resolve(args.lang, base)
-    said = L.t("cli_status_psa", lang, n=args.draws, engine=args.engine, seed=args.seed)
+    said = L.t("cli_status_psa", lang, n=args.draws, engine=L.engine_name(args.engine, lang), seed=args.seed)
     print(f"trappesim: psa: {said}", file=sys.stderr)
     start = time.perf_counter()
     result = psa(

@@ -96,7 +96,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Counted over {y0}-{y1}: a placement only delayed within these years is not counted as avoided; "
         "one delayed beyond {y1} is. The line shows the lasting effect.",
         "Talt over {y0}-{y1}: en anbringelse, der kun udskydes inden for årene, tælles ikke som undgået; "
-        "en, der udskydes til efter {y1}, gør. Linjen viser den varige effekt.",
+        "det gør derimod en anbringelse, der udskydes til efter {y1}. Linjen viser den varige effekt.",
     ),
     "headline_exact": (
         "means exact from the analytic model, ranges of outcomes from the discrete-event simulation",
@@ -142,15 +142,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "every_run": ("{value} in every replication", "{value} i alle kørsler"),
     "delayed_note": (
         "A placement only delayed within {y0}-{y1} is not counted as avoided; one delayed beyond {y1} is.",
-        "En anbringelse, der kun udskydes inden for {y0}-{y1}, tælles ikke som undgået; en, der udskydes "
-        "til efter {y1}, gør.",
+        "En anbringelse, der kun udskydes inden for {y0}-{y1}, tælles ikke som undgået; det gør derimod en "
+        "anbringelse, der udskydes til efter {y1}.",
     ),
     # payback chart
     "cum_net": ("Cumulative net savings (mean)", "Akkumuleret nettobesparelse (gennemsnit)"),
-    "no_payback_title": ("No payback within the horizon (by {year})", "Tjener sig ikke hjem inden {year}"),
+    "no_payback_title": (
+        "No payback within the horizon (by {year})",
+        "Tjener sig ikke hjem inden udgangen af {year}",
+    ),
     "no_lasting_title": (
         "No lasting payback by {year} (in surplus {span})",
-        "Tjener sig ikke varigt hjem inden {year} (i plus {span})",
+        "Tjener sig ikke varigt hjem inden udgangen af {year} (i plus {span})",
     ),
     "no_payback_mark": ("no payback within horizon", "tjener sig ikke hjem inden for perioden"),
     "no_lasting_mark": (
@@ -223,12 +226,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nettonutidsværdi {mean} i gennemsnit (90 %: {lo} til {hi});\npositiv i {share} af trækkene",
     ),
     "low_pct": (
-        "number at its low value (its low bound, else 5th percentile)",
-        "tallet på sin lave værdi (dets nedre grænse, ellers 5. percentil)",
+        "low value (low bound, else 5th percentile)",
+        "lav værdi (nedre grænse, ellers 5. percentil)",
     ),
     "high_pct": (
-        "number at its high value (its high bound, else 95th percentile)",
-        "tallet på sin høje værdi (dets øvre grænse, ellers 95. percentil)",
+        "high value (high bound, else 95th percentile)",
+        "høj værdi (øvre grænse, ellers 95. percentil)",
     ),
     "depends_most": ("{outcome} depends most on {name}", "{outcome} afhænger mest af {name}"),
     "no_uncertain": ("no uncertain number", "intet usikkert tal"),
@@ -282,7 +285,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "u_child_years": ("child-years", "barn-år"),
     "u_ratio": (
         "net {currency} back per {currency} invested",
-        "netto {currency} tilbage pr. investeret {currency}",
+        "{currency} ud over den investerede {currency} (1 = hver krone kommer tilbage med 1 {currency} oveni)",
     ),
     "u_year": ("calendar year", "kalenderår"),
     "u_share": ("share of draws", "andel af træk"),
@@ -974,7 +977,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "max_wait_years": ("longest wait before being sent on", "længste ventetid, før barnet sendes videre"),
     "wait_on": ("waits for a place on", "venter på en plads på"),
     "queue": ("order of the queue", "rækkefølge i køen"),
-    "interval_months": ("a case review every", "opfølgning hver"),
+    "interval_months": ("a case review every", "opfølgningsinterval"),
 }
 _PAYER_OF: dict[str, tuple[str, str]] = {
     "intervention": ("Strategy", "Strategien"),
@@ -1478,7 +1481,8 @@ TEXT.update(
             "Amounts in {currency}, {price_year} prices (a line with its own price year: in that year's "
             "prices), not discounted. Sources are quoted as the scenario files give them.",
             "Beløb i {currency}, {price_year}-priser (en linje med sit eget prisår: i det års priser), "
-            "ikke tilbagediskonteret. Kilderne er gengivet, som scenariefilerne angiver dem.",
+            "ikke tilbagediskonteret. Kilderne er gengivet, som scenariefilerne angiver dem (i de "
+            "medfølgende filer på engelsk).",
         ),
         # charts: the staircase says what changed, the placed children with and without the strategy
         "staircase_panel_base": (
@@ -1545,8 +1549,8 @@ TEXT.update(
             "Intet tal er angivet som en fordeling: der er intet at variere.",
         ),
         "cli_status_psa": (
-            "{n} draws, engine {engine}, seed {seed} ...",
-            "{n} træk, beregning {engine}, seed {seed} ...",
+            "{n} draws, {engine}, seed {seed} ...",
+            "{n} træk, {engine}, seed {seed} ...",
         ),
         "cli_remade": (
             "remade in {folder}/ (charts as PNG and SVG):",

@@ -121,7 +121,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "society_is_kommune": (
         "In these files every cost is municipal, so the figures for the public sector as a whole are the "
         "municipal ones.",
-        "I disse filer er alle udgifter kommunale, så er tallene for den samlede offentlige sektor de samme "
+        "I disse filer er alle udgifter kommunale, så tallene for den samlede offentlige sektor er de samme "
         "som de kommunale.",
     ),
     "be_no_effect": (
