@@ -486,7 +486,7 @@ def test_the_scan_catches_each_defect(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "Diskontering, periode 1: real rente",
+        "Diskontering, periode 1: realrente",
         "3,5 % år 0-35, 2,5 % år 36-70",
         "-0,3 mio. kr.",
         "12.327  [12.120 – 12.580]",

@@ -198,7 +198,7 @@ def test_discount_periods_are_numbered_from_one(toy: Scenario, i):
     """The description read ``key[19]``: "Diskonteringsrente, periode [" for every period."""
     assert (
         L.describe(toy, f"discounting.periods[{i}].rate", "da")
-        == f"Diskontering, periode {i + 1}: real rente"
+        == f"Diskontering, periode {i + 1}: realrente"
     )
     assert (
         L.describe(toy, f"discounting.periods[{i}].from_year", "en")

@@ -417,7 +417,7 @@ def test_assumptions_show_values_in_words_with_units(toy):
     assert da.loc["intervention.hazard_ratios.mid.placed", "baseline"] == "–"  # not in the baseline
     assert plain(da.loc["intervention.cost_per_year", "strategy"]) == "1.000.000 kr."  # money says kr.
     assert plain(en.loc["discounting.periods[0].rate", "baseline"]) == "3.5 %"
-    assert da.loc["discounting.periods[0].rate", "description"] == "Diskontering, periode 1: real rente"
+    assert da.loc["discounting.periods[0].rate", "description"] == "Diskontering, periode 1: realrente"
     assert da.loc["discounting.periods[1].from_year", "description"] == "Diskontering, periode 2: fra år"
     assert plain(da.loc["transitions.low.mid", "baseline"]) == "0,5 pr. barn-år"
     assert plain(en.loc["population.entry_step_shares.low", "baseline"]) == "60 %"

@@ -142,7 +142,7 @@ def test_assumptions_sheet_has_sources_and_marks_what_the_strategy_changes(folde
     rate = xl[xl[key] == "discounting.periods[0].rate"].iloc[0]
     assert (
         rate[base] == "3,5\xa0%"
-        and rate[L.column("description", "da")] == "Diskontering, periode 1: real rente"
+        and rate[L.column("description", "da")] == "Diskontering, periode 1: realrente"
     )
     law = xl[xl[key] == "steps.low.duration"].iloc[0]
     assert law[base] == "eksponentiel"  # not "exponential()"

@@ -802,7 +802,7 @@ def money_note(scenario, lang: Lang) -> str:
     if lang == "da":
         return (
             f"Beløb i {currency_symbol(s.currency, lang)}, {s.price_year}-priser; tilbagediskonteret til "
-            f"{s.discount_year} med en real rente på {discounting(s, lang)}{rate_source(s)}."
+            f"{s.discount_year} med en realrente på {discounting(s, lang)}{rate_source(s)}."
         )
     return (
         f"{s.currency}, {s.price_year} prices; discounted to {s.discount_year} at a real rate of "
@@ -879,7 +879,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "moves_up": ("Moved up", "Flyttet op"),
     "moves_down": ("Moved down", "Flyttet ned"),
     "closed": ("Cases closed", "Sager afsluttet"),
-    "aged_out": ("Aged out", "Udgået pga. alder"),
+    "aged_out": ("Aged out", "Ophørt pga. alder"),
     "placement_entries": ("New placements", "Nye anbringelser"),
     "entries": ("Entries", "Tilgang"),
     "exits": ("Exits", "Afgang"),
@@ -1093,7 +1093,7 @@ def describe(scenario, key: str, lang: Lang) -> str:
     period = _period(key)
     if period is not None:
         what = parts[-1]
-        word = {"from_year": ("from year", "fra år"), "rate": ("real rate", "real rente")}.get(what)
+        word = {"from_year": ("from year", "fra år"), "rate": ("real rate", "realrente")}.get(what)
         if word:
             return f"{'Diskontering, periode' if da else 'Discounting, period'} {period + 1}: {_words(word, lang)}"
     if parts[0] == "steps" and len(parts) >= 3:
@@ -1147,7 +1147,7 @@ def describe(scenario, key: str, lang: Lang) -> str:
             "reference_share": ("share among everyone else", "andel blandt alle andre"),
             "cost_per_year": (
                 "cost per person-year above the reference",
-                "udgift pr. person-år ud over referencen",
+                "udgift pr. personår ud over referencen",
             ),
         }
         return f"{what}: {_words(words.get(parts[3], (field(parts[3]),) * 2), lang)}"
