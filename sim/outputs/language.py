@@ -100,7 +100,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "headline_exact": (
         "means exact from the analytic model, ranges of outcomes from the discrete-event simulation",
-        "gennemsnit eksakte fra den analytiske model, udfaldsrum fra den diskrete hændelsessimulering",
+        "eksakte gennemsnit fra den analytiske model, udfaldsrum fra den diskrete hændelsessimulering",
     ),
     # What each chart shows, for the report's image descriptions (alt texts).
     "chart_placed_children": (
@@ -389,7 +389,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "wb_yearly_money": (
         "A year's amounts are not discounted; columns marked 'discounted' are.",
-        "Årets beløb er ikke tilbagediskonteret; kolonner mærket »tilbagediskonteret« er.",
+        "Beløbene for hvert år er ikke tilbagediskonteret; det er kun kolonner mærket »tilbagediskonteret«.",
     ),
     "wb_comparison_ranges": (
         "Columns (5 %) and (95 %): the range of outcomes over replications (chance).",
@@ -1622,8 +1622,8 @@ TEXT.update(
         "cli_breakeven_free": (
             "From a {whose}, the NPV is not negative even with no effect at all: this payer pays nothing "
             "towards the programme that it does not get back.",
-            "I et {whose} er nettonutidsværdien ikke negativ, heller ikke helt uden effekt: denne betaler "
-            "betaler intet til programmet, som ikke kommer igen.",
+            "I et {whose} er nettonutidsværdien ikke negativ, heller ikke helt uden effekt: alt, hvad denne "
+            "betaler lægger i strategien, kommer igen.",
         ),
         "cli_breakeven_effect": (
             "Breaks even at {share} of its assumed effect{interval}; changes in entry scale alike, and the "
