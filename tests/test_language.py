@@ -197,8 +197,7 @@ def test_describe_names_adult_payer_and_price_keys_in_words(key, da, en):
 def test_discount_periods_are_numbered_from_one(toy: Scenario, i):
     """The description read ``key[19]``: "Diskonteringsrente, periode [" for every period."""
     assert (
-        L.describe(toy, f"discounting.periods[{i}].rate", "da")
-        == f"Diskontering, periode {i + 1}: realrente"
+        L.describe(toy, f"discounting.periods[{i}].rate", "da") == f"Diskontering, periode {i + 1}: realrente"
     )
     assert (
         L.describe(toy, f"discounting.periods[{i}].from_year", "en")
