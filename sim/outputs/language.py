@@ -829,6 +829,11 @@ def title_of(scenario, lang: Lang) -> str:
     return scenario.title or scenario.name
 
 
+def whose_money(perspective: str, lang: Lang) -> str:
+    """ "The figures are counted from a municipal perspective.": whose money a figure counts."""
+    return t("whose_money", lang, whose=t("persp_" + perspective, lang))
+
+
 def a_or_an(word: str) -> str:
     """``word`` after its English article: ``"a Result"``, ``"an int"``."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -23,7 +23,7 @@ from sim.model.staircase import price_factor
 from sim.outputs import language as L
 from sim.outputs.language import Lang, t
 from sim.run.estimates import AGREEMENT_P, next_replications
-from sim.run.experiment import Comparison, Result, wilson_interval
+from sim.run.experiment import Comparison, Result, short_targets, wilson_interval
 from sim.scenario import PERSPECTIVES, Scenario
 
 # (metric in the summary table, label key, kind). Kinds decide format and unit.
@@ -431,7 +431,7 @@ def _by_parameter_note(result: Any, base: Scenario, lang: str) -> str:
     if shows_money:
         notes.append(L.money_note(base, lang))
     if kind != "count":
-        notes.append(t("whose_money", lang, whose=t("persp_" + result.perspective, lang)))
+        notes.append(L.whose_money(result.perspective, lang))
     return " ".join(notes)
 
 
@@ -471,7 +471,7 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
         notes = [t("legend_precision_fixed", lang, n=runs)]
     else:
         notes = [t("legend_precision", lang, n=runs, target=L.percent(res.precision, lang, 1))]
-        short = [tg for tg in result.precision_targets() if tg.reached(n) > res.precision]
+        short = short_targets(result)
         if short:
             labels = key_figures(result, lang).set_index("metric")["label"]
             need = next_replications(n, short, res.precision, 10**9)
@@ -782,8 +782,7 @@ def render_html(
         warnings=meta.get("warnings", []),
         tornado_note=_by_parameter_note(tornado, base, lang),
         sensitivity_note=_by_parameter_note(sensitivity, base, lang),
-        money_note=L.money_note(base, lang)
-        + (" " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang)) if cmp else ""),
+        money_note=L.money_note(base, lang) + (" " + L.whose_money(result.perspective, lang) if cmp else ""),
         interval_notes=interval_notes(result, lang),
         delayed_note=t("delayed_note", lang, y0=int(years[0]), y1=int(years[-1])) if cmp else "",
         exact_means=result.mean_from == "exact",

@@ -211,7 +211,7 @@ def _summary(
     below = first + len(kf) + 2
     money = L.money_note(base, lang)
     if cmp:  # whose money, always: a region's workbook must say so even where its lines are all zero
-        money += " " + t("whose_money", lang, whose=t("persp_" + result.perspective, lang))
+        money += " " + L.whose_money(result.perspective, lang)
     ws.cell(row=below, column=1, value=money).font = Font(italic=True, size=9)
     notes = interval_notes(result, lang)
     arm = result.base if cmp else result

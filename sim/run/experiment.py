@@ -836,13 +836,19 @@ def simulate(
     )
 
 
+def short_targets(result: Result | Comparison) -> list[Target]:
+    """The headline measures whose precision target was not reached (none without a target)."""
+    res = result.base if isinstance(result, Comparison) else result
+    if res.precision is None:
+        return []
+    return [tg for tg in result.precision_targets() if tg.reached(res.replications) > res.precision]
+
+
 def _said_if_short(result: Result | Comparison) -> Result | Comparison:
     """``result``, with a :class:`PrecisionWarning` if its precision target was not reached (the command
     line says so in its own words, under the key figures)."""
     res = result.base if isinstance(result, Comparison) else result
-    if res.precision is None:
-        return result
-    short = [tg for tg in result.precision_targets() if tg.reached(res.replications) > res.precision]
+    short = short_targets(result)
     if short:
         said = ", ".join(f"{tg.name} ± {tg.reached(res.replications):.1%}" for tg in short)
         warnings.warn(

@@ -1127,11 +1127,7 @@ def warnings_of(scenarios: dict[str, Scenario], files: dict[str, str | Path] | N
     of each role, named in the warnings (default: the scenario's name). What the command line prints
     before a run, and what a results folder's manifest and reports carry after it.
     """
-    files = (
-        {role: files.get(role) or scenario.name for role, scenario in scenarios.items()}
-        if files
-        else {role: scenario.name for role, scenario in scenarios.items()}
-    )
+    files = {role: (files or {}).get(role) or scenario.name for role, scenario in scenarios.items()}
     findings = []
     for role, scenario in scenarios.items():
         findings += check_scenario(scenario, files[role])

@@ -435,7 +435,7 @@ def _pairs(page: Page, params: dict[str, str]) -> Response:
         broken=broken,
         files=files,
         # Two files that make a pair to start from (the first pair's), not the first file twice.
-        chosen=(pairs[0].base, pairs[0].strategy) if pairs else (files[:1] or [""])[0:1] * 2,
+        chosen=(pairs[0].base, pairs[0].strategy) if pairs else (files[0], files[0]) if files else ("", ""),
         folder=str(page.library.folder or ""),
         static=_STATIC_VERSION,
     )
