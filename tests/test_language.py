@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import SCENARIOS
@@ -277,3 +279,55 @@ def test_every_shipped_key_has_words(toy: Scenario):
 )
 def test_each_column_has_a_kind_of_number(name, kind):
     assert L.measure_kind(name) == kind
+
+
+def _danish_texts() -> list[tuple[str, str]]:
+    """Every Danish text of the outputs and the what-if page, by key: each table of (English, Danish) pairs."""
+    from sim.serve.words import WORDS
+
+    tables = [v for v in vars(L).values() if isinstance(v, dict)] + [WORDS]
+    return [
+        (str(k), pair[1])
+        for table in tables
+        for k, pair in table.items()
+        if isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        (r"[Hh]åndtag", "the page's levers are 'indstillinger'"),
+        (r"\b[Ii]ndsats(?:en|ens)\b|\b[Pp]rogram(?:met|mets)\b", "the strategy is 'strategien' throughout"),
+        (r"fraktil", "percentiles are 'percentil' throughout"),
+        (
+            r"[Bb]egge forløb|de to forløb",
+            "the two arms are 'basis og strategi' ('forløb' is a child's case)",
+        ),
+    ],
+)
+def test_danish_names_each_thing_one_way(pattern, why):
+    """A native reader found the strategy called strategi, program and indsats, and percentiles both
+    'fraktil' and 'percentil': one name each, in every output and on the page."""
+    import re
+
+    texts = _danish_texts()
+    assert len(texts) > 500  # the tables were found
+    found = [(k, da) for k, da in texts if re.search(pattern, da)]
+    assert not found, f"{why}: {found}"
+
+
+@pytest.mark.parametrize("lang, word", [("da", "til"), ("en", "to")])
+def test_a_range_is_joined_by_a_word_not_a_dash_beside_minus_signs(toy: Scenario, lang, word):
+    """ "-6,84 – -2,10 mia. kr." read as one number: a range's ends are joined by a word."""
+    import sim
+    from sim.outputs.report import format_value, key_figure_records
+
+    costly = {"name": "plan", "intervention": {"start_year": 2025, "cost_per_year": 3e7}}
+    costly["intervention"]["hazard_ratios"] = {"mid": {"placed": 0.9}}
+    cmp = sim.compare(toy, toy.with_changes(costly), replications=3, seed=1)
+    npv = {r["metric"]: r for r in key_figure_records(cmp, lang)}["npv"]
+    lo, hi = (format_value(npv[q], "money", lang, "DKK") for q in ("p5", "p95"))
+    assert npv["p95"] < 0 and lo != hi  # both ends negative
+    assert npv["interval"] == f"{lo} {word} {hi}" and "–" not in npv["interval"]
+    assert not [k for k, da in _danish_texts() if re.search(r"\{lo\} – \{hi\}", da)]

@@ -102,7 +102,7 @@ def test_html_key_figures_equal_comparison_csv(folders, lang):
         # The toy's means are exact (the analytic engine solves it); payback years have no precision.
         assert precision == ("" if kind == "year" else L.t("exact", lang)), metric
         lo, hi = (format_value(csv.loc[metric, q], kind, lang) for q in ("p5", "p95"))
-        assert interval == ("" if lo == hi else f"{lo} – {hi}"), metric
+        assert interval == ("" if lo == hi else L.span(lo, hi, lang)), metric
     assert set(rows) == set(key_figures(sim.load_results(folder), lang)["metric"])
 
 
@@ -313,7 +313,7 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     # How many draws, and the share's precision (Wilson's 95 % interval: not "exact" at 100 %).
     assert p["label"] == "Probability that NPV > 0 (30 draws)"
     lo, hi = wilson_interval(int(np.sum(psa.arrays["total_npv"] > 0)), 30)
-    assert p["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}" and lo < hi
+    assert p["precision"] == f"{L.probability(lo, 'en')} to {L.probability(hi, 'en')}" and lo < hi
     assert kf.loc["psa_npv", "p5"] == pytest.approx(np.percentile(psa.arrays["total_npv"], 5))
     # The payback year shown is the central values'; how likely it is over the draws stands beside it
     # (a combined report said 2028 while its PSA chart said "more likely than not from 2029").
@@ -323,7 +323,7 @@ def test_key_figures_with_a_psa_add_the_probability_of_break_even(toy):
     assert paid["centre"] == pytest.approx(b[year])
     assert paid["label"] == f"Probability of being paid back in {year}, the payback year above (30 draws)"
     lo, hi = wilson_interval(round(b[year] * 30), 30)
-    assert paid["precision"] == f"{L.probability(lo, 'en')} – {L.probability(hi, 'en')}"
+    assert paid["precision"] == f"{L.probability(lo, 'en')} to {L.probability(hi, 'en')}"
 
 
 def test_report_cards_call_a_probabilitys_interval_the_shares_not_a_means(tmp_path):
@@ -412,7 +412,7 @@ def test_assumptions_show_values_in_words_with_units(toy):
     )
     assert plain(en.loc["steps.low.duration", "baseline"]) == "exponential"
     assert plain(da.loc["intervention.hazard_ratios.mid.placed", "strategy"]) == (
-        "lognormal: median 0,85, 95 %-fraktil 1"
+        "lognormal: median 0,85, 95. percentil 1"
     )
     assert da.loc["intervention.hazard_ratios.mid.placed", "baseline"] == "–"  # not in the baseline
     assert plain(da.loc["intervention.cost_per_year", "strategy"]) == "1.000.000 kr."  # money says kr.
@@ -745,7 +745,7 @@ def test_equal_percentiles_of_payback_are_not_called_every_replication(toy, monk
     )
     assert np.nanpercentile(years, 5) == np.nanpercentile(years, 95) == 2027
     rows = {r["metric"]: r for r in key_figure_records(cmp, "en")}
-    assert rows["payback_year"]["interval"] == "2027 – 2027"  # the 90 % range, said as one
+    assert rows["payback_year"]["interval"] == "2027 to 2027"  # the 90 % range, said as one
 
 
 def test_the_step_table_quotes_the_costs_own_source():

@@ -395,7 +395,7 @@ def test_language_switch_keeps_the_levers(page, served, console_errors):
     )
     page.click("nav#lang a:text-is('Dansk')")
     expect(page.locator("html")).to_have_attribute("lang", "da", timeout=TIMEOUT)
-    expect(page.locator("#results h2").first).to_have_text("Svaret med håndtagene, som de står nu")
+    expect(page.locator("#results h2").first).to_have_text("Svaret med indstillingerne, som de står nu")
     expect(page.locator("#save-variant")).to_have_text("Gem som variant")
     expect(page.locator("#f-effect")).to_have_value("70")
     assert query_of(page)["effect"] == ["70"] and query_of(page)["lang"] == ["da"]

@@ -117,7 +117,7 @@ def test_cli_psa_writes_its_folder(write_scenario, tmp_path, capsys):
     assert cli(["psa", str(bpath), str(ppath), "--draws", "8", "-w", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert re.search(
-        r"Probability that NPV > 0 \(8 draws\) +\d+ % +\[precision \(95 %\): \d+ % – \d+ %\]", printed
+        r"Probability that NPV > 0 \(8 draws\) +\d+ % +\[precision \(95 %\): \d+ % to \d+ %\]", printed
     )
     assert "Counted from a municipal perspective (--perspective kommune)." in printed  # the default too
     for name in ("psa_draws.csv", "psa_summary.csv", "psa_breakeven.csv", "manifest.json"):

@@ -254,7 +254,7 @@ def test_the_chance_of_a_positive_npv_shows_both_ends_of_its_interval(tmp_path):
     cmp = sim.compare(base, plan, engine="expected")
     psa = sim.psa(base, plan, draws=20, seed=2)
     want = key_figures(cmp, "da", psa).set_index("metric").loc["probability_npv_positive"]
-    assert " – " in want["precision"]
+    assert " til " in want["precision"]
     ws = load_workbook(write_workbook(cmp, tmp_path / "r.xlsx", {}, "da", extras=[psa]))[
         sheet_name("summary", "da")
     ]

@@ -81,11 +81,11 @@ def _psa(args: argparse.Namespace) -> int:
     def ranged(label: str, key: str, kind: str) -> None:
         r = s.loc[key]
         shown = [format_value(r[q], kind, lang, base.currency) for q in ("mean", "p5", "p95")]
-        table.append((label, shown[0], f"[{shown[1]} – {shown[2]}]"))
+        table.append((label, shown[0], f"[{L.span(shown[1], shown[2], lang)}]"))
 
     def probability(label: str, key: str) -> None:
         r = s.loc[key]
-        wilson = f"{L.probability(r['mc_low'], lang)} – {L.probability(r['mc_high'], lang)}"
+        wilson = L.span(L.probability(r["mc_low"], lang), L.probability(r["mc_high"], lang), lang)
         table.append((label, L.probability(r["mean"], lang), f"[{L.t('wilson', lang, interval=wilson)}]"))
 
     for label, key, kind in rows:

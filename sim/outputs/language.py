@@ -322,8 +322,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "inputs_warned": (
         "Warnings about the scenarios' numbers ({n}): outside their plausible range, or different in the "
         "two arms. The figures were computed with them as written; check them before quoting the figures:",
-        "Advarsler om scenariernes tal ({n}): uden for det plausible område eller forskellige i de to "
-        "forløb. Tallene er beregnet med dem, som de står; tjek dem, før tallene bruges (advarslerne er på "
+        "Advarsler om scenariernes tal ({n}): uden for det plausible område eller forskellige i basis og "
+        "strategi. Tallene er beregnet med dem, som de står; tjek dem, før tallene bruges (advarslerne er på "
         "engelsk):",
     ),
     "inputs_warned_title": ("Warnings about the inputs", "Advarsler om forudsætningerne"),
@@ -400,7 +400,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "assumptions ({what}); the standard error and its 95 % interval are those of the "
         "mean over the draws (for a probability, Wilson's interval, without a standard error); the payback "
         "year's mean is that of the mean cash flow.",
-        "Probabilistisk følsomhedsanalyse: gennemsnit, fraktiler og andele over {n} træk af de usikre "
+        "Probabilistisk følsomhedsanalyse: gennemsnit, percentiler og andele over {n} træk af de usikre "
         "forudsætninger ({what}); standardfejlen og dens 95 %-interval er "
         "gennemsnittets over trækkene (for en sandsynlighed Wilsons interval, uden standardfejl); "
         "hjemtjeningsårets gennemsnit er den gennemsnitlige pengestrøms.",
@@ -419,13 +419,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "wb_psa_rows": (
         "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
         "percentiles), that is parameter uncertainty, not the range of outcomes by chance.",
-        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
+        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5. og 95. percentil), "
         "dvs. usikkerheden i forudsætningerne, ikke tilfældighedens udfaldsrum.",
     ),
     "wb_psa_rows_des": (
         "Rows marked PSA: the spread over draws of the uncertain assumptions (5th and 95th "
         "percentiles), each draw one run of the simulation: parameter uncertainty and chance together.",
-        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5 %- og 95 %-fraktil), "
+        "Rækker mærket PSA: spændet over træk af de usikre forudsætninger (5. og 95. percentil), "
         "hvert træk én kørsel af simuleringen: usikkerheden i forudsætningerne og tilfældigheden tilsammen.",
     ),
     "kf_p_npv_adult": (
@@ -706,6 +706,15 @@ def shows_as_zero_percent(share: float, lang: Lang) -> bool:
     return math.isfinite(share) and share > 0 and percent(share, lang) == percent(0.0, lang)
 
 
+def span(low: str, high: str, lang: Lang) -> str:
+    """A range of two printed values, joined by a word: a dash beside a minus sign reads as one.
+
+    >>> span("-6,84", "-2,10 mia. kr.", "da"), span("12,157", "12,621", "en")
+    ('-6,84 til -2,10 mia. kr.', '12,157 to 12,621')
+    """
+    return f"{low} {'til' if lang == 'da' else 'to'} {high}"
+
+
 def probability(share: float, lang: Lang) -> str:
     """A probability as a percentage that never rounds to a certainty it is not.
 
@@ -894,7 +903,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "waits_started": ("Waits started", "Ventetider startet"),
     "overflows": ("Sent on (step full)", "Sendt videre (trin fuldt)"),
     "wait_mean": ("Mean wait (years)", "Gns. ventetid (år)"),
-    "wait_p90": ("90th percentile wait (years)", "90 %-fraktil ventetid (år)"),
+    "wait_p90": ("90th percentile wait (years)", "90. percentil af ventetiden (år)"),
     "places": ("Places", "Pladser"),
     "utilisation": ("Places in use", "Pladser i brug"),
     "cost": ("Cost", "Udgift"),
@@ -915,8 +924,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "metric": ("Key figure", "Nøgletal"),
     "mean": ("Mean", "Gennemsnit"),
     "median": ("Median", "Median"),
-    "p5": ("5th percentile", "5 %-fraktil"),
-    "p95": ("95th percentile", "95 %-fraktil"),
+    "p5": ("5th percentile", "5. percentil"),
+    "p95": ("95th percentile", "95. percentil"),
     "precision": ("Precision of the mean (95 %)", "Gennemsnittets præcision (95 %)"),
     "precision_share": ("Precision of the share (95 %, Wilson)", "Andelens præcision (95 %, Wilson)"),
     "range": ("Range of outcomes (90 %)", "Udfaldsrum (90 %)"),
@@ -1004,7 +1013,7 @@ _TOP: dict[str, tuple[str, str]] = {
     "intervention.start_year": ("Strategy starts", "Strategien starter"),
     "intervention.ramp_up_years": ("Years to full effect", "År til fuld effekt"),
     "intervention.extra_caseworkers": ("Extra caseworkers", "Ekstra sagsbehandlere"),
-    "intervention.end_year": ("Programme's last year", "Programmets sidste år"),
+    "intervention.end_year": ("Programme's last year", "Strategiens sidste år"),
     "intervention.fading.half_life_years": ("Effect's half-life", "Effektens halveringstid"),
     "intervention.fading.after_year": ("Effect fades after", "Effekten aftager efter"),
     "intervention.entry.extra_entries_share": ("Extra new cases (share)", "Ekstra nye sager (andel)"),
@@ -1199,7 +1208,7 @@ _PARAMS = {
     "mean": ("mean", "middelværdi"),
     "sd": ("sd", "spredning"),
     "median": ("median", "median"),
-    "p95": ("95th percentile", "95 %-fraktil"),
+    "p95": ("95th percentile", "95. percentil"),
     "low": ("low", "lav"),
     "mode": ("most likely", "mest sandsynlig"),
     "high": ("high", "høj"),
@@ -1369,7 +1378,7 @@ def _distribution(scenario, key: str, spec: dict, lang: Lang) -> str:
                 for k, x in v.items()
             )
         elif isinstance(v, list | tuple):
-            shown = " – ".join(_number_in(x, kind, lang, currency) for x in v)
+            shown = span(*(_number_in(x, kind, lang, currency) for x in v), lang)
         elif p == "concentration":
             shown = decimal(v, lang)
         else:
@@ -1607,13 +1616,13 @@ TEXT.update(
         ),
         "cli_breakeven_header_cost": (
             "what may the programme cost a year and still pay for itself?",
-            "hvad må programmet koste om året og stadig betale sig?",
+            "hvad må strategien koste om året og stadig betale sig?",
         ),
         "cli_npv_as_assumed": ("Net present value as assumed", "Nettonutidsværdi med de antagne tal"),
-        "cli_interval_draws": ("90 % over {n} draws: {lo} – {hi}", "90 % over {n} træk: {lo} – {hi}"),
+        "cli_interval_draws": ("90 % over {n} draws: {lo} to {hi}", "90 % over {n} træk: {lo} til {hi}"),
         "cli_breakeven_cost": (
             "Breaks even at a programme cost of {cost} a year{interval} (assumed: {assumed} a year).",
-            "Tjener sig netop hjem ved en udgift til programmet på {cost} om året{interval} "
+            "Tjener sig netop hjem ved en udgift til strategien på {cost} om året{interval} "
             "(antaget: {assumed} om året).",
         ),
         "cli_no_breakeven_cost": (

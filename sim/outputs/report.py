@@ -374,16 +374,16 @@ def key_figure_records(
             r["text"] = no_payback_text(result, lang)
         half = r["mc_high"] - r["centre"] if np.isfinite(r["mc_high"]) else np.nan
         if r["metric"] in PROBABILITIES:  # Wilson's interval, not ± (it is not symmetric)
-            r["precision"] = f"{fmt(r['mc_low'], k)} – {fmt(r['mc_high'], k)}"
+            r["precision"] = L.span(fmt(r["mc_low"], k), fmt(r["mc_high"], k), lang)
         else:
             r["precision"] = _precision_text(r["mc_se"], half, k, engine, lang, scenario.currency)
         if r["metric"] == "payback_year" and reps > 1 and _one_year(result):
             r["interval"] = t("every_run", lang, value=fmt(lo, k))  # not "no range": a finding
         elif k == "year" and reps > 1 and lo == hi:  # 90 % of replications in one year, not all
-            r["interval"] = f"{fmt(lo, k)} – {fmt(hi, k)}"
+            r["interval"] = L.span(fmt(lo, k), fmt(hi, k), lang)
         else:
             r["interval"] = (
-                "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else f"{fmt(lo, k)} – {fmt(hi, k)}"
+                "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else L.span(fmt(lo, k), fmt(hi, k), lang)
             )
         # Which kind of interval, in words: a table copied out of a notebook keeps it.
         kinds = {"psa": "ik_psa", "psa_des": "ik_psa_des"}

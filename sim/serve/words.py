@@ -5,9 +5,9 @@ from __future__ import annotations
 WORDS: dict[str, tuple[str, str]] = {
     # (English, Danish)
     "group_effect": ("Effect", "Effekt"),
-    "group_programme": ("Programme", "Indsatsen"),
+    "group_programme": ("Programme", "Strategien"),
     "group_timing": ("Timing", "Tidsplan"),
-    "group_pair": ("Both arms", "Begge forløb"),
+    "group_pair": ("Both arms", "Basis og strategi"),
     "effect": ("Effect size (share of the assumed effect)", "Effektstørrelse (andel af den antagne effekt)"),
     "hr": ("{src} → {dst}", "{src} → {dst}"),
     "hr_heading": (
@@ -20,19 +20,19 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ekstra nye sager fra tidligere opsporing, ved fuld effekt",
     ),
     "extra_per_year": ("Extra new cases a year, at full effect", "Ekstra nye sager om året, ved fuld effekt"),
-    "cost": ("Programme cost per year", "Indsatsens udgift pr. år"),
+    "cost": ("Programme cost per year", "Strategiens udgift pr. år"),
     "one_off": ("One-off cost in the start year", "Engangsudgift i startåret"),
     "start": ("Start year", "Startår"),
     "ramp": ("Ramp-up (years to full effect)", "Indfasning (år til fuld effekt)"),
     "end": (
         "Last year of the programme (empty: to the horizon)",
-        "Indsatsens sidste år (tomt: til horisonten)",
+        "Strategiens sidste år (tomt: til horisonten)",
     ),
     "half_life": (
         "Effect's half-life in years (from the programme's last year, or from its start if it has none; "
         "empty: no fading, the effect lasts while the programme runs)",
-        "Effektens halveringstid i år (fra indsatsens sidste år, eller fra starten hvis den ingen har; "
-        "tomt: ingen aftagning, effekten varer, mens indsatsen kører)",
+        "Effektens halveringstid i år (fra strategiens sidste år, eller fra starten hvis den ingen har; "
+        "tomt: ingen aftagning, effekten varer, mens strategien kører)",
     ),
     "places": ("Places: {step}", "Pladser: {step}"),
     "discount": ("Discount rate, years 0-35", "Diskonteringsrente, år 0-35"),
@@ -116,7 +116,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "In these files this payer neither pays for the strategy nor saves by it: every figure is 0 in a "
         "{whose}. Choose another payer, or give the steps and the programme payers (see the payers guide).",
         "I disse filer hverken betaler eller sparer denne betaler ved strategien: alle tal er 0 i et {whose}. "
-        "Vælg en anden betaler, eller giv trinene og indsatsen betalere (se vejledningen om betalere).",
+        "Vælg en anden betaler, eller giv trinene og strategien betalere (se vejledningen om betalere).",
     ),
     "society_is_kommune": (
         "In these files every cost is municipal, so the figures for the public sector as a whole are the "
@@ -173,7 +173,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "sim_elsewhere": (
         "A simulation of other lever settings is still running ({done} of {planned} replications); a new "
         "one can start when it ends or is cancelled.",
-        "En simulering af andre håndtagsindstillinger kører stadig ({done} af {planned} kørsler); en ny "
+        "En simulering af andre indstillinger kører stadig ({done} af {planned} kørsler); en ny "
         "kan starte, når den er færdig eller annulleret.",
     ),
     "variant_invalid": ("Cannot be shown:", "Kan ikke vises:"),
@@ -183,15 +183,15 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "variants": ("Variants side by side", "Varianter side om side"),
     "variant": ("Variant {n}", "Variant {n}"),
-    "changes": ("Changed levers", "Ændrede håndtag"),
+    "changes": ("Changed levers", "Ændrede indstillinger"),
     "variant_terms": ("Years, payer and money", "År, betaler og beløb"),
     "as_files": ("as in the files", "som i filerne"),
     "remove": ("remove", "fjern"),
     "variants_note": (
         "Expected values from the analytic model, each with its own levers; the page's link keeps them.",
-        "Forventede værdier fra den analytiske model, hver med sine egne håndtag; sidens link gemmer dem.",
+        "Forventede værdier fra den analytiske model, hver med sine egne indstillinger; sidens link gemmer dem.",
     ),
-    "live_title": ("The answer, as the levers stand", "Svaret med håndtagene, som de står nu"),
+    "live_title": ("The answer, as the levers stand", "Svaret med indstillingerne, som de står nu"),
     "live_note": (
         "Expected values from the analytic model, {y0}-{y1}, {whose}: without chance variation, "
         "so without intervals; run the simulation for those.",
@@ -234,13 +234,13 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "reports_need_run": (
         "A pair with places gets its reports from the simulation: run it for these levers first.",
-        "Et par med pladser får sine rapporter fra simuleringen: kør den for disse håndtag først.",
+        "Et par med pladser får sine rapporter fra simuleringen: kør den for disse indstillinger først.",
     ),
     "reports_from_run": ("with this simulation's intervals", "med denne simulerings intervaller"),
     "cancelling": ("Cancelling …", "Annullerer …"),
     "fix_fields": (
         "A lever has a value that cannot be used; its field says why. The figures return when it is mended.",
-        "Et håndtag har en værdi, der ikke kan bruges; feltet siger hvorfor. Tallene vender tilbage, når "
+        "En indstilling har en værdi, der ikke kan bruges; feltet siger hvorfor. Tallene vender tilbage, når "
         "den er rettet.",
     ),
     "sim_title": ("The simulation, with intervals", "Simuleringen, med intervaller"),
@@ -267,11 +267,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_run": ("That simulation is no longer kept.", "Den simulering gemmes ikke længere."),
     "baseline_unchanged": (
         "No lever changed the baseline: use its own file.",
-        "Ingen håndtag har ændret basis: brug dens egen fil.",
+        "Ingen indstilling har ændret basis: brug dens egen fil.",
     ),
     "download_invalid": (
         "The levers have a value that cannot be used: nothing to download.",
-        "Håndtagene har en værdi, der ikke kan bruges: intet at hente.",
+        "En indstilling har en værdi, der ikke kan bruges: intet at hente.",
     ),
 }
 """The page's words for its levers and their messages (English, Danish)."""
