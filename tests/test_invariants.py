@@ -82,6 +82,20 @@ def test_a_broken_table_is_named_with_its_numbers(toy):
     assert str(first).startswith("stock identity (replication 7, 2027, step 'mid'): stock_end")
 
 
+def test_a_nan_in_a_table_is_a_violation_not_a_pass(toy):
+    """A NaN passes every comparison (the stock identity, no negative count): the analytic engine's
+    NaN figures of a valid file went through every check without a word."""
+    st = compile_staircase(toy)
+    m = measures_from_spells(simulate_des(st, 1, 0), st)
+    m["child_years"][2, 1] = np.nan
+    found = check_measures(m, st, replication=0)
+    assert [v.rule for v in found] == ["finite numbers"]
+    assert (found[0].year, found[0].step) == (2026, "mid") and "child_years = nan" in found[0].message
+    m["child_years"][2, 1] = 1.0
+    m["wait_mean"][:] = np.nan  # no one waited: undefined by definition, not a defect
+    assert not [v for v in check_measures(m, st) if v.rule == "finite numbers"]
+
+
 def _adult_outcome(cost: float) -> Scenario:
     """The toy with an adult outcome that costs (or, negative, pays) ``cost`` a year per person above
     its reference; 'low' is below the reference, 'placed' above it."""

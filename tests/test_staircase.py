@@ -448,3 +448,36 @@ def test_recompiled_gives_what_compile_gives(toy, reach):
     only_money = recompiled(st, changed, costs=True)
     assert only_money.dynamics is st.dynamics
     assert recompiled(st, changed) is st
+
+
+def test_a_reference_band_with_next_to_no_rates_gives_finite_figures_in_both_engines():
+    """A mixture step whose first band has a rate of 1e-310 made its clock elsewhere overflow to inf:
+    the analytic engine returned NaN without a word (the suite's Hypothesis draws found it)."""
+    import warnings
+
+    import sim
+    from sim.model.staircase import FASTEST_CLOCK
+
+    d = toy_dict()
+    d["steps"]["mid"]["duration"] = {
+        "dist": "mixture",
+        "short_share": 0.3,
+        "short_mean_years": 0.5,
+        "long_mean_years": 5,
+    }
+    bands = lambda first, later: {"0-5": first, "6-11": later, "12-17": later}  # noqa: E731
+    d["transitions"]["mid"] = {
+        "low": bands(1e-310, 0.3),
+        "closed": bands(0.0, 0.5),
+        "placed": bands(0.0, 0.1),
+    }
+    scenario = sim.Scenario.from_dict(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow, no NaN on the way
+        st = compile_staircase(scenario)
+        mid = st.step_ids.index("mid")
+        assert np.isfinite(st.intensity).all() and st.intensity[..., mid].max() == FASTEST_CLOCK
+        expected = sim.simulate(scenario, engine="expected").measures
+        des = sim.simulate(scenario, engine="des", replications=2, seed=1).measures
+    for m in (expected, des):
+        assert all(np.isfinite(m[k]).all() for k in ("stock_end", "child_years", "closed"))

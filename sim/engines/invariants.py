@@ -67,6 +67,9 @@ class Violation:
         return f"{self.rule}{f' ({at})' if at else ''}: {self.message}"
 
 
+UNDEFINED_WHEN_EMPTY = ("wait_mean", "wait_p90")
+"""Measures that are NaN by definition where no one waited (or the engine has no waits): not a defect."""
+
 ROUNDING = 16e-9
 """Rounding allowed in a table's sums, relative to its largest number (means are not whole numbers)."""
 
@@ -128,6 +131,15 @@ def check_measures(
             step = steps[at[1]] if len(at) > 1 else None
             found.append(Violation(rule, f"{what} = {a[at]:.6g}", replication, int(years[at[0]]), step))
 
+    for name, a in m.items():  # a NaN passes every comparison below: said first, by itself
+        if name in UNDEFINED_WHEN_EMPTY or not isinstance(a, np.ndarray) or a.ndim != 2:
+            continue
+        bad = np.argwhere(~np.isfinite(a))
+        if len(bad):
+            y, s = bad[0]
+            found.append(
+                Violation("finite numbers", f"{name} = {a[y, s]}", replication, int(years[y]), steps[s])
+            )
     for name in COUNTS:
         if name in m:
             negative("no negative count", name, m[name])

@@ -305,6 +305,10 @@ def _band_value(rate: float | dict[str, float], label: str, fallback: str) -> fl
     return rate.get(label, rate[fallback])
 
 
+FASTEST_CLOCK = 1e6
+"""The most a step's clock may speed up against its duration law's reference band (see :func:`_rate_tables`)."""
+
+
 def _rate_tables(
     base: np.ndarray, ratio: np.ndarray, effect: np.ndarray, stays: tuple[StayLaw, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -324,7 +328,14 @@ def _rate_tables(
         # proportion to the total rate out of the step.
         positive = np.flatnonzero(base_total[:, s] > 0)
         reference = base_total[positive[0], s] if len(positive) else 0.0
-        intensity[:, :, s] = total[:, :, s] / reference if reference > 0 else 0.0
+        if reference > 0:
+            # A reference band with next to no rates (1e-310 against 0.3 elsewhere) would make the
+            # clock overflow to inf, and the analytic engine's numbers NaN: beyond FASTEST_CLOCK a
+            # stay is instant at any resolution, so the clock stops there, the same in both engines.
+            with np.errstate(over="ignore"):
+                intensity[:, :, s] = np.minimum(total[:, :, s] / reference, FASTEST_CLOCK)
+        else:
+            intensity[:, :, s] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         dest_prob = np.where(total[..., None] > 0, rates / total[..., None], 0.0)
     return rates, intensity, dest_prob
