@@ -49,6 +49,8 @@ refused with a clear message: use the discrete-event engine for them.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from types import SimpleNamespace
 
 import numpy as np
@@ -355,6 +357,77 @@ def _grid(
     return grid
 
 
+class _RunCache:
+    """A run's tables (every table of the sweep and occupancy), by all they depend on.
+
+    Keyed on the bytes of the run's generator, of how new cases enter (by
+    step and band), the grid's key and the arrays' shapes, so an entry is used
+    only where the computation would give the same numbers. Bounded by bytes;
+    entries are read-only copies, shared between threads.
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self._lock = threading.Lock()
+        self._runs: OrderedDict[tuple, SimpleNamespace] = OrderedDict()
+        self._bytes = 0
+        self.max_bytes = max_bytes
+
+    @staticmethod
+    def key(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> tuple:
+        return (
+            A.shape,
+            A.tobytes(),
+            enter.shape,
+            np.ascontiguousarray(enter).tobytes(),
+            entry_band_prob.shape,
+            np.ascontiguousarray(entry_band_prob, dtype=float).tobytes(),
+            grid_key,
+        )
+
+    def get(self, key: tuple) -> SimpleNamespace | None:
+        with self._lock:
+            run = self._runs.get(key)
+            if run is not None:
+                self._runs.move_to_end(key)
+            return run
+
+    def put(self, key: tuple, run: SimpleNamespace) -> None:
+        arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)] + list(run.AccU_seg)
+        size = sum(a.nbytes for a in arrays)
+        if size > self.max_bytes // 4:
+            return
+        copied = SimpleNamespace(
+            **{k: (_frozen(v) if isinstance(v, np.ndarray) else v) for k, v in vars(run).items()}
+        )
+        copied.AccU_seg = [_frozen(a) for a in run.AccU_seg]
+        with self._lock:
+            if key in self._runs:
+                return
+            self._runs[key] = copied
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, old = self._runs.popitem(last=False)
+                self._bytes -= sum(
+                    a.nbytes
+                    for a in [*(v for v in vars(old).values() if isinstance(v, np.ndarray)), *old.AccU_seg]
+                )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+            self._bytes = 0
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out.flags.writeable = False
+    return out
+
+
+_RUNS = _RunCache()
+"""Tables of runs lately solved: an arm and its strategy share their years before it starts."""
+
+
 def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     """``A [..., P, S]`` times each year's new cases by entry step ``r [years, S]``: ``[years, ..., P]``.
 
@@ -499,6 +572,12 @@ def _solve(st: Staircase, cells_per_year: int):
     diag = np.arange(P)
     A[..., diag, diag] -= R_run.sum(axis=-1)
     E, F, G = van_loan(A, h)  # [T, B, P, P]
+    # A run's tables depend only on its generator, the grid and how new cases enter: runs an arm
+    # shares with another (a strategy's years before it starts, the baseline's) are computed once.
+    # (Each generator's blocks do not depend on the stack around it, as two arms' first years rely on.)
+    adult_from = float(st.adult_from_age) if aug is not None else None
+    grid_key = (K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
+    run_keys = [_RUNS.key(A[t], enter, st.entry_band_prob, grid_key) for t in range(T)]
 
     # Initial stock on the centred age grid, split over phases by the law of
     # the stay it is found in (a mixture's is length-biased).
@@ -523,8 +602,7 @@ def _solve(st: Staircase, cells_per_year: int):
     x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
 
     # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
-    adult_from = float(st.adult_from_age) if aug is not None else None
-    grid = _grid(K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
+    grid = _grid(*grid_key)
     x = x * grid.keep  # stock beyond a step's leaving age cannot stay
     seg_band, seg_open, seg_cells, n_seg, n_coh = (
         grid.seg_band,
@@ -561,6 +639,14 @@ def _solve(st: Staircase, cells_per_year: int):
     # enough for the allocator to map fresh pages for each, which costs more.
     for t0 in range(T):
         ts = slice(t0, t0 + 1)
+        run = _RUNS.get(run_keys[t0])
+        if run is not None:
+            Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
+            for s, part in enumerate(run.AccU_seg):
+                AccU_seg[s][t0] = part
+            if aug is not None:
+                AccV_all[t0] = run.AccV_all
+            continue
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
@@ -581,6 +667,16 @@ def _solve(st: Staircase, cells_per_year: int):
             AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
         if aug is not None:
             AccV_all[ts] = AccV
+        _RUNS.put(
+            run_keys[t0],
+            SimpleNamespace(
+                Ut=Ut[t0],
+                Vt=Vt[t0],
+                AccU_seg=[part[t0] for part in AccU_seg],
+                AccV_seg=AccV_seg[t0],
+                AccV_all=AccV_all[t0] if aug is not None else None,
+            ),
+        )
 
     # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
     # year-wide block at a time, all years at once, each with its run's matrices.
