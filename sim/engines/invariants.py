@@ -125,6 +125,9 @@ def check_measures(
 
     def negative(rule: str, what: str, a: np.ndarray) -> None:
         """The first cell of ``a`` ([year] or [year, step]) below zero, if any."""
+        # Nothing below 0 is below -tolerance either: the common case, without the tolerance's max.
+        if rtol >= 0 and not (a < 0).any():
+            return
         bad = np.argwhere(a < -_tolerance(a, rtol=rtol))
         if len(bad):
             at = tuple(bad[0])
