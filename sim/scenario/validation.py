@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -66,6 +67,12 @@ def _model_in(annotation: Any) -> tuple[str, Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _field_model(model: type[BaseModel], key: str) -> tuple[str, Any] | None:
+    """:func:`_model_in` of a model's field, kept: a class's fields are fixed, and every validation asks."""
+    return _model_in(model.model_fields[key].annotation)
+
+
 def _check_unknown_keys(model: type[BaseModel], data: Any, file: str, path: str) -> None:
     if not isinstance(data, dict):
         return
@@ -81,7 +88,7 @@ def _check_unknown_keys(model: type[BaseModel], data: Any, file: str, path: str)
                 key_path,
                 f"unknown key.{did} Allowed here: {', '.join(allowed)}.",
             )
-        found = _model_in(fields[key].annotation)
+        found = _field_model(model, key)
         if found is None:
             continue
         kind, sub = found
