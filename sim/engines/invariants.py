@@ -137,7 +137,10 @@ def check_measures(
     for name, a in m.items():  # a NaN passes every comparison below: said first, by itself
         if name in UNDEFINED_WHEN_EMPTY or not isinstance(a, np.ndarray) or a.ndim != 2:
             continue
-        bad = np.argwhere(~np.isfinite(a))
+        finite = np.isfinite(a)
+        if finite.all():  # the common case: no search for the first
+            continue
+        bad = np.argwhere(~finite)
         if len(bad):
             y, s = bad[0]
             found.append(
