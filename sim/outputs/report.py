@@ -53,27 +53,33 @@ _OTHER_WAY = {
 """Labels for figures "avoided" that went the other way (shown as positive numbers)."""
 
 
+_UNITS = {
+    "children": "u_children",
+    "placements": "u_placements",
+    "children1": "u_children",
+    "persons": "u_persons",
+    "child_years": "u_child_years",
+    "child_years1": "u_child_years",
+    "year": "u_year",
+    "share": "u_share",
+}
+"""The unit's words of each kind of figure with no currency in its unit."""
+
+
 def _unit(kind: str, scenario, lang: Lang) -> str:
-    cur = L.currency_symbol(scenario.currency, lang)
-    return {
-        "children": t("u_children", lang),
-        "placements": t("u_placements", lang),
-        "children1": t("u_children", lang),
-        "persons": t("u_persons", lang),
-        "child_years": t("u_child_years", lang),
-        "child_years1": t("u_child_years", lang),
-        "money": t(  # the rates too: a table copied from a notebook keeps them
+    # Only the kind asked for: the money unit's discounting words cost more than the rest together.
+    if kind == "money":
+        return t(  # the rates too: a table copied from a notebook keeps them
             "u_money",
             lang,
-            currency=cur,
+            currency=L.currency_symbol(scenario.currency, lang),
             price_year=scenario.price_year,
             start_year=scenario.discount_year,
             rates=L.discounting(scenario, lang),
-        ),
-        "ratio": t("u_ratio", lang, currency=cur),
-        "year": t("u_year", lang),
-        "share": t("u_share", lang),
-    }[kind]
+        )
+    if kind == "ratio":
+        return t("u_ratio", lang, currency=L.currency_symbol(scenario.currency, lang))
+    return t(_UNITS[kind], lang)
 
 
 def has_payers(cmp: Comparison, adult: bool = False) -> bool:
