@@ -318,31 +318,60 @@ async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
 
 def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
     out = []
+    for g, name, levers_words in _lever_words(ctx):
+        items = []
+        for lv, words in levers_words:
+            items.append(
+                {
+                    "lever": lv,
+                    "label": words["label"],
+                    "value": _field(lv, ctx.state.values[lv.id], ctx),
+                    "default": words["default"],
+                    "raw_default": words["raw_default"],
+                    "moved": lv.id in ctx.state.moved,
+                    "error": view.errors.get(lv.id, ""),
+                    "unit": words["unit"],
+                    "choices": words["choices"],
+                    "heading": words["heading"],
+                }
+            )
+        out.append({"id": g, "name": name, "levers": items})
+    return out
+
+
+_LEVER_WORDS: OrderedDict[tuple, list] = OrderedDict()
+"""What the page says of each lever whatever its state, by lever table, file as read and language."""
+
+
+def _lever_words(ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[str, Any]]]]]:
+    """The groups of levers with their names, defaults, units and choices in words (the same at every move)."""
+    key = (Loaded(ctx.levers), Loaded(ctx.base), ctx.lang)
+    kept = _LEVER_WORDS.get(key)
+    if kept is not None:
+        return kept
+    lang, kept = ctx.lang, []
     for g in GROUPS:
         items = []
         first_hr = True
         for lv in ctx.levers:
             if lv.group != g:
                 continue
-            raw = ctx.state.values[lv.id]
-            items.append(
-                {
-                    "lever": lv,
-                    "label": lv.label(ctx.lang, ctx.base),
-                    "value": _field(lv, raw, ctx),
-                    "default": lv.display(lv.default, ctx.lang, unit=True),
-                    "raw_default": lv.shown(lv.default),
-                    "moved": lv.id in ctx.state.moved,
-                    "error": view.errors.get(lv.id, ""),
-                    "unit": word("unit_" + lv.unit, ctx.lang) if lv.unit != "choice" else "",
-                    "choices": [(c, word("persp_" + c, ctx.lang)) for c in lv.choices],
-                    "heading": word("hr_heading", ctx.lang) if lv.id.startswith("hr.") and first_hr else "",
-                }
-            )
+            words = {
+                "label": lv.label(lang, ctx.base),
+                "default": lv.display(lv.default, lang, unit=True),
+                "raw_default": lv.shown(lv.default),
+                "unit": word("unit_" + lv.unit, lang) if lv.unit != "choice" else "",
+                "choices": [(c, word("persp_" + c, lang)) for c in lv.choices],
+                "heading": word("hr_heading", lang) if lv.id.startswith("hr.") and first_hr else "",
+            }
+            items.append((lv, words))
             first_hr = first_hr and not lv.id.startswith("hr.")
         if items:
-            out.append({"id": g, "name": word("group_" + g, ctx.lang), "levers": items})
-    return out
+            kept.append((g, word("group_" + g, lang), items))
+    _LEVER_WORDS[key] = kept
+    while len(_LEVER_WORDS) > 2 * LEVER_TABLES_KEPT:  # files read again: the old versions' go
+        _LEVER_WORDS.popitem(last=False)
+    return kept
 
 
 def _downloads(ctx: Context, view: View, job: J.Job | None) -> dict[str, Any]:
