@@ -180,15 +180,23 @@ class Context:
         self.state: State = read(self.levers, params, self.lang, typed=params.get(TYPED) == "1")
         self.raw = params
         self.variants = [v for v in variants if v][:MAX_VARIANTS]
+        self._queries: dict[str, str] = {}
 
     def query(
         self, state: State | None = None, lang: str | None = None, variants: list[str] | None = None
     ) -> str:
         """The page's URL query for a state (default: this one)."""
+        # This request's own state, by language: kept (a page writes it in half a dozen links).
+        mine = state is None and variants is None
+        if mine and (lang or self.lang) in self._queries:
+            return self._queries[lang or self.lang]
         items = [("base", self.names[0]), ("strategy", self.names[1]), ("lang", lang or self.lang)]
         items += list(query(self.levers, state or self.state).items())
         items += [("v", v) for v in (self.variants if variants is None else variants)]
-        return urlencode(items)
+        text = urlencode(items)
+        if mine:
+            self._queries[lang or self.lang] = text
+        return text
 
     def label_of(self, lever_id: str) -> str:
         """A lever's name on the page ("" for a message about no lever in particular)."""
