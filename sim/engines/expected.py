@@ -366,7 +366,7 @@ class _RunCache:
     entries are read-only copies, shared between threads.
     """
 
-    def __init__(self, max_bytes: int = 64 << 20) -> None:
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
         self._lock = threading.Lock()
         self._runs: OrderedDict[tuple, SimpleNamespace] = OrderedDict()
         self._bytes = 0
@@ -667,16 +667,17 @@ def _solve(st: Staircase, cells_per_year: int):
             AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
         if aug is not None:
             AccV_all[ts] = AccV
-        _RUNS.put(
-            run_keys[t0],
-            SimpleNamespace(
-                Ut=Ut[t0],
-                Vt=Vt[t0],
-                AccU_seg=[part[t0] for part in AccU_seg],
-                AccV_seg=AccV_seg[t0],
-                AccV_all=AccV_all[t0] if aug is not None else None,
-            ),
-        )
+        if t0 == 0:  # a strategy's years before it starts: its first run (later ones are its own)
+            _RUNS.put(
+                run_keys[t0],
+                SimpleNamespace(
+                    Ut=Ut[t0],
+                    Vt=Vt[t0],
+                    AccU_seg=[part[t0] for part in AccU_seg],
+                    AccV_seg=AccV_seg[t0],
+                    AccV_all=AccV_all[t0] if aug is not None else None,
+                ),
+            )
 
     # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
     # year-wide block at a time, all years at once, each with its run's matrices.
