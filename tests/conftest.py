@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tomli_w
+from threadpoolctl import threadpool_limits
 
 from sim.scenario import Scenario
 
@@ -124,6 +125,19 @@ def assert_same_spells(a, b) -> None:
     np.testing.assert_allclose(x[:, 9], y[:, 9], rtol=1e-6, atol=1e-6)  # float32 ages
     np.testing.assert_array_equal(a.reviews, b.reviews)
     assert a.n_children == b.n_children and a.horizon == b.horizon
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """One BLAS thread per test process, as the simulations' own workers have (sim.run.workers).
+
+    pytest-xdist already runs one test process per core; OpenBLAS's threads on
+    top of them fight over the cores, and the engines' small matrix products
+    then take up to 50 times longer (an analytic solve of 0.1 s took 3-13 s),
+    which made the property tests' times swing by a minute from run to run.
+    Set once every test module is imported, so that SciPy's own OpenBLAS
+    (loaded with scipy.stats) is limited too; processes the tests start are not.
+    """
+    threadpool_limits(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
