@@ -192,6 +192,24 @@ def test_tornado_ranks_the_numbers_by_their_swing(write_scenario, tmp_path, caps
     )
 
 
+def test_tornado_and_break_even_give_the_same_answers_on_two_workers(write_scenario, tmp_path):
+    """A researcher's tornado on the DES ran its runs one after another, and break-even draws too:
+    both take ``workers`` now (and the commands ``--workers``), with the same numbers on any number."""
+    from sim.analysis.uncertainty import break_even, tornado
+
+    base, plan = _pair()
+    one, two = (tornado(base, plan, engine="des", workers=w) for w in (1, 2))
+    assert len(one.table) == 2 and one.central == two.central
+    pd.testing.assert_frame_equal(one.table, two.table)
+    solved = [break_even(base, plan, on="cost", draws=3, workers=w).draws for w in (1, 2)]
+    assert len(solved[0]) == 3 and np.unique(solved[0]).size == 3
+    np.testing.assert_array_equal(solved[0], solved[1])
+    bpath = write_scenario(base.to_dict(), "base.toml")
+    ppath = write_scenario(plan.to_dict(), "plan.toml")
+    assert cli(["tornado", str(bpath), str(ppath), "-w", "2", "--out", str(tmp_path / "t")]) == 0
+    assert cli(["breakeven", str(bpath), str(ppath), "-n", "2", "-w", "1"]) == 0
+
+
 def test_sobol_wrapper_reproduces_salib_on_the_ishigami_function():
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample

@@ -546,6 +546,14 @@ def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
     return strategy.with_changes(changes, warn=False)
 
 
+def _solve_draw(args: tuple) -> float:
+    """:func:`_solve_one` for one PSA draw's values of both arms (a task for :func:`map_tasks`)."""
+    base, strategy, values_b, values_s, on, engine, seed, perspective = args
+    return _solve_one(
+        base.with_values(values_b), strategy.with_values(values_s), on, engine, seed, perspective
+    )
+
+
 def _solve_one(
     base: Scenario, strategy: Scenario, on: str, engine: str, seed: int, perspective: str
 ) -> float:
@@ -597,6 +605,7 @@ def break_even(
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
     perspective: str = "kommune",
+    workers: Workers = 1,
 ) -> BreakEven:
     """Solve for NPV = 0 over the horizon (scipy root finding).
 
@@ -613,6 +622,9 @@ def break_even(
     perspective : {"kommune", "region", "stat", "society"}
         Whose money the NPV counts (default: the municipality's). Under the
         municipal view a cost paid by the state does not count against it.
+    workers : int, None, str or distributed.Client
+        Where the draws are solved, as in :func:`psa`; the answers are the
+        same wherever they run.
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
@@ -640,12 +652,10 @@ def break_even(
     if draws:
         _, values_b = _draws(base, seed, draws)
         _, values_s = _draws(strategy, seed, draws)
-        solved = np.array(
-            [
-                _solve_one(base.with_values(vb), strategy.with_values(vs), on, engine, seed, perspective)
-                for vb, vs in zip(values_b, values_s, strict=True)
-            ]
-        )
+        tasks = [
+            (base, strategy, vb, vs, on, engine, seed, perspective) for vb, vs in zip(values_b, values_s)
+        ]
+        solved = np.array(_map(_solve_draw, tasks, workers), dtype=float)
     npv = _npv(base, strategy, engine, seed, perspective)
     return BreakEven(on, float(value), npv, hrs, solved, perspective)
 
@@ -675,6 +685,7 @@ def tornado(
     seed: int = DEFAULT_SEED,
     engine: Engine = "expected",
     perspective: str = "kommune",
+    workers: Workers = 1,
 ) -> Tornado:
     """Each uncertain number at its low and high value, all others at their means.
 
@@ -688,6 +699,9 @@ def tornado(
         ``placement_child_years_avoided``, ``gross_savings_pv``, ``roi``, ...
         A number both files share is moved in both arms at once; sets of
         shares (Dirichlet) are left at their means.
+    workers : int, None, str or distributed.Client
+        Where the runs go, as in :func:`psa`; every run uses the same random
+        numbers, so the table is the same wherever they run.
     """
     base = as_scenario(base)
     strategy = as_scenario(strategy)
@@ -701,23 +715,22 @@ def tornado(
         raise NothingUncertain(NothingUncertain.advice("tornado"))
 
     pair = _Pair(base, strategy, engine, seed, perspective)
-
-    def run(path: str | None, value: float | None) -> float:
-        vb = {path: value} if path in ub else {}
-        vs = {path: value} if path in us else {}
-        res = pair.run(vb, vs, 0)
-        if key not in res:
-            raise _unknown_outcome(outcome, res)
-        return float(res[key][0])
-
-    central = run(None, None)
+    central_res = pair.run({}, {}, 0)
+    if key not in central_res:
+        raise _unknown_outcome(outcome, central_res)
+    central = float(central_res[key][0])
+    numbers = [(path, us.get(path) or ub[path]) for path in sorted(set(ub) | set(us))]
+    varied = [(path, u.tornado_range()) for path, u in numbers if u.dist != "dirichlet"]
+    # Every run is draw 0 (common random numbers): the same table on any number of workers.
+    tasks = [
+        (pair, {path: v} if path in ub else {}, {path: v} if path in us else {}, 0)
+        for path, (lo, hi) in varied
+        for v in (lo, hi)
+    ]
+    outs = [float(r[key][0]) for r in _map(_pair_draw, tasks, workers)]
     rows = []
-    for path in sorted(set(ub) | set(us)):
-        u = us.get(path) or ub[path]
-        if u.dist == "dirichlet":
-            continue
-        lo, hi = u.tornado_range()
-        out_lo, out_hi = run(path, lo), run(path, hi)
+    for i, (path, (lo, hi)) in enumerate(varied):
+        out_lo, out_hi = outs[2 * i], outs[2 * i + 1]
         rows.append(
             {
                 "parameter": path,

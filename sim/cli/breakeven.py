@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import EXIT_OK, load_pair, plausible, remind, whose
-from sim.cli.options import AT_LEAST_0, add_lang, add_perspective, add_seed_engine, add_strict, add_two_files
+from sim.cli.common import EXIT_OK, load_pair, plausible, remind, whose, workers_of
+from sim.cli.options import (
+    AT_LEAST_0,
+    add_lang,
+    add_perspective,
+    add_seed_engine,
+    add_strict,
+    add_two_files,
+    add_where,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="solve again for N PSA draws, for an interval (default 0)",
     )
     add_seed_engine(p, "expected", "analytic (default) or the DES")
+    add_where(p)
     add_perspective(p)
     add_strict(p)
     add_lang(p, "printed answer")
@@ -55,6 +64,7 @@ def _breakeven(args: argparse.Namespace) -> int:
         seed=args.seed,
         engine=args.engine,
         perspective=args.perspective,
+        workers=workers_of(args),
     )
     lang = L.resolve(args.lang, base)
     t = lambda key, **kw: L.t(key, lang, **kw)  # noqa: E731

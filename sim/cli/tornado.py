@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, write
-from sim.cli.options import add_output, add_perspective, add_seed_engine, add_strict, add_two_files
+from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, workers_of, write
+from sim.cli.options import (
+    add_output,
+    add_perspective,
+    add_seed_engine,
+    add_strict,
+    add_two_files,
+    add_where,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_two_files(p)
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
     add_seed_engine(p, "expected", "analytic (default) or the DES")
+    add_where(p)
     add_perspective(p)
     add_output(p, "tornado-")
     add_strict(p)
@@ -39,7 +47,13 @@ def _tornado(args: argparse.Namespace) -> int:
     out = destination(args, f"{strategy.name}-vs-{base.name}-tornado")
     start = time.perf_counter()
     result = tornado(
-        base, strategy, outcome=args.outcome, seed=args.seed, engine=args.engine, perspective=args.perspective
+        base,
+        strategy,
+        outcome=args.outcome,
+        seed=args.seed,
+        engine=args.engine,
+        perspective=args.perspective,
+        workers=workers_of(args),
     )
     out = write(result, out, files, args, time.perf_counter() - start)
     lang = L.resolve(args.lang, base)
