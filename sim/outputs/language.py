@@ -516,7 +516,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_range": (
         "Range of outcomes: where the actual figure may fall by chance (5th to 95th percentile over {n}); "
         "uncertain assumptions are not in it (see trappesim psa).",
-        "Udfaldsrum: hvor det faktiske tal kan lande ved tilfældighed (5.-95. percentil over {n}); usikre "
+        "Udfaldsrum: hvor det faktiske tal kan lande ved tilfældighed (5. til 95. percentil over {n}); usikre "
         "forudsætninger er ikke med (se trappesim psa).",
     ),
     # --- issue 12, faults: trappesim calibrate's terminal output and failed fits ---
