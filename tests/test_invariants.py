@@ -96,6 +96,23 @@ def test_a_nan_in_a_table_is_a_violation_not_a_pass(toy):
     assert not [v for v in check_measures(m, st) if v.rule == "finite numbers"]
 
 
+def test_a_psa_draw_left_unchecked_still_refuses_a_nan(toy, monkeypatch):
+    """A thousand-draw PSA skips the analytic engine's table checks for speed (check=False); a NaN
+    in a draw would then reach its figures without a word (found by review). That rule stays."""
+    import sim.run.experiment as E
+
+    real = E.expected_measures
+
+    def with_a_nan(st, *args, **kwargs):
+        m = real(st, *args, **kwargs)
+        m["closed"][1, 0] = np.nan
+        return m
+
+    monkeypatch.setattr(E, "expected_measures", with_a_nan)
+    with pytest.raises(InvariantError, match=r"finite numbers \(replication 4, 2025, step 'low'\)"):
+        E.replication(compile_staircase(toy), "expected", 1, 4, check=False)
+
+
 def _adult_outcome(cost: float) -> Scenario:
     """The toy with an adult outcome that costs (or, negative, pays) ``cost`` a year per person above
     its reference; 'low' is below the reference, 'placed' above it."""

@@ -850,3 +850,20 @@ def test_a_figure_that_rounds_to_zero_keeps_its_usual_words():
     kf = sim.key_figures(cmp, lang="en").set_index("metric")
     assert kf.loc["placement_entries_avoided", "text"] == "0"
     assert kf.loc["placement_entries_avoided", "label"] == L.t("kf_entries_avoided", "en")
+
+
+@pytest.mark.parametrize("lang, want", [("en", "2027 to after 2033"), ("da", "2027 til efter 2033")])
+def test_a_payback_range_beyond_the_horizon_says_after_it(toy, monkeypatch, lang, want):
+    """With a fifth of the replications never paying back, the range read "2027 to not by 2033" once
+    ranges were joined by a word (found by review): its later end is "after 2033"."""
+    from sim.outputs.report import key_figure_records
+
+    cmp = _cheap_plan(toy)
+    years = np.r_[np.full(80, 2027.0), np.full(20, np.nan)]
+    outcomes = cmp.outcomes
+    monkeypatch.setattr(
+        type(cmp), "outcomes", lambda self, key: years if key == "total_payback_year" else outcomes(key)
+    )
+    rows = {r["metric"]: r for r in key_figure_records(cmp, lang)}
+    assert int(cmp.years[-1]) == 2033
+    assert rows["payback_year"]["interval"] == want

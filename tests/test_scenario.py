@@ -304,6 +304,12 @@ def test_danish_thousands_separator_is_caught(write_scenario, text):
             '[steps.foster]\ncost_per_year = { dist = "gamma", mean = 1.160, sd = 150_000 }',
             "steps.foster.cost_per_year.mean",
         ),
+        # No spaces around it: a file is parsed twice (tomlkit) only if its text has such a number.
+        (
+            '[steps.foster]\ncost_per_year={dist="gamma",mean=1.160,sd=150_000}',
+            "steps.foster.cost_per_year.mean",
+        ),
+        ("[population]\nchildren=45.000#count", "population.children"),
     ],
 )
 def test_danish_thousands_separator_names_the_whole_key(write_scenario, text, key):

@@ -49,6 +49,7 @@ refused with a clear message: use the discrete-event engine for them.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections import OrderedDict
 from types import SimpleNamespace
@@ -374,9 +375,13 @@ class _RunCache:
 
     @staticmethod
     def key(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> tuple:
+        """What a run's tables depend on: its generator ``A`` (``[B, P, P]``), how new cases enter
+        (``enter``, ``entry_band_prob``) and the grid (:func:`_grid`'s arguments, ``K`` among them)."""
         return (
+            A.dtype.str,
             A.shape,
             A.tobytes(),
+            enter.dtype.str,
             enter.shape,
             np.ascontiguousarray(enter).tobytes(),
             entry_band_prob.shape,
@@ -417,8 +422,15 @@ class _RunCache:
             self._runs.clear()
             self._bytes = 0
 
+    def _after_fork(self) -> None:
+        """A forked child starts empty, with a lock of its own (the parent's may have been held)."""
+        self._lock = threading.Lock()
+        self._runs = OrderedDict()
+        self._bytes = 0
+
 
 def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``a`` (what a cache keeps: no caller can change it afterwards)."""
     out = a.copy()
     out.flags.writeable = False
     return out
@@ -426,6 +438,8 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 _RUNS = _RunCache()
 """Tables of runs lately solved: an arm and its strategy share their years before it starts."""
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_RUNS._after_fork)
 
 
 def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:

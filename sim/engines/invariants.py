@@ -4,6 +4,9 @@ A planner's tables must add up, and a child must never be in two places or
 travel back in time. These checks say so in numbers, and name the first
 place where they fail (rule, replication, calendar year, step, the numbers):
 
+- **finite numbers**: no count, child-year or cost is NaN or infinite (a NaN
+  passes every comparison below); only the waits of a year in which no one
+  waited are undefined;
 - **stock identity** per year and step: ``stock_end[y] = stock_end[y-1] +
   new_cases + moves_in - moves_up - moves_down - closed - aged_out``, with
   ``stock_end[-1]`` the initial stock of the scenario file;
@@ -80,6 +83,24 @@ def _tolerance(*arrays: np.ndarray, rtol: float = ROUNDING) -> float:
     return rtol * max(scale, 1.0)
 
 
+def nonfinite(
+    measures: dict[str, np.ndarray], st: Staircase, replication: int | None = None
+) -> list[Violation]:
+    """The first NaN or infinite cell of each ``[year, step]`` measure (none is, but the waits where no
+    one waited): the rule :func:`check_measures` starts with, and all a PSA's unchecked draws get."""
+    found = []
+    for name, a in measures.items():
+        if name in UNDEFINED_WHEN_EMPTY or not isinstance(a, np.ndarray) or a.ndim != 2:
+            continue
+        finite = np.isfinite(a)
+        if finite.all():  # the common case: no search for the first
+            continue
+        y, s = np.argwhere(~finite)[0]
+        year = st.start_year + int(y)
+        found.append(Violation("finite numbers", f"{name} = {a[y, s]}", replication, year, st.step_ids[s]))
+    return found
+
+
 def check_measures(
     measures: dict[str, np.ndarray],
     st: Staircase,
@@ -134,18 +155,7 @@ def check_measures(
             step = steps[at[1]] if len(at) > 1 else None
             found.append(Violation(rule, f"{what} = {a[at]:.6g}", replication, int(years[at[0]]), step))
 
-    for name, a in m.items():  # a NaN passes every comparison below: said first, by itself
-        if name in UNDEFINED_WHEN_EMPTY or not isinstance(a, np.ndarray) or a.ndim != 2:
-            continue
-        finite = np.isfinite(a)
-        if finite.all():  # the common case: no search for the first
-            continue
-        bad = np.argwhere(~finite)
-        if len(bad):
-            y, s = bad[0]
-            found.append(
-                Violation("finite numbers", f"{name} = {a[y, s]}", replication, int(years[y]), steps[s])
-            )
+    found += nonfinite(m, st, replication)  # a NaN passes every comparison below: said first, by itself
     for name in COUNTS:
         if name in m:
             negative("no negative count", name, m[name])

@@ -443,6 +443,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "wf_adult": ("Adult life (projection)", "Voksenliv (fremskrivning)"),
     "wf_npv_adult": ("NPV with adult life", "Nettonutidsværdi med voksenliv"),
     "none": ("none", "ingen"),
+    # A range of payback years whose later end is beyond the horizon (some replications never pay back).
+    "range_after": ("{low} to after {y1}", "{low} til efter {y1}"),
     "not_within": ("not by {y1}", "ikke inden udgangen af {y1}"),
     # Ahead for some years but behind again at the end: "not by 2043" alone would say it never was.
     "not_lasting": (

@@ -387,6 +387,8 @@ def key_figure_records(
             r["interval"] = t("every_run", lang, value=fmt(lo, k))  # not "no range": a finding
         elif k == "year" and reps > 1 and lo == hi:  # 90 % of replications in one year, not all
             r["interval"] = L.span(fmt(lo, k), fmt(hi, k), lang)
+        elif k == "year" and np.isfinite(lo) and np.isnan(hi):  # "2027 to after 2033", not "to not by 2033"
+            r["interval"] = t("range_after", lang, low=fmt(lo, k), y1=y1)
         else:
             r["interval"] = (
                 "" if (np.isnan(lo) and np.isnan(hi)) or lo == hi else L.span(fmt(lo, k), fmt(hi, k), lang)

@@ -30,7 +30,7 @@ from sim.economics.comparison import (
 )
 from sim.engines.des import simulate_des
 from sim.engines.expected import expected_measures
-from sim.engines.invariants import InvariantError, check_measures
+from sim.engines.invariants import InvariantError, check_measures, nonfinite
 from sim.engines.measures import ADDITIVE, MEASURES
 from sim.engines.spells import measures_from_spells
 from sim.errors import OptionError, PairError, PrecisionWarning
@@ -87,8 +87,10 @@ def _expected(st: Staircase, rep: int = 0, check: bool = True) -> dict[str, np.n
         # year (validation's limit) the engine's chains of exponentials lose 5e-7 of it, while a
         # bug loses whole children.
         broken = check_measures(m, st, rep, rtol=1e-6)
-        if broken:
-            raise InvariantError(broken)
+    else:  # a NaN would pass into a PSA's figures without a word: that much is always checked
+        broken = nonfinite(m, st, rep)
+    if broken:
+        raise InvariantError(broken)
     return m
 
 

@@ -86,6 +86,8 @@ class Page:
         self.break_even = BreakEvenCache()
         self.arms = ArmCache()
         self._levers: OrderedDict[tuple[Loaded, Loaded], list[Lever]] = OrderedDict()
+        # What the page says of each lever whatever its state, by lever table, file as read and language.
+        self.lever_words: OrderedDict[tuple, list] = OrderedDict()
         self.views: OrderedDict[tuple, asyncio.Future] = OrderedDict()
         self.processes = live
         self.live: ProcessPoolExecutor | None = self._start_live() if live > 0 else None
@@ -324,9 +326,9 @@ async def _variant_views(page: Page, ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
+def _groups(page: Page, ctx: Context, view: View) -> list[dict[str, Any]]:
     out = []
-    for g, name, levers_words in _lever_words(ctx):
+    for g, name, levers_words in _lever_words(page, ctx):
         items = []
         for lv, words in levers_words:
             items.append(
@@ -347,14 +349,10 @@ def _groups(ctx: Context, view: View) -> list[dict[str, Any]]:
     return out
 
 
-_LEVER_WORDS: OrderedDict[tuple, list] = OrderedDict()
-"""What the page says of each lever whatever its state, by lever table, file as read and language."""
-
-
-def _lever_words(ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[str, Any]]]]]:
+def _lever_words(page: Page, ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[str, Any]]]]]:
     """The groups of levers with their names, defaults, units and choices in words (the same at every move)."""
     key = (Loaded(ctx.levers), Loaded(ctx.base), ctx.lang)
-    kept = _LEVER_WORDS.get(key)
+    kept = page.lever_words.get(key)
     if kept is not None:
         return kept
     lang, kept = ctx.lang, []
@@ -376,9 +374,9 @@ def _lever_words(ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[st
             first_hr = first_hr and not lv.id.startswith("hr.")
         if items:
             kept.append((g, word("group_" + g, lang), items))
-    _LEVER_WORDS[key] = kept
-    while len(_LEVER_WORDS) > 2 * LEVER_TABLES_KEPT:  # files read again: the old versions' go
-        _LEVER_WORDS.popitem(last=False)
+    page.lever_words[key] = kept
+    while len(page.lever_words) > 2 * LEVER_TABLES_KEPT:  # files read again: the old versions' go
+        page.lever_words.popitem(last=False)
     return kept
 
 
@@ -412,7 +410,7 @@ def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
         **_common(ctx),
         "view": view,
         "downloads": _downloads(ctx, view, job),
-        "groups": _groups(ctx, view),
+        "groups": _groups(page, ctx, view),
         **_job_values(ctx, job),
         "elsewhere": _elsewhere(page, ctx),
     }
