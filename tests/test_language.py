@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from conftest import SCENARIOS
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+import sim as _sim
 from sim.outputs import language as L
 from sim.scenario import Scenario
 
@@ -281,6 +283,9 @@ def test_each_column_has_a_kind_of_number(name, kind):
     assert L.measure_kind(name) == kind
 
 
+SIM = Path(_sim.__file__).parent
+
+
 def _danish_texts() -> list[tuple[str, str]]:
     """Every Danish text of the outputs and the what-if page, by key: each table of (English, Danish) pairs."""
     from sim.serve.words import WORDS
@@ -313,6 +318,9 @@ def test_danish_names_each_thing_one_way(pattern, why):
 
     texts = _danish_texts()
     assert len(texts) > 500  # the tables were found
+    # The templates' and the page script's own Danish too (the patterns are Danish words only).
+    pages = [f for d in ("outputs/templates", "serve/templates", "serve/static") for f in (SIM / d).iterdir()]
+    texts += [(f.name, f.read_text(encoding="utf-8")) for f in pages if f.suffix in (".html", ".js")]
     found = [(k, da) for k, da in texts if re.search(pattern, da)]
     assert not found, f"{why}: {found}"
 
