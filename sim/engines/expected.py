@@ -369,7 +369,7 @@ class _RunCache:
 
     def __init__(self, max_bytes: int = 16 << 20) -> None:
         self._lock = threading.Lock()
-        self._runs: OrderedDict[tuple, SimpleNamespace] = OrderedDict()
+        self._runs: OrderedDict[tuple, tuple[SimpleNamespace, int]] = OrderedDict()  # tables, bytes
         self._bytes = 0
         self.max_bytes = max_bytes
 
@@ -391,10 +391,11 @@ class _RunCache:
 
     def get(self, key: tuple) -> SimpleNamespace | None:
         with self._lock:
-            run = self._runs.get(key)
-            if run is not None:
-                self._runs.move_to_end(key)
-            return run
+            kept = self._runs.get(key)
+            if kept is None:
+                return None
+            self._runs.move_to_end(key)
+            return kept[0]
 
     def put(self, key: tuple, run: SimpleNamespace) -> None:
         arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)] + list(run.AccU_seg)
@@ -408,14 +409,10 @@ class _RunCache:
         with self._lock:
             if key in self._runs:
                 return
-            self._runs[key] = copied
+            self._runs[key] = (copied, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _, old = self._runs.popitem(last=False)
-                self._bytes -= sum(
-                    a.nbytes
-                    for a in [*(v for v in vars(old).values() if isinstance(v, np.ndarray)), *old.AccU_seg]
-                )
+                self._bytes -= self._runs.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self._lock:
