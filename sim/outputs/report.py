@@ -82,6 +82,14 @@ def _unit(kind: str, scenario, lang: Lang) -> str:
     return t(_UNITS[kind], lang)
 
 
+def figures_money_note(result: Result | Comparison, lang: Lang) -> str:
+    """The note under the key figures: currency, price year and discounting, and for a comparison whose
+    money it counts (always: a region's report or workbook must say so even where its lines are all 0)."""
+    if isinstance(result, Comparison):
+        return L.money_note(result.base.scenario, lang) + " " + L.whose_money(result.perspective, lang)
+    return L.money_note(result.scenario, lang)
+
+
 def has_payers(cmp: Comparison, adult: bool = False) -> bool:
     """Whether a budget cost line (or, with ``adult``, the adult-life line) is not the municipality's alone."""
     default = np.array([1.0, 0.0, 0.0])
@@ -786,11 +794,10 @@ def render_html(
         engine=L.engine_name(meta.get("engine", ""), lang),
         answer=answer,
         key_figures=kf.to_dict("records"),
-        # Whose money, always: a report made for the region must say so even where its lines are all zero.
         warnings=meta.get("warnings", []),
         tornado_note=_by_parameter_note(tornado, base, lang),
         sensitivity_note=_by_parameter_note(sensitivity, base, lang),
-        money_note=L.money_note(base, lang) + (" " + L.whose_money(result.perspective, lang) if cmp else ""),
+        money_note=figures_money_note(result, lang),
         interval_notes=interval_notes(result, lang),
         delayed_note=t("delayed_note", lang, y0=int(years[0]), y1=int(years[-1])) if cmp else "",
         exact_means=result.mean_from == "exact",

@@ -209,10 +209,9 @@ def _summary(
             c.number_format = _FORMATS[r.kind]
         ws.cell(row=i, column=6, value=r.unit)
     below = first + len(kf) + 2
-    money = L.money_note(base, lang)
-    if cmp:  # whose money, always: a region's workbook must say so even where its lines are all zero
-        money += " " + L.whose_money(result.perspective, lang)
-    ws.cell(row=below, column=1, value=money).font = Font(italic=True, size=9)
+    ws.cell(row=below, column=1, value=report.figures_money_note(result, lang)).font = Font(
+        italic=True, size=9
+    )
     notes = interval_notes(result, lang)
     arm = result.base if cmp else result
     if arm.engine == "expected":
