@@ -120,6 +120,16 @@ def add_strict(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_analysis(p: argparse.ArgumentParser, engine_help: str, what: str) -> None:
+    """The options every analysis of a pair's uncertain numbers takes (psa, tornado, sensitivity):
+    seed and engine (analytic by default), where it runs, whose money, its folder, ``--strict``."""
+    add_seed_engine(p, "expected", engine_help)
+    add_where(p)
+    add_perspective(p)
+    add_output(p, what)
+    add_strict(p)
+
+
 def add_lang(p: argparse.ArgumentParser, what: str = "charts, workbook, report and printed summary") -> None:
     p.add_argument(
         "--lang",

@@ -7,15 +7,7 @@ import sys
 import time
 
 from sim.cli.common import EXIT_OK, destination, load_pair, notes, plausible, remind, whose, workers_of, write
-from sim.cli.options import (
-    AT_LEAST_1,
-    add_output,
-    add_perspective,
-    add_seed_engine,
-    add_strict,
-    add_two_files,
-    add_where,
-)
+from sim.cli.options import AT_LEAST_1, add_analysis, add_two_files
 from sim.errors import NothingUncertain, ScenarioError
 
 
@@ -24,11 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("psa", help="probabilistic sensitivity analysis: draw every uncertain number")
     add_two_files(p)
     p.add_argument("--draws", "-n", type=AT_LEAST_1, default=1000, help="parameter draws (default 1000)")
-    add_seed_engine(p, "expected", "analytic (default) or one DES run per draw")
-    add_where(p)
-    add_perspective(p)
-    add_output(p, "psa-")
-    add_strict(p)
+    add_analysis(p, "analytic (default) or one DES run per draw", "psa-")
     p.set_defaults(handler=_psa)
 
 

@@ -6,15 +6,7 @@ import argparse
 import time
 
 from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, workers_of, write
-from sim.cli.options import (
-    add_output,
-    add_perspective,
-    add_seed_engine,
-    add_strict,
-    add_two_files,
-    add_where,
-    whole,
-)
+from sim.cli.options import add_analysis, add_two_files, whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,11 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=256,
         help="base sample size (default: 256): Sobol runs n x (2 x numbers + 2), Morris n x (numbers + 1)",
     )
-    add_seed_engine(p, "expected", "analytic (default) or the DES")
-    add_where(p)
-    add_perspective(p)
-    add_output(p, "sensitivity-")
-    add_strict(p)
+    add_analysis(p, "analytic (default) or the DES", "sensitivity-")
     p.set_defaults(handler=_sensitivity)
 
 

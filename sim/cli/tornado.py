@@ -6,14 +6,7 @@ import argparse
 import time
 
 from sim.cli.common import EXIT_OK, destination, load_pair, plausible, remind, whose, workers_of, write
-from sim.cli.options import (
-    add_output,
-    add_perspective,
-    add_seed_engine,
-    add_strict,
-    add_two_files,
-    add_where,
-)
+from sim.cli.options import add_analysis, add_two_files
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,11 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_two_files(p)
     p.add_argument("--outcome", default="npv", help="npv (default), placement_entries_avoided, roi, ...")
-    add_seed_engine(p, "expected", "analytic (default) or the DES")
-    add_where(p)
-    add_perspective(p)
-    add_output(p, "tornado-")
-    add_strict(p)
+    add_analysis(p, "analytic (default) or the DES", "tornado-")
     p.set_defaults(handler=_tornado)
 
 
