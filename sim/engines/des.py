@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import gc
 import math
-from array import array
+import struct
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -157,10 +157,9 @@ class _Run:
         rngs = streams(seed, replication)
         self.st, self.seed, self.replication = st, seed, replication
         self.Y, self.S = st.horizon, st.n_steps
-        # Spell log, appended to compact typed arrays (never a Python object per row).
-        # A row is three appends: the child's id; its six small codes (step, from,
-        # to, extra, waits for, overflowed from); start, end and age.
-        self.L = (array("q"), array("b"), array("d"))
+        # Spell log, packed into one growing buffer (never a Python object per row):
+        # a row is one call of ``_SPELL_ROW.pack``, see there.
+        self.L = bytearray()
         self.reviews = [[0] * st.n_steps for _ in range(st.horizon)]
         self.draw = self.make_draw()
         self.counts = whole_stock(st.stock)  # [S, B], each step's total exactly the file's
@@ -460,7 +459,7 @@ class _Run:
 
     def make_record(self) -> Callable[..., None]:
         """Append one spell to the log."""
-        L_child, L_codes, L_times = self.L[0].append, self.L[1].extend, self.L[2].extend
+        append, pack = self.L.extend, _SPELL_ROW.pack
         extra_rows, S = self._extra_rows, self.S
 
         def record(
@@ -473,33 +472,52 @@ class _Run:
             wait_for: int = -1,
             ovf: int = -1,
         ) -> None:
-            L_child(child.cid)
-            L_codes((s, from_step, to, child.extra, wait_for, ovf))
-            L_times((t, end, t - child.birth))
+            append(pack(child.cid, s, from_step, to, child.extra, wait_for, ovf, t, end, t - child.birth))
             if (to >= S or to == CENSORED) and extra_rows:
                 extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
 
         return record
 
     def spell_log(self) -> SpellLog:
-        child, codes, times = self.L
-        codes = np.frombuffer(codes, dtype=np.int8).reshape(-1, 6)
-        times = np.frombuffer(times, dtype=np.float64).reshape(-1, 3)
+        rows = np.frombuffer(self.L, dtype=_SPELL_DTYPE)
+        # Each column on its own (the packed rows leave the numbers unaligned).
+        col = {name: np.ascontiguousarray(rows[name]) for name in _SPELL_DTYPE.names}
         return SpellLog(
-            child=np.frombuffer(child, dtype=np.int64),
-            step=codes[:, 0],
-            from_step=codes[:, 1],
-            to_step=codes[:, 2],
-            start=times[:, 0],
-            end=times[:, 1],
-            age_start=times[:, 2].astype(np.float32),
-            extra=codes[:, 3],
-            wait_for=codes[:, 4],
-            overflowed_from=codes[:, 5],
+            child=col["child"],
+            step=col["step"],
+            from_step=col["from_step"],
+            to_step=col["to_step"],
+            start=col["start"],
+            end=col["end"],
+            age_start=col["age"].astype(np.float32),
+            extra=col["extra"],
+            wait_for=col["wait_for"],
+            overflowed_from=col["overflowed_from"],
             reviews=np.array(self.reviews, dtype=np.float64),
             n_children=self.n_base + len(self.UX),
             horizon=self.Y,
         )
+
+
+_SPELL_FIELDS = (
+    ("child", "<i8"),
+    ("step", "i1"),
+    ("from_step", "i1"),
+    ("to_step", "i1"),
+    ("extra", "i1"),
+    ("wait_for", "i1"),
+    ("overflowed_from", "i1"),
+    ("start", "<f8"),
+    ("end", "<f8"),
+    ("age", "<f8"),
+)
+_SPELL_ROW = struct.Struct("<q6b3d")
+"""One row of the scalar engines' spell log, packed (no padding): the child's id,
+its six small codes (step, from, to, extra, waits for, overflowed from), then
+start, end and age. Packing a row is one call, several times cheaper than
+appending the numbers to typed arrays one by one."""
+_SPELL_DTYPE = np.dtype(list(_SPELL_FIELDS))
+assert _SPELL_DTYPE.itemsize == _SPELL_ROW.size
 
 
 def _constant_per_step(rate: np.ndarray) -> list[float | None]:
