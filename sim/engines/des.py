@@ -340,8 +340,14 @@ class _Run:
 
         def stay(child: _Child, s: int, t: float, stock: bool) -> tuple[float, int]:
             g = child.grp
-            u1 = draw(child)
-            u2 = draw(child)
+            k = child.k
+            if k + 1 < ROW:  # both in the child's row (nearly always): no call per uniform
+                u = child.u
+                u1, u2 = u[k], u[k + 1]
+                child.k = k + 2
+            else:
+                u1 = draw(child)
+                u2 = draw(child)
             birth = child.birth
             # Amount of "step clock" this stay needs.
             amount = amount_of[stock][s](u1)
@@ -431,10 +437,16 @@ class _Run:
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
         clock = self.make_clock()
-        inf = math.inf
+        inf, log = math.inf, math.log
 
         def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
-            amount = -math.log(1.0 - draw(child))
+            k = child.k
+            if k < ROW:
+                child.k = k + 1
+                u = child.u[k]
+            else:
+                u = draw(child)
+            amount = -log(1.0 - u)
             age = leave_age[w] if leave_age[w] <= leave_age[j] else leave_age[j]
             rate = const[child.grp][w]
             if rate is None:
@@ -473,7 +485,7 @@ class _Run:
             ovf: int = -1,
         ) -> None:
             append(pack(child.cid, s, from_step, to, child.extra, wait_for, ovf, t, end, t - child.birth))
-            if (to >= S or to == CENSORED) and extra_rows:
+            if extra_rows and (to >= S or to == CENSORED):
                 extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
 
         return record
@@ -968,6 +980,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
     cap.append(cap[-1])  # so that cap[int(t)] holds up to and including the horizon
+    # Each step's places where they are the same every year (no lookup by year), else None.
+    places = [cap[0][j] if all(row[j] == cap[0][j] for row in cap) else None for j in range(S)]
+    leave_age = st.leave_age.tolist()
     overflow_to, max_wait = st.overflow_to.tolist(), st.max_wait.tolist()
     wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
     queue_kind = st.queue_kind.tolist()
@@ -999,7 +1014,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         while lz and lz[0] <= t:
             heappop(lz)
             occupied[j] -= 1
-        return occupied[j] < cap[int(t)][j]
+        limit = places[j]
+        return occupied[j] < (cap[int(t)][j] if limit is None else limit)
 
     def free_later(j: int, t: float) -> None:
         """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
@@ -1208,16 +1224,20 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     def admit(j: int, t: float) -> None:
         q = queues[j]
-        while q and occupied[j] < cap[int(t)][j]:
+        limit = places[j]
+        if limit is None:
+            limit = cap[int(t)][j]
+        while q and occupied[j] < limit:
             _, _, child, current = heappop(q)
             if child.wait is not current:
                 continue  # left the queue already (or queued again, further back)
-            if too_old(child, j, t):  # reached the step's leaving age as a place came
+            if t - child.birth >= leave_age[j]:  # reached the step's leaving age as a place came
                 leave(end_wait(child, t, AGED_OUT), t)
                 continue
             w = end_wait(child, t, j)
-            take(j)
-            leave(w, t)
+            occupied[j] += 1
+            if capped[w]:
+                leave(w, t)
             enter(child, j, t, w, False)
 
     due[0], left[0], timer_cb[0], lazy_cb[0] = on_due, on_left, on_timer, on_lazy
