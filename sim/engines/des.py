@@ -1158,10 +1158,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             leave(s, t)
             start_wait(child, w, t, j, s, -1)
 
-    # Ends of waits (case closed, aged out, waited long enough) sit in one heap
-    # with one SimPy alarm at the earliest: no event per waiting child, and an
-    # admitted child's entry simply goes stale (its wait is no longer current;
-    # stale entries at the top are dropped before an alarm is set).
+    # Ends of waits that change something for others (waited long enough and
+    # sent on; or a wait on a step with places, which frees one) sit in one
+    # heap with one SimPy alarm at the earliest: no event per waiting child,
+    # and an admitted child's entry simply goes stale (its wait is no longer
+    # current; stale entries at the top are dropped before an alarm is set).
+    # Other waits end silently: their end rides in the queue entry.
     ends: list = []
     alarm = [math.inf, 0]  # time of the live alarm, its generation
 
@@ -1170,16 +1172,20 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         kind = queue_kind[j]
         key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] += 1
-        # The entry carries the wait it belongs to: a child who overflowed and
-        # queues again must not keep its old place in line.
-        heappush(queues[j], (key, seq[0], child, current))
-        if lazy[j] and lazy[j][0] < lazy_alarm[j][0]:
-            arm(j)
         end, reason = wait(child, w, t, j)
         deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
         if deadline < end:
             end, reason = deadline, -1  # waited long enough: overflow
-        if end < Y:
+        # A wait on a step without places that ends with the case (closed, or
+        # aged out) changes nothing for anyone else: it needs no alarm, and
+        # is found over when the child's turn comes (or at the horizon).
+        silent = not capped[w] and reason >= 0
+        # The entry carries the wait it belongs to: a child who overflowed and
+        # queues again must not keep its old place in line.
+        heappush(queues[j], (key, seq[0], child, current, end if silent else math.inf, reason))
+        if lazy[j] and lazy[j][0] < lazy_alarm[j][0]:
+            arm(j)
+        if end < Y and not silent:
             heappush(ends, (end, seq[0], child, current, reason))
             if end < alarm[0]:
                 set_alarm(end)
@@ -1228,9 +1234,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         if limit is None:
             limit = cap[int(t)][j]
         while q and occupied[j] < limit:
-            _, _, child, current = heappop(q)
+            _, _, child, current, end, reason = heappop(q)
             if child.wait is not current:
                 continue  # left the queue already (or queued again, further back)
+            if end <= t:  # a silent wait (start_wait), over before this place came
+                end_wait(child, end, reason)
+                continue
             if t - child.birth >= leave_age[j]:  # reached the step's leaving age as a place came
                 leave(end_wait(child, t, AGED_OUT), t)
                 continue
@@ -1291,9 +1300,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     env.run(until=float(Y))
     # Children still waiting at the end: their waiting spells are censored.
     for j in range(S):
-        for _, _, child, current in queues[j]:
+        for _, _, child, current, end, reason in queues[j]:
             if child.wait is current:
-                end_wait(child, math.inf, CENSORED)
+                if end < Y:  # a silent wait that ended before the horizon
+                    end_wait(child, end, reason)
+                else:
+                    end_wait(child, math.inf, CENSORED)
     return run.spell_log() if follow is None else follow.spell_log()
 
 
