@@ -63,6 +63,7 @@ from simpy.events import NORMAL
 
 from sim.engines.paths import BulkStay, Draws, entries, review_phase
 from sim.model.staircase import Staircase, whole_stock
+from sim.model.stays import ExponentialStay
 
 ROW = 16
 """Uniforms pre-drawn per child: 2 for entry, 2 per stay (7 stays)."""
@@ -315,12 +316,13 @@ class _Run:
         edges = st.band_edges.tolist()
         inner = edges[1:-1]
         leave_age = st.leave_age.tolist()
-        # Each step's stay law turns one uniform into an amount of step clock;
-        # children on the staircase at the start draw from the law of the stay
-        # they are found in (a mixture's is length-biased).
-        amount_of = (
-            [law.sampler() for law in st.stays],
-            [law.at_start().sampler() for law in st.stays],
+        # Each step's stay law turns one uniform into an amount of step clock
+        # (None: exponential, -log(1 - u), computed inline); children on the
+        # staircase at the start draw from the law of the stay they are found
+        # in (a mixture's is length-biased).
+        amount_of = tuple(
+            [None if isinstance(law, ExponentialStay) else law.sampler() for law in laws]
+            for laws in (st.stays, [law.at_start() for law in st.stays])
         )
         # Clock and destination tables per group of children (reached or not).
         tables = self.per_group(self._stay_tables)
@@ -349,8 +351,9 @@ class _Run:
                 u1 = draw(child)
                 u2 = draw(child)
             birth = child.birth
-            # Amount of "step clock" this stay needs.
-            amount = amount_of[stock][s](u1)
+            # Amount of "step clock" this stay needs (exponential laws inline: no call).
+            sample = amount_of[stock][s]
+            amount = -log(1.0 - u1) if sample is None else sample(u1)
             leave_t = birth + leave_age[s]
             rate = g_const_rate[g][s]
             y = b = -1
@@ -768,6 +771,7 @@ class _PathFollower:
         new_child: Callable,
         at: Callable,
         free_later: Callable,
+        env: simpy.Environment,
     ) -> None:
         st, S = run.st, run.S
         self.run = run
@@ -839,15 +843,24 @@ class _PathFollower:
         cid_v, birth_v = memoryview(e["cid"]), memoryview(e["birth"])
         group_v, extra_v, step0 = memoryview(e["group"]), memoryview(e["extra"]), memoryview(e["step"])
         n_base = run.n_base
-        row, row_x = run._rows(run.U), run._rows(run.UX)
+        # Every row of uniforms, flat: a child's row is a slice (no call per child).
+        flat = memoryview(np.ascontiguousarray(run.U).reshape(-1))
+        flat_x = memoryview(np.ascontiguousarray(run.UX).reshape(-1))
         dps = stay.draws_per_stay.tolist()
         path_cb: list = [None]
         n_feed = len(order)
+        # The feed reschedules itself straight onto SimPy's queue (as ``at``
+        # would; its times are sorted, so never in the past).
+        queue, eid = env._queue, env._eid
 
         def make(c: int) -> _Child:
             cid = cid_v[c]
-            extra = extra_v[c]
-            child = new_child(cid, row_x(cid - n_base) if extra else row(cid), extra)
+            if extra_v[c]:
+                j = (cid - n_base) * ROW
+                child = new_child(cid, flat_x[j : j + ROW], 1)
+            else:
+                j = cid * ROW
+                child = new_child(cid, flat[j : j + ROW], 0)
             child.birth, child.grp, child.key = birth_v[c], group_v[c], c
             return child
 
@@ -907,14 +920,14 @@ class _PathFollower:
                     follow(c, first[c], None)
                 else:
                     child = make(c)
-                    where = route(child, j, t, -1)
+                    where = route(child, j, t, -1, found_full=True)
                     valid[c] = rev_valid[c] = 0
                     child.k = 2
                     settle(child, where, t, FROM_OUTSIDE)
             ev.k = n + 1
             if n + 1 < n_feed:
                 ev.callbacks = feed_cb
-                at(ev, feed_t[n + 1])
+                heappush(queue, (feed_t[n + 1], NORMAL, next(eid), ev))
 
         path_cb[0] = on_path
         feed_cb = [on_feed]
@@ -1102,20 +1115,27 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             refused(child, s, t0, t, to, from_step, ovf)
 
     def on_left(child: _Child) -> None:
-        leave(child.step, child.t_end)
+        s = child.step  # leave(), inline: one event per place a child on the event engine frees
+        occupied[s] -= 1
+        if queues[s]:
+            admit(s, child.t_end)
 
-    def route(child: _Child, j: int, t: float, ovf: int) -> tuple[int, int, int]:
+    def route(child: _Child, j: int, t: float, ovf: int, found_full: bool = False) -> tuple[int, int, int]:
         """Where a child arriving at ``j`` at ``t`` (not on any step) goes.
 
         Returns ``(step, waits_for, overflowed_from)``: onto ``step`` (with a
         place, ``waits_for = -1``), waiting on ``step`` for ``waits_for``, or
         ``step = AGED_OUT`` when it is too old for where it would go (a move
         to a step a child is too old for ends its case). No state changes.
+        ``found_full``: the caller found the child not too old for ``j`` and
+        ``j`` full at ``t`` already.
         """
         while True:
-            if too_old(child, j, t):
+            if found_full:
+                found_full = False
+            elif too_old(child, j, t):
                 return AGED_OUT, -1, ovf
-            if has_place(j, t):
+            elif has_place(j, t):
                 return j, -1, ovf
             k = overflow_to[j]
             if k >= 0 and max_wait[j] <= 0.0:
@@ -1260,7 +1280,19 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     follow = None
     if eager:
         follow = _PathFollower(
-            run, seed, replication, take, leave, has_place, refused, route, settle, new_child, at, free_later
+            run,
+            seed,
+            replication,
+            take,
+            leave,
+            has_place,
+            refused,
+            route,
+            settle,
+            new_child,
+            at,
+            free_later,
+            env,
         )
     else:
         for child, s in run.stock_children(new_child):
