@@ -763,8 +763,8 @@ class _PathFollower:
         seed: int,
         replication: int,
         take: Callable,
-        leave: Callable,
-        has_place: Callable,
+        claim: Callable,
+        move: Callable,
         refused: Callable,
         route: Callable,
         settle: Callable,
@@ -885,15 +885,13 @@ class _PathFollower:
             # Due to move onto a step with places (perhaps from one).
             i = child.i
             t, s, to = P_end[i], P_step[i], P_to[i]
-            if not has_place(to, t):
+            if not move(s, to, t):
                 c = child.key
                 valid[c] = i - first[c]
                 rev_valid[c] = i - first[c] + 1
                 child.k = P_k[i] + dps[s]
                 refused(child, s, P_start[i], t, to, P_from[i], -1)
                 return
-            leave(s, t)
-            take(to)
             follow(child.key, i + 1, child)
 
         def on_feed(ev: _Child) -> None:
@@ -904,9 +902,7 @@ class _PathFollower:
                 # event engine) is made only when it is needed.
                 i = first_cp_v[c]
                 t, s, to = P_end[i], P_step[i], P_to[i]
-                if has_place(to, t):
-                    leave(s, t)
-                    take(to)
+                if move(s, to, t):
                     follow(c, i + 1, None)
                 else:
                     child = make(c)
@@ -915,8 +911,7 @@ class _PathFollower:
             else:
                 t, j = feed_t[n], step0[c]
                 # A new case on a step with places; never too old for it (see ``gone``).
-                if has_place(j, t):
-                    take(j)
+                if claim(j, t):
                     follow(c, first[c], None)
                 else:
                     child = make(c)
@@ -1030,6 +1025,34 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         limit = places[j]
         return occupied[j] < (cap[int(t)][j] if limit is None else limit)
 
+    def claim(j: int, t: float) -> bool:
+        """Take a place on ``j`` at ``t`` if it has one (``has_place``, then ``take``)."""
+        if not capped[j]:
+            return True
+        lz = lazy[j]
+        while lz and lz[0] <= t:
+            heappop(lz)
+            occupied[j] -= 1
+        limit = places[j]
+        if occupied[j] < (cap[int(t)][j] if limit is None else limit):
+            occupied[j] += 1
+            return True
+        return False
+
+    def move(s: int, j: int, t: float) -> bool:
+        """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: the place
+        on ``s`` (if any) is freed first, as ``leave`` does, then one on ``j`` taken.
+        Nothing changes if ``j`` is full."""
+        if not has_place(j, t):
+            return False
+        if capped[s]:
+            occupied[s] -= 1
+            if queues[s]:
+                admit(s, t)
+        if capped[j]:
+            occupied[j] += 1
+        return True
+
     def free_later(j: int, t: float) -> None:
         """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
         heappush(lazy[j], t)
@@ -1106,10 +1129,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             enter(child, to, t, s, False)
             return
         s, t0, to, from_step, ovf = child.pending
-        if has_place(to, t):
+        if move(s, to, t):
             record(child, s, t0, t, to, from_step, -1, ovf)
-            leave(s, t)
-            take(to)
             enter(child, to, t, s, False)
         else:
             refused(child, s, t0, t, to, from_step, ovf)
@@ -1284,8 +1305,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             seed,
             replication,
             take,
-            leave,
-            has_place,
+            claim,
+            move,
             refused,
             route,
             settle,
