@@ -25,7 +25,8 @@ admissions and everything after them are SimPy events, one per move. There a
 child is a small ``__slots__`` object that SimPy schedules directly as an
 event with one shared callback (not a generator process per child: SimPy's
 cost per event grows with the number of live processes), the ends of waits
-share one alarm, and each stay is written to the spell log when it starts.
+that matter to others share one alarm (a wait that just ends with the case
+needs none), and each stay is written to the spell log when it starts.
 
 ``eager=False`` skips the bulk paths and schedules every move as an event;
 :func:`simulate_naive` is the textbook SimPy model (a generator process per
