@@ -445,8 +445,9 @@ def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
 def test_simpy_internals_the_engine_relies_on():
     """The DES schedules its own ``__slots__`` objects as SimPy events (``_Child``, ``_Timer``):
     it fills ``env``, ``callbacks``, ``_ok`` and ``_value`` itself, puts them on ``env._queue``
-    as ``env.schedule`` does (time, priority, ``next(env._eid)``, event) and reads
-    ``env._now``. If a SimPy release changes any of that, this fails before the engine does
+    as ``env.schedule`` does (time, priority, ``next(env._eid)``, event), reads
+    ``env._now``, and moves it on itself where it handles, within one callback, the
+    feed's next item when that comes strictly before SimPy's next event. If a SimPy release changes any of that, this fails before the engine does
     (pyproject.toml pins SimPy's minor version for the same reason)."""
     from heapq import heappush
 
@@ -481,6 +482,13 @@ def test_simpy_internals_the_engine_relies_on():
     env.timeout(0.5).callbacks.append(lambda e: seen.append(("timeout", env._now)))
     env.run(until=20.0)
     assert seen[-3:] == [("timeout", 10.5), ("again", 11.0), ("timeout", 11.0)]
+    # A callback that moves the clock on (to a time before the queue's head) is seen by
+    # every later reader of ``now``, and SimPy's next step sets it from the queue as usual.
+    ev.callbacks = [lambda e: (seen.append(("moved", env._queue[0][0])), setattr(env, "_now", 21.5))]
+    heappush(env._queue, (21.0, NORMAL, next(env._eid), ev))
+    env.timeout(2.0).callbacks.append(lambda e: seen.append(("timeout", env._now)))
+    env.run(until=30.0)
+    assert env.now == 30.0 and seen[-2:] == [("moved", 22.0), ("timeout", 22.0)]
 
 
 def test_a_wait_whose_closing_rate_never_changes_ends_as_the_clock_says():

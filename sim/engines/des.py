@@ -13,7 +13,10 @@ limits that is the whole run: no events at all.
 *Events where children meet.* With capacity limits, every child's path is
 still sampled in bulk first, as if no step were ever full. The SimPy loop
 then visits only the moments where another child could matter: a new case
-arriving on a step with places, and a child due to move onto one. A place
+arriving on a step with places, and a child due to move onto one (these
+come from one feed, sorted by time, that is a single SimPy event: it handles
+its next item in the same callback when that comes strictly before every
+other event on SimPy's queue, as SimPy would take it next anyway). A place
 freed on a bulk path needs no event while no one queues for the step (the
 ends wait in a heap per step, counted out when someone asks for a place, with
 one alarm at the earliest while there is a queue). While each such moment
@@ -897,33 +900,47 @@ class _PathFollower:
 
         def on_feed(ev: _Child) -> None:
             n = ev.k
-            c = feed_key[n]
-            if feed_kind[n]:
-                # The first move onto a step with places: the child (for the
-                # event engine) is made only when it is needed.
-                i = first_cp_v[c]
-                t, s, to = P_end[i], P_step[i], P_to[i]
-                if move(s, to, t):
-                    follow(c, i + 1, None)
+            while True:
+                c = feed_key[n]
+                if feed_kind[n]:
+                    # The first move onto a step with places: the child (for the
+                    # event engine) is made only when it is needed.
+                    i = first_cp_v[c]
+                    t, s, to = P_end[i], P_step[i], P_to[i]
+                    if move(s, to, t):
+                        follow(c, i + 1, None)
+                    else:
+                        child = make(c)
+                        child.i = i
+                        on_path(child)
                 else:
-                    child = make(c)
-                    child.i = i
-                    on_path(child)
-            else:
-                t, j = feed_t[n], step0[c]
-                # A new case on a step with places; never too old for it (see ``gone``).
-                if claim(j, t):
-                    follow(c, first[c], None)
-                else:
-                    child = make(c)
-                    where = route(child, j, t, -1, found_full=True)
-                    valid[c] = rev_valid[c] = 0
-                    child.k = 2
-                    settle(child, where, t, FROM_OUTSIDE)
-            ev.k = n + 1
-            if n + 1 < n_feed:
+                    t, j = feed_t[n], step0[c]
+                    # A new case on a step with places; never too old for it (see ``gone``).
+                    if claim(j, t):
+                        follow(c, first[c], None)
+                    else:
+                        child = make(c)
+                        where = route(child, j, t, -1, found_full=True)
+                        valid[c] = rev_valid[c] = 0
+                        child.k = 2
+                        settle(child, where, t, FROM_OUTSIDE)
+                n += 1
+                if n == n_feed:
+                    return
+                t = feed_t[n]
+                if t < queue[0][0]:
+                    # The next item comes strictly before every event on SimPy's
+                    # queue (there is always one: the end of the run), so it is
+                    # the event SimPy would take next: it is handled now, with
+                    # SimPy's clock moved on as its step would. A tie goes back
+                    # to the queue, behind the events already there, as SimPy
+                    # orders them.
+                    env._now = t
+                    continue
+                ev.k = n
                 ev.callbacks = feed_cb
-                heappush(queue, (feed_t[n + 1], NORMAL, next(eid), ev))
+                heappush(queue, (t, NORMAL, next(eid), ev))
+                return
 
         path_cb[0] = on_path
         feed_cb = [on_feed]
