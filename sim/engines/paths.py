@@ -408,56 +408,85 @@ class BulkStay:
 
 def entries(run: Any) -> dict[str, np.ndarray]:
     """Every child's entry, in the order the event engine takes them (the stock, then the new
-    cases in time order): id, step, time, birth, group, extra and whether it is stock."""
+    cases in time order): id, step, time, birth, group, extra and whether it is stock.
+
+    Each column is written in place into one array (no joined parts, few temporaries):
+    at national scale every fresh array of a million numbers costs page faults.
+    """
     st = run.st
     S = run.S
     group = np.asarray(run.group, dtype=np.int64)
     lo = st.band_edges[:-1].astype(np.float64)
     width = np.diff(st.band_edges).astype(np.float64)
-    # The stock: counts[s, b] children on step s in band b, ids in that order.
+    t = run.arrival_times
     n_stock = run.n_stock
+    n = n_stock + len(t)
+    cid = np.empty(n, dtype=np.int64)
+    step = np.empty(n, dtype=np.int64)
+    birth = np.empty(n, dtype=np.float64)
+    # The stock: counts[s, b] children on step s in band b, ids in that order.
     flat_counts = run.counts.reshape(-1)
     cell = np.repeat(np.arange(flat_counts.size), flat_counts)
-    s_stock = cell // run.counts.shape[1]
     b_stock = cell % run.counts.shape[1]
-    cid_stock = np.arange(n_stock, dtype=np.int64)
+    np.floor_divide(cell, run.counts.shape[1], out=step[:n_stock])
+    cid[:n_stock] = np.arange(n_stock)
     u1 = run.U[:n_stock, 1].astype(np.float64)
-    birth_stock = -(lo[b_stock] + u1 * width[b_stock])
-    # New cases.
-    t = run.arrival_times
-    is_extra = np.frombuffer(run.arrival_extra, dtype=np.int8).astype(bool)
-    nb = np.cumsum(~is_extra) - 1
-    nx = np.cumsum(is_extra) - 1
-    cid_new = np.where(is_extra, run.n_base + nx, n_stock + nb).astype(np.int64)
-    u0 = np.empty(len(t))
-    u1 = np.empty(len(t))
-    base = ~is_extra
-    u0[base], u1[base] = run.U[cid_new[base], 0], run.U[cid_new[base], 1]
-    u0[is_extra], u1[is_extra] = run.UX[nx[is_extra], 0], run.UX[nx[is_extra], 1]
+    birth[:n_stock] = -(lo[b_stock] + u1 * width[b_stock])
+    del cell, b_stock
+    # New cases: ids n_stock, n_stock + 1, ... in time order, those a strategy adds from n_base.
+    is_extra = np.frombuffer(run.arrival_extra, dtype=np.int8).view(bool)
+    cid_new = cid[n_stock:]
+    if is_extra.any():
+        nx = np.cumsum(is_extra) - 1
+        cid_new[:] = np.where(is_extra, run.n_base + nx, n_stock + np.cumsum(~is_extra) - 1)
+        base = ~is_extra
+        u0 = np.empty(len(t))
+        u1 = np.empty(len(t))
+        u0[base], u1[base] = run.U[cid_new[base], 0], run.U[cid_new[base], 1]
+        u0[is_extra], u1[is_extra] = run.UX[nx[is_extra], 0], run.UX[nx[is_extra], 1]
+        del nx, base
+    else:  # the base children only: their rows follow the stock's
+        cid_new[:] = np.arange(n_stock, n)
+        u0 = run.U[n_stock:n, 0].astype(np.float64)
+        u1 = run.U[n_stock:n, 1].astype(np.float64)
     band_cum = np.cumsum(st.entry_band_prob).astype(np.float64)
     band_cum[-1] = 1.0
     n_bands = len(band_cum)
-    b = np.minimum(np.searchsorted(band_cum, u1, side="right"), n_bands - 1)
-    below = np.where(b > 0, band_cum[np.maximum(b - 1, 0)], 0.0)
-    top = band_cum[b]
+    b = np.searchsorted(band_cum, u1, side="right")
+    np.minimum(b, n_bands - 1, out=b)
+    # Where u1 falls in its band (per band: the band's lower end, and its share of u1's range).
+    below = np.concatenate([[0.0], band_cum[:-1]])
+    share = band_cum - below
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(top > below, (u1 - below) / (top - below), 0.5)
-    birth_new = t - (lo[b] + frac * width[b])
+        frac = (u1 - below[b]) / share[b]
+    if not (share > 0).all():
+        frac[share[b] <= 0] = 0.5
+    # birth = t - (lo[b] + frac * width[b]), into place.
+    frac *= width[b]
+    frac += lo[b]
+    np.subtract(t, frac, out=birth[n_stock:])
+    del frac, b, u1
     step_cum = np.cumsum(st.entry_step_prob, axis=1).astype(np.float64)
     step_cum[:, -1] = 1.0
-    s_new = np.empty(len(t), dtype=np.int64)
+    s_new = step[n_stock:]
     cut = np.searchsorted(t, np.arange(run.Y + 1), side="left")  # the times are sorted
     for y in range(run.Y):
         a, z = cut[y], cut[y + 1]
         s_new[a:z] = np.searchsorted(step_cum[y], u0[a:z], side="right")
-    s_new = np.minimum(s_new, S - 1)
-    n = n_stock + len(t)
+    np.minimum(s_new, S - 1, out=s_new)
+    del u0
+    extra = np.zeros(n, dtype=np.int8)
+    extra[n_stock:] = is_extra
+    stock = np.zeros(n, dtype=bool)
+    stock[:n_stock] = True
+    times = np.zeros(n)
+    times[n_stock:] = t
     return {
-        "cid": np.concatenate([cid_stock, cid_new]),
-        "step": np.concatenate([s_stock, s_new]).astype(np.int64),
-        "t": np.concatenate([np.zeros(n_stock), t]),
-        "birth": np.concatenate([birth_stock, birth_new]),
-        "group": group[np.concatenate([s_stock, s_new])] if n else np.zeros(0, dtype=np.int64),
-        "extra": np.concatenate([np.zeros(n_stock, dtype=np.int8), is_extra.astype(np.int8)]),
-        "stock": np.concatenate([np.ones(n_stock, dtype=bool), np.zeros(len(t), dtype=bool)]),
+        "cid": cid,
+        "step": step,
+        "t": times,
+        "birth": birth,
+        "group": group[step] if n else np.zeros(0, dtype=np.int64),
+        "extra": extra,
+        "stock": stock,
     }
