@@ -795,31 +795,37 @@ class _PathFollower:
         arrival = ~e["stock"]
         gone = arrival & (e["t"] - e["birth"] >= st.leave_age[e["step"]])
         # Moments that need an event: the end of a stay on a step with places
-        # (its place frees), or of a stay that moves onto one.
-        step = P.step.astype(np.int64)
-        to = P.to_step.astype(np.int64)
-        moves = (to >= 0) & (to < S)
-        onto = moves & capped_np[np.clip(to, 0, S - 1)]
-        flag = (capped_np[step] & (to != CENSORED)) | onto
-        # Of those, the ones that only free a place (no move onto a step with places).
-        pure = (flag & ~onto).astype(np.int8)
-        del step, to, moves, onto
-        nxt = np.where(flag, np.arange(P.total), P.total)
-        del flag
-        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
-        stop = np.repeat(P.first + P.n, P.n)
-        nxt[nxt >= stop] = -1
-        del stop
+        # (its place frees), or of a stay that moves onto one. One small table,
+        # by step and destination (``to_step`` + 1: from CENSORED to aged out),
+        # says which: 0 none, 1 a place freed only ("pure"), 2 a move onto a step
+        # with places. (One lookup per stay: at national scale every temporary
+        # array of a million stays costs time.)
+        need_of = np.zeros((S, S + 3), dtype=np.int8)
+        need_of[capped_np, 1:] = 1  # ends on a step with places free the place, unless censored (column 0)
+        need_of[:, 1 : S + 1][:, capped_np] = 2
+        index = P.step.astype(np.int32)
+        index *= S + 3
+        index += P.to_step
+        index += 1
+        need = need_of.reshape(-1)[index]
+        del index
+        # Each stay's next such moment (or -1: none until the child's path ends),
+        # as positions in the stays (int32: half the memory of int64).
+        pos_t = np.int32 if P.total < 2**31 - 1 else np.int64
+        nxt = np.arange(P.total, dtype=pos_t)
+        nxt[need == 0] = P.total
+        np.minimum.accumulate(nxt[::-1], out=nxt[::-1])
+        nxt[nxt >= np.repeat((P.first + P.n).astype(pos_t), P.n)] = -1
         # Each child's first such moment: its arrival on a step with places, or
         # the end of its first stay that needs an event.
         at_capped = arrival & capped_np[e["step"]] & ~gone
         has = (P.n > 0) & ~gone & ~at_capped
-        first_cp = np.full(n_keys, -1, dtype=np.int64)
+        first_cp = np.full(n_keys, -1, dtype=pos_t)
         first_cp[has] = nxt[P.first[has]]
         # Children whose first such moment only frees a place (the stock on steps
         # with places) are followed from the start; the others when it comes.
         starts_pure = np.flatnonzero(first_cp >= 0)
-        starts_pure = starts_pure[pure[first_cp[starts_pure]] == 1]
+        starts_pure = starts_pure[need[first_cp[starts_pure]] == 1]
         first_cp[starts_pure] = -1
         feed_arrival = np.flatnonzero(at_capped)
         feed_stay = np.flatnonzero(first_cp >= 0)
@@ -842,7 +848,7 @@ class _PathFollower:
         P_k = memoryview(P.k)
         first = memoryview(P.first)
         nxt_v = memoryview(nxt)
-        pure_v = memoryview(pure)
+        need_v = memoryview(need)
         self._nxt = nxt
         cid_v, birth_v = memoryview(e["cid"]), memoryview(e["birth"])
         group_v, extra_v, step0 = memoryview(e["group"]), memoryview(e["extra"]), memoryview(e["step"])
@@ -872,7 +878,7 @@ class _PathFollower:
             """Follow child ``c`` (in entry order) from its stay ``j``: places it frees
             go to ``free_later``; its next move onto a step with places is an event."""
             m = nxt_v[j]
-            while m >= 0 and pure_v[m]:
+            while m >= 0 and need_v[m] == 1:
                 free_later(P_step[m], P_end[m])
                 to = P_to[m]
                 if not 0 <= to < S:
@@ -955,12 +961,11 @@ class _PathFollower:
     def spell_log(self) -> SpellLog:
         """The stays that stand from the bulk paths, then those the event engine wrote."""
         run, P, e = self.run, self.P, self.e
-        n_keys = len(e["cid"])
-        key = np.repeat(np.arange(n_keys, dtype=np.int64), P.n)
-        local = np.arange(P.total, dtype=np.int64) - P.first[key]
         reviews = self.bulk_reviews
         if self.stay.any_review:
             # Reviews held in stays the event engine never drew: taken back out.
+            key = np.repeat(np.arange(len(e["cid"]), dtype=np.int64), P.n)
+            local = np.arange(P.total, dtype=np.int64) - P.first[key]
             gone = local >= self.rev_valid[key]
             if gone.any():
                 counted = np.zeros_like(reviews)
@@ -970,22 +975,36 @@ class _PathFollower:
                 recount(e["cid"][kg], P.step[gone].astype(np.int64), P.start[gone], e["birth"][kg],
                         e["group"][kg], first_stock, P.k[gone].astype(np.int64), self.draws)  # fmt: skip
                 reviews = reviews - counted
-        keep = local < self.valid[key]
-        del local
-        key = key[keep]
+            del key, local, gone
+        # A child's first ``valid`` stays stand: a mask from one comparison per stay,
+        # and the children's ids and marks repeated as often (no per-stay index array).
+        pos_t = np.int32 if P.total < 2**31 - 1 else np.int64
+        keep = np.arange(P.total, dtype=pos_t) < np.repeat((P.first + self.valid).astype(pos_t), P.n)
+        n_bulk = int(self.valid.sum())
         scalar = run.spell_log()
-        none = np.full(len(key), -1, dtype=np.int8)
+
+        def joined(bulk: np.ndarray, events: np.ndarray, kept: bool = False) -> np.ndarray:
+            # The bulk stays that stand, then the event engine's, written into one array.
+            out = np.empty(n_bulk + len(events), dtype=np.result_type(bulk, events))
+            if kept:
+                out[:n_bulk] = bulk
+            else:
+                np.compress(keep, bulk, out=out[:n_bulk])
+            out[n_bulk:] = events
+            return out
+
+        none = np.full(n_bulk, -1, dtype=np.int8)
         return SpellLog(
-            child=np.concatenate([e["cid"][key], scalar.child]),
-            step=np.concatenate([P.step[keep], scalar.step]),
-            from_step=np.concatenate([P.from_step[keep], scalar.from_step]),
-            to_step=np.concatenate([P.to_step[keep], scalar.to_step]),
-            start=np.concatenate([P.start[keep], scalar.start]),
-            end=np.concatenate([P.end[keep], scalar.end]),
-            age_start=np.concatenate([P.age[keep], scalar.age_start]),
-            extra=np.concatenate([e["extra"][key], scalar.extra]),
-            wait_for=np.concatenate([none, scalar.wait_for]),
-            overflowed_from=np.concatenate([none, scalar.overflowed_from]),
+            child=joined(np.repeat(e["cid"], self.valid), scalar.child, kept=True),
+            step=joined(P.step, scalar.step),
+            from_step=joined(P.from_step, scalar.from_step),
+            to_step=joined(P.to_step, scalar.to_step),
+            start=joined(P.start, scalar.start),
+            end=joined(P.end, scalar.end),
+            age_start=joined(P.age, scalar.age_start),
+            extra=joined(np.repeat(e["extra"], self.valid), scalar.extra, kept=True),
+            wait_for=joined(none, scalar.wait_for, kept=True),
+            overflowed_from=joined(none, scalar.overflowed_from, kept=True),
             reviews=reviews.astype(np.float64) + scalar.reviews,
             n_children=scalar.n_children,
             horizon=run.Y,
