@@ -770,8 +770,7 @@ class _PathFollower:
         claim: Callable,
         move: Callable,
         refused: Callable,
-        route: Callable,
-        settle: Callable,
+        turned_away: Callable,
         new_child: Callable,
         at: Callable,
         free_later: Callable,
@@ -864,13 +863,17 @@ class _PathFollower:
         queue, eid = env._queue, env._eid
 
         def make(c: int) -> _Child:
-            cid = cid_v[c]
+            # new_child(), inline (one call per child the event engine takes over, not two).
+            child = _Child()
+            child.env, child._ok, child._value, child.callbacks = env, True, None, None
+            cid = child.cid = cid_v[c]
             if extra_v[c]:
                 j = (cid - n_base) * ROW
-                child = new_child(cid, flat_x[j : j + ROW], 1)
+                child.u, child.extra = flat_x[j : j + ROW], 1
             else:
                 j = cid * ROW
-                child = new_child(cid, flat[j : j + ROW], 0)
+                child.u, child.extra = flat[j : j + ROW], 0
+            child.k, child.wait = 2, None
             child.birth, child.grp, child.key = birth_v[c], group_v[c], c
             return child
 
@@ -926,10 +929,8 @@ class _PathFollower:
                         follow(c, first[c], None)
                     else:
                         child = make(c)
-                        where = route(child, j, t, -1, found_full=True)
                         valid[c] = rev_valid[c] = 0
-                        child.k = 2
-                        settle(child, where, t, FROM_OUTSIDE)
+                        turned_away(child, j, t)
                 n += 1
                 if n == n_feed:
                     return
@@ -1131,13 +1132,13 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 child.pending = (s, t, to, from_step, ovf)
                 child.t_end = end
                 child.callbacks = due
-                at(child, end)
+                heappush(queue, (end, NORMAL, next(eid), child))  # at(), inline: a stay never ends before now
                 return
             record(child, s, t, end, to, from_step, -1, ovf)
             if capped[s] and to != CENSORED:
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
-                at(child, end)
+                heappush(queue, (end, NORMAL, next(eid), child))
                 return
             if not moves:
                 return
@@ -1214,6 +1215,18 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             enter(child, step, t, from_step, False, ovf)
         else:
             start_wait(child, step, t, waits_for, from_step, ovf)
+
+    def turned_away(child: _Child, j: int, t: float) -> None:
+        """A new case that found ``j`` full (and is not too old for it): ``settle(route(...))``
+        without the tuple, for the common case of a queue to wait in."""
+        if overflow_to[j] >= 0 and max_wait[j] <= 0.0:  # sent on at once
+            settle(child, route(child, j, t, -1, found_full=True), t, FROM_OUTSIDE)
+            return
+        w = new_case_wait[j]
+        if w < 0:  # validation names a step to wait on for every step children arrive at
+            raise RuntimeError(f"engine bug: no step to wait on for full step {j}")
+        if t - child.birth < leave_age[w]:  # else too old for where it would wait: its case ends
+            start_wait(child, w, t, j, FROM_OUTSIDE, -1)
 
     def refused(child: _Child, s: int, t0: float, t: float, j: int, from_step: int, ovf: int) -> None:
         """A child on ``s`` (since ``t0``) is due to move onto ``j``, which is full."""
@@ -1345,8 +1358,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             claim,
             move,
             refused,
-            route,
-            settle,
+            turned_away,
             new_child,
             at,
             free_later,
