@@ -1112,15 +1112,25 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         j = ev.step
         if ev.reason != lazy_alarm[j][1]:
             return  # replaced by an earlier alarm
-        lazy_alarm[j][0] = math.inf
+        alarm_j = lazy_alarm[j]
+        alarm_j[0] = math.inf
         t = env._now
         lz = lazy[j]
-        while lz and lz[0] <= t:
-            heappop(lz)
-            occupied[j] -= 1
-            admit(j, t)
-        if lz and queues[j]:
+        while True:
+            while lz and lz[0] <= t:
+                heappop(lz)
+                occupied[j] -= 1
+                admit(j, t)
+            if not (lz and queues[j]):
+                return
+            t = lz[0]
+            if t < queue[0][0] and alarm_j[0] == math.inf:
+                # The next place frees strictly before every event on SimPy's queue:
+                # the alarm SimPy would take next, handled now (as the feed does).
+                env._now = t
+                continue
             arm(j)
+            return
 
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
