@@ -133,11 +133,13 @@ _WORKER: Page | None = None
 
 def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] | None, server: int) -> None:
     global _WORKER
-    from sim.run.workers import start_worker
+    from sim.run.workers import keep_freed_memory, start_worker
 
     # As the command line's workers: Ctrl-C is the server's to handle (it ends the pool), one BLAS
     # thread each, and a server killed (kill -9, a closed terminal) leaves no worker behind.
     start_worker(server)
+    # Each state makes and drops the same arrays: reused, not faulted in afresh (a sixth of a state).
+    keep_freed_memory()
     _WORKER = Page(Library(folder, given), pair)
 
 
