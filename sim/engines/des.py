@@ -751,8 +751,9 @@ class _PathFollower:
     Every child's stays are first sampled in bulk as if no step were ever full
     (:func:`_free_paths`). The event loop then only visits the moments where
     another child could matter: a new case arriving on a step with places, a
-    child due to move onto one, a child leaving one (its place frees: through
-    ``free_later``, an event only while the step has a queue). While
+    child due to move onto one, a child leaving one (its place frees: into the
+    engine's heap of later ends for the step, an event only while the step has
+    a queue). While
     every such moment finds a place, the child's sampled stays are exactly the
     ones the event engine would draw (the same uniforms, in the same order), so
     they stand and are written to the log in bulk at the end. The first time a
@@ -773,7 +774,7 @@ class _PathFollower:
         turned_away: Callable,
         new_child: Callable,
         at: Callable,
-        free_later: Callable,
+        lazy: tuple[list, list, list, Callable],
         env: simpy.Environment,
     ) -> None:
         st, S = run.st, run.S
@@ -861,6 +862,10 @@ class _PathFollower:
         # The feed reschedules itself straight onto SimPy's queue (as ``at``
         # would; its times are sorted, so never in the past).
         queue, eid = env._queue, env._eid
+        # The engine's heaps of places freed later, per step, with their alarms
+        # (see ``_simulate``): ``follow`` pushes onto them itself, as it does for
+        # nearly every stay that ends on a step with places.
+        lazy_ends, queues, lazy_alarm, arm = lazy
 
         def make(c: int) -> _Child:
             # new_child(), inline (one call per child the event engine takes over, not two).
@@ -879,10 +884,15 @@ class _PathFollower:
 
         def follow(c: int, j: int, child: _Child | None) -> None:
             """Follow child ``c`` (in entry order) from its stay ``j``: places it frees
-            go to ``free_later``; its next move onto a step with places is an event."""
+            go to the heap of later ends of their step (an alarm if the step has a
+            queue, to admit from it then); its next move onto a step with places is
+            an event."""
             m = nxt_v[j]
             while m >= 0 and need_v[m] == 1:
-                free_later(P_step[m], P_end[m])
+                s, t = P_step[m], P_end[m]
+                heappush(lazy_ends[s], t)
+                if queues[s] and t < lazy_alarm[s][0]:
+                    arm(s)
                 to = P_to[m]
                 if not 0 <= to < S:
                     return
@@ -1081,8 +1091,14 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: the place
         on ``s`` (if any) is freed first, as ``leave`` does, then one on ``j`` taken.
         Nothing changes if ``j`` is full."""
-        if not has_place(j, t):
-            return False
+        if capped[j]:  # has_place(), inline: one call fewer per move onto a step with places
+            lz = lazy[j]
+            while lz and lz[0] <= t:
+                heappop(lz)
+                occupied[j] -= 1
+            limit = places[j]
+            if occupied[j] >= (cap[int(t)][j] if limit is None else limit):
+                return False
         if capped[s]:
             occupied[s] -= 1
             if queues[s]:
@@ -1090,12 +1106,6 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         if capped[j]:
             occupied[j] += 1
         return True
-
-    def free_later(j: int, t: float) -> None:
-        """A child on its bulk path will leave step ``j`` (with places) at ``t``."""
-        heappush(lazy[j], t)
-        if queues[j] and t < lazy_alarm[j][0]:
-            arm(j)
 
     def arm(j: int) -> None:
         alarm_j = lazy_alarm[j]
@@ -1344,7 +1354,10 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             if t - child.birth >= leave_age[j]:  # reached the step's leaving age as a place came
                 leave(end_wait(child, t, AGED_OUT), t)
                 continue
-            w = end_wait(child, t, j)
+            # end_wait(), inline: one call fewer per admission.
+            w, t0, _, from_step, ovf = current
+            child.wait = None
+            record(child, w, t0, t, j, from_step, j, ovf)
             occupied[j] += 1
             if capped[w]:
                 leave(w, t)
@@ -1371,7 +1384,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             turned_away,
             new_child,
             at,
-            free_later,
+            (lazy, queues, lazy_alarm, arm),
             env,
         )
     else:
