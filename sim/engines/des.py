@@ -1281,23 +1281,24 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def start_wait(child: _Child, w: int, t: float, j: int, from_step: int, ovf: int) -> None:
         current = child.wait = (w, t, j, from_step, ovf)
         kind = queue_kind[j]
-        key = seq[0] if kind == 0 else (child.birth if kind == 1 else -child.birth)
-        seq[0] += 1
+        n = seq[0]
+        key = n if kind == 0 else (child.birth if kind == 1 else -child.birth)
+        seq[0] = n = n + 1
         end, reason = wait(child, w, t, j)
-        deadline = t + max_wait[j] if overflow_to[j] >= 0 else math.inf
-        if deadline < end:
-            end, reason = deadline, -1  # waited long enough: overflow
+        if overflow_to[j] >= 0 and t + max_wait[j] < end:
+            end, reason = t + max_wait[j], -1  # waited long enough: overflow
         # A wait on a step without places that ends with the case (closed, or
         # aged out) changes nothing for anyone else: it needs no alarm, and
         # is found over when the child's turn comes (or at the horizon).
         silent = not capped[w] and reason >= 0
         # The entry carries the wait it belongs to: a child who overflowed and
         # queues again must not keep its old place in line.
-        heappush(queues[j], (key, seq[0], child, current, end if silent else math.inf, reason))
-        if lazy[j] and lazy[j][0] < lazy_alarm[j][0]:
+        heappush(queues[j], (key, n, child, current, end if silent else math.inf, reason))
+        lz = lazy[j]
+        if lz and lz[0] < lazy_alarm[j][0]:
             arm(j)
         if end < Y and not silent:
-            heappush(ends, (end, seq[0], child, current, reason))
+            heappush(ends, (end, n, child, current, reason))
             if end < alarm[0]:
                 set_alarm(end)
 
