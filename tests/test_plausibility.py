@@ -658,3 +658,36 @@ def test_a_warning_points_at_the_users_line_not_the_librarys(tmp_path):
         sim.load_scenario(tmp_path / "base.toml").with_changes({"steps.placed.cost_per_year": 1.2})
     said = [w for w in caught if issubclass(w.category, P.PlausibilityWarning)]
     assert len(said) >= 3 and {w.filename for w in said} == {__file__}, [(w.filename, w.lineno) for w in said]
+
+
+def _foster_rates(scenario: Scenario, home: dict, closed: dict) -> Scenario:
+    """The national baseline's foster step (a mixture of stays) leaving by band only to home or closed."""
+    return scenario.with_changes(
+        {"transitions.foster": {"home": home, "network": 0.0, "institution": 0.0, "closed": closed}},
+        warn=False,
+    )
+
+
+def test_a_duration_law_whose_clock_runs_far_faster_or_slower_in_a_band_is_flagged():
+    base = load_scenario(SCENARIOS / "denmark-baseline.toml")
+    # Rates out of foster in 6-11 and 12-17 total 900 times those of 0-5, where the mixture holds.
+    fast = _foster_rates(
+        base, {"0-5": 0.001, "6-11": 0.3, "12-17": 0.3}, {"0-5": 0.0, "6-11": 0.6, "12-17": 0.6}
+    )
+    found = [f for f in P.check_scenario(fast, "x.toml") if f.key == "transitions.foster"]
+    assert [(f.value, "'6-11'" in f.message) for f in found] == [
+        (pytest.approx(900), True),
+        (pytest.approx(900), False),
+    ]
+    assert "last 1/900 as long as the law says" in str(found[0])
+    # And a 900th of it in 12-17: stays there 900 times as long.
+    slow = _foster_rates(
+        base, {"0-5": 0.3, "6-11": 0.3, "12-17": 0.001}, {"0-5": 0.6, "6-11": 0.6, "12-17": 0.0}
+    )
+    (finding,) = [f for f in P.check_scenario(slow, "x.toml") if f.key == "transitions.foster"]
+    assert "last 900 times as long" in finding.message and "'12-17'" in finding.message
+    # Ten times is still allowed (the shipped aftercare band runs 4.4 times as fast).
+    ten = _foster_rates(
+        base, {"0-5": 0.09, "6-11": 0.3, "12-17": 0.3}, {"0-5": 0.0, "6-11": 0.6, "12-17": 0.6}
+    )
+    assert not [f for f in P.check_scenario(ten, "x.toml") if f.key == "transitions.foster"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import toy_dict
+from conftest import REPO, toy_dict
 
 from sim.model.staircase import compile_staircase, discount_factors, ramp
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 
 
 def test_stepped_discounting_matches_hand_calculation(toy):
@@ -481,3 +481,23 @@ def test_a_reference_band_with_next_to_no_rates_gives_finite_figures_in_both_eng
         des = sim.simulate(scenario, engine="des", replications=2, seed=1).measures
     for m in (expected, des):
         assert all(np.isfinite(m[k]).all() for k in ("stock_end", "child_years", "closed"))
+
+
+def test_band_clocks_are_the_clocks_the_engines_run():
+    """What the plausibility warning reports (band_clocks) is each band's clock in the compiled arm."""
+    from sim.model.staircase import band_clocks
+
+    base = load_scenario(REPO / "scenarios" / "denmark-baseline-aftercare.toml")
+    changed = base.with_changes(
+        {"transitions.network": {"home": {"0-5": 0.05, "6-11": 0.4, "12-17": 0.2}, "closed": 0.3}}, warn=False
+    )
+    for scenario in (base, changed):
+        st = compile_staircase(scenario)
+        rows = band_clocks(scenario)
+        assert rows and {r[0] for r in rows} == {
+            st.step_ids[s] for s, law in enumerate(st.stays) if not law.rates_are_hazards
+        }
+        for step, ref, band, speed in rows:
+            s, b = st.step_ids.index(step), scenario.band_labels.index(band)
+            assert st.intensity[0, scenario.band_labels.index(ref), s] == pytest.approx(1.0)
+            assert st.intensity[0, b, s] == pytest.approx(speed, rel=1e-12)

@@ -341,6 +341,36 @@ def _rate_tables(
     return rates, intensity, dest_prob
 
 
+def band_clocks(scenario: Scenario) -> list[tuple[str, str, str, float]]:
+    """How fast each step's clock runs in each age band, for steps with a duration law.
+
+    A step with a duration law (mixture, Weibull, lognormal) takes the law
+    as given in the first age band with any rates out of it; in another
+    band its clock runs as many times faster as the band's total rate out is
+    higher (see :func:`_rate_tables`).
+
+    Returns
+    -------
+    list of (step, reference band, band, speed)
+        One row per such step and other band with rates out; ``speed`` 2
+        means stays there last half as long as the law says.
+    """
+    leave_age = _leave_ages(scenario)
+    total = _base_rates(scenario, leave_age).sum(axis=2)  # [B, S]
+    labels = scenario.band_labels
+    rows = []
+    for s, sid in enumerate(scenario.step_ids):
+        if stay_law(scenario.steps[sid].duration).rates_are_hazards:
+            continue
+        positive = np.flatnonzero(total[:, s] > 0).tolist()
+        if not positive:
+            continue
+        ref = positive[0]
+        for b in positive[1:]:
+            rows.append((sid, labels[ref], labels[b], float(total[b, s] / total[ref, s])))
+    return rows
+
+
 def _base_rates(scenario: Scenario, leave_age: np.ndarray) -> np.ndarray:
     """The baseline's rates ``[B, S, D]`` from the transition tables.
 

@@ -933,6 +933,7 @@ def check_scenario(scenario: Scenario, file: str | Path | None = None) -> list[F
         + _price_year_inherited(scenario, file)
         + _starts_after_horizon(scenario, file)
         + _costs_nothing(scenario, file)
+        + _clock_speeds(scenario, file)
     )
 
 
@@ -953,6 +954,43 @@ def _costs_nothing(scenario: Scenario, file: str | Path | None) -> list[Finding]
             "at once; give what it costs",
         )
     ]
+
+
+CLOCK_SPEED = 10.0
+"""How many times faster (or slower) a duration law's clock may run in another age band before a warning."""
+
+
+def _clock_speeds(scenario: Scenario, file: str | Path | None) -> list[Finding]:
+    """A step with a duration law whose total rate out differs a lot between age bands.
+
+    Its law holds in the first band with rates out; elsewhere its stays are
+    as many times shorter as the band's total rate is higher, which a file
+    that meant the rates only to say where children go did not intend.
+    """
+    from sim.model.staircase import band_clocks
+
+    found = []
+    for step, ref, band, speed in band_clocks(scenario):
+        if 1 / CLOCK_SPEED <= speed <= CLOCK_SPEED:
+            continue
+        key = f"transitions.{step}"
+        n = number(float(f"{max(speed, 1 / speed):.3g}"))  # 900, not 899.9999999999999
+        much, long = (
+            (f"{n} times as much", f"1/{n} as long")
+            if speed > 1
+            else (f"1/{n} as much", f"{n} times as long")
+        )
+        found.append(
+            Finding(
+                origin(file, key),
+                key,
+                speed,
+                f"the rates out of '{step}' total {much} in age band '{band}' as in '{ref}', where its "
+                f"duration law holds: its stays in '{band}' last {long} as the law says; if the rates "
+                "only say where children go, give them the same total in every band",
+            )
+        )
+    return found
 
 
 def _starts_after_horizon(scenario: Scenario, file: str | Path | None) -> list[Finding]:
