@@ -17,10 +17,9 @@ arriving on a step with places, and a child due to move onto one (these
 come from one feed, sorted by time, that is a single SimPy event: it handles
 its next item in the same callback when that comes strictly before every
 other event on SimPy's queue, as SimPy would take it next anyway). A place
-freed by a child leaving a step with places needs no event while no one
-queues for the step (the ends wait in a heap per step, counted out when
-someone asks for a place, with one alarm at the earliest while there is a
-queue). While each such moment
+freed on a bulk path needs no event while no one queues for the step (the
+ends wait in a heap per step, counted out when someone asks for a place, with
+one alarm at the earliest while there is a queue). While each such moment
 finds a place, the sampled stays stand (:class:`_PathFollower`) and go to the
 log in bulk at the end. The first time a child is refused (or sent on), the
 scalar event engine takes it over from that state, with its next uniform:
@@ -1056,10 +1055,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             raise RuntimeError(f"engine bug: an event at {t!r} scheduled at {env._now!r}, in the past")
         heappush(queue, (t, NORMAL, next(eid), event))
 
-    # Places freed by children leaving a step with places (on their bulk paths,
-    # :class:`_PathFollower`, and with ``eager`` those the event engine took
-    # over) need no event while no one queues for the step: their ends wait in
-    # a heap per step, counted out when someone asks for a place, and get one
+    # Places freed by children on their bulk paths (:class:`_PathFollower`)
+    # need no event while no one queues for the step: their ends wait in a
+    # heap per step, counted out when someone asks for a place, and get one
     # alarm (at the earliest) while the step has a queue.
     lazy: list[list[float]] = [[] for _ in range(S)]
     lazy_alarm = [[math.inf, 0] for _ in range(S)]  # time of the live alarm, its generation
@@ -1110,31 +1108,23 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             occupied[j] += 1
         return True
 
-    def arm(j: int, ev: _Timer | None = None) -> None:
-        """Set step ``j``'s alarm at its earliest later end (``ev``: an alarm that has
-        rung, used again)."""
+    def arm(j: int) -> None:
         alarm_j = lazy_alarm[j]
         t = lazy[j][0]
         if t < env._now:  # cannot happen: asking for a place counts out the past ends
             raise RuntimeError(f"engine bug: a place on step {j} freed at {t!r} was not counted out")
         alarm_j[0], alarm_j[1] = t, alarm_j[1] + 1
-        if ev is None:
-            ev = _Timer()
-            ev.env, ev._ok, ev._value = env, True, None
-            ev.step = j
-        ev.callbacks, ev.reason = lazy_cb, alarm_j[1]
-        heappush(queue, (t, NORMAL, next(eid), ev))
+        ev = _Timer()
+        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, lazy_cb
+        ev.reason, ev.step = alarm_j[1], j
+        at(ev, t)
 
     def on_lazy(ev: _Timer) -> None:
         j = ev.step
         if ev.reason != lazy_alarm[j][1]:
             return  # replaced by an earlier alarm
         alarm_j = lazy_alarm[j]
-        # While this alarm admits from the queue, no one else sets the step's
-        # alarm (the children it admits push their own later ends): it is set
-        # once, below, at the earliest end left (else a new alarm per admission
-        # would replace the last, each one an event).
-        alarm_j[0] = -math.inf
+        alarm_j[0] = math.inf
         t = env._now
         lz = lazy[j]
         while True:
@@ -1143,15 +1133,14 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 occupied[j] -= 1
                 admit(j, t)
             if not (lz and queues[j]):
-                alarm_j[0] = math.inf
                 return
             t = lz[0]
-            if t < queue[0][0]:
+            if t < queue[0][0] and alarm_j[0] == math.inf:
                 # The next place frees strictly before every event on SimPy's queue:
                 # the alarm SimPy would take next, handled now (as the feed does).
                 env._now = t
                 continue
-            arm(j, ev)
+            arm(j)
             return
 
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
@@ -1168,11 +1157,6 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 return
             record(child, s, t, end, to, from_step, -1, ovf)
             if capped[s] and to != CENSORED:
-                if eager:  # frees its place when it leaves: lazily, as the bulk paths' places
-                    heappush(lazy[s], end)
-                    if queues[s] and end < lazy_alarm[s][0]:
-                        arm(s)
-                    return
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
                 heappush(queue, (end, NORMAL, next(eid), child))
@@ -1211,7 +1195,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             refused(child, s, t0, t, to, from_step, ovf)
 
     def on_left(child: _Child) -> None:
-        s = child.step  # leave(), inline: one event per place a child frees (eager=False)
+        s = child.step  # leave(), inline: one event per place a child on the event engine frees
         occupied[s] -= 1
         if queues[s]:
             admit(s, child.t_end)
