@@ -691,3 +691,20 @@ def test_a_duration_law_whose_clock_runs_far_faster_or_slower_in_a_band_is_flagg
         base, {"0-5": 0.09, "6-11": 0.3, "12-17": 0.3}, {"0-5": 0.0, "6-11": 0.6, "12-17": 0.6}
     )
     assert not [f for f in P.check_scenario(ten, "x.toml") if f.key == "transitions.foster"]
+
+
+def test_a_band_whose_clock_stops_or_hits_the_engines_cap_is_flagged_as_the_engines_run_it():
+    base = load_scenario(SCENARIOS / "denmark-baseline.toml")
+    # No rates out of foster in 12-17: its clock stops there.
+    stopped = _foster_rates(
+        base, {"0-5": 0.3, "6-11": 0.3, "12-17": 0.0}, {"0-5": 0.6, "6-11": 0.6, "12-17": 0.0}
+    )
+    (finding,) = [f for f in P.check_scenario(stopped, "x.toml") if f.key == "transitions.foster"]
+    assert finding.value == 0 and "total 0 in age band '12-17'" in finding.message
+    # A reference band of 1e-9: the engines run the other bands' clocks at FASTEST_CLOCK, not 9e8.
+    capped = _foster_rates(
+        base, {"0-5": 1e-9, "6-11": 0.3, "12-17": 0.3}, {"0-5": 0.0, "6-11": 0.6, "12-17": 0.6}
+    )
+    found = [f for f in P.check_scenario(capped, "x.toml") if f.key == "transitions.foster"]
+    assert [f.value for f in found] == [1e6, 1e6]
+    assert "at least 1,000,000 times as much" in found[0].message

@@ -352,8 +352,9 @@ def band_clocks(scenario: Scenario) -> list[tuple[str, str, str, float]]:
     Returns
     -------
     list of (step, reference band, band, speed)
-        One row per such step and other band with rates out; ``speed`` 2
-        means stays there last half as long as the law says.
+        One row per such step and other band; ``speed`` 2 means stays there
+        last half as long as the law says, 0 that they never end (no rates
+        out), and it is at most :data:`FASTEST_CLOCK`, as in the engines.
     """
     leave_age = _leave_ages(scenario)
     total = _base_rates(scenario, leave_age).sum(axis=2)  # [B, S]
@@ -366,8 +367,9 @@ def band_clocks(scenario: Scenario) -> list[tuple[str, str, str, float]]:
         if not positive:
             continue
         ref = positive[0]
-        for b in positive[1:]:
-            rows.append((sid, labels[ref], labels[b], float(total[b, s] / total[ref, s])))
+        for b in range(ref + 1, len(labels)):
+            speed = min(float(total[b, s] / total[ref, s]), FASTEST_CLOCK)
+            rows.append((sid, labels[ref], labels[b], speed))
     return rows
 
 
