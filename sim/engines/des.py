@@ -1269,6 +1269,11 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             record(child, s, t0, t, w, from_step, -1, ovf)
             leave(s, t)
             start_wait(child, w, t, j, s, -1)
+            # Leaving s can admit a child from s's queue who then frees a place on j
+            # before this child queues for it: the place is this child's at once (a
+            # wait of no time), as SimPy's Resource would grant its request.
+            if has_place(j, t):
+                admit(j, t)
 
     # Ends of waits that change something for others (waited long enough and
     # sent on; or a wait on a step with places, which frees one) sit in one
