@@ -771,7 +771,8 @@ class _PathFollower:
         claim: Callable,
         move: Callable,
         refused: Callable,
-        turned_away: Callable,
+        route: Callable,
+        settle: Callable,
         new_child: Callable,
         at: Callable,
         lazy: tuple[list, list, list, Callable],
@@ -940,7 +941,7 @@ class _PathFollower:
                     else:
                         child = make(c)
                         valid[c] = rev_valid[c] = 0
-                        turned_away(child, j, t)
+                        settle(child, route(child, j, t, -1, found_full=True), t, FROM_OUTSIDE)
                 n += 1
                 if n == n_feed:
                     return
@@ -1075,31 +1076,18 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     def claim(j: int, t: float) -> bool:
         """Take a place on ``j`` at ``t`` if it has one (``has_place``, then ``take``)."""
-        # Written out rather than calling has_place: one call fewer for each new case on a step with places.
-        if not capped[j]:
-            return True
-        lz = lazy[j]
-        while lz and lz[0] <= t:
-            heappop(lz)
-            occupied[j] -= 1
-        limit = places[j]
-        if occupied[j] < (cap[int(t)][j] if limit is None else limit):
+        if not has_place(j, t):
+            return False
+        if capped[j]:
             occupied[j] += 1
-            return True
-        return False
+        return True
 
     def move(s: int, j: int, t: float) -> bool:
         """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: the place
         on ``s`` (if any) is freed first, as ``leave`` does, then one on ``j`` taken.
         Nothing changes if ``j`` is full."""
-        if capped[j]:  # has_place(), inline: one call fewer per move onto a step with places
-            lz = lazy[j]
-            while lz and lz[0] <= t:
-                heappop(lz)
-                occupied[j] -= 1
-            limit = places[j]
-            if occupied[j] >= (cap[int(t)][j] if limit is None else limit):
-                return False
+        if not has_place(j, t):
+            return False
         if capped[s]:
             occupied[s] -= 1
             if queues[s]:
@@ -1236,18 +1224,6 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             enter(child, step, t, from_step, False, ovf)
         else:
             start_wait(child, step, t, waits_for, from_step, ovf)
-
-    def turned_away(child: _Child, j: int, t: float) -> None:
-        """A new case that found ``j`` full (and is not too old for it): ``settle(route(...))``
-        without the tuple, for the common case of a queue to wait in."""
-        if overflow_to[j] >= 0 and max_wait[j] <= 0.0:  # sent on at once
-            settle(child, route(child, j, t, -1, found_full=True), t, FROM_OUTSIDE)
-            return
-        w = new_case_wait[j]
-        if w < 0:  # validation names a step to wait on for every step children arrive at
-            raise RuntimeError(f"engine bug: no step to wait on for full step {j}")
-        if t - child.birth < leave_age[w]:  # else too old for where it would wait: its case ends
-            start_wait(child, w, t, j, FROM_OUTSIDE, -1)
 
     def refused(child: _Child, s: int, t0: float, t: float, j: int, from_step: int, ovf: int) -> None:
         """A child on ``s`` (since ``t0``) is due to move onto ``j``, which is full."""
@@ -1388,7 +1364,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             claim,
             move,
             refused,
-            turned_away,
+            route,
+            settle,
             new_child,
             at,
             (lazy, queues, lazy_alarm, arm),
