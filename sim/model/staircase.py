@@ -356,20 +356,21 @@ def band_clocks(scenario: Scenario) -> list[tuple[str, str, str, float]]:
         last half as long as the law says, 0 that they never end (no rates
         out), and it is at most :data:`FASTEST_CLOCK`, as in the engines.
     """
-    leave_age = _leave_ages(scenario)
-    total = _base_rates(scenario, leave_age).sum(axis=2)  # [B, S]
+    base = _base_rates(scenario, _leave_ages(scenario))
+    stays = tuple(stay_law(scenario.steps[sid].duration) for sid in scenario.step_ids)
+    # The clocks as the engines get them (_rate_tables), for the baseline's rates alone.
+    _, intensity, _ = _rate_tables(base, np.ones_like(base), np.zeros(1), stays)
+    total = base.sum(axis=2)  # [B, S]: the reference band is the first with any
     labels = scenario.band_labels
     rows = []
     for s, sid in enumerate(scenario.step_ids):
-        if stay_law(scenario.steps[sid].duration).rates_are_hazards:
+        positive = np.flatnonzero(total[:, s] > 0)
+        if stays[s].rates_are_hazards or not len(positive):
             continue
-        positive = np.flatnonzero(total[:, s] > 0).tolist()
-        if not positive:
-            continue
-        ref = positive[0]
-        for b in range(ref + 1, len(labels)):
-            speed = min(float(total[b, s] / total[ref, s]), FASTEST_CLOCK)
-            rows.append((sid, labels[ref], labels[b], speed))
+        ref = int(positive[0])
+        rows += [
+            (sid, labels[ref], labels[b], float(intensity[0, b, s])) for b in range(ref + 1, len(labels))
+        ]
     return rows
 
 
