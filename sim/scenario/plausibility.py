@@ -973,37 +973,28 @@ def _clock_speeds(scenario: Scenario, file: str | Path | None) -> list[Finding]:
     for step, ref, band, speed in band_clocks(scenario):
         if 1 / CLOCK_SPEED <= speed <= CLOCK_SPEED:
             continue
-        key = f"transitions.{step}"
         if speed == 0:
-            found.append(
-                Finding(
-                    origin(file, key),
-                    key,
-                    speed,
-                    f"the rates out of '{step}' total 0 in age band '{band}', where they are positive in "
-                    f"'{ref}' and its duration law holds: its clock stops in '{band}', so a stay there ends "
-                    "only when the child leaves by age; give the band its rates out",
-                )
+            message = (
+                f"the rates out of '{step}' total 0 in age band '{band}', where they are positive in "
+                f"'{ref}' and its duration law holds: its clock stops in '{band}', so a stay there ends "
+                "only when the child leaves by age; give the band its rates out"
             )
-            continue
-        n = number(float(f"{max(speed, 1 / speed):.3g}"))  # 900, not 899.9999999999999
-        much, long = (
-            (f"{n} times as much", f"1/{n} as long")
-            if speed > 1
-            else (f"1/{n} as much", f"{n} times as long")
-        )
-        if speed >= FASTEST_CLOCK:  # the engines' clocks stop speeding up there
-            much = f"at least {much}"
-        found.append(
-            Finding(
-                origin(file, key),
-                key,
-                speed,
+        else:
+            n = number(float(f"{max(speed, 1 / speed):.3g}"))  # 900, not 899.9999999999999
+            much, long = (
+                (f"{n} times as much", f"1/{n} as long")
+                if speed > 1
+                else (f"1/{n} as much", f"{n} times as long")
+            )
+            if speed >= FASTEST_CLOCK:  # the engines' clocks stop speeding up there
+                much = f"at least {much}"
+            message = (
                 f"the rates out of '{step}' total {much} in age band '{band}' as in '{ref}', where its "
                 f"duration law holds: its stays in '{band}' last {long} as the law says; if the rates "
-                "only say where children go, give them the same total in every band",
+                "only say where children go, give them the same total in every band"
             )
-        )
+        key = f"transitions.{step}"
+        found.append(Finding(origin(file, key), key, speed, message))
     return found
 
 
