@@ -1071,6 +1071,11 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         while lz and lz[0] <= t:
             heappop(lz)
             occupied[j] -= 1
+            if queues[j]:
+                # Freed at ``t`` itself while children queue (an earlier end had its alarm):
+                # the place is theirs before the asker's, in either order SimPy may take
+                # the two (the asker would queue behind them).
+                admit(j, t)
         limit = places[j]
         return occupied[j] < (cap[int(t)][j] if limit is None else limit)
 
