@@ -770,6 +770,7 @@ class _PathFollower:
         take: Callable,
         claim: Callable,
         move: Callable,
+        admit: Callable,
         refused: Callable,
         route: Callable,
         settle: Callable,
@@ -917,6 +918,8 @@ class _PathFollower:
                 refused(child, s, P_start[i], t, to, P_from[i], -1)
                 return
             follow(child.key, i + 1, child)
+            if queues[s]:
+                admit(s, t)
 
         def on_feed(ev: _Child) -> None:
             n = ev.k
@@ -929,6 +932,8 @@ class _PathFollower:
                     t, s, to = P_end[i], P_step[i], P_to[i]
                     if move(s, to, t):
                         follow(c, i + 1, None)
+                        if queues[s]:
+                            admit(s, t)
                     else:
                         child = make(c)
                         child.i = i
@@ -1088,17 +1093,19 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         return True
 
     def move(s: int, j: int, t: float) -> bool:
-        """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: the place
-        on ``s`` (if any) is freed first, as ``leave`` does, then one on ``j`` taken.
-        Nothing changes if ``j`` is full."""
+        """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: it takes one
+        on ``j`` and frees the one on ``s`` (if any). The caller admits from ``s``'s
+        queue once the child's own next event is set: in SimPy the child a freed
+        place admits resumes only after the one that freed it went on, and when
+        both start their stays at the same moment (and are reviewed together from
+        then on) that order decides who moves first. Nothing changes if ``j`` is
+        full."""
         if not has_place(j, t):
             return False
-        if capped[s]:
-            occupied[s] -= 1
-            if queues[s]:
-                admit(s, t)
         if capped[j]:
             occupied[j] += 1
+        if capped[s]:
+            occupied[s] -= 1
         return True
 
     def arm(j: int) -> None:
@@ -1184,6 +1191,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         if move(s, to, t):
             record(child, s, t0, t, to, from_step, -1, ovf)
             enter(child, to, t, s, False)
+            if queues[s]:
+                admit(s, t)
         else:
             refused(child, s, t0, t, to, from_step, ovf)
 
@@ -1347,9 +1356,10 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             child.wait = None
             record(child, w, t0, t, j, from_step, j, ovf)
             occupied[j] += 1
+            # Its next event before that of whoever the place it frees admits (as ``move``).
+            enter(child, j, t, w, False)
             if capped[w]:
                 leave(w, t)
-            enter(child, j, t, w, False)
 
     due[0], left[0], timer_cb[0], lazy_cb[0] = on_due, on_left, on_timer, on_lazy
 
@@ -1368,6 +1378,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             take,
             claim,
             move,
+            admit,
             refused,
             route,
             settle,
