@@ -196,6 +196,7 @@ def main() -> None:
     if args.no_des:
         return
     d = 2 if args.quick else 4
+    psa(base, plan, draws=1, engine="des", workers=1)  # warm, as for both (the workers fork from here)
     t1, one = clock(psa, base, plan, draws=d, engine="des", workers=1)
     t2, two = clock(psa, base, plan, draws=d, engine="des", workers=2)
     print(
