@@ -341,6 +341,17 @@ def test_a_precision_not_reached_is_said_with_the_figures_and_the_replications_n
     )
 
 
+def test_the_replications_needed_are_said_to_two_figures(monkeypatch):
+    """An estimate from the spread of a few replications: "about 31,000", not "about 31,130"."""
+    from sim.outputs import report
+    from sim.outputs.report import interval_notes
+
+    cmp = compare(_capped(), _capped(intervention=STRATEGY), seed=2, precision=0.02, max_replications=10)
+    monkeypatch.setattr(report, "next_replications", lambda *a: 31_130)
+    assert "about 31,000 replications would reach it" in " ".join(interval_notes(cmp, "en"))
+    assert "omkring 31.000 kørsler ville nå det" in " ".join(interval_notes(cmp, "da"))
+
+
 def test_figures_that_went_the_other_way_are_said_without_a_double_negative():
     from sim.outputs.report import key_figures
 

@@ -497,7 +497,14 @@ def interval_notes(result: Result | Comparison, lang: str) -> list[str]:
                 for tg in short
             ]
             notes.append(
-                t("legend_not_reached", lang, names=L.join(each, lang), n=runs, needed=L.number(need, lang))
+                # An estimate from the spread so far: two figures say as much as it knows (31,000, not 31,130).
+                t(
+                    "legend_not_reached",
+                    lang,
+                    names=L.join(each, lang),
+                    n=runs,
+                    needed=L.number(float(f"{need:.2g}"), lang),
+                )
             )
     if n > 1:
         notes.append(t("legend_range", lang, n=runs))
