@@ -135,6 +135,10 @@ def test_levers_read_danish_decimal_commas():
         ("1,200", 1.2, 1200.0),
         ("3.5", 3.5, 3.5),  # not a group of three: the other language's decimal point
         ("3,5", 3.5, 3.5),
+        ("-50.25", -50.25, -50.25),
+        ("0,500", 0.5, 0.5),  # a group of three after a lone zero: no thousands in either language
+        ("0.5000", 0.5, 0.5),
+        ("1234,56", 1234.56, 1234.56),
         ("1.000,5", 1000.5, 1000.5),
         ("1 200", 1200.0, 1200.0),
         ("\u22124,5", -4.5, -4.5),
