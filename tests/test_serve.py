@@ -849,6 +849,38 @@ def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):
         page.close()
 
 
+def test_strategies_runs_side_by_side_give_the_same_bits():
+    """The page's workers compute a strategy's new runs at once (RUNS_AT_ONCE): the same numbers, bit
+    for bit, as one run at a time, with the baseline's runs in the cache or not."""
+    import numpy as np
+
+    from sim.engines import expected
+    from sim.model.staircase import compile_staircase
+    from sim.serve.whatif import uncapped
+
+    for pair, moves in (
+        (NATIONAL, [{"effect": "55.5"}, {"effect": "120", "ramp": "5", "half_life": "4"}, {"start": "2019"}]),
+        (("municipality-lifetime.toml", "municipality-early-detection-lifetime.toml"), [{"effect": "70"}]),
+    ):
+        base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in pair)
+        lv = levers(base, plan)
+        for raw in moves:
+            a, b = (compile_staircase(uncapped(s)) for s in arms(lv, read(lv, raw, "en"), base, plan, "en"))
+            out = []
+            try:
+                for at_once, cached in ((False, False), (True, False), (True, True)):
+                    expected.RUNS_AT_ONCE = at_once
+                    expected._RUNS.clear()
+                    if cached:
+                        expected.expected_measures(a)
+                    out.append(expected.expected_measures(b))
+            finally:
+                expected.RUNS_AT_ONCE = False
+                expected._RUNS.clear()
+            for m in out[0]:
+                assert all(np.array_equal(out[0][m], o[m], equal_nan=True) for o in out[1:]), (raw, m)
+
+
 @pytest.mark.parametrize("value", [1.5e-05, 0.9, 2.5, 100_000.0, 12_345.678])
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_a_field_reads_back_the_value_it_shows(value, lang):

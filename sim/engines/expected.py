@@ -433,6 +433,10 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
+RUNS_AT_ONCE = False
+"""Compute a stack's runs not found in the cache side by side (a few calls fewer for each; set where
+freed memory is kept, as in the what-if page's workers: elsewhere the larger arrays cost more)."""
+
 _RUNS = _RunCache()
 """Tables of runs lately solved: an arm and its strategy share their years before it starts."""
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
@@ -647,17 +651,29 @@ def _solve(st: Staircase, cells_per_year: int):
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
     # One run at a time: batching runs saves few calls but makes arrays large
-    # enough for the allocator to map fresh pages for each, which costs more.
+    # enough for the allocator to map fresh pages for each, which costs more
+    # (unless the process keeps its freed memory: RUNS_AT_ONCE).
+    missing = []
     for t0 in range(T):
-        ts = slice(t0, t0 + 1)
         run = _RUNS.get(run_keys[t0])
-        if run is not None:
-            Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
-            for s, part in enumerate(run.AccU_seg):
-                AccU_seg[s][t0] = part
-            if aug is not None:
-                AccV_all[t0] = run.AccV_all
+        if run is None:
+            missing.append(t0)
             continue
+        Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
+        for s, part in enumerate(run.AccU_seg):
+            AccU_seg[s][t0] = part
+        if aug is not None:
+            AccV_all[t0] = run.AccV_all
+    # Runs side by side (RUNS_AT_ONCE) along the leading axis: each run's numbers come from the same
+    # operations on its own matrices (tested bit for bit against one run at a time).
+    batches: list[slice] = []
+    for t0 in missing:
+        if RUNS_AT_ONCE and batches and batches[-1].stop == t0:
+            batches[-1] = slice(batches[-1].start, t0 + 1)
+        else:
+            batches.append(slice(t0, t0 + 1))
+    for ts in batches:
+        t0 = ts.start
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
