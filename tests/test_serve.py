@@ -879,6 +879,10 @@ def test_strategies_runs_side_by_side_give_the_same_bits():
                 expected._RUNS.clear()
             for m in out[0]:
                 assert all(np.array_equal(out[0][m], o[m], equal_nan=True) for o in out[1:]), (raw, m)
+            # The initial stock on the grid is kept (a strategy's states share their baseline's): as made.
+            expected._stock_on_grid.cache_clear()
+            fresh = expected.expected_measures(b)
+            assert all(np.array_equal(fresh[m], out[0][m], equal_nan=True) for m in fresh)
 
 
 @pytest.mark.parametrize("value", [1.5e-05, 0.9, 2.5, 100_000.0, 12_345.678])
