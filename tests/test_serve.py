@@ -135,6 +135,10 @@ def test_levers_read_danish_decimal_commas():
         ("1,200", 1.2, 1200.0),
         ("3.5", 3.5, 3.5),  # not a group of three: the other language's decimal point
         ("3,5", 3.5, 3.5),
+        ("-50.25", -50.25, -50.25),
+        ("0,500", 0.5, 0.5),  # a group of three after a lone zero: no thousands in either language
+        ("0.5000", 0.5, 0.5),
+        ("1234,56", 1234.56, 1234.56),
         ("1.000,5", 1000.5, 1000.5),
         ("1 200", 1200.0, 1200.0),
         ("\u22124,5", -4.5, -4.5),
@@ -843,6 +847,42 @@ def test_a_worker_that_dies_is_replaced_and_its_move_answered(folder):
             assert r.status_code == 200 and cards(r.text)["npv"]
     finally:
         page.close()
+
+
+def test_strategies_runs_side_by_side_give_the_same_bits():
+    """The page's workers compute a strategy's new runs at once (RUNS_AT_ONCE): the same numbers, bit
+    for bit, as one run at a time, with the baseline's runs in the cache or not."""
+    import numpy as np
+
+    from sim.engines import expected
+    from sim.model.staircase import compile_staircase
+    from sim.serve.whatif import uncapped
+
+    for pair, moves in (
+        (NATIONAL, [{"effect": "55.5"}, {"effect": "120", "ramp": "5", "half_life": "4"}, {"start": "2019"}]),
+        (("municipality-lifetime.toml", "municipality-early-detection-lifetime.toml"), [{"effect": "70"}]),
+    ):
+        base, plan = (sim.load_scenario(ROOT / "scenarios" / n) for n in pair)
+        lv = levers(base, plan)
+        for raw in moves:
+            a, b = (compile_staircase(uncapped(s)) for s in arms(lv, read(lv, raw, "en"), base, plan, "en"))
+            out = []
+            try:
+                for at_once, cached in ((False, False), (True, False), (True, True)):
+                    expected.RUNS_AT_ONCE = at_once
+                    expected._RUNS.clear()
+                    if cached:
+                        expected.expected_measures(a)
+                    out.append(expected.expected_measures(b))
+            finally:
+                expected.RUNS_AT_ONCE = False
+                expected._RUNS.clear()
+            for m in out[0]:
+                assert all(np.array_equal(out[0][m], o[m], equal_nan=True) for o in out[1:]), (raw, m)
+            # The initial stock on the grid is kept (a strategy's states share their baseline's): as made.
+            expected._stock_on_grid.cache_clear()
+            fresh = expected.expected_measures(b)
+            assert all(np.array_equal(fresh[m], out[0][m], equal_nan=True) for m in fresh)
 
 
 @pytest.mark.parametrize("value", [1.5e-05, 0.9, 2.5, 100_000.0, 12_345.678])

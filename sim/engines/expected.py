@@ -433,6 +433,10 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
+RUNS_AT_ONCE = False
+"""Compute a stack's runs not found in the cache side by side (a few calls fewer for each; set where
+freed memory is kept, as in the what-if page's workers: elsewhere the larger arrays cost more)."""
+
 _RUNS = _RunCache()
 """Tables of runs lately solved: an arm and its strategy share their years before it starts."""
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
@@ -523,6 +527,54 @@ def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.n
     return _finish(solving, _bounded(edge, aged))
 
 
+def _stock_cells(
+    stock: np.ndarray, cell_edges: np.ndarray, leave_cell: np.ndarray, struct: SimpleNamespace, aug, P: int
+) -> np.ndarray:
+    """The initial stock on the age grid by state ``[P, C]`` (see :func:`_solve`)."""
+    S, B = stock.shape[0], len(cell_edges) - 1
+    C = int(cell_edges[-1])
+    split = struct.split
+    cells = np.arange(C + 1)
+    lo, hi = cell_edges[:-1, None], cell_edges[1:, None]  # [B, 1]
+    spread = ((cells >= lo) & (cells <= hi)) * np.where((cells == lo) | (cells == hi), 0.5, 1.0)  # [B, C + 1]
+    spread = np.broadcast_to(spread, (S, B, C + 1)).copy()
+    top = hi[:, 0][None, :] >= np.minimum(leave_cell, C)[:, None]  # [S, B]
+    tops = np.nonzero(top)
+    spread[tops[0], tops[1], hi[tops[1], 0] - 1] += spread[tops[0], tops[1], hi[tops[1], 0]]
+    spread[tops[0], tops[1], hi[tops[1], 0]] = 0.0
+    # Whole children, shared over the bands as the DES shares them: its expectation, not a
+    # band's fraction of a child (7 children of whom a third are in aftercare are 5 and 2).
+    spread *= (whole_stock(stock) / spread.sum(axis=2))[..., None]
+    to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
+    for s in range(S):
+        for (ph, _), share in zip(split[s], struct.at_start[s]):
+            for b in range(B):  # with adult life: its step is the highest so far
+                to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
+    x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
+    return x
+
+
+@functools.lru_cache(maxsize=64)
+def _stock_on_grid(
+    dtype: str,
+    shape: tuple[int, ...],
+    data: bytes,
+    cell_edges: tuple[int, ...],
+    leave_cell: tuple[int, ...],
+    stays: tuple,
+    step_ids: tuple[str, ...],
+    grid_key: tuple,
+) -> np.ndarray:
+    """:func:`_stock_cells` (without adult life) by all it depends on, kept: a strategy's every state
+    starts from its baseline's stock. Read-only."""
+    stock = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape)
+    struct = _structure(stays, step_ids)
+    x = _stock_cells(stock, np.array(cell_edges), np.array(leave_cell), struct, None, len(struct.owner))
+    x = x * _grid(*grid_key).keep
+    x.flags.writeable = False
+    return x
+
+
 def _solve(st: Staircase, cells_per_year: int):
     """:func:`expected_measures` of one chain, as a generator: it yields the estimate of the half cell
     at the leaving age and the children the grid lets age out (``[Y, P]`` each), is sent the half
@@ -530,7 +582,7 @@ def _solve(st: Staircase, cells_per_year: int):
     K = int(cells_per_year)
     h = 1.0 / K
     struct = _structure(st.stays, tuple(st.step_ids))
-    owner, speed, split, into = struct.owner, struct.speed, struct.split, struct.into
+    owner, speed, into = struct.owner, struct.speed, struct.into
     P, S, Y = len(owner), st.n_steps, st.horizon
     B = len(st.band_edges) - 1
     cell_edges = np.rint(st.band_edges * K).astype(int)
@@ -594,27 +646,22 @@ def _solve(st: Staircase, cells_per_year: int):
     # the stay it is found in (a mixture's is length-biased).
     # A band's stock is spread evenly over its cells (half cells at its edges);
     # the top half-cell sits at the leaving age itself: keep it just below.
-    cells = np.arange(C + 1)
-    lo, hi = cell_edges[:-1, None], cell_edges[1:, None]  # [B, 1]
-    spread = ((cells >= lo) & (cells <= hi)) * np.where((cells == lo) | (cells == hi), 0.5, 1.0)  # [B, C + 1]
-    spread = np.broadcast_to(spread, (S, B, C + 1)).copy()
-    top = hi[:, 0][None, :] >= np.minimum(leave_cell, C)[:, None]  # [S, B]
-    tops = np.nonzero(top)
-    spread[tops[0], tops[1], hi[tops[1], 0] - 1] += spread[tops[0], tops[1], hi[tops[1], 0]]
-    spread[tops[0], tops[1], hi[tops[1], 0]] = 0.0
-    # Whole children, shared over the bands as the DES shares them: its expectation, not a
-    # band's fraction of a child (7 children of whom a third are in aftercare are 5 and 2).
-    spread *= (whole_stock(st.stock) / spread.sum(axis=2))[..., None]
-    to_state = np.zeros((S, B, P))  # how the stock on step s in band b splits over states
-    for s in range(S):
-        for (ph, _), share in zip(split[s], struct.at_start[s]):
-            for b in range(B):  # with adult life: its step is the highest so far
-                to_state[s, b, ph if aug is None else aug.state(ph, s, b)] += share
-    x = np.einsum("sbp,sbc->pc", to_state, spread)[:, :C]
+    if aug is None:  # the same for every arm with this stock, grid and stays: kept
+        x = _stock_on_grid(
+            st.stock.dtype.str,
+            st.stock.shape,
+            st.stock.tobytes(),
+            tuple(cell_edges.tolist()),
+            tuple(leave_cell.tolist()),
+            st.stays,
+            tuple(st.step_ids),
+            grid_key,
+        )
+    else:
+        x = _stock_cells(st.stock, cell_edges, leave_cell, struct, aug, P) * _grid(*grid_key).keep
 
     # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
     grid = _grid(*grid_key)
-    x = x * grid.keep  # stock beyond a step's leaving age cannot stay
     seg_band, seg_open, seg_cells, n_seg, n_coh = (
         grid.seg_band,
         grid.seg_open,
@@ -647,17 +694,29 @@ def _solve(st: Staircase, cells_per_year: int):
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
     # One run at a time: batching runs saves few calls but makes arrays large
-    # enough for the allocator to map fresh pages for each, which costs more.
+    # enough for the allocator to map fresh pages for each, which costs more
+    # (unless the process keeps its freed memory: RUNS_AT_ONCE).
+    missing = []
     for t0 in range(T):
-        ts = slice(t0, t0 + 1)
         run = _RUNS.get(run_keys[t0])
-        if run is not None:
-            Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
-            for s, part in enumerate(run.AccU_seg):
-                AccU_seg[s][t0] = part
-            if aug is not None:
-                AccV_all[t0] = run.AccV_all
+        if run is None:
+            missing.append(t0)
             continue
+        Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
+        for s, part in enumerate(run.AccU_seg):
+            AccU_seg[s][t0] = part
+        if aug is not None:
+            AccV_all[t0] = run.AccV_all
+    # Runs side by side (RUNS_AT_ONCE) along the leading axis: each run's numbers come from the same
+    # operations on its own matrices (tested bit for bit against one run at a time).
+    batches: list[slice] = []
+    for t0 in missing:
+        if RUNS_AT_ONCE and batches and batches[-1].stop == t0:
+            batches[-1] = slice(batches[-1].start, t0 + 1)
+        else:
+            batches.append(slice(t0, t0 + 1))
+    for ts in batches:
+        t0 = ts.start
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
         Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
         Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each

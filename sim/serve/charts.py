@@ -169,16 +169,42 @@ def _halo() -> dict[str, str]:
     return {"stroke": "#ffffff", "stroke_width": "4", "stroke_linejoin": "round", "paint_order": "stroke"}
 
 
-def _y_axis(parts: list[str], ticks: list[float], y_of, left: float, right: float, labels: list[str]) -> None:
-    """Gridlines and tick labels; the zero line is drawn later, over the data's fills."""
+def _y_axis(
+    parts: list[str],
+    ticks: list[float],
+    span: tuple[float, float, float, float],
+    left: float,
+    right: float,
+    labels: list[str],
+) -> None:
+    """Gridlines and tick labels; the zero line is drawn later, over the data's fills.
+
+    ``span`` is ``(lo, hi, top, bottom)``: tick ``t`` sits at ``bottom - (t - lo) / (hi - lo) *
+    (bottom - top)``, as the chart's values do.
+    """
+    parts.extend(_y_ticks(tuple(ticks), span, left, right, tuple(labels)))
+
+
+@functools.lru_cache(maxsize=256)
+def _y_ticks(
+    ticks: tuple[float, ...],
+    span: tuple[float, float, float, float],
+    left: float,
+    right: float,
+    labels: tuple[str, ...],
+) -> tuple[str, ...]:
+    """:func:`_y_axis`'s elements, kept: most redraws have the axis of the one before."""
+    lo, hi, top, bottom = span
+    parts = []
     for t, text in zip(ticks, labels):
-        y = y_of(t)
+        y = bottom - (t - lo) / (hi - lo) * (bottom - top)
         if abs(t) > 1e-12 * max(1.0, abs(ticks[-1] - ticks[0])):
             parts.append(
                 f'<line x1="{_c(left)}" x2="{_c(right)}" y1="{_c(y)}" y2="{_c(y)}" stroke="{GRID}" '
                 f'stroke-width="1"/>'
             )
         parts.append(_text(left - 8, y + TICK * 0.35, text, "end", fill=MUTED))
+    return tuple(parts)
 
 
 def _zero(parts: list[str], y: float, left: float, right: float) -> None:
@@ -204,14 +230,34 @@ def _year_ticks(y0: int, y1: int, span: float) -> list[int]:
     return [y0]
 
 
-def _x_axis(parts: list[str], years: Sequence[int], x_of, bottom: float, span: float) -> None:
+def _x_axis(
+    parts: list[str],
+    years: Sequence[int],
+    domain: tuple[float, float],
+    left: float,
+    right: float,
+    bottom: float,
+) -> None:
+    """Year ticks and labels; year ``y`` sits at ``left + (y - x0) / (x1 - x0) * (right - left)`` for
+    ``domain`` ``(x0, x1)``, as the chart's values do."""
     first, last = int(math.ceil(min(years))), int(math.floor(max(years)))
-    for y in _year_ticks(first, last, span):
-        x = x_of(y)
+    parts.extend(_x_ticks(first, last, domain, left, right, bottom))
+
+
+@functools.lru_cache(maxsize=256)
+def _x_ticks(
+    first: int, last: int, domain: tuple[float, float], left: float, right: float, bottom: float
+) -> tuple[str, ...]:
+    """:func:`_x_axis`'s elements, kept: the years and the plot's width rarely change between redraws."""
+    x0, x1 = domain
+    parts = []
+    for y in _year_ticks(first, last, right - left):
+        x = left + (y - x0) / (x1 - x0) * (right - left)
         parts.append(
             f'<line x1="{_c(x)}" x2="{_c(x)}" y1="{_c(bottom)}" y2="{_c(bottom + 5)}" stroke="{ZERO}"/>'
         )
         parts.append(_text(x, bottom + 8 + TICK, str(y), "middle", fill=MUTED))
+    return tuple(parts)
 
 
 def _spread(ys: list[float], gap: float, top: float, bottom: float) -> list[float]:
@@ -340,8 +386,8 @@ def placed(
 
     parts = _open(_LINE_HEIGHT, title)
     parts.append(_text(left - 8, _AXIS_ROW, labels.get("axis", ""), "start", TICK, fill=MUTED))
-    _y_axis(parts, ticks, y_of, left, right, tick_labels)
-    _x_axis(parts, [int(y) for y in yrs], x_of, bottom, right - left)
+    _y_axis(parts, ticks, (lo, hi, top, bottom), left, right, tick_labels)
+    _x_axis(parts, [int(y) for y in yrs], (x0, x1), left, right, bottom)
     _zero(parts, y_of(0.0), left, right)
 
     if start_year is not None and _finite(start_year) is not None and yrs[0] <= start_year <= yrs[-1]:
@@ -464,8 +510,8 @@ def jcurve(
     parts = _open(_LINE_HEIGHT, title)
     axis = f"{labels.get('axis', '')} ({L.money_unit(currency, lang, scale)})"
     parts.append(_text(left - 8, _AXIS_ROW, axis, "start", TICK, fill=MUTED))
-    _y_axis(parts, ticks, lambda t: bottom - (t - lo) / (hi - lo) * (bottom - top), left, right, tick_labels)
-    _x_axis(parts, [int(y) for y in yrs], x_of, bottom, right - left)
+    _y_axis(parts, ticks, (lo, hi, top, bottom), left, right, tick_labels)
+    _x_axis(parts, [int(y) for y in yrs], (x0, x1), left, right, bottom)
 
     y0 = y_of(0.0)
     runs = _runs([x_of(y) for y in yrs], vs)
@@ -692,9 +738,7 @@ def waterfall(
     parts = _open(height, title)
     axis = f"{labels.get('axis', '')} ({L.money_unit(currency, lang, scale)})"
     parts.append(_text(left - 8, _AXIS_ROW, axis, "start", TICK, fill=MUTED))
-    _y_axis(
-        parts, ticks, lambda t: bottom - (t - lo_t) / (hi_t - lo_t) * (bottom - top), left, right, tick_labels
-    )
+    _y_axis(parts, ticks, (lo_t, hi_t, top, bottom), left, right, tick_labels)
 
     bar_w = min(slot * 0.64, 110.0)
     texts: list[str] = []

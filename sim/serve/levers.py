@@ -302,6 +302,16 @@ def parse_number(text: str, lang: str) -> float:
     simple = _SIMPLE.get(lang)
     if simple is not None and simple[0].match(plain):
         return float(plain.replace(simple[1], "."))
+    if simple is not None:
+        # The other language's plain decimal ("3.5" on the Danish page) whose digits after the sign are
+        # no group of three: babel's strict reading refuses it in this language (its group separator
+        # stands only before three digits) and gives this number in the other. At once, too.
+        other = _SIMPLE["en" if lang == "da" else "da"]
+        found = other[0].match(plain)
+        if found is not None and found.group(1) is not None and len(found.group(1)) != 4:
+            x = float(plain.replace(other[1], "."))
+            if math.isfinite(x):
+                return x
     from babel.numbers import NumberFormatError, parse_decimal
 
     for locale in (lang, "en" if lang == "da" else "da"):
