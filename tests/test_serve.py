@@ -149,6 +149,8 @@ def test_levers_read_danish_decimal_commas():
         ("nan", None, None),
         ("inf", None, None),
         ("12 kr.", None, None),
+        ("1" * 400, None, None),  # beyond any float
+        ("9" * 30 + ".123,5", None, None),  # too many digits for babel's decimal context
     ],
 )
 def test_numbers_are_read_as_the_pages_language_writes_them(text, da, en):

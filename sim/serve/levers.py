@@ -301,7 +301,10 @@ def parse_number(text: str, lang: str) -> float:
     # Most fields hold a plain number ("21", "0,9"): read at once (babel's answer, a tenth of its time).
     simple = _SIMPLE.get(lang)
     if simple is not None and simple[0].match(plain):
-        return float(plain.replace(simple[1], "."))
+        x = float(plain.replace(simple[1], "."))
+        if not math.isfinite(x):  # 400 digits: beyond any float
+            raise ValueError(f"not a number: {text!r}")
+        return x
     if simple is not None:
         # The other language's plain decimal ("3.5" on the Danish page) whose digits after the sign are
         # no group of three: babel's strict reading refuses it in this language (its group separator
@@ -317,7 +320,11 @@ def parse_number(text: str, lang: str) -> float:
     for locale in (lang, "en" if lang == "da" else "da"):
         try:
             x = float(parse_decimal(plain, locale=locale, strict=True))
-        except (NumberFormatError, ValueError):
+        except (
+            NumberFormatError,
+            ValueError,
+            ArithmeticError,
+        ):  # decimal's InvalidOperation: too many digits
             continue
         if math.isfinite(x):
             return x
