@@ -443,12 +443,14 @@ def test_engine_with_capacity_equals_simpy_resource_reference(toy, capacity):
 
 
 def test_simpy_internals_the_engine_relies_on():
-    """The DES schedules its own ``__slots__`` objects as SimPy events (``_Child``, ``_Timer``):
-    it fills ``env``, ``callbacks``, ``_ok`` and ``_value`` itself, puts them on ``env._queue``
-    as ``env.schedule`` does (time, priority, ``next(env._eid)``, event), reads
-    ``env._now``, and moves it on itself where it handles, within one callback, the
-    feed's next item when that comes strictly before SimPy's next event. If a SimPy release changes any of that, this fails before the engine does
-    (pyproject.toml pins SimPy's minor version for the same reason)."""
+    """The DES schedules its own ``__slots__`` objects as SimPy events (``_Child``, ``_Timer``).
+    Of an event, SimPy's loop reads only ``callbacks`` and ``_ok`` (and ``_value`` if it failed):
+    ours never fail, so ``_ok`` and ``_value`` are constants of their class, and they have no
+    ``env``. The engine fills ``callbacks``, puts them on ``env._queue`` as ``env.schedule``
+    does (time, priority, ``next(env._eid)``, event), reads ``env._now``, and moves it on
+    itself where it handles, within one callback, the feed's next item when that comes
+    strictly before SimPy's next event. If a SimPy release changes any of that, this fails
+    before the engine does (pyproject.toml pins SimPy's minor version for the same reason)."""
     from heapq import heappush
 
     import simpy
@@ -462,14 +464,10 @@ def test_simpy_internals_the_engine_relies_on():
     assert env._now == env.now == 0.5  # the engine reads _now (a plain attribute) for speed
     seen = []
     for kind, delay in ((_Child, 2.0), (_Timer, 1.0)):
+        assert (kind._ok, kind._value) == (True, None) and not hasattr(kind(), "env")
         ev = kind()
-        # What the engine does: the slots SimPy reads, then schedule() with a delay.
-        ev.env, ev._ok, ev._value, ev.callbacks = (
-            env,
-            True,
-            None,
-            [lambda e, k=kind: seen.append((k, env._now))],
-        )
+        # What the engine does: the callbacks, then schedule() with a delay.
+        ev.callbacks = [lambda e, k=kind: seen.append((k, env._now))]
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), ev))
     env.run(until=10.0)
     # Processed in time order, callbacks cleared (SimPy sets them to None), no failure raised.

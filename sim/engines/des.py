@@ -55,6 +55,7 @@ import gc
 import math
 import struct
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -130,17 +131,18 @@ def _arrival_times(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class _Child:
-    """A child, and at the same time the SimPy event that ends its stay."""
+    """A child, and at the same time the SimPy event that ends its stay.
 
+    Of an event, SimPy's loop reads only ``callbacks`` and ``_ok`` (and
+    ``_value`` if it failed). These events never fail: ``_ok`` and ``_value``
+    are constants of the class, not set per child."""
+
+    _ok, _value = True, None
     __slots__ = (
-        "env",
         "callbacks",
-        "_value",
-        "_ok",
         "cid",
         "birth",
         "step",
-        "nxt",
         "t_end",
         "k",
         "u",
@@ -548,9 +550,11 @@ def _constant_per_step(rate: np.ndarray) -> list[float | None]:
 
 
 class _Timer:
-    """The alarm event that ends waits (case closed, aged out, or waited too long)."""
+    """The alarm event that ends waits (case closed, aged out, or waited too long);
+    an event as :class:`_Child` is."""
 
-    __slots__ = ("env", "callbacks", "_value", "_ok", "reason", "step")
+    _ok, _value = True, None
+    __slots__ = ("callbacks", "reason", "step")
 
 
 @contextmanager
@@ -768,15 +772,14 @@ class _PathFollower:
         seed: int,
         replication: int,
         take: Callable,
-        claim: Callable,
         move: Callable,
-        admit: Callable,
         refused: Callable,
         route: Callable,
         settle: Callable,
         new_child: Callable,
         at: Callable,
         lazy: tuple[list, list, list, Callable],
+        places: tuple[Callable, list, Callable],
         env: simpy.Environment,
     ) -> None:
         st, S = run.st, run.S
@@ -838,7 +841,8 @@ class _PathFollower:
         # Per child: how many of its sampled stays stand (in the log; for the count of reviews).
         self.valid = np.where(gone, 0, P.n)
         self.rev_valid = self.valid.copy()
-        valid, rev_valid = self.valid, self.rev_valid
+        # Written through memoryviews: a Python int goes in without numpy's indexing.
+        valid, rev_valid = memoryview(self.valid), memoryview(self.rev_valid)
 
         # Scalar access for the event loop: memoryviews give Python numbers at once.
         feed_t = memoryview(times[order])
@@ -868,11 +872,15 @@ class _PathFollower:
         # (see ``_simulate``): ``follow`` pushes onto them itself, as it does for
         # nearly every stay that ends on a step with places.
         lazy_ends, queues, lazy_alarm, arm = lazy
+        # The places taken on each step, and the rule for whether one is free
+        # (the feed takes and frees them itself, as ``move`` does).
+        has_place, occupied, admit = places
+        capped = capped_np.tolist()
 
         def make(c: int) -> _Child:
             # new_child(), inline (one call per child the event engine takes over, not two).
             child = _Child()
-            child.env, child._ok, child._value, child.callbacks = env, True, None, None
+            child.callbacks = None
             cid = child.cid = cid_v[c]
             if extra_v[c]:
                 j = (cid - n_base) * ROW
@@ -909,39 +917,50 @@ class _PathFollower:
         def on_path(child: _Child) -> None:
             # Due to move onto a step with places (perhaps from one).
             i = child.i
-            t, s, to = P_end[i], P_step[i], P_to[i]
-            if not move(s, to, t):
-                c = child.key
-                valid[c] = i - first[c]
-                rev_valid[c] = i - first[c] + 1
-                child.k = P_k[i] + dps[s]
-                refused(child, s, P_start[i], t, to, P_from[i], -1)
-                return
-            follow(child.key, i + 1, child)
-            if queues[s]:
-                admit(s, t)
+            s, t = P_step[i], P_end[i]
+            if move(s, P_to[i], t):
+                follow(child.key, i + 1, child)
+                if queues[s]:  # after the child's own next event is set (see ``move``)
+                    admit(s, t)
+            else:
+                diverge(child, i)
+
+        def diverge(child: _Child, i: int) -> None:
+            # Refused the move that ends stay i: the event engine takes the child over.
+            c, s = child.key, P_step[i]
+            valid[c] = kept = i - first[c]
+            rev_valid[c] = kept + 1
+            child.k = P_k[i] + dps[s]
+            refused(child, s, P_start[i], P_end[i], P_to[i], P_from[i], -1)
 
         def on_feed(ev: _Child) -> None:
             n = ev.k
+            t = feed_t[n]
             while True:
+                # Item n, at time t.
                 c = feed_key[n]
                 if feed_kind[n]:
-                    # The first move onto a step with places: the child (for the
-                    # event engine) is made only when it is needed.
+                    # The first move onto a step with places (its time is that stay's
+                    # end): the child (for the event engine) is made only when it is needed.
                     i = first_cp_v[c]
-                    t, s, to = P_end[i], P_step[i], P_to[i]
-                    if move(s, to, t):
+                    s, to = P_step[i], P_to[i]
+                    if has_place(to, t):
+                        # move(), inline (one call fewer per item): a place on ``to``
+                        # taken and the one on s (if any) freed; s's queue admitted once
+                        # the child's own next event is set (see ``move``).
+                        occupied[to] += 1
+                        if capped[s]:
+                            occupied[s] -= 1
                         follow(c, i + 1, None)
                         if queues[s]:
                             admit(s, t)
                     else:
-                        child = make(c)
-                        child.i = i
-                        on_path(child)
+                        diverge(make(c), i)
                 else:
-                    t, j = feed_t[n], step0[c]
+                    j = step0[c]
                     # A new case on a step with places; never too old for it (see ``gone``).
-                    if claim(j, t):
+                    if has_place(j, t):
+                        occupied[j] += 1  # its place taken
                         follow(c, first[c], None)
                     else:
                         child = make(c)
@@ -1049,8 +1068,14 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     wait_on, new_case_wait = st.wait_on.tolist(), st.new_case_wait.tolist()
     queue_kind = st.queue_kind.tolist()
     occupied = [0] * S
-    queues: list[list] = [[] for _ in range(S)]
+    # Each step's queue: first come first served is a plain line (a deque: its
+    # entries leave in the order they came), the others heaps by age.
+    fifo = [kind == 0 for kind in queue_kind]
+    queues: list = [deque() if fifo[j] else [] for j in range(S)]
+    pops = [queues[j].popleft if fifo[j] else None for j in range(S)]  # None: heappop
     seq = [0]
+    # The spell log's row, written inline where a call per spell shows (``record``).
+    append, pack, extra_rows = run.L.extend, _SPELL_ROW.pack, run._extra_rows
     due = [None]  # the shared callback lists; SimPy only reads them
     left = [None]
     timer_cb = [None]
@@ -1084,14 +1109,6 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         limit = places[j]
         return occupied[j] < (cap[int(t)][j] if limit is None else limit)
 
-    def claim(j: int, t: float) -> bool:
-        """Take a place on ``j`` at ``t`` if it has one (``has_place``, then ``take``)."""
-        if not has_place(j, t):
-            return False
-        if capped[j]:
-            occupied[j] += 1
-        return True
-
     def move(s: int, j: int, t: float) -> bool:
         """A child on ``s`` moves onto ``j`` at ``t`` if ``j`` has a place: it takes one
         on ``j`` and frees the one on ``s`` (if any). The caller admits from ``s``'s
@@ -1115,7 +1132,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             raise RuntimeError(f"engine bug: a place on step {j} freed at {t!r} was not counted out")
         alarm_j[0], alarm_j[1] = t, alarm_j[1] + 1
         ev = _Timer()
-        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, lazy_cb
+        ev.callbacks = lazy_cb
         ev.reason, ev.step = alarm_j[1], j
         at(ev, t)
 
@@ -1155,7 +1172,10 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 child.callbacks = due
                 heappush(queue, (end, NORMAL, next(eid), child))  # at(), inline: a stay never ends before now
                 return
-            record(child, s, t, end, to, from_step, -1, ovf)
+            # record(), inline
+            append(pack(child.cid, s, from_step, to, child.extra, -1, ovf, t, end, t - child.birth))
+            if extra_rows and (to >= S or to == CENSORED):
+                extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
             if capped[s] and to != CENSORED:
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
@@ -1212,10 +1232,11 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         ``found_full``: the caller found the child not too old for ``j`` and
         ``j`` full at ``t`` already.
         """
+        age = t - child.birth  # too_old(), inline
         while True:
             if found_full:
                 found_full = False
-            elif too_old(child, j, t):
+            elif age >= leave_age[j]:
                 return AGED_OUT, -1, ovf
             elif has_place(j, t):
                 return j, -1, ovf
@@ -1226,7 +1247,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             w = new_case_wait[j]
             if w < 0:  # validation names a step to wait on for every step children arrive at
                 raise RuntimeError(f"engine bug: no step to wait on for full step {j}")
-            return (AGED_OUT, -1, ovf) if too_old(child, w, t) else (w, j, ovf)
+            return (AGED_OUT, -1, ovf) if age >= leave_age[w] else (w, j, ovf)
 
     def settle(child: _Child, where: tuple[int, int, int], t: float, from_step: int) -> None:
         """Carry out a :func:`route`; the stay the child comes from is recorded already."""
@@ -1234,7 +1255,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         if step == AGED_OUT:
             return
         if waits_for < 0:
-            take(step)
+            if capped[step]:  # take(), inline
+                occupied[step] += 1
             enter(child, step, t, from_step, False, ovf)
         else:
             start_wait(child, step, t, waits_for, from_step, ovf)
@@ -1289,7 +1311,11 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         silent = not capped[w] and reason >= 0
         # The entry carries the wait it belongs to: a child who overflowed and
         # queues again must not keep its old place in line.
-        heappush(queues[j], (key, n, child, current, end if silent else math.inf, reason))
+        entry = (key, n, child, current, end if silent else math.inf, reason)
+        if kind == 0:
+            queues[j].append(entry)
+        else:
+            heappush(queues[j], entry)
         lz = lazy[j]
         if lz and lz[0] < lazy_alarm[j][0]:
             arm(j)
@@ -1301,7 +1327,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     def set_alarm(t: float) -> None:
         alarm[0], alarm[1] = t, alarm[1] + 1
         ev = _Timer()
-        ev.env, ev._ok, ev._value, ev.callbacks = env, True, None, timer_cb
+        ev.callbacks = timer_cb
         ev.reason = alarm[1]
         at(ev, t)
 
@@ -1341,8 +1367,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         limit = places[j]
         if limit is None:
             limit = cap[int(t)][j]
+        pop = pops[j]
         while q and occupied[j] < limit:
-            _, _, child, current, end, reason = heappop(q)
+            _, _, child, current, end, reason = pop() if pop else heappop(q)
             if child.wait is not current:
                 continue  # left the queue already (or queued again, further back)
             if end <= t:  # a silent wait (start_wait), over before this place came
@@ -1351,10 +1378,11 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             if t - child.birth >= leave_age[j]:  # reached the step's leaving age as a place came
                 leave(end_wait(child, t, AGED_OUT), t)
                 continue
-            # end_wait(), inline: one call fewer per admission.
+            # end_wait() and record(), inline: two calls fewer per admission (the
+            # child stays on the staircase: its extra draws, if any, go on).
             w, t0, _, from_step, ovf = current
             child.wait = None
-            record(child, w, t0, t, j, from_step, j, ovf)
+            append(pack(child.cid, w, from_step, j, child.extra, j, ovf, t0, t, t0 - child.birth))
             occupied[j] += 1
             # Its next event before that of whoever the place it frees admits (as ``move``).
             enter(child, j, t, w, False)
@@ -1365,7 +1393,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     def new_child(cid: int, u: memoryview, extra: int) -> _Child:
         c = _Child()
-        c.env, c._ok, c._value, c.callbacks = env, True, None, None
+        c.callbacks = None
         c.cid, c.u, c.k, c.extra, c.wait = cid, u, 2, extra, None
         return c
 
@@ -1376,15 +1404,14 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             seed,
             replication,
             take,
-            claim,
             move,
-            admit,
             refused,
             route,
             settle,
             new_child,
             at,
             (lazy, queues, lazy_alarm, arm),
+            (has_place, occupied, admit),
             env,
         )
     else:
