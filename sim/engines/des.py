@@ -36,14 +36,16 @@ needs none), and each stay is written to the spell log when it starts.
 child, ``simpy.Resource`` for places). Both give the same spells (tested):
 steps exact, times to within about 1e-15 years, since numpy's ``log``,
 ``exp`` and ``**`` may round the last bit differently from :mod:`math`'s.
+Events at exactly the same time (children reviewed together) are taken in
+SimPy's order, except one tie of SimPy's deferred grants (a place freed while
+its Release event waits; see "Simultaneous events" in the docs' model page).
 
 Common random numbers: every child owns a fixed row of uniforms (keyed by the
 seed, the replication and the child's id), used in order: two for its entry,
 then two per stay (three on a step with case reviews), one per wait; beyond
 the row, its own stream keyed by its id. The same child therefore draws the
 same numbers in the baseline and in the strategy until the strategy changes
-its path, and results do not depend on the order in which events happen or
-on the number of workers. Children a strategy adds (earlier detection) come
+its path, and results do not depend on the number of workers. Children a strategy adds (earlier detection) come
 from their own streams.
 
 The engine knows nothing of files, pandas or plots: it returns arrays.
@@ -1228,7 +1230,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         Returns ``(step, waits_for, overflowed_from)``: onto ``step`` (with a
         place, ``waits_for = -1``), waiting on ``step`` for ``waits_for``, or
         ``step = AGED_OUT`` when it is too old for where it would go (a move
-        to a step a child is too old for ends its case). No state changes.
+        to a step a child is too old for ends its case). It changes nothing for the
+        child; counting out places freed at ``t`` may admit others queueing (``has_place``).
         ``found_full``: the caller found the child not too old for ``j`` and
         ``j`` full at ``t`` already.
         """
