@@ -723,3 +723,28 @@ def test_a_child_that_frees_a_place_schedules_its_next_move_before_the_child_it_
         log = simulate_des(st, seed, 0)
         assert_same_spells(log, simulate_naive(st, seed, 0))
         assert_same_spells(log, simulate_des(st, seed, 0, eager=False))
+
+
+def test_a_place_released_goes_to_the_queue_at_once_in_the_reference_as_in_the_engine():
+    """Two places on `mid` freed at the same moment, one child queueing and a third asking. The
+    stock `simpy.Resource` grants the queue only when it processes each release, and a request in
+    between admits the head but never itself: the third child waited for no time. The reference's
+    places (`_Places`) hand a released place to the queue at once, as the engine does."""
+    import simpy
+
+    from sim.engines.des import _Places
+
+    for kind, granted in ((simpy.Resource, False), (_Places, True)):
+        env = simpy.Environment()
+        places = kind(env, capacity=2)
+        held = [places.request(), places.request()]
+        waiting = places.request()  # queues: both places are taken
+        for r in held:
+            places.release(r)  # two places freed at the same moment
+        asking = places.request()  # before SimPy processes either release
+        assert waiting.triggered and asking.triggered is granted
+    st = _reviewed_places()
+    for seed in (2544, 3480):
+        log = simulate_des(st, seed, 0)
+        assert_same_spells(log, simulate_naive(st, seed, 0))
+        assert_same_spells(log, simulate_des(st, seed, 0, eager=False))

@@ -37,8 +37,8 @@ child, ``simpy.Resource`` for places). Both give the same spells (tested):
 steps exact, times to within about 1e-15 years, since numpy's ``log``,
 ``exp`` and ``**`` may round the last bit differently from :mod:`math`'s.
 Events at exactly the same time (children reviewed together) are taken in
-SimPy's order, except one tie of SimPy's deferred grants (a place freed while
-its Release event waits; see "Simultaneous events" in the docs' model page).
+SimPy's order; the reference's places hand a released place to the queue at
+once (:class:`_Places`; see "Simultaneous events" in the docs' model page).
 
 Common random numbers: every child owns a fixed row of uniforms (keyed by the
 seed, the replication and the child's id), used in order: two for its entry,
@@ -1464,6 +1464,21 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     return run.spell_log() if follow is None else follow.spell_log()
 
 
+class _Places(simpy.Resource):
+    """``simpy.Resource`` whose released place goes to the head of its queue at once.
+
+    The stock Resource grants it only when it processes the release event; a
+    request made in between grants the head of the queue but never itself, so
+    with two places freed at the same moment a child asking then was made to
+    wait for no time, or sent to overflow while a place was free.
+    """
+
+    def release(self, request: simpy.resources.resource.Request) -> simpy.resources.resource.Release:
+        event = super().release(request)
+        self._trigger_put(None)
+        return event
+
+
 def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
     """The same model written the textbook SimPy way: a generator process per child.
 
@@ -1490,7 +1505,7 @@ def simulate_naive(st: Staircase, seed: int, replication: int = 0) -> SpellLog:
             raise ValueError("the naive reference covers fixed places, fifo queues and uncapped overflow")
         if st.stock[j].sum() > places[j]:
             raise ValueError("the naive reference needs the initial stock to fit the places")
-    res = [simpy.Resource(env, capacity=int(places[j])) if capped[j] else None for j in range(S)]
+    res = [_Places(env, capacity=int(places[j])) if capped[j] else None for j in range(S)]
     waiting: dict[int, tuple] = {}
 
     def new_child(cid: int, u: memoryview, extra: int) -> _Child:
