@@ -642,6 +642,8 @@ def _solve(st: Staircase, cells_per_year: int):
     grid_key = (K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
     run_keys = [_RUNS.key(A[t], enter, st.entry_band_prob, grid_key) for t in range(T)]
 
+    # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
+    grid = _grid(*grid_key)
     # Initial stock on the centred age grid, split over phases by the law of
     # the stay it is found in (a mixture's is length-biased).
     # A band's stock is spread evenly over its cells (half cells at its edges);
@@ -658,10 +660,8 @@ def _solve(st: Staircase, cells_per_year: int):
             grid_key,
         )
     else:
-        x = _stock_cells(st.stock, cell_edges, leave_cell, struct, aug, P) * _grid(*grid_key).keep
+        x = _stock_cells(st.stock, cell_edges, leave_cell, struct, aug, P) * grid.keep
 
-    # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
-    grid = _grid(*grid_key)
     seg_band, seg_open, seg_cells, n_seg, n_coh = (
         grid.seg_band,
         grid.seg_open,
