@@ -45,8 +45,8 @@ seed, the replication and the child's id), used in order: two for its entry,
 then two per stay (three on a step with case reviews), one per wait; beyond
 the row, its own stream keyed by its id. The same child therefore draws the
 same numbers in the baseline and in the strategy until the strategy changes
-its path, and results do not depend on the number of workers. Children a strategy adds (earlier detection) come
-from their own streams.
+its path, and results do not depend on the number of workers. Children a
+strategy adds (earlier detection) come from their own streams.
 
 The engine knows nothing of files, pandas or plots: it returns arrays.
 """
