@@ -320,12 +320,8 @@ def parse_number(text: str, lang: str) -> float:
     for locale in (lang, "en" if lang == "da" else "da"):
         try:
             x = float(parse_decimal(plain, locale=locale, strict=True))
-        except (
-            NumberFormatError,
-            ValueError,
-            ArithmeticError,
-        ):  # decimal's InvalidOperation: too many digits
-            continue
+        except (NumberFormatError, ValueError, ArithmeticError):  # decimal's InvalidOperation
+            continue  # (as for more digits than decimal's context holds)
         if math.isfinite(x):
             return x
     raise ValueError(f"not a number: {text!r}")
