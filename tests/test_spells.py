@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from sim.engines.des import CENSORED, FROM_OUTSIDE, FROM_STOCK, WAITS, SpellLog
-from sim.engines.spells import children_in_out, measures_from_spells
+from sim.engines.spells import _tally, children_in_out, measures_from_spells
 from sim.model.staircase import compile_staircase
 
 INF = np.inf
@@ -259,3 +261,35 @@ def test_adult_outcomes_in_the_analytic_engine_are_the_leavers_times_their_exces
     des = sim.compare(base, plan, replications=20, seed=3).summary
     row = des.loc["adult_disability_pension_change"]
     assert row["p5"] - 3 < change[0] < row["p95"] + 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hs.lists(
+        hs.tuples(
+            hs.integers(-1, 2),  # year, some outside the table
+            hs.integers(0, 1),  # step
+            hs.integers(-1, 1),  # class, -1: left out
+        ),
+        max_size=60,
+    ),
+    hs.integers(0, 2**32 - 1),
+)
+def test_tables_of_several_classes_in_one_pass_are_each_class_summed_alone(rows, seed):
+    """One pass for exclusive classes gives, to the last bit, each class's table summed on its own
+    (in the log's order), with years outside the table and negative classes left out."""
+    Y, S, n = 2, 2, 2  # few cells: several rows each, whose order then matters to the last bit
+    years, steps, code = (np.array(c) for c in zip(*rows)) if rows else (np.zeros(0, int),) * 3
+    years, steps, code = years.astype(np.int32), steps.astype(np.int32), code.astype(np.int8)
+    rng = np.random.default_rng(seed)  # weights of every size, as child-years and costs are
+    w = rng.uniform(-1.0, 1.0, len(years)) * 10.0 ** rng.integers(-3, 7, len(years))
+    for weights in (None, w):
+        got = _tally(Y, S, years, steps, code, n, weights)
+        for c in [*range(n), "any"]:
+            want = np.zeros((Y, S))
+            for i in range(len(years)):  # by hand, row by row
+                if (code[i] == c or (c == "any" and code[i] >= 0)) and 0 <= years[i] < Y:
+                    want[years[i], steps[i]] += 1.0 if weights is None else weights[i]
+            # A boolean class keeps its true rows in one table.
+            table = _tally(Y, S, years, steps, code >= 0, 1, weights)[0] if c == "any" else got[c]
+            assert table.tobytes() == want.tobytes()

@@ -18,17 +18,51 @@ def _count(
     Y: int, S: int, years: np.ndarray, steps: np.ndarray, weights=None, where: np.ndarray | None = None
 ) -> np.ndarray:
     """Sum ``weights`` (or count) into a ``[Y, S]`` table, over the rows ``where`` is true (all rows
-    if ``None``); years outside are dropped.
+    if ``None``); years outside are dropped."""
+    return _tally(Y, S, years, steps, where, 1, weights)[0]
 
-    Rows left out go to one spare bin instead of being copied out first: a
-    spell log has millions of rows, and each bin still adds its own rows in
-    the log's order (the same sums to the last bit).
+
+def _tally(
+    Y: int,
+    S: int,
+    years: np.ndarray,
+    steps: np.ndarray,
+    code: np.ndarray | None,
+    n: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sum ``weights`` (or count) into ``n`` tables ``[n, Y, S]`` at once, row ``i`` into table
+    ``code[i]`` (dropped where ``code`` is negative); years outside are dropped. A boolean
+    ``code`` keeps its true rows in table 0; ``None`` keeps all.
+
+    One pass over the log for several measures whose rows fall in exclusive
+    classes: a spell log has millions of rows, and its passes, not the tiny
+    tables, take the time. Rows left out go to one spare bin instead of being
+    copied out first, and each bin still adds its own rows in the log's order,
+    so every table is the same to the last bit as summing its rows alone.
     """
-    keep = (years >= 0) & (years < Y)
-    if where is not None:
-        keep &= where
-    flat = np.where(keep, years * S + steps, Y * S)
-    return np.bincount(flat, weights=weights, minlength=Y * S + 1)[: Y * S].reshape(Y, S).astype(float)
+    # In bincount's own index type from the start: it would copy any other.
+    cell = years * np.intp(S)
+    cell += steps
+    out = (years < 0) | (years >= Y)
+    if code is not None and code.dtype == bool:
+        out |= ~code
+    elif code is not None:
+        out |= code < 0
+        cell += code * np.intp(Y * S)
+    np.copyto(cell, n * Y * S, where=out)
+    sums = np.bincount(cell, weights=weights, minlength=n * Y * S + 1)[: n * Y * S]
+    return sums.reshape(n, Y, S).astype(float)
+
+
+# Classes of a stay by its first year (a bit each, any combination): in the year-end stock from
+# then, a new case, moved in from another step, first placed.
+_IN_STOCK, _NEW, _MOVED_IN, _FIRST_PLACED = 1, 2, 4, 8
+
+
+def _with_bit(tables: np.ndarray, bit: int) -> np.ndarray:
+    """The sum of the tables of every class with ``bit`` (counts: exact in any order)."""
+    return tables[[c for c in range(len(tables)) if c & bit]].sum(axis=0)
 
 
 def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
@@ -60,31 +94,39 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     hi = np.minimum(ye - 1, Y - 1)
     hi[np.isinf(log.end)] = Y - 1
     keep = hi >= ys
-    diff = _count(Y + 1, S, ys, step, where=keep) - _count(Y + 1, S, hi + 1, step, where=keep)
+    # The counts by first year, in one pass: the stock's +1 and the entries.
+    frm = log.from_step
+    new = frm == FROM_OUTSIDE
+    moved_in = (frm >= 0) & (frm != step)  # staying on to wait is no move
+    placed = st.placement
+    first_placed = placed[step] & (new | (moved_in & ~placed[np.maximum(frm, 0)]))
+    cls = keep.astype(np.int8)
+    cls |= new.view(np.int8) << 1
+    cls |= moved_in.view(np.int8) << 2
+    cls |= first_placed.view(np.int8) << 3
+    by_start = _tally(Y + 1, S, ys, step, cls, 16)
+    del new, moved_in, first_placed, cls
+    diff = _with_bit(by_start, _IN_STOCK) - _count(Y + 1, S, hi + 1, step, where=keep)
     out["stock_end"] = np.cumsum(diff, axis=0)[:Y]
-    del hi, keep, diff
+    out["new_cases"] = _with_bit(by_start, _NEW)[:Y]
+    out["moves_in"] = _with_bit(by_start, _MOVED_IN)[:Y]
+    out["placement_entries"] = _with_bit(by_start, _FIRST_PLACED)[:Y]
+    del hi, keep, diff, by_start
 
     # Child-years: partial first and last years, whole years in between.
     same = ys == ye
     d = ~same
-    cy = _count(Y, S, ys, step, end - start, where=same)
-    cy += _count(Y, S, ys, step, (ys + 1) - start, where=d)
+    # A stay within one year (class 0) and the first part of a longer one (class 1): one pass.
+    part = np.where(same, end - start, (ys + 1) - start)
+    first = _tally(Y, S, ys, step, d.view(np.int8), 2, part)
+    del part
+    cy = first[0]
+    cy += first[1]
     cy += _count(Y, S, ye, step, end - ye, where=d)
     has = d & (ye > ys + 1)
     full = _count(Y + 1, S, ys + 1, step, where=has) - _count(Y + 1, S, np.minimum(ye, Y), step, where=has)
     out["child_years"] = cy + np.cumsum(full, axis=0)[:Y]
-    del same, d, has, full, end, ye
-
-    frm = log.from_step
-    new = frm == FROM_OUTSIDE
-    out["new_cases"] = _count(Y, S, ys, step, where=new)
-    moved_in = (frm >= 0) & (frm != step)  # staying on to wait is no move
-    out["moves_in"] = _count(Y, S, ys, step, where=moved_in)
-    placed = st.placement
-    came_from_unplaced = new | (moved_in & ~placed[np.maximum(frm, 0)])
-    first_placed = placed[step] & came_from_unplaced
-    out["placement_entries"] = _count(Y, S, ys, step, where=first_placed)
-    del new, moved_in, came_from_unplaced, first_placed, ys
+    del same, d, has, full, end, ye, ys
 
     to = log.to_step.astype(np.int32)
     # Ended stays by the year they end (censored ones end at inf: no year).
@@ -92,11 +134,15 @@ def measures_from_spells(log: SpellLog, st: Staircase) -> dict[str, np.ndarray]:
     ye_end = np.where(ended, np.floor(np.where(ended, log.end, 0.0)), -1).astype(np.int32)
     # Staying on to wait for a full step (WAITS) is no move: the waiting stay
     # that follows starts on the same step, and is no move in either.
+    # Classes: 0 up, 1 down, 2 case closed, 3 aged out; -1 none of these.
     moves = ended & (to >= 0) & (to < S)
-    out["moves_up"] = _count(Y, S, ye_end, step, where=moves & (to > step))
-    out["moves_down"] = _count(Y, S, ye_end, step, where=moves & (to < step))
-    out["closed"] = _count(Y, S, ye_end, step, where=to == S)
-    out["aged_out"] = _count(Y, S, ye_end, step, where=to == S + 1)
+    how = np.full(len(to), -1, dtype=np.int8)
+    how[moves & (to > step)] = 0
+    how[moves & (to < step)] = 1
+    how[to == S] = 2
+    how[to == S + 1] = 3
+    by_end = _tally(Y, S, ye_end, step, how, 4)
+    out["moves_up"], out["moves_down"], out["closed"], out["aged_out"] = by_end
     out.update(_waiting(log, Y, S))
     out["reviews"] = log.reviews.astype(float)
     out.update(adult_measures(log, st))
