@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 
 _FROM = {
     "Comparison": "sim.run.experiment",
+    "LocalWorkers": "sim.run.workers",
     "Result": "sim.run.experiment",
     "compare": "sim.run.experiment",
     "expected": "sim.run.experiment",
@@ -76,6 +77,7 @@ _MOVED = {
 __all__ = [
     "BreakEven",
     "Comparison",
+    "LocalWorkers",
     "PSAResult",
     "PrecisionWarning",
     "Result",
@@ -120,6 +122,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from sim.outputs.report import key_figures
     from sim.outputs.results import load_results, save_results
     from sim.run.experiment import Comparison, Result, compare, expected, simulate
+    from sim.run.workers import LocalWorkers
     from sim.scenario import Scenario, load_scenario, save_scenario
 
 

@@ -20,7 +20,7 @@ import pytest
 import tomli_w
 from conftest import INTERVENTION, gone, kill_all, toy_dict, wait_until
 
-from sim.run.workers import map_tasks, resolve_workers
+from sim.run.workers import LocalWorkers, map_tasks, resolve_workers
 
 try:
     import psutil
@@ -76,6 +76,62 @@ def test_resolve_workers():
     assert resolve_workers(None, 1000) == (os.cpu_count() or 1)
     with pytest.raises(ValueError, match="at least 1"):
         resolve_workers(0, 5)
+
+
+def _pid_of_square(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
+
+
+def _fail_on_3(x: int) -> int:
+    if x == 3:
+        raise RuntimeError("task 3 failed")
+    return x
+
+
+def test_kept_workers_run_several_maps_on_the_same_processes_and_end_with_the_block():
+    with LocalWorkers(2) as workers:
+        assert resolve_workers(workers, 1) == 2  # already there: not fewer for fewer tasks
+        first = map_tasks(_pid_of_square, list(range(20)), workers)
+        second = map_tasks(_pid_of_square, list(range(20)), workers)
+        assert [r for _, r in first] == [r for _, r in second] == [x * x for x in range(20)]
+        pids = set(workers._pool._processes)
+        assert {p for p, _ in first + second} <= pids and len(pids) == 2
+        assert os.getpid() not in pids
+    assert wait_until(lambda: all(gone(p) for p in pids), timeout=10) is not None
+    assert workers._pool is None
+
+
+def test_a_failed_map_ends_the_kept_workers_and_the_next_starts_new_ones():
+    with LocalWorkers(2) as workers:
+        map_tasks(_square, [1, 2], workers)
+        old = set(workers._pool._processes)
+        with pytest.raises(RuntimeError, match="task 3 failed"):
+            map_tasks(_fail_on_3, list(range(8)), workers)
+        assert wait_until(lambda: all(gone(p) for p in old), timeout=5) is not None
+        assert map_tasks(_square, list(range(8)), workers) == [x * x for x in range(8)]
+        assert not set(workers._pool._processes) & old
+
+
+def test_kept_workers_killed_from_outside_are_started_again():
+    with LocalWorkers(2) as workers:
+        map_tasks(_square, [1, 2], workers)
+        old = set(workers._pool._processes)
+        for p in old:
+            os.kill(p, signal.SIGKILL)
+        # The pool notices its dead workers; the next map starts two new ones.
+        assert wait_until(lambda: workers._pool._broken, timeout=10) is not None
+        assert map_tasks(_square, list(range(8)), workers) == [x * x for x in range(8)]
+        assert not set(workers._pool._processes) & old
+
+
+def test_the_same_numbers_on_kept_workers(toy):
+    import sim
+
+    plan = sim.Scenario.from_dict({**toy_dict(), "intervention": INTERVENTION})
+    one = sim.compare(toy, plan, replications=3, seed=4, workers=1)
+    with sim.LocalWorkers(2) as workers:
+        kept = [sim.compare(toy, plan, replications=3, seed=4, workers=workers) for _ in range(2)]
+    assert all(k.summary.equals(one.summary) for k in kept)
 
 
 class _Stop(Exception):

@@ -421,9 +421,9 @@ def psa(
         Same seed, same draws and results, for any number of workers.
     engine : {"expected", "des"}
         The analytic engine (default, fast) or one DES replication per draw.
-    workers : int, None, str or distributed.Client
-        Processes (``None``: all cores), or a Dask scheduler address or client, as in
-        :func:`sim.compare`; the draws are the same wherever they run.
+    workers : int, None, LocalWorkers, str or distributed.Client
+        Processes (``None``: all cores), kept processes, or a Dask scheduler address or
+        client, as in :func:`sim.compare`; the draws are the same wherever they run.
     perspective : {"kommune", "region", "stat", "society"}
         Whose money the outcomes count (as in :func:`sim.compare`).
 
@@ -622,7 +622,7 @@ def break_even(
     perspective : {"kommune", "region", "stat", "society"}
         Whose money the NPV counts (default: the municipality's). Under the
         municipal view a cost paid by the state does not count against it.
-    workers : int, None, str or distributed.Client
+    workers : int, None, LocalWorkers, str or distributed.Client
         Where the draws are solved, as in :func:`psa`; the answers are the
         same wherever they run.
     """
@@ -699,7 +699,7 @@ def tornado(
         ``placement_child_years_avoided``, ``gross_savings_pv``, ``roi``, ...
         A number both files share is moved in both arms at once; sets of
         shares (Dirichlet) are left at their means.
-    workers : int, None, str or distributed.Client
+    workers : int, None, LocalWorkers, str or distributed.Client
         Where the runs go, as in :func:`psa`; every run uses the same random
         numbers, so the table is the same wherever they run.
     """

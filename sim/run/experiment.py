@@ -790,9 +790,10 @@ def simulate(
         Same scenario and seed give identical numbers.
     engine : {"des", "expected"}
         The discrete-event simulation, or the analytic expected values.
-    workers : int, None, str or distributed.Client
-        Processes to use (``None``: all cores), or a Dask scheduler address
-        or client. Results are the same wherever they run.
+    workers : int, None, LocalWorkers, str or distributed.Client
+        Processes to use (``None``: all cores), processes kept for several
+        runs (:class:`sim.LocalWorkers`), or a Dask scheduler address or
+        client. Results are the same wherever they run.
     progress : bool or callable
         Show a progress bar on the terminal (never in pipes or logs), or call
         ``progress(done, planned)`` after each replication (a callable may

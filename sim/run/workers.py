@@ -34,8 +34,8 @@ from sim.errors import OptionError
 
 Workers = Any
 """Where the work runs: ``1`` (this process), ``n`` local processes, ``None``
-(all cores), a Dask scheduler address (``"tcp://host:8786"``) or a
-``distributed.Client``."""
+(all cores), :class:`LocalWorkers` (local processes kept for several runs), a
+Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``."""
 
 PARENT_CHECK_SECONDS = 0.5
 """How often a worker looks for its parent, where the kernel cannot be asked to tell it."""
@@ -45,21 +45,23 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from <malloc.h>
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
-def resolve_workers(workers: int | None, n_tasks: int) -> int:
+def resolve_workers(workers: int | LocalWorkers | None, n_tasks: int) -> int:
     """The number of local processes to use.
 
     Parameters
     ----------
-    workers : int or None
-        Processes asked for; ``None`` means all cores.
+    workers : int, None or LocalWorkers
+        Processes asked for; ``None`` means all cores; kept workers, as many as they are.
     n_tasks : int
-        Tasks to run: never more processes than tasks.
+        Tasks to run: never more processes than tasks (kept workers are already there).
 
     Raises
     ------
     ValueError
         ``workers`` below 1.
     """
+    if isinstance(workers, LocalWorkers):
+        return workers.n
     if workers is None:
         workers = os.cpu_count() or 1
     if workers < 1:
@@ -127,7 +129,7 @@ def map_tasks(
         A module-level function (it is sent to other processes by pickling).
     tasks : sequence
         One argument of ``fn`` per task.
-    workers : int, None, str or distributed.Client
+    workers : int, None, LocalWorkers, str or distributed.Client
         See :data:`Workers`.
     progress : bool or callable
         Show a progress bar on the terminal (never in pipes or logs), or
@@ -160,17 +162,9 @@ def map_tasks(
             return out
         # Tasks go out in chunks: one process round trip per chunk, not per task.
         chunk = max(1, len(tasks) // (8 * n))
-        context = multiprocessing.get_context()
-        # Under fork and spawn a worker's parent is this process; under forkserver
-        # (Python 3.14's default on Linux) the fork server stands between them.
-        direct = context.get_start_method() in ("fork", "spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=n, mp_context=context, initializer=start_worker, initargs=(os.getpid(), direct)
-        )
+        kept = workers if isinstance(workers, LocalWorkers) else None
+        pool = kept._started() if kept is not None else _start_pool(n)
         try:
-            with _signals_held():
-                for _ in range(n):  # a task each starts every worker now, while Ctrl-C is held
-                    pool.submit(int)
             out = []
             if callable(progress):
                 # Asked again every quarter second while a task runs, so that a run the
@@ -191,9 +185,85 @@ def map_tasks(
             # Ctrl-C, SIGTERM or a failure: the running replications are thrown
             # away; waiting for them is what made Ctrl-C take minutes.
             _kill(pool)
+            if kept is not None:
+                kept._pool = None  # started again on next use
             raise
-        pool.shutdown()
+        if kept is None:
+            pool.shutdown()
         return out
+
+
+def _start_pool(n: int) -> ProcessPoolExecutor:
+    """``n`` local worker processes, every one started before this returns."""
+    context = multiprocessing.get_context()
+    # Under fork and spawn a worker's parent is this process; under forkserver
+    # (Python 3.14's default on Linux) the fork server stands between them.
+    direct = context.get_start_method() in ("fork", "spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=n, mp_context=context, initializer=start_worker, initargs=(os.getpid(), direct)
+    )
+    try:
+        with _signals_held():
+            for _ in range(n):  # a task each starts every worker now, while Ctrl-C is held
+                pool.submit(int)
+    except BaseException:
+        _kill(pool)
+        raise
+    return pool
+
+
+class LocalWorkers:
+    """Worker processes on this machine, started once and kept for several runs.
+
+    With ``workers=n`` each run (a :func:`~sim.compare`, a
+    :func:`~sim.psa`, a batch of replications) starts ``n`` processes and
+    ends them when it is done, and each new process pays again for its first
+    memory: measured, 0.2-0.3 s a process for a national DES draw of about
+    1.6 s, when two start at once. Kept workers pay it once:
+
+    >>> with sim.LocalWorkers(2) as workers:  # doctest: +SKIP
+    ...     draws = sim.psa(base, plan, engine="des", draws=100, workers=workers)
+    ...     cmp = sim.compare(base, plan, workers=workers)
+
+    The numbers are the same as on any other number of workers. The
+    processes start at the first run and end with the block (or at
+    :meth:`close`), on Ctrl-C or any failure in a run (the next run starts
+    new ones), and with the program. They are copies of this process as it
+    was when they started: code changed since (a notebook's autoreload) does
+    not reach them before the next block. One run at a time: a failure in
+    one run ends the processes another would be using.
+
+    Parameters
+    ----------
+    n : int or None
+        Processes; ``None`` means all cores.
+    """
+
+    def __init__(self, n: int | None = None) -> None:
+        self.n = resolve_workers(n, n_tasks=1 << 30)  # never fewer than asked: runs to come are unknown
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None or getattr(self._pool, "_broken", False):
+            if self._pool is not None:  # a worker died (killed from outside): start them all again
+                _kill(self._pool)
+            self._pool = _start_pool(self.n)
+        return self._pool
+
+    def close(self) -> None:
+        """End the processes (a run on them is over by then: a run returns when its tasks are done)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
+
+    def __enter__(self) -> LocalWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LocalWorkers({self.n}, {'running' if self._pool is not None else 'not started'})"
 
 
 @contextmanager
