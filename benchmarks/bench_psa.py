@@ -38,7 +38,7 @@ from sim.analysis.uncertainty import (  # noqa: E402
 from sim.engines.expected import expected_measures  # noqa: E402
 from sim.model.staircase import compile_staircase  # noqa: E402
 from sim.run.experiment import DEFAULT_SEED, replication  # noqa: E402
-from sim.run.workers import map_tasks  # noqa: E402
+from sim.run.workers import LocalWorkers, map_tasks  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 
@@ -196,13 +196,18 @@ def main() -> None:
     if args.no_des:
         return
     d = 2 if args.quick else 4
-    psa(base, plan, draws=1, engine="des", workers=1)  # warm, as for both (the workers fork from here)
+    psa(base, plan, draws=1, engine="des", workers=1)  # warm: imports and first memory, as below
     t1, one = clock(psa, base, plan, draws=d, engine="des", workers=1)
-    t2, two = clock(psa, base, plan, draws=d, engine="des", workers=2)
+    with LocalWorkers(2) as kept:
+        psa(base, plan, draws=d, engine="des", workers=kept)  # each new process's first memory
+        t2, two = clock(psa, base, plan, draws=d, engine="des", workers=kept)
+    t3, three = clock(psa, base, plan, draws=d, engine="des", workers=2)
+    same = one.table.equals(two.table) and one.table.equals(three.table)
+    print(f"4. PSA on the DES, {d} draws of the national pair (identical results: {same})")
     print(
-        f"4. PSA on the DES, {d} draws of the national pair (identical results: {one.table.equals(two.table)})"
+        f"   1 worker {t1:6.1f} s, 2 kept workers {t2:6.1f} s: speed-up {t1 / t2:.2f} x (target >= 1.8); "
+        f"2 workers started for the run {t3:6.1f} s: {t1 / t3:.2f} x"
     )
-    print(f"   1 worker {t1:6.1f} s, 2 workers {t2:6.1f} s: speed-up {t1 / t2:.2f} x (target >= 1.8)")
 
 
 if __name__ == "__main__":
