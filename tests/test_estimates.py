@@ -280,6 +280,29 @@ def test_the_same_seed_gives_the_same_numbers_on_any_number_of_workers():
     assert one.summary.equals(two.summary)
 
 
+def test_the_batches_of_a_precision_share_their_worker_processes(monkeypatch):
+    """Batch after batch on the same kept processes, not new ones per batch (each new process pays
+    for its first memory), and ended with the run."""
+    import sim.run.experiment as experiment
+    from sim.run.workers import LocalWorkers
+
+    seen = []
+    real = experiment._map
+
+    def recording(fn, tasks, workers, progress=False):
+        seen.append((workers, None if workers._pool is None else frozenset(workers._pool._processes)))
+        return real(fn, tasks, workers, progress)
+
+    monkeypatch.setattr(experiment, "_map", recording)
+    plan = _capped(intervention=STRATEGY)
+    compare(_capped(), plan, seed=5, precision=0.05, max_replications=30, workers=2)
+    assert len(seen) >= 2, "the precision should take more than one batch here"
+    kept = {id(w) for w, _ in seen}
+    assert len(kept) == 1 and isinstance(seen[0][0], LocalWorkers)
+    assert seen[0][1] is None and len({p for _, p in seen[1:]}) == 1  # started once, then the same
+    assert seen[0][0]._pool is None  # ended with the run
+
+
 @pytest.mark.slow
 def test_the_standard_error_is_the_spread_of_means_over_independent_seeds():
     """Twelve independent 10-replication means spread as their stated standard error says."""

@@ -51,7 +51,7 @@ from sim.run.estimates import (
     standard_error,
     t_quantile,
 )
-from sim.run.workers import Progress, Workers
+from sim.run.workers import Progress, Workers, kept_for
 from sim.run.workers import map_tasks as _map
 from sim.scenario import PERSPECTIVES, AdultOutcome, Scenario, ScenarioLike, as_scenario
 
@@ -746,20 +746,23 @@ def _run_batches(
     """Replications 0, 1, ...: a fixed number, or batches until the precision is reached.
 
     Each batch's size is set by the results so far (never by the workers),
-    so the same seed gives the same replications on any number of workers.
+    so the same seed gives the same replications on any number of workers;
+    local worker processes are started once for all batches.
     Where the means are exact, the first batch is enough: it is run for the
     range of outcomes.
     """
     n = replications or MIN_REPLICATIONS
     runs: list = []
-    while True:
-        report = _over_batches(progress, len(runs), n) if callable(progress) else progress
-        runs += _map(fn, [make_task(r) for r in range(len(runs), n)], workers, report)
-        if replications is not None or exact:
-            return runs
-        n = next_replications(len(runs), targets(runs), precision, max_replications)
-        if n == len(runs):
-            return runs
+    # The batches share their worker processes: a new process pays for its first memory again.
+    with kept_for(workers, replications or max_replications) as where:
+        while True:
+            report = _over_batches(progress, len(runs), n) if callable(progress) else progress
+            runs += _map(fn, [make_task(r) for r in range(len(runs), n)], where, report)
+            if replications is not None or exact:
+                return runs
+            n = next_replications(len(runs), targets(runs), precision, max_replications)
+            if n == len(runs):
+                return runs
 
 
 def _over_batches(progress: Callable[[int, int], None], start: int, goal: int) -> Callable[[int, int], None]:
