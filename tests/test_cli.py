@@ -800,7 +800,14 @@ def test_import_sim_offers_every_name_it_offered_before():
 
     moved = set(sim._MOVED)  # modules of 0.1 now in subpackages: still there, with a warning
     assert set(NAMES) - moved <= set(dir(sim))
-    added = {"TrappesimError", "UserError", "PrecisionWarning", "Sensitivity", "save_results"}  # since then
+    added = {
+        "TrappesimError",
+        "UserError",
+        "PrecisionWarning",
+        "Sensitivity",
+        "save_results",
+        "LocalWorkers",
+    }  # since then
     assert set(sim.__all__) <= set(NAMES) | added
     for name in NAMES:
         if name in moved:
