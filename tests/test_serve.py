@@ -999,3 +999,16 @@ def test_a_simulation_of_other_levers_still_running_is_said_and_can_be_cancelled
         assert "Simulated:" not in panel and "Cancelled after" not in panel
     assert 'id="cancel-elsewhere"' not in client.get(f"/jobs/{job}", params=form(effect="80")).text
     assert 'id="cancel-elsewhere"' not in client.post("/whatif", data=form(effect="80")).text
+
+
+def test_a_requests_own_key_is_kept_and_equals_its_state_given(folder):
+    """:meth:`Context.key` of the request's own state is computed once; another state's is its own."""
+    from sim.serve import app as A
+
+    page = A.Page(Library(folder), NATIONAL)
+    ctx = A.Context(page, {**form(effect="61"), A.TYPED: "1"}, [])
+    own = ctx.key()
+    assert ctx.key() is own and ctx.key(ctx.state) is own
+    other = read(ctx.levers, form(effect="62"), "en")
+    assert ctx.key(other) != own and ctx.key() is own
+    assert ctx.key(other) == A.Context(page, {**form(effect="62"), A.TYPED: "1"}, []).key()
