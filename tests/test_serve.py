@@ -687,6 +687,33 @@ def test_library_reads_a_file_again_when_it_or_its_parent_changes(folder, tmp_pa
     os.utime(parent, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     again = lib.load(NATIONAL[1])
     assert again is not first and again.horizon_years == 20
+    # The file itself (its size and time come from one stat).
+    own = tmp_path / "s" / NATIONAL[1]
+    own.write_text(own.read_text() + "\n")
+    os.utime(own, ns=(time.time_ns() + 2 * 10**9, time.time_ns() + 2 * 10**9))
+    third = lib.load(NATIONAL[1])
+    assert third is not again and lib.load(NATIONAL[1]) is third
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"effect": "55"},
+        {"effect": "55", "start": "2029", "lang": "da"},
+        {"start": "2029", "cost": "x"},  # a message beside a field
+        {"horizon": "3"},  # one that validation gives
+    ],
+)
+def test_the_answer_to_a_move_carries_the_same_messages_as_the_page(folder, data):
+    """The answer to a lever move builds only the fields' messages: the same HTML as from every field's words."""
+    from sim.serve import app as A
+
+    page = A.Page(Library(folder), NATIONAL)
+    ctx = A.Context(page, {**form(**data), A.TYPED: "1"}, [])
+    view = A._view(page, ctx)
+    full = A._ENV.get_template("results.html").render(**A._shown(page, ctx, view), oob=True)
+    light = A._ENV.get_template("results.html").render(**A._shown(page, ctx, view, fields=False), oob=True)
+    assert light == full and 'hx-swap-oob="true"' in light
 
 
 def test_worker_processes_give_the_same_page(folder):
@@ -972,3 +999,16 @@ def test_a_simulation_of_other_levers_still_running_is_said_and_can_be_cancelled
         assert "Simulated:" not in panel and "Cancelled after" not in panel
     assert 'id="cancel-elsewhere"' not in client.get(f"/jobs/{job}", params=form(effect="80")).text
     assert 'id="cancel-elsewhere"' not in client.post("/whatif", data=form(effect="80")).text
+
+
+def test_a_requests_own_key_is_kept_and_equals_its_state_given(folder):
+    """:meth:`Context.key` of the request's own state is computed once; another state's is its own."""
+    from sim.serve import app as A
+
+    page = A.Page(Library(folder), NATIONAL)
+    ctx = A.Context(page, {**form(effect="61"), A.TYPED: "1"}, [])
+    own = ctx.key()
+    assert ctx.key() is own and ctx.key(ctx.state) is own
+    other = read(ctx.levers, form(effect="62"), "en")
+    assert ctx.key(other) != own and ctx.key() is own
+    assert ctx.key(other) == A.Context(page, {**form(effect="62"), A.TYPED: "1"}, []).key()

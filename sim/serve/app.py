@@ -67,6 +67,9 @@ LEVER_TABLES_KEPT = 16
 _ENV = Environment(
     loader=FileSystemLoader([str(HERE / "templates"), str(HERE.parent / "outputs" / "templates")]),
     autoescape=select_autoescape(["html"]),
+    # The templates are the package's own and do not change while it runs: not a stat of each of
+    # them at every render to see whether they did (five a lever move).
+    auto_reload=False,
 )
 _STATIC_VERSION = "4"
 
@@ -190,6 +193,7 @@ class Context:
         self.raw = params
         self.variants = [v for v in variants if v][:MAX_VARIANTS]
         self._queries: dict[str, str] = {}
+        self._key: tuple | None = None
 
     def query(
         self, state: State | None = None, lang: str | None = None, variants: list[str] | None = None
@@ -218,8 +222,14 @@ class Context:
 
     def key(self, state: State | None = None) -> tuple:
         """What identifies a state's numbers (not its language): the files as read, the levers, the payer."""
+        mine = state is None or state is self.state
+        if mine and self._key is not None:  # this request's own: asked for three times an answer
+            return self._key
         files = (Loaded(self.base), Loaded(self.strategy))
-        return (*self.names, *files, self.levers_query(state), (state or self.state).perspective)
+        key = (*self.names, *files, self.levers_query(state), (state or self.state).perspective)
+        if mine:
+            self._key = key
+        return key
 
 
 TYPED = "\x00typed"
@@ -356,6 +366,24 @@ def _groups(page: Page, ctx: Context, view: View) -> list[dict[str, Any]]:
     return out
 
 
+def _error_fields(page: Page, ctx: Context, view: View) -> list[dict[str, Any]]:
+    """:func:`_groups` as far as the answer to a lever move uses it: each field's message and whether it moved.
+
+    The answer replaces only the messages beside the fields (the fields keep what was typed), so it
+    needs neither their values nor their words: a tenth of the work, at every move.
+    """
+    return [
+        {
+            "id": g,
+            "levers": [
+                {"lever": lv, "moved": lv.id in ctx.state.moved, "error": view.errors.get(lv.id, "")}
+                for lv, _ in levers_words
+            ],
+        }
+        for g, _, levers_words in _lever_words(page, ctx)
+    ]
+
+
 def _lever_words(page: Page, ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[str, Any]]]]]:
     """The groups of levers with their names, defaults, units and choices in words (the same at every move)."""
     key = (Loaded(ctx.levers), Loaded(ctx.base), ctx.lang)
@@ -410,14 +438,17 @@ def _field(lever: Lever, value: Any, ctx: Context) -> str:
     return lever.display(value, ctx.lang)
 
 
-def _shown(page: Page, ctx: Context, view: View) -> dict[str, Any]:
-    """What the page and its answer to a lever move both show of a state."""
+def _shown(page: Page, ctx: Context, view: View, fields: bool = True) -> dict[str, Any]:
+    """What the page and its answer to a lever move both show of a state.
+
+    Without ``fields`` (the answer to a move), the levers' groups carry only their messages.
+    """
     job = _job_for(page, ctx)
     return {
         **_common(ctx),
         "view": view,
         "downloads": _downloads(ctx, view, job),
-        "groups": _groups(page, ctx, view),
+        "groups": _groups(page, ctx, view) if fields else _error_fields(page, ctx, view),
         **_job_values(ctx, job),
         "elsewhere": _elsewhere(page, ctx),
     }
@@ -508,7 +539,7 @@ async def whatif(request: Request) -> Response:
     view = await _live_view(page, ctx)
     ms = (time.perf_counter() - started) * 1e3
     headers = {"HX-Replace-Url": "/?" + ctx.query(), "Server-Timing": f"whatif;dur={ms:.1f}"}
-    return _render("results.html", headers=headers, **_shown(page, ctx, view), oob=True)
+    return _render("results.html", headers=headers, **_shown(page, ctx, view, fields=False), oob=True)
 
 
 async def breakeven(request: Request) -> Response:

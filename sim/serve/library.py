@@ -103,14 +103,16 @@ class Library:
         ``stat`` each, not a parse: the page asks at every lever move).
         """
         path = self.path(name)
-        if path.stat().st_size > MAX_FILE_BYTES:
+        own = path.stat()  # its size and its time: one stat (the page asks at every lever move)
+        if own.st_size > MAX_FILE_BYTES:
             raise UnknownFile(f"'{name}' is larger than {MAX_FILE_BYTES:,} bytes: not a scenario file")
         with self._lock:
             hit = self._cache.get(path)
         if hit is not None:
             stamps, scenario = hit
             try:
-                if all(p.stat().st_mtime_ns == t for p, t in stamps):
+                # The file's own time is the stat above; the files it extends, one each.
+                if stamps[0][1] == own.st_mtime_ns and all(p.stat().st_mtime_ns == t for p, t in stamps[1:]):
                     return scenario
             except OSError:
                 pass
