@@ -929,6 +929,8 @@ class _PathFollower:
                     admit(s, t)
             else:
                 diverge(child, i)
+            if feed_at[0] <= queue[0][0]:  # the feed's callback, inline
+                on_feed(child)
 
         def diverge(child: _Child, i: int) -> None:
             # Refused the move that ends stay i: the event engine takes the child over.
@@ -1004,7 +1006,6 @@ class _PathFollower:
         # The feed's next item and its id in SimPy's order (see ``on_feed``).
         pending = [0, -1]
         path_cb[0] = on_path
-        path_cb.append(on_feed)
         self.on_feed = on_feed
         for c in starts_pure.tolist():
             follow(c, first[c], None)
@@ -1119,6 +1120,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # The time of the feed's next item (:class:`_PathFollower`), which waits outside
     # SimPy's queue: events handled within a callback must come before it too.
     feed_at = [math.inf]
+    # The feed's callback after each event: the follower's ``on_feed`` (called inline at the end
+    # of the two most common events' callbacks, a second callback of the others).
+    feed: list = [None]
 
     def has_place(j: int, t: float) -> bool:
         if not capped[j]:
@@ -1241,12 +1245,16 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 admit(s, t)
         else:
             refused(child, s, t0, t, to, from_step, ovf)
+        if feed_at[0] <= queue[0][0]:  # the feed's callback, inline (see ``_PathFollower``)
+            feed[0](child)
 
     def on_left(child: _Child) -> None:
         s = child.step  # leave(), inline: one event per place a child on the event engine frees
         occupied[s] -= 1
         if queues[s]:
             admit(s, child.t_end)
+        if feed_at[0] <= queue[0][0]:  # the feed's callback, inline
+            feed[0](child)
 
     def route(child: _Child, j: int, t: float, ovf: int, found_full: bool = False) -> tuple[int, int, int]:
         """Where a child arriving at ``j`` at ``t`` (not on any step) goes.
@@ -1443,7 +1451,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             env,
         )
         # The feed's next item is handled after whichever event comes before it.
-        for callbacks in (due, left, timer_cb, lazy_cb):
+        feed[0] = follow.on_feed
+        for callbacks in (timer_cb, lazy_cb):
             callbacks.append(follow.on_feed)
     else:
         for child, s in run.stock_children(new_child):
