@@ -983,7 +983,7 @@ class _PathFollower:
                     else:
                         child = make(c)
                         valid[c] = rev_valid[c] = 0
-                        settle(child, route(child, j, t, -1, found_full=True), t, FROM_OUTSIDE)
+                        settle(child, route(child, j, t, -1, True), t, FROM_OUTSIDE)  # found full
                 n += 1
                 t = feed_t[n]
                 if t < queue[0][0]:
@@ -1080,7 +1080,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # ``env.schedule`` would put them at ``now + delay`` (saves a call, and
     # ``now + (t - now)`` can miss ``t`` in the last bit).
     queue, eid = env._queue, env._eid
-    stay, wait, record, too_old = run.make_stay(), run.make_wait(), run.make_record(), run.too_old()
+    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -1190,12 +1190,32 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             arm(j)
             return
 
+    # What the end of a stay on ``s`` that leads to ``to`` needs, ``after_stay[s][to]``
+    # (``to`` from 0 to S + 1, and CENSORED, -1, the last): an event that decides the
+    # move (onto or off a step with places), an event that frees the place (a child
+    # leaving the staircase from a step with places), nothing (leaving it from
+    # another step, or still there at the horizon), or the next stay at once.
+    MOVE_EVENT, FREE_EVENT, GONE, NEXT = range(4)
+    after_stay = [
+        [
+            MOVE_EVENT
+            if 0 <= to < S and (capped[to] or capped[s])
+            else FREE_EVENT
+            if capped[s] and to != CENSORED
+            else NEXT
+            if 0 <= to < S
+            else GONE
+            for to in [*range(S + 2), CENSORED]
+        ]
+        for s in range(S)
+    ]
+
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
         while True:
             end, to = stay(child, s, t, stock)
-            moves = 0 <= to < S
-            if moves and capped[to] or capped[s] and moves:
+            then = after_stay[s][to]
+            if then == MOVE_EVENT:
                 # Whether it can move is decided when the stay ends.
                 child.pending = (s, t, to, from_step, ovf)
                 child.t_end = end
@@ -1206,12 +1226,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             append(pack(child.cid, s, from_step, to, child.extra, -1, ovf, t, end, t - child.birth))
             if extra_rows and (to >= S or to == CENSORED):
                 extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
-            if capped[s] and to != CENSORED:
+            if then == FREE_EVENT:
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
                 heappush(queue, (end, NORMAL, next(eid), child))
                 return
-            if not moves:
+            if then == GONE:
                 return
             if not eager:
                 child.pending = (to, end, s)
@@ -1239,7 +1259,9 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             return
         s, t0, to, from_step, ovf = child.pending
         if move(s, to, t):
-            record(child, s, t0, t, to, from_step, -1, ovf)
+            append(
+                pack(child.cid, s, from_step, to, child.extra, -1, ovf, t0, t, t0 - child.birth)
+            )  # record()
             enter(child, to, t, s, False)
             if queues[s]:
                 admit(s, t)
@@ -1307,13 +1329,16 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             return
         w = wait_on[j]
         if w < 0 or w == s:
-            record(child, s, t0, t, WAITS, from_step, -1, ovf)  # stays on, keeps any place it has
+            # Stays on, keeps any place it has (record(), inline: it stays on the staircase).
+            append(pack(child.cid, s, from_step, WAITS, child.extra, -1, ovf, t0, t, t0 - child.birth))
             start_wait(child, s, t, j, s, -1)
-        elif too_old(child, w, t):
+        elif t - child.birth >= leave_age[w]:  # too_old(), inline
             record(child, s, t0, t, AGED_OUT, from_step, -1, ovf)
             leave(s, t)
         else:
-            record(child, s, t0, t, w, from_step, -1, ovf)
+            append(
+                pack(child.cid, s, from_step, w, child.extra, -1, ovf, t0, t, t0 - child.birth)
+            )  # record()
             leave(s, t)
             start_wait(child, w, t, j, s, -1)
             # Leaving s can admit a child from s's queue who then frees a place on j
