@@ -16,9 +16,9 @@ then visits only the moments where another child could matter: a new case
 arriving on a step with places, and a child due to move onto one (these
 come from one feed, sorted by time, with no SimPy event of its own after the
 first: its next item keeps the place in SimPy's order that rescheduling the
-feed's event would give it, and is handled in a callback SimPy makes after
-each event, once it comes before SimPy's next event, as SimPy would take it
-next anyway). A place
+feed's event would give it, and is handled at the end of the callback of
+whichever event comes before it, once it comes before SimPy's next event,
+as SimPy would take it next anyway). A place
 freed on a bulk path needs no event while no one queues for the step (the
 ends wait in a heap per step, counted out when someone asks for a place, with
 one alarm at the earliest while there is a queue). While each such moment
@@ -941,8 +941,9 @@ class _PathFollower:
             refused(child, s, P_start[i], P_end[i], P_to[i], P_from[i], -1)
 
         def on_feed(_ev: Any) -> None:
-            # SimPy calls this after every event's own callback (and as the only one of
-            # the feed's first event). The feed's next item waits, with no event of
+            # Called at the end of every event's callback (inline in the most common
+            # ones, a second callback of the others), and as the only callback of the
+            # feed's first event. The feed's next item waits, with no event of
             # its own, at the place in SimPy's order where the feed's event would be:
             # its time, and the id the event would have got when the feed last yielded.
             # It is handled when that comes before SimPy's next event, which is when
