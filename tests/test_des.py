@@ -449,7 +449,7 @@ def test_simpy_internals_the_engine_relies_on():
     ``env``. The engine fills ``callbacks``, puts them on ``env._queue`` as ``env.schedule``
     does (time, priority, ``next(env._eid)``, event), reads ``env._now``, and moves it on
     itself where it handles, within one callback, the feed's next item when that comes
-    strictly before SimPy's next event. If a SimPy release changes any of that, this fails
+    before SimPy's next event (the feed's callback runs after each event's own). If a SimPy release changes any of that, this fails
     before the engine does (pyproject.toml pins SimPy's minor version for the same reason)."""
     from heapq import heappush
 
@@ -487,6 +487,21 @@ def test_simpy_internals_the_engine_relies_on():
     env.timeout(2.0).callbacks.append(lambda e: seen.append(("timeout", env._now)))
     env.run(until=30.0)
     assert env.now == 30.0 and seen[-2:] == [("moved", 22.0), ("timeout", 22.0)]
+    # An event's callbacks run in the order of its list, all before SimPy takes the next
+    # event (the feed's callback rides after each event's own), even when the first
+    # schedules the same object again with another list.
+    again = [lambda e: seen.append(("rescheduled", env._now))]
+
+    def first(e: _Child) -> None:
+        seen.append(("first", env._queue[0][0]))
+        e.callbacks = again
+        heappush(env._queue, (31.0, NORMAL, next(env._eid), e))
+
+    ev.callbacks = [first, lambda e: seen.append(("second", env._now))]
+    heappush(env._queue, (30.5, NORMAL, next(env._eid), ev))
+    env.timeout(0.5).callbacks.append(lambda e: seen.append(("timeout", env._now)))
+    env.run(until=40.0)
+    assert seen[-4:] == [("first", 30.5), ("second", 30.5), ("timeout", 30.5), ("rescheduled", 31.0)]
 
 
 def test_a_wait_whose_closing_rate_never_changes_ends_as_the_clock_says():

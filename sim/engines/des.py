@@ -14,9 +14,11 @@ limits that is the whole run: no events at all.
 still sampled in bulk first, as if no step were ever full. The SimPy loop
 then visits only the moments where another child could matter: a new case
 arriving on a step with places, and a child due to move onto one (these
-come from one feed, sorted by time, that is a single SimPy event: it handles
-its next item in the same callback when that comes strictly before every
-other event on SimPy's queue, as SimPy would take it next anyway). A place
+come from one feed, sorted by time, with no SimPy event of its own after the
+first: its next item keeps the place in SimPy's order that rescheduling the
+feed's event would give it, and is handled at the end of the callback of
+whichever event comes before it, once it comes before SimPy's next event,
+as SimPy would take it next anyway). A place
 freed on a bulk path needs no event while no one queues for the step (the
 ends wait in a heap per step, counted out when someone asks for a place, with
 one alarm at the earliest while there is a queue). While each such moment
@@ -782,6 +784,7 @@ class _PathFollower:
         at: Callable,
         lazy: tuple[list, list, list, Callable],
         places: tuple[Callable, list, Callable],
+        feed_at: list[float],
         env: simpy.Environment,
     ) -> None:
         st, S = run.st, run.S
@@ -837,8 +840,8 @@ class _PathFollower:
         feed_arrival = np.flatnonzero(at_capped)
         feed_stay = np.flatnonzero(first_cp >= 0)
         times = np.concatenate([e["t"][feed_arrival], P.end[first_cp[feed_stay]]])
-        keys = np.concatenate([feed_arrival, feed_stay])
-        kinds = np.concatenate([np.zeros(len(feed_arrival), np.int8), np.ones(len(feed_stay), np.int8)])
+        # An item's child, and its kind in the sign: ``c`` a new case, ``~c`` a first move.
+        keys = np.concatenate([feed_arrival, ~feed_stay])
         order = np.argsort(times, kind="stable")
         # Per child: how many of its sampled stays stand (in the log; for the count of reviews).
         self.valid = np.where(gone, 0, P.n)
@@ -847,9 +850,9 @@ class _PathFollower:
         valid, rev_valid = memoryview(self.valid), memoryview(self.rev_valid)
 
         # Scalar access for the event loop: memoryviews give Python numbers at once.
-        feed_t = memoryview(times[order])
+        # The feed's times end with infinity: the item after the last never comes first.
+        feed_t = memoryview(np.append(times[order], math.inf))
         feed_key = memoryview(keys[order])
-        feed_kind = memoryview(kinds[order])
         first_cp_v = memoryview(first_cp)
         P_end, P_start = memoryview(P.end), memoryview(P.start)
         P_step, P_to, P_from = memoryview(P.step), memoryview(P.to_step), memoryview(P.from_step)
@@ -881,8 +884,8 @@ class _PathFollower:
 
         def make(c: int) -> _Child:
             # new_child(), inline (one call per child the event engine takes over, not two).
+            # (No ``callbacks`` or ``wait`` yet: they are set before SimPy or a queue reads them.)
             child = _Child()
-            child.callbacks = None
             cid = child.cid = cid_v[c]
             if extra_v[c]:
                 j = (cid - n_base) * ROW
@@ -890,7 +893,7 @@ class _PathFollower:
             else:
                 j = cid * ROW
                 child.u, child.extra = flat[j : j + ROW], 0
-            child.k, child.wait = 2, None
+            child.k = 2
             child.birth, child.grp, child.key = birth_v[c], group_v[c], c
             return child
 
@@ -926,6 +929,8 @@ class _PathFollower:
                     admit(s, t)
             else:
                 diverge(child, i)
+            if feed_at[0] <= queue[0][0]:  # the feed's callback, inline
+                on_feed(child)
 
         def diverge(child: _Child, i: int) -> None:
             # Refused the move that ends stay i: the event engine takes the child over.
@@ -935,15 +940,27 @@ class _PathFollower:
             child.k = P_k[i] + dps[s]
             refused(child, s, P_start[i], P_end[i], P_to[i], P_from[i], -1)
 
-        def on_feed(ev: _Child) -> None:
-            n = ev.k
-            t = feed_t[n]
+        def on_feed(_ev: Any) -> None:
+            # Called at the end of every event's callback (inline in the most common
+            # ones, a second callback of the others), and as the only callback of the
+            # feed's first event. The feed's next item waits, with no event of
+            # its own, at the place in SimPy's order where the feed's event would be:
+            # its time, and the id the event would have got when the feed last yielded.
+            # It is handled when that comes before SimPy's next event, which is when
+            # SimPy would take the feed's event next.
+            t = feed_at[0]
+            head = queue[0]
+            if t > head[0] or t == head[0] and (NORMAL, pending[1]) > (head[1], head[2]):
+                return
+            n = pending[0]
+            env._now = t
             while True:
                 # Item n, at time t.
                 c = feed_key[n]
-                if feed_kind[n]:
+                if c < 0:
                     # The first move onto a step with places (its time is that stay's
                     # end): the child (for the event engine) is made only when it is needed.
+                    c = ~c
                     i = first_cp_v[c]
                     s, to = P_step[i], P_to[i]
                     if has_place(to, t):
@@ -967,10 +984,8 @@ class _PathFollower:
                     else:
                         child = make(c)
                         valid[c] = rev_valid[c] = 0
-                        settle(child, route(child, j, t, -1, found_full=True), t, FROM_OUTSIDE)
+                        settle(child, route(child, j, t, -1, True), t, FROM_OUTSIDE)  # found full
                 n += 1
-                if n == n_feed:
-                    return
                 t = feed_t[n]
                 if t < queue[0][0]:
                     # The next item comes strictly before every event on SimPy's
@@ -981,20 +996,28 @@ class _PathFollower:
                     # orders them.
                     env._now = t
                     continue
-                ev.k = n
-                ev.callbacks = feed_cb
-                heappush(queue, (t, NORMAL, next(eid), ev))
+                # The feed yields: its next item takes the id that rescheduling the
+                # feed's event would take now (so every later event's id is as it was).
+                pending[0] = n
+                feed_at[0] = t
+                if n < n_feed:
+                    pending[1] = next(eid)
                 return
 
+        # The feed's next item and its id in SimPy's order (see ``on_feed``).
+        pending = [0, -1]
         path_cb[0] = on_path
-        feed_cb = [on_feed]
+        self.on_feed = on_feed
         for c in starts_pure.tolist():
             follow(c, first[c], None)
         if n_feed:
+            # The feed's one event, for its first item; after it, the feed's items
+            # are handled in the callbacks of other events (``on_feed``).
             ev = new_child(-1, memoryview(b""), 0)
-            ev.k = 0
-            ev.callbacks = feed_cb
-            at(ev, feed_t[0])
+            ev.callbacks = [on_feed]
+            pending[1] = next(eid)
+            feed_at[0] = feed_t[0]
+            heappush(queue, (feed_t[0], NORMAL, pending[1], ev))
 
     def spell_log(self) -> SpellLog:
         """The stays that stand from the bulk paths, then those the event engine wrote."""
@@ -1058,7 +1081,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # ``env.schedule`` would put them at ``now + delay`` (saves a call, and
     # ``now + (t - now)`` can miss ``t`` in the last bit).
     queue, eid = env._queue, env._eid
-    stay, wait, record, too_old = run.make_stay(), run.make_wait(), run.make_record(), run.too_old()
+    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -1095,6 +1118,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     lazy: list[list[float]] = [[] for _ in range(S)]
     lazy_alarm = [[math.inf, 0] for _ in range(S)]  # time of the live alarm, its generation
     lazy_cb: list = [None]
+    # The time of the feed's next item (:class:`_PathFollower`), which waits outside
+    # SimPy's queue: events handled within a callback must come before it too.
+    feed_at = [math.inf]
+    # The feed's callback after each event: the follower's ``on_feed`` (called inline at the end
+    # of the two most common events' callbacks, a second callback of the others).
+    feed: list = [None]
 
     def has_place(j: int, t: float) -> bool:
         if not capped[j]:
@@ -1154,7 +1183,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             if not (lz and queues[j]):
                 return
             t = lz[0]
-            if t < queue[0][0] and alarm_j[0] == math.inf:
+            if t < queue[0][0] and t < feed_at[0] and alarm_j[0] == math.inf:
                 # The next place frees strictly before every event on SimPy's queue:
                 # the alarm SimPy would take next, handled now (as the feed does).
                 env._now = t
@@ -1162,12 +1191,32 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             arm(j)
             return
 
+    # What the end of a stay on ``s`` that leads to ``to`` needs, ``after_stay[s][to]``
+    # (``to`` from 0 to S + 1, and CENSORED, -1, the last): an event that decides the
+    # move (onto or off a step with places), an event that frees the place (a child
+    # leaving the staircase from a step with places), nothing (leaving it from
+    # another step, or still there at the horizon), or the next stay at once.
+    MOVE_EVENT, FREE_EVENT, GONE, NEXT = range(4)
+    after_stay = [
+        [
+            MOVE_EVENT
+            if 0 <= to < S and (capped[to] or capped[s])
+            else FREE_EVENT
+            if capped[s] and to != CENSORED
+            else NEXT
+            if 0 <= to < S
+            else GONE
+            for to in [*range(S + 2), CENSORED]
+        ]
+        for s in range(S)
+    ]
+
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
         while True:
             end, to = stay(child, s, t, stock)
-            moves = 0 <= to < S
-            if moves and capped[to] or capped[s] and moves:
+            then = after_stay[s][to]
+            if then == MOVE_EVENT:
                 # Whether it can move is decided when the stay ends.
                 child.pending = (s, t, to, from_step, ovf)
                 child.t_end = end
@@ -1178,12 +1227,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             append(pack(child.cid, s, from_step, to, child.extra, -1, ovf, t, end, t - child.birth))
             if extra_rows and (to >= S or to == CENSORED):
                 extra_rows.pop(child.cid, None)  # the child has left: its extra draws are done
-            if capped[s] and to != CENSORED:
+            if then == FREE_EVENT:
                 child.step, child.t_end = s, end  # frees its place when it leaves
                 child.callbacks = left
                 heappush(queue, (end, NORMAL, next(eid), child))
                 return
-            if not moves:
+            if then == GONE:
                 return
             if not eager:
                 child.pending = (to, end, s)
@@ -1211,18 +1260,24 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             return
         s, t0, to, from_step, ovf = child.pending
         if move(s, to, t):
-            record(child, s, t0, t, to, from_step, -1, ovf)
+            append(
+                pack(child.cid, s, from_step, to, child.extra, -1, ovf, t0, t, t0 - child.birth)
+            )  # record()
             enter(child, to, t, s, False)
             if queues[s]:
                 admit(s, t)
         else:
             refused(child, s, t0, t, to, from_step, ovf)
+        if feed_at[0] <= queue[0][0]:  # the feed's callback, inline (see ``_PathFollower``)
+            feed[0](child)
 
     def on_left(child: _Child) -> None:
         s = child.step  # leave(), inline: one event per place a child on the event engine frees
         occupied[s] -= 1
         if queues[s]:
             admit(s, child.t_end)
+        if feed_at[0] <= queue[0][0]:  # the feed's callback, inline
+            feed[0](child)
 
     def route(child: _Child, j: int, t: float, ovf: int, found_full: bool = False) -> tuple[int, int, int]:
         """Where a child arriving at ``j`` at ``t`` (not on any step) goes.
@@ -1275,13 +1330,16 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             return
         w = wait_on[j]
         if w < 0 or w == s:
-            record(child, s, t0, t, WAITS, from_step, -1, ovf)  # stays on, keeps any place it has
+            # Stays on, keeps any place it has (record(), inline: it stays on the staircase).
+            append(pack(child.cid, s, from_step, WAITS, child.extra, -1, ovf, t0, t, t0 - child.birth))
             start_wait(child, s, t, j, s, -1)
-        elif too_old(child, w, t):
+        elif t - child.birth >= leave_age[w]:  # too_old(), inline
             record(child, s, t0, t, AGED_OUT, from_step, -1, ovf)
             leave(s, t)
         else:
-            record(child, s, t0, t, w, from_step, -1, ovf)
+            append(
+                pack(child.cid, s, from_step, w, child.extra, -1, ovf, t0, t, t0 - child.birth)
+            )  # record()
             leave(s, t)
             start_wait(child, w, t, j, s, -1)
             # Leaving s can admit a child from s's queue who then frees a place on j
@@ -1415,8 +1473,13 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             at,
             (lazy, queues, lazy_alarm, arm),
             (has_place, occupied, admit),
+            feed_at,
             env,
         )
+        # The feed's next item is handled after whichever event comes before it.
+        feed[0] = follow.on_feed
+        for callbacks in (timer_cb, lazy_cb):
+            callbacks.append(follow.on_feed)
     else:
         for child, s in run.stock_children(new_child):
             take(s)  # the stock may exceed the places: no one is admitted until there is room
@@ -1452,6 +1515,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         if grown:
             ev = env.timeout(float(y))
             ev.callbacks.append(lambda _ev, y=y, grown=grown: [admit(j, float(y)) for j in grown])
+            if follow is not None:
+                ev.callbacks.append(follow.on_feed)
     env.run(until=float(Y))
     # Children still waiting at the end: their waiting spells are censored.
     for j in range(S):
