@@ -349,6 +349,9 @@ class _Run:
         inf = math.inf
         draw = self.draw
         clock = self.make_clock()
+        # The tables of a stay without case reviews, for the engine's copy of this
+        # sampler inline in its ``enter`` (see there).
+        self.plain_stay = (amount_of[0], g_intensity, g_dest, g_const_rate, g_const_dest, has_review, clock)
 
         def stay(child: _Child, s: int, t: float, stock: bool) -> tuple[float, int]:
             g = child.grp
@@ -451,6 +454,8 @@ class _Run:
         draw = self.draw
         clock = self.make_clock()
         inf, log = math.inf, math.log
+        # The tables, for the engine's copy of this sampler inline in its ``start_wait``.
+        self.plain_wait = (closes, const, clock)
 
         def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
             k = child.k
@@ -1081,7 +1086,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # ``env.schedule`` would put them at ``now + delay`` (saves a call, and
     # ``now + (t - now)`` can miss ``t`` in the last bit).
     queue, eid = env._queue, env._eid
-    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    stay, record = run.make_stay(), run.make_record()
+    run.make_wait()  # only its tables (``run.plain_wait``): the engine's ``start_wait`` samples inline
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -1211,10 +1217,57 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         for s in range(S)
     ]
 
+    # For the samplers inline in ``enter`` and ``start_wait``.
+    amount_of, g_intensity, g_dest, g_const_rate, g_const_dest, has_review, stay_clock = run.plain_stay
+    closes, close_const, wait_clock = run.plain_wait
+    inner = st.band_edges.tolist()[1:-1]
+    draw, log, inf = run.draw, math.log, math.inf
+
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
         while True:
-            end, to = stay(child, s, t, stock)
+            if stock or has_review[s]:
+                end, to = stay(child, s, t, stock)
+            else:
+                # stay(), inline for a stay without case reviews (one call and one
+                # tuple fewer per stay the event engine draws); the same arithmetic
+                # in the same order, so the same spells as the reference's ``stay``.
+                g = child.grp
+                k = child.k
+                if k + 1 < ROW:
+                    u = child.u
+                    u1, u2 = u[k], u[k + 1]
+                    child.k = k + 2
+                else:
+                    u1 = draw(child)
+                    u2 = draw(child)
+                birth = child.birth
+                sample = amount_of[s]
+                amount = -log(1.0 - u1) if sample is None else sample(u1)
+                leave_t = birth + leave_age[s]
+                rate = g_const_rate[g][s]
+                y = b = -1
+                if rate is not None:
+                    end = t + amount / rate if rate > 0 else inf
+                    aged = end >= leave_t
+                    if aged:
+                        end = leave_t
+                else:
+                    end, aged, y, b = stay_clock(g_intensity[g], s, t, birth, amount, leave_t)
+                if end >= Y:
+                    end, to = inf, CENSORED
+                elif aged:
+                    to = AGED_OUT
+                else:
+                    cum = g_const_dest[g][s]
+                    if cum is None:
+                        if y < 0 or end >= y + 1.0:
+                            y = int(end)
+                            b = bisect_right(inner, end - birth)
+                        cum = g_dest[g][y][b][s]
+                    to = bisect_right(cum, u2)
+                    if to < S and end - birth >= leave_age[to]:
+                        to = AGED_OUT
             then = after_stay[s][to]
             if then == MOVE_EVENT:
                 # Whether it can move is decided when the stay ends.
@@ -1363,7 +1416,25 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         n = seq[0]
         key = n if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] = n = n + 1
-        end, reason = wait(child, w, t, j)
+        # wait(), inline (one call and one tuple fewer per wait); the same arithmetic
+        # in the same order as the reference's ``wait``.
+        k = child.k
+        if k < ROW:
+            child.k = k + 1
+            u = child.u[k]
+        else:
+            u = draw(child)
+        amount = -log(1.0 - u)
+        age = leave_age[w] if leave_age[w] <= leave_age[j] else leave_age[j]
+        rate = close_const[child.grp][w]
+        if rate is None:
+            end, aged, _, _ = wait_clock(closes[child.grp], w, t, child.birth, amount, child.birth + age)
+        else:
+            end = t + amount / rate if rate > 0.0 else inf
+            aged = end >= child.birth + age
+            if aged:
+                end = child.birth + age
+        reason = S + 1 if aged else S
         if overflow_to[j] >= 0 and t + max_wait[j] < end:
             end, reason = t + max_wait[j], -1  # waited long enough: overflow
         # A wait on a step without places that ends with the case (closed, or
