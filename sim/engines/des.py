@@ -349,6 +349,9 @@ class _Run:
         inf = math.inf
         draw = self.draw
         clock = self.make_clock()
+        # The tables of a stay without case reviews, for the engine's copy of this
+        # sampler inline in its ``enter`` (see there).
+        self.plain_stay = (amount_of[0], g_intensity, g_dest, g_const_rate, g_const_dest, has_review, clock)
 
         def stay(child: _Child, s: int, t: float, stock: bool) -> tuple[float, int]:
             g = child.grp
@@ -451,6 +454,8 @@ class _Run:
         draw = self.draw
         clock = self.make_clock()
         inf, log = math.inf, math.log
+        # The tables, for the engine's copy of this sampler inline in its ``start_wait``.
+        self.plain_wait = (closes, const, clock)
 
         def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
             k = child.k
@@ -783,7 +788,7 @@ class _PathFollower:
         new_child: Callable,
         at: Callable,
         lazy: tuple[list, list, list, Callable],
-        places: tuple[Callable, list, Callable],
+        places: tuple[Callable, list, Callable, list, list, list, Callable],
         feed_at: list[float],
         env: simpy.Environment,
     ) -> None:
@@ -879,8 +884,12 @@ class _PathFollower:
         lazy_ends, queues, lazy_alarm, arm = lazy
         # The places taken on each step, and the rule for whether one is free
         # (the feed takes and frees them itself, as ``move`` does).
-        has_place, occupied, admit = places
+        # ``limit[j]``: step j's places where the same every year (else None, and
+        # ``cap[y][j]``); ``wait_to[j]``: where a new case found j full waits
+        # (see ``new_case_to``).
+        has_place, occupied, admit, limit, cap, wait_to, start_wait = places
         capped = capped_np.tolist()
+        leave_age = run.st.leave_age.tolist()
 
         def make(c: int) -> _Child:
             # new_child(), inline (one call per child the event engine takes over, not two).
@@ -901,7 +910,7 @@ class _PathFollower:
             """Follow child ``c`` (in entry order) from its stay ``j``: places it frees
             go to the heap of later ends of their step (an alarm if the step has a
             queue, to admit from it then); its next move onto a step with places is
-            an event."""
+            an event. (``on_feed`` has a copy of this loop inline.)"""
             m = nxt_v[j]
             while m >= 0 and need_v[m] == 1:
                 s, t = P_step[m], P_end[m]
@@ -962,29 +971,80 @@ class _PathFollower:
                     # end): the child (for the event engine) is made only when it is needed.
                     c = ~c
                     i = first_cp_v[c]
-                    s, to = P_step[i], P_to[i]
-                    if has_place(to, t):
-                        # move(), inline (one call fewer per item): a place on ``to``
-                        # taken and the one on s (if any) freed; s's queue admitted once
-                        # the child's own next event is set (see ``move``).
-                        occupied[to] += 1
+                    s, j = P_step[i], P_to[i]
+                    nxt_i = i + 1
+                else:
+                    # A new case on a step with places; never too old for it (see ``gone``).
+                    j = step0[c]
+                    i = -1
+                    nxt_i = first[c]
+                # has_place(j, t), inline where no place on j was freed by t: one call
+                # fewer per item (the heap's head is all it needs to look at then).
+                lz = lazy_ends[j]
+                if lz and lz[0] <= t:
+                    free = has_place(j, t)
+                elif capped[j]:
+                    lim = limit[j]
+                    free = occupied[j] < (cap[int(t)][j] if lim is None else lim)
+                else:
+                    free = True
+                if free:
+                    if i >= 0:
+                        # move(), inline: a place on j taken and the one on s (if any)
+                        # freed; s's queue admitted once the child's own next event
+                        # is set (see ``move``).
+                        occupied[j] += 1
                         if capped[s]:
                             occupied[s] -= 1
-                        follow(c, i + 1, None)
-                        if queues[s]:
-                            admit(s, t)
                     else:
-                        diverge(make(c), i)
-                else:
-                    j = step0[c]
-                    # A new case on a step with places; never too old for it (see ``gone``).
-                    if has_place(j, t):
                         occupied[j] += 1  # its place taken
-                        follow(c, first[c], None)
-                    else:
+                    # follow(c, nxt_i, None), inline (one call fewer per item; a copy
+                    # of ``follow``'s loop, which must stay the same as it: places
+                    # freed on bulk paths go on their heaps, with an alarm if the step
+                    # has a queue, in the same order).
+                    m = nxt_v[nxt_i]
+                    while m >= 0 and need_v[m] == 1:
+                        s2, t2 = P_step[m], P_end[m]
+                        heappush(lazy_ends[s2], t2)
+                        if queues[s2] and t2 < lazy_alarm[s2][0]:
+                            arm(s2)
+                        to2 = P_to[m]
+                        if not 0 <= to2 < S:
+                            m = -1
+                            break
+                        m = nxt_v[m + 1]
+                    if m >= 0:
                         child = make(c)
+                        child.i = m
+                        child.callbacks = path_cb
+                        at(child, P_end[m])
+                    if i >= 0 and queues[s]:
+                        admit(s, t)
+                else:
+                    # make(c), inline (one call fewer per child the feed finds a step full for).
+                    child = _Child()
+                    cid = child.cid = cid_v[c]
+                    if extra_v[c]:
+                        k = (cid - n_base) * ROW
+                        child.u, child.extra = flat_x[k : k + ROW], 1
+                    else:
+                        k = cid * ROW
+                        child.u, child.extra = flat[k : k + ROW], 0
+                    child.k = 2
+                    child.birth, child.grp, child.key = birth_v[c], group_v[c], c
+                    if i >= 0:
+                        diverge(child, i)
+                    else:
                         valid[c] = rev_valid[c] = 0
-                        settle(child, route(child, j, t, -1, True), t, FROM_OUTSIDE)  # found full
+                        w = wait_to[j]
+                        if w >= 0:
+                            # settle(route(...)), inline for a full step whose new cases
+                            # wait on another (two calls fewer); too old to wait there
+                            # ends the case (nothing to do).
+                            if t - child.birth < leave_age[w]:
+                                start_wait(child, w, t, j, FROM_OUTSIDE, -1)
+                        else:
+                            settle(child, route(child, j, t, -1, True), t, FROM_OUTSIDE)  # found full
                 n += 1
                 t = feed_t[n]
                 if t < queue[0][0]:
@@ -1081,7 +1141,8 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # ``env.schedule`` would put them at ``now + delay`` (saves a call, and
     # ``now + (t - now)`` can miss ``t`` in the last bit).
     queue, eid = env._queue, env._eid
-    stay, wait, record = run.make_stay(), run.make_wait(), run.make_record()
+    stay, record = run.make_stay(), run.make_record()
+    run.make_wait()  # only its tables (``run.plain_wait``): the engine's ``start_wait`` samples inline
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -1211,10 +1272,57 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         for s in range(S)
     ]
 
+    # For the samplers inline in ``enter`` and ``start_wait``.
+    amount_of, g_intensity, g_dest, g_const_rate, g_const_dest, has_review, stay_clock = run.plain_stay
+    closes, close_const, wait_clock = run.plain_wait
+    inner = st.band_edges.tolist()[1:-1]
+    draw, log, inf = run.draw, math.log, math.inf
+
     def enter(child: _Child, s: int, t: float, from_step: int, stock: bool, ovf: int = -1) -> None:
         """The child starts a stay on ``s`` at ``t`` (its place, if any, is taken)."""
         while True:
-            end, to = stay(child, s, t, stock)
+            if stock or has_review[s]:
+                end, to = stay(child, s, t, stock)
+            else:
+                # stay(), inline for a stay without case reviews (one call and one
+                # tuple fewer per stay the event engine draws); the same arithmetic
+                # in the same order, so the same spells as the reference's ``stay``.
+                g = child.grp
+                k = child.k
+                if k + 1 < ROW:
+                    u = child.u
+                    u1, u2 = u[k], u[k + 1]
+                    child.k = k + 2
+                else:
+                    u1 = draw(child)
+                    u2 = draw(child)
+                birth = child.birth
+                sample = amount_of[s]
+                amount = -log(1.0 - u1) if sample is None else sample(u1)
+                leave_t = birth + leave_age[s]
+                rate = g_const_rate[g][s]
+                y = b = -1
+                if rate is not None:
+                    end = t + amount / rate if rate > 0 else inf
+                    aged = end >= leave_t
+                    if aged:
+                        end = leave_t
+                else:
+                    end, aged, y, b = stay_clock(g_intensity[g], s, t, birth, amount, leave_t)
+                if end >= Y:
+                    end, to = inf, CENSORED
+                elif aged:
+                    to = AGED_OUT
+                else:
+                    cum = g_const_dest[g][s]
+                    if cum is None:
+                        if y < 0 or end >= y + 1.0:
+                            y = int(end)
+                            b = bisect_right(inner, end - birth)
+                        cum = g_dest[g][y][b][s]
+                    to = bisect_right(cum, u2)
+                    if to < S and end - birth >= leave_age[to]:
+                        to = AGED_OUT
             then = after_stay[s][to]
             if then == MOVE_EVENT:
                 # Whether it can move is decided when the stay ends.
@@ -1307,6 +1415,12 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
                 raise RuntimeError(f"engine bug: no step to wait on for full step {j}")
             return (AGED_OUT, -1, ovf) if age >= leave_age[w] else (w, j, ovf)
 
+    # Where a new case that finds step j full waits, when that needs no more than
+    # ``route`` with ``found_full`` works out (no overflow at once): -1 otherwise.
+    new_case_to = [
+        new_case_wait[j] if not (overflow_to[j] >= 0 and max_wait[j] <= 0.0) else -1 for j in range(S)
+    ]
+
     def settle(child: _Child, where: tuple[int, int, int], t: float, from_step: int) -> None:
         """Carry out a :func:`route`; the stay the child comes from is recorded already."""
         step, waits_for, ovf = where
@@ -1363,7 +1477,25 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
         n = seq[0]
         key = n if kind == 0 else (child.birth if kind == 1 else -child.birth)
         seq[0] = n = n + 1
-        end, reason = wait(child, w, t, j)
+        # wait(), inline (one call and one tuple fewer per wait); the same arithmetic
+        # in the same order as the reference's ``wait``.
+        k = child.k
+        if k < ROW:
+            child.k = k + 1
+            u = child.u[k]
+        else:
+            u = draw(child)
+        amount = -log(1.0 - u)
+        age = leave_age[w] if leave_age[w] <= leave_age[j] else leave_age[j]
+        rate = close_const[child.grp][w]
+        if rate is None:
+            end, aged, _, _ = wait_clock(closes[child.grp], w, t, child.birth, amount, child.birth + age)
+        else:
+            end = t + amount / rate if rate > 0.0 else inf
+            aged = end >= child.birth + age
+            if aged:
+                end = child.birth + age
+        reason = S + 1 if aged else S
         if overflow_to[j] >= 0 and t + max_wait[j] < end:
             end, reason = t + max_wait[j], -1  # waited long enough: overflow
         # A wait on a step without places that ends with the case (closed, or
@@ -1472,7 +1604,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
             new_child,
             at,
             (lazy, queues, lazy_alarm, arm),
-            (has_place, occupied, admit),
+            (has_place, occupied, admit, places, cap, new_case_to, start_wait),
             feed_at,
             env,
         )
