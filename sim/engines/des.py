@@ -438,6 +438,15 @@ class _Run:
         ]
         return arm.intensity.tolist(), dest, const_rate, const_dest
 
+    def wait_tables(self) -> tuple[tuple, tuple, Callable]:
+        """What a wait is drawn from (:meth:`make_wait`, and the engine's copy of it
+        inline in its ``start_wait``): each group's closing rates ``[y][b][s]``, the
+        rates that are the same in every year and age band (None elsewhere), and a clock."""
+        closes = self.per_group(lambda arm: arm.close_rate.tolist())
+        # A rate that is the same in every year and age band needs no clock (a fast path).
+        const = self.per_group(lambda arm: _constant_per_step(arm.close_rate))
+        return closes, const, self.make_clock()
+
     def make_wait(self) -> Callable[[_Child, int, float, int], tuple[float, int]]:
         """While a child waits on step ``w`` for step ``j``: when its case closes or it ages out.
 
@@ -447,15 +456,10 @@ class _Run:
         for ends the case, as it does for moves without a queue.
         """
         S = self.S
-        closes = self.per_group(lambda arm: arm.close_rate.tolist())  # [group][y][b][s]
-        # A rate that is the same in every year and age band needs no clock (a fast path).
-        const = self.per_group(lambda arm: _constant_per_step(arm.close_rate))
+        closes, const, clock = self.wait_tables()
         leave_age = self.st.leave_age.tolist()
         draw = self.draw
-        clock = self.make_clock()
         inf, log = math.inf, math.log
-        # The tables, for the engine's copy of this sampler inline in its ``start_wait``.
-        self.plain_wait = (closes, const, clock)
 
         def wait(child: _Child, w: int, t: float, j: int) -> tuple[float, int]:
             k = child.k
@@ -1142,7 +1146,6 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
     # ``now + (t - now)`` can miss ``t`` in the last bit).
     queue, eid = env._queue, env._eid
     stay, record = run.make_stay(), run.make_record()
-    run.make_wait()  # only its tables (``run.plain_wait``): the engine's ``start_wait`` samples inline
     capped = st.capped.tolist()
     any_capped = any(capped)
     cap = st.capacity.tolist()  # [y][s]
@@ -1274,7 +1277,7 @@ def _simulate(st: Staircase, seed: int, replication: int, eager: bool) -> SpellL
 
     # For the samplers inline in ``enter`` and ``start_wait``.
     amount_of, g_intensity, g_dest, g_const_rate, g_const_dest, has_review, stay_clock = run.plain_stay
-    closes, close_const, wait_clock = run.plain_wait
+    closes, close_const, wait_clock = run.wait_tables()
     inner = st.band_edges.tolist()[1:-1]
     draw, log, inf = run.draw, math.log, math.inf
 
