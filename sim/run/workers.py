@@ -271,10 +271,11 @@ def kept_for(workers: Workers, most_tasks: int) -> Iterator[Workers]:
     """``workers`` for several runs in a row: local processes asked for by number start once
     for all of them (:class:`LocalWorkers`, never more than ``most_tasks``); this process,
     kept workers and Dask clusters are used as they are."""
-    if is_dask(workers) or isinstance(workers, LocalWorkers) or resolve_workers(workers, most_tasks) <= 1:
+    n = 1 if is_dask(workers) or isinstance(workers, LocalWorkers) else resolve_workers(workers, most_tasks)
+    if n <= 1:
         yield workers
         return
-    with LocalWorkers(resolve_workers(workers, most_tasks)) as kept:
+    with LocalWorkers(n) as kept:
         yield kept
 
 
