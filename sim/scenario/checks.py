@@ -167,14 +167,24 @@ def _check_consistency(s: Scenario, file: str) -> None:
         _shares_sum_to_one(stock.age_shares, file, f"population.initial_stock.{st}.age_shares")
     for st in pop.aftercare_steps or ():
         _known(st, steps, file, "population.aftercare_steps", "step")
+    destinations = {*steps, CLOSED}
     for src, row in s.transitions.items():
         _known(src, steps, file, f"transitions.{src}", "step")
         for dst, rate in row.items():
-            key = f"transitions.{src}.{dst}"
             if dst == src:
-                raise ScenarioError(file, key, "a step cannot move to itself")
-            _known(dst, [*(x for x in steps if x != src), CLOSED], file, key, "destination")
+                raise ScenarioError(file, f"transitions.{src}.{dst}", "a step cannot move to itself")
+            if (
+                dst not in destinations
+            ):  # the message's list made only when needed (every validation passes here)
+                _known(
+                    dst,
+                    [*(x for x in steps if x != src), CLOSED],
+                    file,
+                    f"transitions.{src}.{dst}",
+                    "destination",
+                )
             if isinstance(rate, dict):
+                key = f"transitions.{src}.{dst}"
                 for lab in rate:
                     _known(lab, labels, file, f"{key}.{lab}", "age band")
                 # Aftercare bands may be left out: they inherit the last child band.

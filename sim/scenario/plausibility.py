@@ -619,7 +619,31 @@ def _is_number(v: Any) -> bool:
 
 def _values(scenario: Scenario) -> list[tuple[tuple[str, ...], Any]]:
     # The resolved numbers (an uncertain number holds its mean), by key parts.
-    return _flatten(scenario.model_dump(mode="python", exclude_none=True), (), [])
+    return _numbers(scenario.model_dump(mode="python", exclude_none=True), (), [])
+
+
+def _numbers(node: dict, parts: tuple[str, ...], out: list) -> list:
+    """The numbers among :func:`_flatten`'s leaves of ``node``, in the same order.
+
+    Its walk with the type tests inlined: the limits are checked at every
+    validation, and the page validates at every lever move.
+    """
+    for key, value in node.items():
+        kind = type(value)
+        if kind is float or kind is int:
+            out.append(((*parts, key if type(key) is str else str(key)), value))
+        elif kind is dict:
+            _numbers(value, (*parts, key if type(key) is str else str(key)), out)
+        elif kind is list or kind is tuple:
+            if value and all(isinstance(v, dict) for v in value):
+                at = (*parts, key if type(key) is str else str(key))
+                for i, item in enumerate(value):
+                    _numbers(item, (*at, str(i)), out)
+        elif isinstance(value, dict):
+            _numbers(value, (*parts, str(key)), out)
+        elif _is_number(value):  # a subclass of int or float (bool is not a number here)
+            out.append(((*parts, str(key)), value))
+    return out
 
 
 def _rate(scenario: Scenario, src: str, dst: str) -> float:
@@ -707,8 +731,6 @@ def _rows(table: tuple[Bound, ...], scenario: Scenario) -> Iterator[tuple[Bound,
     hits: list[tuple[int, str, Bound, float]] = []
     entries_key = None
     for parts, value in _values(scenario):
-        if not _is_number(value):
-            continue
         matched = rows_of.get(parts)
         if matched is None:  # the rows whose patterns cover this key, once per key (checks run per draw)
             candidates = index.get((parts[0], len(parts)), ())
@@ -717,8 +739,10 @@ def _rows(table: tuple[Bound, ...], scenario: Scenario) -> Iterator[tuple[Bound,
                 for row, bound, want in candidates
                 if all(w in ("*", h) for w, h in zip(want, parts))
             ]
+        if not matched:
+            continue
+        key = ".".join(parts)
         for row, bound in matched:
-            key = ".".join(parts)
             if bound.money and table is PLAUSIBLE and scenario.currency != "DKK":
                 continue  # the plausible money ranges are Danish kroner
             if bound.measure == ALL_ENTRIES:

@@ -29,12 +29,10 @@ def _take_distributions(data: Any, file: str, path: str = "") -> tuple[Any, list
     if not isinstance(data, dict):
         return data, found
     for key, value in list(data.items()):
-        key_path = f"{path}.{key}" if path else key
-        if not isinstance(value, dict):
+        if not isinstance(value, dict):  # not a table: no path made (this runs at every validation)
             continue
-        parts = key_path.split(".")
-        is_duration = len(parts) == 3 and parts[0] == "steps" and parts[2] == "duration"
-        if "dist" in value and not is_duration:
+        key_path = f"{path}.{key}" if path else key
+        if "dist" in value and not _is_duration(key_path):
             try:
                 check(value)
             except DistributionError as err:
@@ -46,6 +44,12 @@ def _take_distributions(data: Any, file: str, path: str = "") -> tuple[Any, list
             data[key], inner = _take_distributions(value, file, key_path)
             found += inner
     return data, found
+
+
+def _is_duration(key_path: str) -> bool:
+    """Whether a key is a step's ``duration`` (whose ``dist`` names the duration law)."""
+    parts = key_path.split(".")
+    return len(parts) == 3 and parts[0] == "steps" and parts[2] == "duration"
 
 
 def _model_in(annotation: Any) -> tuple[str, Any] | None:
