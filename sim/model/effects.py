@@ -23,6 +23,7 @@ had, so that outputs stay byte-identical).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -61,9 +62,9 @@ class Strategy:
     def iv(self) -> Intervention:
         return self.scenario.intervention
 
-    @property
+    @functools.cached_property
     def index(self) -> dict[str, int]:
-        """Step id to step index."""
+        """Step id to step index (made once: the effects ask for it step by step)."""
         return {s: i for i, s in enumerate(self.scenario.step_ids)}
 
     def column(self, dst: str) -> int:

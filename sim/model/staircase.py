@@ -392,6 +392,9 @@ def _base_rates(scenario: Scenario, leave_age: np.ndarray) -> np.ndarray:
     for src, row in scenario.transitions.items():
         for dst, rate in row.items():
             j = closed if dst == CLOSED else idx[dst]
+            if not isinstance(rate, dict):  # one rate for every band (most rates): set at once
+                base[:, idx[src], j] = rate
+                continue
             for b, lab in enumerate(labels):
                 base[b, idx[src], j] = _band_value(rate, lab, last_child_band)
     for b in range(len(labels)):
