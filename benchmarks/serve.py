@@ -19,6 +19,7 @@ several cores.
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import multiprocessing
 import os
 import signal
@@ -69,6 +70,7 @@ def _percentiles(values: list[float]) -> str:
 def _serve(port: int) -> None:
     """The page on ``port``, until the process is stopped (as `trappesim serve` runs it)."""
     app = make_app(Library(ROOT / "scenarios"), PAIR, live=LIVE)
+    gc.freeze()  # as `trappesim serve` does before it serves
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     except KeyboardInterrupt:  # uvicorn stops, then raises the SIGINT it caught again

@@ -105,6 +105,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port} ({err.strerror}); choose another --port"
         ) from None
     port = sock.getsockname()[1]
+    import gc
+
     import uvicorn
 
     from sim.serve.app import make_app
@@ -116,6 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     if not args.no_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    # What the server holds from now on is not garbage: kept out of the collector's full passes
+    # (they would walk all of it in the middle of a burst of moves).
+    gc.freeze()
     try:
         server.run(sockets=[sock])
     finally:

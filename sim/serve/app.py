@@ -10,6 +10,7 @@ by a path.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import multiprocessing
 import os
@@ -149,6 +150,9 @@ def _worker_start(folder: Path | None, given: list[Path], pair: tuple[str, str] 
         # arrays are reused too, and a few calls fewer a state (the same numbers, bit for bit).
         expected.RUNS_AT_ONCE = True
     _WORKER = Page(Library(folder, given), pair)
+    # What the process holds from now on (modules, the page, its files) is not garbage: kept out of the
+    # collector's full passes, which would otherwise walk it all (tens of ms, in the middle of a move).
+    gc.freeze()
 
 
 def _worker_warm() -> None:
@@ -157,6 +161,7 @@ def _worker_warm() -> None:
             _worker_view({})  # the baseline's arm, cached before the first move
         except UserError:
             pass  # a broken file is said at the first request, by the server
+    gc.freeze()  # and the arm computed: see _worker_start
     time.sleep(0.2)  # so that the next warm-up goes to another worker
 
 
