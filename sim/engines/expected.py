@@ -314,14 +314,21 @@ def _grid(
     # The sweep needs each year's matrix only for cohorts that start it on
     # the grid's cells below the last: rows of the tables it reads.
     rows, row_of = np.unique(year_of[: max(C - 1, 0)], return_inverse=True)
-    sweep = []  # per block: (first cell, end cell, shared spans (a, b, row), alone cohorts, their rows)
+    # per block: (first cell, end cell, shared spans (a, b, k), alone cohorts, their rows), k: the
+    # span's row in shared_rows; alone cohorts as a slice where they are a range (a view, not a copy).
+    sweep = []
+    shared_rows = np.unique([row_of[a] for shared, _ in block_parts for a, _ in shared]).astype(int)
     for (lo, hi), (shared, alone) in zip(blocks, block_parts):
         if lo >= hi:
             continue
         if lo < K:
             sweep.append((lo, hi, None, None, row_of[lo - 1 : hi - 1]))
             continue
-        sweep.append((lo, hi, [(a, b, int(row_of[a])) for a, b in shared], alone, row_of[alone]))
+        spans = [(a, b, int(np.searchsorted(shared_rows, row_of[a]))) for a, b in shared]
+        if len(alone) and alone[-1] - alone[0] + 1 == len(alone):
+            sweep.append((lo, hi, spans, slice(int(alone[0]), int(alone[-1]) + 1), row_of[alone]))
+        else:
+            sweep.append((lo, hi, spans, alone, row_of[alone]))
     grid = SimpleNamespace(
         keep=keep,
         seg_band=seg_band,
@@ -346,6 +353,9 @@ def _grid(
         blocks=blocks,  # year-wide, by end cell
         block_parts=block_parts,
         rows=rows,
+        shared_rows=shared_rows,  # rows of the sweep's shared spans
+        rows_table=rows[rows < n_seg * (L + 1)],  # rows that are entries of the tables (sorted first)
+        rows_crossing=rows[rows >= n_seg * (L + 1)] - n_seg * (L + 1),  # the others: crossing cohorts
         sweep=sweep,
     )
     for value in [
@@ -451,6 +461,26 @@ def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     out = np.zeros((len(r), *A.shape[:-1]))
     for s in range(A.shape[-1]):
         out += A[..., s] * r[:, s].reshape(-1, *[1] * (A.ndim - 1))
+    return out
+
+
+def _by_entry_runs(A: np.ndarray, r: np.ndarray, run_of: np.ndarray) -> np.ndarray:
+    """As :func:`_by_entry` year by year with each year's run's ``A``, given by entry step first
+    (``A [run, S, ...]``): ``[years, ...]``.
+
+    The same sum (over entry steps, in order, from zero), with each step's term for every year in one
+    product: its run's tables are taken year by year (less work than a product per run and step).
+    """
+    out = np.zeros((len(r), *A.shape[2:]))
+    term = np.empty_like(out)
+    for s in range(A.shape[1]):
+        rs = r[:, s].reshape(-1, *[1] * (A.ndim - 2))
+        if len(A) == 1:
+            np.multiply(A[0, s], rs, out=term)
+        else:
+            np.take(A[:, s], run_of, axis=0, out=term, mode="clip")  # clip: indices are valid, no buffer
+            term *= rs
+        out += term
     return out
 
 
@@ -689,7 +719,8 @@ def _solve(st: Staircase, cells_per_year: int):
     # Tables of each run: the year's matrices of the
     # cohorts the sweep moves, and what occupancy needs of each group.
     rows, n_grp = grid.rows, len(g_seg)
-    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, len(rows), P, S))
+    # Vt by entry step first ([run, S, row, P]): _by_entry_runs multiplies whole slices of it.
+    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, S, len(rows), P))
     AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
@@ -723,10 +754,13 @@ def _solve(st: Staircase, cells_per_year: int):
         SumD = Sum @ Din[ts][:, :, None]  # the same from new cases
         Sum2D = prefix_sums(SumD, axis=2)  # and their sums, for occupancy
         U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
-        # Each cohort's year: a table entry, or its own product if it crosses segments.
-        n = len(Pow)
-        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1).take(rows, axis=1)
-        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1).take(rows, axis=1)
+        # Each cohort's year: a table entry, or its own product if it crosses segments (rows are
+        # sorted: the tables' entries first, then the crossing cohorts').
+        n, k = len(Pow), len(grid.rows_table)
+        Ut[ts, :k] = Pow.reshape(n, -1, P, P).take(grid.rows_table, axis=1)
+        Ut[ts, k:] = U.take(grid.rows_crossing, axis=1)
+        Vt[ts, :, :k] = SumD.reshape(n, -1, P, S).take(grid.rows_table, axis=1).transpose(0, 3, 1, 2)
+        Vt[ts, :, k:] = V.take(grid.rows_crossing, axis=1).transpose(0, 3, 1, 2)
         AccU, AccV = (
             AccU.take(grid.order, axis=1),
             AccV.take(grid.order, axis=1) * grid.g_count[:, None, None],
@@ -752,17 +786,25 @@ def _solve(st: Staircase, cells_per_year: int):
     # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
     # year-wide block at a time, all years at once, each with its run's matrices.
     one = T == 1
-    VR = np.empty((Y, len(rows), P))  # [Y, row, P]: from the year's new cases
-    for t in range(T):
-        VR[run_start[t] : run_end[t]] = _by_entry(Vt[t], rate_in[run_start[t] : run_end[t]])
+    VR = _by_entry_runs(Vt, rate_in, run_of)  # [Y, row, P]: from the year's new cases
+    # The shared spans' matrices year by year, taken once for every span. (Products written into X
+    # with out= are slower: X is both their input and output, which numpy checks and buffers.)
+    shared_rows = grid.shared_rows
+    Us = Ut[0].take(shared_rows, axis=0) if one else Ut[run_of[:, None], shared_rows[None, :]]
     for lo, hi, shared, alone, arows in grid.sweep:
         if shared is None:  # cohorts below the grid at the start of the year: no state to move
             X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
             continue
-        for a, b, j in shared:  # one matrix for these cohorts
-            Uj = Ut[0, j].T if one else Ut[run_of, j].transpose(0, 2, 1)
-            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, j, None]
-        if len(alone):  # each its own matrix: by run (a stack by year would be large)
+        for a, b, k in shared:  # one matrix for these cohorts
+            Uj = Us[k].T if one else Us[:, k].transpose(0, 2, 1)
+            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, shared_rows[k], None]
+        if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run
+            Ua, VRa = Ut[:, arows], VR[:, arows]  # taken once for every run
+            to = slice(alone.start + K, alone.stop + K)
+            for t in range(T):
+                y0, y1 = run_start[t], run_end[t]
+                X[y0 + 1 : y1 + 1, to] = (Ua[t] @ X[y0:y1, alone, :, None])[..., 0] + VRa[y0:y1]
+        elif len(alone):  # each its own matrix: by run (a stack by year would be large)
             for t in range(T):
                 y0, y1 = run_start[t], run_end[t]
                 X[y0 + 1 : y1 + 1, alone + K] = (Ut[t, arows] @ X[y0:y1, alone, :, None])[..., 0] + VR[
