@@ -295,7 +295,7 @@ def _grid(
     many = np.flatnonzero(g_count > 1)
     # Each cohort's year in the tables (segment, sub-steps), or after them if it crosses segments.
     L = int(min(K, seg_cells.max()))
-    year_of = seg0 * (L + 1) + len0
+    year_of = len0 * n_seg + seg0  # the tables are [run, length, segment]: see _solve
     if len(levels) > 1:
         year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
     # The sweep's work per year-wide block: cohorts that share their year's
@@ -318,6 +318,7 @@ def _grid(
     # span's row in shared_rows; alone cohorts as a slice where they are a range (a view, not a copy).
     sweep = []
     shared_rows = np.unique([row_of[a] for shared, _ in block_parts for a, _ in shared]).astype(int)
+    shared_len = [0] * len(shared_rows)  # the longest span of each
     for (lo, hi), (shared, alone) in zip(blocks, block_parts):
         if lo >= hi:
             continue
@@ -325,6 +326,8 @@ def _grid(
             sweep.append((lo, hi, None, None, row_of[lo - 1 : hi - 1]))
             continue
         spans = [(a, b, int(np.searchsorted(shared_rows, row_of[a]))) for a, b in shared]
+        for a, b, k in spans:
+            shared_len[k] = max(shared_len[k], b - a)
         if len(alone) and alone[-1] - alone[0] + 1 == len(alone):
             sweep.append((lo, hi, spans, slice(int(alone[0]), int(alone[-1]) + 1), row_of[alone]))
         else:
@@ -354,6 +357,7 @@ def _grid(
         block_parts=block_parts,
         rows=rows,
         shared_rows=shared_rows,  # rows of the sweep's shared spans
+        shared_len=shared_len,  # the longest span with each
         rows_table=rows[rows < n_seg * (L + 1)],  # rows that are entries of the tables (sorted first)
         rows_crossing=rows[rows >= n_seg * (L + 1)] - n_seg * (L + 1),  # the others: crossing cohorts
         sweep=sweep,
@@ -494,7 +498,7 @@ def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
-    """Each cohort's year, from the tables of runs (leading axis).
+    """Each cohort's year, from the tables of runs (``[sub-steps, run, segment, ...]``).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
@@ -504,33 +508,38 @@ def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
     sub-steps: for the first pieces of cohorts ``first`` (the others' are the
     same as one of these), then for every later piece.
     """
-    # Tables flattened to [run, (segment, length), ...]; entries taken along
-    # axis 1 stay contiguous (fancy indexing after a slice would not).
-    n = Pow.shape[2]
-    Pow, Sum, SumD, Sum2D = (a.reshape(a.shape[0], -1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
+    # Entries (length, segment) for every run, [run, entry, ...], are taken from the tables
+    # flattened, so that they come contiguous (fancy indexing after a slice would not).
+    _, n_run, n_seg = Pow.shape[:3]
+    runs = np.arange(n_run)[:, None]
+    Pow, Sum, SumD, Sum2D = (a.reshape(-1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
+
+    def entries(length, seg):
+        return (length * n_run + runs) * n_seg + seg  # [run, entry] into the flattened tables
+
     _, seg, length = levels[0]  # every cohort, from the identity
-    at = seg[first] * n + length[first]
-    acc_u, acc_v = [Sum.take(at, axis=1)], [Sum2D.take(at, axis=1)]
+    at = entries(length[first], seg[first])
+    acc_u, acc_v = [Sum.take(at, axis=0)], [Sum2D.take(at, axis=0)]
     if len(levels) == 1:
-        return Pow[:, :0], SumD[:, :0], acc_u[0], acc_v[0]
+        return np.empty((n_run, 0, *Pow.shape[1:])), np.empty((n_run, 0, *SumD.shape[1:])), acc_u[0], acc_v[0]
     crossing = levels[1][0]
-    at = seg[crossing] * n + length[crossing]
-    U, V = Pow.take(at, axis=1), SumD.take(at, axis=1)
+    at = entries(length[crossing], seg[crossing])
+    U, V = Pow.take(at, axis=0), SumD.take(at, axis=0)
     for idx, seg, length in levels[1:]:
-        at = seg * n + length
-        pw, sm = Pow.take(at, axis=1), Sum.take(at, axis=1)
+        at = entries(length, seg)
+        pw, sm = Pow.take(at, axis=0), Sum.take(at, axis=0)
         if len(idx) == len(crossing):  # every crossing cohort
             u, v = U, V
         else:
             idx = np.searchsorted(crossing, idx)
             u, v = U.take(idx, axis=1), V.take(idx, axis=1)
         acc_u.append(sm @ u)
-        acc_v.append(sm @ v + Sum2D.take(at, axis=1))
+        acc_v.append(sm @ v + Sum2D.take(at, axis=0))
         if len(idx) == len(crossing):
-            U, V = pw @ u, pw @ v + SumD.take(at, axis=1)
+            U, V = pw @ u, pw @ v + SumD.take(at, axis=0)
         else:
             U[:, idx] = pw @ u
-            V[:, idx] = pw @ v + SumD.take(at, axis=1)
+            V[:, idx] = pw @ v + SumD.take(at, axis=0)
     return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
 
 
@@ -749,17 +758,19 @@ def _solve(st: Staircase, cells_per_year: int):
     for ts in batches:
         t0 = ts.start
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
-        Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
-        Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
-        SumD = Sum @ Din[ts][:, :, None]  # the same from new cases
-        Sum2D = prefix_sums(SumD, axis=2)  # and their sums, for occupancy
+        # Sub-steps first ([l, t, segment, P, P]): the running sums add whole contiguous slices.
+        Pow = powers(M, grid.L, axis=0)  # l sub-steps
+        Sum = prefix_sums(Pow, axis=0)  # sum of the states at the start of each
+        SumD = Sum @ Din[ts]  # the same from new cases
+        Sum2D = prefix_sums(SumD, axis=0)  # and their sums, for occupancy
         U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
         # Each cohort's year: a table entry, or its own product if it crosses segments (rows are
         # sorted: the tables' entries first, then the crossing cohorts').
-        n, k = len(Pow), len(grid.rows_table)
-        Ut[ts, :k] = Pow.reshape(n, -1, P, P).take(grid.rows_table, axis=1)
+        n, k = Pow.shape[1], len(grid.rows_table)
+        length, seg = divmod(grid.rows_table, n_seg)
+        Ut[ts, :k] = Pow[length, :, seg].swapaxes(0, 1)
         Ut[ts, k:] = U.take(grid.rows_crossing, axis=1)
-        Vt[ts, :, :k] = SumD.reshape(n, -1, P, S).take(grid.rows_table, axis=1).transpose(0, 3, 1, 2)
+        Vt[ts, :, :k] = SumD[length, :, seg].transpose(1, 3, 0, 2)
         Vt[ts, :, k:] = V.take(grid.rows_crossing, axis=1).transpose(0, 3, 1, 2)
         AccU, AccV = (
             AccU.take(grid.order, axis=1),
@@ -791,13 +802,16 @@ def _solve(st: Staircase, cells_per_year: int):
     # with out= are slower: X is both their input and output, which numpy checks and buffers.)
     shared_rows = grid.shared_rows
     Us = Ut[0].take(shared_rows, axis=0) if one else Ut[run_of[:, None], shared_rows[None, :]]
+    # Their new cases repeated over the cohorts of their longest span: added to a span's products
+    # element by element as one run of numbers a year, not nine at a time (the same sums).
+    VRs = [np.repeat(VR[:, j, None], n, axis=1) for j, n in zip(shared_rows, grid.shared_len)]
     for lo, hi, shared, alone, arows in grid.sweep:
         if shared is None:  # cohorts below the grid at the start of the year: no state to move
             X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
             continue
         for a, b, k in shared:  # one matrix for these cohorts
             Uj = Us[k].T if one else Us[:, k].transpose(0, 2, 1)
-            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, shared_rows[k], None]
+            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VRs[k][:, : b - a]
         if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run
             Ua, VRa = Ut[:, arows], VR[:, arows]  # taken once for every run
             to = slice(alone.start + K, alone.stop + K)

@@ -70,49 +70,48 @@ def van_loan(A: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return E, F, G
 
 
-def powers(M: np.ndarray, n: int) -> np.ndarray:
+def powers(M: np.ndarray, n: int, axis: int = -3) -> np.ndarray:
     """``M^0, M^1, ..., M^n`` of each matrix in a stack ``M`` ``[..., k, k]``, as ``[..., n + 1, k, k]``.
 
-    By doubling: ``M^(j+i) = M^i M^j`` for a block of ``i`` at a time.
+    By doubling: ``M^(j+i) = M^i M^j`` for a block of ``i`` at a time. ``axis``: where the powers'
+    axis is in the result, before the matrices' two (``axis=1``: ``[a, n + 1, b, k, k]`` for ``M``
+    ``[a, b, k, k]``); the products are the same wherever it is.
     """
     M = np.asarray(M, dtype=float)
     k = M.shape[-1]
-    out = np.empty(M.shape[:-2] + (n + 1, k, k))
-    out[..., 0, :, :] = np.eye(k)
+    axis = axis % (M.ndim + 1)
+    if axis > M.ndim - 2:
+        raise ValueError("the powers' axis must come before the matrices' two")
+    result = np.empty(M.shape[:axis] + (n + 1,) + M.shape[axis:])
+    out = np.moveaxis(result, axis, 0)  # a view, [n + 1, ..., k, k] (result itself for axis=0)
+    out[0] = np.eye(k)
     if n >= 1:
-        out[..., 1, :, :] = M
+        out[1] = M
     j = 1
     while j < n:
         i = min(j, n - j)
-        out[..., j + 1 : j + i + 1, :, :] = out[..., 1 : i + 1, :, :] @ out[..., j : j + 1, :, :]
+        out[j + 1 : j + i + 1] = out[1 : i + 1] @ out[j : j + 1]
         j += i
-    return out
+    return result
 
 
 def prefix_sums(X: np.ndarray, axis: int) -> np.ndarray:
     """Exclusive running sums along ``axis``: entry ``l`` is the sum of entries ``0..l-1`` (the first is zero).
 
     Added in order, one entry after the other, as ``np.cumsum`` adds them (the same numbers, bit for
-    bit). ``np.cumsum`` runs one short loop per position across ``axis``; with many positions (a stack
-    of tables) it is faster to put ``axis`` first and add whole slices at a time.
+    bit), a whole slice across ``axis`` at a time: ``np.cumsum`` runs one short loop per position
+    across ``axis``, several times slower on a stack of tables. Fastest with ``axis`` first (each
+    slice contiguous).
     """
     X = np.asarray(X, dtype=float)
     axis = axis % X.ndim
     n = X.shape[axis]
-    if X.size < _ROWS_AT_ONCE * n:
-        out = np.zeros_like(X)
-        lead = (slice(None),) * axis
-        np.cumsum(X[(*lead, slice(None, -1))], axis=axis, out=out[(*lead, slice(1, None))])
-        return out
-    Xa = np.ascontiguousarray(np.moveaxis(X, axis, 0))
-    out = np.empty_like(Xa)
-    out[:1] = 0.0
-    out[1:2] = Xa[:1]  # copied, as np.cumsum starts
+    lead = (slice(None),) * axis
+    out = np.empty_like(X)
+    out[(*lead, slice(0, 1))] = 0.0
+    out[(*lead, slice(1, 2))] = X[(*lead, slice(0, 1))]  # copied, as np.cumsum starts
     for i in range(1, n - 1):
-        np.add(out[i], Xa[i], out=out[i + 1])
-    return np.ascontiguousarray(np.moveaxis(out, 0, axis))
-
-
-_ROWS_AT_ONCE = 512
-"""Positions across the summed axis from which :func:`prefix_sums` adds whole slices (measured: below,
-``np.cumsum``'s loop per position is the faster)."""
+        np.add(
+            out[(*lead, slice(i, i + 1))], X[(*lead, slice(i, i + 1))], out=out[(*lead, slice(i + 1, i + 2))]
+        )
+    return out
