@@ -412,14 +412,13 @@ class _RunCache:
             return kept[0]
 
     def put(self, key: tuple, run: SimpleNamespace) -> None:
-        arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)] + list(run.AccU_seg)
+        arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)]
         size = sum(a.nbytes for a in arrays)
         if size > self.max_bytes // 4:
             return
         copied = SimpleNamespace(
             **{k: (_frozen(v) if isinstance(v, np.ndarray) else v) for k, v in vars(run).items()}
         )
-        copied.AccU_seg = [_frozen(a) for a in run.AccU_seg]
         with self._lock:
             if key in self._runs:
                 return
@@ -497,16 +496,17 @@ def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
-def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
+def _compose(levels: list[tuple], first: np.ndarray, needed: np.ndarray, Pow, Sum, SumD, Sum2D):
     """Each cohort's year, from the tables of runs (``[sub-steps, run, segment, ...]``).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
     P]`` and ``[run, cohort, P, S]``) for the cohorts that cross segments
-    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``), and
-    ``AccU``, ``AccV``, the same for the sum of its states at the start of its
-    sub-steps: for the first pieces of cohorts ``first`` (the others' are the
-    same as one of these), then for every later piece.
+    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``) that the
+    sweep reads (``needed``, positions in ``levels[1]``: not those that leave
+    the grid), and ``AccU``, ``AccV``, the same for the sum of its states at the
+    start of its sub-steps: for the first pieces of cohorts ``first`` (the
+    others' are the same as one of these), then for every later piece.
     """
     # Entries (length, segment) for every run, [run, entry, ...], are taken from the tables
     # flattened, so that they come contiguous (fancy indexing after a slice would not).
@@ -525,9 +525,9 @@ def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
     crossing = levels[1][0]
     at = entries(length[crossing], seg[crossing])
     U, V = Pow.take(at, axis=0), SumD.take(at, axis=0)
-    for idx, seg, length in levels[1:]:
+    for m, (idx, seg, length) in enumerate(levels[1:], start=2):
         at = entries(length, seg)
-        pw, sm = Pow.take(at, axis=0), Sum.take(at, axis=0)
+        sm = Sum.take(at, axis=0)
         if len(idx) == len(crossing):  # every crossing cohort
             u, v = U, V
         else:
@@ -535,12 +535,27 @@ def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
             u, v = U.take(idx, axis=1), V.take(idx, axis=1)
         acc_u.append(sm @ u)
         acc_v.append(sm @ v + Sum2D.take(at, axis=0))
+        if m == len(levels) and len(idx) == len(crossing):  # the last for all: only the years needed
+            at = at[:, needed]
+            pw = Pow.take(at, axis=0)
+            return (
+                pw @ u.take(needed, axis=1),
+                pw @ v.take(needed, axis=1) + SumD.take(at, axis=0),
+                np.concatenate(acc_u, axis=1),
+                np.concatenate(acc_v, axis=1),
+            )
+        pw = Pow.take(at, axis=0)
         if len(idx) == len(crossing):
             U, V = pw @ u, pw @ v + SumD.take(at, axis=0)
         else:
             U[:, idx] = pw @ u
             V[:, idx] = pw @ v + SumD.take(at, axis=0)
-    return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
+    return (
+        U.take(needed, axis=1),
+        V.take(needed, axis=1),
+        np.concatenate(acc_u, axis=1),
+        np.concatenate(acc_v, axis=1),
+    )
 
 
 def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.ndarray]:
@@ -661,9 +676,9 @@ def _solve(st: Staircase, cells_per_year: int):
 
     # Runs of years with the same rates, and per run and band the Van Loan
     # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    new_run = np.r_[True, (R[1:] != R[:-1]).any(axis=(1, 2, 3))]
+    new_run = np.concatenate(([True], (R[1:] != R[:-1]).reshape(Y - 1, -1).any(axis=1)))
     run_start = np.flatnonzero(new_run)
-    run_end = np.r_[run_start[1:], Y]
+    run_end = np.append(run_start[1:], Y)
     run_of = np.cumsum(new_run) - 1
     T = len(run_start)
     R_run = R[run_start]
@@ -730,7 +745,9 @@ def _solve(st: Staircase, cells_per_year: int):
     rows, n_grp = grid.rows, len(g_seg)
     # Vt by entry step first ([run, S, row, P]): _by_entry_runs multiplies whole slices of it.
     Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, S, len(rows), P))
-    AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
+    # Every group side by side ([run, P, group * P], groups ordered by segment), to multiply a
+    # segment's states in one product: its columns g_bounds[s] * P to g_bounds[s + 1] * P.
+    AccU_all = np.empty((T, P, n_grp * P))
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
     # One run at a time: batching runs saves few calls but makes arrays large
@@ -742,9 +759,7 @@ def _solve(st: Staircase, cells_per_year: int):
         if run is None:
             missing.append(t0)
             continue
-        Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
-        for s, part in enumerate(run.AccU_seg):
-            AccU_seg[s][t0] = part
+        Ut[t0], Vt[t0], AccU_all[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccU_all, run.AccV_seg
         if aug is not None:
             AccV_all[t0] = run.AccV_all
     # Runs side by side (RUNS_AT_ONCE) along the leading axis: each run's numbers come from the same
@@ -763,22 +778,18 @@ def _solve(st: Staircase, cells_per_year: int):
         Sum = prefix_sums(Pow, axis=0)  # sum of the states at the start of each
         SumD = Sum @ Din[ts]  # the same from new cases
         Sum2D = prefix_sums(SumD, axis=0)  # and their sums, for occupancy
-        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, grid.rows_crossing, Pow, Sum, SumD, Sum2D)
         # Each cohort's year: a table entry, or its own product if it crosses segments (rows are
-        # sorted: the tables' entries first, then the crossing cohorts').
+        # sorted: the tables' entries first, then the crossing cohorts', U and V).
         n, k = Pow.shape[1], len(grid.rows_table)
         length, seg = divmod(grid.rows_table, n_seg)
         Ut[ts, :k] = Pow[length, :, seg].swapaxes(0, 1)
-        Ut[ts, k:] = U.take(grid.rows_crossing, axis=1)
+        Ut[ts, k:] = U
         Vt[ts, :, :k] = SumD[length, :, seg].transpose(1, 3, 0, 2)
-        Vt[ts, :, k:] = V.take(grid.rows_crossing, axis=1).transpose(0, 3, 1, 2)
-        AccU, AccV = (
-            AccU.take(grid.order, axis=1),
-            AccV.take(grid.order, axis=1) * grid.g_count[:, None, None],
-        )
-        # A segment's groups side by side, to multiply their states in one product.
+        Vt[ts, :, k:] = V.transpose(0, 3, 1, 2)
+        AccU_all[ts].reshape(n, P, n_grp, P)[...] = AccU.take(grid.order, axis=1).transpose(0, 2, 1, 3)
+        AccV = AccV.take(grid.order, axis=1) * grid.g_count[:, None, None]
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-            AccU_seg[s][ts] = AccU[:, a:b].transpose(0, 2, 1, 3).reshape(n, P, -1)
             AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
         if aug is not None:
             AccV_all[ts] = AccV
@@ -788,7 +799,7 @@ def _solve(st: Staircase, cells_per_year: int):
                 SimpleNamespace(
                     Ut=Ut[t0],
                     Vt=Vt[t0],
-                    AccU_seg=[part[t0] for part in AccU_seg],
+                    AccU_all=AccU_all[t0],
                     AccV_seg=AccV_seg[t0],
                     AccV_all=AccV_all[t0] if aug is not None else None,
                 ),
@@ -832,7 +843,10 @@ def _solve(st: Staircase, cells_per_year: int):
         y0, y1 = run_start[t], run_end[t]
         ny = y1 - y0
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-            acc[y0:y1, s] = (AccU_seg[s][t] @ Xg[y0:y1, a:b].reshape(ny, -1, 1))[..., 0]
+            # (a product by year; a segment's columns of AccU_all: the same as a copy of them)
+            np.matmul(
+                AccU_all[t, :, a * P : b * P], Xg[y0:y1, a:b].reshape(ny, -1, 1), out=acc[y0:y1, s, :, None]
+            )
         if aug is not None:
             # Present value of a year of adult life for children leaving a
             # group: it starts at from_age (the cohort's, within the year)
@@ -846,7 +860,7 @@ def _solve(st: Staircase, cells_per_year: int):
             new_w = _by_entry(AccV_all[t], rate_in[y0:y1]) * w[:, :, None]  # [years, group, P]
             steps_w = w * grid.g_steps
             for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                accw[y0:y1, s] = (AccU_seg[s][t] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
+                accw[y0:y1, s] = (AccU_all[t, :, a * P : b * P] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
                 accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
                 wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
     acc += _by_entry(AccV_seg[0], rate_in) if one else _by_entry_yearly(AccV_seg[run_of], rate_in)
