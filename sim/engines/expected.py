@@ -96,6 +96,7 @@ def _structure(stays: tuple, step_ids: tuple[str, ...]) -> SimpleNamespace:
             into[s, p] = w
     out = SimpleNamespace(
         owner=owner,
+        owner_index=np.array(owner, dtype=int),
         speed=np.array(speed),
         split=split,
         hazards=np.array([stays[s].rates_are_hazards for s in owner])[:, None],
@@ -388,13 +389,11 @@ class _RunCache:
         self.max_bytes = max_bytes
 
     @staticmethod
-    def key(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> tuple:
-        """What a run's tables depend on: its generator ``A`` (``[B, P, P]``), how new cases enter
-        (``enter``, ``entry_band_prob``) and the grid (:func:`_grid`'s arguments, ``K`` among them)."""
-        return (
-            A.dtype.str,
-            A.shape,
-            A.tobytes(),
+    def keys(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> list[tuple]:
+        """What the tables of each run depend on: its generator ``A[t]`` (``A`` ``[run, B, P, P]``), how
+        new cases enter (``enter``, ``entry_band_prob``) and the grid (:func:`_grid`'s arguments, ``K``
+        among them)."""
+        common = (
             enter.dtype.str,
             enter.shape,
             np.ascontiguousarray(enter).tobytes(),
@@ -402,6 +401,7 @@ class _RunCache:
             np.ascontiguousarray(entry_band_prob, dtype=float).tobytes(),
             grid_key,
         )
+        return [(a.dtype.str, a.shape, a.tobytes(), *common) for a in A]
 
     def get(self, key: tuple) -> SimpleNamespace | None:
         with self._lock:
@@ -645,11 +645,11 @@ def _solve(st: Staircase, cells_per_year: int):
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    hazards = struct.hazards
+    hazards, phase_of = struct.hazards, struct.owner_index  # (take with an index array: faster than a list)
     R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
         hazards,
-        st.rates[:, :, owner, :],
-        (st.intensity[:, :, owner] * speed)[..., None] * st.dest_prob[:, :, owner, :],
+        st.rates.take(phase_of, axis=2),
+        (st.intensity.take(phase_of, axis=2) * speed)[..., None] * st.dest_prob.take(phase_of, axis=2),
     )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
@@ -661,7 +661,7 @@ def _solve(st: Staircase, cells_per_year: int):
     # Case reviews enter as rates: probability per review / interval. Exact as
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
-    R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
+    R += (per_year.take(phase_of, axis=1)[..., None] * st.review_prob.take(phase_of, axis=0))[:, None]
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
@@ -681,6 +681,16 @@ def _solve(st: Staircase, cells_per_year: int):
     run_end = np.append(run_start[1:], Y)
     run_of = np.cumsum(new_run) - 1
     T = len(run_start)
+    # Runs grouped for the products by run: a run of several years alone (its matrices for each of
+    # them), consecutive one-year runs together (side by side with their years): the same products.
+    run_groups: list[list[int]] = []  # first run, end run, first year, end year
+    for t in range(T):
+        y0, y1 = int(run_start[t]), int(run_end[t])
+        last = run_groups[-1] if run_groups else None
+        if last is not None and y1 - y0 == 1 and last[1] - last[0] == last[3] - last[2]:
+            last[1], last[3] = t + 1, y1
+        else:
+            run_groups.append([t, t + 1, y0, y1])
     R_run = R[run_start]
     if aug is None:
         A = np.einsum("sp,tbqs->tbpq", into, R_run[..., :S])  # A[p', p]: rate p -> p' via destination step
@@ -694,7 +704,7 @@ def _solve(st: Staircase, cells_per_year: int):
     # (Each generator's blocks do not depend on the stack around it, as two arms' first years rely on.)
     adult_from = float(st.adult_from_age) if aug is not None else None
     grid_key = (K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
-    run_keys = [_RUNS.key(A[t], enter, st.entry_band_prob, grid_key) for t in range(T)]
+    run_keys = _RUNS.keys(A, enter, st.entry_band_prob, grid_key)
 
     # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
     grid = _grid(*grid_key)
@@ -826,9 +836,8 @@ def _solve(st: Staircase, cells_per_year: int):
         if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run
             Ua, VRa = Ut[:, arows], VR[:, arows]  # taken once for every run
             to = slice(alone.start + K, alone.stop + K)
-            for t in range(T):
-                y0, y1 = run_start[t], run_end[t]
-                X[y0 + 1 : y1 + 1, to] = (Ua[t] @ X[y0:y1, alone, :, None])[..., 0] + VRa[y0:y1]
+            for t0, t1, y0, y1 in run_groups:
+                X[y0 + 1 : y1 + 1, to] = (Ua[t0:t1] @ X[y0:y1, alone, :, None])[..., 0] + VRa[y0:y1]
         elif len(alone):  # each its own matrix: by run (a stack by year would be large)
             for t in range(T):
                 y0, y1 = run_start[t], run_end[t]
@@ -839,15 +848,18 @@ def _solve(st: Staircase, cells_per_year: int):
     Xg = X[:-1].take(g_coh, axis=1)  # a group's first cohort; groups of many are summed below
     for g, a, b in grid.ranges:
         Xg[:, g] = (np.ones((1, b - a)) @ X[:-1, a:b])[:, 0]  # a product per year: faster than sum(axis=1)
-    for t in range(T):
-        y0, y1 = run_start[t], run_end[t]
-        ny = y1 - y0
+    for t0, t1, y0, y1 in run_groups:
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
             # (a product by year; a segment's columns of AccU_all: the same as a copy of them)
             np.matmul(
-                AccU_all[t, :, a * P : b * P], Xg[y0:y1, a:b].reshape(ny, -1, 1), out=acc[y0:y1, s, :, None]
+                AccU_all[t0:t1, :, a * P : b * P],
+                Xg[y0:y1, a:b].reshape(y1 - y0, -1, 1),
+                out=acc[y0:y1, s, :, None],
             )
-        if aug is not None:
+    if aug is not None:
+        for t in range(T):
+            y0, y1 = run_start[t], run_end[t]
+            ny = y1 - y0
             # Present value of a year of adult life for children leaving a
             # group: it starts at from_age (the cohort's, within the year)
             # or at leaving if older; as sim.engines.spells.adult_measures.
