@@ -676,7 +676,7 @@ def _solve(st: Staircase, cells_per_year: int):
 
     # Runs of years with the same rates, and per run and band the Van Loan
     # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    new_run = np.concatenate(([True], (R[1:] != R[:-1]).reshape(Y - 1, -1).any(axis=1)))
+    new_run = np.concatenate(([True], (R[1:] != R[:-1]).any(axis=(1, 2, 3))))
     run_start = np.flatnonzero(new_run)
     run_end = np.append(run_start[1:], Y)
     run_of = np.cumsum(new_run) - 1
