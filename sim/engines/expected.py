@@ -296,7 +296,7 @@ def _grid(
     many = np.flatnonzero(g_count > 1)
     # Each cohort's year in the tables (segment, sub-steps), or after them if it crosses segments.
     L = int(min(K, seg_cells.max()))
-    year_of = len0 * n_seg + seg0  # the tables are [run, length, segment]: see _solve
+    year_of = len0 * n_seg + seg0  # entry (sub-steps, segment): the tables have sub-steps first (see _solve)
     if len(levels) > 1:
         year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
     # The sweep's work per year-wide block: cohorts that share their year's
@@ -833,7 +833,7 @@ def _solve(st: Staircase, cells_per_year: int):
         for a, b, k in shared:  # one matrix for these cohorts
             Uj = Us[k].T if one else Us[:, k].transpose(0, 2, 1)
             X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VRs[k][:, : b - a]
-        if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run
+        if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run (see run_groups)
             Ua, VRa = Ut[:, arows], VR[:, arows]  # taken once for every run
             to = slice(alone.start + K, alone.stop + K)
             for t0, t1, y0, y1 in run_groups:
