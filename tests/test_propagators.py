@@ -108,3 +108,30 @@ def test_prefix_sums_are_exclusive():
     np.testing.assert_array_equal(out[:, 0], 0.0)
     for i in range(1, 4):
         np.testing.assert_array_equal(out[:, i], X[:, :i].sum(axis=1))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+@pytest.mark.parametrize("n", [0, 1, 2, 25])
+def test_prefix_sums_add_in_cumsums_order(axis, n):
+    """Bit for bit np.cumsum's running sums (the engine's arms must agree exactly), signs of zero too."""
+    rng = np.random.default_rng(n + 7 * (axis % 3))
+    shape = [3, 4, 5]
+    shape[axis] = n
+    X = rng.standard_normal(shape) * np.exp(rng.standard_normal(shape) * 20)
+    X[X > 1.5] = -0.0
+    out = prefix_sums(X, axis=axis)
+    expected = np.zeros_like(X)
+    lead = (slice(None),) * (axis % X.ndim)
+    np.cumsum(X[(*lead, slice(None, -1))], axis=axis, out=expected[(*lead, slice(1, None))])
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -3])
+def test_powers_on_any_axis_are_the_same_products(axis):
+    rng = np.random.default_rng(11)
+    M = rng.random((2, 3, 9, 9)) / 4
+    out = powers(M, 24, axis=axis)
+    np.testing.assert_array_equal(np.moveaxis(out, axis, 2), powers(M, 24))
+    with pytest.raises(ValueError):
+        powers(M, 3, axis=3)

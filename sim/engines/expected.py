@@ -96,6 +96,7 @@ def _structure(stays: tuple, step_ids: tuple[str, ...]) -> SimpleNamespace:
             into[s, p] = w
     out = SimpleNamespace(
         owner=owner,
+        owner_index=np.array(owner, dtype=int),
         speed=np.array(speed),
         split=split,
         hazards=np.array([stays[s].rates_are_hazards for s in owner])[:, None],
@@ -295,7 +296,7 @@ def _grid(
     many = np.flatnonzero(g_count > 1)
     # Each cohort's year in the tables (segment, sub-steps), or after them if it crosses segments.
     L = int(min(K, seg_cells.max()))
-    year_of = seg0 * (L + 1) + len0
+    year_of = len0 * n_seg + seg0  # entry (sub-steps, segment): the tables have sub-steps first (see _solve)
     if len(levels) > 1:
         year_of[levels[1][0]] = n_seg * (L + 1) + np.arange(len(levels[1][0]))
     # The sweep's work per year-wide block: cohorts that share their year's
@@ -314,14 +315,24 @@ def _grid(
     # The sweep needs each year's matrix only for cohorts that start it on
     # the grid's cells below the last: rows of the tables it reads.
     rows, row_of = np.unique(year_of[: max(C - 1, 0)], return_inverse=True)
-    sweep = []  # per block: (first cell, end cell, shared spans (a, b, row), alone cohorts, their rows)
+    # per block: (first cell, end cell, shared spans (a, b, k), alone cohorts, their rows), k: the
+    # span's row in shared_rows; alone cohorts as a slice where they are a range (a view, not a copy).
+    sweep = []
+    shared_rows = np.unique([row_of[a] for shared, _ in block_parts for a, _ in shared]).astype(int)
+    shared_len = [0] * len(shared_rows)  # the longest span of each
     for (lo, hi), (shared, alone) in zip(blocks, block_parts):
         if lo >= hi:
             continue
         if lo < K:
             sweep.append((lo, hi, None, None, row_of[lo - 1 : hi - 1]))
             continue
-        sweep.append((lo, hi, [(a, b, int(row_of[a])) for a, b in shared], alone, row_of[alone]))
+        spans = [(a, b, int(np.searchsorted(shared_rows, row_of[a]))) for a, b in shared]
+        for a, b, k in spans:
+            shared_len[k] = max(shared_len[k], b - a)
+        if len(alone) and alone[-1] - alone[0] + 1 == len(alone):
+            sweep.append((lo, hi, spans, slice(int(alone[0]), int(alone[-1]) + 1), row_of[alone]))
+        else:
+            sweep.append((lo, hi, spans, alone, row_of[alone]))
     grid = SimpleNamespace(
         keep=keep,
         seg_band=seg_band,
@@ -346,6 +357,10 @@ def _grid(
         blocks=blocks,  # year-wide, by end cell
         block_parts=block_parts,
         rows=rows,
+        shared_rows=shared_rows,  # rows of the sweep's shared spans
+        shared_len=shared_len,  # the longest span with each
+        rows_table=rows[rows < n_seg * (L + 1)],  # rows that are entries of the tables (sorted first)
+        rows_crossing=rows[rows >= n_seg * (L + 1)] - n_seg * (L + 1),  # the others: crossing cohorts
         sweep=sweep,
     )
     for value in [
@@ -374,13 +389,11 @@ class _RunCache:
         self.max_bytes = max_bytes
 
     @staticmethod
-    def key(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> tuple:
-        """What a run's tables depend on: its generator ``A`` (``[B, P, P]``), how new cases enter
-        (``enter``, ``entry_band_prob``) and the grid (:func:`_grid`'s arguments, ``K`` among them)."""
-        return (
-            A.dtype.str,
-            A.shape,
-            A.tobytes(),
+    def keys(A: np.ndarray, enter: np.ndarray, entry_band_prob: np.ndarray, grid_key: tuple) -> list[tuple]:
+        """What the tables of each run depend on: its generator ``A[t]`` (``A`` ``[run, B, P, P]``), how
+        new cases enter (``enter``, ``entry_band_prob``) and the grid (:func:`_grid`'s arguments, ``K``
+        among them)."""
+        common = (
             enter.dtype.str,
             enter.shape,
             np.ascontiguousarray(enter).tobytes(),
@@ -388,6 +401,7 @@ class _RunCache:
             np.ascontiguousarray(entry_band_prob, dtype=float).tobytes(),
             grid_key,
         )
+        return [(a.dtype.str, a.shape, a.tobytes(), *common) for a in A]
 
     def get(self, key: tuple) -> SimpleNamespace | None:
         with self._lock:
@@ -398,14 +412,13 @@ class _RunCache:
             return kept[0]
 
     def put(self, key: tuple, run: SimpleNamespace) -> None:
-        arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)] + list(run.AccU_seg)
+        arrays = [v for v in vars(run).values() if isinstance(v, np.ndarray)]
         size = sum(a.nbytes for a in arrays)
         if size > self.max_bytes // 4:
             return
         copied = SimpleNamespace(
             **{k: (_frozen(v) if isinstance(v, np.ndarray) else v) for k, v in vars(run).items()}
         )
-        copied.AccU_seg = [_frozen(a) for a in run.AccU_seg]
         with self._lock:
             if key in self._runs:
                 return
@@ -454,6 +467,26 @@ def _by_entry(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
+def _by_entry_runs(A: np.ndarray, r: np.ndarray, run_of: np.ndarray) -> np.ndarray:
+    """As :func:`_by_entry` year by year with each year's run's ``A``, given by entry step first
+    (``A [run, S, ...]``): ``[years, ...]``.
+
+    The same sum (over entry steps, in order, from zero), with each step's term for every year in one
+    product: its run's tables are taken year by year (less work than a product per run and step).
+    """
+    out = np.zeros((len(r), *A.shape[2:]))
+    term = np.empty_like(out)
+    for s in range(A.shape[1]):
+        rs = r[:, s].reshape(-1, *[1] * (A.ndim - 2))
+        if len(A) == 1:
+            np.multiply(A[0, s], rs, out=term)
+        else:
+            np.take(A[:, s], run_of, axis=0, out=term, mode="clip")  # clip: indices are valid, no buffer
+            term *= rs
+        out += term
+    return out
+
+
 def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     """As :func:`_by_entry`, with each year's own ``A`` ``[years, ..., P, S]``: ``[years, ..., P]``."""
     out = np.zeros(A.shape[:-1])
@@ -463,45 +496,66 @@ def _by_entry_yearly(A: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
-def _compose(levels: list[tuple], first: np.ndarray, Pow, Sum, SumD, Sum2D):
-    """Each cohort's year, from the tables of runs (leading axis).
+def _compose(levels: list[tuple], first: np.ndarray, needed: np.ndarray, Pow, Sum, SumD, Sum2D):
+    """Each cohort's year, from the tables of runs (``[sub-steps, run, segment, ...]``).
 
     Returns ``U`` and ``V``, the state at the end of the year from the state at
     its start and from the year's new cases by entry step (``[run, cohort, P,
     P]`` and ``[run, cohort, P, S]``) for the cohorts that cross segments
-    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``), and
-    ``AccU``, ``AccV``, the same for the sum of its states at the start of its
-    sub-steps: for the first pieces of cohorts ``first`` (the others' are the
-    same as one of these), then for every later piece.
+    (``levels[1]``; the others' are entries of ``Pow`` and ``SumD``) that the
+    sweep reads (``needed``, positions in ``levels[1]``: not those that leave
+    the grid), and ``AccU``, ``AccV``, the same for the sum of its states at the
+    start of its sub-steps: for the first pieces of cohorts ``first`` (the
+    others' are the same as one of these), then for every later piece.
     """
-    # Tables flattened to [run, (segment, length), ...]; entries taken along
-    # axis 1 stay contiguous (fancy indexing after a slice would not).
-    n = Pow.shape[2]
-    Pow, Sum, SumD, Sum2D = (a.reshape(a.shape[0], -1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
+    # Entries (length, segment) for every run, [run, entry, ...], are taken from the tables
+    # flattened, so that they come contiguous (fancy indexing after a slice would not).
+    _, n_run, n_seg = Pow.shape[:3]
+    runs = np.arange(n_run)[:, None]
+    Pow, Sum, SumD, Sum2D = (a.reshape(-1, *a.shape[3:]) for a in (Pow, Sum, SumD, Sum2D))
+
+    def entries(length, seg):
+        return (length * n_run + runs) * n_seg + seg  # [run, entry] into the flattened tables
+
     _, seg, length = levels[0]  # every cohort, from the identity
-    at = seg[first] * n + length[first]
-    acc_u, acc_v = [Sum.take(at, axis=1)], [Sum2D.take(at, axis=1)]
+    at = entries(length[first], seg[first])
+    acc_u, acc_v = [Sum.take(at, axis=0)], [Sum2D.take(at, axis=0)]
     if len(levels) == 1:
-        return Pow[:, :0], SumD[:, :0], acc_u[0], acc_v[0]
+        return np.empty((n_run, 0, *Pow.shape[1:])), np.empty((n_run, 0, *SumD.shape[1:])), acc_u[0], acc_v[0]
     crossing = levels[1][0]
-    at = seg[crossing] * n + length[crossing]
-    U, V = Pow.take(at, axis=1), SumD.take(at, axis=1)
-    for idx, seg, length in levels[1:]:
-        at = seg * n + length
-        pw, sm = Pow.take(at, axis=1), Sum.take(at, axis=1)
+    at = entries(length[crossing], seg[crossing])
+    U, V = Pow.take(at, axis=0), SumD.take(at, axis=0)
+    for m, (idx, seg, length) in enumerate(levels[1:], start=2):
+        at = entries(length, seg)
+        sm = Sum.take(at, axis=0)
         if len(idx) == len(crossing):  # every crossing cohort
             u, v = U, V
         else:
             idx = np.searchsorted(crossing, idx)
             u, v = U.take(idx, axis=1), V.take(idx, axis=1)
         acc_u.append(sm @ u)
-        acc_v.append(sm @ v + Sum2D.take(at, axis=1))
+        acc_v.append(sm @ v + Sum2D.take(at, axis=0))
+        if m == len(levels) and len(idx) == len(crossing):  # the last for all: only the years needed
+            at = at[:, needed]
+            pw = Pow.take(at, axis=0)
+            return (
+                pw @ u.take(needed, axis=1),
+                pw @ v.take(needed, axis=1) + SumD.take(at, axis=0),
+                np.concatenate(acc_u, axis=1),
+                np.concatenate(acc_v, axis=1),
+            )
+        pw = Pow.take(at, axis=0)
         if len(idx) == len(crossing):
-            U, V = pw @ u, pw @ v + SumD.take(at, axis=1)
+            U, V = pw @ u, pw @ v + SumD.take(at, axis=0)
         else:
             U[:, idx] = pw @ u
-            V[:, idx] = pw @ v + SumD.take(at, axis=1)
-    return U, V, np.concatenate(acc_u, axis=1), np.concatenate(acc_v, axis=1)
+            V[:, idx] = pw @ v + SumD.take(at, axis=0)
+    return (
+        U.take(needed, axis=1),
+        V.take(needed, axis=1),
+        np.concatenate(acc_u, axis=1),
+        np.concatenate(acc_v, axis=1),
+    )
 
 
 def expected_measures(st: Staircase, cells_per_year: int = 24) -> dict[str, np.ndarray]:
@@ -591,11 +645,11 @@ def _solve(st: Staircase, cells_per_year: int):
     leave_cell = np.rint(st.leave_age * K).astype(int)
 
     # Rate from each phase to each destination, [Y, B, P, D].
-    hazards = struct.hazards
+    hazards, phase_of = struct.hazards, struct.owner_index  # (take with an index array: faster than a list)
     R = np.where(  # exponential stays: the rates themselves (exactly, not intensity x share)
         hazards,
-        st.rates[:, :, owner, :],
-        (st.intensity[:, :, owner] * speed)[..., None] * st.dest_prob[:, :, owner, :],
+        st.rates.take(phase_of, axis=2),
+        (st.intensity.take(phase_of, axis=2) * speed)[..., None] * st.dest_prob.take(phase_of, axis=2),
     )
     if st.capped.any():
         names = ", ".join(st.step_ids[i] for i in np.flatnonzero(st.capped))
@@ -607,7 +661,7 @@ def _solve(st: Staircase, cells_per_year: int):
     # Case reviews enter as rates: probability per review / interval. Exact as
     # the interval tends to zero; the DES has the reviews at their real times.
     per_year = np.where(np.isfinite(st.review_interval), 1.0 / st.review_interval, 0.0)  # [Y, S]
-    R += (per_year[:, owner, None] * st.review_prob[owner])[:, None]
+    R += (per_year.take(phase_of, axis=1)[..., None] * st.review_prob.take(phase_of, axis=0))[:, None]
     # With adult life the state remembers the highest step reached (and, if
     # adult costs differ by age, the band it was first reached in): a state
     # is (phase, highest, band). Without, states are the phases themselves.
@@ -622,11 +676,21 @@ def _solve(st: Staircase, cells_per_year: int):
 
     # Runs of years with the same rates, and per run and band the Van Loan
     # blocks over a sub-step: E = e^{Ah}, F = int e^{As}, G = int (h-s) e^{As}.
-    new_run = np.r_[True, (R[1:] != R[:-1]).any(axis=(1, 2, 3))]
+    new_run = np.concatenate(([True], (R[1:] != R[:-1]).any(axis=(1, 2, 3))))
     run_start = np.flatnonzero(new_run)
-    run_end = np.r_[run_start[1:], Y]
+    run_end = np.append(run_start[1:], Y)
     run_of = np.cumsum(new_run) - 1
     T = len(run_start)
+    # Runs grouped for the products by run: a run of several years alone (its matrices for each of
+    # them), consecutive one-year runs together (side by side with their years): the same products.
+    run_groups: list[list[int]] = []  # first run, end run, first year, end year
+    for t in range(T):
+        y0, y1 = int(run_start[t]), int(run_end[t])
+        last = run_groups[-1] if run_groups else None
+        if last is not None and y1 - y0 == 1 and last[1] - last[0] == last[3] - last[2]:
+            last[1], last[3] = t + 1, y1
+        else:
+            run_groups.append([t, t + 1, y0, y1])
     R_run = R[run_start]
     if aug is None:
         A = np.einsum("sp,tbqs->tbpq", into, R_run[..., :S])  # A[p', p]: rate p -> p' via destination step
@@ -640,7 +704,7 @@ def _solve(st: Staircase, cells_per_year: int):
     # (Each generator's blocks do not depend on the stack around it, as two arms' first years rely on.)
     adult_from = float(st.adult_from_age) if aug is not None else None
     grid_key = (K, tuple(cell_edges.tolist()), tuple(leave_cell[owner_a].tolist()), adult_from)
-    run_keys = [_RUNS.key(A[t], enter, st.entry_band_prob, grid_key) for t in range(T)]
+    run_keys = _RUNS.keys(A, enter, st.entry_band_prob, grid_key)
 
     # The grid's segments, each cohort's pieces of a year and their groups (no rates: cached).
     grid = _grid(*grid_key)
@@ -689,8 +753,11 @@ def _solve(st: Staircase, cells_per_year: int):
     # Tables of each run: the year's matrices of the
     # cohorts the sweep moves, and what occupancy needs of each group.
     rows, n_grp = grid.rows, len(g_seg)
-    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, len(rows), P, S))
-    AccU_seg = [np.empty((T, P, (b - a) * P)) for a, b in zip(g_bounds, g_bounds[1:])]
+    # Vt by entry step first ([run, S, row, P]): _by_entry_runs multiplies whole slices of it.
+    Ut, Vt = np.empty((T, len(rows), P, P)), np.empty((T, S, len(rows), P))
+    # Every group side by side ([run, P, group * P], groups ordered by segment), to multiply a
+    # segment's states in one product: its columns g_bounds[s] * P to g_bounds[s + 1] * P.
+    AccU_all = np.empty((T, P, n_grp * P))
     AccV_seg = np.empty((T, n_seg, P, S))
     AccV_all = np.empty((T, n_grp, P, S)) if aug is not None else None
     # One run at a time: batching runs saves few calls but makes arrays large
@@ -702,9 +769,7 @@ def _solve(st: Staircase, cells_per_year: int):
         if run is None:
             missing.append(t0)
             continue
-        Ut[t0], Vt[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccV_seg
-        for s, part in enumerate(run.AccU_seg):
-            AccU_seg[s][t0] = part
+        Ut[t0], Vt[t0], AccU_all[t0], AccV_seg[t0] = run.Ut, run.Vt, run.AccU_all, run.AccV_seg
         if aug is not None:
             AccV_all[t0] = run.AccV_all
     # Runs side by side (RUNS_AT_ONCE) along the leading axis: each run's numbers come from the same
@@ -718,22 +783,23 @@ def _solve(st: Staircase, cells_per_year: int):
     for ts in batches:
         t0 = ts.start
         M = seg_open[None, :, :, None] * E[ts].take(seg_band, axis=1)  # one sub-step in each segment
-        Pow = powers(M, grid.L)  # [t, segment, l, P, P]: l sub-steps
-        Sum = prefix_sums(Pow, axis=2)  # sum of the states at the start of each
-        SumD = Sum @ Din[ts][:, :, None]  # the same from new cases
-        Sum2D = prefix_sums(SumD, axis=2)  # and their sums, for occupancy
-        U, V, AccU, AccV = _compose(grid.levels, grid.first0, Pow, Sum, SumD, Sum2D)
-        # Each cohort's year: a table entry, or its own product if it crosses segments.
-        n = len(Pow)
-        Ut[ts] = np.concatenate([Pow.reshape(n, -1, P, P), U], axis=1).take(rows, axis=1)
-        Vt[ts] = np.concatenate([SumD.reshape(n, -1, P, S), V], axis=1).take(rows, axis=1)
-        AccU, AccV = (
-            AccU.take(grid.order, axis=1),
-            AccV.take(grid.order, axis=1) * grid.g_count[:, None, None],
-        )
-        # A segment's groups side by side, to multiply their states in one product.
+        # Sub-steps first ([l, t, segment, P, P]): the running sums add whole contiguous slices.
+        Pow = powers(M, grid.L, axis=0)  # l sub-steps
+        Sum = prefix_sums(Pow, axis=0)  # sum of the states at the start of each
+        SumD = Sum @ Din[ts]  # the same from new cases
+        Sum2D = prefix_sums(SumD, axis=0)  # and their sums, for occupancy
+        U, V, AccU, AccV = _compose(grid.levels, grid.first0, grid.rows_crossing, Pow, Sum, SumD, Sum2D)
+        # Each cohort's year: a table entry, or its own product if it crosses segments (rows are
+        # sorted: the tables' entries first, then the crossing cohorts', U and V).
+        n, k = Pow.shape[1], len(grid.rows_table)
+        length, seg = divmod(grid.rows_table, n_seg)
+        Ut[ts, :k] = Pow[length, :, seg].swapaxes(0, 1)
+        Ut[ts, k:] = U
+        Vt[ts, :, :k] = SumD[length, :, seg].transpose(1, 3, 0, 2)
+        Vt[ts, :, k:] = V.transpose(0, 3, 1, 2)
+        AccU_all[ts].reshape(n, P, n_grp, P)[...] = AccU.take(grid.order, axis=1).transpose(0, 2, 1, 3)
+        AccV = AccV.take(grid.order, axis=1) * grid.g_count[:, None, None]
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-            AccU_seg[s][ts] = AccU[:, a:b].transpose(0, 2, 1, 3).reshape(n, P, -1)
             AccV_seg[ts, s] = AccV[:, a:b].sum(axis=1)
         if aug is not None:
             AccV_all[ts] = AccV
@@ -743,7 +809,7 @@ def _solve(st: Staircase, cells_per_year: int):
                 SimpleNamespace(
                     Ut=Ut[t0],
                     Vt=Vt[t0],
-                    AccU_seg=[part[t0] for part in AccU_seg],
+                    AccU_all=AccU_all[t0],
                     AccV_seg=AccV_seg[t0],
                     AccV_all=AccV_all[t0] if aug is not None else None,
                 ),
@@ -752,17 +818,27 @@ def _solve(st: Staircase, cells_per_year: int):
     # A year moves cohort i to cell i + 1 (index i + K): sweep the grid a
     # year-wide block at a time, all years at once, each with its run's matrices.
     one = T == 1
-    VR = np.empty((Y, len(rows), P))  # [Y, row, P]: from the year's new cases
-    for t in range(T):
-        VR[run_start[t] : run_end[t]] = _by_entry(Vt[t], rate_in[run_start[t] : run_end[t]])
+    VR = _by_entry_runs(Vt, rate_in, run_of)  # [Y, row, P]: from the year's new cases
+    # The shared spans' matrices year by year, taken once for every span. (Products written into X
+    # with out= are slower: X is both their input and output, which numpy checks and buffers.)
+    shared_rows = grid.shared_rows
+    Us = Ut[0].take(shared_rows, axis=0) if one else Ut[run_of[:, None], shared_rows[None, :]]
+    # Their new cases repeated over the cohorts of their longest span: added to a span's products
+    # element by element as one run of numbers a year, not nine at a time (the same sums).
+    VRs = [np.repeat(VR[:, j, None], n, axis=1) for j, n in zip(shared_rows, grid.shared_len)]
     for lo, hi, shared, alone, arows in grid.sweep:
         if shared is None:  # cohorts below the grid at the start of the year: no state to move
             X[1:, lo + K - 1 : hi + K - 1] = VR[:, arows]
             continue
-        for a, b, j in shared:  # one matrix for these cohorts
-            Uj = Ut[0, j].T if one else Ut[run_of, j].transpose(0, 2, 1)
-            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VR[:, j, None]
-        if len(alone):  # each its own matrix: by run (a stack by year would be large)
+        for a, b, k in shared:  # one matrix for these cohorts
+            Uj = Us[k].T if one else Us[:, k].transpose(0, 2, 1)
+            X[1:, a + K : b + K] = X[:-1, a:b] @ Uj + VRs[k][:, : b - a]
+        if isinstance(alone, slice):  # a range of cohorts, each its own matrix: by run (see run_groups)
+            Ua, VRa = Ut[:, arows], VR[:, arows]  # taken once for every run
+            to = slice(alone.start + K, alone.stop + K)
+            for t0, t1, y0, y1 in run_groups:
+                X[y0 + 1 : y1 + 1, to] = (Ua[t0:t1] @ X[y0:y1, alone, :, None])[..., 0] + VRa[y0:y1]
+        elif len(alone):  # each its own matrix: by run (a stack by year would be large)
             for t in range(T):
                 y0, y1 = run_start[t], run_end[t]
                 X[y0 + 1 : y1 + 1, alone + K] = (Ut[t, arows] @ X[y0:y1, alone, :, None])[..., 0] + VR[
@@ -772,12 +848,18 @@ def _solve(st: Staircase, cells_per_year: int):
     Xg = X[:-1].take(g_coh, axis=1)  # a group's first cohort; groups of many are summed below
     for g, a, b in grid.ranges:
         Xg[:, g] = (np.ones((1, b - a)) @ X[:-1, a:b])[:, 0]  # a product per year: faster than sum(axis=1)
-    for t in range(T):
-        y0, y1 = run_start[t], run_end[t]
-        ny = y1 - y0
+    for t0, t1, y0, y1 in run_groups:
         for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-            acc[y0:y1, s] = (AccU_seg[s][t] @ Xg[y0:y1, a:b].reshape(ny, -1, 1))[..., 0]
-        if aug is not None:
+            # (a product by year; a segment's columns of AccU_all: the same as a copy of them)
+            np.matmul(
+                AccU_all[t0:t1, :, a * P : b * P],
+                Xg[y0:y1, a:b].reshape(y1 - y0, -1, 1),
+                out=acc[y0:y1, s, :, None],
+            )
+    if aug is not None:
+        for t in range(T):
+            y0, y1 = run_start[t], run_end[t]
+            ny = y1 - y0
             # Present value of a year of adult life for children leaving a
             # group: it starts at from_age (the cohort's, within the year)
             # or at leaving if older; as sim.engines.spells.adult_measures.
@@ -790,7 +872,7 @@ def _solve(st: Staircase, cells_per_year: int):
             new_w = _by_entry(AccV_all[t], rate_in[y0:y1]) * w[:, :, None]  # [years, group, P]
             steps_w = w * grid.g_steps
             for s, (a, b) in enumerate(zip(g_bounds, g_bounds[1:])):
-                accw[y0:y1, s] = (AccU_seg[s][t] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
+                accw[y0:y1, s] = (AccU_all[t, :, a * P : b * P] @ Xw[:, a:b].reshape(ny, -1, 1))[..., 0]
                 accw[y0:y1, s] += new_w[:, a:b].sum(axis=1)
                 wl[y0:y1, s] = steps_w[:, a:b].sum(axis=1)
     acc += _by_entry(AccV_seg[0], rate_in) if one else _by_entry_yearly(AccV_seg[run_of], rate_in)

@@ -70,30 +70,48 @@ def van_loan(A: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return E, F, G
 
 
-def powers(M: np.ndarray, n: int) -> np.ndarray:
+def powers(M: np.ndarray, n: int, axis: int = -3) -> np.ndarray:
     """``M^0, M^1, ..., M^n`` of each matrix in a stack ``M`` ``[..., k, k]``, as ``[..., n + 1, k, k]``.
 
-    By doubling: ``M^(j+i) = M^i M^j`` for a block of ``i`` at a time.
+    By doubling: ``M^(j+i) = M^i M^j`` for a block of ``i`` at a time. ``axis``: where the powers'
+    axis is in the result, before the matrices' two (``axis=1``: ``[a, n + 1, b, k, k]`` for ``M``
+    ``[a, b, k, k]``); the products are the same wherever it is.
     """
     M = np.asarray(M, dtype=float)
     k = M.shape[-1]
-    out = np.empty(M.shape[:-2] + (n + 1, k, k))
-    out[..., 0, :, :] = np.eye(k)
+    axis = axis % (M.ndim + 1)
+    if axis > M.ndim - 2:
+        raise ValueError("the powers' axis must come before the matrices' two")
+    result = np.empty(M.shape[:axis] + (n + 1,) + M.shape[axis:])
+    out = np.moveaxis(result, axis, 0)  # a view, [n + 1, ..., k, k] (result itself for axis=0)
+    out[0] = np.eye(k)
     if n >= 1:
-        out[..., 1, :, :] = M
+        out[1] = M
     j = 1
     while j < n:
         i = min(j, n - j)
-        out[..., j + 1 : j + i + 1, :, :] = out[..., 1 : i + 1, :, :] @ out[..., j : j + 1, :, :]
+        out[j + 1 : j + i + 1] = out[1 : i + 1] @ out[j : j + 1]
         j += i
-    return out
+    return result
 
 
 def prefix_sums(X: np.ndarray, axis: int) -> np.ndarray:
-    """Exclusive running sums along ``axis``: entry ``l`` is the sum of entries ``0..l-1`` (the first is zero)."""
+    """Exclusive running sums along ``axis``: entry ``l`` is the sum of entries ``0..l-1`` (the first is zero).
+
+    Added in order, one entry after the other, as ``np.cumsum`` adds them (the same numbers, bit for
+    bit), a whole slice across ``axis`` at a time: ``np.cumsum`` runs one short loop per position
+    across ``axis``, several times slower on a stack of tables. Fastest with ``axis`` first (each
+    slice contiguous).
+    """
     X = np.asarray(X, dtype=float)
     axis = axis % X.ndim
-    out = np.zeros_like(X)
+    n = X.shape[axis]
     lead = (slice(None),) * axis
-    np.cumsum(X[(*lead, slice(None, -1))], axis=axis, out=out[(*lead, slice(1, None))])
+    out = np.empty_like(X)
+    out[(*lead, slice(0, 1))] = 0.0
+    out[(*lead, slice(1, 2))] = X[(*lead, slice(0, 1))]  # copied, as np.cumsum starts
+    for i in range(1, n - 1):
+        np.add(
+            out[(*lead, slice(i, i + 1))], X[(*lead, slice(i, i + 1))], out=out[(*lead, slice(i + 1, i + 2))]
+        )
     return out
