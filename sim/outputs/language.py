@@ -649,10 +649,11 @@ def number(x: float, lang: Lang, decimals: int = 0, signed: bool = False) -> str
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    if round(x, decimals) == 0:
-        x = 0.0  # no "-0" for a small negative number
+    rounded = round(x, decimals)
+    if rounded == 0:
+        x = rounded = 0.0  # no "-0" for a small negative number
     text = _grouped(x, lang, decimals)
-    return "+" + text if signed and round(x, decimals) > 0 else text
+    return "+" + text if signed and rounded > 0 else text
 
 
 # Python's "," and "." as the CLDR group and decimal signs of each language
@@ -774,16 +775,21 @@ def money(
         return "–"
     if scale == "auto":
         scale = "bn" if abs(x) >= 1e9 else "m" if abs(x) >= 1e6 else "units"
-    div = {"units": 1.0, "m": 1e6, "bn": 1e9}[scale]
+    div = _SCALES[scale]
     # Billions keep two decimals: "7,56 mia. kr." says as much as "7.561 mio. kr.".
-    digits = decimals if decimals is not None else {"units": 0, "m": 1, "bn": 2}[scale]
+    digits = decimals if decimals is not None else _SCALE_DECIMALS[scale]
     n = number(x / div, lang, digits)
     sym = currency_symbol(currency, lang)
     if lang == "da":
-        word = {"units": "", "m": f"mio.{NBSP}", "bn": f"mia.{NBSP}"}[scale]
-        return f"{n}{NBSP}{word}{sym}"
-    word = {"units": "", "m": f"{NBSP}m", "bn": f"{NBSP}bn"}[scale]
-    return f"{sym}{NBSP}{n}{word}"
+        return f"{n}{NBSP}{_SCALE_WORDS_DA[scale]}{sym}"
+    return f"{sym}{NBSP}{n}{_SCALE_WORDS_EN[scale]}"
+
+
+# money()'s tables, made once (the what-if page writes some thirty amounts at every lever move).
+_SCALES = {"units": 1.0, "m": 1e6, "bn": 1e9}
+_SCALE_DECIMALS = {"units": 0, "m": 1, "bn": 2}
+_SCALE_WORDS_DA = {"units": "", "m": f"mio.{NBSP}", "bn": f"mia.{NBSP}"}
+_SCALE_WORDS_EN = {"units": "", "m": f"{NBSP}m", "bn": f"{NBSP}bn"}
 
 
 def money_unit(currency: str, lang: Lang, scale: str = "m") -> str:

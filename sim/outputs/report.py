@@ -277,6 +277,8 @@ def key_figure_records(
         rng = (r["p5"], r["p95"]) if reps > 1 else (np.nan, np.nan)  # expected values have none
         return (r["mean"], r["mc_se"], r["mc_low"], r["mc_high"], *rng)
 
+    # Whether a budget line is not the municipality's alone: asked once, not at every money row.
+    payers = isinstance(result, Comparison) and has_payers(result)
     out = []
     groups: dict[str, str] = {}  # budget (default), projection, payers, psa: shown apart
     for metric, label, kind in rows:
@@ -284,7 +286,7 @@ def key_figure_records(
         if metric == "payback_year" and reps == 1:
             label = "kf_payback_one"
         text = t(label, lang, year=y1, y0=y0, y1=y1)
-        if kind == "money" and isinstance(result, Comparison) and has_payers(result):
+        if kind == "money" and payers:
             text += f" ({t('persp_' + result.perspective, lang)})"  # whose money, when it matters
         out.append((metric, text, *estimate(r), kind))
     if isinstance(result, Comparison) and result.has_adult:
@@ -293,7 +295,7 @@ def key_figure_records(
             ("npv_with_adult_consequences", "kf_npv_adult"),
         ):
             text = t(label, lang)
-            if has_payers(result, adult=True) or has_payers(result):
+            if has_payers(result, adult=True) or payers:
                 text += f" ({t('persp_' + result.perspective, lang)})"
             out.append((metric, text, *estimate(s[metric]), "money"))
             groups[metric] = "projection"
@@ -302,7 +304,7 @@ def key_figure_records(
             name = outcome.name_da if lang == "da" else outcome.name_en
             out.append((metric, t("kf_adult_outcome", lang, name=name), *estimate(s[metric]), "persons"))
             groups[metric] = "projection"
-    if isinstance(result, Comparison) and has_payers(result):
+    if payers:
         for payer in PERSPECTIVES:
             metric = f"npv_{payer}"
             out.append((metric, t(f"kf_npv_{payer}", lang), *estimate(s[metric]), "money"))
@@ -316,7 +318,7 @@ def key_figure_records(
             ("npv", "kf_npv_psa", "money"),
         ):
             text = t(label, lang)
-            if kind == "money" and isinstance(result, Comparison) and has_payers(result):
+            if kind == "money" and payers:
                 text += f" ({t('persp_' + psa.perspective, lang)})"
             # The range is over parameter draws; the mean's own precision is not shown for PSA rows.
             out.append(
@@ -379,10 +381,13 @@ def key_figure_records(
             )
     groups["probability_npv_positive"] = psa_group
     fmt = lambda v, k: format_value(v, k, lang, scenario.currency, y1)  # noqa: E731
+    units: dict[str, str] = {}  # by kind: the same scenario and language for every row
     for r in records:
         k, lo, hi = r["kind"], r["p5"], r["p95"]
         r["group"] = groups.get(r["metric"], "budget")
-        r["unit"] = _unit(k, scenario, lang)
+        if k not in units:
+            units[k] = _unit(k, scenario, lang)
+        r["unit"] = units[k]
         r["text"] = fmt(r["centre"], k)
         if r["metric"] == "payback_year" and isinstance(result, Comparison) and not np.isfinite(r["centre"]):
             r["text"] = no_payback_text(result, lang)

@@ -399,10 +399,11 @@ def placed(
         "without": (BASELINE, 'stroke-dasharray="7 5" stroke-width="2.5"'),
         "with": (STRATEGY, 'stroke-width="3"'),
     }
+    xs = [x_of(y) for y in yrs]  # both lines' years
     for name, vs in series.items():
         colour, stroke = style[name]
-        for run in _runs([x_of(y) for y in yrs], vs):
-            pts = " ".join(f"{_c(x)},{_c(y_of(v))}" for x, v in run)
+        for run in _runs(xs, vs):
+            pts = " ".join(f"{x:.2f},{y_of(v):.2f}" for x, v in run)  # as _c writes them
             parts.append(
                 f'<polyline class="series {name}" points="{pts}" fill="none" stroke="{colour}" {stroke} '
                 f'stroke-linejoin="round" stroke-linecap="round"/>'
@@ -514,7 +515,11 @@ def jcurve(
     _x_axis(parts, [int(y) for y in yrs], (x0, x1), left, right, bottom)
 
     y0 = y_of(0.0)
-    runs = _runs([x_of(y) for y in yrs], vs)
+    xs = [x_of(y) for y in yrs]
+    runs = _runs(xs, vs)
+    # Each point's coordinates as written (as _c writes them): the line and its dots share them.
+    cx = [f"{x:.2f}" for x in xs]
+    cy = [f"{y_of(v):.2f}" if v is not None else "" for v in vs]
     for run in runs:
         if len(run) < 2:
             continue
@@ -522,7 +527,7 @@ def jcurve(
         for sign, colour in ((1, POSITIVE), (-1, NEGATIVE)):
             if not any(sign * v > 0 for _, v in pts):
                 continue
-            edge = " ".join(f"{_c(x)},{_c(y_of(max(0.0, v) if sign > 0 else min(0.0, v)))}" for x, v in pts)
+            edge = " ".join(f"{x:.2f},{y_of(max(0.0, v) if sign > 0 else min(0.0, v)):.2f}" for x, v in pts)
             parts.append(
                 f'<polygon class="area" points="{_c(pts[0][0])},{_c(y0)} {edge} {_c(pts[-1][0])},{_c(y0)}" '
                 f'fill="{colour}" fill-opacity="0.12" stroke="none"/>'
@@ -535,17 +540,17 @@ def jcurve(
         _vline(parts, "payback", xp, top - 6, bottom, "6 4", POSITIVE)
         _annotate(parts, xp, _NOTE_ROW, labels.get("payback", ""), POSITIVE, left)
 
-    for run in runs:
-        pts = " ".join(f"{_c(x)},{_c(y_of(v))}" for x, v in run)
+    for run in _runs(list(range(n)), vs):  # the runs above, by index
+        pts = " ".join(f"{cx[i]},{cy[i]}" for i, _ in run)
         parts.append(
             f'<polyline class="series cumulative" points="{pts}" fill="none" stroke="{STRATEGY}" '
             f'stroke-width="3" stroke-linejoin="round" stroke-linecap="round"/>'
         )
     dot = 3.5 if n <= 40 else 2.0
-    for year, v in zip(yrs, vs):
+    for i, (year, v) in enumerate(zip(yrs, vs)):
         if v is not None:
             parts.append(
-                f'<circle cx="{_c(x_of(year))}" cy="{_c(y_of(v))}" r="{dot}" fill="{STRATEGY}" '
+                f'<circle cx="{cx[i]}" cy="{cy[i]}" r="{dot}" fill="{STRATEGY}" '
                 f'stroke="#ffffff" stroke-width="1">'
                 f"<title>{_e(int(year))}: {_e(_money(v, lang, currency))}</title></circle>"
             )

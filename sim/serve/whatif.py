@@ -211,14 +211,15 @@ def fill(view: View, cmp, lang: str) -> None:
     view.figures = key_figure_records(cmp, lang)
     by = {r["metric"]: r for r in view.figures}
     view.headline = [by[m] for m in LIVE_ROWS if m in by]
-    view.charts = draw(cmp, lang)
-    view.notes = [L.money_note(cmp.base.scenario, lang)]
+    note = L.money_note(cmp.base.scenario, lang)  # under the figures, and in two charts' titles
+    view.charts = draw(cmp, lang, note)
+    view.notes = [note]
     view.payer_note = payer_note(cmp, lang)
     view.computed = True
 
 
-def draw(cmp, lang: str) -> dict[str, str]:
-    """The page's three charts of a comparison, as SVG."""
+def draw(cmp, lang: str, unit: str | None = None) -> dict[str, str]:
+    """The page's three charts of a comparison, as SVG (``unit``: its money note, if made already)."""
     base = cmp.base.scenario
     years = [int(y) for y in cmp.years]
     placed = {}
@@ -229,7 +230,8 @@ def draw(cmp, lang: str) -> dict[str, str]:
     currency = base.currency
     pay = float(m["total_payback_year"][0])
     items = npv_parts(cmp, lang)
-    unit = L.money_note(base, lang)
+    if unit is None:
+        unit = L.money_note(base, lang)
     return {
         "placed": charts.placed(
             years,
