@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -62,6 +63,8 @@ MAX_VARIANTS = 3
 """Variants saved side by side."""
 VIEWS_KEPT = 512
 """States whose figures and charts the page keeps (about 40 kB each)."""
+OOB_ERRORS_KEPT = 64
+"""Sets of moved levers whose messages beside the fields (none) the page keeps, written (2 kB each)."""
 LEVER_TABLES_KEPT = 16
 """Pairs of files as read whose lever tables the page keeps (a file changed on disk is read again)."""
 
@@ -93,6 +96,7 @@ class Page:
         # What the page says of each lever whatever its state, by lever table, file as read and language.
         self.lever_words: OrderedDict[tuple, list] = OrderedDict()
         self.views: OrderedDict[tuple, asyncio.Future] = OrderedDict()
+        self.oob_errors: OrderedDict[tuple, Markup] = OrderedDict()  # see _oob_errors
         self.processes = live
         self.live: ProcessPoolExecutor | None = self._start_live() if live > 0 else None
 
@@ -389,6 +393,25 @@ def _error_fields(page: Page, ctx: Context, view: View) -> list[dict[str, Any]]:
     ]
 
 
+def _oob_errors(page: Page, ctx: Context, view: View) -> Markup:
+    """The messages beside the fields as the answer to a lever move writes them (errors.html).
+
+    Without a message they are the same at most moves (only which levers moved differs): kept by
+    everything they are made of, each lever's id, whether it moved and its message. A message
+    quotes what was typed, so a state with one is written afresh, not kept.
+    """
+    groups = _error_fields(page, ctx, view)
+    fields = tuple((it["lever"].id, it["moved"], it["error"]) for g in groups for it in g["levers"])
+    if any(error for _, _, error in fields):
+        return Markup(_ENV.get_template("errors.html").render(groups=groups))
+    kept = page.oob_errors.get(fields)
+    if kept is None:
+        kept = page.oob_errors[fields] = Markup(_ENV.get_template("errors.html").render(groups=groups))
+        while len(page.oob_errors) > OOB_ERRORS_KEPT:
+            page.oob_errors.popitem(last=False)
+    return kept
+
+
 def _lever_words(page: Page, ctx: Context) -> list[tuple[str, str, list[tuple[Lever, dict[str, Any]]]]]:
     """The groups of levers with their names, defaults, units and choices in words (the same at every move)."""
     key = (Loaded(ctx.levers), Loaded(ctx.base), ctx.lang)
@@ -453,7 +476,8 @@ def _shown(page: Page, ctx: Context, view: View, fields: bool = True) -> dict[st
         **_common(ctx),
         "view": view,
         "downloads": _downloads(ctx, view, job),
-        "groups": _groups(page, ctx, view) if fields else _error_fields(page, ctx, view),
+        # The answer to a move swaps in only the messages beside the fields, written once (errors.html).
+        **({"groups": _groups(page, ctx, view)} if fields else {"oob_errors": _oob_errors(page, ctx, view)}),
         **_job_values(ctx, job),
         "elsewhere": _elsewhere(page, ctx),
     }
