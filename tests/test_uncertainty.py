@@ -811,3 +811,16 @@ def test_the_probability_of_having_paid_back_follows_the_payback_year():
     for year, share in p.items():
         assert share == pytest.approx(np.mean(np.nan_to_num(pay, nan=np.inf) <= year))
     assert p.iloc[-1] < (cum > 0).any(axis=1).mean()  # surplus in some year is not payback
+
+
+def test_a_scaled_effects_entry_shares_are_in_the_steps_order_in_every_process():
+    """The shares between the baseline's and the strategy's entry steps were made in a set's order,
+    which changes with the process's hash seed: the page's downloaded file listed them in another
+    order at each start, and their sum (which normalises them) could differ in its last bit."""
+    from sim.analysis.uncertainty import scaled_effect
+
+    plan = sim.load_scenario(SCENARIOS / "denmark-early-detection.toml")
+    for theta in (0.0, 0.37, 1.5):
+        shares = scaled_effect(plan, theta).intervention.entry.entry_step_shares
+        assert list(shares) == [s for s in plan.step_ids if s in shares]
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)

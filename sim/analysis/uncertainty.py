@@ -538,9 +538,10 @@ def scaled_effect(strategy: Scenario, theta: float) -> Scenario:
     if iv.entry.entry_step_shares is not None:
         old = strategy.population.entry_step_shares
         new = iv.entry.entry_step_shares
-        mixed = {
-            k: max(0.0, old.get(k, 0.0) + theta * (new.get(k, 0.0) - old.get(k, 0.0))) for k in {*old, *new}
-        }
+        # In the steps' order, not a set's (which changes with the process's hash seed): the same
+        # shares, summed in the same order, in every process and every file written from them.
+        steps = [k for k in strategy.step_ids if k in old or k in new]
+        mixed = {k: max(0.0, old.get(k, 0.0) + theta * (new.get(k, 0.0) - old.get(k, 0.0))) for k in steps}
         total = sum(mixed.values())
         changes["intervention.entry.entry_step_shares"] = {k: tidy(v / total) for k, v in mixed.items()}
     return strategy.with_changes(changes, warn=False)
