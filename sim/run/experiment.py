@@ -105,9 +105,8 @@ def _single(args: tuple) -> dict[str, np.ndarray]:
 
 
 def _stack(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    if (
-        len(runs) == 1
-    ):  # the expected engine's one run (the page's every move): its arrays, viewed with the axis
+    # The expected engine's one run (the page's every move): its arrays, viewed with the axis.
+    if len(runs) == 1:
         return {m: runs[0][m][None] for m in MEASURES}
     return {m: np.stack([r[m] for r in runs]) for m in MEASURES}
 

@@ -218,8 +218,8 @@ def fill(view: View, cmp, lang: str) -> None:
     view.computed = True
 
 
-def draw(cmp, lang: str, unit: str | None = None) -> dict[str, str]:
-    """The page's three charts of a comparison, as SVG (``unit``: its money note, if made already)."""
+def draw(cmp, lang: str, unit: str) -> dict[str, str]:
+    """The page's three charts of a comparison, as SVG; ``unit``: its money note (``money_note``)."""
     base = cmp.base.scenario
     years = [int(y) for y in cmp.years]
     placed = {}
@@ -230,8 +230,6 @@ def draw(cmp, lang: str, unit: str | None = None) -> dict[str, str]:
     currency = base.currency
     pay = float(m["total_payback_year"][0])
     items = npv_parts(cmp, lang)
-    if unit is None:
-        unit = L.money_note(base, lang)
     return {
         "placed": charts.placed(
             years,
