@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 
 from hypothesis import strategies as hs
 
@@ -23,10 +24,60 @@ BANDS = [(0,), (0, 12), (0, 6, 12), (0, 3, 10, 15)]
 LEAVING_AGES = [18, 15, 21]
 PAYER_KEYS = ["kommune", "region", "stat"]
 
+# The strategies of constant choices are built once here, not inline in every draw: a
+# strategy built from a list is new on every call (a list cannot key Hypothesis's cache
+# of strategies), and building and validating it took about half the time a scenario
+# takes to draw. The same choices are drawn in the same order either way. The choices
+# that depend on earlier draws (steps, age bands) are passed as tuples, which Hypothesis
+# caches.
+_BOOL = hs.booleans()
+_UP_TO = {k: hs.integers(0, k) for k in (2, 3, 4, 6, 12)}
+_TWO_TO_SIX = hs.integers(2, 6)
+_LAW = hs.sampled_from(("exponential", "mixture", "weibull", "lognormal"))
+_ANALYTIC_LAW = hs.sampled_from(("exponential", "mixture"))
+_WEIGHT = hs.sampled_from((0.0, 0.0, 0.5, 1.0, 2.0, 5.0))
+_BANDED_RATE = hs.sampled_from((0.0, 0.1, 0.5, 1.5))
+_RATE = hs.sampled_from((0.05, 0.2, 0.5, 1.0, 2.5))
+_SHORT_SHARE = hs.sampled_from((0.2, 0.5, 0.8))
+_SHORT_MEAN = hs.sampled_from((0.2, 0.5))
+_LONG_MEAN = hs.sampled_from((1.5, 4.0))
+_WEIBULL_SHAPE = hs.sampled_from((0.6, 1.0, 2.5))
+_MEAN_YEARS = hs.sampled_from((0.5, 2.0))
+_LEAVING_AGE = hs.sampled_from(LEAVING_AGES)
+_BANDS = hs.sampled_from(BANDS)
+_COST_PER_YEAR = hs.sampled_from((0, 10_000, 200_000, 900_000))
+_ENTRY_COST = hs.sampled_from((0, 0, 5_000))
+_QUEUE = hs.sampled_from(("fifo", "oldest_first", "youngest_first"))
+_MAX_WAIT = hs.sampled_from((0.0, 0.1, 0.5, 2.0))
+_REVIEW_MONTHS = hs.sampled_from((1, 3, 6, 12))
+_REVIEW_MOVE = hs.sampled_from((0.1, 0.3, 0.5))
+_CHILDREN = hs.sampled_from((5_000, 2_000))
+_ENTRIES_PER_1000 = hs.sampled_from((0, 1, 4, 12))
+_ENTRIES_PER_YEAR = hs.sampled_from((0, 5, 20, 60))
+_DISCOUNT_RATE = hs.sampled_from((-0.05, 0.0, 0.035, 0.5))
+_CASEWORKERS = hs.sampled_from((5, 20))
+_CASEWORKER_COST = hs.sampled_from((500_000.0, 0.0))
+_CASES = hs.sampled_from((100, 400))
+_REFERENCE_CASELOAD = hs.sampled_from((20.0, 7.5))
+_ADULT_YEARS = hs.sampled_from((40, 1, 10))
+_ADULT_FROM_AGE = hs.sampled_from((18, 0, 25))
+_ADULT_BANDED_COST = hs.sampled_from((0.0, 50_000.0, 200_000.0))
+_ADULT_COST = hs.sampled_from((0.0, 80_000.0))
+_OUTCOME_SHARE = hs.sampled_from((0.0, 0.2, 0.6))
+_REFERENCE_SHARE = hs.sampled_from((0.05, 0.3))
+_OUTCOME_COST = hs.sampled_from((0.0, -150_000.0, 90_000.0))
+_IV_COST_PER_YEAR = hs.sampled_from((0, 1e6))
+_IV_ONE_OFF = hs.sampled_from((0, 2e6))
+_IV_COST_PER_CHILD = hs.sampled_from((0, 20_000))
+_HAZARD_RATIO = hs.sampled_from((0.0, 0.5, 0.9, 1.5, 3.0))
+_EXTRA_SHARE = hs.sampled_from((0.1, 0.5))
+_EXTRA_ENTRIES = hs.sampled_from((2, 10))
+_HALF_LIFE = hs.sampled_from((0.0, 1.0, math.inf))
 
-def _shares(draw, keys: list[str]) -> dict[str, float]:
+
+def _shares(draw, keys: Sequence[str]) -> dict[str, float]:
     """Shares over ``keys`` that sum to one (some may be 0, at least one is not)."""
-    weights = [draw(hs.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0, 5.0])) for _ in keys]
+    weights = [draw(_WEIGHT) for _ in keys]
     if not any(weights):
         weights[draw(hs.integers(0, len(keys) - 1))] = 1.0
     total = sum(weights)
@@ -38,35 +89,34 @@ def _shares(draw, keys: list[str]) -> dict[str, float]:
 
 
 def _rate(draw, labels: list[str]) -> float | dict[str, float]:
-    if draw(hs.integers(0, 4)) == 0 and len(labels) > 1:
-        return {lab: draw(hs.sampled_from([0.0, 0.1, 0.5, 1.5])) for lab in labels}
-    return draw(hs.sampled_from([0.05, 0.2, 0.5, 1.0, 2.5]))
+    if draw(_UP_TO[4]) == 0 and len(labels) > 1:
+        return {lab: draw(_BANDED_RATE) for lab in labels}
+    return draw(_RATE)
 
 
 def _payers(draw) -> dict[str, float] | None:
     """Sometimes a payers table (shares of kommune, region, stat that sum to 1)."""
-    return _shares(draw, PAYER_KEYS) if draw(hs.integers(0, 3)) == 0 else None
+    return _shares(draw, PAYER_KEYS) if draw(_UP_TO[3]) == 0 else None
 
 
 def _duration(draw, analytic: bool = False) -> dict:
-    laws = ["exponential", "mixture"] if analytic else ["exponential", "mixture", "weibull", "lognormal"]
-    kind = draw(hs.sampled_from(laws))
+    kind = draw(_ANALYTIC_LAW if analytic else _LAW)
     if kind == "exponential":
         return {"dist": "exponential"}
     if kind == "mixture":
         return {
             "dist": "mixture",
-            "short_share": draw(hs.sampled_from([0.2, 0.5, 0.8])),
-            "short_mean_years": draw(hs.sampled_from([0.2, 0.5])),
-            "long_mean_years": draw(hs.sampled_from([1.5, 4.0])),
+            "short_share": draw(_SHORT_SHARE),
+            "short_mean_years": draw(_SHORT_MEAN),
+            "long_mean_years": draw(_LONG_MEAN),
         }
     if kind == "weibull":
         return {
             "dist": "weibull",
-            "mean_years": draw(hs.sampled_from([0.5, 2.0])),
-            "shape": draw(hs.sampled_from([0.6, 1.0, 2.5])),
+            "mean_years": draw(_MEAN_YEARS),
+            "shape": draw(_WEIBULL_SHAPE),
         }
-    return {"dist": "lognormal", "mean_years": draw(hs.sampled_from([0.5, 2.0])), "sigma": 0.8}
+    return {"dist": "lognormal", "mean_years": draw(_MEAN_YEARS), "sigma": 0.8}
 
 
 def _acyclic(overflow: dict[str, str]) -> bool:
@@ -87,23 +137,21 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
     ``analytic``: only stays and places the expected engine can represent (exponential and
     mixture stays, no finite places), so that it applies to every arm.
     """
-    n = draw(hs.integers(2, 6))
-    ids = [f"s{i}" for i in range(n)]
-    placement = [draw(hs.booleans()) for _ in ids]
+    n = draw(_TWO_TO_SIX)
+    ids = tuple(f"s{i}" for i in range(n))
+    placement = [draw(_BOOL) for _ in ids]
     if not any(placement):
         placement[-1] = True
-    leaving = draw(hs.sampled_from(LEAVING_AGES))
-    bands = [e for e in draw(hs.sampled_from(BANDS)) if e < leaving]
-    aftercare = draw(hs.booleans())
+    leaving = draw(_LEAVING_AGE)
+    bands = [e for e in draw(_BANDS) if e < leaving]
+    aftercare = draw(_BOOL)
     aftercare_age = draw(hs.integers(leaving + 1, min(30, leaving + 5))) if aftercare else None
     edges = sorted(set(bands) | ({leaving} if aftercare else set()))
     top = aftercare_age or leaving
     edges = [*edges, top]
     labels = [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:])]
     child_labels = [lab for lab, lo in zip(labels, edges) if lo < leaving]
-    aftercare_steps = (
-        [s for s in ids if draw(hs.booleans())] or [ids[-1]] if aftercare and draw(hs.booleans()) else None
-    )
+    aftercare_steps = [s for s in ids if draw(_BOOL)] or [ids[-1]] if aftercare and draw(_BOOL) else None
     in_aftercare = set(aftercare_steps or [s for s, p in zip(ids, placement) if p]) if aftercare else set()
 
     steps: dict = {}
@@ -112,8 +160,8 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
             "name_da": f"Trin {i}",
             "name_en": f"Step {i}",
             "placement": placement[i],
-            "cost_per_year": draw(hs.sampled_from([0, 10_000, 200_000, 900_000])),
-            "entry_cost": draw(hs.sampled_from([0, 0, 5_000])),
+            "cost_per_year": draw(_COST_PER_YEAR),
+            "entry_cost": draw(_ENTRY_COST),
             "duration": _duration(draw, analytic),
         }
         if (payers := _payers(draw)) is not None:
@@ -122,7 +170,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
     for sid in ids:
         row = {}
         for dst in [*ids, "closed"]:
-            if dst != sid and draw(hs.integers(0, 2)) > 0:
+            if dst != sid and draw(_UP_TO[2]) > 0:
                 row[dst] = _rate(draw, child_labels)
         if steps[sid]["duration"]["dist"] != "exponential" and not any(
             (max(r.values()) if isinstance(r, dict) else r) > 0 for r in row.values()
@@ -132,65 +180,65 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
             transitions[sid] = row
 
     # Places: a few steps (never all) with 0 to a few places, so that they bind.
-    capped = [] if analytic else [s for s in ids if draw(hs.integers(0, 2)) == 0]
+    capped = [] if analytic else [s for s in ids if draw(_UP_TO[2]) == 0]
     if len(capped) == n:
         capped = capped[:-1]
     uncapped = [s for s in ids if s not in capped]
     overflow: dict[str, str] = {}
     for sid in capped:
         cap: dict = {
-            "places": draw(hs.integers(0, 6)),
-            "queue": draw(hs.sampled_from(["fifo", "oldest_first", "youngest_first"])),
+            "places": draw(_UP_TO[6]),
+            "queue": draw(_QUEUE),
         }
-        if draw(hs.booleans()):
-            target = draw(hs.sampled_from([s for s in ids if s != sid]))
+        if draw(_BOOL):
+            target = draw(hs.sampled_from(tuple(s for s in ids if s != sid)))
             overflow[sid] = target
             if _acyclic(overflow):
                 cap["overflow_to"] = target
-                if draw(hs.booleans()):
-                    cap["max_wait_years"] = draw(hs.sampled_from([0.0, 0.1, 0.5, 2.0]))
+                if draw(_BOOL):
+                    cap["max_wait_years"] = draw(_MAX_WAIT)
             else:
                 del overflow[sid]
-        if draw(hs.booleans()):
-            cap["wait_on"] = draw(hs.sampled_from(uncapped))
+        if draw(_BOOL):
+            cap["wait_on"] = draw(hs.sampled_from(tuple(uncapped)))
         steps[sid]["capacity"] = cap
-    if draw(hs.integers(0, 3)) == 0:
+    if draw(_UP_TO[3]) == 0:
         steps[uncapped[0]]["capacity"] = {"places": "unlimited"}
 
     entry_steps = _shares(draw, ids)
 
     for sid in ids:
-        if draw(hs.integers(0, 4)) == 0:
-            dests = [d for d in [*ids, "closed"] if d != sid]
+        if draw(_UP_TO[4]) == 0:
+            dests = tuple(d for d in [*ids, "closed"] if d != sid)
             chosen = draw(hs.lists(hs.sampled_from(dests), min_size=1, max_size=2, unique=True))
             steps[sid]["review"] = {
-                "interval_months": draw(hs.sampled_from([1, 3, 6, 12])),
-                "moves": {d: draw(hs.sampled_from([0.1, 0.3, 0.5])) for d in chosen},
+                "interval_months": draw(_REVIEW_MONTHS),
+                "moves": {d: draw(_REVIEW_MOVE) for d in chosen},
             }
 
     stock: dict = {}
     for sid in ids:
-        if draw(hs.booleans()):
+        if draw(_BOOL):
             allowed = labels if sid in in_aftercare else child_labels
-            stock[sid] = {"children": draw(hs.integers(0, 12)), "age_shares": _shares(draw, allowed)}
+            stock[sid] = {"children": draw(_UP_TO[12]), "age_shares": _shares(draw, allowed)}
     population = {
-        "children": draw(hs.sampled_from([5_000, 2_000])),
+        "children": draw(_CHILDREN),
         "age_bands": bands,
         "leaving_age": leaving,
         "entry_age_shares": _shares(draw, child_labels),
         "entry_step_shares": entry_steps,
         "initial_stock": stock,
     }
-    if draw(hs.integers(0, 3)) == 0:  # new cases per 1,000 children instead of a number a year
-        population["entries_per_1000_children"] = float(draw(hs.sampled_from([0, 1, 4, 12])))
+    if draw(_UP_TO[3]) == 0:  # new cases per 1,000 children instead of a number a year
+        population["entries_per_1000_children"] = float(draw(_ENTRIES_PER_1000))
     else:
-        population["entries_per_year"] = float(draw(hs.sampled_from([0, 5, 20, 60])))
+        population["entries_per_year"] = float(draw(_ENTRIES_PER_YEAR))
     if aftercare:
         population["aftercare_until_age"] = aftercare_age
         if aftercare_steps is not None:
             population["aftercare_steps"] = aftercare_steps
 
-    horizon = draw(hs.integers(2, 6))
+    horizon = draw(_TWO_TO_SIX)
     start = 2024
     data: dict = {
         "name": "generated",
@@ -202,111 +250,105 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
         "transitions": transitions,
     }
     # Money: price years with an index, discount rates of the file's own.
-    priced = draw(hs.integers(0, 3)) == 0
+    priced = draw(_UP_TO[3]) == 0
     if priced:
         data["prices"] = {"index": {"2020": 100.0, str(start): 112.5}}
         for st in steps.values():
-            if draw(hs.booleans()):
+            if draw(_BOOL):
                 st["price_year"] = 2020
-    if draw(hs.integers(0, 3)) == 0:
-        rates = hs.sampled_from([-0.05, 0.0, 0.035, 0.5])
+    if draw(_UP_TO[3]) == 0:
+        rates = _DISCOUNT_RATE
         periods = [{"from_year": 0, "rate": draw(rates)}]
-        if draw(hs.booleans()):
+        if draw(_BOOL):
             periods.append({"from_year": draw(hs.integers(1, 3)), "rate": draw(rates)})
         data["discounting"] = {"periods": periods}
-        if draw(hs.booleans()):
+        if draw(_BOOL):
             data["discounting"]["to_year"] = start + draw(hs.integers(0, horizon - 1))
-    casework = draw(hs.booleans()) and any("review" in st for st in steps.values())
+    casework = draw(_BOOL) and any("review" in st for st in steps.values())
     if casework:
         data["casework"] = {
-            "caseworkers": float(draw(hs.sampled_from([5, 20]))),
-            "cost_per_caseworker": draw(hs.sampled_from([500_000.0, 0.0])),
-            "cases": float(draw(hs.sampled_from([100, 400]))),
-            "reference_caseload": draw(hs.sampled_from([20.0, 7.5])),
+            "caseworkers": float(draw(_CASEWORKERS)),
+            "cost_per_caseworker": draw(_CASEWORKER_COST),
+            "cases": float(draw(_CASES)),
+            "reference_caseload": draw(_REFERENCE_CASELOAD),
         }
         if (payers := _payers(draw)) is not None:
             data["casework"]["payers"] = payers
-        if priced and draw(hs.booleans()):
+        if priced and draw(_BOOL):
             data["casework"]["price_year"] = 2020
     # Adult life: costs by highest step (one number or one per band first reached), outcomes.
-    if draw(hs.integers(0, 2)) == 0:
+    if draw(_UP_TO[2]) == 0:
         adult: dict = {
-            "years": draw(hs.sampled_from([40, 1, 10])),
-            "from_age": draw(hs.sampled_from([18, 0, 25])),
+            "years": draw(_ADULT_YEARS),
+            "from_age": draw(_ADULT_FROM_AGE),
         }
         costed = draw(hs.lists(hs.sampled_from(ids), max_size=3, unique=True))
         adult["cost_per_year"] = {
-            sid: (
-                {lab: draw(hs.sampled_from([0.0, 50_000.0, 200_000.0])) for lab in labels}
-                if draw(hs.booleans())
-                else draw(hs.sampled_from([0.0, 80_000.0]))
-            )
+            sid: ({lab: draw(_ADULT_BANDED_COST) for lab in labels} if draw(_BOOL) else draw(_ADULT_COST))
             for sid in costed
         }
-        if not costed or draw(hs.booleans()):
+        if not costed or draw(_BOOL):
             adult["outcomes"] = {
                 "pension": {
                     "name_da": "på førtidspension",
                     "name_en": "on disability pension",
                     "share": {
-                        sid: draw(hs.sampled_from([0.0, 0.2, 0.6]))
+                        sid: draw(_OUTCOME_SHARE)
                         for sid in draw(hs.lists(hs.sampled_from(ids), max_size=3, unique=True))
                     },
-                    "reference_share": draw(hs.sampled_from([0.05, 0.3])),
+                    "reference_share": draw(_REFERENCE_SHARE),
                     # Outcomes may cost only when adult.cost_per_year costs nothing (no double count).
-                    "cost_per_year": 0.0
-                    if any(adult["cost_per_year"].values())
-                    else draw(hs.sampled_from([0.0, -150_000.0, 90_000.0])),
+                    "cost_per_year": 0.0 if any(adult["cost_per_year"].values()) else draw(_OUTCOME_COST),
                 }
             }
         if (payers := _payers(draw)) is not None:
             adult["payers"] = payers
-        if priced and draw(hs.booleans()):
+        if priced and draw(_BOOL):
             adult["price_year"] = 2020
         data["adult"] = adult
     if intervention is None:
-        intervention = draw(hs.booleans())
+        intervention = draw(_BOOL)
     if intervention:
         iv: dict = {
             "start_year": start + draw(hs.integers(0, horizon - 1)),
-            "ramp_up_years": draw(hs.integers(0, 3)),
-            "cost_per_year": float(draw(hs.sampled_from([0, 1e6]))),
-            "one_off_cost": float(draw(hs.sampled_from([0, 2e6]))),
-            "cost_per_child_reached": float(draw(hs.sampled_from([0, 20_000]))),
+            "ramp_up_years": draw(_UP_TO[3]),
+            "cost_per_year": float(draw(_IV_COST_PER_YEAR)),
+            "one_off_cost": float(draw(_IV_ONE_OFF)),
+            "cost_per_child_reached": float(draw(_IV_COST_PER_CHILD)),
         }
         moves = [(s, d) for s, row in transitions.items() for d in row]
         if moves:
-            chosen = draw(hs.lists(hs.sampled_from(moves), max_size=4, unique=True))
+            chosen = draw(hs.lists(hs.sampled_from(tuple(moves)), max_size=4, unique=True))
             hr: dict = {}
             for s, d in chosen:
-                hr.setdefault(s, {})[d] = draw(hs.sampled_from([0.0, 0.5, 0.9, 1.5, 3.0]))
+                hr.setdefault(s, {})[d] = draw(_HAZARD_RATIO)
             iv["hazard_ratios"] = hr
-        if draw(hs.booleans()):
-            iv["entry"] = {"extra_entries_share": draw(hs.sampled_from([0.1, 0.5]))}
-            if draw(hs.booleans()):
-                iv["entry"]["extra_entries_per_year"] = float(draw(hs.sampled_from([2, 10])))
-            if draw(hs.booleans()):
+        if draw(_BOOL):
+            iv["entry"] = {"extra_entries_share": draw(_EXTRA_SHARE)}
+            if draw(_BOOL):
+                iv["entry"]["extra_entries_per_year"] = float(draw(_EXTRA_ENTRIES))
+            if draw(_BOOL):
                 iv["entry"]["entry_step_shares"] = _shares(draw, ids)
-        if capped and draw(hs.booleans()):
-            sid = draw(hs.sampled_from(capped))
+        if capped and draw(_BOOL):
+            sid = draw(hs.sampled_from(tuple(capped)))
             iv["extra_places"] = {sid: {"places": draw(hs.integers(1, 5)), "cost_per_place_per_year": 1e5}}
-        if casework and draw(hs.booleans()):
-            iv["extra_caseworkers"] = float(draw(hs.sampled_from([5, 20])))
-        if draw(hs.booleans()):
-            iv["end_year"] = iv["start_year"] + draw(hs.integers(0, 3))
-        if draw(hs.booleans()):
-            iv["fading"] = {"half_life_years": draw(hs.sampled_from([0.0, 1.0, math.inf]))}
-            if draw(hs.booleans()):  # fade from a year of its own: from the start on, or later
-                iv["fading"]["after_year"] = iv["start_year"] - 1 + draw(hs.integers(0, 3))
+        if casework and draw(_BOOL):
+            iv["extra_caseworkers"] = float(draw(_CASEWORKERS))
+        if draw(_BOOL):
+            iv["end_year"] = iv["start_year"] + draw(_UP_TO[3])
+        if draw(_BOOL):
+            iv["fading"] = {"half_life_years": draw(_HALF_LIFE)}
+            if draw(_BOOL):  # fade from a year of its own: from the start on, or later
+                iv["fading"]["after_year"] = iv["start_year"] - 1 + draw(_UP_TO[3])
         if (payers := _payers(draw)) is not None:
             iv["payers"] = payers
-        if priced and draw(hs.booleans()):
+        if priced and draw(_BOOL):
             iv["price_year"] = 2020
-        if draw(hs.integers(0, 3)) == 0:
-            iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(labels), min_size=1, unique=True))
-        if draw(hs.integers(0, 3)) == 0:
+        if draw(_UP_TO[3]) == 0:
+            iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(tuple(labels)), min_size=1, unique=True))
+        if draw(_UP_TO[3]) == 0:
             iv["reached_entry_steps"] = draw(hs.lists(hs.sampled_from(ids), min_size=1, unique=True))
-        if draw(hs.booleans()):
+        if draw(_BOOL):
             iv["reached_steps"] = draw(hs.lists(hs.sampled_from(ids), max_size=2, unique=True))
         if not iv.get("reached_steps"):
             iv["cost_per_child_reached"] = 0.0  # a cost per child reached needs steps to reach (validation)
@@ -321,7 +363,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
         sends_at_once = "overflow_to" in cap and not cap.get("max_wait_years")
         below = [x for x in ids[: ids.index(sid)] if x not in capped]
         if arrives and "wait_on" not in cap and not sends_at_once and not below:
-            cap["wait_on"] = draw(hs.sampled_from(uncapped))
+            cap["wait_on"] = draw(hs.sampled_from(tuple(uncapped)))
     return data
 
 
