@@ -12,7 +12,6 @@ scenario (checked by :func:`sim.scenario.Scenario.from_dict`).
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
 
@@ -372,6 +371,6 @@ def arms(data: dict) -> list[Scenario]:
     plan = Scenario.from_dict(data)
     if "intervention" not in data:
         return [plan]
-    base = copy.deepcopy(data)
-    del base["intervention"]
+    # A shallow copy is enough: from_dict copies what it is given deeply before it reads it.
+    base = {key: value for key, value in data.items() if key != "intervention"}
     return [Scenario.from_dict(base), plan]
