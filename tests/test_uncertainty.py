@@ -727,6 +727,42 @@ def test_sobol_indices_are_those_of_the_full_path():
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_sensitivity_runs_each_arm_once_per_values_and_gives_the_full_paths_numbers(method, monkeypatch):
+    """A run that moves only the strategy's own number leaves the baseline's values as they were
+    (Saltelli's A with B's column of that number, a Morris step along it): the baseline's arm is
+    not solved again, and every outcome is still the full path's, bit for bit."""
+    import sim.analysis.uncertainty as U
+    import sim.run.experiment as X
+
+    d = toy_dict()
+    d["transitions"]["low"]["mid"] = {"dist": "triangular", "low": 0.3, "mode": 0.5, "high": 0.7}
+    base = Scenario.from_dict(d)
+    hr = {"dist": "lognormal", "median": 0.7, "p95": 0.95}
+    plan = base.with_changes({"intervention": {**PLAN, "hazard_ratios": {"mid": {"placed": hr}}}})
+    names = ["intervention.hazard_ratios.mid.placed", "transitions.low.mid"]
+    asked: list[tuple] = []
+    answered: list[dict] = []
+    runs = []
+    real_map, real_run = U._map, X.expected_measures
+
+    def recording_map(fn, tasks, workers, progress):
+        asked.extend((tuple(sorted(vb.items())), tuple(sorted(vs.items()))) for _, vb, vs, _ in tasks)
+        answered.extend(real_map(fn, tasks, workers, progress))
+        return answered[-len(tasks) :]
+
+    monkeypatch.setattr(U, "_map", recording_map)
+    monkeypatch.setattr(X, "expected_measures", lambda st, *a: runs.append(st) or real_run(st, *a))
+    got = U.global_sensitivity(base, plan, method=method, n=4, seed=3, engine="expected")
+    assert set(got.parameter) == set(names)
+    # One solve of each arm per distinct set of its values (the first run at the files' values too).
+    assert len(runs) == 2 + len({b for b, _ in asked}) + len({s for _, s in asked}) < 2 + 2 * len(asked)
+    for i, ((vb, vs), got_i) in enumerate(zip(asked, answered, strict=True)):
+        want = U._draw_pair((base, plan, dict(vb), dict(vs), "expected", 3, i, "kommune"))
+        for key in want:
+            np.testing.assert_array_equal(got_i[key], want[key], err_msg=key)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "said"),
     [

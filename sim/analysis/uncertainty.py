@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any, ClassVar
@@ -139,6 +140,9 @@ def _same_motion(a: Staircase, b: Staircase) -> bool:
 _COMPILED: dict[str, tuple] = {}
 """Arms compiled in this process, by their token: a worker compiles an arm once, not once per chunk."""
 
+RECENT_ARMS = 16
+"""Draws of an arm a process keeps on the analytic engine, by their values (:meth:`_Arm.arm`)."""
+
 
 class _Arm:
     """One arm of a PSA, validated and compiled once; a draw changes the compiled arrays.
@@ -157,11 +161,12 @@ class _Arm:
         self.token = uuid.uuid4().hex
         self._compiled: tuple[Staircase | None, np.ndarray | None] | None = None
         self._measures: dict | None = None
+        self._recent: OrderedDict[tuple, tuple[Staircase, dict]] = OrderedDict()
 
     def __getstate__(self) -> dict:
         # A worker compiles the arm itself, once (_COMPILED): the scenario is a tenth of
         # the size of its compiled arrays (a Dask cluster gets one per task).
-        return {**self.__dict__, "_compiled": None, "_measures": None}
+        return {**self.__dict__, "_compiled": None, "_measures": None, "_recent": OrderedDict()}
 
     def _compile(self) -> tuple[Staircase | None, np.ndarray | None]:
         if self._compiled is None:
@@ -235,6 +240,30 @@ class _Arm:
                         return False
         return True
 
+    def arm(self, values: dict[str, Any], engine: str, seed: int, d: int) -> tuple[Staircase, dict]:
+        """The compiled arm of a draw and its measures (:meth:`fix`, :meth:`measures`).
+
+        On the analytic engine the measures depend on the values alone, and
+        a sensitivity sample asks for the same values of an arm again and
+        again (Saltelli's runs that move a number of the other arm only, a
+        Morris step along one): the last few are kept and given again, the
+        same arrays.
+        """
+        key = None
+        if engine == "expected" and all(type(v) is float for v in values.values()):
+            key = tuple(sorted(values.items()))
+            hit = self._recent.get(key)
+            if hit is not None:
+                self._recent.move_to_end(key)
+                return hit
+        st = self.fix(values)
+        made = st, self.measures(st, engine, seed, d)
+        if key is not None:
+            self._recent[key] = made
+            if len(self._recent) > RECENT_ARMS:
+                self._recent.popitem(last=False)
+        return made
+
     def measures(self, st: Staircase, engine: str, seed: int, d: int) -> dict[str, np.ndarray]:
         """A draw's measures of the arm: the central arm's, computed once, where the draw changed only money."""
         if engine == "expected" and self.staircase is not None and _same_motion(st, self.staircase):
@@ -253,9 +282,9 @@ class _Pair:
 
     def run(self, values_b: dict, values_s: dict, d: int) -> dict[str, np.ndarray]:
         """Draw ``d`` of both arms, with common random numbers (as :func:`_draw_pair`)."""
-        st_a, st_b = self.base.fix(values_b), self.strategy.fix(values_s)
-        ma = {k: v[None] for k, v in self.base.measures(st_a, self.engine, self.seed, d).items()}
-        mb = {k: v[None] for k, v in self.strategy.measures(st_b, self.engine, self.seed, d).items()}
+        st_a, ma = self.base.arm(values_b, self.engine, self.seed, d)
+        st_b, mb = self.strategy.arm(values_s, self.engine, self.seed, d)
+        ma, mb = {k: v[None] for k, v in ma.items()}, {k: v[None] for k, v in mb.items()}
         return compare_arrays(ma, mb, st_a, st_b, self.perspective)
 
 
