@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any, ClassVar
@@ -161,12 +160,12 @@ class _Arm:
         self.token = uuid.uuid4().hex
         self._compiled: tuple[Staircase | None, np.ndarray | None] | None = None
         self._measures: dict | None = None
-        self._recent: OrderedDict[tuple, tuple[Staircase, dict]] = OrderedDict()
+        self._recent: dict[tuple, tuple[Staircase, dict]] = {}
 
     def __getstate__(self) -> dict:
         # A worker compiles the arm itself, once (_COMPILED): the scenario is a tenth of
         # the size of its compiled arrays (a Dask cluster gets one per task).
-        return {**self.__dict__, "_compiled": None, "_measures": None, "_recent": OrderedDict()}
+        return {**self.__dict__, "_compiled": None, "_measures": None, "_recent": {}}
 
     def _compile(self) -> tuple[Staircase | None, np.ndarray | None]:
         if self._compiled is None:
@@ -254,14 +253,15 @@ class _Arm:
             key = tuple(sorted(values.items()))
             hit = self._recent.get(key)
             if hit is not None:
-                self._recent.move_to_end(key)
                 return hit
         st = self.fix(values)
         made = st, self.measures(st, engine, seed, d)
         if key is not None:
+            # The oldest goes first (the same values come back within a few runs); no step here
+            # fails if threads of one process (a Dask worker's) share the arm.
             self._recent[key] = made
             if len(self._recent) > RECENT_ARMS:
-                self._recent.popitem(last=False)
+                self._recent.pop(next(iter(self._recent), None), None)
         return made
 
     def measures(self, st: Staircase, engine: str, seed: int, d: int) -> dict[str, np.ndarray]:
