@@ -283,6 +283,18 @@ def test_each_column_has_a_kind_of_number(name, kind):
     assert L.measure_kind(name) == kind
 
 
+def test_every_measure_of_the_engines_has_a_kind_of_its_own():
+    """A measure an engine adds must be given its kind (``_COUNT_NAMES`` and the rules above it repeat
+    the engines' list by hand): the fallback "value" would write it and its interval's columns to six
+    significant digits in yearly.csv, not as the count, wait or money it is."""
+    from sim.engines.measures import MEASURES
+
+    for name in MEASURES:
+        assert L.measure_kind(name) != "value", name
+        for column in (f"{name}_p5", f"{name}_p95", f"{name}_mc_se"):
+            assert L.measure_kind(column) == L.measure_kind(name), column
+
+
 SIM = Path(_sim.__file__).parent
 
 
