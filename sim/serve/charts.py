@@ -516,14 +516,14 @@ def jcurve(
 
     y0 = y_of(0.0)
     xs = [x_of(y) for y in yrs]
-    runs = _runs(xs, vs)
+    runs = _runs(list(range(n)), vs)  # by index: the areas, the line and its dots share them
     # Each point's coordinates as written (as _c writes them): the line and its dots share them.
     cx = [f"{x:.2f}" for x in xs]
     cy = [f"{y_of(v):.2f}" if v is not None else "" for v in vs]
     for run in runs:
         if len(run) < 2:
             continue
-        pts = _split_at_zero(run)
+        pts = _split_at_zero([(xs[i], v) for i, v in run])
         for sign, colour in ((1, POSITIVE), (-1, NEGATIVE)):
             if not any(sign * v > 0 for _, v in pts):
                 continue
@@ -540,7 +540,7 @@ def jcurve(
         _vline(parts, "payback", xp, top - 6, bottom, "6 4", POSITIVE)
         _annotate(parts, xp, _NOTE_ROW, labels.get("payback", ""), POSITIVE, left)
 
-    for run in _runs(list(range(n)), vs):  # the runs above, by index
+    for run in runs:
         pts = " ".join(f"{cx[i]},{cy[i]}" for i, _ in run)
         parts.append(
             f'<polyline class="series cumulative" points="{pts}" fill="none" stroke="{STRATEGY}" '
