@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tomli_w
 from conftest import INTERVENTION, REPO, SCENARIOS, toy_dict
+from generated import scenario_dicts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -708,3 +709,21 @@ def test_a_band_whose_clock_stops_or_hits_the_engines_cap_is_flagged_as_the_engi
     found = [f for f in P.check_scenario(capped, "x.toml") if f.key == "transitions.foster"]
     assert [f.value for f in found] == [1e6, 1e6]
     assert "at least 1,000,000 times as much" in found[0].message
+
+
+def _same_numbers(plain: dict) -> None:
+    leaves = [(parts, v) for parts, v in P._flatten(plain, (), []) if P._is_number(v)]
+    assert P._numbers(plain, (), []) == leaves
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_dicts())
+def test_the_limits_read_the_numbers_of_every_leaf(data):
+    """The limits' own walk (_numbers, with its type tests inlined for speed) finds the numbers among
+    _flatten's leaves, in the same order, on scenarios across the schema."""
+    _same_numbers(Scenario.from_dict(data).model_dump(mode="python", exclude_none=True))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_the_limits_read_the_numbers_of_every_leaf_of_the_shipped_files(path):
+    _same_numbers(load_scenario(path).model_dump(mode="python", exclude_none=True))

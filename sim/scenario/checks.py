@@ -173,16 +173,11 @@ def _check_consistency(s: Scenario, file: str) -> None:
         for dst, rate in row.items():
             if dst == src:
                 raise ScenarioError(file, f"transitions.{src}.{dst}", "a step cannot move to itself")
-            if (
-                dst not in destinations
-            ):  # the message's list made only when needed (every validation passes here)
-                _known(
-                    dst,
-                    [*(x for x in steps if x != src), CLOSED],
-                    file,
-                    f"transitions.{src}.{dst}",
-                    "destination",
-                )
+            # The message's list and key are made only for an unknown destination (every validation
+            # passes here, the page's at every lever move).
+            if dst not in destinations:
+                allowed = [*(x for x in steps if x != src), CLOSED]
+                _known(dst, allowed, file, f"transitions.{src}.{dst}", "destination")
             if isinstance(rate, dict):
                 key = f"transitions.{src}.{dst}"
                 for lab in rate:

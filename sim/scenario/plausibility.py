@@ -629,20 +629,20 @@ def _numbers(node: dict, parts: tuple[str, ...], out: list) -> list:
     validation, and the page validates at every lever move.
     """
     for key, value in node.items():
+        name = key if type(key) is str else str(key)
         kind = type(value)
         if kind is float or kind is int:
-            out.append(((*parts, key if type(key) is str else str(key)), value))
+            out.append(((*parts, name), value))
         elif kind is dict:
-            _numbers(value, (*parts, key if type(key) is str else str(key)), out)
+            _numbers(value, (*parts, name), out)
         elif kind is list or kind is tuple:
             if value and all(isinstance(v, dict) for v in value):
-                at = (*parts, key if type(key) is str else str(key))
                 for i, item in enumerate(value):
-                    _numbers(item, (*at, str(i)), out)
+                    _numbers(item, (*parts, name, str(i)), out)
         elif isinstance(value, dict):
-            _numbers(value, (*parts, str(key)), out)
+            _numbers(value, (*parts, name), out)
         elif _is_number(value):  # a subclass of int or float (bool is not a number here)
-            out.append(((*parts, str(key)), value))
+            out.append(((*parts, name), value))
     return out
 
 
