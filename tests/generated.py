@@ -13,7 +13,6 @@ scenario (checked by :func:`sim.scenario.Scenario.from_dict`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from hypothesis import strategies as hs
 
@@ -24,11 +23,10 @@ LEAVING_AGES = [18, 15, 21]
 PAYER_KEYS = ["kommune", "region", "stat"]
 
 # The strategies of constant choices are built once here, not inline in every draw: a
-# strategy built from a list is new on every call (a list cannot key Hypothesis's cache
-# of strategies), and building and validating it took about half the time a scenario
-# takes to draw. The same choices are drawn in the same order either way. The choices
-# that depend on earlier draws (steps, age bands) are passed as tuples, which Hypothesis
-# caches.
+# strategy written inline is built and validated anew at every call (choices given as a
+# tuple instead of a list made no difference, measured), which took about half the time
+# a scenario takes to draw. The same choices are drawn in the same order either way. The
+# choices that depend on earlier draws (steps, age bands) are built at each draw.
 _BOOL = hs.booleans()
 _UP_TO = {k: hs.integers(0, k) for k in (2, 3, 4, 6, 12)}
 _TWO_TO_SIX = hs.integers(2, 6)
@@ -74,7 +72,7 @@ _EXTRA_ENTRIES = hs.sampled_from((2, 10))
 _HALF_LIFE = hs.sampled_from((0.0, 1.0, math.inf))
 
 
-def _shares(draw, keys: Sequence[str]) -> dict[str, float]:
+def _shares(draw, keys: list[str]) -> dict[str, float]:
     """Shares over ``keys`` that sum to one (some may be 0, at least one is not)."""
     weights = [draw(_WEIGHT) for _ in keys]
     if not any(weights):
@@ -137,7 +135,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
     mixture stays, no finite places), so that it applies to every arm.
     """
     n = draw(_TWO_TO_SIX)
-    ids = tuple(f"s{i}" for i in range(n))
+    ids = [f"s{i}" for i in range(n)]
     placement = [draw(_BOOL) for _ in ids]
     if not any(placement):
         placement[-1] = True
@@ -190,7 +188,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
             "queue": draw(_QUEUE),
         }
         if draw(_BOOL):
-            target = draw(hs.sampled_from(tuple(s for s in ids if s != sid)))
+            target = draw(hs.sampled_from([s for s in ids if s != sid]))
             overflow[sid] = target
             if _acyclic(overflow):
                 cap["overflow_to"] = target
@@ -199,7 +197,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
             else:
                 del overflow[sid]
         if draw(_BOOL):
-            cap["wait_on"] = draw(hs.sampled_from(tuple(uncapped)))
+            cap["wait_on"] = draw(hs.sampled_from(uncapped))
         steps[sid]["capacity"] = cap
     if draw(_UP_TO[3]) == 0:
         steps[uncapped[0]]["capacity"] = {"places": "unlimited"}
@@ -208,7 +206,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
 
     for sid in ids:
         if draw(_UP_TO[4]) == 0:
-            dests = tuple(d for d in [*ids, "closed"] if d != sid)
+            dests = [d for d in [*ids, "closed"] if d != sid]
             chosen = draw(hs.lists(hs.sampled_from(dests), min_size=1, max_size=2, unique=True))
             steps[sid]["review"] = {
                 "interval_months": draw(_REVIEW_MONTHS),
@@ -317,7 +315,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
         }
         moves = [(s, d) for s, row in transitions.items() for d in row]
         if moves:
-            chosen = draw(hs.lists(hs.sampled_from(tuple(moves)), max_size=4, unique=True))
+            chosen = draw(hs.lists(hs.sampled_from(moves), max_size=4, unique=True))
             hr: dict = {}
             for s, d in chosen:
                 hr.setdefault(s, {})[d] = draw(_HAZARD_RATIO)
@@ -329,7 +327,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
             if draw(_BOOL):
                 iv["entry"]["entry_step_shares"] = _shares(draw, ids)
         if capped and draw(_BOOL):
-            sid = draw(hs.sampled_from(tuple(capped)))
+            sid = draw(hs.sampled_from(capped))
             iv["extra_places"] = {sid: {"places": draw(hs.integers(1, 5)), "cost_per_place_per_year": 1e5}}
         if casework and draw(_BOOL):
             iv["extra_caseworkers"] = float(draw(_CASEWORKERS))
@@ -344,7 +342,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
         if priced and draw(_BOOL):
             iv["price_year"] = 2020
         if draw(_UP_TO[3]) == 0:
-            iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(tuple(labels)), min_size=1, unique=True))
+            iv["reached_age_bands"] = draw(hs.lists(hs.sampled_from(labels), min_size=1, unique=True))
         if draw(_UP_TO[3]) == 0:
             iv["reached_entry_steps"] = draw(hs.lists(hs.sampled_from(ids), min_size=1, unique=True))
         if draw(_BOOL):
@@ -362,7 +360,7 @@ def scenario_dicts(draw, intervention: bool | None = None, analytic: bool = Fals
         sends_at_once = "overflow_to" in cap and not cap.get("max_wait_years")
         below = [x for x in ids[: ids.index(sid)] if x not in capped]
         if arrives and "wait_on" not in cap and not sends_at_once and not below:
-            cap["wait_on"] = draw(hs.sampled_from(tuple(uncapped)))
+            cap["wait_on"] = draw(hs.sampled_from(uncapped))
     return data
 
 
